@@ -1,0 +1,52 @@
+"""Helpers shared by subcommands: address parsing and the server-configuration options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sipsim.engine.events import Addr
+
+
+class UsageError(Exception):
+    """A bad command line: printed as one line, exit status 2."""
+
+
+def parse_hostport(text: str, default_port: int = 5060) -> Addr:
+    """``1.2.3.4:5060``, ``[::1]:5060``, ``::1`` or ``host`` -> (host, port)."""
+    text = text.strip()
+    if not text:
+        raise UsageError("empty address")
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if not rest:
+            return host, default_port
+        if not rest.startswith(":") or not rest[1:].isdigit():
+            raise UsageError(f"bad address {text!r} (expected [v6]:port)")
+        port = int(rest[1:])
+    elif text.count(":") == 1:
+        host, _, p = text.partition(":")
+        if not p.isdigit():
+            raise UsageError(f"bad port in {text!r}")
+        port = int(p)
+    else:
+        host, port = text, default_port
+    if not host or not 0 < port < 65536:
+        raise UsageError(f"bad address {text!r}")
+    return host, port
+
+
+def add_server_options(p: argparse.ArgumentParser, *, listen_default: str = "127.0.0.1:5060") -> None:
+    p.add_argument("--profile", choices=("ser", "kamailio"), default="ser",
+                   help="which era of the receive path to model (default: ser, the seed document)")
+    p.add_argument("--listen", default=listen_default, metavar="IP:PORT",
+                   help=f"the proxy's own address ({listen_default})")
+    p.add_argument("--advertise", metavar="NAME", help="the name the proxy puts in its own Via (Kamailio's advertise)")
+    p.add_argument("--alias", action="append", default=[], metavar="NAME",
+                   help="another name (host or host:port) that means this proxy; repeatable")
+    p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
+
+
+def fail(message: str, status: int = 2) -> int:
+    print(f"sipsim: {message}", file=sys.stderr)
+    return status

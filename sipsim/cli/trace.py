@@ -1,0 +1,123 @@
+"""``sipsim trace``: run datagrams through the pipeline and print every step.
+
+``--json`` prints one object per datagram, one per line — a stable interface::
+
+    {"file": "...", "outcome": "forwarded"|"replied"|"dropped", "status": <int or null>,
+     "reason": "...", "sent": [{"to": "host:port", "data": "<latin-1 text>"}],
+     "steps": [{"step": "...", ...}]}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("trace", help="run one datagram (or a folder of .dat files) through the pipeline, step by step",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", nargs="?", metavar="FILE.dat|DIR", help="a raw SIP message, or a folder of .dat files")
+    p.add_argument("--from", dest="src", default="127.0.0.1:5060", metavar="IP:PORT",
+                   help="the datagram's source address (127.0.0.1:5060)")
+    p.add_argument("--pcap", metavar="FILE", help="take the datagrams (and their sources) from a pcap/pcapng capture")
+    add_server_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per datagram (stable interface)")
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+    src = parse_hostport(args.src)
+    if args.pcap:
+        from sipsim.packets.pcap import read_sip_datagrams
+
+        out = []
+        for i, d in enumerate(read_sip_datagrams(args.pcap)):
+            out.append((f"{args.pcap}#{i + 1}", d.data, d.src, d.time))
+        return out
+    if not args.path:
+        raise UsageError("give a FILE.dat, a folder or --pcap FILE")
+    path = Path(args.path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".dat")
+        if not files:
+            raise UsageError(f"no .dat files in {path}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise UsageError(f"no such file or folder: {path}")
+    return [(str(f), f.read_bytes(), src, 0.0) for f in files]
+
+
+def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriver
+    from sipsim.engine.config import Profile, ServerConfig
+    from sipsim.engine.driver import MemoryDriver
+
+    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen),
+                          advertise=args.advertise, aliases=tuple(args.alias))
+    router = None
+    if args.route:
+        from sipsim.routing import load_route  # the routing engine (issue 5)
+
+        router = load_route(args.route, config)
+    return MemoryDriver(config, router=router)
+
+
+def result_json(name: str, result) -> dict:  # noqa: ANN001
+    from sipsim.engine.events import format_addr
+
+    return {
+        "file": name,
+        "outcome": result.outcome,
+        "status": result.status if result.outcome == "replied" or result.status else None,
+        "reason": result.reason,
+        "sent": [{"to": format_addr(s.to), "data": s.data.decode("latin-1")} for s in result.sent],
+        "steps": [ev.to_dict() for ev in result.events],
+    }
+
+
+def print_text(name: str, data: bytes, src: tuple[str, int], result, out=sys.stdout) -> None:  # noqa: ANN001
+    from sipsim.engine.events import format_addr
+
+    first = data.split(b"\n", 1)[0].decode("latin-1").strip()
+    print(f"== {name}: {len(data)} bytes from {format_addr(src)}: {first[:70]}", file=out)
+    width = max((len(ev.step) for ev in result.events), default=10)
+    for ev in result.events:
+        mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
+        print(f"  {mark} {ev.step:<{width}}  {ev.text}", file=out)
+    for s in result.sent:
+        first_line = s.data.split(b"\r\n", 1)[0].decode("latin-1")
+        print(f"    sent to {format_addr(s.to)} ({s.kind}): {first_line}", file=out)
+    status = f" {result.status}" if result.status else ""
+    print(f"  = {result.outcome}{status}: {result.reason}", file=out)
+    print(file=out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        inputs = _inputs(args)
+        driver = build_driver(args)
+    except UsageError as exc:
+        return fail(str(exc))
+    except (OSError, ValueError) as exc:
+        return fail(str(exc), 1)
+    for name, data, src, t in inputs:
+        result = driver.feed(data, src, time=t)
+        if args.json:
+            print(json.dumps(result_json(name, result), ensure_ascii=False))
+        else:
+            print_text(name, data, src, result)
+    return 0
+
+
+def run_builtin_demo() -> int:
+    """Trace the built-in call flow (RFC 3261 §24 through the biloxi.com proxy)."""
+    from sipsim.demo import demo_flow
+
+    driver, flow = demo_flow()
+    print("sipsim: the RFC 3261 §24 call flow through the biloxi.com proxy (server10.biloxi.com)\n")
+    for name, data, src in flow:
+        print_text(name, data, src, driver.feed(data, src))
+    return 0

@@ -1,0 +1,58 @@
+"""Server configuration: the profile (which era of the server we model) and core parameters.
+
+Two profiles model two eras of the same receive path:
+
+* ``ser`` — the seed document (SER Developer's Guide, "Main Loop", 2002): ``receive_msg`` copies
+  the datagram to ``orig`` and changes are made to ``buf``; ``parse_msg`` parses the first line and
+  the first Via, pre-script callbacks run, a request needs a parsed first Via, a reply is simply
+  forwarded. sipsim's ``ser`` profile also gives the answers RFC 3261/4475 ask of a careful proxy
+  (400 for a request it cannot parse, 505, 416, 420, 483): the historical SER dropped unparsable
+  messages silently, as Kamailio still does — lessons show that difference.
+* ``kamailio`` — Kamailio 5.6's core (``src/core/receive.c``): no ``orig``; ``buf`` is never
+  written, changes are lumps; From/To/Call-ID/CSeq are parsed right after ``parse_msg`` and a
+  message missing one is dropped silently before any route runs.
+
+Defaults follow Kamailio's (``src/core/config.h``, ``main.c``); see reference §8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from sipsim.engine.events import Addr
+
+
+class Profile(StrEnum):
+    SER = "ser"
+    KAMAILIO = "kamailio"
+
+
+MIN_UDP_PACKET = 32  # config.h: shorter datagrams are "probing packets", silently dropped
+MSG_RECV_MAX_SIZE = 32767  # cfg msg_recv_max_size: drop if len >= this
+BUF_SIZE = 65535  # recvfrom buffer
+SIP_PORT = 5060
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Core parameters of one server (Kamailio's global cfg parameters of the same names)."""
+
+    profile: Profile = Profile.SER
+    listen: Addr = ("127.0.0.1", SIP_PORT)
+    advertise: str | None = None  # cfg `advertise`: the name put in our Via / Record-Route
+    aliases: tuple[str, ...] = ()  # cfg `alias`: other names (host or host:port) that mean "me"
+    check_via: bool = False  # cfg `check_via`: forward_reply checks the top Via is ours
+    relay: bool = True  # default route: forward requests for foreign domains (serve: off)
+    add_local_rport: bool = False  # cfg `add_local_rport`: put ;rport in our own Via
+    min_udp_packet: int = MIN_UDP_PACKET
+    msg_recv_max_size: int = MSG_RECV_MAX_SIZE
+    server_header: str = "Server: sipsim"  # sl replies carry it, as Kamailio's server_signature
+    defines: tuple[str, ...] = field(default_factory=tuple)  # cfg preprocessor defines (-A)
+
+    @property
+    def advertised_host(self) -> str:
+        return self.advertise or self.listen[0]
+
+    def with_(self, **changes: object) -> ServerConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]

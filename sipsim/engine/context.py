@@ -1,0 +1,61 @@
+"""Everything one worker needs besides the datagram: configuration, route, callbacks, tables.
+
+A :class:`WorkerContext` is the per-process state of a Kamailio child: its rank (``worker``),
+its message counter (``msg_no``, per process as in Kamailio), its statistics, and what it shares
+with the other workers of the server (configuration, routing script, callbacks, location table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sipsim.engine.config import ServerConfig
+from sipsim.engine.events import StepEvent
+from sipsim.engine.location import LocationStore, MemoryLocation
+from sipsim.engine.script_cb import ScriptCallbacks, default_callbacks
+from sipsim.engine.stats import CoreStats
+
+if TYPE_CHECKING:
+    from sipsim.engine.parser.msg import SipMsg
+
+Steps = Generator[Any, Any, Any]
+"""A pipeline generator: yields StepEvent/Recv/Send, returns a value (a route's return code)."""
+
+
+class Router(Protocol):
+    """The routing script: the built-in default route, a cfg script or a KEMI Python script."""
+
+    name: str
+
+    def request_route(self, ctx: WorkerContext, msg: SipMsg) -> Steps: ...
+
+    def has_onreply_route(self) -> bool: ...
+
+    def onreply_route(self, ctx: WorkerContext, msg: SipMsg) -> Steps: ...
+
+
+@dataclass
+class WorkerContext:
+    config: ServerConfig = field(default_factory=ServerConfig)
+    worker: int = 0
+    router: Router | None = None
+    callbacks: ScriptCallbacks = field(default_factory=default_callbacks)
+    location: LocationStore = field(default_factory=MemoryLocation)
+    stats: CoreStats = field(default_factory=CoreStats)
+    msg_no: int = 0
+
+    def __post_init__(self) -> None:
+        if self.router is None:
+            from sipsim.engine.default_route import DefaultRoute
+
+            self.router = DefaultRoute()
+
+    @property
+    def ser(self) -> bool:
+        return self.config.profile.value == "ser"
+
+    def event(self, step: str, msg: SipMsg | int, text: str, **fields: Any) -> StepEvent:
+        mid = msg if isinstance(msg, int) else msg.id
+        return StepEvent(step, self.worker, mid, text, **fields)

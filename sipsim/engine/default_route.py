@@ -1,0 +1,82 @@
+"""The built-in default route: a stateless proxy and registrar, in Python.
+
+It is the Python twin of ``default.cfg`` (the routing engine runs that file the same way):
+
+    request_route {
+        if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+        if (!sanity_check()) { exit; }        # ser profile: sipsim's rfc_checks instead
+        if (uri == myself) {
+            if (is_method("REGISTER")) { if (!save("location")) { sl_reply_error(); } exit; }
+            if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }
+            if (!lookup("location")) { if (!is_method("ACK")) { sl_send_reply("404", "Not Found"); } exit; }
+        } else if (!relay) { sl_send_reply("403", "Relaying Forbidden"); exit; }
+        if (!forward()) { sl_reply_error(); }
+    }
+
+Replies have no onreply_route: the core forwards them by their Vias. Every function called
+yields its own step events, so a learner sees each decision.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.forward import check_self, forward_request
+from sipsim.engine.maxfwd import mf_process_maxfwd_header
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.registrar import lookup, save
+from sipsim.engine.sanity import rfc_checks, sanity_check
+from sipsim.engine.sl import sl_reply_error, sl_send_reply
+
+
+def uri_is_myself(ctx: WorkerContext, msg: SipMsg) -> bool:
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError:
+        return False
+    return uri.is_sip and check_self(ctx.config, uri.host, uri.port)
+
+
+class DefaultRoute:
+    """Stateless proxy + registrar (see the module docstring for its cfg form)."""
+
+    name = "built-in default route"
+
+    def has_onreply_route(self) -> bool:
+        return False
+
+    def onreply_route(self, ctx: WorkerContext, msg: SipMsg) -> Steps:  # pragma: no cover - never called
+        return 1
+        yield
+
+    def request_route(self, ctx: WorkerContext, msg: SipMsg) -> Steps:
+        method = msg.first_line.method if msg.first_line else ""
+        if (yield from mf_process_maxfwd_header(ctx, msg, 10)) < 0:
+            yield from sl_send_reply(ctx, msg, 483, "Too Many Hops", why="Max-Forwards reached 0")
+            return 0
+        if ctx.ser:
+            if not (yield from rfc_checks(ctx, msg)):
+                return 0
+        elif not (yield from sanity_check(ctx, msg)):
+            return 0
+        mine = uri_is_myself(ctx, msg)
+        yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",
+                        detail={"myself": mine})
+        if mine:
+            if method == "REGISTER":
+                if (yield from save(ctx, msg)) < 0:
+                    yield from sl_reply_error(ctx, msg)
+                return 0
+            if method == "OPTIONS" and not msg.parsed_ruri().user:
+                yield from sl_send_reply(ctx, msg, 200, "OK", why="OPTIONS addressed to the server itself")
+                return 0
+            if (yield from lookup(ctx, msg)) < 0:
+                if method != "ACK":
+                    yield from sl_send_reply(ctx, msg, 404, "Not Found", why="lookup found no binding")
+                return 0
+        elif not ctx.config.relay:
+            yield from sl_send_reply(ctx, msg, 403, "Relaying Forbidden", why="not our domain and relaying is off")
+            return 0
+        if (yield from forward_request(ctx, msg)) < 0:
+            yield from sl_reply_error(ctx, msg)
+        return 1

@@ -1,0 +1,202 @@
+"""Stateless forwarding (``src/core/forward.c``): ``forward_request`` and ``forward_reply``.
+
+``forward_request`` computes a branch for our Via from the request's key fields, so the same
+request always gets the same branch (a retransmission, and — as RFC 3261 §16.11 asks of a
+stateless proxy — a CANCEL or the ACK of a non-2xx answer get the INVITE's branch, because the
+To-tag is left out for INVITE/ACK/CANCEL and only the CSeq *number* counts). It then builds the
+outgoing buffer and yields a ``Send``.
+
+``forward_reply`` sends a reply to the second Via (``received``/``rport`` first, else the sent-by,
+default port 5060), after removing the top Via — ours. It drops a reply without a second Via, or
+whose destination is broadcast/unspecified (RFC 4475 §3.3.10), and with ``check_via`` on, a reply
+whose top Via is not ours.
+
+The engine never resolves a name: a hostname destination travels as ``(host, port)`` in the
+``Send`` and the driver decides (live mode refuses unless ``--dns``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from sipsim.engine.config import SIP_PORT, ServerConfig
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, SEND_ERRORS
+from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
+from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, F_VIA2
+from sipsim.engine.parser.lex import strip_brackets
+from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
+from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.uri import SipUri, parse_uri
+
+BRANCH_MAGIC = "z9hG4bK"
+_NO_TOTAG = ("INVITE", "ACK", "CANCEL")
+
+
+def char_msg_val(msg: SipMsg) -> str:
+    """MD5 over the fields that identify a request (Kamailio's ``char_msg_val.h``)."""
+    parse_headers(msg, F_FROM | F_TO | F_CALLID | F_CSEQ)
+    ftag = ttag = callid = cseq = ""
+    if msg.from_ is not None and msg.from_.parsed is not None:
+        ftag = msg.from_.parsed.param("tag") or ""
+    if msg.to is not None and msg.to.parsed is not None and msg.method not in _NO_TOTAG:
+        ttag = msg.to.parsed.param("tag") or ""
+    if msg.callid is not None:
+        callid = msg.callid.body
+    if msg.cseq is not None and msg.cseq.parsed is not None:
+        cseq = msg.cseq.parsed.number
+    v = msg.via1
+    via = f"{v.host}|{v.port or ''}|{v.branch or ''}" if v is not None else ""
+    ruri = msg.first_line.uri if msg.first_line is not None else ""
+    key = "|".join((ftag, ttag, callid, ruri, cseq, via))
+    return hashlib.md5(key.encode("latin-1")).hexdigest()
+
+
+def branch_builder(msg: SipMsg) -> str:
+    """``z9hG4bK`` + hex(hash of Call-ID and CSeq number) + ``.`` + char_msg_val + ``.0``."""
+    callid = msg.callid.body if msg.callid is not None else ""
+    cseq = msg.cseq.parsed.number if msg.cseq is not None and msg.cseq.parsed is not None else ""
+    hash_index = int(hashlib.md5(f"{callid}{cseq}".encode("latin-1")).hexdigest()[:4], 16)
+    return f"{BRANCH_MAGIC}{hash_index:x}.{char_msg_val(msg)}.0"
+
+
+def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
+    """Is host[:port] this server? Our listen address, advertised name or an alias (``check_self``)."""
+    host = strip_brackets(host).lower().rstrip(".")
+    port = port or SIP_PORT
+    listen_host, listen_port = cfg.listen
+    names = {strip_brackets(listen_host).lower()}
+    if cfg.advertise:
+        names.add(cfg.advertise.lower())
+    if host in names or same_ip(host, listen_host):
+        return port == listen_port
+    for alias in cfg.aliases:
+        a_host, _, a_port = alias.rpartition(":") if alias.count(":") == 1 else (alias, "", "")
+        a_host = strip_brackets(a_host or alias).lower()
+        if host == a_host and (not a_port or int(a_port) == port):
+            return True
+    return False
+
+
+def uri_dest(uri: SipUri) -> Addr:
+    """The next hop a SIP URI names (``maddr`` honoured; no DNS: a hostname stays a name)."""
+    if not uri.is_sip:
+        raise ParseError(f"cannot forward to a {uri.scheme}: URI")
+    host = uri.param("maddr") or uri.host
+    port = uri.port or (5061 if uri.scheme == "sips" else SIP_PORT)
+    return strip_brackets(host), port
+
+
+def is_bad_destination(host: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(strip_brackets(host))
+    except ValueError:
+        return None
+    if ip.is_unspecified:
+        return "the unspecified address"
+    if isinstance(ip, ipaddress.IPv4Address) and (ip == ipaddress.IPv4Address("255.255.255.255")):
+        return "the broadcast address"
+    if ip.is_multicast:
+        return "a multicast address"
+    return None
+
+
+def next_hop(msg: SipMsg) -> Addr:
+    """$du if set, else the (new) R-URI. Raises ParseError for an unusable URI."""
+    uri = parse_uri(msg.dst_uri) if msg.dst_uri else msg.parsed_ruri()
+    return uri_dest(uri)
+
+
+def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) -> Steps:
+    """Forward statelessly to ``dst`` (or $du / the R-URI). Returns 1, or -1 with ``ser_error``."""
+    if dst is None:
+        try:
+            dst = next_hop(msg)
+        except ParseError as exc:
+            msg.extra["ser_error"] = E_BAD_URI
+            yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
+            return -1
+    bad = is_bad_destination(dst[0])
+    if bad:
+        msg.extra["ser_error"] = E_BAD_ADDRESS
+        yield ctx.event("forward_request", msg, f"refuses to send to {bad} {dst[0]}",
+                        reason=f"bad destination {dst[0]}")
+        return -1
+    branch = branch_builder(msg)
+    data, via, changes = build_req_buf_from_sip_req(msg, ctx.config, branch)
+    extra = f"; top Via gets {', '.join(changes)}" if changes else ""
+    yield ctx.event(
+        "forward_request", msg,
+        f"adds '{via}'{extra}; sends {len(data)} bytes to {format_addr(dst)}",
+        outcome=FORWARDED, reason=f"forwarded to {format_addr(dst)}",
+        detail={"to": format_addr(dst), "branch": branch, "via": via, "received": changes, "bytes": len(data),
+                "lumps": [lump.describe() for lump in msg.add_rm]},
+    )
+    err = yield Send(dst, data, ctx.config.listen, "request", msg.id)
+    if err:
+        msg.extra["ser_error"] = SEND_ERRORS.get(str(err), SEND_ERRORS["send-failed"])
+        ctx.stats["drop_requests"] += 1
+        yield ctx.event("forward_request", msg, f"sending to {format_addr(dst)} failed: {err}",
+                        outcome=DROPPED, reason=f"send failed: {err}")
+        return -1
+    ctx.stats["fwd_requests"] += 1
+    msg.msg_flags |= FL_FORWARDED
+    return 1
+
+
+def reply_next_hop(msg: SipMsg) -> Addr:
+    """Where a reply goes: Via2's received (port from rport, else Via port/5060) or its sent-by."""
+    v = msg.via2
+    assert v is not None
+    rport = v.rport
+    port = int(rport) if rport and rport.isdigit() else (v.port or SIP_PORT)
+    host = v.received if v.received else v.host
+    return strip_brackets(host), port
+
+
+def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    """Forward a reply by its Vias. Returns 1 when sent, 0 when dropped."""
+    cfg = ctx.config
+    v1 = msg.via1
+    if cfg.check_via and v1 is not None and not check_self(cfg, v1.host, v1.port):
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, f"top Via {v1.sent_by()} is not ours (check_via): dropped",
+                        outcome=DROPPED, reason="top Via is not ours")
+        return 0
+    if parse_headers(msg, F_VIA2) < 0:
+        ctx.stats["drop_replies"] += 1
+        ctx.stats["bad_msg_hdr"] += 1
+        reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
+        yield ctx.event("forward_reply", msg, f"looking for the second Via: {reason}; dropped",
+                        outcome=DROPPED, reason=reason, unparsed=msg.unparsed)
+        return 0
+    if msg.via2 is None:
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, "no second Via: nowhere to send the reply; dropped",
+                        outcome=DROPPED, reason="no 2nd via", unparsed=msg.unparsed)
+        return 0
+    dst = reply_next_hop(msg)
+    bad = is_bad_destination(dst[0])
+    if bad:
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, f"second Via points to {bad} {dst[0]}: dropped",
+                        outcome=DROPPED, reason=f"refusing to send to {dst[0]}")
+        return 0
+    data = build_res_buf_from_sip_res(msg)
+    yield ctx.event(
+        "forward_reply", msg,
+        f"removes the top Via ({v1.sent_by() if v1 else '?'}); sends to the next Via {format_addr(dst)}",
+        outcome=FORWARDED, status=msg.first_line.status if msg.first_line else None,
+        reason=f"forwarded to {format_addr(dst)}", unparsed=msg.unparsed,
+        detail={"to": format_addr(dst), "bytes": len(data), "lumps": [lump.describe() for lump in msg.add_rm]},
+    )
+    err = yield Send(dst, data, cfg.listen, "fwd_reply", msg.id)
+    if err:
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, f"sending failed: {err}", outcome=DROPPED, reason=f"send failed: {err}")
+        return 0
+    ctx.stats["fwd_replies"] += 1
+    return 1

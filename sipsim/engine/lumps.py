@@ -1,0 +1,95 @@
+"""Lumps: changes recorded beside the received bytes, applied only when a buffer is built.
+
+Kamailio (``src/core/data_lump.c``) never edits the received buffer. A change is a *lump*: text
+inserted at an offset of ``buf``, or a range of ``buf`` deleted. ``process_lumps`` walks ``buf``
+once, copying unchanged spans and applying lumps, so the outgoing message is "original + edits"
+and the script keeps seeing the original headers. The Request-URI is not a lump: a new one is kept
+in ``msg.new_uri`` and written in place of the old one when the buffer is built.
+
+In the ``ser`` profile the same edits are shown applied to ``buf`` at once (the seed's model:
+"all changes will be made to the copy in buf"), with ``orig`` untouched.
+
+Simplification: Kamailio anchors inserts to other lumps and has substitution/conditional lumps
+(``LUMP_ADD_SUBST``, ``LUMP_ADD_OPT``); we need only plain inserts and deletes at offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sipsim.engine.parser.fline import FirstLine
+    from sipsim.engine.parser.msg import SipMsg
+
+ADD = "add"
+DEL = "del"
+
+
+@dataclass(frozen=True, slots=True)
+class Lump:
+    op: str  # ADD or DEL
+    offset: int  # offset in the received buffer
+    length: int = 0  # bytes deleted (DEL)
+    text: str = ""  # text inserted (ADD)
+    why: str = ""  # who made it and why (for learners)
+    send_time: bool = False  # made while building an outgoing buffer (our Via, received=)
+
+    def describe(self) -> str:
+        if self.op == ADD:
+            return f"insert at {self.offset}: {self.text!r} ({self.why})"
+        return f"delete {self.length} bytes at {self.offset} ({self.why})"
+
+
+def insert(msg: SipMsg, offset: int, text: str, why: str, *, send_time: bool = False) -> Lump:
+    lump = Lump(ADD, offset, 0, text, why, send_time)
+    msg.add_rm.append(lump)
+    msg.changed()
+    return lump
+
+
+def delete(msg: SipMsg, offset: int, length: int, why: str, *, send_time: bool = False) -> Lump:
+    lump = Lump(DEL, offset, length, "", why, send_time)
+    msg.add_rm.append(lump)
+    msg.changed()
+    return lump
+
+
+def drop_send_time_lumps(msg: SipMsg) -> None:
+    """Forget lumps of a previous buffer build (a second ``forward()`` builds afresh)."""
+    if any(lump.send_time for lump in msg.add_rm):
+        msg.add_rm = [lump for lump in msg.add_rm if not lump.send_time]
+        msg.changed()
+
+
+def apply_lumps(data: bytes, lumps: list[Lump], new_uri: str | None = None,
+                first_line: FirstLine | None = None, stop: int | None = None) -> bytes:
+    """``process_lumps``: the received bytes with every lump (and a new R-URI) applied.
+
+    ``stop`` ends the copy (framing by Content-Length: octets after the body are not sent).
+    Inserts at one offset keep the order they were made in; an insert at the start of a deleted
+    range goes before the deletion (that is how a value is replaced).
+    """
+    edits = list(lumps)
+    if new_uri is not None and first_line is not None:
+        edits.append(Lump(DEL, first_line.uri_start, first_line.uri_end - first_line.uri_start, "", "new R-URI"))
+        edits.append(Lump(ADD, first_line.uri_start, 0, new_uri, "new R-URI"))
+    if not edits:
+        return data if stop is None else data[:stop]
+    end = len(data) if stop is None else stop
+    order = sorted(range(len(edits)), key=lambda k: (edits[k].offset, edits[k].op == DEL, k))
+    out: list[bytes] = []
+    pos = 0
+    for k in order:
+        e = edits[k]
+        if e.offset > pos:
+            out.append(data[pos : min(e.offset, end)])
+            pos = e.offset
+        if e.op == ADD:
+            if e.offset <= end:
+                out.append(e.text.encode("latin-1"))
+        else:
+            pos = max(pos, e.offset + e.length)
+    if pos < end:
+        out.append(data[pos:end])
+    return b"".join(out)

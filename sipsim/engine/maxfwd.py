@@ -1,0 +1,50 @@
+"""Max-Forwards (RFC 3261 §16.6 step 3; the maxfwd module, ``src/modules/maxfwd/``).
+
+``mf_process_maxfwd_header(limit)``: if the request has no Max-Forwards, add one with ``limit``;
+if it is 0, return false (the script then answers 483 Too Many Hops — RFC 4475 §3.3.11); else
+decrement it, never above ``max_limit`` (module parameter, default 70). The change is a lump
+replacing the value: the received bytes keep the old one.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine import lumps
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_MAXFORWARDS
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
+
+MAX_LIMIT = 70
+
+
+def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, max_limit: int = MAX_LIMIT) -> Steps:
+    """Returns 2 (header added), 1 (decremented), -1 (it was 0), -2 (unparsable) — as the module."""
+    if parse_headers(msg, F_MAXFORWARDS) < 0 and msg.maxforwards is None:
+        reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
+        yield ctx.event("mf_process_maxfwd_header", msg, f"cannot reach Max-Forwards: {reason}", unparsed=msg.unparsed)
+        return -2
+    h = msg.maxforwards
+    if h is None:
+        at = msg.headers[0].start if msg.headers else (msg.first_line.end if msg.first_line else 0)
+        lumps.insert(msg, at, f"Max-Forwards: {limit}\r\n", "mf_process_maxfwd_header: header was missing")
+        yield ctx.event("mf_process_maxfwd_header", msg, f"no Max-Forwards: adds 'Max-Forwards: {limit}'",
+                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"added": limit})
+        return 2
+    try:
+        value = parse_hdr_body(h)
+    except ParseError as exc:
+        ctx.stats["bad_msg_hdr"] += 1
+        yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
+        return -2
+    assert isinstance(value, int)
+    if value == 0:
+        yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
+                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": 0})
+        return -1
+    new = min(value, max_limit) - 1 if value > max_limit else value - 1
+    lumps.delete(msg, h.body_start, h.body_end - h.body_start, "mf_process_maxfwd_header")
+    lumps.insert(msg, h.body_start, str(new), "mf_process_maxfwd_header: decremented")
+    yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
+                    parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": value, "new": new})
+    return 1

@@ -1,0 +1,43 @@
+"""Contact (RFC 3261 §20.10), parsed on demand as Kamailio's ``parse_contact()``.
+
+Either ``*`` (only valid in a REGISTER with ``Expires: 0``) or a comma-separated list of
+``name-addr``/``addr-spec`` with ``q`` and ``expires`` among the parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sipsim.engine.parser import lex
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.nameaddr import NameAddr, parse_name_addr
+
+
+@dataclass(slots=True)
+class ContactBody:
+    star: bool = False
+    contacts: list[NameAddr] = field(default_factory=list)
+
+
+def parse_contact(body: str, base: int) -> ContactBody:
+    i = lex.skip_ws(body, 0)
+    if i < len(body) and body[i] == "*" and lex.skip_ws(body, i + 1) == len(body):
+        return ContactBody(star=True)
+    return ContactBody(contacts=parse_addr_list(body, base, "Contact"))
+
+
+def parse_addr_list(body: str, base: int, what: str, need_brackets: bool = False) -> list[NameAddr]:
+    out: list[NameAddr] = []
+    i = 0
+    while True:
+        i = lex.skip_ws(body, i)
+        if i >= len(body):
+            raise ParseError(f"empty value in {what}", base + i)
+        na, i = parse_name_addr(body, i, base, in_list=True, need_brackets=need_brackets)
+        out.append(na)
+        i = lex.skip_ws(body, i)
+        if i >= len(body):
+            return out
+        if body[i] != ",":
+            raise ParseError(f"unexpected {body[i]!r} in {what}", base + i)
+        i += 1

@@ -1,0 +1,192 @@
+"""``SipMsg``: one received message, as Kamailio's ``struct sip_msg`` (``parser/msg_parser.h``).
+
+The received bytes are kept untouched. What a server changes is kept apart, and *how* depends on
+the era being modelled:
+
+* ``kamailio`` profile — ``buf`` is the received datagram and is never written. Every change is a
+  *lump* in ``add_rm`` (an insert or a delete at an offset of ``buf``); the changed message exists
+  only in an outgoing buffer built at send time (``msg_translator``).
+* ``ser`` profile (the seed document) — ``orig`` keeps the received bytes and changes are made to
+  ``buf``: after each change ``buf`` is the edited message. (We keep the edit list internally so
+  offsets of the parsed headers, which refer to ``orig``, stay valid.)
+
+Shortcuts (``via1``, ``callid``, ``cseq`` …) are ``None`` until the parser has reached their
+header — the lazy parser only goes as far as someone asked (``parsed_flag``, ``unparsed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sipsim.engine.events import Addr
+from sipsim.engine.parser.fline import SIP_REPLY, SIP_REQUEST, FirstLine
+from sipsim.engine.parser.hf import HdrField, HdrFlag
+
+if TYPE_CHECKING:
+    from sipsim.engine.lumps import Lump
+    from sipsim.engine.parser.errors import ParseError
+    from sipsim.engine.parser.uri import SipUri
+    from sipsim.engine.parser.via import ViaBody
+
+# msg.msg_flags bits (Kamailio's FL_* of the same meaning)
+FL_FORCE_RPORT = 1 << 0
+FL_REPLIED = 1 << 1  # a local reply was sent for this request
+FL_FORWARDED = 1 << 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveInfo:
+    """Kamailio's ``receive_info_t``: where the datagram came from and which socket took it."""
+
+    src: Addr
+    dst: Addr
+    proto: str = "udp"
+
+
+class SipMsg:
+    """A received SIP message with lazily parsed headers."""
+
+    __slots__ = (
+        "data", "text", "len", "profile_ser", "orig", "_buf", "id", "msg_no", "rcv", "time",
+        "first_line", "headers", "_pf", "unparsed", "eoh", "hdr_error", "parse_error",
+        "h_via1", "h_via2", "via1", "via2", "callid", "to", "from_", "cseq", "content_length",
+        "maxforwards", "contact", "route", "record_route", "expires", "proxy_require",
+        "add_rm", "new_uri", "dst_uri", "flags", "msg_flags", "_parsed_ruri", "extra",
+    )
+
+    def __init__(self, data: bytes, rcv: ReceiveInfo, *, id: int = 0, msg_no: int = 0,
+                 ser: bool = False, time: float = 0.0) -> None:
+        self.data = data
+        self.text = data.decode("latin-1")
+        self.len = len(data)
+        self.profile_ser = ser
+        self.orig: bytes | None = data if ser else None
+        self._buf: bytes | None = None
+        self.id = id
+        self.msg_no = msg_no
+        self.rcv = rcv
+        self.time = time
+        self.first_line: FirstLine | None = None
+        self.headers: list[HdrField] = []
+        self._pf = 0
+        self.unparsed = 0
+        self.eoh: int | None = None  # offset of the body (just past the empty line)
+        self.hdr_error: ParseError | None = None
+        self.parse_error: ParseError | None = None
+        self.h_via1: HdrField | None = None
+        self.h_via2: HdrField | None = None
+        self.via1: ViaBody | None = None
+        self.via2: ViaBody | None = None
+        self.callid: HdrField | None = None
+        self.to: HdrField | None = None
+        self.from_: HdrField | None = None
+        self.cseq: HdrField | None = None
+        self.content_length: HdrField | None = None
+        self.maxforwards: HdrField | None = None
+        self.contact: HdrField | None = None
+        self.route: HdrField | None = None
+        self.record_route: HdrField | None = None
+        self.expires: HdrField | None = None
+        self.proxy_require: HdrField | None = None
+        self.add_rm: list[Lump] = []
+        self.new_uri: str | None = None
+        self.dst_uri: str | None = None
+        self.flags = 0  # script flags (setflag/isflagset)
+        self.msg_flags = 0
+        self._parsed_ruri: SipUri | None = None
+        self.extra: dict[str, Any] = {}
+
+    # -- views -------------------------------------------------------------------------------
+    @property
+    def buf(self) -> bytes:
+        """Kamailio: the received bytes, never written. SER: the copy that changes are made to."""
+        if not self.profile_ser:
+            return self.data
+        if self._buf is None:
+            from sipsim.engine.lumps import apply_lumps
+
+            self._buf = apply_lumps(self.data, self.add_rm, self.new_uri, self.first_line)
+        return self._buf
+
+    def changed(self) -> None:
+        """Called after every lump/new_uri change: in the SER profile ``buf`` reflects it at once."""
+        self._buf = None
+
+    @property
+    def parsed_flag(self) -> HdrFlag:
+        return HdrFlag(self._pf)
+
+    @property
+    def is_request(self) -> bool:
+        return self.first_line is not None and self.first_line.type == SIP_REQUEST
+
+    @property
+    def is_reply(self) -> bool:
+        return self.first_line is not None and self.first_line.type == SIP_REPLY
+
+    @property
+    def method(self) -> str:
+        fl = self.first_line
+        if fl is None:
+            return ""
+        if fl.type == SIP_REQUEST:
+            return fl.method
+        return self.cseq.parsed.method if self.cseq is not None and self.cseq.parsed else ""
+
+    @property
+    def ruri(self) -> str:
+        """The current Request-URI ($ru): the new one if the script changed it."""
+        if self.new_uri is not None:
+            return self.new_uri
+        return self.first_line.uri if self.first_line else ""
+
+    def parsed_ruri(self) -> SipUri:
+        """Kamailio's ``parse_sip_msg_uri``: the (current) R-URI parsed, cached. Raises ParseError."""
+        from sipsim.engine.parser.uri import parse_uri
+
+        if self._parsed_ruri is None or self._parsed_ruri.raw != self.ruri:
+            base = self.first_line.uri_start if self.first_line and self.new_uri is None else 0
+            self._parsed_ruri = parse_uri(self.ruri, base)
+        return self._parsed_ruri
+
+    @property
+    def body_start(self) -> int | None:
+        return self.eoh
+
+    def body(self) -> bytes:
+        """The body as framed by Content-Length (trailing octets ignored). Needs EOH parsed."""
+        if self.eoh is None:
+            return b""
+        if self.content_length is not None and isinstance(self.content_length.parsed, int):
+            return self.data[self.eoh : self.eoh + self.content_length.parsed]
+        return self.data[self.eoh :]
+
+    def summary(self) -> str:
+        """``INVITE sip:bob@biloxi.com`` or ``180 Ringing`` — for logs, ladders, narration."""
+        if self.first_line is None:
+            return f"{self.len} bytes (unparsed)"
+        return self.first_line.summary()
+
+    def header(self, name: str) -> HdrField | None:
+        """First already-parsed header with this name (case-insensitive, compact forms too)."""
+        from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
+
+        lname = name.lower()
+        htype = NAME_TO_TYPE.get(lname, HdrType.HDR_OTHER_T)
+        for h in self.headers:
+            if htype is not HdrType.HDR_OTHER_T:
+                if h.type is htype:
+                    return h
+            elif h.name.lower() == lname:
+                return h
+        return None
+
+    def headers_named(self, name: str) -> list[HdrField]:
+        from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
+
+        lname = name.lower()
+        htype = NAME_TO_TYPE.get(lname, HdrType.HDR_OTHER_T)
+        if htype is not HdrType.HDR_OTHER_T:
+            return [h for h in self.headers if h.type is htype]
+        return [h for h in self.headers if h.name.lower() == lname]

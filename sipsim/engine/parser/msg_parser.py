@@ -1,0 +1,229 @@
+"""``parse_msg`` and ``parse_headers``: lazy, resumable header parsing (``parser/msg_parser.c``).
+
+``parse_msg`` parses the first line and the headers up to the first Via only — the server needs to
+know whether it holds a request or a reply, and the first Via to add its own (seed document,
+"receive_msg"). Everything else is parsed when someone asks: ``parse_headers(msg, flags)`` resumes
+at ``msg.unparsed`` and stops as soon as every kind in ``flags`` has been met. A broken header
+further down is therefore noticed only when someone asks past it.
+
+Duplicate rules: in strict mode (Kamailio's default ``sip_parser_mode``) a second Call-ID, From,
+To, CSeq or Content-Length header is a parse error (RFC 4475 §3.3.8, §3.3.9).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sipsim.engine.parser.contact import parse_contact
+from sipsim.engine.parser.cseq import parse_cseq
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.fline import parse_first_line
+from sipsim.engine.parser.hf import (
+    F_CALLID,
+    F_CONTACT,
+    F_CONTENTLENGTH,
+    F_CSEQ,
+    F_EOH,
+    F_EXPIRES,
+    F_FROM,
+    F_MAXFORWARDS,
+    F_PROXYREQUIRE,
+    F_RECORDROUTE,
+    F_ROUTE,
+    F_TO,
+    F_VIA,
+    F_VIA2,
+    NAME_TO_TYPE,
+    HdrField,
+    HdrType,
+)
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.numbers import parse_content_length, parse_expires, parse_maxfwd
+from sipsim.engine.parser.rr import parse_rr
+from sipsim.engine.parser.to_from import parse_from, parse_to
+from sipsim.engine.parser.via import parse_via
+
+_HNAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:")
+_LEADING = " \t\r\n\0"
+
+T = HdrType
+_SINGLE = {
+    T.HDR_CALLID_T: ("callid", F_CALLID),
+    T.HDR_TO_T: ("to", F_TO),
+    T.HDR_FROM_T: ("from_", F_FROM),
+    T.HDR_CSEQ_T: ("cseq", F_CSEQ),
+    T.HDR_CONTENTLENGTH_T: ("content_length", F_CONTENTLENGTH),
+}
+_FIRST_ONLY = {
+    T.HDR_MAXFORWARDS_T: ("maxforwards", F_MAXFORWARDS),
+    T.HDR_CONTACT_T: ("contact", F_CONTACT),
+    T.HDR_ROUTE_T: ("route", F_ROUTE),
+    T.HDR_RECORDROUTE_T: ("record_route", F_RECORDROUTE),
+    T.HDR_EXPIRES_T: ("expires", F_EXPIRES),
+    T.HDR_PROXYREQUIRE_T: ("proxy_require", F_PROXYREQUIRE),
+}
+_BODY_PARSERS = {
+    T.HDR_CSEQ_T: parse_cseq,
+    T.HDR_TO_T: parse_to,
+    T.HDR_FROM_T: parse_from,
+    T.HDR_CONTENTLENGTH_T: parse_content_length,
+}
+
+
+class _EOH:
+    __slots__ = ("body_start",)
+
+    def __init__(self, body_start: int) -> None:
+        self.body_start = body_start
+
+
+def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
+    """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line."""
+    n = len(text)
+    if pos >= n:
+        raise ParseError("the headers end without an empty line", pos)
+    c = text[pos]
+    if c == "\n":
+        return _EOH(pos + 1)
+    if c == "\r":
+        if pos + 1 < n and text[pos + 1] == "\n":
+            return _EOH(pos + 2)
+        raise ParseError("a bare CR where a header should start", pos)
+    m = _HNAME_RE.match(text, pos)
+    if not m:
+        raise ParseError(f"bad header name at {text[pos:pos + 20]!r}", pos)
+    name = m.group(1)
+    i = m.end()
+    # skip leading white space of the body, folds included
+    while True:
+        while i < n and text[i] in " \t":
+            i += 1
+        if i + 1 < n and text[i] == "\r" and text[i + 1] == "\n" and i + 2 < n and text[i + 2] in " \t":
+            i += 2
+            continue
+        if i < n and text[i] == "\n" and i + 1 < n and text[i + 1] in " \t":
+            i += 1
+            continue
+        break
+    body_start = i
+    k = i
+    while True:
+        lf = text.find("\n", k)
+        if lf < 0:
+            raise ParseError(f"the {name} header line has no end", pos)
+        if lf + 1 < n and text[lf + 1] in " \t":
+            k = lf + 1
+            continue
+        break
+    end = lf + 1
+    body_end = lf
+    while body_end > body_start and text[body_end - 1] in " \t\r\n":
+        body_end -= 1
+    htype = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
+    hdr = HdrField(htype, name, text[body_start:body_end], pos, body_start, body_end, end)
+    if htype is T.HDR_VIA_T:
+        hdr.parsed = parse_via(hdr.body, body_start)
+    else:
+        parser = _BODY_PARSERS.get(htype)
+        if parser is not None:
+            hdr.parsed = parser(hdr.body, body_start)
+    return hdr
+
+
+def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool = True) -> int:
+    """Parse headers from ``msg.unparsed`` until all kinds in ``flags`` are met. 0 ok, -1 error.
+
+    ``next`` forgets the asked kinds first, so the *next* occurrence is found (Kamailio's ``next``).
+    """
+    if next:
+        msg._pf &= ~flags
+    if (msg._pf & flags) == flags:
+        return 0
+    if msg.eoh is not None:
+        return 0  # everything is parsed; the asked kinds are simply not there
+    if msg.hdr_error is not None:
+        return -1
+    text = msg.text
+    pos = msg.unparsed
+    try:
+        while True:
+            hdr = get_hdr_field(text, pos)
+            if isinstance(hdr, _EOH):
+                msg.eoh = hdr.body_start
+                msg.unparsed = hdr.body_start
+                msg._pf = F_EOH
+                return 0
+            htype = hdr.type
+            if htype is T.HDR_VIA_T:
+                vias = hdr.parsed
+                if msg.h_via1 is None:
+                    msg.h_via1, msg.via1 = hdr, vias[0]
+                    msg._pf |= F_VIA
+                    if len(vias) > 1:
+                        msg.h_via2, msg.via2 = hdr, vias[1]
+                        msg._pf |= F_VIA2
+                elif msg.h_via2 is None:
+                    msg.h_via2, msg.via2 = hdr, vias[0]
+                    msg._pf |= F_VIA2
+                else:
+                    msg._pf |= F_VIA | F_VIA2
+            elif htype in _SINGLE:
+                attr, bit = _SINGLE[htype]
+                if getattr(msg, attr) is not None:
+                    if strict:
+                        raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
+                else:
+                    setattr(msg, attr, hdr)
+                msg._pf |= bit
+            elif htype in _FIRST_ONLY:
+                attr, bit = _FIRST_ONLY[htype]
+                if getattr(msg, attr) is None:
+                    setattr(msg, attr, hdr)
+                msg._pf |= bit
+            else:
+                msg._pf |= 1 << htype
+            msg.headers.append(hdr)
+            pos = msg.unparsed = hdr.end
+            if (msg._pf & flags) == flags:
+                return 0
+    except ParseError as exc:
+        msg.hdr_error = exc
+        return -1
+
+
+def parse_msg(msg: SipMsg, *, strict: bool = True) -> int:
+    """The first line, then headers up to the first Via. 0 ok, -1 error (``msg.parse_error``)."""
+    text = msg.text
+    pos = 0
+    n = len(text)
+    while pos < n and text[pos] in _LEADING:
+        pos += 1
+    try:
+        if pos >= n:
+            raise ParseError("nothing but white space in the datagram", 0)
+        msg.first_line = parse_first_line(text, pos)
+    except ParseError as exc:
+        msg.parse_error = exc
+        return -1
+    msg.unparsed = msg.first_line.end
+    if parse_headers(msg, F_VIA, strict=strict) < 0:
+        msg.parse_error = msg.hdr_error
+        return -1
+    return 0
+
+
+# -- parsing of bodies on demand (each caches its result in hdr.parsed) -------------------------
+def parse_hdr_body(hdr: HdrField) -> object:
+    """Parse a header's body by its kind if not done yet (Contact, Route, Max-Forwards …)."""
+    if hdr.parsed is not None:
+        return hdr.parsed
+    t = hdr.type
+    if t is T.HDR_CONTACT_T:
+        hdr.parsed = parse_contact(hdr.body, hdr.body_start)
+    elif t is T.HDR_ROUTE_T or t is T.HDR_RECORDROUTE_T:
+        hdr.parsed = parse_rr(hdr.body, hdr.body_start, hdr.canonical_name)
+    elif t is T.HDR_MAXFORWARDS_T:
+        hdr.parsed = parse_maxfwd(hdr.body, hdr.body_start)
+    elif t is T.HDR_EXPIRES_T:
+        hdr.parsed = parse_expires(hdr.body, hdr.body_start)
+    return hdr.parsed

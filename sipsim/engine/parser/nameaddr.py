@@ -1,0 +1,124 @@
+"""``name-addr / addr-spec`` followed by header parameters — shared by To, From, Contact, Route.
+
+RFC 3261 §20.10: a display name is a quoted-string or a run of tokens; an URI that is not in angle
+brackets ends at the first ``;`` (what follows are *header* parameters, RFC 4475 §3.3.12) and may
+not contain ``,``, ``?`` or ``;`` itself (RFC 4475 §3.1.2.13). The URI is only delimited here;
+``parse_uri`` checks it when someone needs it (the sanity checks, the routing engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sipsim.engine.parser import lex
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.uri import SipUri, parse_uri
+
+
+@dataclass(slots=True)
+class NameAddr:
+    display: str | None
+    uri: str
+    uri_start: int  # offsets in buf
+    uri_end: int
+    bracketed: bool
+    params: list[tuple[str, str | None]] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+    _parsed_uri: SipUri | None = None
+
+    def param(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.params:
+            if k.lower() == name:
+                return v if v is not None else ""
+        return None
+
+    @property
+    def parsed_uri(self) -> SipUri:
+        """The URI parsed on demand (raises ParseError), cached as Kamailio caches parsed URIs."""
+        if self._parsed_uri is None:
+            self._parsed_uri = parse_uri(self.uri, self.uri_start)
+        return self._parsed_uri
+
+
+def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: bool = False) -> tuple[NameAddr, int]:
+    """Parse one value at ``i``. With ``in_list`` a ``,`` ends the value (Contact, Route)."""
+    start = i
+    display: str | None = None
+    if i < len(s) and s[i] == '"':
+        display, i = lex.quoted_string(s, i, base)
+        i = lex.skip_ws(s, i)
+        if i >= len(s) or s[i] != "<":
+            raise ParseError("a quoted display name must be followed by '<'", base + i)
+    elif s.find("<", i) >= 0 and _has_bracket_first(s, i, in_list):
+        lt = s.find("<", i)
+        words = s[i:lt]
+        for ch in words:
+            if ch not in lex.TOKEN_CHARS and ch not in lex.WS:
+                raise ParseError(f"invalid character {ch!r} in an unquoted display name", base + i)
+        display = " ".join(words.split()) or None
+        i = lt
+    elif need_brackets:
+        raise ParseError("expected '<' (this header needs name-addr form)", base + i)
+    if i < len(s) and s[i] == "<":
+        gt = s.find(">", i)
+        if gt < 0:
+            raise ParseError("'<' without a closing '>'", base + i)
+        uri = s[i + 1 : gt]
+        if not uri or any(c in lex.WS for c in uri):
+            raise ParseError("empty URI or white space inside '<' '>'", base + i)
+        na = NameAddr(display, uri, base + i + 1, base + gt, True, start=base + start)
+        i = gt + 1
+    else:
+        j = i
+        stop = ";,\r\n \t" if in_list else ";\r\n \t"
+        while j < len(s) and s[j] not in stop:
+            j += 1
+        uri = s[i:j]
+        if not uri:
+            raise ParseError("missing URI", base + i)
+        if "?" in uri or (not in_list and "," in uri):
+            raise ParseError("an URI with '?' or ',' must be enclosed in '<' '>'", base + i)
+        na = NameAddr(None, uri, base + i, base + j, False, start=base + start)
+        i = j
+    i = _params(s, i, base, na)
+    na.end = base + i
+    return na, i
+
+
+def _has_bracket_first(s: str, i: int, in_list: bool) -> bool:
+    """Is the next '<' part of this value (before any ';', and before ',' in a list)?"""
+    lt = s.find("<", i)
+    semi = s.find(";", i)
+    if semi >= 0 and semi < lt:
+        return False
+    if in_list:
+        comma = s.find(",", i)
+        if comma >= 0 and comma < lt:
+            return False
+    return True
+
+
+def _params(s: str, i: int, base: int, na: NameAddr) -> int:
+    """Read ``*( SEMI param )`` into ``na.params``; return the offset just past the last one."""
+    while True:
+        j = lex.skip_ws(s, i)
+        if j >= len(s) or s[j] != ";":
+            return i
+        j = lex.skip_ws(s, j + 1)
+        name, j = lex.token(s, j, "a header parameter name", base)
+        value: str | None = None
+        k = lex.skip_ws(s, j)
+        if k < len(s) and s[k] == "=":
+            k = lex.skip_ws(s, k + 1)
+            if k < len(s) and s[k] == '"':
+                value, j = lex.quoted_string(s, k, base)
+                value = f'"{value}"'
+            else:
+                m = lex.PVALUE_RE.match(s, k)
+                if not m:
+                    raise ParseError(f"parameter {name!r} has no value after '='", base + k)
+                value, j = m.group(), m.end()
+        na.params.append((name, value))
+        i = j

@@ -1,0 +1,13 @@
+"""Route and Record-Route (RFC 3261 §20.30, §20.34), as Kamailio's ``parse_rr.c``.
+
+Each value must be a ``name-addr`` (URI in angle brackets); loose routers mark themselves ``;lr``.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine.parser.contact import parse_addr_list
+from sipsim.engine.parser.nameaddr import NameAddr
+
+
+def parse_rr(body: str, base: int, what: str = "Route") -> list[NameAddr]:
+    return parse_addr_list(body, base, what, need_brackets=True)

@@ -1,0 +1,130 @@
+"""SIP URIs (RFC 3261 §19.1, §25.1), as Kamailio's ``parser/parse_uri.c``.
+
+``parse_uri`` checks the grammar strictly — the characters allowed in each part and ``%HH``
+escapes — because the sanity checks and the routing engine rely on it, and RFC 4475 sends URIs that
+a lax parser would forward (a Request-URI in angle brackets, a raw IPv6 address without brackets).
+Escapes are kept as written; ``unescape`` decodes them once (never recursively: RFC 4475 §3.1.1.3).
+Schemes other than sip/sips/tel/tels are kept as opaque ``scheme:rest`` (RFC 4475 §3.3.4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sipsim.engine.parser import lex
+from sipsim.engine.parser.errors import ParseError
+
+SIP_SCHEMES = ("sip", "sips")
+KNOWN_SCHEMES = ("sip", "sips", "tel", "tels", "urn")
+
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
+# user = 1*( unreserved / escaped / user-unreserved ); password similar without ; ? /
+_USER_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+")
+_PASSWORD_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*")
+_PARAMCHARS_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+")
+_HNVCHARS_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|%[0-9A-Fa-f]{2})*")
+_OPAQUE_RE = re.compile(r"[A-Za-z0-9\-_.!~*'();/?:@&=+$,%\[\]#]+")
+
+
+@dataclass(slots=True)
+class SipUri:
+    raw: str
+    scheme: str
+    user: str | None = None
+    password: str | None = None
+    host: str = ""
+    port: int | None = None
+    params: list[tuple[str, str | None]] = field(default_factory=list)
+    headers: str | None = None
+    opaque: str | None = None  # for non-SIP schemes: everything after "scheme:"
+
+    @property
+    def is_sip(self) -> bool:
+        return self.scheme in SIP_SCHEMES
+
+    def param(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.params:
+            if k.lower() == name:
+                return v if v is not None else ""
+        return None
+
+    @property
+    def hostport(self) -> str:
+        return self.host if self.port is None else f"{self.host}:{self.port}"
+
+
+def unescape(s: str) -> str:
+    """Decode ``%HH`` escapes once (``%2541`` becomes ``%41``, not ``A``)."""
+    if "%" not in s:
+        return s
+    out, i, n = [], 0, len(s)
+    while i < n:
+        if s[i] == "%" and i + 2 < n + 0 and re.fullmatch(r"[0-9A-Fa-f]{2}", s[i + 1 : i + 3]):
+            out.append(chr(int(s[i + 1 : i + 3], 16)))
+            i += 3
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_uri(s: str, base: int = 0) -> SipUri:
+    """Parse a whole URI (no surrounding brackets, no trailing header parameters)."""
+    m = _SCHEME_RE.match(s)
+    if not m:
+        raise ParseError(f"bad URI {s[:40]!r}: no scheme", base)
+    scheme = m.group()[:-1].lower()
+    rest_at = m.end()
+    if scheme not in SIP_SCHEMES:
+        rest = s[rest_at:]
+        if not rest or not _OPAQUE_RE.fullmatch(rest):
+            raise ParseError(f"bad {scheme}: URI {s[:40]!r}", base)
+        return SipUri(raw=s, scheme=scheme, opaque=rest)
+    return _parse_sip(s, scheme, rest_at, base)
+
+
+def _parse_sip(s: str, scheme: str, i: int, base: int) -> SipUri:
+    uri = SipUri(raw=s, scheme=scheme)
+    n = len(s)
+    at = s.find("@", i)
+    if at >= 0:
+        userinfo = s[i:at]
+        user, colon, password = userinfo.partition(":")
+        # a ';' or '?' may belong to the user part (user-unreserved), never the password
+        if not _USER_RE.fullmatch(user):
+            raise ParseError(f"bad user part {user!r} in URI", base + i)
+        if colon and not _PASSWORD_RE.fullmatch(password):
+            raise ParseError("bad password in URI", base + i)
+        uri.user = user
+        uri.password = password if colon else None
+        i = at + 1
+    if i >= n:
+        raise ParseError(f"URI {s[:40]!r} has no host", base + i)
+    uri.host, i = lex.host(s, i, base)
+    if i < n and s[i] == ":":
+        uri.port, i = lex.port(s, i + 1, base)
+    while i < n and s[i] == ";":
+        m = _PARAMCHARS_RE.match(s, i + 1)
+        if not m:
+            raise ParseError("empty or bad URI parameter", base + i)
+        name, value = m.group(), None
+        i = m.end()
+        if i < n and s[i] == "=":
+            m = _PARAMCHARS_RE.match(s, i + 1)
+            if not m:
+                raise ParseError(f"bad value of URI parameter {name!r}", base + i)
+            value, i = m.group(), m.end()
+        uri.params.append((name, value))
+    if i < n and s[i] == "?":
+        hdrs = s[i + 1 :]
+        for part in hdrs.split("&"):
+            hname, eq, hvalue = part.partition("=")
+            if not hname or not eq or not _HNVCHARS_RE.fullmatch(hname) or not _HNVCHARS_RE.fullmatch(hvalue):
+                raise ParseError(f"bad URI header {part!r}", base + i)
+        uri.headers = hdrs
+        i = n
+    if i != n:
+        raise ParseError(f"unexpected {s[i]!r} in URI {s[:40]!r}", base + i)
+    return uri

@@ -1,0 +1,142 @@
+"""Via headers (RFC 3261 §20.42, §25.1; RFC 3581 rport), as Kamailio's ``parser/parse_via.c``.
+
+One Via header line may hold several comma-separated values; each becomes a :class:`ViaBody` with
+the offsets a proxy needs to edit the message without rewriting it: where this value starts and
+ends (to delete the first value of a reply), and where its parameters end (to add ``;received=``
+and fill ``;rport=`` — RFC 3261 §18.2.1, RFC 3581 §4).
+
+White space is allowed around ``/``, ``;``, ``=``, ``,`` and across folded lines (RFC 4475
+§3.1.1.1). Empty parameters and empty values between commas are errors (RFC 4475 §3.1.2.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sipsim.engine.parser import lex
+from sipsim.engine.parser.errors import ParseError
+
+
+@dataclass(slots=True)
+class ViaParam:
+    name: str
+    value: str | None
+    start: int  # offset of the ';' in buf
+    end: int  # offset just past the value (or name)
+
+
+@dataclass(slots=True)
+class ViaBody:
+    name: str  # "SIP"
+    version: str  # "2.0"
+    transport: str  # "UDP", "TCP" …
+    host: str  # as written; IPv6 keeps its brackets
+    port: int | None
+    params: list[ViaParam] = field(default_factory=list)
+    start: int = 0  # offset of this value in buf
+    end: int = 0  # offset just past this value (before white space / comma)
+    params_end: int = 0  # where a new ;param is appended
+    next_start: int | None = None  # offset of the next value on the same line, if any
+
+    def param(self, name: str) -> ViaParam | None:
+        name = name.lower()
+        for p in self.params:
+            if p.name.lower() == name:
+                return p
+        return None
+
+    @property
+    def branch(self) -> str | None:
+        p = self.param("branch")
+        return None if p is None else (p.value or "")
+
+    @property
+    def received(self) -> str | None:
+        p = self.param("received")
+        return None if p is None else (p.value or "")
+
+    @property
+    def rport(self) -> str | None:
+        """None when absent, "" when present without a value, else the value."""
+        p = self.param("rport")
+        return None if p is None else (p.value or "")
+
+    @property
+    def host_bare(self) -> str:
+        return lex.strip_brackets(self.host)
+
+    def sent_by(self) -> str:
+        return self.host if self.port is None else f"{self.host}:{self.port}"
+
+
+def parse_via(body: str, base: int) -> list[ViaBody]:
+    """Parse a Via header body that starts at offset ``base`` of ``buf``."""
+    vias: list[ViaBody] = []
+    i, n = 0, len(body)
+    while True:
+        i = lex.skip_ws(body, i)
+        if i >= n:
+            raise ParseError("empty Via value", base + i)
+        via, i = _via_parm(body, i, base)
+        vias.append(via)
+        i = lex.skip_ws(body, i)
+        if i >= n:
+            return vias
+        if body[i] != ",":
+            raise ParseError(f"unexpected {body[i]!r} after Via value", base + i)
+        i = lex.skip_ws(body, i + 1)
+        via.next_start = base + i
+        if i >= n:
+            raise ParseError("empty Via value after ','", base + i)
+
+
+def _via_parm(s: str, i: int, base: int) -> tuple[ViaBody, int]:
+    start = i
+    name, i = lex.token(s, i, "protocol name (SIP)", base)
+    i = _slash(s, i, base)
+    version, i = lex.token(s, i, "protocol version", base)
+    i = _slash(s, i, base)
+    transport, i = lex.token(s, i, "transport", base)
+    if i >= len(s) or s[i] not in lex.WS:
+        raise ParseError("expected white space before the Via sent-by", base + i)
+    i = lex.skip_ws(s, i)
+    host, i = lex.host(s, i, base)
+    port = None
+    j = lex.skip_ws(s, i)
+    if j < len(s) and s[j] == ":":
+        j = lex.skip_ws(s, j + 1)
+        port, i = lex.port(s, j, base)
+    via = ViaBody(name=name, version=version, transport=transport.upper(), host=host, port=port, start=base + start)
+    end = i
+    while True:
+        j = lex.skip_ws(s, i)
+        if j >= len(s) or s[j] != ";":
+            break
+        pstart = j
+        j = lex.skip_ws(s, j + 1)
+        pname, j = lex.token(s, j, "a Via parameter name", base)
+        value = None
+        k = lex.skip_ws(s, j)
+        pend = j
+        if k < len(s) and s[k] == "=":
+            k = lex.skip_ws(s, k + 1)
+            if k < len(s) and s[k] == '"':
+                value, pend = lex.quoted_string(s, k, base)
+            else:
+                m = lex.PVALUE_RE.match(s, k)
+                if not m:
+                    raise ParseError(f"Via parameter {pname!r} has no value after '='", base + k)
+                value, pend = m.group(), m.end()
+        via.params.append(ViaParam(pname, value, base + pstart, base + pend))
+        i = end = pend
+    via.end = via.params_end = base + end
+    if via.name.upper() != "SIP":
+        raise ParseError(f"Via protocol is {via.name!r}, not SIP", base + start)
+    return via, end
+
+
+def _slash(s: str, i: int, base: int) -> int:
+    i = lex.skip_ws(s, i)
+    if i >= len(s) or s[i] != "/":
+        raise ParseError("expected '/' in the Via protocol", base + i)
+    return lex.skip_ws(s, i + 1)

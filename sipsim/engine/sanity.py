@@ -1,0 +1,379 @@
+"""Request checks: Kamailio's ``sanity_check`` module, and the RFC answers of a careful proxy.
+
+``sanity_check(checks, uri_checks)`` runs the module's checks (``src/modules/sanity/``) in its
+order, for the bits asked (default 3047 = 1+2+4+32+64+128+256+512+2048, URI checks 7). On the first
+failure it answers the request statelessly (never a reply or an ACK; some failures stay silent) and
+returns 0 — which ends the script (``autodrop``); from KEMI it returns -1 instead.
+
+``rfc_checks`` is sipsim's ``ser``-profile default route check: what RFC 3261 and RFC 4475 ask a
+proxy to answer — 505 for another version, 416 for an unknown R-URI scheme, 400 for anything it
+cannot parse, a missing Call-ID/From/To/CSeq, duplicate single headers, a Content-Length beyond
+the datagram, an R-URI with headers, a bad CSeq, and 420 (with Unsupported) for Proxy-Require.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
+from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
+from sipsim.engine.sl import sl_send_reply
+
+SANITY_RURI_SIP_VERSION = 1
+SANITY_RURI_SCHEME = 2
+SANITY_REQUIRED_HEADERS = 4
+SANITY_VIA_SIP_VERSION = 8
+SANITY_VIA_PROTOCOL = 16
+SANITY_CSEQ_METHOD = 32
+SANITY_CSEQ_VALUE = 64
+SANITY_CL = 128
+SANITY_EXPIRES_VALUE = 256
+SANITY_PROXY_REQUIRE = 512
+SANITY_PARSE_URIS = 1024
+SANITY_CHECK_DIGEST = 2048
+SANITY_CHECK_DUPTAGS = 4096
+SANITY_CHECK_AUTHORIZATION = 8192
+SANITY_VIA1_HEADER = 16384
+SANITY_RFC3261 = 32768
+SANITY_SIZE = 65536
+
+DEFAULT_CHECKS = 3047
+DEFAULT_URI_CHECKS = 7  # 1 R-URI, 2 From, 4 To, 8 Contact
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = ()  # sanity's proxy_require parameter: none by default
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: int | None  # None: fail without a reply
+    reason: str
+    detail: str
+    headers: tuple[str, ...] = ()
+
+
+Check = Callable[[SipMsg], "Failure | None"]
+
+
+def missing_quadruple(msg: SipMsg) -> list[str]:
+    """Which of Call-ID, From, To, CSeq (the transaction quadruple) the message lacks."""
+    pairs = (("Call-ID", msg.callid), ("From", msg.from_), ("To", msg.to), ("CSeq", msg.cseq))
+    return [name for name, hdr in pairs if hdr is None]
+
+
+def _ruri_version(msg: SipMsg) -> Failure | None:
+    fl = msg.first_line
+    if fl is not None and not fl.is_sip:
+        return Failure(505, "Version Not Supported", f"request line says {fl.version}")
+    return None
+
+
+def _ruri_scheme(msg: SipMsg) -> Failure | None:
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError as exc:
+        return Failure(400, "Bad Request URI", exc.reason)
+    if uri.scheme not in KNOWN_SCHEMES:
+        return Failure(416, "Unsupported URI Scheme in Request URI", f"scheme {uri.scheme}:")
+    return None
+
+
+def _required_headers(msg: SipMsg) -> Failure | None:
+    parse_headers(msg, F_FROM | F_TO | F_CALLID | F_CSEQ)
+    missing = missing_quadruple(msg)
+    if missing:
+        return Failure(None, "", "missing " + ", ".join(missing))
+    return None
+
+
+def _via1(msg: SipMsg) -> Failure | None:
+    v = msg.via1
+    if v is None or not v.host or not v.branch:
+        return Failure(None, "", "top Via has no host or no branch")
+    return None
+
+
+def _rfc3261(msg: SipMsg) -> Failure | None:
+    v = msg.via1
+    if v is not None and v.branch is not None and not v.branch.startswith("z9hG4bK"):
+        return Failure(None, "", "branch does not start with z9hG4bK")
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    for h in msg.headers:
+        if h.type in (HdrType.HDR_ROUTE_T, HdrType.HDR_RECORDROUTE_T):
+            try:
+                values = parse_hdr_body(h)
+            except ParseError:
+                return Failure(None, "", f"bad {h.canonical_name}")
+            for na in values:  # type: ignore[union-attr]
+                if na.parsed_uri.param("lr") is None:
+                    return Failure(None, "", f"{h.canonical_name} without ;lr")
+    return None
+
+
+def _cseq_method(msg: SipMsg) -> Failure | None:
+    parse_headers(msg, F_CSEQ)
+    if msg.cseq is None or msg.cseq.parsed is None:
+        return Failure(400, "Missing CSeq Header", "no CSeq")
+    if msg.first_line is not None and msg.cseq.parsed.method != msg.first_line.method:
+        return Failure(400, "CSeq method does not match request method",
+                       f"CSeq says {msg.cseq.parsed.method}, the request is {msg.first_line.method}")
+    return None
+
+
+def _cseq_value(msg: SipMsg) -> Failure | None:
+    parse_headers(msg, F_CSEQ)
+    if msg.cseq is None or msg.cseq.parsed is None:
+        return Failure(400, "Missing CSeq Header", "no CSeq")
+    if len(msg.cseq.parsed.number) > 10 or msg.cseq.parsed.value >= 2**31:
+        return Failure(400, "CSeq number is illegal", f"CSeq number {msg.cseq.parsed.number}")
+    return None
+
+
+def _content_length(msg: SipMsg) -> Failure | None:
+    if parse_headers(msg, F_EOH) < 0 or msg.eoh is None:
+        return None
+    cl = msg.content_length
+    if cl is not None and isinstance(cl.parsed, int) and cl.parsed != msg.len - msg.eoh:
+        return Failure(400, "Content-Length mis-match", f"Content-Length {cl.parsed}, body {msg.len - msg.eoh} bytes")
+    return None
+
+
+def _expires(msg: SipMsg) -> Failure | None:
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    for h in msg.headers_named("Expires"):
+        try:
+            parse_hdr_body(h)
+        except ParseError:
+            return Failure(400, "Expires value is illegal", f"Expires: {h.body[:20]}")
+        if isinstance(h.parsed, int) and h.parsed >= 2**32:
+            return Failure(400, "Expires value is illegal", f"Expires: {h.body[:20]}")
+    return None
+
+
+def _proxy_require(msg: SipMsg) -> Failure | None:
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    unsupported: list[str] = []
+    for h in msg.headers_named("Proxy-Require"):
+        for tag in h.value.split(","):
+            tag = tag.strip()
+            if tag and tag not in SUPPORTED_EXTENSIONS:
+                unsupported.append(tag)
+    if unsupported:
+        return Failure(420, "Bad Extension", "Proxy-Require: " + ", ".join(unsupported),
+                       headers=("Unsupported: " + ", ".join(unsupported),))
+    return None
+
+
+def _parse_uris(uri_checks: int) -> Check:
+    def check(msg: SipMsg) -> Failure | None:
+        if uri_checks & 1:
+            try:
+                msg.parsed_ruri()
+            except ParseError as exc:
+                return Failure(400, "Bad Request URI", exc.reason)
+        parse_headers(msg, F_FROM | F_TO)
+        for bit, hdr, what in ((2, msg.from_, "From"), (4, msg.to, "To")):
+            if uri_checks & bit:
+                if hdr is None or hdr.parsed is None:
+                    return Failure(400, f"Missing {what} Header", f"no {what}")
+                try:
+                    _ = hdr.parsed.parsed_uri
+                except ParseError as exc:
+                    return Failure(400, f"Bad {what} URI", exc.reason)
+        if uri_checks & 8 and msg.first_line is not None and msg.first_line.method in ("INVITE", "REGISTER"):
+            bad = _contact_problem(msg)
+            if bad:
+                return Failure(400, "Bad Contact Header", bad)
+        return None
+
+    return check
+
+
+def _contact_problem(msg: SipMsg) -> str | None:
+    if parse_headers(msg, F_EOH) < 0:
+        return msg.hdr_error.reason if msg.hdr_error else "parse error"
+    for h in msg.headers_named("Contact"):
+        try:
+            body = parse_hdr_body(h)
+            for na in body.contacts:  # type: ignore[union-attr]
+                _ = na.parsed_uri  # parse on demand
+        except ParseError as exc:
+            return exc.reason
+    return None
+
+
+def _digest(msg: SipMsg) -> Failure | None:
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    for h in msg.headers_named("Authorization") + msg.headers_named("Proxy-Authorization"):
+        v = h.value
+        if v[:6].lower() == "digest":
+            low = v.lower()
+            for field in ("username", "nonce", "response"):
+                if field + "=" not in low.replace(" ", ""):
+                    return Failure(400, "Bad Authorization Header", f"digest credentials without {field}")
+    return None
+
+
+def _dup_tags(msg: SipMsg) -> Failure | None:
+    parse_headers(msg, F_FROM | F_TO)
+    for hdr, what in ((msg.from_, "From"), (msg.to, "To")):
+        if hdr is not None and hdr.parsed is not None:
+            if sum(1 for k, _ in hdr.parsed.params if k.lower() == "tag") > 1:
+                return Failure(400, f"Many {what} Tag Params", f"{what} has more than one tag")
+    return None
+
+
+def _pass(msg: SipMsg) -> Failure | None:
+    return None
+
+
+def _ordered_checks(uri_checks: int) -> list[tuple[int, str, Check]]:
+    return [
+        (SANITY_RURI_SIP_VERSION, "R-URI SIP version", _ruri_version),
+        (SANITY_RURI_SCHEME, "R-URI scheme", _ruri_scheme),
+        (SANITY_REQUIRED_HEADERS, "required headers", _required_headers),
+        (SANITY_VIA1_HEADER, "first Via", _via1),
+        (SANITY_RFC3261, "RFC 3261 branch and ;lr", _rfc3261),
+        (SANITY_VIA_SIP_VERSION, "Via SIP version", _pass),
+        (SANITY_VIA_PROTOCOL, "Via protocol", _pass),
+        (SANITY_CSEQ_METHOD, "CSeq method", _cseq_method),
+        (SANITY_CSEQ_VALUE, "CSeq number", _cseq_value),
+        (SANITY_CL, "Content-Length", _content_length),
+        (SANITY_EXPIRES_VALUE, "Expires", _expires),
+        (SANITY_PROXY_REQUIRE, "Proxy-Require", _proxy_require),
+        (SANITY_PARSE_URIS, "URIs", _parse_uris(uri_checks)),
+        (SANITY_CHECK_DIGEST, "digest credentials", _digest),
+        (SANITY_CHECK_AUTHORIZATION, "Authorization", _pass),
+        (SANITY_CHECK_DUPTAGS, "duplicate tags", _dup_tags),
+    ]
+
+
+def sanity_check(ctx: WorkerContext, msg: SipMsg, checks: int = DEFAULT_CHECKS,
+                 uri_checks: int = DEFAULT_URI_CHECKS, *, kemi: bool = False) -> Steps:
+    """Kamailio's ``sanity_check()``: 1 when all asked checks pass; else 0 (cfg) or -1 (KEMI)."""
+    fail = -1 if kemi else 0
+    if not msg.is_request:
+        yield ctx.event("sanity_check", msg, "a reply: the request checks do not apply")
+        return 1
+    for bit, name, check in _ordered_checks(uri_checks):
+        if not checks & bit:
+            continue
+        failure = check(msg)
+        if failure is None:
+            continue
+        yield ctx.event("sanity_check", msg, f"check {bit} ({name}) failed: {failure.detail}",
+                        unparsed=msg.unparsed, reason=failure.detail, detail={"check": bit, "mask": checks})
+        if failure.code is not None and msg.first_line is not None and msg.first_line.method != "ACK":
+            yield from sl_send_reply(ctx, msg, failure.code, failure.reason, failure.headers, why=f"sanity_check {bit}")
+        return fail
+    yield ctx.event("sanity_check", msg, f"checks {checks} passed", unparsed=msg.unparsed, detail={"mask": checks})
+    return 1
+
+
+# -- the ser profile's RFC checks -------------------------------------------------------------
+def _rfc_parse_all(msg: SipMsg) -> Failure | None:
+    if parse_headers(msg, F_EOH) < 0:
+        reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
+        return Failure(400, "Bad Request", reason)
+    return None
+
+
+def _rfc_required(msg: SipMsg) -> Failure | None:
+    missing = missing_quadruple(msg)
+    if missing:
+        return Failure(400, "Bad Request", "missing " + ", ".join(missing))
+    return None
+
+
+def _rfc_framing(msg: SipMsg) -> Failure | None:
+    cl = msg.content_length
+    if msg.eoh is not None and cl is not None and isinstance(cl.parsed, int) and msg.eoh + cl.parsed > msg.len:
+        got = msg.len - msg.eoh
+        return Failure(400, "Bad Request", f"Content-Length {cl.parsed} is beyond the {got} body bytes received")
+    return None
+
+
+def _rfc_cseq(msg: SipMsg) -> Failure | None:
+    cseq = msg.cseq.parsed if msg.cseq is not None else None
+    if cseq is None:
+        return None
+    if len(cseq.number) > 10 or cseq.value > 2**32 - 1:
+        return Failure(400, "Bad Request", f"CSeq number {cseq.number} does not fit in 32 bits")
+    if msg.first_line is not None and cseq.method != msg.first_line.method:
+        return Failure(400, "Bad Request", f"CSeq method {cseq.method} does not match {msg.first_line.method}")
+    return None
+
+
+def _rfc_ruri(msg: SipMsg) -> Failure | None:
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError as exc:
+        return Failure(400, "Bad Request", f"bad Request-URI: {exc.reason}")
+    if uri.scheme not in KNOWN_SCHEMES:
+        return Failure(416, "Unsupported URI Scheme", f"scheme {uri.scheme}:")
+    if uri.headers is not None:
+        return Failure(400, "Bad Request", "headers are not allowed in a Request-URI (RFC 3261 §19.1.1)")
+    return None
+
+
+def _rfc_addrs(msg: SipMsg) -> Failure | None:
+    for hdr, what in ((msg.from_, "From"), (msg.to, "To")):
+        if hdr is not None and hdr.parsed is not None:
+            try:
+                parse_uri(hdr.parsed.uri)
+            except ParseError as exc:
+                return Failure(400, "Bad Request", f"bad {what} URI: {exc.reason}")
+    bad = _contact_problem(msg)
+    if bad:
+        return Failure(400, "Bad Request", f"bad Contact: {bad}")
+    for name in ("Max-Forwards", "Expires", "Route", "Record-Route"):
+        for h in msg.headers_named(name):
+            try:
+                parse_hdr_body(h)
+            except ParseError as exc:
+                return Failure(400, "Bad Request", f"bad {name}: {exc.reason}")
+    return None
+
+
+RFC_CHECKS: list[tuple[str, Check]] = [
+    ("SIP version", _ruri_version),
+    ("all headers parse", _rfc_parse_all),
+    ("required headers", _rfc_required),
+    ("framing", _rfc_framing),
+    ("CSeq", _rfc_cseq),
+    ("Request-URI", _rfc_ruri),
+    ("URIs and values", _rfc_addrs),
+    ("Proxy-Require", _proxy_require),
+]
+
+
+def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    """The ser profile's default-route checks. 1 if the request may go on, 0 if answered/dropped."""
+    for name, check in RFC_CHECKS:
+        failure = check(msg)
+        if failure is None:
+            continue
+        yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
+                        reason=failure.detail, detail={"check": name})
+        if name == "all headers parse":
+            ctx.stats["bad_msg_hdr"] += 1
+        headers = failure.headers
+        if failure.code == 400:
+            headers = headers + (f'Warning: 399 sipsim "{_quote(failure.detail)}"',)
+        yield from sl_send_reply(ctx, msg, failure.code or 400, failure.reason, headers, why=name)
+        return 0
+    yield ctx.event("rfc_checks", msg, "the request is well formed (RFC 3261/4475 checks passed)",
+                    unparsed=msg.unparsed, parsed=("HDR_EOH_F",))
+    return 1
+
+
+def _quote(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')[:120]

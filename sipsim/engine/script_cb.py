@@ -1,0 +1,83 @@
+"""Pre- and post-script callbacks (``src/core/script_cb.c``).
+
+Modules register callbacks that run just before the routing script (pre) and after it (post), for
+requests and/or replies. Kamailio runs them newest-registered first; the first pre-script callback
+that returns 0 stops the chain and the message is dropped. Two real ones are installed by default,
+as a Kamailio with kex and sl loaded has them:
+
+* ``kex:core_stats`` counts ``rcv_requests``/``rcv_replies`` (and per method / per class);
+* ``sl:filter_ACK`` swallows an ACK that answers one of our own stateless replies (its To-tag is
+  ours): there is nothing to forward it to (``src/modules/sl/sl_funcs.c``).
+
+Your own: ``callbacks.register_pre(fn, name="mine")`` with ``fn(msg, ctx) -> int``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sipsim.engine.context import WorkerContext
+    from sipsim.engine.parser.msg import SipMsg
+
+REQUEST_CB = 1
+ONREPLY_CB = 2
+
+Callback = Callable[["SipMsg", "WorkerContext"], int]
+
+
+@dataclass(frozen=True)
+class ScriptCallback:
+    name: str
+    fn: Callback
+    types: int
+
+
+class ScriptCallbacks:
+    """The registered callbacks of one server (shared by its workers)."""
+
+    def __init__(self) -> None:
+        self.pre: list[ScriptCallback] = []
+        self.post: list[ScriptCallback] = []
+
+    def register_pre(self, fn: Callback, *, types: int = REQUEST_CB | ONREPLY_CB, name: str | None = None) -> None:
+        self.pre.insert(0, ScriptCallback(name or getattr(fn, "__name__", "callback"), fn, types))
+
+    def register_post(self, fn: Callback, *, types: int = REQUEST_CB | ONREPLY_CB, name: str | None = None) -> None:
+        self.post.insert(0, ScriptCallback(name or getattr(fn, "__name__", "callback"), fn, types))
+
+    def for_type(self, pre: bool, cb_type: int) -> list[ScriptCallback]:
+        return [cb for cb in (self.pre if pre else self.post) if cb.types & cb_type]
+
+
+def kex_core_stats(msg: SipMsg, ctx: WorkerContext) -> int:
+    fl = msg.first_line
+    if fl is None:
+        return 1
+    if msg.is_request:
+        ctx.stats["rcv_requests"] += 1
+        ctx.stats[f"rcv_requests_{fl.method.lower()}"] += 1
+    else:
+        ctx.stats["rcv_replies"] += 1
+        ctx.stats[f"rcv_replies_{fl.status // 100}xx"] += 1
+    return 1
+
+
+def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
+    from sipsim.engine.sl import is_our_sl_tag
+
+    if msg.is_request and msg.first_line is not None and msg.first_line.method == "ACK":
+        to = msg.to.parsed if msg.to is not None else None
+        tag = to.param("tag") if to is not None else None
+        if tag and is_our_sl_tag(ctx, tag):
+            return 0
+    return 1
+
+
+def default_callbacks() -> ScriptCallbacks:
+    cbs = ScriptCallbacks()
+    cbs.register_pre(kex_core_stats, name="kex:core_stats")
+    cbs.register_pre(sl_filter_ack, types=REQUEST_CB, name="sl:filter_ACK")
+    return cbs

@@ -1,0 +1,78 @@
+"""Stateless replies (the sl module: ``src/modules/sl/sl_funcs.c``).
+
+``sl_send_reply`` answers a request without keeping any state: it builds the reply from the
+request (``build_res_buf_from_sip_req``) and sends it to the packet's source IP — to the source port
+when the Via asked for ``rport`` (or ``force_rport()`` was called), else the Via's port or 5060. It
+never answers an ACK. Replies above 100 get a To-tag (RFC 3261 §8.2.6.2; Kamailio's sl adds it from
+180 up) so the UAC can match the ACK, and sl recognises that tag again when the ACK arrives
+(``sl:filter_ACK`` pre-script callback).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.errors import err2reason
+from sipsim.engine.events import REPLIED, Send, format_addr
+from sipsim.engine.msg_translator import build_res_buf_from_sip_req, reply_dest
+from sipsim.engine.parser.hf import F_CALLID, F_FROM, F_TO
+from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
+from sipsim.engine.parser.msg_parser import parse_headers
+
+
+def _tag_prefix(ctx: WorkerContext) -> str:
+    host, port = ctx.config.listen
+    return hashlib.md5(f"sipsim-stateless:{host}:{port}".encode()).hexdigest()
+
+
+def sl_tag(ctx: WorkerContext, msg: SipMsg) -> str:
+    """Our To-tag: a fixed per-server part (to recognise our own replies) and a per-request CRC."""
+    parse_headers(msg, F_CALLID | F_FROM)
+    callid = msg.callid.body if msg.callid is not None else ""
+    ftag = ""
+    if msg.from_ is not None and msg.from_.parsed is not None:
+        ftag = msg.from_.parsed.param("tag") or ""
+    branch = (msg.via1.branch or "") if msg.via1 is not None else ""
+    crc = zlib.crc32(f"{callid}|{ftag}|{branch}".encode("latin-1"))
+    return f"{_tag_prefix(ctx)}.{crc:08x}"
+
+
+def is_our_sl_tag(ctx: WorkerContext, tag: str) -> bool:
+    return tag.startswith(_tag_prefix(ctx) + ".")
+
+
+def needs_tag(ctx: WorkerContext, msg: SipMsg, code: int) -> bool:
+    threshold = 101 if ctx.ser else 180
+    if code < threshold:
+        return False
+    parse_headers(msg, F_TO)
+    to = msg.to.parsed if msg.to is not None else None
+    return not (to is not None and to.param("tag"))
+
+
+def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
+                  headers: tuple[str, ...] = (), why: str = "") -> Steps:
+    """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does)."""
+    if msg.first_line is not None and msg.first_line.method == "ACK":
+        yield ctx.event("sl_send_reply", msg, f"would answer {code} but never answers an ACK", status=None)
+        return 1
+    to_tag = sl_tag(ctx, msg) if needs_tag(ctx, msg, code) else None
+    data = build_res_buf_from_sip_req(msg, ctx.config, code, reason, to_tag=to_tag, headers=headers)
+    dst = reply_dest(msg)
+    text = f"answers {code} {reason} to {format_addr(dst)}" + (f" ({why})" if why else "")
+    yield ctx.event("sl_send_reply", msg, text, outcome=REPLIED, status=code, reason=reason,
+                    detail={"to": format_addr(dst), "bytes": len(data), "to_tag": to_tag})
+    err = yield Send(dst, data, ctx.config.listen, "reply", msg.id)
+    if err:
+        yield ctx.event("sl_send_reply", msg, f"sending the reply failed: {err}", outcome="dropped", reason=str(err))
+        return -1
+    msg.msg_flags |= FL_REPLIED
+    return 1
+
+
+def sl_reply_error(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    """Answer with the code of the last internal error (``ser_error``)."""
+    code, reason = err2reason(msg.extra.get("ser_error", -1))
+    return (yield from sl_send_reply(ctx, msg, code, reason, why="sl_reply_error"))

@@ -1,0 +1,52 @@
+"""``udp_rcv_loop``: a worker's life (``src/core/udp_server.c``).
+
+Every worker runs this loop forever: call ``recvfrom`` on the shared socket (yield :class:`Recv`;
+the driver blocks the worker until a datagram is there), check its size, and hand it to
+``receive_msg``. The same generator runs in the simulator (the simulated kernel answers ``Recv``)
+and in live mode (a real ``recvfrom`` answers it).
+
+Size checks (Kamailio): a datagram of ``msg_recv_max_size`` (32767) bytes or more is dropped, and
+one shorter than ``MIN_UDP_PACKET`` (32) is a "probing packet", dropped silently — that is where
+CRLF keep-alives vanish. A source port of 0 is dropped. The ``ser`` profile models the seed's
+"if configured so, basic sanity checks over the received message": it drops empty and oversize
+datagrams and a source port 0, and lets ``parse_msg`` judge the rest.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.events import DROPPED, Datagram, Recv, format_addr
+from sipsim.engine.receive_msg import receive_msg
+
+
+def udp_rcv_loop(ctx: WorkerContext, sock: int = 0) -> Steps:
+    """The worker main loop. The driver sends a Datagram for each Recv, or None to stop."""
+    while True:
+        dgram = yield Recv(sock)
+        if dgram is None:
+            return 0
+        yield from handle_datagram(ctx, dgram)
+
+
+def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
+    """One turn of the loop after ``recvfrom`` returned."""
+    n = len(dgram.data)
+    cfg = ctx.config
+    yield ctx.event("recvfrom", dgram.id, f"recvfrom returns {n} bytes from {format_addr(dgram.src)}",
+                    detail={"src": format_addr(dgram.src), "len": n})
+    why = None
+    if n >= cfg.msg_recv_max_size:
+        why = f"{n} bytes is not below msg_recv_max_size {cfg.msg_recv_max_size}"
+    elif dgram.src[1] == 0:
+        why = "source port 0"
+    elif ctx.ser:
+        if n == 0:
+            why = "empty datagram"
+    elif n < cfg.min_udp_packet:
+        why = f"probing packet: {n} bytes < MIN_UDP_PACKET {cfg.min_udp_packet}"
+    if why:
+        yield ctx.event("udp_rcv_loop", dgram.id, f"{why}: dropped silently", outcome=DROPPED, reason=why)
+        return -1
+    checks = "basic sanity checks passed" if ctx.ser else "size checks passed"
+    yield ctx.event("udp_rcv_loop", dgram.id, f"{checks}; the buffer is zero-terminated; calls receive_msg")
+    return (yield from receive_msg(ctx, dgram))

@@ -1,0 +1,89 @@
+"""Small helpers shared by tests: corpus access, free ports, processes stopped by PID."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+CORPUS_DIRS = ("rfc4475", "rfc5118", "rfc3261")
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    folder: str
+    file: str
+    path: Path
+    proxy_action: str  # "" for rfc3261 files
+    body_omitted: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.folder}/{self.file}"
+
+
+def corpus() -> list[CorpusEntry]:
+    out: list[CorpusEntry] = []
+    for folder in CORPUS_DIRS:
+        with open(DATA / folder / "MANIFEST.tsv", newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                out.append(
+                    CorpusEntry(
+                        folder=folder,
+                        file=row["file"],
+                        path=DATA / folder / row["file"],
+                        proxy_action=row.get("proxy_action", "") or "",
+                        body_omitted=row.get("body_omitted_in_rfc") == "True",
+                    )
+                )
+    return out
+
+
+def with_body(entry: CorpusEntry) -> bytes:
+    """The RFC 3261 §24 messages omit the SDP but keep Content-Length: give them a body that long."""
+    data = entry.path.read_bytes()
+    if not entry.body_omitted:
+        return data
+    head, _, _ = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() in (b"content-length", b"l"):
+            length = int(value.strip())
+    body = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+    body = (body + b"a=x" * length)[:length - 2] + b"\r\n"
+    assert len(body) == length
+    return head + b"\r\n\r\n" + body
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def stop_pid(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Stop a process we started, by its PID: SIGTERM, then SIGKILL. Never by name."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return
+        time.sleep(0.02)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=5)
