@@ -45,17 +45,28 @@ class WorkerContext:
     location: LocationStore = field(default_factory=MemoryLocation)
     stats: CoreStats = field(default_factory=CoreStats)
     msg_no: int = 0
+    ser: bool = field(init=False, default=True)  # the profile, as a plain bool (read on every step)
 
     def __post_init__(self) -> None:
+        self.ser = self.config.profile.value == "ser"
         if self.router is None:
             from sipsim.engine.default_route import DefaultRoute
 
             self.router = DefaultRoute()
 
-    @property
-    def ser(self) -> bool:
-        return self.config.profile.value == "ser"
-
     def event(self, step: str, msg: SipMsg | int, text: str, **fields: Any) -> StepEvent:
-        mid = msg if isinstance(msg, int) else msg.id
-        return StepEvent(step, self.worker, mid, text, **fields)
+        """A StepEvent of this worker. When the message's changes (lumps, new R-URI) moved since
+        its last event, the event carries them in ``detail["changes"]`` — so an observer can show
+        ``buf``/``orig``/``lumps``/``out`` at every step without holding the message itself."""
+        if isinstance(msg, int):
+            return StepEvent(step, self.worker, msg, text, **fields)
+        marker = (len(msg.add_rm), msg.new_uri)
+        if marker != msg.extra.get("_reported", (0, None)):
+            msg.extra["_reported"] = marker
+            detail = dict(fields.pop("detail", None) or {})
+            detail["changes"] = {
+                "lumps": [(lp.op, lp.offset, lp.length, lp.text, lp.why) for lp in msg.add_rm],
+                "new_uri": msg.new_uri,
+            }
+            fields["detail"] = detail
+        return StepEvent(step, self.worker, msg.id, text, **fields)

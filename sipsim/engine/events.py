@@ -71,7 +71,7 @@ class Send:
     msg: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class StepEvent:
     """One step of the pipeline, as a fact.
 
@@ -96,6 +96,22 @@ class StepEvent:
     status: int | None = None
     reason: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(self, step: str, worker: int, msg: int, text: str, parsed: tuple[str, ...] = (),
+                 unparsed: int | None = None, outcome: str | None = None, status: int | None = None,
+                 reason: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
+        # Written out (not the dataclass-generated __init__) because events are made on every step of
+        # every message: setting the slots directly is about twice as fast.
+        _ev_set[0](self, step)
+        _ev_set[1](self, worker)
+        _ev_set[2](self, msg)
+        _ev_set[3](self, text)
+        _ev_set[4](self, parsed)
+        _ev_set[5](self, unparsed)
+        _ev_set[6](self, outcome)
+        _ev_set[7](self, status)
+        _ev_set[8](self, reason)
+        _ev_set[9](self, _EMPTY if detail is None else detail)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with only the fields that carry something."""
@@ -124,6 +140,11 @@ class StepEvent:
             reason=d.get("reason"),
             detail=dict(d.get("detail", {})),
         )
+
+
+_EMPTY: Mapping[str, Any] = {}
+_ev_set = tuple(getattr(StepEvent, name).__set__ for name in (
+    "step", "worker", "msg", "text", "parsed", "unparsed", "outcome", "status", "reason", "detail"))
 
 
 def _jsonable(v: Any) -> Any:

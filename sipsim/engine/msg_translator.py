@@ -31,6 +31,8 @@ def same_ip(a: str, b: str) -> bool:
     a, b = a.strip("[]"), b.strip("[]")
     if a == b:
         return True
+    if ":" not in a and ":" not in b:
+        return False  # two different IPv4 texts or a hostname: no DNS, so not the same address
     try:
         return ipaddress.ip_address(a) == ipaddress.ip_address(b)
     except ValueError:

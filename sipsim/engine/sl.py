@@ -15,7 +15,7 @@ import zlib
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.errors import err2reason
-from sipsim.engine.events import REPLIED, Send, format_addr
+from sipsim.engine.events import DROPPED, REPLIED, Send, format_addr
 from sipsim.engine.msg_translator import build_res_buf_from_sip_req, reply_dest
 from sipsim.engine.parser.hf import F_CALLID, F_FROM, F_TO
 from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
@@ -56,7 +56,9 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
                   headers: tuple[str, ...] = (), why: str = "") -> Steps:
     """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does)."""
     if msg.first_line is not None and msg.first_line.method == "ACK":
-        yield ctx.event("sl_send_reply", msg, f"would answer {code} but never answers an ACK", status=None)
+        yield ctx.event("sl_send_reply", msg, f"would answer {code} {reason}, but an ACK is never answered",
+                        outcome=DROPPED, reason=f"an ACK is never answered (would have been {code})")
+        msg.extra["outcome_set"] = True
         return 1
     to_tag = sl_tag(ctx, msg) if needs_tag(ctx, msg, code) else None
     data = build_res_buf_from_sip_req(msg, ctx.config, code, reason, to_tag=to_tag, headers=headers)

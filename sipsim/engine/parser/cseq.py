@@ -6,6 +6,7 @@ The number is kept as text, as Kamailio does: whether it fits (< 2**31) is a san
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sipsim.engine.parser import lex
@@ -22,7 +23,13 @@ class CSeqBody:
         return int(self.number)
 
 
+_FAST = re.compile(r"(\d+) ([A-Za-z0-9\-.!%*_+`'~]+)")
+
+
 def parse_cseq(body: str, base: int) -> CSeqBody:
+    m = _FAST.fullmatch(body)
+    if m is not None:
+        return CSeqBody(number=m.group(1), method=m.group(2))
     i = lex.skip_ws(body, 0)
     j = i
     while j < len(body) and body[j].isdigit():

@@ -184,17 +184,22 @@ NAME_TO_TYPE: dict[str, HdrType] = {name.lower(): t for t, name in CANONICAL.ite
 NAME_TO_TYPE.update(COMPACT)
 
 
+_FLAG_BITS = tuple(
+    (1 << int(t), "HDR_VIA1_F" if t is HdrType.HDR_VIA_T else t.name[:-2] + "_F")
+    for t in HdrType
+    if t is not HdrType.HDR_EOH_T
+)
+_FLAG_NAMES_CACHE: dict[int, tuple[str, ...]] = {}
+
+
 def flag_names(bits: int) -> tuple[str, ...]:
     """Names of the HDR_*_F bits set in ``bits`` (for events and the TUI)."""
-    if bits == F_EOH:
-        return ("HDR_EOH_F",)
-    out = []
-    for t in HdrType:
-        if t is HdrType.HDR_EOH_T:
-            continue
-        if bits & (1 << int(t)):
-            out.append("HDR_VIA1_F" if t is HdrType.HDR_VIA_T else t.name[:-2] + "_F")
-    return tuple(out)
+    names = _FLAG_NAMES_CACHE.get(bits)
+    if names is None:
+        names = ("HDR_EOH_F",) if bits == F_EOH else tuple(name for bit, name in _FLAG_BITS if bits & bit)
+        if len(_FLAG_NAMES_CACHE) < 4096:
+            _FLAG_NAMES_CACHE[bits] = names
+    return names
 
 
 @dataclass(slots=True, eq=False)

@@ -77,8 +77,14 @@ class _EOH:
         self.body_start = body_start
 
 
+_TOKEN_FULL = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+
+
 def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
-    """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line."""
+    """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line.
+
+    A header line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding); CRLF or a bare LF.
+    """
     n = len(text)
     if pos >= n:
         raise ParseError("the headers end without an empty line", pos)
@@ -89,44 +95,27 @@ def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
         if pos + 1 < n and text[pos + 1] == "\n":
             return _EOH(pos + 2)
         raise ParseError("a bare CR where a header should start", pos)
-    m = _HNAME_RE.match(text, pos)
-    if not m:
+    lf = text.find("\n", pos)
+    while lf >= 0 and lf + 1 < n and text[lf + 1] in " \t":
+        lf = text.find("\n", lf + 1)
+    colon = text.find(":", pos, lf if lf >= 0 else n)
+    name = text[pos:colon].rstrip(" \t") if colon >= 0 else ""
+    if not name or _TOKEN_FULL.fullmatch(name) is None:
         raise ParseError(f"bad header name at {text[pos:pos + 20]!r}", pos)
-    name = m.group(1)
-    i = m.end()
-    # skip leading white space of the body, folds included
-    while True:
-        while i < n and text[i] in " \t":
-            i += 1
-        if i + 1 < n and text[i] == "\r" and text[i + 1] == "\n" and i + 2 < n and text[i + 2] in " \t":
-            i += 2
-            continue
-        if i < n and text[i] == "\n" and i + 1 < n and text[i + 1] in " \t":
-            i += 1
-            continue
-        break
-    body_start = i
-    k = i
-    while True:
-        lf = text.find("\n", k)
-        if lf < 0:
-            raise ParseError(f"the {name} header line has no end", pos)
-        if lf + 1 < n and text[lf + 1] in " \t":
-            k = lf + 1
-            continue
-        break
-    end = lf + 1
-    body_end = lf
-    while body_end > body_start and text[body_end - 1] in " \t\r\n":
-        body_end -= 1
+    if lf < 0:
+        raise ParseError(f"the {name} header line has no end", pos)
+    i = colon + 1
+    while text[i] in " \t\r\n" and i < lf:
+        i += 1
+    body = text[i:lf].rstrip(" \t\r\n")
     htype = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
-    hdr = HdrField(htype, name, text[body_start:body_end], pos, body_start, body_end, end)
+    hdr = HdrField(htype, name, body, pos, i, i + len(body), lf + 1)
     if htype is T.HDR_VIA_T:
-        hdr.parsed = parse_via(hdr.body, body_start)
+        hdr.parsed = parse_via(body, i)
     else:
         parser = _BODY_PARSERS.get(htype)
         if parser is not None:
-            hdr.parsed = parser(hdr.body, body_start)
+            hdr.parsed = parser(body, i)
     return hdr
 
 

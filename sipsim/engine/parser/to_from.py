@@ -6,6 +6,8 @@ Both are parsed as soon as their header is met (Kamailio does it in ``get_hdr_fi
 
 from __future__ import annotations
 
+import re
+
 from sipsim.engine.parser import lex
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.nameaddr import NameAddr, parse_name_addr
@@ -13,7 +15,41 @@ from sipsim.engine.parser.nameaddr import NameAddr, parse_name_addr
 ToBody = NameAddr
 
 
+_PARAMS = r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:\[\]]+)?)*)"
+# the two common shapes: ``Name <uri>;params`` / ``"Name" <uri>;params`` and ``uri;params``
+_FAST_NAMEADDR = re.compile(r'(?:"([^"\\\r\n]*)" ?|([A-Za-z0-9\-.!%*_+`\'~]+(?: [A-Za-z0-9\-.!%*_+`\'~]+)*) )?'
+                            r"<([^<>\s\"]+)>" + _PARAMS)
+_FAST_ADDRSPEC = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*:[^;\s<>,?\"]+)" + _PARAMS)
+
+
+def _fast(body: str, base: int) -> ToBody | None:
+    m = _FAST_NAMEADDR.fullmatch(body)
+    if m is not None:
+        display = m.group(1) if m.group(1) is not None else m.group(2)
+        na = NameAddr(display, m.group(3), base + m.start(3), base + m.end(3), True, start=base, end=base + len(body))
+        params = m.group(4)
+    else:
+        m = _FAST_ADDRSPEC.fullmatch(body)
+        if m is None:
+            return None
+        na = NameAddr(None, m.group(1), base, base + m.end(1), False, start=base, end=base + len(body))
+        params = m.group(2)
+    if params:
+        for chunk in params.split(";")[1:]:
+            name, eq, value = chunk.partition("=")
+            na.params.append((name, value if eq else None))
+    return na
+
+
 def parse_to(body: str, base: int, what: str = "To") -> ToBody:
+    fast = _fast(body, base)
+    if fast is not None:
+        return fast
+    return parse_to_general(body, base, what)
+
+
+def parse_to_general(body: str, base: int, what: str = "To") -> ToBody:
+    """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows)."""
     i = lex.skip_ws(body, 0)
     if i >= len(body):
         raise ParseError(f"empty {what} header", base)
@@ -21,9 +57,6 @@ def parse_to(body: str, base: int, what: str = "To") -> ToBody:
     i = lex.skip_ws(body, i)
     if i != len(body):
         raise ParseError(f"unexpected {body[i]!r} in the {what} header", base + i)
-    if sum(1 for k, _ in na.params if k.lower() == "tag") > 1:
-        # not a parse error in Kamailio: sanity_check bit 4096 catches it
-        pass
     return na
 
 

@@ -1,0 +1,72 @@
+"""Property: no datagram, however mangled, makes receive_msg raise or end without an outcome.
+
+Mutations of real corpus messages (bytes flipped, inserted, deleted, lines duplicated, dropped or
+swapped, truncation, CR/LF and NUL games) go through both profiles. At least 2,000 examples in CI.
+"""
+
+from __future__ import annotations
+
+import os
+
+from helpers import corpus, with_body
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.driver import MemoryDriver
+
+SEEDS = [with_body(e) for e in corpus()]
+EXAMPLES = 2000 if os.environ.get("CI") else 400
+SPECIAL = [b"\r", b"\n", b"\r\n", b" ", b"\t", b"\x00", b":", b";", b",", b"<", b">", b'"', b"\\", b"[", b"]",
+           b"%", b"@", b"=", b"\xff", b"SIP/2.0", b"Via: ", b"v: SIP/2.0/UDP [::1", b"Content-Length: 99999"]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.integers(0, 6))
+        pos = draw(st.integers(0, max(0, len(data))))
+        if kind == 0 and data:  # flip a byte
+            data[min(pos, len(data) - 1)] = draw(st.integers(0, 255))
+        elif kind == 1:  # insert something nasty
+            data[pos:pos] = draw(st.sampled_from(SPECIAL))
+        elif kind == 2:  # delete a run
+            del data[pos : pos + draw(st.integers(1, 40))]
+        elif kind == 3:  # truncate
+            del data[pos:]
+        else:  # line games
+            lines = bytes(data).split(b"\r\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            j = draw(st.integers(0, len(lines) - 1))
+            if kind == 4:
+                lines.insert(j, lines[i])
+            elif kind == 5:
+                del lines[i]
+            else:
+                lines[i], lines[j] = lines[j], lines[i]
+            data = bytearray(b"\r\n".join(lines))
+    return bytes(data)
+
+
+DRIVERS = {p: MemoryDriver(ServerConfig(profile=p, aliases=("example.com",))) for p in Profile}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(data=mutated(), profile=st.sampled_from(list(Profile)))
+def test_mutated_datagrams_never_crash_the_pipeline(data: bytes, profile: Profile) -> None:
+    result = DRIVERS[profile].feed(data, ("192.0.2.77", 5060))
+    assert result.final is not None
+    assert result.outcome in ("forwarded", "replied", "dropped")
+    assert not any((ev.reason or "").startswith("internal error") for ev in result.events), result.events[-2:]
+    for sent in result.sent:
+        assert sent.data and sent.to[1] > 0
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None, derandomize=True)
+@given(data=st.binary(max_size=600))
+def test_random_bytes_never_crash_the_pipeline(data: bytes) -> None:
+    for profile in Profile:
+        result = DRIVERS[profile].feed(data, ("192.0.2.77", 5060))
+        assert result.final is not None
+        assert not any((ev.reason or "").startswith("internal error") for ev in result.events)

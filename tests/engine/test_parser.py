@@ -1,0 +1,183 @@
+"""The lazy parser: what parse_msg parses, what it leaves, and the grammar corners of RFC 4475/5118."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import DATA
+
+from sipsim.engine.parser import HdrFlag, parse_headers, parse_msg
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_CALLID, F_CONTACT, F_EOH, F_VIA2, HdrType
+from sipsim.engine.parser.msg import ReceiveInfo, SipMsg
+from sipsim.engine.parser.msg_parser import parse_hdr_body
+from sipsim.engine.parser.to_from import parse_to, parse_to_general
+from sipsim.engine.parser.uri import parse_uri, unescape
+from sipsim.engine.parser.via import parse_via, parse_via_general
+
+RI = ReceiveInfo(("192.0.2.1", 5060), ("127.0.0.1", 5060))
+
+
+def sipmsg(data: bytes) -> SipMsg:
+    return SipMsg(data, RI)
+
+
+def corpus_msg(folder: str, name: str) -> SipMsg:
+    return sipmsg((DATA / folder / name).read_bytes())
+
+
+def test_parse_msg_stops_just_past_the_first_via() -> None:
+    m = corpus_msg("rfc3261", "s24_2_F3_INVITE.dat")
+    assert parse_msg(m) == 0
+    assert m.via1 is not None and m.h_via1 is not None
+    assert m.unparsed == m.h_via1.end  # lazy for real
+    assert [h.type for h in m.headers] == [HdrType.HDR_VIA_T]
+    assert m.parsed_flag == HdrFlag.HDR_VIA1_F
+    assert m.callid is None and m.via2 is None and m.eoh is None
+    # asking for Call-ID resumes from unparsed and goes exactly as far as needed
+    assert parse_headers(m, F_CALLID) == 0
+    assert m.callid is not None and m.callid.body == "a84b4c76e66710"
+    assert m.unparsed == m.callid.end and m.eoh is None
+    assert m.via2 is not None  # the second Via line was passed on the way
+    assert parse_headers(m, F_EOH) == 0 and m.eoh is not None and m.parsed_flag == HdrFlag.HDR_EOH_F
+
+
+def test_a_broken_header_further_down_is_noticed_only_when_asked() -> None:
+    data = (DATA / "rfc3261" / "s24_2_F1_INVITE.dat").read_bytes()
+    broken = data.replace(b"To: Bob <sip:bob@biloxi.com>", b'To: "Bob <sip:bob@biloxi.com>')
+    m = sipmsg(broken)
+    assert parse_msg(m) == 0, "parse_msg does not look past the first Via"
+    assert parse_headers(m, F_EOH) == -1
+    assert "unterminated quoted string" in m.hdr_error.reason
+    assert parse_headers(m, F_CONTACT) == -1, "the error is remembered"
+
+
+def test_compact_forms_case_and_folding() -> None:
+    m = corpus_msg("rfc4475", "wsinv.dat")
+    assert parse_msg(m) == 0 and parse_headers(m, F_EOH) == 0
+    assert m.to is not None and m.to.name == "TO" and m.to.parsed.param("tag") == "1918181833n"
+    assert m.from_.parsed.param("tag") == "98asjd8"
+    assert m.from_.parsed.display == 'J Rosenberg \\\\\\"'
+    assert m.cseq.parsed.number == "0009" and m.cseq.parsed.method == "INVITE"
+    assert parse_hdr_body(m.maxforwards) == 68
+    assert m.content_length.name == "Content-Length" and m.content_length.parsed == 150
+    vias = [v for h in m.headers if h.type is HdrType.HDR_VIA_T for v in h.parsed]
+    assert [(v.transport, v.host, v.branch) for v in vias] == [
+        ("UDP", "192.0.2.2", "390skdjuw"),
+        ("TCP", "spindle.example.com", "z9hG4bK9ikj8"),
+        ("UDP", "192.168.255.111", "z9hG4bK30239"),
+    ]
+    v_line = next(h for h in m.headers if h.name == "v")
+    assert len(v_line.parsed) == 2, "several Via values on one (folded) line"
+    (contact,) = parse_hdr_body(m.contact).contacts
+    assert contact.display == 'Quoted string \\"\\"' and contact.param("q") == "0.33"
+    assert m.header("NewFangledHeader").value == "newfangled value continued newfangled value"
+
+
+def test_second_via_found_on_the_same_line() -> None:
+    data = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP us.example.com;branch=z9hG4bK1, SIP/2.0/UDP 192.0.2.7:5070"
+            b";branch=z9hG4bK2;rport=5071;received=192.0.2.8\r\nCall-ID: x\r\n\r\n")
+    m = sipmsg(data)
+    assert parse_msg(m) == 0
+    assert m.parsed_flag & HdrFlag.HDR_VIA2_F and m.via2 is not None and m.h_via2 is m.h_via1
+    assert (m.via2.host, m.via2.port, m.via2.rport, m.via2.received) == ("192.0.2.7", 5070, "5071", "192.0.2.8")
+    assert parse_headers(m, F_VIA2) == 0 and m.callid is None
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("badinv01.dat", "Via parameter"),
+        ("quotbal.dat", "unterminated quoted string"),
+        ("lwsstart.dat", "more than one space"),
+        ("bigcode.dat", "not three digits"),
+    ],
+)
+def test_parse_msg_errors_say_what_is_wrong(name: str, reason: str) -> None:
+    m = corpus_msg("rfc4475", name)
+    assert parse_msg(m) == -1
+    assert reason in m.parse_error.reason
+
+
+def test_strict_duplicates_and_content_length() -> None:
+    multi = corpus_msg("rfc4475", "multi01.dat")
+    assert parse_msg(multi) == 0 and parse_headers(multi, F_EOH) == -1
+    assert "a second" in multi.hdr_error.reason
+    ncl = corpus_msg("rfc4475", "ncl.dat")
+    assert parse_msg(ncl) == 0 and parse_headers(ncl, F_EOH) == -1
+    assert "Content-Length" in ncl.hdr_error.reason
+
+
+def test_framing_by_content_length_ignores_trailing_octets() -> None:
+    m = corpus_msg("rfc4475", "dblreq.dat")
+    assert parse_msg(m) == 0 and parse_headers(m, F_EOH) == 0
+    assert m.content_length.parsed == 0 and m.body() == b""
+    mp = corpus_msg("rfc4475", "mpart01.dat")
+    assert parse_msg(mp) == 0 and parse_headers(mp, F_EOH) == 0
+    assert len(mp.body()) == mp.content_length.parsed and b"\x00" in mp.body()
+
+
+def test_empty_reason_phrase_and_ipv6() -> None:
+    m = corpus_msg("rfc4475", "noreason.dat")
+    assert parse_msg(m) == 0 and m.first_line.status == 100 and m.first_line.reason == ""
+    v6 = corpus_msg("rfc5118", "ipv6-good.dat")
+    assert parse_msg(v6) == 0
+    assert v6.via1.host == "[2001:db8::9:1]" and v6.via1.host_bare == "2001:db8::9:1"
+    assert v6.parsed_ruri().host == "[2001:db8::10]"
+    rcv = corpus_msg("rfc5118", "via-received-param-with-delim.dat")
+    assert parse_msg(rcv) == 0 and rcv.via1.received == "[2001:db8::9:255]"
+    bad = corpus_msg("rfc5118", "ipv6-bad.dat")
+    assert parse_msg(bad) == 0
+    with pytest.raises(ParseError):
+        bad.parsed_ruri()
+    port = corpus_msg("rfc5118", "port-unambiguous.dat")
+    assert parse_msg(port) == 0 and port.parsed_ruri().port == 5070
+
+
+def test_uri_escapes_are_decoded_once() -> None:
+    uri = parse_uri("sip:sips%3Auser%40example.com@example.net")
+    assert uri.user == "sips%3Auser%40example.com" and uri.host == "example.net"
+    assert unescape(uri.user) == "sips:user@example.com"
+    assert unescape("%2541") == "%41", "unescaping is not recursive"
+    assert unescape("user%00") == "user\x00"
+    with pytest.raises(ParseError):
+        parse_uri("sip:user%zz@example.com")
+    with pytest.raises(ParseError):
+        parse_uri("<sip:user@example.com>")
+    assert parse_uri("isbn:2983792873").scheme == "isbn"
+    assert parse_uri("sip:user@example.com?Route=%3Csip:example.com%3E").headers == "Route=%3Csip:example.com%3E"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8",
+        "SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK1;received=10.0.0.1",
+        "SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bK2",
+        "SIP/2.0/UDP host_1.example.com;x",
+        "SIP/2.0/UDP a..b;branch=1",
+        "SIP/2.0/UDP h:99999;branch=1",
+    ],
+)
+def test_fast_and_general_via_parsers_agree(body: str) -> None:
+    def result(fn):  # noqa: ANN001, ANN202
+        try:
+            return [(v.transport, v.host, v.port, [(p.name, p.value, p.start, p.end) for p in v.params],
+                     v.start, v.end) for v in fn(body, 100)]
+        except ParseError as exc:
+            return ("error", type(exc))
+    assert result(parse_via) == result(parse_via_general)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Bob <sip:bob@biloxi.com>;tag=a6c85cf", '"A B" <sip:a@b>', "sip:caller@example.net;tag=134161461246",
+     "Watson, Thomas <sip:t.watson@example.org>", "<sip:x@y>;tag=1;tag=2", "tel:+1555;tag=x"],
+)
+def test_fast_and_general_to_parsers_agree(body: str) -> None:
+    def result(fn):  # noqa: ANN001, ANN202
+        try:
+            na = fn(body, 10)
+            return (na.display, na.uri, na.uri_start, na.uri_end, na.bracketed, na.params)
+        except ParseError as exc:
+            return ("error", type(exc))
+    assert result(parse_to) == result(parse_to_general)

@@ -1,0 +1,167 @@
+"""receive_msg end to end: the two eras, callbacks, replies, registrar and the core's drops."""
+
+from __future__ import annotations
+
+from helpers import corpus, with_body
+
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.context import WorkerContext
+from sipsim.engine.driver import MemoryDriver
+from sipsim.engine.forward import forward_request
+from sipsim.engine.script_cb import REQUEST_CB
+
+F1 = with_body(next(e for e in corpus() if e.file == "s24_2_F1_INVITE.dat"))
+ALICE = ("192.0.2.1", 5060)
+
+
+class Recorder:
+    """A route that keeps the message it forwards, to look at buf, orig and lumps afterwards."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.msgs = []
+
+    def has_onreply_route(self) -> bool:
+        return False
+
+    def request_route(self, ctx, msg):  # noqa: ANN001, ANN201
+        self.msgs.append(msg)
+        return (yield from forward_request(ctx, msg))
+
+    def onreply_route(self, ctx, msg):  # noqa: ANN001, ANN201
+        return 1
+        yield
+
+
+def test_ser_changes_buf_and_keeps_orig_kamailio_keeps_buf_and_records_lumps() -> None:
+    for profile in Profile:
+        route = Recorder()
+        result = MemoryDriver(ServerConfig(profile=profile, advertise="bigbox3.site3.atlanta.com"),
+                              router=route).feed(F1, ALICE)
+        (msg,) = route.msgs
+        (sent,) = result.sent
+        assert msg.add_rm, "the Via insert and received= are lumps"
+        if profile is Profile.SER:
+            assert msg.orig == F1, "orig keeps the received bytes"
+            assert msg.buf == sent.data, "changes were made to buf"
+        else:
+            assert msg.orig is None
+            assert msg.buf == F1, "buf is never written"
+            assert sent.data != F1
+        fwd = next(ev for ev in result.events if ev.step == "forward_request" and ev.outcome)
+        ops = [lump[0] for lump in fwd.detail["changes"]["lumps"]]
+        assert ops == ["add", "add"], "our Via and received= are inserts at offsets of buf"
+
+
+def test_kamailio_parses_the_transaction_headers_before_any_route_ser_does_not() -> None:
+    steps = {p: MemoryDriver(ServerConfig(profile=p)).feed(F1, ALICE).steps() for p in Profile}
+    assert "parse_headers" in steps[Profile.KAMAILIO] and "parse_headers" not in steps[Profile.SER]
+    ser, kam = steps[Profile.SER], steps[Profile.KAMAILIO]
+    # the seed: pre-script callbacks before the request sanity check; Kamailio: after it
+    assert ser.index("exec_pre_script_cb") < ser.index("receive_msg.sanity")
+    assert kam.index("receive_msg.sanity") < kam.index("exec_pre_script_cb")
+
+
+def test_crlf_keepalive_vanishes_in_udp_rcv_loop_only_in_kamailio() -> None:
+    kam = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO)).feed(b"\r\n\r\n", ALICE)
+    assert kam.outcome == "dropped" and kam.final.step == "udp_rcv_loop" and "probing packet" in kam.reason
+    ser = MemoryDriver(ServerConfig(profile=Profile.SER)).feed(b"\r\n\r\n", ALICE)
+    assert ser.outcome == "dropped" and ser.final.step == "parse_msg" and not ser.sent
+
+
+def test_missing_transaction_headers_silent_drop_in_kamailio_400_in_ser() -> None:
+    insuf = with_body(next(e for e in corpus() if e.file == "insuf.dat"))
+    kam = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO)).feed(insuf, ALICE)
+    assert kam.outcome == "dropped" and not kam.sent and kam.final.step == "receive_msg.sanity"
+    assert "request_route" not in kam.steps(), "dropped before any route runs"
+    ser = MemoryDriver(ServerConfig(profile=Profile.SER)).feed(insuf, ALICE)
+    assert (ser.outcome, ser.status) == ("replied", 400)
+
+
+def test_a_pre_script_callback_that_returns_zero_drops_the_request() -> None:
+    ctx = WorkerContext(config=ServerConfig(profile=Profile.KAMAILIO))
+    seen = []
+
+    def block_bob(msg, ctx):  # noqa: ANN001, ANN202
+        seen.append(msg.first_line.method)
+        return 0 if "bob" in msg.ruri else 1
+
+    ctx.callbacks.register_pre(block_bob, types=REQUEST_CB, name="test:block_bob")
+    result = MemoryDriver(ctx=ctx).feed(F1, ALICE)
+    assert seen == ["INVITE"]
+    assert result.outcome == "dropped" and result.final.step == "exec_pre_script_cb"
+    assert "test:block_bob" in result.reason and not result.sent
+    assert ctx.stats["drop_requests"] == 1
+
+
+def test_options_to_us_is_answered_with_rport_to_the_source_port() -> None:
+    opt = (b"OPTIONS sip:127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.1:5999;rport;branch=z9hG4bKx\r\n"
+           b"From: <sip:me@10.1.1.1>;tag=a\r\nTo: <sip:127.0.0.1>\r\nCall-ID: opt1\r\nCSeq: 7 OPTIONS\r\n"
+           b"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+    for profile in Profile:
+        result = MemoryDriver(ServerConfig(profile=profile)).feed(opt, ("127.0.0.1", 40000))
+        (reply,) = result.sent
+        assert reply.to == ("127.0.0.1", 40000), "rport: the source port, not the Via's 5999"
+        text = reply.data.decode()
+        assert text.startswith("SIP/2.0 200 OK\r\n")
+        assert "Via: SIP/2.0/UDP 10.1.1.1:5999;rport=40000;branch=z9hG4bKx;received=127.0.0.1\r\n" in text
+        assert ";tag=" in text.split("To:", 1)[1].split("\r\n", 1)[0]
+        assert text.endswith("Content-Length: 0\r\n\r\n")
+
+
+def test_forward_reply_removes_only_the_first_value_of_a_line() -> None:
+    reply = (b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1, SIP/2.0/UDP 192.0.2.7:5070"
+             b";branch=z9hG4bK2\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r1\r\n"
+             b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+    result = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO, check_via=True)).feed(reply, ("192.0.2.9", 5060))
+    (sent,) = result.sent
+    assert sent.to == ("192.0.2.7", 5070)
+    assert sent.data.startswith(b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK2\r\nFrom")
+    foreign = reply.replace(b"UDP 127.0.0.1;", b"UDP 198.51.100.1;")
+    dropped = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO, check_via=True)).feed(foreign, ("192.0.2.9", 5060))
+    assert dropped.outcome == "dropped" and "not ours" in dropped.reason
+
+
+def test_registrar_lifecycle_and_routing_decisions() -> None:
+    cfg = ServerConfig(profile=Profile.KAMAILIO, aliases=("example.org",), relay=False)
+    d = MemoryDriver(cfg)
+
+    def register(contact: bytes, expires: bytes = b"", t: float = 0.0, cseq: int = 1):  # noqa: ANN202
+        msg = (b"REGISTER sip:example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKr%d\r\n"
+               b"From: <sip:bob@example.org>;tag=r\r\nTo: <sip:bob@example.org>\r\nCall-ID: reg1\r\n"
+               b"CSeq: %d REGISTER\r\nContact: %s\r\n%sContent-Length: 0\r\n\r\n") % (cseq, cseq, contact, expires)
+        return d.feed(msg, ("127.0.0.1", 5071), time=t)
+
+    ok = register(b"<sip:bob@127.0.0.1:5072>;expires=120")
+    assert ok.status == 200 and b"Contact: <sip:bob@127.0.0.1:5072>;expires=120\r\n" in ok.sent[0].data
+    invite = (b"INVITE sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5073;branch=z9hG4bKi\r\n"
+              b"From: <sip:alice@example.org>;tag=i\r\nTo: <sip:bob@example.org>\r\nCall-ID: inv1\r\n"
+              b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+    fwd = d.feed(invite, ("127.0.0.1", 5073), time=10)
+    assert fwd.sent[0].to == ("127.0.0.1", 5072) and fwd.sent[0].data.startswith(b"INVITE sip:bob@127.0.0.1:5072 ")
+    gone = d.feed(invite, ("127.0.0.1", 5073), time=200)
+    assert gone.status == 404, "an expired binding is ignored"
+    register(b"<sip:bob@127.0.0.1:5072>", b"Expires: 300\r\n", t=200, cseq=2)
+    assert d.feed(invite, ("127.0.0.1", 5073), time=300).outcome == "forwarded"
+    star = register(b"*", b"Expires: 0\r\n", t=310, cseq=3)
+    assert star.status == 200 and b"Contact:" not in star.sent[0].data
+    assert d.feed(invite, ("127.0.0.1", 5073), time=311).status == 404
+    foreign = invite.replace(b"sip:bob@example.org SIP", b"sip:bob@example.com SIP")
+    assert d.feed(foreign, ("127.0.0.1", 5073)).status == 403, "no open relay"
+    ack = foreign.replace(b"INVITE sip:", b"ACK sip:").replace(b"1 INVITE", b"1 ACK")
+    assert not d.feed(ack, ("127.0.0.1", 5073)).sent, "never answer an ACK"
+
+
+def test_the_ack_to_our_own_stateless_reply_is_swallowed_by_sl() -> None:
+    d = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO, relay=False))
+    invite = (b"INVITE sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKa\r\n"
+              b"From: <sip:a@example.com>;tag=f\r\nTo: <sip:x@example.com>\r\nCall-ID: ack1\r\n"
+              b"CSeq: 5 INVITE\r\nContent-Length: 0\r\n\r\n")
+    reply = d.feed(invite, ("127.0.0.1", 5080)).sent[0].data.decode()
+    assert reply.startswith("SIP/2.0 403 ")
+    to_line = next(ln for ln in reply.split("\r\n") if ln.startswith("To:"))
+    ack = invite.decode().replace("INVITE sip:", "ACK sip:").replace("5 INVITE", "5 ACK")
+    ack = ack.replace("To: <sip:x@example.com>", to_line).encode()
+    result = d.feed(ack, ("127.0.0.1", 5080))
+    assert result.outcome == "dropped" and "sl:filter_ACK" in result.reason and not result.sent
