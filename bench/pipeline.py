@@ -53,11 +53,8 @@ class ForwardOnly:
 def naive_forward(data: bytes) -> bytes:
     head, sep, body = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    for i, line in enumerate(lines):
-        low = line[:4].lower()
-        if low == b"via:" or low[:2] == b"v:":
-            break
-    else:
+    i = next((k for k, line in enumerate(lines) if line[:4].lower() == b"via:" or line[:2].lower() == b"v:"), -1)
+    if i < 0:
         return data
     branch = "z9hG4bK" + hashlib.md5(lines[i] + lines[0]).hexdigest()
     lines.insert(i, b"Via: SIP/2.0/UDP 127.0.0.1;branch=" + branch.encode())

@@ -29,7 +29,7 @@ class Profile(StrEnum):
 
 
 MIN_UDP_PACKET = 32  # config.h: shorter datagrams are "probing packets", silently dropped
-MSG_RECV_MAX_SIZE = 32767  # cfg msg_recv_max_size: drop if len >= this
+MSG_RECV_MAX_SIZE = 32767  # newer Kamailio's msg_recv_max_size (5.6 has no such check)
 BUF_SIZE = 65535  # recvfrom buffer
 SIP_PORT = 5060
 
@@ -46,7 +46,7 @@ class ServerConfig:
     relay: bool = True  # default route: forward requests for foreign domains (serve: off)
     add_local_rport: bool = False  # cfg `add_local_rport`: put ;rport in our own Via
     min_udp_packet: int = MIN_UDP_PACKET
-    msg_recv_max_size: int = MSG_RECV_MAX_SIZE
+    msg_recv_max_size: int | None = None  # None: no limit but the 65535-byte buffer (as Kamailio 5.6)
     server_header: str = "Server: sipsim"  # sl replies carry it, as Kamailio's server_signature
     defines: tuple[str, ...] = field(default_factory=tuple)  # cfg preprocessor defines (-A)
 

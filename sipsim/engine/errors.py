@@ -12,6 +12,7 @@ E_BAD_REQ = -400
 E_SEND = -477
 E_BAD_ADDRESS = -478
 E_BAD_URI = -479
+E_NO_SOCKET = -7
 E_BAD_VIA = -8
 E_BAD_TUPEL = -9
 
@@ -20,6 +21,7 @@ REASONS = {
     E_BAD_REQ: (400, "Bad Request"),
     E_SEND: (477, "Unfortunately error on sending to next hop occurred"),
     E_BAD_ADDRESS: (478, "Unresolvable destination"),
+    E_NO_SOCKET: (500, "I'm terribly sorry, server error occurred"),
     E_BAD_URI: (400, "Bad Request-URI"),
     E_BAD_VIA: (400, "Bad Via"),
     E_BAD_TUPEL: (400, "Missing Call-ID, From, To or CSeq"),
@@ -33,5 +35,9 @@ SEND_ERRORS = {
 }
 
 
-def err2reason(ser_error: int) -> tuple[int, str]:
-    return REASONS.get(ser_error, REASONS[E_UNSPEC])
+def err2reason(ser_error: int, kamailio: bool = False) -> tuple[int, str]:
+    """The reply for an internal error; Kamailio's sl_reply_error appends " (<error>/SL)"."""
+    code, reason = REASONS.get(ser_error, REASONS[E_UNSPEC])
+    if kamailio:
+        reason = f"{reason} ({-ser_error}/SL)"
+    return code, reason

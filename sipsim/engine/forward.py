@@ -22,7 +22,7 @@ import ipaddress
 
 from sipsim.engine.config import SIP_PORT, ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, SEND_ERRORS
+from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, SEND_ERRORS
 from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
@@ -104,6 +104,11 @@ def is_bad_destination(host: str) -> str | None:
     return None
 
 
+def _family(host: str) -> int:
+    """6 for an IPv6 literal, else 4 (IPv4 or a name: a name is resolved by the driver, if at all)."""
+    return 6 if ":" in host else 4
+
+
 def next_hop(msg: SipMsg) -> Addr:
     """$du if set, else the (new) R-URI. Raises ParseError for an unusable URI."""
     uri = parse_uri(msg.dst_uri) if msg.dst_uri else msg.parsed_ruri()
@@ -119,6 +124,19 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             msg.extra["ser_error"] = E_BAD_URI
             yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
             return -1
+    if not ctx.ser and ":" in dst[0] and "." in dst[0]:
+        # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1) as an
+        # address: it takes it for a name, which does not resolve (measured: 478).
+        msg.extra["ser_error"] = E_BAD_ADDRESS
+        yield ctx.event("forward_request", msg, f"{dst[0]} is not read as an IPv6 address (an IPv4 tail): "
+                        "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
+        return -1
+    if _family(dst[0]) != _family(ctx.config.listen[0]):
+        msg.extra["ser_error"] = E_NO_SOCKET
+        fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
+        yield ctx.event("forward_request", msg, f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
+                        reason=f"no {fam} socket")
+        return -1
     bad = is_bad_destination(dst[0])
     if bad:
         msg.extra["ser_error"] = E_BAD_ADDRESS

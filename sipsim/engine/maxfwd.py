@@ -1,9 +1,11 @@
 """Max-Forwards (RFC 3261 §16.6 step 3; the maxfwd module, ``src/modules/maxfwd/``).
 
-``mf_process_maxfwd_header(limit)``: if the request has no Max-Forwards, add one with ``limit``;
-if it is 0, return false (the script then answers 483 Too Many Hops — RFC 4475 §3.3.11); else
-decrement it, never above ``max_limit`` (module parameter, default 70). The change is a lump
-replacing the value: the received bytes keep the old one.
+``mf_process_maxfwd_header(limit)``: if the request has no Max-Forwards, add one with ``limit``
+right after the request line; if it is 0, return false (the script then answers 483 Too Many Hops —
+RFC 4475 §3.3.11); else decrement it — a value above ``max_limit`` (module parameter, default 70)
+becomes ``max_limit`` itself. The change is a lump replacing the value: the received bytes keep the
+old one. Kamailio 5.6 writes the new number in the old digits' place, right-aligned (``0070`` ->
+``  69``, measured); the ser profile writes it plainly.
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
         yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
                         parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": 0})
         return -1
-    new = min(value, max_limit) - 1 if value > max_limit else value - 1
+    new = max_limit if value > max_limit else value - 1
+    text = str(new)
+    if not ctx.ser:
+        # Kamailio 5.6 rewrites the digits in their own place, right-aligned: "10" -> " 9"
+        text = text.rjust(h.body_end - h.body_start)
     lumps.delete(msg, h.body_start, h.body_end - h.body_start, "mf_process_maxfwd_header")
-    lumps.insert(msg, h.body_start, str(new), "mf_process_maxfwd_header: decremented")
+    lumps.insert(msg, h.body_start, text, "mf_process_maxfwd_header: decremented")
     yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
                     parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": value, "new": new})
     return 1

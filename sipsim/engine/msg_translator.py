@@ -48,7 +48,14 @@ def via_builder(cfg: ServerConfig, branch: str) -> str:
 
 
 def frame_end(msg: SipMsg) -> int:
-    """Where the message ends: body framed by Content-Length, trailing octets ignored."""
+    """Where the forwarded message ends.
+
+    ser profile: the body is framed by Content-Length and trailing octets are not sent (RFC 3261
+    §18.3). Kamailio 5.6 sends the whole datagram as received (measured: a trailing second message,
+    or a body shorter than Content-Length, is forwarded as is).
+    """
+    if not msg.profile_ser:
+        return msg.len
     if parse_headers(msg, F_EOH) < 0 or msg.eoh is None:
         return msg.len
     cl = msg.content_length
@@ -72,8 +79,13 @@ def rport_test(msg: SipMsg) -> bool:
     return v is not None and (v.rport is not None or bool(msg.msg_flags & FL_FORCE_RPORT))
 
 
-def via_param_edits(msg: SipMsg) -> tuple[list[lumps.Lump], list[str]]:
-    """The lumps that add received=/rport= to the received top Via, and what they say."""
+def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lumps.Lump], list[str]]:  # noqa: C901
+    """The lumps that add received=/rport= to the received top Via, and what they say.
+
+    Where received= goes: at the end of the Via's parameters (RFC 3261 §18.2.1's examples; sl
+    replies in both profiles), except in requests forwarded by Kamailio 5.6, which writes it right
+    after the sent-by, before the other parameters (measured).
+    """
     v = msg.via1
     edits: list[lumps.Lump] = []
     done: list[str] = []
@@ -88,11 +100,15 @@ def via_param_edits(msg: SipMsg) -> tuple[list[lumps.Lump], list[str]]:
             continue
         text = f";{name}={value}"
         old = v.param(name)
+        after_sent_by = forwarding and name == "received" and not msg.profile_ser
+        if old is not None and name == "received" and not forwarding and not msg.profile_ser:
+            old = None  # Kamailio 5.6's sl replies append a second received= and keep the old one
         if old is not None:
             edits.append(lumps.Lump(lumps.DEL, old.start, old.end - old.start, "", f"replace {name}", True))
-            edits.append(lumps.Lump(lumps.ADD, old.start, 0, text, why, True))
+            at = v.sent_by_end if after_sent_by else old.start
+            edits.append(lumps.Lump(lumps.ADD, at, 0, text, why, True))
         else:
-            edits.append(lumps.Lump(lumps.ADD, v.params_end, 0, text, why, True))
+            edits.append(lumps.Lump(lumps.ADD, v.sent_by_end if after_sent_by else v.params_end, 0, text, why, True))
         done.append(text[1:])
     return edits, done
 
@@ -104,7 +120,7 @@ def build_req_buf_from_sip_req(msg: SipMsg, cfg: ServerConfig, branch: str) -> t
     via = via_builder(cfg, branch)
     anchor = msg.h_via1.start if msg.h_via1 is not None else (msg.first_line.end if msg.first_line else 0)
     lumps.insert(msg, anchor, via, "our Via (forward_request)", send_time=True)
-    edits, changes = via_param_edits(msg)
+    edits, changes = via_param_edits(msg, forwarding=True)
     msg.add_rm.extend(edits)
     msg.changed()
     out = lumps.apply_lumps(msg.data, msg.add_rm, msg.new_uri, msg.first_line, stop)

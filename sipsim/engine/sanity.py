@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
+from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
@@ -73,17 +73,24 @@ def _ruri_version(msg: SipMsg) -> Failure | None:
 
 
 def _ruri_scheme(msg: SipMsg) -> Failure | None:
+    """Kamailio's URI parser knows sip, sips, tel, tels and urn: any other scheme is a parse failure
+    (400 Bad Request URI, measured on 5.6 with RFC 4475 §3.3.2); a parsed scheme that is not
+    sip/sips/tel/tels (urn) gets 416."""
     try:
         uri = msg.parsed_ruri()
     except ParseError as exc:
         return Failure(400, "Bad Request URI", exc.reason)
     if uri.scheme not in KNOWN_SCHEMES:
+        return Failure(400, "Bad Request URI", f"the URI parser does not know the scheme {uri.scheme}:")
+    if uri.scheme not in ("sip", "sips", "tel", "tels"):
         return Failure(416, "Unsupported URI Scheme in Request URI", f"scheme {uri.scheme}:")
     return None
 
 
 def _required_headers(msg: SipMsg) -> Failure | None:
-    parse_headers(msg, F_FROM | F_TO | F_CALLID | F_CSEQ)
+    if parse_headers(msg, F_EOH) < 0:
+        reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
+        return Failure(400, "Bad Headers", f"failed to parse headers: {reason}")
     missing = missing_quadruple(msg)
     if missing:
         return Failure(None, "", "missing " + ", ".join(missing))
@@ -135,10 +142,15 @@ def _cseq_value(msg: SipMsg) -> Failure | None:
 
 
 def _content_length(msg: SipMsg) -> Failure | None:
+    """Content-Length must equal the bytes after the empty line (UDP: the rest of the datagram)."""
     if parse_headers(msg, F_EOH) < 0 or msg.eoh is None:
         return None
     cl = msg.content_length
-    if cl is not None and isinstance(cl.parsed, int) and cl.parsed != msg.len - msg.eoh:
+    if cl is None:
+        return None
+    if msg.extra.get("no_body"):
+        return Failure(400, "Content-Length Body Failure", "no empty line: the message has no body part")
+    if isinstance(cl.parsed, int) and cl.parsed != msg.len - msg.eoh:
         return Failure(400, "Content-Length mis-match", f"Content-Length {cl.parsed}, body {msg.len - msg.eoh} bytes")
     return None
 
@@ -166,8 +178,9 @@ def _proxy_require(msg: SipMsg) -> Failure | None:
             if tag and tag not in SUPPORTED_EXTENSIONS:
                 unsupported.append(tag)
     if unsupported:
-        return Failure(420, "Bad Extension", "Proxy-Require: " + ", ".join(unsupported),
-                       headers=("Unsupported: " + ", ".join(unsupported),))
+        # the module stops at the first unsupported extension and names only that one (5.6, measured)
+        return Failure(420, "Bad Proxy Require Extension", "Proxy-Require: " + ", ".join(unsupported),
+                       headers=("Unsupported: " + unsupported[0],))
     return None
 
 
@@ -218,7 +231,7 @@ def _digest(msg: SipMsg) -> Failure | None:
             low = v.lower()
             for field in ("username", "nonce", "response"):
                 if field + "=" not in low.replace(" ", ""):
-                    return Failure(400, "Bad Authorization Header", f"digest credentials without {field}")
+                    return Failure(400, "Bad Auth Credentials", f"digest credentials without {field}")
     return None
 
 
@@ -343,6 +356,15 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
     return None
 
 
+def _rfc_proxy_require(msg: SipMsg) -> Failure | None:
+    failure = _proxy_require(msg)
+    if failure is None:
+        return None
+    # RFC 3261 §8.2.2.3/§21.4.15: 420, and Unsupported lists every option tag not understood
+    tags = failure.detail.split(": ", 1)[1]
+    return Failure(420, "Bad Extension", failure.detail, (f"Unsupported: {tags}",))
+
+
 RFC_CHECKS: list[tuple[str, Check]] = [
     ("SIP version", _ruri_version),
     ("all headers parse", _rfc_parse_all),
@@ -351,7 +373,7 @@ RFC_CHECKS: list[tuple[str, Check]] = [
     ("CSeq", _rfc_cseq),
     ("Request-URI", _rfc_ruri),
     ("URIs and values", _rfc_addrs),
-    ("Proxy-Require", _proxy_require),
+    ("Proxy-Require", _rfc_proxy_require),
 ]
 
 

@@ -17,7 +17,7 @@ from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.errors import err2reason
 from sipsim.engine.events import DROPPED, REPLIED, Send, format_addr
 from sipsim.engine.msg_translator import build_res_buf_from_sip_req, reply_dest
-from sipsim.engine.parser.hf import F_CALLID, F_FROM, F_TO
+from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO
 from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 
@@ -60,6 +60,13 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
                         outcome=DROPPED, reason=f"an ACK is never answered (would have been {code})")
         msg.extra["outcome_set"] = True
         return 1
+    if not ctx.ser and parse_headers(msg, F_EOH) < 0:
+        # build_res_buf_from_sip_req needs every header parsed: Kamailio logs "response building
+        # failed" and sends nothing. (The ser profile answers from the raw header lines instead.)
+        yield ctx.event("sl_send_reply", msg, f"cannot build the {code} reply: the headers do not parse; nothing sent",
+                        outcome=DROPPED, reason=f"reply {code} could not be built: headers do not parse")
+        msg.extra["outcome_set"] = True
+        return -1
     to_tag = sl_tag(ctx, msg) if needs_tag(ctx, msg, code) else None
     data = build_res_buf_from_sip_req(msg, ctx.config, code, reason, to_tag=to_tag, headers=headers)
     dst = reply_dest(msg)
@@ -76,5 +83,5 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
 
 def sl_reply_error(ctx: WorkerContext, msg: SipMsg) -> Steps:
     """Answer with the code of the last internal error (``ser_error``)."""
-    code, reason = err2reason(msg.extra.get("ser_error", -1))
+    code, reason = err2reason(msg.extra.get("ser_error", -1), kamailio=not ctx.ser)
     return (yield from sl_send_reply(ctx, msg, code, reason, why="sl_reply_error"))

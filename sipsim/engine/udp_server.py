@@ -5,11 +5,12 @@ the driver blocks the worker until a datagram is there), check its size, and han
 ``receive_msg``. The same generator runs in the simulator (the simulated kernel answers ``Recv``)
 and in live mode (a real ``recvfrom`` answers it).
 
-Size checks (Kamailio): a datagram of ``msg_recv_max_size`` (32767) bytes or more is dropped, and
-one shorter than ``MIN_UDP_PACKET`` (32) is a "probing packet", dropped silently — that is where
-CRLF keep-alives vanish. A source port of 0 is dropped. The ``ser`` profile models the seed's
-"if configured so, basic sanity checks over the received message": it drops empty and oversize
-datagrams and a source port 0, and lets ``parse_msg`` judge the rest.
+Size checks (Kamailio 5.6): a datagram shorter than ``MIN_UDP_PACKET`` (32 bytes) is a "probing
+packet", dropped silently — that is where CRLF keep-alives vanish; a source port of 0 is dropped.
+5.6 has no upper limit but its 65535-byte buffer (newer versions drop at ``msg_recv_max_size``,
+32767; set ``ServerConfig.msg_recv_max_size`` to model them). The ``ser`` profile models the seed's
+"if configured so, basic sanity checks over the received message": it drops empty datagrams and a
+source port 0, and lets ``parse_msg`` judge the rest.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
     yield ctx.event("recvfrom", dgram.id, f"recvfrom returns {n} bytes from {format_addr(dgram.src)}",
                     detail={"src": format_addr(dgram.src), "len": n})
     why = None
-    if n >= cfg.msg_recv_max_size:
+    if cfg.msg_recv_max_size is not None and n >= cfg.msg_recv_max_size:
         why = f"{n} bytes is not below msg_recv_max_size {cfg.msg_recv_max_size}"
     elif dgram.src[1] == 0:
         why = "source port 0"

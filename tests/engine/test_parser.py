@@ -17,12 +17,13 @@ from sipsim.engine.parser.via import parse_via, parse_via_general
 RI = ReceiveInfo(("192.0.2.1", 5060), ("127.0.0.1", 5060))
 
 
-def sipmsg(data: bytes) -> SipMsg:
-    return SipMsg(data, RI)
+def sipmsg(data: bytes, *, kamailio: bool = False) -> SipMsg:
+    """A message parsed by the RFC grammar (ser profile), or by Kamailio 5.6's parser."""
+    return SipMsg(data, RI, ser=not kamailio)
 
 
-def corpus_msg(folder: str, name: str) -> SipMsg:
-    return sipmsg((DATA / folder / name).read_bytes())
+def corpus_msg(folder: str, name: str, *, kamailio: bool = False) -> SipMsg:
+    return sipmsg((DATA / folder / name).read_bytes(), kamailio=kamailio)
 
 
 def test_parse_msg_stops_just_past_the_first_via() -> None:
@@ -181,3 +182,20 @@ def test_fast_and_general_to_parsers_agree(body: str) -> None:
         except ParseError as exc:
             return ("error", type(exc))
     assert result(parse_to) == result(parse_to_general)
+
+
+def test_kamailio_56_parser_quirks() -> None:
+    """Where Kamailio 5.6's parser differs from the RFC grammar (measured against the binary)."""
+    wsinv = corpus_msg("rfc4475", "wsinv.dat", kamailio=True)  # CSeq folded over two lines
+    assert parse_msg(wsinv) == -1 and "CSeq is folded" in wsinv.parse_error.reason
+    badvers = corpus_msg("rfc4475", "badvers.dat", kamailio=True)  # Via: SIP/7.0/UDP
+    assert parse_msg(badvers) == -1 and "SIP/7.0" in badvers.parse_error.reason
+    assert parse_msg(corpus_msg("rfc4475", "badvers.dat")) == 0, "the RFC grammar accepts it; a 505 follows"
+    intmeth = corpus_msg("rfc4475", "intmeth.dat", kamailio=True)  # header name with ! % * ` '
+    assert parse_msg(intmeth) == 0 and parse_headers(intmeth, F_EOH) == -1
+    assert "bad header name" in intmeth.hdr_error.reason
+    baddn = corpus_msg("rfc4475", "baddn.dat", kamailio=True)  # unquoted "Bell, Alexander", no empty line
+    assert parse_msg(baddn) == 0 and parse_headers(baddn, F_EOH) == 0
+    assert baddn.from_.parsed.display == "Bell, Alexander" and baddn.extra.get("no_body")
+    rfc_baddn = corpus_msg("rfc4475", "baddn.dat")
+    assert parse_msg(rfc_baddn) == 0 and parse_headers(rfc_baddn, F_EOH) == -1

@@ -31,14 +31,21 @@ def normalise(data: bytes, *, our_branch: bool) -> bytes:
 
 
 def test_f1_becomes_f3_at_atlanta() -> None:
+    f3 = normalise(msg("s24_2_F3_INVITE.dat"), our_branch=True)
     for profile in Profile:
         d = MemoryDriver(ServerConfig(profile=profile, advertise="bigbox3.site3.atlanta.com"))
         result = d.feed(msg("s24_2_F1_INVITE.dat"), ("192.0.2.1", 5060))
         assert result.outcome == "forwarded", result.reason
         (sent,) = result.sent
         assert sent.to == ("biloxi.com", 5060)  # a name: the engine never resolves it
-        assert normalise(sent.data, our_branch=True) == normalise(msg("s24_2_F3_INVITE.dat"), our_branch=True)
         assert re.search(rb"branch=z9hG4bK[0-9a-f]+\.[0-9a-f]{32}\.0", sent.data)
+        got = normalise(sent.data, our_branch=True)
+        if profile is Profile.KAMAILIO:
+            # The one difference Kamailio 5.6 makes (measured): received= right after the sent-by.
+            assert b"pc33.atlanta.com;received=192.0.2.1;branch=z9hG4bKnashds8" in got
+            moved = b";received=192.0.2.1;branch=z9hG4bKnashds8"
+            got = got.replace(moved, b";branch=z9hG4bKnashds8;received=192.0.2.1")
+        assert got == f3
 
 
 def test_f6_becomes_f7_and_f9_becomes_f10_at_biloxi() -> None:
@@ -79,7 +86,8 @@ def test_retransmission_cancel_and_non2xx_ack_get_the_invites_branch() -> None:
 
     head = invite.split(b"\r\n\r\n")[0].decode()
     lines = [ln for ln in head.split("\r\n") if not ln.startswith(("Contact", "Content-Type", "Content-Length"))]
-    cancel = "\r\n".join(lines).replace("INVITE sip:", "CANCEL sip:", 1).replace("CSeq: 314159 INVITE", "CSeq: 314159 CANCEL")
+    cancel = "\r\n".join(lines).replace("INVITE sip:", "CANCEL sip:", 1)
+    cancel = cancel.replace("CSeq: 314159 INVITE", "CSeq: 314159 CANCEL")
     cancel = (cancel + "\r\nContent-Length: 0\r\n\r\n").encode()
     assert _branch(d.feed(cancel, ("192.0.2.1", 5060)).sent[0].data) == first
 

@@ -42,8 +42,13 @@ def test_advertise_alias_listen_and_ipv6_destinations() -> None:
     row = json.loads(fwd.stdout)
     assert row["outcome"] == "forwarded" and row["sent"][0]["to"] == "registrar.biloxi.com:5060"
     assert "Via: SIP/2.0/UDP proxy.example.net:5070;branch=z9hG4bK" in row["sent"][0]["data"]
-    v6 = json.loads(trace(str(DATA / "rfc5118" / "port-unambiguous.dat"), "--json").stdout)
+    port6 = str(DATA / "rfc5118" / "port-unambiguous.dat")
+    v6 = json.loads(trace(port6, "--json", "--listen", "[::1]:5060").stdout)
     assert v6["sent"][0]["to"] == "[2001:db8::10]:5070"
+    assert "Via: SIP/2.0/UDP [::1];branch=" in v6["sent"][0]["data"]
+    # an IPv4-only proxy has no socket to send to an IPv6 address from (Kamailio: 500 ... (7/SL))
+    v4 = json.loads(trace(port6, "--json", "--profile", "kamailio").stdout)
+    assert (v4["status"], v4["reason"]) == (500, "I'm terribly sorry, server error occurred (7/SL)")
 
 
 def test_human_output_and_clear_errors() -> None:

@@ -26,7 +26,7 @@ class CSeqBody:
 _FAST = re.compile(r"(\d+) ([A-Za-z0-9\-.!%*_+`'~]+)")
 
 
-def parse_cseq(body: str, base: int) -> CSeqBody:
+def parse_cseq(body: str, base: int, folding: bool = True) -> CSeqBody:
     m = _FAST.fullmatch(body)
     if m is not None:
         return CSeqBody(number=m.group(1), method=m.group(2))
@@ -37,6 +37,8 @@ def parse_cseq(body: str, base: int) -> CSeqBody:
     if j == i:
         raise ParseError("CSeq does not start with a number", base + i)
     number = body[i:j]
+    if not folding and "\n" in body[j:]:
+        raise ParseError("no method found: the CSeq is folded over two lines (Kamailio 5.6)", base + j)
     if j >= len(body) or body[j] not in lex.WS:
         raise ParseError("CSeq number not followed by white space and a method", base + j)
     k = lex.skip_ws(body, j)

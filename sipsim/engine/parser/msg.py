@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sipsim.engine.events import Addr
 from sipsim.engine.parser.fline import SIP_REPLY, SIP_REQUEST, FirstLine
 from sipsim.engine.parser.hf import HdrField, HdrFlag
+from sipsim.engine.parser.mode import KAMAILIO56, RFC
 
 if TYPE_CHECKING:
     from sipsim.engine.lumps import Lump
@@ -52,7 +53,7 @@ class SipMsg:
         "first_line", "headers", "_pf", "unparsed", "eoh", "hdr_error", "parse_error",
         "h_via1", "h_via2", "via1", "via2", "callid", "to", "from_", "cseq", "content_length",
         "maxforwards", "contact", "route", "record_route", "expires", "proxy_require",
-        "add_rm", "new_uri", "dst_uri", "flags", "msg_flags", "_parsed_ruri", "extra",
+        "add_rm", "new_uri", "dst_uri", "flags", "msg_flags", "_parsed_ruri", "extra", "mode",
     )
 
     def __init__(self, data: bytes, rcv: ReceiveInfo, *, id: int = 0, msg_no: int = 0,
@@ -61,6 +62,7 @@ class SipMsg:
         self.text = data.decode("latin-1")
         self.len = len(data)
         self.profile_ser = ser
+        self.mode = RFC if ser else KAMAILIO56
         self.orig: bytes | None = data if ser else None
         self._buf: bytes | None = None
         self.id = id

@@ -37,10 +37,11 @@ from sipsim.engine.parser.hf import (
     HdrField,
     HdrType,
 )
+from sipsim.engine.parser.mode import RFC, ParserMode
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.numbers import parse_content_length, parse_expires, parse_maxfwd
 from sipsim.engine.parser.rr import parse_rr
-from sipsim.engine.parser.to_from import parse_from, parse_to
+from sipsim.engine.parser.to_from import parse_to
 from sipsim.engine.parser.via import parse_via
 
 _HNAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:")
@@ -62,31 +63,25 @@ _FIRST_ONLY = {
     T.HDR_EXPIRES_T: ("expires", F_EXPIRES),
     T.HDR_PROXYREQUIRE_T: ("proxy_require", F_PROXYREQUIRE),
 }
-_BODY_PARSERS = {
-    T.HDR_CSEQ_T: parse_cseq,
-    T.HDR_TO_T: parse_to,
-    T.HDR_FROM_T: parse_from,
-    T.HDR_CONTENTLENGTH_T: parse_content_length,
-}
 
 
 class _EOH:
-    __slots__ = ("body_start",)
+    __slots__ = ("body_start", "no_body")
 
-    def __init__(self, body_start: int) -> None:
+    def __init__(self, body_start: int, no_body: bool = False) -> None:
         self.body_start = body_start
+        self.no_body = no_body
 
 
-_TOKEN_FULL = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
-
-
-def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
+def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EOH:
     """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line.
 
     A header line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding); CRLF or a bare LF.
     """
     n = len(text)
     if pos >= n:
+        if mode.eoh_at_end and pos > 0 and text[pos - 1] == "\n":
+            return _EOH(n, no_body=True)
         raise ParseError("the headers end without an empty line", pos)
     c = text[pos]
     if c == "\n":
@@ -100,7 +95,7 @@ def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
         lf = text.find("\n", lf + 1)
     colon = text.find(":", pos, lf if lf >= 0 else n)
     name = text[pos:colon].rstrip(" \t") if colon >= 0 else ""
-    if not name or _TOKEN_FULL.fullmatch(name) is None:
+    if not name or mode.hname_re.fullmatch(name) is None:
         raise ParseError(f"bad header name at {text[pos:pos + 20]!r}", pos)
     if lf < 0:
         raise ParseError(f"the {name} header line has no end", pos)
@@ -111,11 +106,13 @@ def get_hdr_field(text: str, pos: int) -> HdrField | _EOH:
     htype = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
     hdr = HdrField(htype, name, body, pos, i, i + len(body), lf + 1)
     if htype is T.HDR_VIA_T:
-        hdr.parsed = parse_via(body, i)
-    else:
-        parser = _BODY_PARSERS.get(htype)
-        if parser is not None:
-            hdr.parsed = parser(body, i)
+        hdr.parsed = parse_via(body, i, mode.via_version_strict)
+    elif htype is T.HDR_CSEQ_T:
+        hdr.parsed = parse_cseq(body, i, mode.cseq_folding)
+    elif htype is T.HDR_TO_T or htype is T.HDR_FROM_T:
+        hdr.parsed = parse_to(body, i, "To" if htype is T.HDR_TO_T else "From", mode.lenient_display_name)
+    elif htype is T.HDR_CONTENTLENGTH_T:
+        hdr.parsed = parse_content_length(body, i)
     return hdr
 
 
@@ -134,10 +131,13 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
         return -1
     text = msg.text
     pos = msg.unparsed
+    mode = msg.mode
     try:
         while True:
-            hdr = get_hdr_field(text, pos)
+            hdr = get_hdr_field(text, pos, mode)
             if isinstance(hdr, _EOH):
+                if hdr.no_body:
+                    msg.extra["no_body"] = True
                 msg.eoh = hdr.body_start
                 msg.unparsed = hdr.body_start
                 msg._pf = F_EOH

@@ -42,7 +42,8 @@ class NameAddr:
         return self._parsed_uri
 
 
-def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: bool = False) -> tuple[NameAddr, int]:
+def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: bool = False,
+                    lenient_display: bool = False) -> tuple[NameAddr, int]:
     """Parse one value at ``i``. With ``in_list`` a ``,`` ends the value (Contact, Route)."""
     start = i
     display: str | None = None
@@ -51,10 +52,12 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
         i = lex.skip_ws(s, i)
         if i >= len(s) or s[i] != "<":
             raise ParseError("a quoted display name must be followed by '<'", base + i)
-    elif s.find("<", i) >= 0 and _has_bracket_first(s, i, in_list):
+    elif s.find("<", i) >= 0 and (lenient_display or _has_bracket_first(s, i, in_list)):
         lt = s.find("<", i)
         words = s[i:lt]
         for ch in words:
+            if lenient_display and ch != '"':
+                continue
             if ch not in lex.TOKEN_CHARS and ch not in lex.WS:
                 raise ParseError(f"invalid character {ch!r} in an unquoted display name", base + i)
         display = " ".join(words.split()) or None

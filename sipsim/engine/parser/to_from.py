@@ -41,24 +41,24 @@ def _fast(body: str, base: int) -> ToBody | None:
     return na
 
 
-def parse_to(body: str, base: int, what: str = "To") -> ToBody:
+def parse_to(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
     fast = _fast(body, base)
     if fast is not None:
         return fast
-    return parse_to_general(body, base, what)
+    return parse_to_general(body, base, what, lenient)
 
 
-def parse_to_general(body: str, base: int, what: str = "To") -> ToBody:
+def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
     """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows)."""
     i = lex.skip_ws(body, 0)
     if i >= len(body):
         raise ParseError(f"empty {what} header", base)
-    na, i = parse_name_addr(body, i, base, in_list=False)
+    na, i = parse_name_addr(body, i, base, in_list=False, lenient_display=lenient)
     i = lex.skip_ws(body, i)
     if i != len(body):
         raise ParseError(f"unexpected {body[i]!r} in the {what} header", base + i)
     return na
 
 
-def parse_from(body: str, base: int) -> ToBody:
-    return parse_to(body, base, "From")
+def parse_from(body: str, base: int, lenient: bool = False) -> ToBody:
+    return parse_to(body, base, "From", lenient)

@@ -37,6 +37,7 @@ class ViaBody:
     start: int = 0  # offset of this value in buf
     end: int = 0  # offset just past this value (before white space / comma)
     params_end: int = 0  # where a new ;param is appended
+    sent_by_end: int = 0  # just past host[:port]: where Kamailio 5.6 puts received= in forwarded requests
     next_start: int | None = None  # offset of the next value on the same line, if any
 
     def param(self, name: str) -> ViaParam | None:
@@ -95,6 +96,7 @@ def _fast_via(body: str, base: int) -> ViaBody | None:
             return None
     via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, start=base)
     pos = m.start(6)
+    via.sent_by_end = base + pos
     for chunk in m.group(6).split(";")[1:]:
         name, eq, value = chunk.partition("=")
         end = pos + 1 + len(chunk)
@@ -104,15 +106,15 @@ def _fast_via(body: str, base: int) -> ViaBody | None:
     return via
 
 
-def parse_via(body: str, base: int) -> list[ViaBody]:
+def parse_via(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
     """Parse a Via header body that starts at offset ``base`` of ``buf``."""
     fast = _fast_via(body, base)
     if fast is not None:
         return [fast]
-    return parse_via_general(body, base)
+    return parse_via_general(body, base, strict_version)
 
 
-def parse_via_general(body: str, base: int) -> list[ViaBody]:
+def parse_via_general(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
     """The full grammar: white space anywhere the RFC allows it, several values per line."""
     vias: list[ViaBody] = []
     i, n = 0, len(body)
@@ -121,6 +123,8 @@ def parse_via_general(body: str, base: int) -> list[ViaBody]:
         if i >= n:
             raise ParseError("empty Via value", base + i)
         via, i = _via_parm(body, i, base)
+        if strict_version and via.version != "2.0":
+            raise ParseError(f"Via protocol SIP/{via.version} is not SIP/2.0 (Kamailio's Via parser)", via.start)
         vias.append(via)
         i = lex.skip_ws(body, i)
         if i >= n:
@@ -151,6 +155,7 @@ def _via_parm(s: str, i: int, base: int) -> tuple[ViaBody, int]:
         port, i = lex.port(s, j, base)
     via = ViaBody(name=name, version=version, transport=transport.upper(), host=host, port=port, start=base + start)
     end = i
+    via.sent_by_end = base + i
     while True:
         j = lex.skip_ws(s, i)
         if j >= len(s) or s[j] != ";":

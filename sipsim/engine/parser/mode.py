@@ -1,0 +1,35 @@
+"""How strict the parser is: the RFC grammar, or Kamailio 5.6's own parser where they differ.
+
+The ``ser`` profile parses by the RFC 3261 grammar (and RFC 4475/5118's readings of it). The
+``kamailio`` profile reproduces what the real Kamailio 5.6 parser does, measured against the binary
+(``tests/data/kamailio56/SUMMARY.md``):
+
+* header names may hold only letters, digits and ``- . _ + ~`` (``parse_hname2.c``): a legal RFC
+  token with ``! % * ` '`` is "invalid header name" (RFC 4475 §3.1.1.2's extension header);
+* a CSeq folded over two lines is "no method found" (``parse_cseq.c``; RFC 4475 §3.1.1.1);
+* a Via whose protocol is not ``SIP/2.0`` fails the Via parser (``parse_via.c``): ``SIP/7.0``
+  never reaches the 505 a sanity check would give (RFC 4475 §3.1.2.16);
+* an unquoted display name may hold ``,`` and ``.`` (``parse_addr_spec.c`` is lenient: RFC 4475
+  §3.1.2.15);
+* a datagram that ends right after a header line (no empty line) simply has no body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from re import Pattern
+
+
+@dataclass(frozen=True)
+class ParserMode:
+    name: str
+    hname_re: Pattern[str]
+    cseq_folding: bool  # may LWS between number and method span lines?
+    via_version_strict: bool  # Via protocol must be SIP/2.0
+    lenient_display_name: bool  # unquoted display names may hold any character but '<' and '"'
+    eoh_at_end: bool  # end of datagram after a header line counts as the end of headers
+
+
+RFC = ParserMode("rfc", re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+"), True, False, False, False)
+KAMAILIO56 = ParserMode("kamailio-5.6", re.compile(r"[A-Za-z0-9\-._+~]+"), False, True, True, True)
