@@ -1,0 +1,106 @@
+"""``sipsim craft``: build a SIP message from a template (or a .dat file) and print it, show its
+Scapy layers, or save it as a one-packet pcap. Nothing is sent."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Build one SIP message without sending it. TEMPLATE is a template name (see --list) or a file
+holding a raw SIP message (e.g. tests/data/rfc4475/wsinv.dat). Prints the message as it would go
+on the wire, or the Scapy IP/UDP/SIP tree with --show, or saves it to a pcap with --pcap."""
+
+
+def add_message_options(p: argparse.ArgumentParser, *, to_required: bool) -> None:
+    """The options craft and send share."""
+    p.add_argument("template", nargs="?", metavar="TEMPLATE|FILE",
+                   help="a template name (see --list) or a file with a raw SIP message")
+    p.add_argument("--to", required=to_required, metavar="HOST:PORT",
+                   help="where the message goes" + ("" if to_required else " (default 127.0.0.1:5060)"))
+    p.add_argument("--from", dest="src", metavar="HOST:PORT",
+                   help="where it comes from" + (" (default: an ephemeral port on the address the "
+                                                  "kernel picks for --to)" if to_required else
+                                                  " (default 127.0.0.1:5070, or [::1]:5070 for IPv6)"))
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="Header=value",
+                   help="set a header (replaces its first occurrence or adds it); repeatable")
+    p.add_argument("--seed", type=int, default=None,
+                   help="derive tags/branches/Call-ID from this seed (default: from the addresses)")
+    p.add_argument("--list", action="store_true", help="list the templates and exit")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("craft", help="build a SIP message from a template; print, show or save it",
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_message_options(p, to_required=False)
+    p.add_argument("--show", action="store_true", help="print Scapy's layer tree (IP/UDP/SIP) instead")
+    p.add_argument("--pcap", metavar="OUT", help="save the message as a one-packet pcap file")
+
+
+def print_templates() -> None:
+    from sipsim.packets.templates import template_names
+
+    names = template_names()
+    width = max(len(n) for n, _ in names)
+    for name, desc in names:
+        print(f"  {name:<{width}}  {desc}")
+
+
+def option_address(option: str, text: str) -> tuple[str, int]:
+    """HOST:PORT of an option, HOST an IP literal; the error names the option."""
+    from sipsim.packets.addr import parse_address
+    from sipsim.packets.errors import AddressError
+
+    try:
+        return parse_address(text)
+    except AddressError as exc:
+        raise AddressError(f"{option} {text!r}: {exc}") from None
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"sipsim: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    from sipsim.packets.addr import hostport
+    from sipsim.packets.compose import compose, parse_sets
+    from sipsim.packets.errors import PacketsError, PcapError
+    from sipsim.packets.templates import DEFAULT_DST, default_src
+
+    if args.list:
+        print_templates()
+        return 0
+    if not args.template:
+        return fail("craft: which message? give a TEMPLATE or a FILE (sipsim craft --list shows the templates)")
+    try:
+        dst = option_address("--to", args.to) if args.to else DEFAULT_DST
+        src = option_address("--from", args.src) if args.src else default_src(dst)
+        if (":" in src[0]) != (":" in dst[0]):
+            return fail(f"--from {src[0]} and --to {dst[0]} must both be IPv4 or both IPv6")
+        sets = parse_sets(args.sets)
+        composed = compose(args.template, src=src, dst=dst, sets=sets, seed=args.seed)
+    except PacketsError as exc:
+        return fail(str(exc))
+    data = composed.msg.to_bytes()
+    if args.show:
+        from sipsim.packets.layer import sip_packet
+
+        print(sip_packet(data, src, dst).show(dump=True), end="")
+    if args.pcap:
+        from sipsim.packets.pcapwriter import PcapWriter
+
+        try:
+            with PcapWriter(args.pcap) as w:
+                w.write(0.0, src, dst, data)
+        except PcapError as exc:
+            return fail(str(exc), 1)
+        except PacketsError as exc:
+            return fail(str(exc))
+        print(f"saved {composed.msg.summary()} ({len(data)} octets, {hostport(src)} -> {hostport(dst)}) "
+              f"to {args.pcap}", file=sys.stderr)
+    if not args.show and not args.pcap:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0

@@ -1,0 +1,411 @@
+"""Reading captures: the SIP-over-UDP datagrams of a pcap or pcapng file, ready to replay.
+
+``read_sip_datagrams(path)`` gives what a SIP server's ``recvfrom()`` would have returned for the
+capture: one :class:`SipDatagram` per UDP datagram (IP fragments reassembled), with its source and
+destination ``(ip, port)`` and its arrival time relative to the first one. The simulator turns
+them into arrivals; ``time_scale`` stretches (2.0) or compresses (0.5) the timing.
+
+Read here without Scapy (plain ``struct``), because a capture can hold millions of packets and a
+replay should start at once: classic pcap (µs and ns, either byte order, gzip-compressed too) and
+pcapng (every section and interface, each with its own link type and timestamp resolution);
+link types Ethernet (with 802.1Q/QinQ tags), Linux cooked v1 and v2 (SLL, SLL2), raw IP, IPv4,
+IPv6, BSD loopback (NULL and LOOP); IPv4 and IPv6 (extension headers walked, fragments reassembled).
+
+Which datagrams are SIP: those from or to one of ``ports`` (5060 by default), and any other whose
+payload starts like a SIP request or status line (the way Wireshark's heuristic finds SIP).
+Packets that are not SIP/UDP are skipped and counted in :class:`Capture.skipped`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import math
+import os
+import struct
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from sipsim.packets.addr import Address
+from sipsim.packets.errors import PcapError
+from sipsim.packets.fragments import Reassembler
+from sipsim.packets.message import looks_like_sip
+
+# Link-layer header types (https://www.tcpdump.org/linktypes.html)
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+_RAW_ALIASES = (12, 14)  # DLT_RAW as some BSDs number it
+
+PCAP_MAGIC_US = 0xA1B2C3D4
+PCAP_MAGIC_NS = 0xA1B23C4D
+PCAPNG_SHB = 0x0A0D0D0A
+PCAPNG_BOM = 0x1A2B3C4D
+
+
+@dataclass(frozen=True, slots=True)
+class SipDatagram:
+    """One UDP datagram as a receiver gets it. ``time``: seconds after the first datagram of the
+    capture, multiplied by ``time_scale``; ``capture_time``: absolute capture timestamp (s)."""
+
+    time: float
+    src: Address
+    dst: Address
+    data: bytes
+    capture_time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One captured packet: timestamp in ns since the epoch, link type, bytes, length on the wire."""
+
+    ts_ns: int
+    linktype: int
+    data: bytes
+    orig_len: int
+
+
+@dataclass
+class Capture:
+    """What a capture held: the SIP datagrams and a count of everything skipped, by reason."""
+
+    datagrams: list[SipDatagram]
+    packets: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def notes(self) -> list[str]:
+        """Readable lines about what was left out (for a CLI or a log)."""
+        return [f"{n} packet(s) skipped: {reason}" for reason, n in sorted(self.skipped.items())]
+
+
+# -- containers: pcap and pcapng ---------------------------------------------------------------------
+
+
+def _open(path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise PcapError(f"cannot read capture {os.fspath(path)!r}: {exc.strerror or exc}") from None
+    if f.read(2) == b"\x1f\x8b":
+        f.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    f.seek(0)
+    return f
+
+
+def iter_frames(path: str | os.PathLike[str], notes: Counter[str] | None = None) -> Iterator[Frame]:
+    """Every packet of a pcap or pcapng file, in file order. PcapError if it is neither."""
+    notes = notes if notes is not None else Counter()
+    name = os.fspath(path)
+    with _open(path) as f:
+        try:
+            head = f.read(4)
+        except (OSError, EOFError) as exc:
+            raise PcapError(f"cannot read capture {name!r}: {exc}") from None
+        if len(head) < 4:
+            raise PcapError(f"{name!r} is not a pcap or pcapng capture (the file is {len(head)} bytes long)")
+        magic_le = struct.unpack("<I", head)[0]
+        magic_be = struct.unpack(">I", head)[0]
+        try:
+            if magic_le == PCAPNG_SHB:
+                f.seek(0)
+                yield from _pcapng(f, name, notes)
+            elif PCAP_MAGIC_US in (magic_le, magic_be) or PCAP_MAGIC_NS in (magic_le, magic_be):
+                endian = "<" if magic_le in (PCAP_MAGIC_US, PCAP_MAGIC_NS) else ">"
+                ns = PCAP_MAGIC_NS in (magic_le, magic_be)
+                yield from _pcap(f, name, endian, ns, notes)
+            else:
+                raise PcapError(
+                    f"{name!r} is not a pcap or pcapng capture (it starts with {head.hex(' ')}; "
+                    "expected a1 b2 c3 d4, a1 b2 3c 4d or 0a 0d 0d 0a)")
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise PcapError(f"cannot read capture {name!r}: {exc}") from None
+        except struct.error:
+            raise PcapError(f"{name!r}: a block or packet header is too short; the file is damaged") from None
+
+
+def _pcap(f: BinaryIO, name: str, endian: str, ns: bool, notes: Counter[str]) -> Iterator[Frame]:
+    rest = f.read(20)
+    if len(rest) < 20:
+        raise PcapError(f"{name!r}: the pcap file header is cut short")
+    _vmaj, _vmin, _zone, _sig, _snap, network = struct.unpack(endian + "HHiIII", rest)
+    linktype = network & 0x0FFFFFFF
+    rec = struct.Struct(endian + "IIII")
+    scale = 1 if ns else 1000
+    while True:
+        hdr = f.read(16)
+        if not hdr:
+            return
+        if len(hdr) < 16:
+            notes["the file ends in the middle of a packet header"] += 1
+            return
+        sec, frac, incl, orig = rec.unpack(hdr)
+        if incl > 0x4000000:
+            raise PcapError(f"{name!r}: a packet claims {incl} bytes; the file is damaged")
+        data = f.read(incl)
+        if len(data) < incl:
+            notes["the file ends in the middle of a packet"] += 1
+            return
+        yield Frame(sec * 10**9 + frac * scale, linktype, data, orig)
+
+
+def _pcapng(f: BinaryIO, name: str, notes: Counter[str]) -> Iterator[Frame]:
+    endian = "<"
+    interfaces: list[tuple[int, int, int, int]] = []  # (linktype, num, den, offset_s) per interface
+    last_ns = 0
+    first = True
+    while True:
+        head = f.read(8)
+        if not head:
+            return
+        if len(head) < 8:
+            notes["the file ends in the middle of a block"] += 1
+            return
+        btype_le = struct.unpack("<I", head[:4])[0]
+        if btype_le == PCAPNG_SHB:
+            bom = f.read(4)
+            if len(bom) < 4:
+                notes["the file ends in the middle of a block"] += 1
+                return
+            endian = "<" if struct.unpack("<I", bom)[0] == PCAPNG_BOM else ">"
+            if struct.unpack(endian + "I", bom)[0] != PCAPNG_BOM:
+                raise PcapError(f"{name!r}: bad pcapng byte-order magic {bom.hex(' ')}")
+            length = struct.unpack(endian + "I", head[4:])[0]
+            body = bom + f.read(max(0, length - 12))
+            interfaces = []  # a new section starts its own interface numbering
+        elif first:
+            raise PcapError(f"{name!r}: a pcapng file must start with a section header block")
+        else:
+            length = struct.unpack(endian + "I", head[4:])[0]
+            if length < 12 or length % 4:
+                raise PcapError(f"{name!r}: a pcapng block has an impossible length {length}")
+            body = f.read(length - 8)
+        first = False
+        if len(body) < length - 8:
+            notes["the file ends in the middle of a block"] += 1
+            return
+        btype = struct.unpack(endian + "I", head[:4])[0]
+        payload = body[:-4]
+        if btype == 1:  # Interface Description Block
+            interfaces.append(_idb(payload, endian))
+        elif btype in (6, 2):  # Enhanced Packet Block, obsolete Packet Block
+            if btype == 6:
+                iface, hi, lo, caplen, orig = struct.unpack(endian + "IIIII", payload[:20])
+            else:
+                iface, _drops, hi, lo, caplen, orig = struct.unpack(endian + "HHIIII", payload[:20])
+            if iface >= len(interfaces):
+                notes["packet on an undeclared pcapng interface"] += 1
+                continue
+            linktype, num, den, offset = interfaces[iface]
+            ticks = (hi << 32) | lo
+            last_ns = ticks * num // den + offset * 10**9
+            yield Frame(last_ns, linktype, payload[20:20 + caplen], orig)
+        elif btype == 3:  # Simple Packet Block: no timestamp, interface 0
+            if not interfaces:
+                notes["packet on an undeclared pcapng interface"] += 1
+                continue
+            orig = struct.unpack(endian + "I", payload[:4])[0]
+            yield Frame(last_ns, interfaces[0][0], payload[4:4 + orig], orig)
+
+
+def _idb(payload: bytes, endian: str) -> tuple[int, int, int, int]:
+    linktype = struct.unpack(endian + "H", payload[:2])[0]
+    num, den, offset = 1000, 1, 0  # default resolution: microseconds
+    pos = 8
+    while pos + 4 <= len(payload):
+        code, olen = struct.unpack(endian + "HH", payload[pos:pos + 4])
+        value = payload[pos + 4:pos + 4 + olen]
+        if code == 0:
+            break
+        if code == 9 and olen >= 1:  # if_tsresol
+            r = value[0]
+            if r & 0x80:
+                num, den = 10**9, 2 ** (r & 0x7F)
+            elif r <= 9:
+                num, den = 10 ** (9 - r), 1
+            else:
+                num, den = 1, 10 ** (r - 9)
+        elif code == 14 and olen == 8:  # if_tsoffset, seconds
+            offset = struct.unpack(endian + "q", value)[0]
+        pos += 4 + olen + (-olen % 4)
+    return linktype, num, den, offset
+
+
+# -- link layer, IP and UDP ----------------------------------------------------------------------------
+
+
+def _network(frame: Frame) -> bytes | None:
+    """The IP packet inside a frame, or None when the frame carries something else."""
+    lt, data = frame.linktype, frame.data
+    if lt == LINKTYPE_ETHERNET:
+        pos, etype = 12, struct.unpack("!H", data[12:14])[0] if len(data) >= 14 else 0
+        while etype in (0x8100, 0x88A8, 0x9100) and len(data) >= pos + 6:
+            pos += 4
+            etype = struct.unpack("!H", data[pos:pos + 2])[0]
+        return data[pos + 2:] if etype in (0x0800, 0x86DD) else None
+    if lt == LINKTYPE_LINUX_SLL:
+        return data[16:] if data[14:16] in (b"\x08\x00", b"\x86\xdd") else None
+    if lt == LINKTYPE_LINUX_SLL2:
+        return data[20:] if data[0:2] in (b"\x08\x00", b"\x86\xdd") else None
+    if lt in (LINKTYPE_NULL, LINKTYPE_LOOP):
+        return data[4:]  # the address family's byte order varies; the IP version nibble decides
+    if lt in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, *_RAW_ALIASES):
+        return data
+    return None
+
+
+SUPPORTED_LINKTYPES = frozenset({LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP,
+                                 LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2,
+                                 *_RAW_ALIASES})
+
+_IPV6_EXT = (0, 43, 60)  # hop-by-hop, routing, destination options: (len + 1) * 8 octets
+
+
+class _Decoder:
+    """IP → UDP, with fragments collected across packets."""
+
+    def __init__(self, skipped: Counter[str]) -> None:
+        self.frags = Reassembler()
+        self.skipped = skipped
+
+    def udp(self, ip: bytes, ts_ns: int) -> tuple[Address, Address, bytes] | None:
+        if not ip:
+            self.skipped["not IP"] += 1
+            return None
+        version = ip[0] >> 4
+        if version == 4:
+            return self._ipv4(ip, ts_ns)
+        if version == 6:
+            return self._ipv6(ip, ts_ns)
+        self.skipped["not IP"] += 1
+        return None
+
+    def _ipv4(self, ip: bytes, ts_ns: int) -> tuple[Address, Address, bytes] | None:
+        if len(ip) < 20:
+            self.skipped["truncated IP header"] += 1
+            return None
+        ihl = (ip[0] & 0x0F) * 4
+        total, ident, frag, proto = struct.unpack("!HHHxB", ip[2:10])
+        if ihl < 20 or total < ihl:
+            self.skipped["bad IPv4 header"] += 1
+            return None
+        if len(ip) < total:
+            self.skipped["cut short by the capture's snap length"] += 1
+            return None
+        if proto != 17:
+            self.skipped["not UDP"] += 1
+            return None
+        src, dst = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20]))
+        payload = ip[ihl:total]
+        more, offset = bool(frag & 0x2000), (frag & 0x1FFF) * 8
+        if more or offset:
+            whole = self.frags.feed((4, src, dst, ident), offset, more, payload, ts_ns)
+            if whole is None:
+                return None
+            payload = whole
+        return self._udp(src, dst, payload)
+
+    def _ipv6(self, ip: bytes, ts_ns: int) -> tuple[Address, Address, bytes] | None:
+        if len(ip) < 40:
+            self.skipped["truncated IP header"] += 1
+            return None
+        plen, nh = struct.unpack("!HB", ip[4:7])
+        if plen == 0:
+            self.skipped["IPv6 jumbogram"] += 1
+            return None
+        if len(ip) < 40 + plen:
+            self.skipped["cut short by the capture's snap length"] += 1
+            return None
+        src, dst = str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40]))
+        rest = ip[40:40 + plen]
+        fragmented = False
+        while True:
+            if nh in _IPV6_EXT and len(rest) >= 8:
+                nh, size = rest[0], (rest[1] + 1) * 8
+                rest = rest[size:]
+            elif nh == 51 and len(rest) >= 8:  # authentication header
+                nh, size = rest[0], (rest[1] + 2) * 4
+                rest = rest[size:]
+            elif nh == 44 and len(rest) >= 8 and not fragmented:
+                next_nh, offs, ident = rest[0], struct.unpack("!H", rest[2:4])[0], rest[4:8]
+                whole = self.frags.feed((6, src, dst, ident), offs & 0xFFF8, bool(offs & 1), rest[8:], ts_ns)
+                if whole is None:
+                    return None
+                nh, rest, fragmented = next_nh, whole, True
+            else:
+                break
+        if nh != 17:
+            self.skipped["not UDP"] += 1
+            return None
+        return self._udp(src, dst, rest)
+
+    def _udp(self, src: str, dst: str, seg: bytes) -> tuple[Address, Address, bytes] | None:
+        if len(seg) < 8:
+            self.skipped["truncated UDP header"] += 1
+            return None
+        sport, dport, length = struct.unpack("!HHH", seg[:6])
+        if length < 8 or length > len(seg):
+            self.skipped["bad UDP length"] += 1
+            return None
+        return (src, sport), (dst, dport), seg[8:length]
+
+
+# -- the public readers ---------------------------------------------------------------------------------
+
+
+def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | None = None,
+                 time_scale: float = 1.0, by_content: bool = True) -> Capture:
+    """The SIP datagrams of a capture and what was skipped; see :func:`read_sip_datagrams`."""
+    if not isinstance(time_scale, (int, float)) or not math.isfinite(time_scale) or time_scale < 0:
+        raise PcapError(f"time_scale must be a finite number >= 0, not {time_scale!r}")
+    if isinstance(ports, int):
+        ports = (ports,)
+    port_set = frozenset(int(p) for p in ports) if ports is not None else frozenset({5060})
+    skipped: Counter[str] = Counter()
+    decoder = _Decoder(skipped)
+    found: list[tuple[int, Address, Address, bytes]] = []
+    packets = 0
+    for frame in iter_frames(path, skipped):
+        packets += 1
+        ip = _network(frame)
+        if ip is None:
+            reason = "not IP" if frame.linktype in SUPPORTED_LINKTYPES else f"link type {frame.linktype} not supported"
+            skipped[reason] += 1
+            continue
+        got = decoder.udp(ip, frame.ts_ns)
+        if got is None:
+            continue
+        src, dst, data = got
+        if not data:
+            skipped["empty UDP datagram"] += 1
+        elif src[1] in port_set or dst[1] in port_set or (by_content and looks_like_sip(data)):
+            found.append((frame.ts_ns, src, dst, data))
+        else:
+            skipped["UDP but not SIP"] += 1
+    if decoder.frags.incomplete or decoder.frags.expired:
+        skipped["IP datagram never completed (fragments missing)"] += decoder.frags.incomplete + decoder.frags.expired
+    if decoder.frags.invalid:
+        skipped["invalid IP fragment"] += decoder.frags.invalid
+    found.sort(key=lambda r: r[0])  # pcapng interfaces may interleave out of order; sort is stable
+    t0 = found[0][0] if found else 0
+    datagrams = [SipDatagram((ts - t0) / 1e9 * time_scale, src, dst, data, ts / 1e9)
+                 for ts, src, dst, data in found]
+    return Capture(datagrams, packets, skipped)
+
+
+def read_sip_datagrams(path: str | os.PathLike[str], *, ports: Iterable[int] | int | None = None,
+                       time_scale: float = 1.0, by_content: bool = True) -> list[SipDatagram]:
+    """The SIP-over-UDP datagrams of a pcap/pcapng file, in time order, the first at time 0.
+
+    ``ports``: UDP ports that mean SIP (default 5060); with ``by_content`` other datagrams count
+    when their first line looks like SIP. ``time_scale`` multiplies the relative times (0 makes a
+    burst). Raises :class:`~sipsim.packets.errors.PcapError` for a file that cannot be read.
+    """
+    return read_capture(path, ports=ports, time_scale=time_scale, by_content=by_content).datagrams
