@@ -72,7 +72,7 @@ def test_the_400_names_what_was_wrong() -> None:
 # shows these; the kamailio column is what the real Kamailio 5.6.3 does (test_kamailio56_recorded).
 PROFILE_DIFFERENCES = {
     "rfc4475/wsinv.dat": ("forwarded", "dropped", "5.6's parse_cseq rejects a CSeq folded over two lines"),
-    "rfc4475/intmeth.dat": ("forwarded", "dropped", "5.6 rejects the header name with ! % * ` ' and cannot build a 400"),
+    "rfc4475/intmeth.dat": ("forwarded", "dropped", "5.6 rejects a header name with ! % * and cannot build a 400"),
     "rfc4475/dblreq.dat": ("forwarded", "replied 400", "sanity_check: Content-Length 0 but trailing octets"),
     "rfc4475/badinv01.dat": ("replied 400", "dropped", "parse_msg fails on the Via: the core drops silently"),
     "rfc4475/ncl.dat": ("replied 400", "dropped", "negative Content-Length: sanity cannot build its 400"),
@@ -82,11 +82,11 @@ PROFILE_DIFFERENCES = {
     "rfc4475/regbadct.dat": ("replied 400", "forwarded", "sanity's default checks do not parse Contact"),
     "rfc4475/badvers.dat": ("replied 505", "dropped", "5.6's Via parser rejects SIP/7.0 before any 505"),
     "rfc4475/insuf.dat": ("replied 400", "dropped", "no Call-ID/From/To: receive_msg drops before any route"),
-    "rfc4475/unkscm.dat": ("replied 416", "replied 400", "Kamailio cannot parse the unknown scheme: 400 Bad Request URI"),
+    "rfc4475/unkscm.dat": ("replied 416", "replied 400", "Kamailio cannot parse an unknown scheme: 400"),
     "rfc4475/multi01.dat": ("replied 400", "dropped", "duplicate CSeq: the quadruple parse fails in the core"),
     "rfc4475/mcl01.dat": ("replied 400", "dropped", "two Content-Lengths: sanity cannot build its 400"),
     "rfc5118/ipv4-mapped-ipv6.dat": ("forwarded", "replied 400", "sanity_check: Content-Length smaller than the body"),
-    "rfc5118/ipv6-correct-abnf-2-colons.dat": ("replied 500", "replied 478", "5.6 reads [2001:db8::192.0.2.1] as a name"),
+    "rfc5118/ipv6-correct-abnf-2-colons.dat": ("replied 500", "replied 478", "5.6 reads it as a name"),
 }
 
 
