@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Live-mode benchmark: sipp calls through `sipsim serve` and through Kamailio 5.6, in one run.
+
+    .venv/bin/python bench/live.py [--quick] [--workers 4]
+
+What it does (everything on loopback, inside a private network namespace this script enters
+first; every process it starts is stopped by its PID):
+
+* a sipp UAS (tests/data/sipp/uas-reorder.xml) answers calls; a sipp UAC (uac-reorder.xml) places
+  them through the proxy under test. Per call the proxy forwards 6 messages: INVITE, ACK, BYE
+  (UAC -> UAS) and 180, 200, 200 (UAS -> UAC, by their Via).
+* proxies, each with the same number of workers:
+  - **Kamailio shipped**: /usr/sbin/kamailio -DD -E, a private runtime dir, ``dns=no``; a minimal
+    stateless cfg: ``mf_process_maxfwd_header("10")`` then ``forward("127.0.0.1", UAS)`` for every
+    request; replies forwarded by the core (no onreply_route); modules sl + maxfwd only; its default
+    memory manager (qm, with debugging) and its default receive buffer (probed up to maxbuffer, 256 KiB).
+  - **Kamailio tuned**: the same with ``-x tlsf`` and ``maxbuffer=4194304`` (4 MiB receive buffer).
+  - **sipsim shipped**: ``sipsim serve --workers N --log-level warning`` with the **default route**
+    (maxfwd, rfc_checks, check_self, lookup() in the SQLite location table, forward()); the UAS is
+    REGISTERed first (tests/real/register.xml), so every INVITE/ACK/BYE costs a location lookup;
+    replies are forwarded by the core. ``--log-level warning``: no per-message log line (Kamailio's
+    cfg logs nothing per message either); the kernel's default receive buffer.
+  - **sipsim tuned**: the same with ``--rcvbuf 4194304``.
+* for each: (1) the highest call rate with zero failed calls on a bounded ramp (each step
+  ``STEP_SECONDS`` long; the ramp stops at the first step with a failed call), and (2) the proxy's
+  CPU time per forwarded message at a fixed moderate rate (utime+stime of all its processes from
+  /proc/PID/stat, divided by 6 x successful calls), and the ratios sipsim / Kamailio.
+
+Goal (issue 4): sipsim >= 1.0x Kamailio-shipped's zero-failure rate, <= 1.5x its CPU per message.
+Bounded: a few minutes at most (``--quick``: shorter steps, for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sipsim.sandbox import enter_private_netns  # noqa: E402
+
+SIPP_DIR = ROOT / "tests" / "data" / "sipp"
+REGISTER_XML = ROOT / "tests" / "real" / "register.xml"
+KAMAILIO = "/usr/sbin/kamailio"
+KAM_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+RAMP = (250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 16000)
+STEP_SECONDS = 2.5
+CPU_RATE = 300  # calls/s for the CPU measurement: well inside what every proxy holds
+CPU_SECONDS = 5.0
+MSGS_PER_CALL = 6
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen | None, timeout: float = 5.0) -> None:
+    """SIGTERM by PID, then SIGKILL; never by name."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except OSError:
+            pass
+    return total
+
+
+@dataclass
+class Proxy:
+    name: str
+    proc: subprocess.Popen
+    port: int
+    workdir: Path
+
+    def stop(self) -> None:
+        pids = descendants(self.proc.pid)
+        stop(self.proc)
+        for p in pids[1:]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def kamailio_cfg(port: int, uas_port: int, workers: int, tuned: bool) -> str:
+    return "\n".join([
+        "#!KAMAILIO",
+        "debug=1",
+        "log_stderror=yes",
+        f"children={workers}",
+        f"listen=udp:127.0.0.1:{port}",
+        "disable_tcp=yes",
+        "dns=no",
+        "rev_dns=no",
+        "auto_aliases=no",
+        *(["maxbuffer=4194304"] if tuned else []),
+        f'mpath="{KAM_MODULES}"',
+        'loadmodule "sl.so"',
+        'loadmodule "maxfwd.so"',
+        "request_route {",
+        '    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }',
+        f'    forward("127.0.0.1", {uas_port});',
+        "}",
+        "",
+    ])
+
+
+def start_kamailio(work: Path, uas_port: int, workers: int, tuned: bool) -> Proxy:
+    port = free_port()
+    d = work / ("kamailio-tuned" if tuned else "kamailio")
+    (d / "run").mkdir(parents=True, exist_ok=True)
+    cfg = d / "kamailio.cfg"
+    cfg.write_text(kamailio_cfg(port, uas_port, workers, tuned))
+    cmd = [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-Y", str(d / "run"), "-P", str(d / "kamailio.pid")]
+    if tuned:
+        cmd += ["-x", "tlsf"]
+    log = open(d / "kamailio.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
+    wait_children(proc, workers, d / "kamailio.log")
+    return Proxy("Kamailio tuned" if tuned else "Kamailio shipped", proc, port, d)
+
+
+def start_sipsim(work: Path, workers: int, tuned: bool) -> Proxy:
+    port = free_port()
+    d = work / ("sipsim-tuned" if tuned else "sipsim")
+    d.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "sipsim", "serve", "--listen", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--db", str(d / "location.sqlite"), "--control", str(d / "ctl.sock"), "--log-level", "warning"]
+    if tuned:
+        cmd += ["--rcvbuf", "4194304"]
+    log = open(d / "serve.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
+    wait_children(proc, workers, d / "serve.log")
+    return Proxy("sipsim tuned" if tuned else "sipsim shipped", proc, port, d)
+
+
+def wait_children(proc: subprocess.Popen, workers: int, log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"proxy exited at start-up ({proc.returncode}):\n{log.read_text()[-2000:]}")
+        if len(descendants(proc.pid)) > workers:
+            time.sleep(0.5)  # let them reach recvfrom
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"proxy did not start:\n{log.read_text()[-2000:]}")
+
+
+def sipp_run(sipp: str, work: Path, args: list[str], name: str, timeout: float) -> dict[str, int]:
+    stf = work / f"{name}.csv"
+    cmd = [sipp, *args, "-i", "127.0.0.1", "-p", str(free_port()), "-nostdin", "-trace_stat", "-stf", str(stf),
+           "-fd", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            cwd=work)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    stop(proc)
+    rows = list(csv.reader(open(stf), delimiter=";"))
+    out = {}
+    for k, v in zip(rows[0], rows[-1], strict=False):
+        if k.endswith("(C)"):
+            try:
+                out[k[:-3]] = int(v)
+            except ValueError:
+                pass
+    return out
+
+
+def calls(sipp: str, work: Path, proxy: Proxy, rate: int, seconds: float, tag: str) -> dict[str, int]:
+    n = max(1, int(rate * seconds))
+    args = ["-sf", str(SIPP_DIR / "uac-reorder.xml"), f"127.0.0.1:{proxy.port}", "-s", "service",
+            "-m", str(n), "-r", str(rate), "-recv_timeout", "5000", "-buff_size", "4194304", "-l", str(10 * rate)]
+    res = sipp_run(sipp, work, args, f"{tag}-{rate}", timeout=seconds + 25)
+    res["asked"] = n
+    return res
+
+
+def ramp(sipp: str, work: Path, proxy: Proxy, step_seconds: float) -> int:
+    best = 0
+    for rate in RAMP:
+        res = calls(sipp, work, proxy, rate, step_seconds, proxy.workdir.name)
+        ok = res.get("FailedCall", 1) == 0 and res.get("SuccessfulCall", 0) == res["asked"]
+        print(f"    {rate:>6} calls/s: {res.get('SuccessfulCall', 0)}/{res['asked']} ok, "
+              f"{res.get('FailedCall', '?')} failed, {res.get('Retransmissions', 0)} retransmissions", flush=True)
+        if not ok:
+            break
+        best = rate
+    return best
+
+
+def cpu_per_message(sipp: str, work: Path, proxy: Proxy, seconds: float) -> float:
+    pids = descendants(proxy.proc.pid)
+    before = cpu_ticks(pids)
+    res = calls(sipp, work, proxy, CPU_RATE, seconds, proxy.workdir.name + "-cpu")
+    used = cpu_ticks(pids) - before
+    msgs = MSGS_PER_CALL * res.get("SuccessfulCall", 0)
+    if res.get("FailedCall", 0):
+        print(f"    warning: {res['FailedCall']} failed calls during the CPU measurement")
+    return used / CLK_TCK * 1e6 / max(1, msgs)
+
+
+def register_uas(sipp: str, work: Path, proxy: Proxy, uas_port: int) -> None:
+    res = sipp_run(sipp, work, ["-sf", str(REGISTER_XML), f"127.0.0.1:{proxy.port}", "-s", "service", "-set",
+                                "contact", f"127.0.0.1:{uas_port}", "-m", "1", "-recv_timeout", "3000"],
+                   f"register-{proxy.workdir.name}", timeout=15)
+    if res.get("SuccessfulCall") != 1:
+        raise SystemExit(f"REGISTER through {proxy.name} failed: {res}")
+
+
+def measure(sipp: str, work: Path, starter, uas_port: int, step_seconds: float, cpu_seconds: float,
+            needs_register: bool) -> tuple[str, int, float]:
+    proxy = starter()
+    try:
+        print(f"== {proxy.name} (udp:127.0.0.1:{proxy.port})", flush=True)
+        if needs_register:
+            register_uas(sipp, work, proxy, uas_port)
+        cpu = cpu_per_message(sipp, work, proxy, cpu_seconds)
+        print(f"    CPU at {CPU_RATE} calls/s: {cpu:.1f} us per forwarded message", flush=True)
+        best = ramp(sipp, work, proxy, step_seconds)
+        return proxy.name, best, cpu
+    finally:
+        proxy.stop()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="short steps (a smoke run, figures less stable)")
+    ap.add_argument("--only", choices=("sipsim", "kamailio"), help="measure one proxy only")
+    args = ap.parse_args()
+    if not enter_private_netns():
+        print("bench/live.py: cannot enter a private network namespace (unshare); refusing to run", file=sys.stderr)
+        return 1
+    sipp = shutil.which("sipp")
+    if not sipp or not os.access(KAMAILIO, os.X_OK):
+        print("bench/live.py needs sipp and /usr/sbin/kamailio (Debian: sip-tester, kamailio)", file=sys.stderr)
+        return 1
+    step = 1.5 if args.quick else STEP_SECONDS
+    cpu_s = 2.0 if args.quick else CPU_SECONDS
+    work = Path(tempfile.mkdtemp(prefix="sipsim-bench-live-"))
+    uas_port = free_port()
+    uas = subprocess.Popen([sipp, "-sf", str(SIPP_DIR / "uas-reorder.xml"), "-i", "127.0.0.1", "-p", str(uas_port),
+                            "-nostdin", "-buff_size", "4194304"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=work)
+    results: dict[str, tuple[int, float]] = {}
+    t0 = time.monotonic()
+    try:
+        time.sleep(0.5)
+        plan = []
+        if args.only != "sipsim":
+            plan += [(lambda t=t: start_kamailio(work, uas_port, args.workers, t), False) for t in (False, True)]
+        if args.only != "kamailio":
+            plan += [(lambda t=t: start_sipsim(work, args.workers, t), True) for t in (False, True)]
+        for starter, reg in plan:
+            name, best, cpu = measure(sipp, work, starter, uas_port, step, cpu_s, reg)
+            results[name] = (best, cpu)
+    finally:
+        stop(uas)
+    print(f"\n{'proxy':<18} {'zero-failure calls/s':>21} {'CPU us/message':>15}   ({time.monotonic() - t0:.0f} s, "
+          f"{args.workers} workers each)")
+    for name, (best, cpu) in results.items():
+        print(f"{name:<18} {best:>21} {cpu:>15.1f}")
+    for kind in ("shipped", "tuned"):
+        s, k = results.get(f"sipsim {kind}"), results.get(f"Kamailio {kind}")
+        if s and k:
+            print(f"sipsim/Kamailio {kind:<8}: call rate {s[0] / max(1, k[0]):.2f}x (goal >= 1.0x vs shipped), "
+                  f"CPU per message {s[1] / max(k[1], 1e-9):.2f}x (goal <= 1.5x vs shipped)")
+    s, k = results.get("sipsim shipped"), results.get("Kamailio shipped")
+    if s and k:
+        print(f"goal vs Kamailio shipped: rate {'met' if s[0] >= k[0] else 'NOT met'}, "
+              f"CPU {'met' if s[1] <= 1.5 * k[1] else 'NOT met'}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""``sipsim location``: the bindings of the live registrar, as ``kamctl ul show`` lists them.
+
+Reads the SQLite location table a ``sipsim serve`` writes (the default path, or ``--db``); works
+while the server runs (WAL: readers never block it) and after it stopped. Expired bindings are
+not shown (the server ignores them, and purges them every minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("location", help="list the registered bindings (like kamctl ul show)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", metavar="PATH", help="location database (default $XDG_STATE_HOME/sipsim/location.sqlite)")
+    p.add_argument("--aor", metavar="USER", help="only this address of record")
+    p.add_argument("--json", action="store_true", help="one JSON object per binding")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sqlite3
+    import time
+    from pathlib import Path
+
+    from sipsim.cli.common import fail
+    from sipsim.real.location import default_db_path, open_existing
+
+    path = Path(args.db) if args.db else default_db_path()
+    if not path.is_file():
+        return fail(f"no location database at {path} (has `sipsim serve` run with this --db?)", 1)
+    now = time.time()
+    try:
+        conn = open_existing(path)
+        sql = ("SELECT aor, contact, expires, q, callid, cseq, received, user_agent FROM location "
+               "WHERE expires > ?" + (" AND aor = ?" if args.aor else "") +
+               " ORDER BY aor, COALESCE(q, 1.0) DESC, expires DESC, contact")
+        rows = conn.execute(sql, (now, args.aor) if args.aor else (now,)).fetchall()
+        conn.close()
+    except sqlite3.Error as exc:
+        return fail(f"{path}: {exc}", 1)
+    if args.json:
+        for aor, contact, expires, q, callid, cseq, received, ua in rows:
+            print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)), "q": q,
+                              "callid": callid, "cseq": cseq, "received": received, "user_agent": ua}))
+        return 0
+    aors = sorted({r[0] for r in rows})
+    print(f"Domain:: location table={path} records={len(aors)}")
+    current = None
+    for aor, contact, expires, q, callid, cseq, received, ua in rows:
+        if aor != current:
+            current = aor
+            print(f"\tAOR:: {aor}")
+        print(f"\t\tContact:: {contact} Q={'' if q is None else q}")
+        print(f"\t\t\tExpires:: {max(0, round(expires - now))}")
+        print(f"\t\t\tCallid:: {callid}")
+        print(f"\t\t\tCseq:: {cseq}")
+        print(f"\t\t\tUser-agent:: {ua}")
+        print(f"\t\t\tReceived:: {received or ''}")
+    if not rows:
+        print("\t(no bindings)")
+    return 0

@@ -1,0 +1,92 @@
+"""``sipsim serve``: a real stateless SIP proxy and registrar on a UDP port, in forked workers.
+
+The main process opens the socket and forks ``--workers`` processes that all block in
+``recvfrom`` on it, each running the very pipeline ``sipsim trace`` shows step by step. By default
+it listens on 127.0.0.1:5060, forwards only to loopback, resolves no names and relays nothing
+for foreign domains (403). ``sipsim stats`` reads its counters, ``sipsim location`` its bindings.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run a live stateless proxy + registrar on a UDP port (forked workers)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_server_options(p)
+    p.add_argument("--workers", type=_positive, default=4, metavar="N",
+                   help="worker processes blocking in recvfrom on the one socket (4)")
+    p.add_argument("--db", metavar="PATH",
+                   help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite)")
+    p.add_argument("--rcvbuf", type=_positive, metavar="BYTES",
+                   help="the socket's receive buffer (SO_RCVBUF; Linux doubles it; the effective value is logged)")
+    p.add_argument("--relay", action="store_true",
+                   help="forward requests for domains that are not ours (default: 403, no open relay)")
+    p.add_argument("--allow-dest", action="append", default=[], metavar="CIDR",
+                   help="also send to this network (default: loopback only); repeatable")
+    p.add_argument("--dns", action="store_true", help="resolve host names in URIs and Vias (default: never)")
+    p.add_argument("--observe", metavar="PATH",
+                   help="send every step to the observer's Unix datagram socket at PATH (see sipsim/real/OBSERVER.md)")
+    p.add_argument("--step-control", action="store_true",
+                   help="with --observe: each worker waits for the observer's go-ahead before each step")
+    p.add_argument("--step-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="a paused worker goes on by itself after this long without an answer (120)")
+    p.add_argument("--on-child-death", choices=("respawn", "shutdown"), default="respawn",
+                   help="respawn a dead worker (default), or stop the whole server as Kamailio does")
+    p.add_argument("--control", metavar="PATH",
+                   help="control socket for `sipsim stats` (default: derived from --listen)")
+    p.add_argument("--log-level", choices=("debug", "info", "notice", "warning", "error"), default="info",
+                   help="info logs one line per message (default); warning keeps only problems")
+
+
+def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns ServeOptions
+    from pathlib import Path
+
+    from sipsim.engine.config import Profile
+    from sipsim.real.log import LEVELS
+    from sipsim.real.policy import PolicyError, parse_networks
+    from sipsim.real.server import ServeOptions
+
+    if args.step_control and not args.observe:
+        raise UsageError("--step-control needs --observe PATH (the observer gives the go-ahead)")
+    if args.step_timeout <= 0:
+        raise UsageError("--step-timeout must be positive")
+    try:
+        allow = parse_networks(args.allow_dest)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    return ServeOptions(
+        listen=parse_hostport(args.listen), workers=args.workers, profile=Profile(args.profile), route=args.route,
+        db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,
+        dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
+        on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],
+        advertise=args.advertise, aliases=tuple(args.alias),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sipsim.real.server import ServeError, Server
+
+    try:
+        opts = options_from_args(args)
+    except UsageError as exc:
+        return fail(str(exc))
+    try:
+        return Server(opts).run()
+    except ServeError as exc:
+        return fail(str(exc), 1)
+    except OSError as exc:
+        return fail(f"serve: {exc}", 1)

@@ -1,0 +1,57 @@
+"""``sipsim stats``: the core statistics of a running ``sipsim serve``, summed over its workers.
+
+Printed as ``kamcmd stats.get_statistics core:`` prints them (``core:rcv_requests = 12``), then
+the receive socket (effective buffer size, bytes queued, datagrams the kernel dropped because
+the buffer was full) and each worker's pid. ``--json`` prints the control socket's answer as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sipsim.cli.common import UsageError, fail, parse_hostport
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="core statistics of a running `sipsim serve` (like kamcmd stats)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--control", metavar="PATH", help="the server's control socket (default: derived from --listen)")
+    p.add_argument("--listen", default="127.0.0.1:5060", metavar="IP:PORT",
+                   help="the server's listen address, to find its default control socket (127.0.0.1:5060)")
+    p.add_argument("--json", action="store_true", help="print the raw JSON answer")
+    p.add_argument("--ps", action="store_true", help="print the process table instead (like kamcmd core.ps)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from sipsim.real.control import default_control_path, query
+
+    try:
+        path = args.control or default_control_path(parse_hostport(args.listen))
+    except UsageError as exc:
+        return fail(str(exc))
+    try:
+        answer = query(path, "ps" if args.ps else "stats")
+    except (OSError, ValueError) as exc:
+        return fail(f"no sipsim server answers on {path}: {exc}", 1)
+    if "error" in answer:
+        return fail(str(answer["error"]), 1)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    if args.ps:
+        for proc in answer["processes"]:
+            print(f"{proc['pid']:>8}  {proc['desc']}")
+        return 0
+    for name, value in answer["core"].items():
+        print(f"core:{name} = {value}")
+    sock = answer.get("socket", {})
+    print(f"socket:listen = {sock.get('listen')}")
+    for key in ("rcvbuf", "rcvbuf_requested", "rcv_queue", "drops"):
+        if sock.get(key) is not None:
+            print(f"socket:{key} = {sock[key]}")
+    for w in answer.get("workers", []):
+        print(f"worker:{w['slot']} pid = {w['pid']} respawns = {w['respawns']} "
+              f"rcv_datagrams = {w['stats'].get('rcv_datagrams', 0)}")
+    return 0

@@ -1,0 +1,132 @@
+"""The live location table: SQLite in WAL mode, shared by every forked worker.
+
+Kamailio keeps usrloc in shared memory (and optionally writes it through to a database); a
+REGISTER handled by one worker must be seen by the next INVITE, which another worker takes. Our
+workers are separate processes, so the shared table is an SQLite file:
+
+* **WAL mode**: readers (``lookup``, one per INVITE/ACK/BYE) never wait for a writer, and a writer
+  (``save``) waits for another writer at most ``busy_timeout`` ms.
+* **one connection per process, opened after fork**: an SQLite connection must never cross a
+  ``fork()`` (its locks and file descriptors would be shared by two processes). The store
+  remembers the pid that opened its connection and reopens when it finds itself in a new process,
+  so the attendant can create the schema, fork, and every worker gets its own connection.
+* **expiry**: a row whose ``expires`` is in the past is ignored by every query and deleted by
+  :meth:`purge`, which the attendant runs on a timer (Kamailio's usrloc timer does the same).
+  Times are wall-clock seconds (the live driver's ``Datagram.time``).
+
+The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sipsim.engine.location import Binding
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS location (
+    aor        TEXT NOT NULL,
+    contact    TEXT NOT NULL,
+    expires    REAL NOT NULL,
+    q          REAL,
+    callid     TEXT NOT NULL DEFAULT '',
+    cseq       INTEGER NOT NULL DEFAULT 0,
+    received   TEXT,
+    user_agent TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (aor, contact)
+);
+CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
+"""
+
+_COLS = "aor, contact, expires, q, callid, cseq, received, user_agent"
+_ORDER = "ORDER BY COALESCE(q, 1.0) DESC, expires DESC, contact"
+
+
+def default_db_path() -> Path:
+    """``$XDG_STATE_HOME/sipsim/location.sqlite`` (``~/.local/state/sipsim/location.sqlite``)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "sipsim" / "location.sqlite"
+
+
+class SQLiteLocation:
+    """A :class:`sipsim.engine.location.LocationStore` on an SQLite file, safe across ``fork()``."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 2000) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    # -- connection management ------------------------------------------------------------
+    def create(self) -> None:
+        """Create the folder, the file and the table (the attendant calls this before forking)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db().executescript(SCHEMA)
+        self.close()
+
+    def _db(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        if self._conn is None or self._pid != pid:
+            # A connection inherited across fork belongs to the parent: forget it, never close it
+            # from here (closing would release the parent's locks).
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.close()
+                raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
+            self._conn, self._pid = conn, pid
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    # -- the LocationStore protocol ---------------------------------------------------------
+    def save(self, binding: Binding) -> None:
+        b = binding
+        self._db().execute(
+            f"INSERT OR REPLACE INTO location ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent),
+        )
+
+    def remove(self, aor: str, contact: str) -> None:
+        self._db().execute("DELETE FROM location WHERE aor = ? AND contact = ?", (aor, contact))
+
+    def remove_all(self, aor: str) -> None:
+        self._db().execute("DELETE FROM location WHERE aor = ?", (aor,))
+
+    def lookup(self, aor: str, now: float) -> list[Binding]:
+        rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE aor = ? AND expires > ? {_ORDER}",
+                                  (aor, now)).fetchall()
+        return [Binding(*row) for row in rows]
+
+    def all(self, now: float) -> list[Binding]:
+        rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE expires > ? ORDER BY aor, "
+                                  f"COALESCE(q, 1.0) DESC, expires DESC, contact", (now,)).fetchall()
+        return [Binding(*row) for row in rows]
+
+    def purge(self, now: float) -> int:
+        return self._db().execute("DELETE FROM location WHERE expires <= ?", (now,)).rowcount
+
+    # -- operations -------------------------------------------------------------------------
+    def integrity_check(self) -> str:
+        return str(self._db().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def open_existing(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A connection for ``sipsim location`` that never creates the file.
+
+    Read-write when we may (a WAL database whose ``-wal``/``-shm`` files are gone cannot always
+    be opened read-only), read-only otherwise.
+    """
+    uri = Path(path).resolve().as_uri()
+    try:
+        return sqlite3.connect(uri + "?mode=rw", uri=True, timeout=2.0)
+    except sqlite3.OperationalError:
+        return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=2.0)

@@ -1,0 +1,469 @@
+"""``sipsim serve``: the main process — it opens the socket, forks the workers, then attends.
+
+Kamailio's process model (``src/main.c`` ``main_loop``), in small:
+
+1. The main process creates the UDP socket and binds it (``udp_init``: SO_RCVBUF set here), before
+   any fork, so every child inherits the same descriptor — one socket, one receive queue, N
+   processes blocked in ``recvfrom`` on it.
+2. It forks ``--workers`` children; each runs ``udp_rcv_loop`` for ever (:mod:`sipsim.real.worker`).
+   We fork them one at a time and wait until each is about to enter ``recvfrom`` before forking
+   the next: the kernel's wait-queue order is then the fork order (Kamailio does not wait; its
+   order is whatever the scheduler makes of it — the lesson is the same, our tests are steadier).
+3. It becomes the *attendant* (``main process - attendant``): it handles no SIP; it waits for
+   signals and serves the control socket (``sipsim stats``).
+
+Child death: Kamailio reaps the child and shuts the whole server down (``handle_sigs`` on
+SIGCHLD). ``--on-child-death shutdown`` does exactly that; the default, ``respawn``, forks a new
+worker into the dead one's slot at once and logs it (more forgiving in a lab; a crash loop of
+more than ``MAX_DEATHS`` deaths in ``DEATH_WINDOW`` seconds still stops the server).
+SIGTERM/SIGINT: every worker finishes its current message and exits; a worker still there after
+``KILL_AFTER`` seconds is killed; the attendant reaps every child and exits (Kamailio waits up to
+``ser_kill_timeout`` = 60 s; we keep it short so the server is gone within 2 s).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import os
+import select
+import signal
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.context import Router
+from sipsim.engine.events import (
+    DATAGRAM_DROPPED,
+    WORKER_EXITED,
+    WORKER_STARTED,
+    Addr,
+    KernelEvent,
+    format_addr,
+)
+from sipsim.real.control import ControlServer, default_control_path
+from sipsim.real.location import SQLiteLocation, default_db_path
+from sipsim.real.log import INFO, Log
+from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
+from sipsim.real.policy import DestPolicy, IPNetwork
+from sipsim.real.stats import SharedStats
+from sipsim.real.worker import WorkerSetup, run_worker, set_process_name
+
+SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # linux/sock_diag.h: SK_MEMINFO_* array
+SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_RCVBUF, SK_MEMINFO_DROPS = 0, 1, 8
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+KILL_AFTER = 1.5  # seconds between SIGTERM and SIGKILL for a worker that does not leave
+READY_WAIT = 2.0  # how long to wait for a new worker to reach recvfrom before forking the next
+MAX_DEATHS, DEATH_WINDOW = 20, 10.0
+PURGE_EVERY = 60.0  # usrloc timer: delete expired bindings
+_FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
+
+
+class ServeError(Exception):
+    """A startup problem, reported as one line (port in use, bad address, bad route…)."""
+
+
+@dataclass
+class ServeOptions:
+    listen: Addr = ("127.0.0.1", 5060)
+    workers: int = 4
+    profile: Profile = Profile.SER
+    route: str | None = None
+    db: Path | None = None
+    rcvbuf: int | None = None
+    relay: bool = False
+    allow_dest: tuple[IPNetwork, ...] = ()
+    dns: bool = False
+    observe: str | None = None
+    step_control: bool = False
+    step_timeout: float = 120.0
+    on_child_death: str = "respawn"
+    control: str | None = None
+    log_level: int = INFO
+    advertise: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Slot:
+    index: int
+    pid: int = 0
+    started: float = 0.0
+    respawns: int = 0
+    history: list[int] = field(default_factory=list)
+
+
+def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[str, Any]]:
+    """``udp_init``: create, size and bind the shared UDP socket. Clear errors, no traceback."""
+    host, port = listen
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ServeError(f"bad listen address {host!r}: give an IPv4 or IPv6 address (names are not resolved)") \
+            from None
+    fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    sock = socket.socket(fam, socket.SOCK_DGRAM)
+    info: dict[str, Any] = {"listen": format_addr((str(ip), port)), "rcvbuf_requested": rcvbuf}
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
+        if fam == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if rcvbuf:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
+            except OSError:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.bind((str(ip), port))
+    except OverflowError:
+        sock.close()
+        raise ServeError(f"bad port {port}") from None
+    except OSError as exc:
+        sock.close()
+        where = f"udp:{format_addr((str(ip), port))}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"cannot listen on {where}: the port is already in use "
+                             "(another server is running there?)") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ServeError(f"cannot listen on {where}: {ip} is not an address of this machine") from None
+        if exc.errno == errno.EACCES:
+            raise ServeError(f"cannot listen on {where}: permission denied (ports below 1024 need privileges)") \
+                from None
+        raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    info["rcvbuf"] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    return sock, info
+
+
+def socket_meminfo(sock: socket.socket) -> dict[str, int]:
+    """Queue bytes, buffer size and the kernel's drop counter of the socket (SO_MEMINFO).
+
+    ``drops`` is the socket's ``sk_drops``: datagrams the kernel discarded because the receive
+    buffer was full (what ``/proc/net/udp`` shows in its ``drops`` column and what feeds the
+    system-wide ``Udp: RcvbufErrors``).
+    """
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 9 * 4)
+        vals = struct.unpack("9I", raw[:36])
+        return {"rcv_queue": vals[SK_MEMINFO_RMEM_ALLOC], "rcvbuf": vals[SK_MEMINFO_RCVBUF],
+                "drops": vals[SK_MEMINFO_DROPS]}
+    except (OSError, struct.error):
+        return {"rcv_queue": 0, "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "drops": 0}
+
+
+def load_router(path: str | None, config: ServerConfig) -> Router | None:
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise ServeError(f"--route {path}: no such file")
+    try:
+        from sipsim.routing import load_route  # the routing engine: written in parallel (issue 5)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("sipsim.routing"):
+            raise ServeError("--route needs the routing engine (sipsim.routing), which this build does not have") \
+                from None
+        raise
+    try:
+        return load_route(path, config)
+    except Exception as exc:  # any failure to load a script is a startup error, in one line
+        raise ServeError(f"cannot load route {path}: {exc}") from None
+
+
+class Server:
+    """The attendant. ``Server(opts).run()`` returns the process exit status."""
+
+    def __init__(self, opts: ServeOptions) -> None:
+        self.opts = opts
+        self.log = Log(opts.log_level)
+        self.slots = [Slot(i) for i in range(opts.workers)]
+        self.stopping = False
+        self.exit_status = 0
+        self.deaths: list[float] = []
+        self.started = time.time()
+        self.sock: socket.socket | None = None
+        self.control: ControlServer | None = None
+        self.obs: ObserverLink | None = None
+        self._last_drops = 0
+        self._next_purge = 0.0
+        self._wake_r = self._wake_w = -1
+
+    # -- start-up ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        o = self.opts
+        if o.workers < 1 or o.workers > 256:
+            raise ServeError(f"--workers {o.workers}: give 1 to 256")
+        if o.observe and len(control_path(o.observe, 4194304).encode()) > UNIX_PATH_MAX:
+            raise ServeError(f"--observe {o.observe}: path too long for a Unix socket")
+        self.config = ServerConfig(profile=o.profile, listen=o.listen, relay=o.relay, advertise=o.advertise,
+                                   aliases=o.aliases)
+        self.router = load_router(o.route, self.config)
+        self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
+        self.config = self.config.with_(listen=(o.listen[0].strip("[]"), self.sock.getsockname()[1]))
+        self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
+        db = o.db or default_db_path()
+        self.location = SQLiteLocation(db)
+        try:
+            self.location.create()
+            self.location.purge(time.time())
+            self.location.close()
+        except Exception as exc:  # sqlite3.Error, OSError: one line
+            raise ServeError(f"location database {db}: {exc}") from None
+        self.db = db
+        self.stats = SharedStats(o.workers)
+        ctl = o.control or default_control_path(self.config.listen)
+        try:
+            self.control = ControlServer(ctl, self._control)
+        except OSError as exc:
+            raise ServeError(f"control socket: {exc}") from None
+
+    # -- control socket -----------------------------------------------------------------------
+    def _control(self, cmd: str) -> dict[str, Any]:
+        if cmd == "stats":
+            workers = [{"slot": s.index, "pid": s.pid, "respawns": s.respawns, "stats": self.stats.read(s.index)}
+                       for s in self.slots]
+            sock = dict(self.sock_info)
+            if self.sock is not None:
+                sock.update(socket_meminfo(self.sock))
+            return {"server": os.getpid(), "uptime": round(time.time() - self.started, 3),
+                    "core": self.stats.total(), "workers": workers, "socket": sock,
+                    "profile": self.config.profile.value, "relay": self.config.relay, "db": str(self.db)}
+        if cmd == "ps":
+            where = format_addr(self.config.listen)
+            procs = [{"pid": os.getpid(), "desc": "main process - attendant"}]
+            procs += [{"pid": s.pid, "desc": f"udp receiver child={s.index} sock={where}", "slot": s.index}
+                      for s in self.slots if s.pid]
+            return {"processes": procs}
+        return {"error": f"unknown command {cmd!r} (try: stats, ps)"}
+
+    # -- forking -------------------------------------------------------------------------------
+    def _fork_worker(self, slot: Slot) -> None:
+        assert self.sock is not None and self.control is not None
+        ready_r, ready_w = os.pipe()
+        setup = WorkerSetup(
+            sock=self.sock, config=self.config, router=self.router, location=self.location, policy=self.policy,
+            stats=self.stats, slot=slot.index, log_level=self.opts.log_level, observe=self.opts.observe,
+            step_control=self.opts.step_control, step_timeout=self.opts.step_timeout, server_pid=os.getpid(),
+            ready_fd=ready_w,
+            close_fds=tuple(fd for fd in (ready_r, self._wake_r, self._wake_w, self.control.fileno()) if fd >= 0),
+        )
+        signal.pthread_sigmask(signal.SIG_BLOCK, _FORK_SIGNALS)
+        pid = -1
+        try:
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                status = 1
+                try:
+                    status = run_worker(setup)
+                finally:
+                    os._exit(status)
+        finally:
+            if pid != 0:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORK_SIGNALS)
+        os.close(ready_w)
+        slot.pid, slot.started = pid, time.time()
+        slot.history.append(pid)
+        # wait until the child is about to call recvfrom (or died): keeps the wait-queue in fork order
+        try:
+            select.select([ready_r], [], [], READY_WAIT)
+        except InterruptedError:
+            pass
+        os.close(ready_r)
+        if self.obs is not None:
+            self._hello_workers()
+            self.obs.kernel(KernelEvent(WORKER_STARTED, time.time(), pid, None,
+                                        f"attendant forked worker {pid} into slot {slot.index}",
+                                        {"slot": slot.index, "respawns": slot.respawns}))
+            self.obs.flush()
+
+    def _hello_workers(self) -> None:
+        assert self.obs is not None
+        o = self.opts
+        self.obs.set_hello(workers=[{"pid": s.pid, "slot": s.index,
+                                     "ctl": control_path(o.observe, s.pid) if o.step_control and o.observe else ""}
+                                    for s in self.slots if s.pid])
+
+    # -- signals -------------------------------------------------------------------------------
+    def _on_stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _install_signals(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGCHLD, lambda s, f: None)  # the wakeup fd does the work
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    # -- the attendant's loop ------------------------------------------------------------------
+    def run(self) -> int:
+        self.setup()
+        assert self.sock is not None and self.control is not None
+        o = self.opts
+        self._install_signals()
+        set_process_name("sipsim-attendant")
+        if o.observe:
+            self.obs = ObserverLink(o.observe, os.getpid(), hello={"role": "attendant",
+                                                                    "listen": format_addr(self.config.listen)})
+        try:
+            for slot in self.slots:
+                if self.stopping:
+                    break
+                self._fork_worker(slot)
+            self._announce()
+            while not self.stopping:
+                self._tick()
+        finally:
+            self._shutdown()
+        return self.exit_status
+
+    def _announce(self) -> None:
+        o, info = self.opts, self.sock_info
+        pids = " ".join(str(s.pid) for s in self.slots)
+        buf = f"rcvbuf {info['rcvbuf']} bytes"
+        if info.get("rcvbuf_requested"):
+            buf += f" (asked {info['rcvbuf_requested']}; Linux doubles the value for its bookkeeping)"
+        self.log.notice(
+            f"sipsim serve: listening on udp:{format_addr(self.config.listen)}, profile {o.profile.value}, "
+            f"{len(self.slots)} workers ({pids}), {buf}, relay {'on' if o.relay else 'off'}, "
+            f"route {o.route or 'built-in default'}, location {self.db}, "
+            f"control {self.control.path if self.control else '-'}"
+            + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else ""))
+        self.log.info(f"destination policy: {self.policy.describe()}")
+
+    def _tick(self) -> None:
+        assert self.control is not None
+        try:
+            r, _, _ = select.select([self._wake_r, self.control.fileno()], [], [], 0.5)
+        except InterruptedError:
+            r = []
+        if self._wake_r in r:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(self._wake_r, 512):
+                    pass
+        self._reap()
+        if self.stopping:
+            return
+        if self.control.fileno() in r:
+            self.control.serve_one()
+        self._watch_drops()
+        if self.obs is not None:
+            self.obs.ping()
+        now = time.time()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY
+            try:
+                gone = self.location.purge(now)
+                if gone:
+                    self.log.info(f"location: purged {gone} expired binding(s)")
+            except Exception as exc:  # noqa: BLE001 - a busy or broken DB must not stop the attendant
+                self.log.warning(f"location purge failed: {exc}")
+            finally:
+                self.location.close()  # no connection may cross the next fork
+
+    def _watch_drops(self) -> None:
+        if self.sock is None:
+            return
+        drops = socket_meminfo(self.sock)["drops"]
+        if drops > self._last_drops:
+            new = drops - self._last_drops
+            self._last_drops = drops
+            self.log.warning(f"receive buffer full: the kernel dropped {new} datagram(s) (total {drops}); "
+                             "raise --rcvbuf or add workers")
+            if self.obs is not None:
+                self.obs.kernel(KernelEvent(DATAGRAM_DROPPED, time.time(), None, None,
+                                            f"the kernel dropped {new} datagram(s): receive buffer full",
+                                            {"count": new, "total": drops}))
+                self.obs.flush()
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self._child_gone(pid, status)
+
+    def _child_gone(self, pid: int, status: int) -> None:
+        slot = next((s for s in self.slots if s.pid == pid), None)
+        if slot is None:
+            return
+        slot.pid = 0
+        if self.obs is not None:
+            self._hello_workers()
+        if self.opts.observe:
+            with contextlib.suppress(OSError):
+                os.unlink(control_path(self.opts.observe, pid))
+        why = describe_status(status)
+        if self.obs is not None:
+            self.obs.kernel(KernelEvent(WORKER_EXITED, time.time(), pid, None, f"worker {pid} {why}",
+                                        {"slot": slot.index, "status": why}))
+            self.obs.flush()
+        if self.stopping:
+            return
+        if self.opts.on_child_death == "shutdown":
+            # Kamailio: a child's death takes the whole server down (handle_sigs, SIGCHLD)
+            self.log.error(f"worker {pid} (slot {slot.index}) {why}: shutting down the server "
+                           "(--on-child-death shutdown, as Kamailio does)")
+            self.exit_status = 1
+            self.stopping = True
+            return
+        now = time.time()
+        self.deaths = [t for t in self.deaths if now - t < DEATH_WINDOW] + [now]
+        if len(self.deaths) > MAX_DEATHS:
+            self.log.error(f"{len(self.deaths)} workers died within {DEATH_WINDOW:.0f} s: giving up, shutting down")
+            self.exit_status = 1
+            self.stopping = True
+            return
+        slot.respawns += 1
+        self._fork_worker(slot)
+        self.log.warning(f"worker {pid} (slot {slot.index}) {why}; respawned as {slot.pid}")
+
+    def _shutdown(self) -> None:
+        alive = [s.pid for s in self.slots if s.pid]
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_AFTER
+        while any(s.pid for s in self.slots) and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.01)
+        for s in self.slots:
+            if s.pid:
+                self.log.warning(f"worker {s.pid} did not leave within {KILL_AFTER} s: killed")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(s.pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(s.pid, 0)
+                if self.opts.observe:
+                    with contextlib.suppress(OSError):
+                        os.unlink(control_path(self.opts.observe, s.pid))
+                s.pid = 0
+        if self.control is not None:
+            self.control.close()
+        if self.obs is not None:
+            self.obs.close()
+        if self.sock is not None:
+            self.sock.close()
+        with contextlib.suppress(Exception):
+            self.location.close()
+        if alive:
+            self.log.notice("sipsim serve: stopped")
+
+
+def describe_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"was killed by signal {sig} ({name})"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"

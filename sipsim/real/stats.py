@@ -1,0 +1,54 @@
+"""Core statistics summed over forked workers: one row of counters per worker in shared memory.
+
+Kamailio keeps its statistics in shared memory, one counter per process, and sums them when asked
+(``kamcmd stats.get_statistics core:``). We do the same with an anonymous ``MAP_SHARED`` mapping
+created by the attendant before it forks: worker ``slot`` writes its row after every message
+(a plain store of a few integers, no lock: a reader may see a row a message old, never a torn
+value, because each counter is an aligned 8-byte word), and the attendant sums the rows when
+``sipsim stats`` asks. A respawned worker starts from its slot's last values, so totals never go
+backwards when a worker dies.
+
+Besides Kamailio's core names (``sipsim.engine.stats.CORE_STATS``) a row holds sipsim's live-mode
+counters: ``rcv_datagrams`` (what recvfrom returned), ``send_refused`` (the destination policy
+said no), ``send_failed`` (sendto failed), ``observer_lost`` (events the observer was too slow
+to take) and ``internal_errors`` (engine bugs the worker survived).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Mapping
+
+from sipsim.engine.stats import CORE_STATS
+
+LIVE_STATS = ("rcv_datagrams", "send_refused", "send_failed", "observer_lost", "internal_errors")
+STAT_NAMES: tuple[str, ...] = CORE_STATS + LIVE_STATS
+
+
+class SharedStats:
+    """``slots`` rows of ``len(STAT_NAMES)`` unsigned 64-bit counters, shared across fork()."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._row = struct.Struct(f"={len(STAT_NAMES)}Q")
+        self._map = mmap.mmap(-1, max(1, slots * self._row.size), flags=mmap.MAP_SHARED,
+                              prot=mmap.PROT_READ | mmap.PROT_WRITE)
+
+    def write(self, slot: int, values: Mapping[str, int]) -> None:
+        """Store a worker's counters (its CoreStats plus live counters) in its row."""
+        get = values.get
+        self._row.pack_into(self._map, slot * self._row.size, *[get(n, 0) & 0xFFFFFFFFFFFFFFFF for n in STAT_NAMES])
+
+    def read(self, slot: int) -> dict[str, int]:
+        return dict(zip(STAT_NAMES, self._row.unpack_from(self._map, slot * self._row.size), strict=True))
+
+    def total(self) -> dict[str, int]:
+        out = dict.fromkeys(STAT_NAMES, 0)
+        for slot in range(self.slots):
+            for name, value in self.read(slot).items():
+                out[name] += value
+        return out
+
+    def close(self) -> None:
+        self._map.close()
