@@ -45,6 +45,7 @@ class WorkerContext:
     location: LocationStore = field(default_factory=MemoryLocation)
     stats: CoreStats = field(default_factory=CoreStats)
     msg_no: int = 0
+    tracing: bool = True  # False: only steps that decide a message's fate are reported (live, no observer)
     ser: bool = field(init=False, default=True)  # the profile, as a plain bool (read on every step)
 
     def __post_init__(self) -> None:

@@ -60,8 +60,9 @@ class DefaultRoute:
         elif not (yield from sanity_check(ctx, msg)):
             return 0
         mine = uri_is_myself(ctx, msg)
-        yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",
-                        detail={"myself": mine})
+        if ctx.tracing:
+            yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",
+                            detail={"myself": mine})
         if mine:
             if method == "REGISTER":
                 if (yield from save(ctx, msg)) < 0:

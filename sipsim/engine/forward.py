@@ -91,6 +91,19 @@ def uri_dest(uri: SipUri) -> Addr:
 
 
 def is_bad_destination(host: str) -> str | None:
+    """Why a destination must not be sent to (broadcast, unspecified, multicast), or None."""
+    if ":" not in host:
+        parts = host.split(".")
+        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+            return None  # a name: the driver decides
+        first = int(parts[0])
+        if host == "255.255.255.255":
+            return "the broadcast address"
+        if first == 0 and host == "0.0.0.0":
+            return "the unspecified address"
+        if 224 <= first <= 239:
+            return "a multicast address"
+        return None
     try:
         ip = ipaddress.ip_address(strip_brackets(host))
     except ValueError:
@@ -122,26 +135,31 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             dst = next_hop(msg)
         except ParseError as exc:
             msg.extra["ser_error"] = E_BAD_URI
-            yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
+            if ctx.tracing:
+                yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
             return -1
     if not ctx.ser and ":" in dst[0] and "." in dst[0]:
         # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1) as an
         # address: it takes it for a name, which does not resolve (measured: 478).
         msg.extra["ser_error"] = E_BAD_ADDRESS
-        yield ctx.event("forward_request", msg, f"{dst[0]} is not read as an IPv6 address (an IPv4 tail): "
-                        "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
+        if ctx.tracing:
+            yield ctx.event("forward_request", msg, f"{dst[0]} is not read as an IPv6 address (an IPv4 tail): "
+                            "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
         return -1
     if _family(dst[0]) != _family(ctx.config.listen[0]):
         msg.extra["ser_error"] = E_NO_SOCKET
         fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
-        yield ctx.event("forward_request", msg, f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
-                        reason=f"no {fam} socket")
+        if ctx.tracing:
+            yield ctx.event("forward_request", msg,
+                            f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
+                            reason=f"no {fam} socket")
         return -1
     bad = is_bad_destination(dst[0])
     if bad:
         msg.extra["ser_error"] = E_BAD_ADDRESS
-        yield ctx.event("forward_request", msg, f"refuses to send to {bad} {dst[0]}",
-                        reason=f"bad destination {dst[0]}")
+        if ctx.tracing:
+            yield ctx.event("forward_request", msg, f"refuses to send to {bad} {dst[0]}",
+                            reason=f"bad destination {dst[0]}")
         return -1
     branch = branch_builder(msg)
     data, via, changes = build_req_buf_from_sip_req(msg, ctx.config, branch)

@@ -24,25 +24,30 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     """Returns 2 (header added), 1 (decremented), -1 (it was 0), -2 (unparsable) — as the module."""
     if parse_headers(msg, F_MAXFORWARDS) < 0 and msg.maxforwards is None:
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
-        yield ctx.event("mf_process_maxfwd_header", msg, f"cannot reach Max-Forwards: {reason}", unparsed=msg.unparsed)
+        if ctx.tracing:
+            yield ctx.event("mf_process_maxfwd_header", msg, f"cannot reach Max-Forwards: {reason}",
+                            unparsed=msg.unparsed)
         return -2
     h = msg.maxforwards
     if h is None:
         at = msg.headers[0].start if msg.headers else (msg.first_line.end if msg.first_line else 0)
         lumps.insert(msg, at, f"Max-Forwards: {limit}\r\n", "mf_process_maxfwd_header: header was missing")
-        yield ctx.event("mf_process_maxfwd_header", msg, f"no Max-Forwards: adds 'Max-Forwards: {limit}'",
-                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"added": limit})
+        if ctx.tracing:
+            yield ctx.event("mf_process_maxfwd_header", msg, f"no Max-Forwards: adds 'Max-Forwards: {limit}'",
+                            parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"added": limit})
         return 2
     try:
         value = parse_hdr_body(h)
     except ParseError as exc:
         ctx.stats["bad_msg_hdr"] += 1
-        yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
+        if ctx.tracing:
+            yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
         return -2
     assert isinstance(value, int)
     if value == 0:
-        yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
-                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": 0})
+        if ctx.tracing:
+            yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
+                            parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": 0})
         return -1
     new = max_limit if value > max_limit else value - 1
     text = str(new)
@@ -51,6 +56,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
         text = text.rjust(h.body_end - h.body_start)
     lumps.delete(msg, h.body_start, h.body_end - h.body_start, "mf_process_maxfwd_header")
     lumps.insert(msg, h.body_start, text, "mf_process_maxfwd_header: decremented")
-    yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
-                    parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": value, "new": new})
+    if ctx.tracing:
+        yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
+                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": value, "new": new})
     return 1

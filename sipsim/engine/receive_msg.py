@@ -61,13 +61,15 @@ def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
     else:
         text = (f"allocates sip_msg #{msg.msg_no}: buf points at the {msg.len} received bytes and is never "
                 "written; changes will be lumps")
-    yield ctx.event("receive_msg", msg, text, detail={"msg_no": msg.msg_no, "len": msg.len})
+    if ctx.tracing:
+        yield ctx.event("receive_msg", msg, text, detail={"msg_no": msg.msg_no, "len": msg.len})
 
     # parse_msg: first line + headers up to the first Via
     if parse_msg(msg) < 0:
         return (yield from _parse_failed(ctx, msg))
-    yield ctx.event("parse_msg", msg, _parse_msg_text(msg), parsed=flag_names(msg._pf), unparsed=msg.unparsed,
-                    detail={"first_line": msg.summary()})
+    if ctx.tracing:
+        yield ctx.event("parse_msg", msg, _parse_msg_text(msg), parsed=flag_names(msg._pf), unparsed=msg.unparsed,
+                        detail={"first_line": msg.summary()})
 
     if not ctx.ser:
         before = msg._pf
@@ -76,11 +78,14 @@ def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if rc < 0:
             ctx.stats["bad_msg_hdr"] += 1
             reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
-            yield ctx.event("parse_headers", msg, f"From/To/Call-ID/CSeq: {reason} (logged; the checks decide)",
-                            parsed=new, unparsed=msg.unparsed, reason=reason)
+            if ctx.tracing:
+                yield ctx.event("parse_headers", msg, f"From/To/Call-ID/CSeq: {reason} (logged; the checks decide)",
+                                parsed=new, unparsed=msg.unparsed, reason=reason)
         else:
-            yield ctx.event("parse_headers", msg, f"From, To, Call-ID, CSeq asked: parsed up to offset {msg.unparsed}",
-                            parsed=new, unparsed=msg.unparsed)
+            if ctx.tracing:
+                yield ctx.event("parse_headers", msg,
+                                f"From, To, Call-ID, CSeq asked: parsed up to offset {msg.unparsed}",
+                                parsed=new, unparsed=msg.unparsed)
 
     if msg.is_request:
         return (yield from _request(ctx, msg))
@@ -99,7 +104,8 @@ def _parse_failed(ctx: WorkerContext, msg: SipMsg) -> Steps:
         ctx.stats["bad_msg_hdr"] += 1
     looks_like_request = not msg.text.lstrip(" \t\r\n\0")[:4].upper().startswith("SIP/")
     if ctx.ser and looks_like_request and _has_via_line(msg):
-        yield ctx.event("parse_msg", msg, f"parse_msg failed: {reason}", reason=reason, unparsed=msg.unparsed)
+        if ctx.tracing:
+            yield ctx.event("parse_msg", msg, f"parse_msg failed: {reason}", reason=reason, unparsed=msg.unparsed)
         yield from sl_send_reply(ctx, msg, 400, "Bad Request",
                                  (f'Warning: 399 sipsim "{reason[:120]}"',),
                                  why="sipsim ser profile: RFC 4475 asks for 400; SER and Kamailio drop silently")
@@ -142,15 +148,17 @@ def _request(ctx: WorkerContext, msg: SipMsg) -> Steps:
         yield ctx.event("receive_msg.sanity", msg, f"{why}: dropped silently (no reply)", outcome=DROPPED,
                         reason=why)
         return (yield from _free(ctx, msg))
-    yield ctx.event("receive_msg.sanity", msg,
-                    "first Via present and parsed" + ("" if ctx.ser else "; From, To, Call-ID, CSeq present"))
+    if ctx.tracing:
+        yield ctx.event("receive_msg.sanity", msg,
+                        "first Via present and parsed" + ("" if ctx.ser else "; From, To, Call-ID, CSeq present"))
     if not ctx.ser:
         if not (yield from exec_pre_script_cb(ctx, msg, REQUEST_CB)):
             ctx.stats["drop_requests"] += 1
             return (yield from _free(ctx, msg))
     router = ctx.router
     assert router is not None
-    yield ctx.event("request_route", msg, f"runs the routing script ({router.name}) for {msg.summary()}")
+    if ctx.tracing:
+        yield ctx.event("request_route", msg, f"runs the routing script ({router.name}) for {msg.summary()}")
     yield from router.request_route(ctx, msg)
     if not msg.msg_flags & (FL_FORWARDED | FL_REPLIED) and not msg.extra.get("outcome_set"):
         yield ctx.event("request_route", msg, "the script neither forwarded nor replied: the request is forgotten",
@@ -169,8 +177,9 @@ def _reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
         ctx.stats["err_replies"] += 1
         yield ctx.event("receive_msg.sanity", msg, f"{why}: reply dropped", outcome=DROPPED, reason=why)
         return (yield from _free(ctx, msg))
-    yield ctx.event("receive_msg.sanity", msg,
-                    "a reply with its first Via" + ("" if ctx.ser else " and From, To, Call-ID, CSeq"))
+    if ctx.tracing:
+        yield ctx.event("receive_msg.sanity", msg,
+                        "a reply with its first Via" + ("" if ctx.ser else " and From, To, Call-ID, CSeq"))
     if not ctx.ser:
         if not (yield from exec_pre_script_cb(ctx, msg, ONREPLY_CB)):
             ctx.stats["drop_replies"] += 1
@@ -178,7 +187,8 @@ def _reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
         router = ctx.router
         assert router is not None
         if router.has_onreply_route():
-            yield ctx.event("onreply_route", msg, f"runs the script's onreply_route for {msg.summary()}")
+            if ctx.tracing:
+                yield ctx.event("onreply_route", msg, f"runs the script's onreply_route for {msg.summary()}")
             rc = yield from router.onreply_route(ctx, msg)
             if rc == 0 or msg.extra.get("drop"):
                 ctx.stats["drop_replies"] += 1
@@ -195,7 +205,8 @@ def exec_pre_script_cb(ctx: WorkerContext, msg: SipMsg, cb_type: int) -> Steps:
     """Run pre-script callbacks newest first; the first returning 0 drops the message. True = go on."""
     cbs = ctx.callbacks.for_type(True, cb_type)
     if not cbs:
-        yield ctx.event("exec_pre_script_cb", msg, "no pre-script callbacks registered")
+        if ctx.tracing:
+            yield ctx.event("exec_pre_script_cb", msg, "no pre-script callbacks registered")
         return True
     for cb in cbs:
         rc = cb.fn(msg, ctx)
@@ -204,8 +215,9 @@ def exec_pre_script_cb(ctx: WorkerContext, msg: SipMsg, cb_type: int) -> Steps:
                             outcome=DROPPED, reason=f"dropped by pre-script callback {cb.name}",
                             detail={"callback": cb.name, "rc": rc})
             return False
-        yield ctx.event("exec_pre_script_cb", msg, f"callback {cb.name} returned {rc}",
-                        detail={"callback": cb.name, "rc": rc})
+        if ctx.tracing:
+            yield ctx.event("exec_pre_script_cb", msg, f"callback {cb.name} returned {rc}",
+                            detail={"callback": cb.name, "rc": rc})
     return True
 
 
@@ -213,16 +225,19 @@ def exec_post_script_cb(ctx: WorkerContext, msg: SipMsg, cb_type: int) -> Steps:
     cbs = ctx.callbacks.for_type(False, cb_type)
     for cb in cbs:
         rc = cb.fn(msg, ctx)
-        yield ctx.event("exec_post_script_cb", msg, f"callback {cb.name} returned {rc}",
-                        detail={"callback": cb.name, "rc": rc})
+        if ctx.tracing:
+            yield ctx.event("exec_post_script_cb", msg, f"callback {cb.name} returned {rc}",
+                            detail={"callback": cb.name, "rc": rc})
     if not cbs:
-        yield ctx.event("exec_post_script_cb", msg, "no post-script callbacks registered")
+        if ctx.tracing:
+            yield ctx.event("exec_post_script_cb", msg, "no post-script callbacks registered")
     return True
 
 
 def _free(ctx: WorkerContext, msg: SipMsg) -> Steps:
     n = len(msg.headers)
     lumps = len(msg.add_rm)
-    yield ctx.event("free_sip_msg", msg, f"frees sip_msg #{msg.msg_no} ({n} parsed headers, {lumps} lumps)",
-                    detail={"headers": n, "lumps": lumps})
+    if ctx.tracing:
+        yield ctx.event("free_sip_msg", msg, f"frees sip_msg #{msg.msg_no} ({n} parsed headers, {lumps} lumps)",
+                        detail={"headers": n, "lumps": lumps})
     return 0

@@ -40,7 +40,8 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
     try:
         aor = _aor(msg.to.parsed.parsed_uri.user)
     except ParseError as exc:
-        yield ctx.event("save", msg, f"bad To URI: {exc.reason}", reason=exc.reason)
+        if ctx.tracing:
+            yield ctx.event("save", msg, f"bad To URI: {exc.reason}", reason=exc.reason)
         yield from sl_send_reply(ctx, msg, 400, "Bad To URI", why="save")
         return -1
     if not aor:
@@ -61,7 +62,8 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
             star = star or body.star  # type: ignore[union-attr]
             contacts.extend(body.contacts)  # type: ignore[union-attr]
     except ParseError as exc:
-        yield ctx.event("save", msg, f"bad Contact: {exc.reason}", reason=exc.reason)
+        if ctx.tracing:
+            yield ctx.event("save", msg, f"bad Contact: {exc.reason}", reason=exc.reason)
         yield from sl_send_reply(ctx, msg, 400, "Bad Contact", why="save")
         return -1
     callid = msg.callid.body if msg.callid is not None else ""
@@ -97,8 +99,9 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
                                   user_agent=ua.value if ua is not None else ""))
         changes.append(f"{na.uri} for {expires} s")
     current = ctx.location.lookup(aor, now)
-    yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",
-                    detail={"aor": aor, "bindings": [b.contact for b in current]})
+    if ctx.tracing:
+        yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",
+                        detail={"aor": aor, "bindings": [b.contact for b in current]})
     headers = tuple(f"Contact: <{b.contact}>;expires={b.remaining(now)}" for b in current)
     yield from sl_send_reply(ctx, msg, 200, "OK", headers, why="save")
     return 1
@@ -109,17 +112,20 @@ def lookup(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
     try:
         user = msg.parsed_ruri().user
     except ParseError as exc:
-        yield ctx.event("lookup", msg, f"bad Request-URI: {exc.reason}", reason=exc.reason)
+        if ctx.tracing:
+            yield ctx.event("lookup", msg, f"bad Request-URI: {exc.reason}", reason=exc.reason)
         return -3
     aor = _aor(user)
     found = ctx.location.lookup(aor, msg.time) if aor else []
     if not found:
-        yield ctx.event("lookup", msg, f"AOR {aor or '(no user)'} is not registered", detail={"aor": aor})
+        if ctx.tracing:
+            yield ctx.event("lookup", msg, f"AOR {aor or '(no user)'} is not registered", detail={"aor": aor})
         return -1
     contact = found[0].contact
     old = msg.ruri
     msg.new_uri = contact
     msg.changed()
-    yield ctx.event("lookup", msg, f"AOR {aor} -> {contact}: R-URI rewritten (was {old})",
-                    detail={"aor": aor, "contact": contact, "bindings": len(found)})
+    if ctx.tracing:
+        yield ctx.event("lookup", msg, f"AOR {aor} -> {contact}: R-URI rewritten (was {old})",
+                        detail={"aor": aor, "contact": contact, "bindings": len(found)})
     return 1

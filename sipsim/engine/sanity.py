@@ -274,7 +274,8 @@ def sanity_check(ctx: WorkerContext, msg: SipMsg, checks: int = DEFAULT_CHECKS,
     """Kamailio's ``sanity_check()``: 1 when all asked checks pass; else 0 (cfg) or -1 (KEMI)."""
     fail = -1 if kemi else 0
     if not msg.is_request:
-        yield ctx.event("sanity_check", msg, "a reply: the request checks do not apply")
+        if ctx.tracing:
+            yield ctx.event("sanity_check", msg, "a reply: the request checks do not apply")
         return 1
     for bit, name, check in _ordered_checks(uri_checks):
         if not checks & bit:
@@ -282,12 +283,14 @@ def sanity_check(ctx: WorkerContext, msg: SipMsg, checks: int = DEFAULT_CHECKS,
         failure = check(msg)
         if failure is None:
             continue
-        yield ctx.event("sanity_check", msg, f"check {bit} ({name}) failed: {failure.detail}",
-                        unparsed=msg.unparsed, reason=failure.detail, detail={"check": bit, "mask": checks})
+        if ctx.tracing:
+            yield ctx.event("sanity_check", msg, f"check {bit} ({name}) failed: {failure.detail}",
+                            unparsed=msg.unparsed, reason=failure.detail, detail={"check": bit, "mask": checks})
         if failure.code is not None and msg.first_line is not None and msg.first_line.method != "ACK":
             yield from sl_send_reply(ctx, msg, failure.code, failure.reason, failure.headers, why=f"sanity_check {bit}")
         return fail
-    yield ctx.event("sanity_check", msg, f"checks {checks} passed", unparsed=msg.unparsed, detail={"mask": checks})
+    if ctx.tracing:
+        yield ctx.event("sanity_check", msg, f"checks {checks} passed", unparsed=msg.unparsed, detail={"mask": checks})
     return 1
 
 
@@ -383,8 +386,9 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
         failure = check(msg)
         if failure is None:
             continue
-        yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
-                        reason=failure.detail, detail={"check": name})
+        if ctx.tracing:
+            yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
+                            reason=failure.detail, detail={"check": name})
         if name == "all headers parse":
             ctx.stats["bad_msg_hdr"] += 1
         headers = failure.headers
@@ -392,8 +396,9 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
             headers = headers + (f'Warning: 399 sipsim "{_quote(failure.detail)}"',)
         yield from sl_send_reply(ctx, msg, failure.code or 400, failure.reason, headers, why=name)
         return 0
-    yield ctx.event("rfc_checks", msg, "the request is well formed (RFC 3261/4475 checks passed)",
-                    unparsed=msg.unparsed, parsed=("HDR_EOH_F",))
+    if ctx.tracing:
+        yield ctx.event("rfc_checks", msg, "the request is well formed (RFC 3261/4475 checks passed)",
+                        unparsed=msg.unparsed, parsed=("HDR_EOH_F",))
     return 1
 
 

@@ -33,8 +33,9 @@ def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
     """One turn of the loop after ``recvfrom`` returned."""
     n = len(dgram.data)
     cfg = ctx.config
-    yield ctx.event("recvfrom", dgram.id, f"recvfrom returns {n} bytes from {format_addr(dgram.src)}",
-                    detail={"src": format_addr(dgram.src), "len": n})
+    if ctx.tracing:
+        yield ctx.event("recvfrom", dgram.id, f"recvfrom returns {n} bytes from {format_addr(dgram.src)}",
+                        detail={"src": format_addr(dgram.src), "len": n})
     why = None
     if cfg.msg_recv_max_size is not None and n >= cfg.msg_recv_max_size:
         why = f"{n} bytes is not below msg_recv_max_size {cfg.msg_recv_max_size}"
@@ -49,5 +50,6 @@ def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
         yield ctx.event("udp_rcv_loop", dgram.id, f"{why}: dropped silently", outcome=DROPPED, reason=why)
         return -1
     checks = "basic sanity checks passed" if ctx.ser else "size checks passed"
-    yield ctx.event("udp_rcv_loop", dgram.id, f"{checks}; the buffer is zero-terminated; calls receive_msg")
+    if ctx.tracing:
+        yield ctx.event("udp_rcv_loop", dgram.id, f"{checks}; the buffer is zero-terminated; calls receive_msg")
     return (yield from receive_msg(ctx, dgram))

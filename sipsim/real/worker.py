@@ -105,6 +105,9 @@ class LiveWorker:
         stats.update({k: v for k, v in setup.stats.read(setup.slot).items() if v})  # go on from the slot's totals
         self.ctx = WorkerContext(config=setup.config, worker=self.pid, router=setup.router,
                                  callbacks=default_callbacks(), location=setup.location, stats=stats)
+        # Without an observer nobody reads the narration of each step: only the steps that decide a
+        # message's fate are made (the log line needs them).
+        self.ctx.tracing = bool(setup.observe)
         self.listen = setup.config.listen
         self.where = f"udp:{format_addr(self.listen)}"
         self.obs: ObserverLink | None = None

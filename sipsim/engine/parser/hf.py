@@ -9,7 +9,6 @@ parses to the end of the headers. Compact forms (RFC 3261 §7.3.3) map to the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import Any
 
@@ -202,23 +201,30 @@ def flag_names(bits: int) -> tuple[str, ...]:
     return names
 
 
-@dataclass(slots=True, eq=False)
 class HdrField:
     """One header line, as Kamailio's ``struct hdr_field``.
 
     Offsets index ``buf`` (received bytes): ``start`` is the first byte of the name, ``body_start``/
     ``body_end`` delimit the value (trimmed; it may contain folding), ``end`` is just past the
     line's LF. ``parsed`` holds the type-specific parsed body once someone asked for it.
+    (A plain slotted class rather than a dataclass: one is made for every header of every message.)
     """
 
-    type: HdrType
-    name: str
-    body: str
-    start: int
-    body_start: int
-    body_end: int
-    end: int
-    parsed: Any = field(default=None)
+    __slots__ = ("type", "name", "body", "start", "body_start", "body_end", "end", "parsed")
+
+    def __init__(self, type: HdrType, name: str, body: str, start: int, body_start: int, body_end: int,
+                 end: int, parsed: Any = None) -> None:
+        self.type = type
+        self.name = name
+        self.body = body
+        self.start = start
+        self.body_start = body_start
+        self.body_end = body_end
+        self.end = end
+        self.parsed = parsed
+
+    def __repr__(self) -> str:
+        return f"HdrField({self.type.name}, {self.name!r}, {self.body!r}, {self.start}..{self.end})"
 
     @property
     def canonical_name(self) -> str:

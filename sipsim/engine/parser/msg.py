@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sipsim.engine.events import Addr
 from sipsim.engine.parser.fline import SIP_REPLY, SIP_REQUEST, FirstLine
-from sipsim.engine.parser.hf import HdrField, HdrFlag
+from sipsim.engine.parser.hf import HdrField, HdrFlag, HdrType
 from sipsim.engine.parser.mode import KAMAILIO56, RFC
 
 if TYPE_CHECKING:
@@ -46,15 +46,42 @@ class ReceiveInfo:
 
 
 class SipMsg:
-    """A received SIP message with lazily parsed headers."""
+    """A received SIP message with lazily parsed headers.
 
-    __slots__ = (
-        "data", "text", "len", "profile_ser", "orig", "_buf", "id", "msg_no", "rcv", "time",
-        "first_line", "headers", "_pf", "unparsed", "eoh", "hdr_error", "parse_error",
-        "h_via1", "h_via2", "via1", "via2", "callid", "to", "from_", "cseq", "content_length",
-        "maxforwards", "contact", "route", "record_route", "expires", "proxy_require",
-        "add_rm", "new_uri", "dst_uri", "flags", "msg_flags", "_parsed_ruri", "extra", "mode",
-    )
+    Fields that start empty are class attributes (``None``/0) until the parser or a function sets
+    them on the instance: a message is made for every datagram, and most of its ~40 fields are
+    never touched for a given message.
+    """
+
+    # shortcuts to the first header of each kind, set once parsed (Kamailio's msg->callid, ...)
+    h_via1: HdrField | None = None
+    h_via2: HdrField | None = None
+    via1: ViaBody | None = None
+    via2: ViaBody | None = None
+    callid: HdrField | None = None
+    to: HdrField | None = None
+    from_: HdrField | None = None
+    cseq: HdrField | None = None
+    content_length: HdrField | None = None
+    maxforwards: HdrField | None = None
+    contact: HdrField | None = None
+    route: HdrField | None = None
+    record_route: HdrField | None = None
+    expires: HdrField | None = None
+    proxy_require: HdrField | None = None
+    first_line: FirstLine | None = None
+    eoh: int | None = None  # offset of the body (just past the empty line), once parsed to the end
+    hdr_error: ParseError | None = None
+    parse_error: ParseError | None = None
+    new_uri: str | None = None  # $ru when changed (not a lump)
+    dst_uri: str | None = None  # $du
+    flags = 0  # script flags (setflag/isflagset)
+    msg_flags = 0
+    unparsed = 0
+    _pf = 0
+    _buf: bytes | None = None
+    _parsed_ruri: SipUri | None = None
+    _by_type: dict[HdrType, list[HdrField]] | None = None
 
     def __init__(self, data: bytes, rcv: ReceiveInfo, *, id: int = 0, msg_no: int = 0,
                  ser: bool = False, time: float = 0.0) -> None:
@@ -64,39 +91,12 @@ class SipMsg:
         self.profile_ser = ser
         self.mode = RFC if ser else KAMAILIO56
         self.orig: bytes | None = data if ser else None
-        self._buf: bytes | None = None
         self.id = id
         self.msg_no = msg_no
         self.rcv = rcv
         self.time = time
-        self.first_line: FirstLine | None = None
         self.headers: list[HdrField] = []
-        self._pf = 0
-        self.unparsed = 0
-        self.eoh: int | None = None  # offset of the body (just past the empty line)
-        self.hdr_error: ParseError | None = None
-        self.parse_error: ParseError | None = None
-        self.h_via1: HdrField | None = None
-        self.h_via2: HdrField | None = None
-        self.via1: ViaBody | None = None
-        self.via2: ViaBody | None = None
-        self.callid: HdrField | None = None
-        self.to: HdrField | None = None
-        self.from_: HdrField | None = None
-        self.cseq: HdrField | None = None
-        self.content_length: HdrField | None = None
-        self.maxforwards: HdrField | None = None
-        self.contact: HdrField | None = None
-        self.route: HdrField | None = None
-        self.record_route: HdrField | None = None
-        self.expires: HdrField | None = None
-        self.proxy_require: HdrField | None = None
         self.add_rm: list[Lump] = []
-        self.new_uri: str | None = None
-        self.dst_uri: str | None = None
-        self.flags = 0  # script flags (setflag/isflagset)
-        self.msg_flags = 0
-        self._parsed_ruri: SipUri | None = None
         self.extra: dict[str, Any] = {}
 
     # -- views -------------------------------------------------------------------------------
@@ -185,10 +185,18 @@ class SipMsg:
         return None
 
     def headers_named(self, name: str) -> list[HdrField]:
+        """Every already-parsed header with this name (compact forms included), in order."""
         from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
 
         lname = name.lower()
         htype = NAME_TO_TYPE.get(lname, HdrType.HDR_OTHER_T)
-        if htype is not HdrType.HDR_OTHER_T:
+        if htype is HdrType.HDR_OTHER_T:
+            return [h for h in self.headers if h.name.lower() == lname]
+        if self.eoh is None:
             return [h for h in self.headers if h.type is htype]
-        return [h for h in self.headers if h.name.lower() == lname]
+        if self._by_type is None:  # all parsed: index once (sanity checks ask several times)
+            index: dict[HdrType, list[HdrField]] = {}
+            for h in self.headers:
+                index.setdefault(h.type, []).append(h)
+            self._by_type = index
+        return list(self._by_type.get(htype, ()))

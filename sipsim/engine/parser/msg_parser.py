@@ -37,7 +37,7 @@ from sipsim.engine.parser.hf import (
     HdrField,
     HdrType,
 )
-from sipsim.engine.parser.mode import RFC, ParserMode
+from sipsim.engine.parser.mode import KAMAILIO56, RFC, ParserMode
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.numbers import parse_content_length, parse_expires, parse_maxfwd
 from sipsim.engine.parser.rr import parse_rr
@@ -73,11 +73,36 @@ class _EOH:
         self.no_body = no_body
 
 
+# The common line — ``Name: value`` CRLF, not folded — in one regular expression per parser mode;
+# anything else (folding, bare LF, odd spacing, errors) takes the general path below.
+_LINE = {
+    RFC.name: re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
+    KAMAILIO56.name: re.compile(r"([A-Za-z0-9\-._+~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
+}
+_TYPES: dict[str, HdrType] = {}
+
+
+def _hdr_type(name: str) -> HdrType:
+    t = _TYPES.get(name)
+    if t is None:
+        t = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
+        if len(_TYPES) < 2048:
+            _TYPES[name] = t
+    return t
+
+
 def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EOH:
     """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line.
 
     A header line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding); CRLF or a bare LF.
     """
+    m = _LINE[mode.name].match(text, pos)
+    if m is not None:
+        name, body = m.group(1, 2)
+        i = m.start(2)
+        if body and body[-1] in " \t":
+            body = body.rstrip(" \t")
+        return _parse_body(HdrField(_hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode)
     n = len(text)
     if pos >= n:
         if mode.eoh_at_end and pos > 0 and text[pos - 1] == "\n":
@@ -103,8 +128,12 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
     while text[i] in " \t\r\n" and i < lf:
         i += 1
     body = text[i:lf].rstrip(" \t\r\n")
-    htype = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
-    hdr = HdrField(htype, name, body, pos, i, i + len(body), lf + 1)
+    return _parse_body(HdrField(_hdr_type(name), name, body, pos, i, i + len(body), lf + 1), mode)
+
+
+def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
+    """Kamailio parses these bodies as soon as the header is met (``get_hdr_field``)."""
+    htype, body, i = hdr.type, hdr.body, hdr.body_start
     if htype is T.HDR_VIA_T:
         hdr.parsed = parse_via(body, i, mode.via_version_strict)
     elif htype is T.HDR_CSEQ_T:
