@@ -22,7 +22,7 @@ REASONS = {
     E_SEND: (477, "Unfortunately error on sending to next hop occurred"),
     E_BAD_ADDRESS: (478, "Unresolvable destination"),
     E_NO_SOCKET: (500, "I'm terribly sorry, server error occurred"),
-    E_BAD_URI: (400, "Bad Request-URI"),
+    E_BAD_URI: (479, "Regretfully, we were not able to process the URI"),
     E_BAD_VIA: (400, "Bad Via"),
     E_BAD_TUPEL: (400, "Missing Call-ID, From, To or CSeq"),
 }

@@ -82,9 +82,10 @@ def rport_test(msg: SipMsg) -> bool:
 def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lumps.Lump], list[str]]:  # noqa: C901
     """The lumps that add received=/rport= to the received top Via, and what they say.
 
-    Where received= goes: at the end of the Via's parameters (RFC 3261 §18.2.1's examples; sl
-    replies in both profiles), except in requests forwarded by Kamailio 5.6, which writes it right
-    after the sent-by, before the other parameters (measured).
+    Where received= (and a forced rport=) go: at the end of the Via's parameters (RFC 3261
+    §18.2.1's examples; sl replies in both profiles), except in requests forwarded by Kamailio 5.6,
+    which writes them right after the sent-by, before the other parameters (measured). An rport the
+    Via already had is filled in place.
     """
     v = msg.via1
     edits: list[lumps.Lump] = []
@@ -100,12 +101,12 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
             continue
         text = f";{name}={value}"
         old = v.param(name)
-        after_sent_by = forwarding and name == "received" and not msg.profile_ser
+        after_sent_by = forwarding and not msg.profile_ser
         if old is not None and name == "received" and not forwarding and not msg.profile_ser:
             old = None  # Kamailio 5.6's sl replies append a second received= and keep the old one
         if old is not None:
             edits.append(lumps.Lump(lumps.DEL, old.start, old.end - old.start, "", f"replace {name}", True))
-            at = v.sent_by_end if after_sent_by else old.start
+            at = v.sent_by_end if after_sent_by and name == "received" else old.start
             edits.append(lumps.Lump(lumps.ADD, at, 0, text, why, True))
         else:
             edits.append(lumps.Lump(lumps.ADD, v.sent_by_end if after_sent_by else v.params_end, 0, text, why, True))

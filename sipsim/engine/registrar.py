@@ -31,8 +31,11 @@ def _aor(uri_user: str | None) -> str:
     return unescape(uri_user or "")
 
 
-def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
-    """Returns 1 after answering 200, -1 (with a 4xx sent) on a bad REGISTER."""
+def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
+         default_expires: int = DEFAULT_EXPIRES, min_expires: int = MIN_EXPIRES) -> Steps:
+    """Returns 1 after answering 200, -1 (with a 4xx sent) on a bad REGISTER.
+
+    ``default_expires``/``min_expires`` are the registrar module's parameters of the same names."""
     now = msg.time
     if parse_headers(msg, F_EOH) < 0 or msg.to is None:
         yield from sl_send_reply(ctx, msg, 400, "Bad Request", why="save: cannot parse the REGISTER")
@@ -83,12 +86,12 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
         except ValueError:
             expires = expires_hdr
         if expires is None:
-            expires = DEFAULT_EXPIRES
+            expires = default_expires
         if expires == 0:
             ctx.location.remove(aor, na.uri)
             changes.append(f"removed {na.uri}")
             continue
-        expires = max(expires, MIN_EXPIRES)
+        expires = max(expires, min_expires)
         qv = na.param("q")
         try:
             q = float(qv) if qv else None
@@ -102,7 +105,9 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
     if ctx.tracing:
         yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",
                         detail={"aor": aor, "bindings": [b.contact for b in current]})
-    headers = tuple(f"Contact: <{b.contact}>;expires={b.remaining(now)}" for b in current)
+    # every binding in one Contact header, comma-separated, as Kamailio's registrar writes it
+    contacts = ", ".join(f"<{b.contact}>;expires={b.remaining(now)}" for b in current)
+    headers = (f"Contact: {contacts}",) if current else ()
     yield from sl_send_reply(ctx, msg, 200, "OK", headers, why="save")
     return 1
 

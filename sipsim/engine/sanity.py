@@ -197,9 +197,11 @@ def _parse_uris(uri_checks: int) -> Check:
                 if hdr is None or hdr.parsed is None:
                     return Failure(400, f"Missing {what} Header", f"no {what}")
                 try:
-                    _ = hdr.parsed.parsed_uri
+                    uri = hdr.parsed.parsed_uri
                 except ParseError as exc:
-                    return Failure(400, f"Bad {what} URI", exc.reason)
+                    return Failure(400, f"Invalid {what} Header", exc.reason)
+                if uri.scheme not in KNOWN_SCHEMES:  # Kamailio's parse_uri cannot read it
+                    return Failure(400, f"Invalid {what} Header", f"{what} URI scheme {uri.scheme}: is not parsed")
         if uri_checks & 8 and msg.first_line is not None and msg.first_line.method in ("INVITE", "REGISTER"):
             bad = _contact_problem(msg)
             if bad:

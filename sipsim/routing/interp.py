@@ -1,0 +1,553 @@
+"""The interpreter: runs an action tree one action at a time (Kamailio's ``action.c``).
+
+It is a generator, like every step of the engine. For each action it first yields one
+:class:`~sipsim.engine.events.StepEvent` with ``step="route:<name>"`` (``route:if``,
+``route:sl_send_reply``, ``route:assign`` ...) and ``detail`` = ``{"file", "line", "column",
+"kline", "route", "action", "src"}`` — the TUI highlights ``line``; ``kline`` is the line Kamailio's
+``cfgtrace`` prints for the same action — then runs it. A function that calls into the engine
+(``sl_send_reply``, ``forward``, ``save`` ...) does ``yield from`` the engine function, so the
+engine's own events and ``Send`` syscalls come next, in order, and a ``Send``'s answer reaches
+the function that sent it. Two other events help a learner and are not actions:
+``route:cond`` (what an ``if``/``while``/``switch`` decided) and ``route:end`` (how the script
+ended: exit, drop, return, a function that returned 0, or the end of the block).
+
+Control flow follows ``run_actions``/``do_action`` exactly, with the same run flags:
+
+* a module function's return value is ``$rc``; **0 stops the script** (``EXIT_R_F``), > 0 is true,
+  < 0 is false;
+* ``exit`` stops the script with 1, ``drop`` with 0 and the drop flag, ``return [v]`` leaves the
+  current block with ``v`` (default 1) and ``return 0`` stops the script; ``break`` leaves a
+  ``switch`` or ``while``;
+* ``route(X)`` stores the block's result in ``$rc`` and absorbs its ``return``;
+* a function called inside an expression counts as true when it returned > 0 (``run_actions_safe``);
+  a core action there (``forward()``) leaves ``$rc`` at 0, as in Kamailio;
+* ``while`` stops after ``max_while_loops`` (100) turns with an error, nesting is limited to
+  ``max_recursive_level`` (256);
+* every action starts with ``ser_error`` reset (so ``sl_reply_error()`` answers with the error of
+  the action just before it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from sipsim.engine.config import ServerConfig
+from sipsim.engine.context import WorkerContext
+from sipsim.engine.errors import E_UNSPEC
+from sipsim.engine.events import StepEvent
+from sipsim.engine.forward import check_self
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_CSEQ
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.uri import parse_uri
+from sipsim.routing import pv
+from sipsim.routing.regex import search
+from sipsim.routing.tree import (
+    Action,
+    ActionExpr,
+    Assign,
+    BinOp,
+    Call,
+    Const,
+    Elem,
+    Expr,
+    If,
+    Myself,
+    Net,
+    PvRef,
+    Ret,
+    RouteCall,
+    Script,
+    Switch,
+    UnOp,
+    While,
+)
+
+if TYPE_CHECKING:
+    from sipsim.routing.router import CfgRouter
+
+EXIT_R_F = 1
+RETURN_R_F = 2
+BREAK_R_F = 4
+DROP_R_F = 8
+
+MAX_RECURSIVE_LEVEL = 256
+MAX_WHILE_LOOPS = 100
+
+Steps = Generator[Any, Any, Any]
+
+
+class _Exit(Exception):  # noqa: N818 - Kamailio's longjmp out of run_actions
+    def __init__(self, rc: int) -> None:
+        super().__init__(rc)
+        self.rc = rc
+
+
+class EvalError(ValueError):
+    """An expression that cannot be evaluated (a string where a number is needed, division by 0 ...)."""
+
+
+class Run:
+    """One run of a route block for one message (Kamailio's ``run_act_ctx`` + the message)."""
+
+    def __init__(self, router: CfgRouter, ctx: WorkerContext, msg: SipMsg, route_type: str,
+                 vars: dict[str, int | str]) -> None:
+        self.router = router
+        self.script: Script = router.script
+        self.ctx = ctx
+        self.msg = msg
+        self.route_type = route_type  # "request" | "onreply"
+        self.vars = vars
+        self.flags = 0
+        self.last_rc = 0
+        self.depth = 0
+        self.label = ""
+        self.prev_ser_error: int = E_UNSPEC
+        self.config: ServerConfig = router.effective_config(ctx.config)
+        self.end: tuple[str, Action | None] = ("the end of the block", None)
+        self.max_while = int(router.global_value("max_while_loops", MAX_WHILE_LOOPS))
+
+    def event(self, step: str, text: str, **fields: Any) -> StepEvent:
+        return self.ctx.event(step, self.msg, text, **fields)
+
+    def eval_pure(self, expr: Expr) -> pv.Value:
+        """Evaluate an expression that calls no function (parameters): no events can come out."""
+        gen = evaluate(self, expr)
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+        raise RuntimeError("a function call inside a parameter")  # pragma: no cover - refused at load
+
+
+# -- run_actions / do_action ---------------------------------------------------------------------
+def run_top(run: Run, actions: list[Action], label: str) -> Steps:
+    """``run_top_route``: run a block; returns its result (the ``exit`` value when it exits)."""
+    try:
+        ret = yield from run_actions(run, actions, label)
+    except _Exit as e:
+        ret = e.rc
+    return ret
+
+
+def run_actions(run: Run, actions: list[Action], label: str) -> Steps:
+    run.depth += 1
+    if run.depth > MAX_RECURSIVE_LEVEL:
+        yield run.event("route:error", f"too many recursive routing table lookups ({run.depth}): giving up",
+                        reason="max_recursive_level")
+        run.depth -= 1
+        return -1
+    ret = 1
+    outer, run.label = run.label, label
+    for a in actions:
+        ret = yield from do_action(run, a, label)
+        if run.flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
+            if run.flags & EXIT_R_F:
+                run.last_rc = ret
+                raise _Exit(ret)
+            break
+    run.depth -= 1
+    run.label = outer
+    return ret
+
+
+def action_event(run: Run, a: Action, label: str) -> StepEvent:
+    src = a.src if len(a.src) <= 100 else a.src[:97] + "..."
+    return run.event(f"route:{a.name}", f"{label} line {a.line}: {src}",
+                     detail={"file": a.file, "line": a.line, "column": a.col, "kline": a.kline, "route": label,
+                             "action": a.name, "src": a.src})
+
+
+def do_action(run: Run, a: Action, label: str) -> Steps:
+    run.prev_ser_error = run.msg.extra.get("ser_error", E_UNSPEC)
+    run.msg.extra["ser_error"] = E_UNSPEC
+    yield action_event(run, a, label)
+    if isinstance(a, Call):
+        return (yield from call(run, a))
+    if isinstance(a, If):
+        return (yield from _if(run, a, label))
+    if isinstance(a, Assign):
+        return (yield from _assign(run, a))
+    if isinstance(a, Ret):
+        return (yield from _ret(run, a))
+    if isinstance(a, RouteCall):
+        return (yield from route_call(run, a))
+    if isinstance(a, Switch):
+        return (yield from _switch(run, a, label))
+    if isinstance(a, While):
+        return (yield from _while(run, a, label))
+    raise TypeError(f"unknown action {a!r}")  # pragma: no cover
+
+
+def call(run: Run, a: Call) -> Steps:
+    spec = a.func
+    assert spec is not None
+    ret = yield from spec.handler(run, a.params)
+    ret = int(ret)
+    if spec.module is not None:  # MODF_HANDLE_RETCODE: 0 stops the script
+        if ret == 0:
+            run.flags |= EXIT_R_F
+            run.end = (f"{spec.name}() returned 0, which stops the script", a)
+        run.last_rc = ret
+    return ret
+
+
+def route_call(run: Run, a: RouteCall) -> Steps:
+    block = run.script.routes[a.target]
+    ret = yield from run_actions(run, block.actions, block.label)
+    run.last_rc = ret
+    run.flags &= ~(RETURN_R_F | BREAK_R_F)
+    run.end = ("the end of the block", None)
+    return ret
+
+
+def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
+    return run.event("route:cond", text, detail={"file": a.file, "line": a.line, "statement": a.name,
+                                                "value": value})
+
+
+def _if(run: Run, a: If, label: str) -> Steps:
+    try:
+        v = yield from eval_int(run, a.cond)  # type: ignore[arg-type]
+    except EvalError as exc:
+        yield run.event("route:error", f"if expression evaluation failed at line {a.line}: {exc}; taken as false")
+        v = 0
+    if run.flags & EXIT_R_F:
+        return 0
+    run.flags &= ~(RETURN_R_F | BREAK_R_F)
+    branch = "the if block" if v > 0 else ("the else block" if a.orelse is not None else "nothing (no else)")
+    yield _cond(run, a, v, f"condition at line {a.line} is {'true' if v > 0 else 'false'}: runs {branch}")
+    ret = 1
+    if v > 0:
+        if a.then:
+            ret = yield from run_actions(run, a.then, label)
+    elif a.orelse:
+        ret = yield from run_actions(run, a.orelse, label)
+    return ret
+
+
+def _while(run: Run, a: While, label: str) -> Steps:
+    turns = 0
+    flags = 0
+    ret = 1
+    while not flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
+        try:
+            v = yield from eval_int(run, a.cond)  # type: ignore[arg-type]
+        except EvalError:
+            v = 0
+        yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
+        if not v:
+            break
+        turns += 1
+        if turns > run.max_while:
+            yield run.event("route:error", f"runaway while at line {a.line}: more than {run.max_while} loops",
+                            reason="max_while_loops")
+            return -1
+        if a.body:
+            ret = yield from run_actions(run, a.body, label)
+            flags |= run.flags
+            run.flags &= ~BREAK_R_F
+    return ret
+
+
+def _switch(run: Run, a: Switch, label: str) -> Steps:
+    try:
+        value = yield from evaluate(run, a.expr)  # type: ignore[arg-type]
+        err = False
+    except EvalError:
+        value, err = None, True
+    if run.flags & EXIT_R_F:
+        return 0
+    run.flags &= ~(RETURN_R_F | BREAK_R_F)
+    flat: list[Action] = []
+    starts: list[tuple[Any, int]] = []
+    for case in a.cases:
+        starts.append((case, len(flat)))
+        flat.extend(case.actions)
+    start = None
+    if not err:
+        for case, at in starts:
+            if case.values is None:
+                continue
+            if a.strings:
+                if to_str(value) in case.values:
+                    start = at
+                    break
+            else:
+                try:
+                    iv = to_int(value)
+                except EvalError:
+                    break
+                if iv in case.values:
+                    start = at
+                    break
+    if start is None:
+        start = next((at for case, at in starts if case.values is None), None)
+    if start is None:
+        where = "no case matches"
+    else:
+        where = f"runs from line {flat[start].line if start < len(flat) else a.line}"
+    yield _cond(run, a, 0 if start is None else 1, f"switch at line {a.line} on {pv.to_text(value)!r}: {where}")
+    ret = 1
+    if start is not None and start < len(flat):
+        ret = yield from run_actions(run, flat[start:], label)
+        run.flags &= ~BREAK_R_F
+    return ret
+
+
+def _assign(run: Run, a: Assign) -> Steps:
+    try:
+        value = yield from evaluate(run, a.expr)  # type: ignore[arg-type]
+        pv.assign(run, a.target.spec, value)  # type: ignore[union-attr]
+    except (EvalError, pv.PvError, ValueError) as exc:
+        yield run.event("route:error", f"assignment at line {a.line} failed: {exc}", reason=str(exc))
+        return -1
+    return 1
+
+
+def _ret(run: Run, a: Ret) -> Steps:
+    if a.kind == "drop":
+        value = 0
+        if a.expr is not None:
+            value = yield from eval_int(run, a.expr)
+        run.flags |= DROP_R_F | EXIT_R_F
+        run.end = ("drop", a)
+        return value
+    if a.kind == "break":
+        run.flags |= BREAK_R_F
+        return 0
+    value = 1
+    if a.expr is not None:
+        try:
+            value = yield from eval_int(run, a.expr)
+        except EvalError:
+            value = 1
+    if a.kind == "exit":
+        run.flags |= EXIT_R_F
+        run.end = ("exit", a)
+    else:
+        run.flags |= RETURN_R_F
+        if value == 0:  # "return 0" ends the script, as exit does
+            run.flags |= EXIT_R_F
+            run.end = ("return 0, which stops the script", a)
+        else:
+            run.end = (f"return {value}", a)
+    return value
+
+
+# -- expressions ---------------------------------------------------------------------------------
+def to_int(v: pv.Value) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, int):
+        return v
+    s = v.strip()
+    try:
+        return int(s, 10)
+    except ValueError:
+        raise EvalError(f"{v[:30]!r} is not a number") from None
+
+
+def to_str(v: pv.Value) -> str:
+    if v is None:
+        return ""
+    return str(v)
+
+
+def eval_int(run: Run, e: Expr) -> Steps:
+    v = yield from evaluate(run, e)
+    return to_int(v)
+
+
+def evaluate(run: Run, e: Expr) -> Steps:
+    if isinstance(e, Const):
+        return e.value
+    if isinstance(e, PvRef):
+        return pv.get(run, e.spec)
+    if isinstance(e, BinOp):
+        return (yield from _binop(run, e))
+    if isinstance(e, UnOp):
+        return (yield from _unop(run, e))
+    if isinstance(e, ActionExpr):
+        return (yield from call_in_expr(run, e.action))
+    if isinstance(e, Elem):
+        return _elem(run, e)
+    raise EvalError(f"cannot evaluate {type(e).__name__} here")
+
+
+def call_in_expr(run: Run, a: Call | RouteCall) -> Steps:
+    """``run_actions_safe``: a fresh run of one action; its flags replace ours; value = (ret > 0).
+
+    The fresh run starts with ``$rc`` at 0: a module function sets it, a core action (``forward()``)
+    leaves it at 0, as in Kamailio.
+    """
+    depth, label = run.depth, run.label
+    run.flags = 0
+    run.last_rc = 0
+    try:
+        ret = yield from run_actions(run, [a], label)
+    except _Exit as e:
+        ret = e.rc
+    run.depth, run.label = depth, label
+    return 1 if ret > 0 else 0
+
+
+def _unop(run: Run, e: UnOp) -> Steps:
+    op = e.op
+    if op in ("defined", "undefined"):
+        v = yield from evaluate(run, e.operand)
+        d = v is not None
+        return int(d if op == "defined" else not d)
+    if op == "!":
+        v = yield from eval_int(run, e.operand)
+        return 0 if v else 1
+    if op == "-":
+        return -(yield from eval_int(run, e.operand))
+    if op == "~":
+        return ~(yield from eval_int(run, e.operand))
+    v = yield from evaluate(run, e.operand)
+    if op == "strlen":
+        return len(to_str(v))
+    if op == "strempty":
+        return 1 if to_str(v) == "" else 0
+    if op == "int":
+        return to_int(v)
+    if op == "str":
+        return to_str(v)
+    raise EvalError(f"unknown operator {op}")  # pragma: no cover
+
+
+def _binop(run: Run, e: BinOp) -> Steps:
+    op = e.op
+    if op == "||":
+        if (yield from eval_int(run, e.left)):
+            return 1
+        return 1 if (yield from eval_int(run, e.right)) else 0
+    if op == "&&":
+        if not (yield from eval_int(run, e.left)):
+            return 0
+        return 1 if (yield from eval_int(run, e.right)) else 0
+    left = yield from evaluate(run, e.left)
+    right = yield from evaluate(run, e.right)
+    if op in ("==", "!="):
+        if isinstance(left, int) or (left is None and isinstance(right, int)):
+            same = to_int(left) == to_int(right)
+        else:
+            same = to_str(left) == to_str(right)
+        return int(same if op == "==" else not same)
+    if op in ("eq", "ne"):
+        same = to_str(left) == to_str(right)
+        return int(same if op == "eq" else not same)
+    if op in ("ieq", "ine"):
+        same = to_int(left) == to_int(right)
+        return int(same if op == "ieq" else not same)
+    if op == "=~":
+        return int(search(to_str(right), to_str(left)))
+    if op == "+":
+        if isinstance(left, str) or (left is None and isinstance(right, str)):
+            return to_str(left) + to_str(right)
+        return to_int(left) + to_int(right)
+    a, b = to_int(left), to_int(right)
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op in ("/", "%"):
+        if b == 0:
+            raise EvalError("division by 0")
+        return int(a / b) if op == "/" else a - int(a / b) * b
+    if op == "|":
+        return a | b
+    if op == "&":
+        return a & b
+    if op == "^":
+        return a ^ b
+    if op == "<<":
+        return a << b
+    if op == ">>":
+        return a >> b
+    if op == ">":
+        return int(a > b)
+    if op == "<":
+        return int(a < b)
+    if op == ">=":
+        return int(a >= b)
+    if op == "<=":
+        return int(a <= b)
+    raise EvalError(f"unknown operator {op}")  # pragma: no cover
+
+
+def _elem(run: Run, e: Elem) -> int:
+    """Kamailio's ``eval_elem``: core tests on parts of the message."""
+    msg = run.msg
+    what, op, right = e.what, e.op, e.right
+    neg = op in ("!=", "ne")
+    if what in ("uri", "from_uri", "to_uri"):
+        if what == "uri":
+            value = msg.ruri if msg.is_request else None
+        else:
+            value = pv.get(run, pv.parse_pv("$fu" if what == "from_uri" else "$tu"))
+        if value is None:
+            return 0
+        if isinstance(right, Myself):
+            res = uri_is_myself(run.config, str(value))
+        elif op == "=~":
+            return int(search(to_str(run.eval_pure(right)), str(value)))  # type: ignore[arg-type]
+        else:
+            res = str(value).lower() == to_str(run.eval_pure(right)).lower()  # type: ignore[arg-type]
+        return int(res != neg)
+    if what == "method":
+        m = msg.first_line.method if msg.is_request and msg.first_line else _cseq_method(msg)
+        if op == "=~":
+            return int(search(to_str(run.eval_pure(right)), m))  # type: ignore[arg-type]
+        res = m.upper() == to_str(run.eval_pure(right)).upper()  # type: ignore[arg-type]
+        return int(res != neg)
+    if what in ("src_ip", "dst_ip"):
+        ip = msg.rcv.src[0] if what == "src_ip" else msg.rcv.dst[0]
+        if isinstance(right, Myself):
+            res = check_self(run.config, ip, run.config.listen[1])
+        elif isinstance(right, Net):
+            try:
+                res = ipaddress.ip_address(ip.strip("[]")) in ipaddress.ip_network(right.text, strict=False)
+            except ValueError:
+                res = False
+        elif op == "=~":
+            return int(search(to_str(run.eval_pure(right)), ip))
+        else:
+            res = _same_ip(ip, to_str(run.eval_pure(right)))
+        return int(res != neg)
+    if what == "proto":
+        res = msg.rcv.proto.lower() == to_str(run.eval_pure(right)).lower()  # type: ignore[arg-type]
+        return int(res != neg)
+    if what == "af":
+        af = "INET6" if ":" in msg.rcv.src[0] else "INET"
+        res = af == to_str(run.eval_pure(right)).upper()  # type: ignore[arg-type]
+        return int(res != neg)
+    value_i = {"src_port": msg.rcv.src[1], "dst_port": msg.rcv.dst[1], "msg_len": msg.len}[what]
+    other = to_int(run.eval_pure(right))  # type: ignore[arg-type]
+    return int({"==": value_i == other, "!=": value_i != other, ">": value_i > other, "<": value_i < other,
+                ">=": value_i >= other, "<=": value_i <= other}[op])
+
+
+def _same_ip(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.strip("[]")) == ipaddress.ip_address(b.strip("[]"))
+    except ValueError:
+        return a == b
+
+
+def _cseq_method(msg: SipMsg) -> str:
+    parse_headers(msg, F_CSEQ)
+    return msg.cseq.parsed.method if msg.cseq is not None and msg.cseq.parsed is not None else ""
+
+
+def uri_is_myself(config: ServerConfig, uri: str) -> bool:
+    """``check_self`` on a URI's host and port (Kamailio's ``uri == myself``)."""
+    try:
+        u = parse_uri(uri)
+    except ParseError:
+        return False
+    return u.is_sip and check_self(config, u.host, u.port)

@@ -1,0 +1,312 @@
+"""``KSR``: the KEMI functions sipsim models, after Kamailio's app_python3 (see :mod:`sipsim.routing.kemi`).
+
+Every function is a thin wrapper: it checks its arguments in the script's thread, then hands a
+generator to the route (``session.call``) — usually the very handler the cfg interpreter uses for
+the same function (``KSR.sl.sl_send_reply`` runs the handler of ``sl_send_reply()``), so a KEMI
+script and a cfg script behave alike. Differences from cfg, as in Kamailio's KEMI: nothing
+returns 0 to stop the script (``KSR.x.exit()`` does), ``KSR.sanity.sanity_check`` returns -1 on
+failure, ``KSR.is_method*`` return booleans. Anything not listed here raises an AttributeError
+naming what is available; ``KSR.tm``/``KSR.tmx``/... raise: sipsim models the stateless core.
+"""
+
+from __future__ import annotations
+
+import threading
+import types
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sipsim.engine.context import Steps
+from sipsim.engine.sanity import DEFAULT_CHECKS, DEFAULT_URI_CHECKS, sanity_check
+from sipsim.routing import (
+    modules,  # noqa: F401 - registers the handlers
+    pv,
+)
+from sipsim.routing.functions import REGISTRY, Param
+from sipsim.routing.interp import DROP_R_F, EXIT_R_F, Run
+from sipsim.routing.tree import Const
+
+STATEFUL_SUBMODULES = ("tm", "tmx", "dialog", "dispatcher", "uac")
+
+_local = threading.local()
+
+
+class _Cancelled(BaseException):  # noqa: N818 - unwinds the script thread, not for user code
+    pass
+
+
+class KemiCallError(RuntimeError):
+    """A KSR call that cannot work (bad argument, stateful function, no message being routed)."""
+
+
+
+class Session(Protocol):
+    """What a KSR function needs from the message being routed (kemi._Session)."""
+
+    run: Run
+
+    def call(self, name: str, factory: Callable[[], Steps], args: tuple[Any, ...]) -> Any: ...
+
+
+def _session() -> Session:
+    s = getattr(_local, "session", None)
+    if s is None:
+        raise KemiCallError("KSR functions can only be called while sipsim runs ksr_request_route/ksr_reply_route")
+    return s
+
+
+def to_engine(value: Any) -> Any:
+    """A Python str as the engine holds text: its UTF-8 bytes, one latin-1 character per byte."""
+    return value.encode("utf-8").decode("latin-1") if isinstance(value, str) else value
+
+
+def to_python(value: Any) -> Any:
+    """Engine text (bytes as latin-1) back to a Python str, as app_python3 decodes UTF-8."""
+    return value.encode("latin-1").decode("utf-8", "replace") if isinstance(value, str) else value
+
+
+def _params(*values: Any) -> list[Param]:
+    return [Param(Const("<kemi>", 0, 0, to_engine(v)), fmt=False) for v in values]
+
+
+def _handler(name: str, module: str | None) -> Callable[..., Steps]:
+    for spec in REGISTRY.candidates(name):
+        if spec.module == module:
+            return spec.handler
+    raise KeyError(name)  # pragma: no cover - every handler used below is registered
+
+
+def _fn(path: str, name: str, module: str | None, *, kinds: tuple[type, ...] = (), to_bool: bool = False
+        ) -> Callable[..., Any]:
+    """A KSR function calling the cfg handler ``name`` of ``module`` with the given arguments."""
+    handler = _handler(name, module)
+
+    def ksr_function(*args: Any) -> Any:
+        s = _session()
+        for a, k in zip(args, kinds, strict=False):
+            if not isinstance(a, k):
+                raise KemiCallError(f"KSR.{path}: argument {a!r} should be {k.__name__}")
+        result = s.call(path, lambda: handler(s.run, _params(*args)), args)
+        return result > 0 if to_bool else result
+
+    ksr_function.__name__ = path.rsplit(".", 1)[-1]
+    ksr_function.__doc__ = f"KSR.{path}: the cfg function {name}()."
+    return ksr_function
+
+
+def _custom(path: str, body: Callable[..., Steps]) -> Callable[..., Any]:
+    def ksr_function(*args: Any) -> Any:
+        s = _session()
+        return s.call(path, lambda: body(s.run, *args), args)
+
+    ksr_function.__name__ = path.rsplit(".", 1)[-1]
+    return ksr_function
+
+
+def _event_only(step: str, text: Callable[..., str], value: Callable[..., Any]) -> Callable[..., Steps]:
+    def body(run: Run, *args: Any) -> Steps:
+        v = value(run, *args)
+        yield run.event(step, text(run, v, *args))
+        return v
+
+    return body
+
+
+# -- KSR.pv ----------------------------------------------------------------------------------------
+def _spec(name: str) -> pv.PvSpec:
+    try:
+        return pv.parse_pv(name)
+    except pv.PvError as exc:
+        raise KemiCallError(str(exc)) from None
+
+
+def _pv_get(run: Run, name: str) -> Any:
+    return to_python(pv.get(run, _spec(name)))
+
+
+def _pv_set(run: Run, name: str, value: Any, kind: type) -> Steps:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise KemiCallError(f"KSR.pv.set{'i' if kind is int else 's'}({name!r}, {value!r}): "
+                            f"the value must be {'an int' if kind is int else 'a str'}")
+    try:
+        pv.assign(run, _spec(name), to_engine(value))
+    except (pv.PvError, ValueError) as exc:
+        raise KemiCallError(str(exc)) from None
+    yield run.event("pv", f"{name} = {value!r}")
+    return 1
+
+
+def _pv_unset(run: Run, name: str) -> Steps:
+    try:
+        pv.assign(run, _spec(name), None)
+    except (pv.PvError, ValueError) as exc:
+        raise KemiCallError(str(exc)) from None
+    yield run.event("pv", f"{name} unset")
+    return 1
+
+
+# -- KSR core --------------------------------------------------------------------------------------
+_METHOD_LETTERS = {"I": "INVITE", "A": "ACK", "B": "BYE", "C": "CANCEL", "M": "MESSAGE", "R": "REGISTER",
+                   "E": "PRACK", "P": "PUBLISH", "S": "SUBSCRIBE", "N": "NOTIFY", "O": "OPTIONS", "F": "REFER",
+                   "G": "GET", "U": "UPDATE", "K": "KDMQ", "D": "DELETE", "T": "POST", "V": "PUT"}
+
+
+def _method(run: Run) -> str:
+    return str(pv.get(run, pv.parse_pv("$rm")) or "")
+
+
+def _is_method_in(run: Run, letters: str) -> Steps:
+    method = _method(run)
+    wanted = [_METHOD_LETTERS.get(c.upper(), "") for c in letters]
+    hit = method in wanted
+    yield run.event("is_method_in", f"method {method} {'is' if hit else 'is not'} in {letters!r}")
+    return hit
+
+
+def _log(level: str) -> Callable[..., Any]:
+    def body(run: Run, message: str) -> Steps:
+        yield run.event("xlog", f"[{level}] {str(message).rstrip()}", detail={"level": level, "message": message})
+        return None
+
+    return _custom(level.lower()[2:], body)
+
+
+def _exit(run: Run) -> Steps:
+    run.flags |= EXIT_R_F
+    yield run.event("KSR.x.exit", "KSR.x.exit(): the script stops here")
+    return None
+
+
+def _drop(run: Run) -> Steps:
+    run.flags |= EXIT_R_F | DROP_R_F
+    yield run.event("KSR.x.drop", "KSR.x.drop(): the script stops and the message is dropped")
+    return None
+
+
+def _set_drop(run: Run) -> Steps:
+    run.flags |= DROP_R_F
+    yield run.event("KSR.set_drop", "KSR.set_drop(): the message will be dropped")
+    return None
+
+
+def _sanity(run: Run, mflags: int = DEFAULT_CHECKS, uflags: int = DEFAULT_URI_CHECKS) -> Steps:
+    return (yield from sanity_check(run.ctx, run.msg, int(mflags), int(uflags), kemi=True))
+
+
+def _flag_op(op: str) -> Callable[..., Steps]:
+    def body(run: Run, n: int) -> Steps:
+        if not isinstance(n, int) or not 0 <= n <= 31:
+            raise KemiCallError(f"KSR.{op}({n!r}): a flag is an int from 0 to 31")
+        rc = yield from _handler(op, None)(run, _params(n))
+        return rc > 0
+
+    return body
+
+
+class _Namespace(types.SimpleNamespace):
+    _path = ""
+
+    def __getattr__(self, name: str) -> Any:  # only called for missing attributes
+        raise AttributeError(f"KSR.{self._path + '.' if self._path else ''}{name} is not modeled by sipsim "
+                             f"(available: {', '.join(sorted(k for k in vars(self) if not k.startswith('_')))})")
+
+
+def _ns(path: str, **members: Any) -> _Namespace:
+    ns = _Namespace(**members)
+    ns._path = path
+    return ns
+
+
+class _Stateful(_Namespace):
+    def __getattr__(self, name: str) -> Any:
+        raise KemiCallError(f"KSR.{self._path}.{name} is stateful ({self._path} module): sipsim models Kamailio's "
+                            "stateless core — use KSR.forward() and KSR.sl.sl_send_reply()")
+
+
+def _build_ksr() -> types.ModuleType:
+    ksr = types.ModuleType("KSR", "sipsim's KSR: the KEMI functions sipsim models (after app_python3)")
+    members: dict[str, Any] = {
+        "sl": _ns("sl", sl_send_reply=_fn("sl.sl_send_reply", "sl_send_reply", "sl", kinds=(int, str)),
+                  send_reply=_fn("sl.send_reply", "send_reply", "sl", kinds=(int, str)),
+                  sl_reply_error=_fn("sl.sl_reply_error", "sl_reply_error", "sl")),
+        "pv": _ns("pv",
+                  get=_custom("pv.get", _event_only("pv", lambda r, v, n: f"{n} is {pv.to_text(v)}", _pv_get)),
+                  gete=_custom("pv.gete", _event_only("pv", lambda r, v, n: f"{n} is {v!r}",
+                                                      lambda r, n: "" if _pv_get(r, n) is None else _pv_get(r, n))),
+                  is_null=_custom("pv.is_null", _event_only("pv", lambda r, v, n: f"{n} is{'' if v else ' not'} null",
+                                                            lambda r, n: _pv_get(r, n) is None)),
+                  sets=_custom("pv.sets", lambda r, n, v: _pv_set(r, n, v, str)),
+                  seti=_custom("pv.seti", lambda r, n, v: _pv_set(r, n, v, int)),
+                  unset=_custom("pv.unset", _pv_unset)),
+        "hdr": _ns("hdr", append=_fn("hdr.append", "append_hf", "textops", kinds=(str,)),
+                   insert=_fn("hdr.insert", "insert_hf", "textops", kinds=(str,)),
+                   remove=_fn("hdr.remove", "remove_hf", "textops", kinds=(str,)),
+                   is_present=_fn("hdr.is_present", "is_present_hf", "textops", kinds=(str,)),
+                   get=_custom("hdr.get", _event_only("hdr", lambda r, v, n: f"{n}: {pv.to_text(v)}",
+                                                      lambda r, n: _pv_get(r, f"$hdr({n})")))),
+        "registrar": _ns("registrar", save=_custom("registrar.save", lambda r, t="location", f=0: _handler(
+                             "save", "registrar")(r, _params(t, int(f)) if f else _params(t))),
+                         lookup=_fn("registrar.lookup", "lookup", "registrar", kinds=(str,))),
+        "rr": _ns("rr", loose_route=_fn("rr.loose_route", "loose_route", "rr"),
+                  record_route=_fn("rr.record_route", "record_route", "rr"),
+                  record_route_params=_fn("rr.record_route_params", "record_route", "rr", kinds=(str,))),
+        "maxfwd": _ns("maxfwd", process_maxfwd=_fn("maxfwd.process_maxfwd", "mf_process_maxfwd_header", "maxfwd",
+                                                    kinds=(int,))),
+        "sanity": _ns("sanity", sanity_check=_custom("sanity.sanity_check", _sanity),
+                      sanity_check_defaults=_custom("sanity.sanity_check_defaults", _sanity)),
+        "siputils": _ns("siputils", has_totag=_fn("siputils.has_totag", "has_totag", "siputils")),
+        "textops": _ns("textops", is_present_hf=_fn("textops.is_present_hf", "is_present_hf", "textops"),
+                       search=_fn("textops.search", "search", "textops", kinds=(str,))),
+        "x": _ns("x", exit=_custom("x.exit", _exit), drop=_custom("x.drop", _drop)),
+        "forward": _custom("forward", lambda r: _handler("forward", None)(r, _params("", 0))),
+        "forward_uri": _custom("forward_uri", lambda r, uri: _forward_uri(r, uri)),
+        "is_method": _fn("is_method", "is_method", "textops", kinds=(str,), to_bool=True),
+        "is_method_in": _custom("is_method_in", _is_method_in),
+        "is_myself": _fn("is_myself", "is_myself", "kex", kinds=(str,), to_bool=True),
+        "is_myself_ruri": _custom("is_myself_ruri", lambda r: _is_myself_ruri(r)),
+        "force_rport": _fn("force_rport", "force_rport", None),
+        "setflag": _custom("setflag", _flag_op("setflag")),
+        "resetflag": _custom("resetflag", _flag_op("resetflag")),
+        "isflagset": _custom("isflagset", _flag_op("isflagset")),
+        "set_drop": _custom("set_drop", _set_drop),
+        "info": _log("L_INFO"), "err": _log("L_ERR"), "dbg": _log("L_DBG"), "warn": _log("L_WARN"),
+        "notice": _log("L_NOTICE"), "crit": _log("L_CRIT"),
+    }
+    for name in STATEFUL_SUBMODULES:
+        st = _Stateful()
+        st._path = name
+        members[name] = st
+    for k, v in members.items():
+        setattr(ksr, k, v)
+
+    def missing(name: str) -> Any:
+        raise AttributeError(f"KSR.{name} is not modeled by sipsim (available: {', '.join(sorted(members))})")
+
+    ksr.__getattr__ = missing  # type: ignore[attr-defined]
+    return ksr
+
+
+def _forward_uri(run: Run, uri: str) -> Steps:
+    from sipsim.engine.forward import forward_request, uri_dest
+    from sipsim.engine.parser.errors import ParseError
+    from sipsim.engine.parser.uri import parse_uri
+
+    try:
+        dst = uri_dest(parse_uri(str(uri)))
+    except ParseError as exc:
+        yield run.event("forward", f"KSR.forward_uri({uri!r}): bad URI: {exc.reason}")
+        return -1
+    return (yield from forward_request(run.ctx, run.msg, dst))
+
+
+def _is_myself_ruri(run: Run) -> Steps:
+    from sipsim.routing.interp import uri_is_myself
+
+    mine = run.msg.is_request and uri_is_myself(run.config, run.msg.ruri)
+    yield run.event("is_myself", f"R-URI {run.msg.ruri} {'is' if mine else 'is not'} this server")
+    return mine
+
+
+KSR = _build_ksr()
+
+

@@ -1,0 +1,53 @@
+"""The registrar module: ``save("location")``, ``lookup("location")``, ``registered("location")``.
+
+They call the engine's registrar (:mod:`sipsim.engine.registrar`), which stores bindings in the
+worker context's location table (one table, whatever its name: use_domain is off). The module
+parameters ``default_expires`` and ``min_expires`` are honoured (passed to the engine's ``save``).
+``save`` replies itself (200 with the bindings, or a 4xx) as Kamailio's registrar does.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine import registrar as engine_registrar
+from sipsim.engine.parser.errors import ParseError
+from sipsim.routing.functions import FAILURE_ROUTE, REQUEST_ROUTE, FixupError, Param, export, int_const, str_const
+from sipsim.routing.interp import Run, Steps
+
+
+def _check_table(params: list[Param]) -> None:
+    str_const(params[0], "the table name")
+    if len(params) == 2 and int_const(params[1], "the save() flags") != 0:
+        raise FixupError("save() flags are not modeled by sipsim (only 0)")
+
+
+@export("save", "registrar", (1, 2), route_types=REQUEST_ROUTE, fixup=_check_table, fmt=False)
+def save(run: Run, params: list[Param]) -> Steps:
+    """save("location"): store the REGISTER's contacts and answer 200 (or an error)."""
+    msg = run.msg
+    if msg.first_line is None or msg.first_line.method != "REGISTER":
+        yield run.event("save", f"save() needs a REGISTER, not {msg.method}", reason="not a REGISTER")
+        return -1
+    table = params[0].str(run)
+    de = int(run.script.modparam("registrar", "default_expires", engine_registrar.DEFAULT_EXPIRES))
+    me = int(run.script.modparam("registrar", "min_expires", engine_registrar.MIN_EXPIRES))
+    return (yield from engine_registrar.save(run.ctx, msg, table, default_expires=de, min_expires=me))
+
+
+@export("lookup", "registrar", (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE, fixup=_check_table, fmt=False)
+def lookup(run: Run, params: list[Param]) -> Steps:
+    """lookup("location"): R-URI -> registered contact. 1 found, -1 none, -3 error."""
+    return (yield from engine_registrar.lookup(run.ctx, run.msg, params[0].str(run)))
+
+
+@export("registered", "registrar", (1,), fixup=_check_table, fmt=False)
+def registered(run: Run, params: list[Param]) -> Steps:
+    """registered("location"): the R-URI's user has at least one binding."""
+    try:
+        user = run.msg.parsed_ruri().user
+    except ParseError:
+        yield run.event("registered", "bad Request-URI")
+        return -1
+    aor = engine_registrar._aor(user)
+    found = run.ctx.location.lookup(aor, run.msg.time) if aor else []
+    yield run.event("registered", f"AOR {aor or '(none)'}: {len(found)} binding(s)", detail={"aor": aor})
+    return 1 if found else -1

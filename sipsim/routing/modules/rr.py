@@ -1,0 +1,249 @@
+"""The rr module: ``record_route()`` and ``loose_route()`` (RFC 3261 §16.4, §16.6, §16.12).
+
+``record_route([params])`` inserts ``Record-Route: <sip:OUR-ADDRESS;lr;ftag=FROM-TAG>`` before the
+first header, as a lump (Kamailio fills the address at send time with a substitution lump; with
+one UDP socket that is our advertised address, with the port only when it is not 5060). A second
+call for the same message fails ("double attempt to record-route").
+
+``loose_route()`` processes the Route set the way ``rr/loose.c`` does:
+
+* no Route header: -1 (false);
+* the R-URI is ours (the previous hop was a *strict* router): the first Route is the next hop
+  (``$du`` if it is a loose router), the *last* Route is the real target: it goes into the R-URI
+  and is removed;
+* otherwise, when the top Route is ours it is removed; the next Route decides: a loose router
+  (``;lr``) becomes ``$du``, a strict router is put in the R-URI and the old R-URI is appended as
+  the last Route (RFC 3261 §16.6 step 6);
+* returns 1 when the route set decided the next hop, -3 when the only Route was ours and the
+  request has no To-tag (a pre-loaded route: the script routes it as an initial request).
+
+Simplifications: no outbound flow tokens, no double Record-Route (one socket), no ``add_username``.
+"""
+
+from __future__ import annotations
+
+from sipsim.engine import lumps
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_EOH, F_FROM, F_TO, HdrField, HdrType
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
+from sipsim.engine.parser.nameaddr import NameAddr
+from sipsim.engine.parser.uri import SipUri, parse_uri
+from sipsim.routing import uri_edit
+from sipsim.routing.functions import BRANCH_ROUTE, FAILURE_ROUTE, REQUEST_ROUTE, Param, export
+from sipsim.routing.interp import Run, Steps, uri_is_myself
+
+RR_DRIVEN = 1
+RR_ERROR = -1
+RR_NOT_DRIVEN = -1
+RR_PRELOADED = -3
+
+
+def _our_hostport(run: Run) -> str:
+    cfg = run.config
+    host = cfg.advertised_host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = cfg.listen[1]
+    return host if port == 5060 else f"{host}:{port}"
+
+
+def _tag(msg: SipMsg, hdr: HdrField | None) -> str:
+    if hdr is None or hdr.parsed is None:
+        return ""
+    return hdr.parsed.param("tag") or ""
+
+
+@export("record_route", "rr", (0, 1), route_types=REQUEST_ROUTE | BRANCH_ROUTE | FAILURE_ROUTE)
+def record_route(run: Run, params: list[Param]) -> Steps:
+    """record_route([";params"]): add a Record-Route with our address and ;lr (a lump)."""
+    msg = run.msg
+    if msg.extra.get("rr_added"):
+        yield run.event("record_route", "double attempt to record-route: refused", reason="already added")
+        return -1
+    ftag = ""
+    if int(run.script.modparam("rr", "append_fromtag", 1)):
+        parse_headers(msg, F_FROM | F_TO)
+        hdr = msg.to if msg.extra.get("rr_upstream") else msg.from_
+        if hdr is None or hdr.parsed is None:
+            yield run.event("record_route", "From/To parsing failed", reason="parse error")
+            return -1
+        ftag = _tag(msg, hdr)
+    if not msg.headers:
+        yield run.event("record_route", "no header to insert before", reason="parse error")
+        return -1
+    lr = ";lr=on" if int(run.script.modparam("rr", "enable_full_lr", 0)) else ";lr"
+    extra = params[0].str(run) if params else ""
+    uri = f"sip:{_our_hostport(run)}{lr}" + (f";ftag={ftag}" if ftag else "") + extra
+    text = f"Record-Route: <{uri}>\r\n"
+    lumps.insert(msg, msg.headers[0].start, text, "record_route")
+    msg.extra["rr_added"] = True
+    yield run.event("record_route", f"adds '{text.rstrip()}' before the first header (a lump)",
+                    detail={"record_route": uri})
+    return 1
+
+
+def _routes(msg: SipMsg) -> list[HdrField]:
+    parse_headers(msg, F_EOH)
+    return [h for h in msg.headers if h.type is HdrType.HDR_ROUTE_T]
+
+
+def _maddr_uri(uri: str, puri: SipUri) -> str:
+    maddr = puri.param("maddr")
+    if not maddr:
+        return uri
+    return f"sip:{maddr}" + (f":{puri.port}" if puri.port else "")
+
+
+def _is_strict(puri: SipUri) -> bool:
+    return puri.param("lr") is None
+
+
+def _del(msg: SipMsg, start: int, end: int, why: str) -> None:
+    lumps.delete(msg, start, end - start, why)
+
+
+class _Fail(Exception):
+    pass
+
+
+def _parse(h: HdrField) -> list[NameAddr]:
+    try:
+        return parse_hdr_body(h)  # type: ignore[return-value]
+    except ParseError:
+        raise _Fail(f"bad {h.canonical_name} header") from None
+
+
+def _puri(na: NameAddr) -> SipUri:
+    try:
+        return parse_uri(na.uri)
+    except ParseError:
+        raise _Fail(f"bad Route URI {na.uri!r}") from None
+
+
+@export("loose_route", "rr", (0,), route_types=REQUEST_ROUTE)
+def loose_route(run: Run, params: list[Param]) -> Steps:
+    """loose_route(): follow the Route set (RFC 3261 loose routing); true when it chose the next hop."""
+    msg = run.msg
+    notes: list[str] = []
+    try:
+        rc = _loose_route(run, msg, notes)
+    except _Fail as exc:
+        rc = RR_ERROR
+        notes.append(str(exc))
+    text = "; ".join(notes) or "done"
+    yield run.event("loose_route", f"{text} -> {rc}", detail={"rc": rc, "ruri": msg.ruri, "du": msg.dst_uri})
+    return rc
+
+
+def _loose_route(run: Run, msg: SipMsg, notes: list[str]) -> int:
+    if not msg.is_request:
+        notes.append("not a request")
+        return RR_NOT_DRIVEN
+    routes = _routes(msg)
+    if not routes:
+        notes.append("no Route header")
+        return RR_NOT_DRIVEN
+    _parse(routes[0])
+    try:
+        msg.parsed_ruri()
+    except ParseError:
+        notes.append("bad Request-URI")
+        return RR_ERROR
+    parse_headers(msg, F_TO)
+    if msg.to is None or msg.to.parsed is None:
+        notes.append("no To header")
+        return RR_ERROR
+    preloaded = not msg.to.parsed.param("tag")
+    if preloaded:
+        notes.append("no To-tag: a pre-loaded route set")
+        return _after_loose(run, msg, routes, True, notes)
+    if uri_is_myself(run.config, msg.ruri):
+        notes.append("the R-URI is ours: the previous hop was a strict router")
+        return _after_strict(run, msg, routes, notes)
+    return _after_loose(run, msg, routes, False, notes)
+
+
+def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool, notes: list[str]) -> int:
+    hi = 0
+    hdr = routes[hi]
+    rts = _parse(hdr)
+    ri = 0
+    puri = _puri(rts[ri])
+    if uri_is_myself(run.config, rts[ri].uri):
+        _record_direction(msg, puri)
+        notes.append(f"top Route <{rts[ri].uri}> is us: removed")
+        if ri + 1 >= len(rts):
+            _del(msg, hdr.start, hdr.end, "loose_route: our Route")
+            hi += 1
+            if hi >= len(routes):
+                notes.append("no more Route")
+                return RR_PRELOADED if preloaded else RR_DRIVEN
+            hdr = routes[hi]
+            rts = _parse(hdr)
+            ri = 0
+        else:
+            ri += 1
+        puri = _puri(rts[ri])
+    else:
+        notes.append(f"top Route <{rts[ri].uri}> is not us")
+    uri = rts[ri].uri
+    if _is_strict(puri):
+        notes.append(f"next hop <{uri}> is a strict router: it becomes the R-URI, the R-URI goes last in Route")
+        _handle_sr(msg, hdr, rts, ri, puri)
+    else:
+        msg.dst_uri = _maddr_uri(uri, puri)
+        notes.append(f"next hop <{uri}> is a loose router: $du = {msg.dst_uri}")
+        if ri != 0:
+            _del(msg, hdr.body_start, rts[ri].start, "loose_route: our Route value")
+    return RR_DRIVEN
+
+
+def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: SipUri) -> None:
+    """Next hop is a strict router: save the R-URI as the last Route, put the route in the R-URI."""
+    parse_headers(msg, F_EOH)
+    assert msg.eoh is not None and msg.first_line is not None
+    at = msg.eoh - (2 if msg.text[msg.eoh - 2:msg.eoh] == "\r\n" else 1)
+    lumps.insert(msg, at, f"Route: <{msg.first_line.uri}>\r\n", "loose_route: R-URI saved for a strict router")
+    uri_edit.set_ruri(msg, _maddr_uri(rts[ri].uri, puri))
+    if ri + 1 >= len(rts):
+        _del(msg, hdr.start, hdr.end, "loose_route: strict router's Route")
+    else:
+        _del(msg, hdr.body_start, rts[ri + 1].start, "loose_route: strict router's Route")
+
+
+def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str]) -> int:
+    hdr = routes[0]
+    rts = _parse(hdr)
+    rt = rts[0]
+    puri = _puri(rt)
+    if _is_strict(puri):
+        uri_edit.set_ruri(msg, _maddr_uri(rt.uri, puri))
+        notes.append(f"next hop <{rt.uri}> is strict too: it becomes the R-URI")
+        if len(rts) > 1:
+            _del(msg, hdr.body_start, rts[1].start, "loose_route: Route used as R-URI")
+        else:
+            _del(msg, hdr.start, hdr.end, "loose_route: Route used as R-URI")
+        return RR_DRIVEN
+    msg.dst_uri = _maddr_uri(rt.uri, puri)
+    notes.append(f"next hop <{rt.uri}> is a loose router: $du = {msg.dst_uri}")
+    last = routes[-1]
+    values = _parse(last)
+    target = values[-1]
+    tpuri = _puri(target)
+    uri_edit.set_ruri(msg, _maddr_uri(target.uri, tpuri))
+    notes.append(f"the last Route <{target.uri}> is the real target: it becomes the R-URI and is removed")
+    if len(values) > 1:
+        _del(msg, values[-2].end, target.end, "loose_route: last Route moved to the R-URI")
+    else:
+        _del(msg, last.start, last.end, "loose_route: last Route moved to the R-URI")
+    return RR_DRIVEN
+
+
+def _record_direction(msg: SipMsg, puri: SipUri) -> None:
+    """Remember whether the request goes upstream (its From-tag is not our Route's ftag)."""
+    ftag = puri.param("ftag")
+    if ftag is None:
+        return
+    parse_headers(msg, F_FROM)
+    msg.extra["rr_upstream"] = ftag != _tag(msg, msg.from_)

@@ -1,0 +1,46 @@
+"""The xlog module: ``xlog([level,] "format")`` and ``xdbg/xinfo/xnotice/xwarn/xerr/xbug/xcrit/xalert``.
+
+The format's pseudo-variables are expanded (``$null`` prints ``<null>``) and the message becomes a
+step event (``step="xlog"``, ``detail={"level", "message"}``), which is where a learner reads it.
+"""
+
+from __future__ import annotations
+
+from sipsim.routing.functions import FixupError, Param, export, str_const
+from sipsim.routing.interp import Run, Steps
+
+LEVELS = ("L_ALERT", "L_BUG", "L_CRIT", "L_ERR", "L_WARN", "L_NOTICE", "L_INFO", "L_DBG")
+SHORT = {"xdbg": "L_DBG", "xinfo": "L_INFO", "xnotice": "L_NOTICE", "xwarn": "L_WARN", "xerr": "L_ERR",
+         "xbug": "L_BUG", "xcrit": "L_CRIT", "xalert": "L_ALERT"}
+
+
+def _check_level(params: list[Param]) -> None:
+    if len(params) >= 2 and params[0].is_const:
+        level = str_const(params[-2], "the log level")
+        if level not in LEVELS:
+            raise FixupError(f"unknown log level {level!r} (use one of {', '.join(LEVELS)})")
+
+
+def _emit(run: Run, level: str, params: list[Param]) -> Steps:
+    message = params[-1].str(run)
+    yield run.event("xlog", f"[{level}] {message.rstrip()}", detail={"level": level, "message": message})
+    return 1
+
+
+@export("xlog", "xlog", (1, 2, 3), fixup=_check_level)
+def xlog(run: Run, params: list[Param]) -> Steps:
+    """xlog([[facility,] level,] "format"): log with pseudo-variables expanded."""
+    level = params[-2].str(run) if len(params) >= 2 else "L_ERR"
+    return (yield from _emit(run, level, params))
+
+
+def _short(name: str) -> None:
+    def handler(run: Run, params: list[Param]) -> Steps:
+        return (yield from _emit(run, SHORT[name], params))
+
+    handler.__doc__ = f'{name}("format"): xlog at {SHORT[name]}.'
+    export(name, "xlog", (1,))(handler)
+
+
+for _name in SHORT:
+    _short(_name)

@@ -1,0 +1,112 @@
+"""The parser's token cursor and the vocabulary shared by its parts (see :mod:`sipsim.routing.parser`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sipsim.routing import functions as fn
+from sipsim.routing import pv
+from sipsim.routing.errors import CfgError
+from sipsim.routing.lexer import Token
+from sipsim.routing.tree import RouteCall, Script
+
+if TYPE_CHECKING:
+    from sipsim.routing.tree import Call
+
+BINARY: dict[str, tuple[str, int]] = {
+    "||": ("||", 1), "or": ("||", 1),
+    "&&": ("&&", 2), "and": ("&&", 2),
+    "|": ("|", 3), "&": ("&", 4), "^": ("^", 5), "<<": ("<<", 6), ">>": (">>", 7),
+    "==": ("==", 8), "!=": ("!=", 8), "=~": ("=~", 8), "eq": ("eq", 8), "ne": ("ne", 8),
+    "ieq": ("ieq", 8), "ine": ("ine", 8),
+    ">": (">", 9), "<": ("<", 9), ">=": (">=", 9), "<=": ("<=", 9),
+    "+": ("+", 10), "-": ("-", 10),
+    "*": ("*", 11), "/": ("/", 11), "mod": ("%", 11),
+}
+EQ_PREC = 8
+ELEMS = {"method": "method", "uri": "uri", "from_uri": "from_uri", "to_uri": "to_uri", "src_ip": "src_ip",
+         "src_port": "src_port", "dst_ip": "dst_ip", "dst_port": "dst_port", "proto": "proto", "af": "af"}
+URI_CMDS = {
+    "rewriteuri": "seturi", "seturi": "seturi",
+    "rewritehost": "sethost", "sethost": "sethost", "seth": "sethost",
+    "rewritehostport": "sethostport", "sethostport": "sethostport", "sethp": "sethostport",
+    "rewriteuser": "setuser", "setuser": "setuser", "setu": "setuser",
+    "rewriteport": "setport", "setport": "setport", "setp": "setport",
+    "prefix": "prefix", "strip": "strip", "strip_tail": "strip_tail",
+}
+BARE_CMDS = {"force_rport": "force_rport", "add_rport": "force_rport", "revert_uri": "reverturi"}
+FLAG_CMDS = ("setflag", "resetflag", "isflagset")
+RET_KINDS = ("return", "exit", "drop", "break")
+
+class TokenStream:
+    """A cursor over the tokens, with the error helper every part of the parser uses."""
+
+    def __init__(self, tokens: list[Token], script: Script) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.script = script
+        self.route_type = fn.REQUEST_ROUTE
+        self._route_calls: list[RouteCall] = []
+        self._lines: dict[str, list[str]] = {}
+
+    # -- token helpers ------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> Token:
+        j = min(self.i + k, len(self.toks) - 1)
+        return self.toks[j]
+
+    def next(self) -> Token:
+        t = self.toks[self.i]
+        if self.i < len(self.toks) - 1:
+            self.i += 1
+        return t
+
+    def error(self, message: str, tok: Token, expected: str | None = None) -> CfgError:
+        return CfgError(message, tok.file, tok.line, tok.col, expected=expected)
+
+    def expect_op(self, op: str, expected: str | None = None) -> Token:
+        t = self.peek()
+        if not t.is_op(op):
+            raise self.error(f"unexpected {t.describe()}", t, expected or f"'{op}'")
+        return self.next()
+
+    def source(self, tok: Token) -> str:
+        lines = self._lines.get(tok.file)
+        if lines is None:
+            try:
+                lines = Path(tok.file).read_text(encoding="latin-1").split("\n")
+            except OSError:
+                lines = self.script.lines
+            self._lines[tok.file] = lines
+        if 0 < tok.line <= len(lines):
+            return lines[tok.line - 1].strip()
+        return ""
+
+    # -- top level ----------------------------------------------------------------------------
+    def pvar(self, t: Token) -> pv.PvSpec:
+        try:
+            spec = pv.parse_pv(t.value)
+        except pv.PvError as exc:
+            raise self.error(str(exc), t) from None
+        self._need_pv_module(spec, t)
+        return spec
+
+    def _need_pv_module(self, spec: pv.PvSpec, t: Token) -> None:
+        if spec.name not in pv.CORE_NAMES and "pv" not in self.script.modules:
+            raise self.error(f"{spec.text} is provided by the pv module, which is not loaded", t,
+                             'loadmodule "pv.so" before the routes')
+
+    # -- commands -----------------------------------------------------------------------------
+    def _base(self, t: Token) -> dict:
+        return {"file": t.file, "line": t.line, "col": t.col, "src": self.source(t)}
+
+    def cmd(self) -> Call | RouteCall:  # provided by parse_cmd.CmdParser
+        raise NotImplementedError
+
+
+def _num(t: Token) -> int:
+    """A NUM token: decimal, or hexadecimal with 0x (a leading 0 is still decimal, as in Kamailio)."""
+    v = t.value
+    return int(v, 16) if v[:2].lower() == "0x" else int(v, 10)
+
+

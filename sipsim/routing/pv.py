@@ -1,0 +1,491 @@
+"""Pseudo-variables (Kamailio's ``pv`` module and core): ``$ru``, ``$var(x)``, ``$hdr(Name)`` ...
+
+A pseudo-variable is resolved once, when the script is loaded (:func:`parse_pv` gives a
+:class:`PvSpec`, an unknown name is a load error with its line and column), and read or written
+per message. Values are ``None`` (Kamailio's ``$null``: not there), an ``int`` or a ``str``; the
+numeric ones (``$rs``, ``$cs``, ``$sp``, ``$Rp``, ``$ml``, ``$rc`` ...) are ints so that
+``$rs == 200`` compares numbers, as in Kamailio.
+
+What they read is the message *as received*: after ``remove_hf("X")`` ``$hdr(X)`` is still there,
+because the change is only a lump (reference §5). The R-URI pseudo-variables read the *new*
+R-URI (``msg.new_uri``) once the script changed it, as Kamailio does.
+
+``$var(x)`` are script variables of the worker process: they keep their value from one message
+to the next and start at 0 (Kamailio creates them when the script is loaded). ``$avp(x)`` live
+for one message.
+
+Simplifications: no transformations (``{s.len}`` ...), no ``$xavp``/``$shv``/``$sel``, no ``tm``
+variables (``$T_*``) — each is refused at load time with a clear message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO
+from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
+from sipsim.routing import uri_edit
+
+Value = int | str | None
+
+
+class Env(Protocol):
+    """What a pseudo-variable needs: the message, the worker context, its variables, $rc."""
+
+    msg: SipMsg
+    ctx: Any
+    vars: dict[str, int | str]
+    last_rc: int
+
+
+class PvError(ValueError):
+    """A pseudo-variable that cannot be used (unknown, read-only, needs a parameter ...)."""
+
+
+@dataclass(frozen=True)
+class PvSpec:
+    text: str  # as written: $ru, $var(x), $(hdr(Via)[1])
+    name: str
+    param: str | None
+    index: str | None  # "1", "-1", "*" or None
+    get: Callable[[Env, PvSpec], Value]
+    set: Callable[[Env, PvSpec, Value], None] | None
+
+    @property
+    def writable(self) -> bool:
+        return self.set is not None
+
+
+# -- getters -------------------------------------------------------------------------------------
+def _req(env: Env) -> bool:
+    return env.msg.is_request
+
+
+def _ruri(env: Env, spec: PvSpec) -> Value:
+    """The (new) R-URI; $null when it cannot be parsed (Kamailio parses it first)."""
+    if not _req(env):
+        return None
+    try:
+        u = env.msg.parsed_ruri()
+    except ParseError:
+        return None
+    return env.msg.ruri if u.scheme in KNOWN_SCHEMES else None
+
+
+def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
+    def get(env: Env, spec: PvSpec) -> Value:
+        if not _req(env):
+            return None
+        try:
+            u = env.msg.parsed_ruri()
+        except ParseError:
+            return None
+        if part == "user":
+            return u.user or None
+        if part == "host":
+            return u.host or None
+        if part == "port":
+            return u.port if u.port is not None else 5060  # Kamailio prints the default port
+        if part == "scheme":
+            return u.scheme
+        return None
+
+    return get
+
+
+def _du(env: Env, spec: PvSpec) -> Value:
+    return env.msg.dst_uri or None
+
+
+def _src_ip(env: Env, spec: PvSpec) -> Value:
+    return env.msg.rcv.src[0]
+
+
+def _src_port(env: Env, spec: PvSpec) -> Value:
+    return int(env.msg.rcv.src[1])
+
+
+def _rcv_ip(env: Env, spec: PvSpec) -> Value:
+    return env.msg.rcv.dst[0]
+
+
+def _rcv_port(env: Env, spec: PvSpec) -> Value:
+    return int(env.msg.rcv.dst[1])
+
+
+def _proto(env: Env, spec: PvSpec) -> Value:
+    return env.msg.rcv.proto
+
+
+def _method(env: Env, spec: PvSpec) -> Value:
+    msg = env.msg
+    if msg.is_request:
+        return msg.first_line.method  # type: ignore[union-attr]
+    parse_headers(msg, F_CSEQ)
+    return msg.cseq.parsed.method if msg.cseq is not None and msg.cseq.parsed is not None else None
+
+
+def _status(env: Env, spec: PvSpec) -> Value:
+    fl = env.msg.first_line
+    return fl.status if fl is not None and env.msg.is_reply else None
+
+
+def _reason(env: Env, spec: PvSpec) -> Value:
+    fl = env.msg.first_line
+    return fl.reason if fl is not None and env.msg.is_reply else None
+
+
+def _addr_hdr(which: str, part: str) -> Callable[[Env, PvSpec], Value]:
+    flag = F_FROM if which == "from" else F_TO
+
+    def get(env: Env, spec: PvSpec) -> Value:
+        msg = env.msg
+        parse_headers(msg, flag)
+        hdr = msg.from_ if which == "from" else msg.to
+        if hdr is None or hdr.parsed is None:
+            return None
+        na = hdr.parsed
+        if part == "uri":
+            return na.uri
+        if part == "tag":
+            tag = na.param("tag")
+            return tag or None
+        if part == "display":
+            return na.display
+        try:
+            u = na.parsed_uri
+        except ParseError:
+            return None
+        return (u.user or None) if part == "user" else (u.host or None)
+
+    return get
+
+
+def _callid(env: Env, spec: PvSpec) -> Value:
+    parse_headers(env.msg, F_CALLID)
+    return env.msg.callid.body if env.msg.callid is not None else None
+
+
+def _cseq_num(env: Env, spec: PvSpec) -> Value:
+    parse_headers(env.msg, F_CSEQ)
+    c = env.msg.cseq
+    if c is None or c.parsed is None:
+        return None
+    try:
+        return int(c.parsed.number)
+    except ValueError:
+        return None
+
+
+def _named_body(name: str) -> Callable[[Env, PvSpec], Value]:
+    def get(env: Env, spec: PvSpec) -> Value:
+        if parse_headers(env.msg, F_EOH) < 0:
+            return None
+        h = env.msg.header(name)
+        return h.body if h is not None else None
+
+    return get
+
+
+def _hdr(env: Env, spec: PvSpec) -> Value:
+    """``$hdr(Name)``: the first header of that name (compact forms too), ``$(hdr(Name)[n])`` the nth."""
+    msg = env.msg
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    found = msg.headers_named(spec.param or "")
+    if not found:
+        return None
+    if spec.index is None:
+        return found[0].body
+    if spec.index == "*":
+        return ",".join(h.body for h in found)
+    i = int(spec.index)
+    try:
+        return found[i].body
+    except IndexError:
+        return None
+
+
+def _hdrc(env: Env, spec: PvSpec) -> Value:
+    if parse_headers(env.msg, F_EOH) < 0:
+        return 0
+    return len(env.msg.headers_named(spec.param or ""))
+
+
+def _var(env: Env, spec: PvSpec) -> Value:
+    return env.vars.get(spec.param or "", 0)
+
+
+def _avp(env: Env, spec: PvSpec) -> Value:
+    avps = env.msg.extra.get("avps", {})
+    values = avps.get(spec.param or "")
+    return values[0] if values else None
+
+
+def _rc(env: Env, spec: PvSpec) -> Value:
+    return env.last_rc
+
+
+def _null(env: Env, spec: PvSpec) -> Value:
+    return None
+
+
+def _ml(env: Env, spec: PvSpec) -> Value:
+    return env.msg.len
+
+
+def _mb(env: Env, spec: PvSpec) -> Value:
+    return env.msg.text
+
+
+def _rb(env: Env, spec: PvSpec) -> Value:
+    if parse_headers(env.msg, F_EOH) < 0:
+        return None
+    return env.msg.body().decode("latin-1")
+
+
+def _msg_id(env: Env, spec: PvSpec) -> Value:
+    return env.msg.id
+
+
+def _msg_type(env: Env, spec: PvSpec) -> Value:
+    return 1 if env.msg.is_request else 2
+
+
+def _version(env: Env, spec: PvSpec) -> Value:
+    fl = env.msg.first_line
+    return fl.version if fl is not None else None
+
+
+def _timestamp(env: Env, spec: PvSpec) -> Value:
+    return int(env.msg.time)
+
+
+# -- setters -------------------------------------------------------------------------------------
+def _as_str(value: Value) -> str:
+    return "" if value is None else str(value)
+
+
+def _set_ruri(env: Env, spec: PvSpec, value: Value) -> None:
+    if not _req(env):
+        raise PvError("$ru can only be set for a request")
+    uri_edit.set_ruri(env.msg, None if value is None else _as_str(value))
+
+
+def _set_ruri_part(part: str) -> Callable[[Env, PvSpec, Value], None]:
+    def setter(env: Env, spec: PvSpec, value: Value) -> None:
+        if not _req(env):
+            raise PvError(f"{spec.text} can only be set for a request")
+        if part == "port":
+            new: object = None if value in (None, "", 0) else int(value)  # type: ignore[arg-type]
+        else:
+            new = None if value is None else _as_str(value)
+        if part == "host" and not new:
+            raise PvError("the R-URI host cannot be empty")
+        if not uri_edit.rewrite_ruri(env.msg, **{part: new}):
+            raise PvError("the R-URI is not a SIP URI that can be rewritten")
+
+    return setter
+
+
+def _set_du(env: Env, spec: PvSpec, value: Value) -> None:
+    env.msg.dst_uri = None if value in (None, "") else _as_str(value)
+
+
+def _set_var(env: Env, spec: PvSpec, value: Value) -> None:
+    env.vars[spec.param or ""] = 0 if value is None else value
+
+
+def _set_avp(env: Env, spec: PvSpec, value: Value) -> None:
+    avps = env.msg.extra.setdefault("avps", {})
+    if value is None:
+        avps.pop(spec.param or "", None)
+    else:
+        avps.setdefault(spec.param or "", []).insert(0, value)
+
+
+# name -> (getter, setter, parameter: "none" | "required")
+_TABLE: dict[str, tuple[Callable[[Env, PvSpec], Value], Callable[[Env, PvSpec, Value], None] | None, str]] = {
+    "ru": (_ruri, _set_ruri, "none"),
+    "rU": (_ruri_part("user"), _set_ruri_part("user"), "none"),
+    "rd": (_ruri_part("host"), _set_ruri_part("host"), "none"),
+    "rp": (_ruri_part("port"), _set_ruri_part("port"), "none"),
+    "rz": (_ruri_part("scheme"), None, "none"),
+    "du": (_du, _set_du, "none"),
+    "si": (_src_ip, None, "none"),
+    "sp": (_src_port, None, "none"),
+    "Ri": (_rcv_ip, None, "none"),
+    "Rp": (_rcv_port, None, "none"),
+    "pr": (_proto, None, "none"),
+    "proto": (_proto, None, "none"),
+    "rm": (_method, None, "none"),
+    "rs": (_status, None, "none"),
+    "rr": (_reason, None, "none"),
+    "rv": (_version, None, "none"),
+    "fu": (_addr_hdr("from", "uri"), None, "none"),
+    "fU": (_addr_hdr("from", "user"), None, "none"),
+    "fd": (_addr_hdr("from", "host"), None, "none"),
+    "ft": (_addr_hdr("from", "tag"), None, "none"),
+    "fn": (_addr_hdr("from", "display"), None, "none"),
+    "tu": (_addr_hdr("to", "uri"), None, "none"),
+    "tU": (_addr_hdr("to", "user"), None, "none"),
+    "td": (_addr_hdr("to", "host"), None, "none"),
+    "tt": (_addr_hdr("to", "tag"), None, "none"),
+    "tn": (_addr_hdr("to", "display"), None, "none"),
+    "ci": (_callid, None, "none"),
+    "cs": (_cseq_num, None, "none"),
+    "ua": (_named_body("User-Agent"), None, "none"),
+    "ct": (_named_body("Contact"), None, "none"),
+    "hdr": (_hdr, None, "required"),
+    "hdrc": (_hdrc, None, "required"),
+    "var": (_var, _set_var, "required"),
+    "avp": (_avp, _set_avp, "required"),
+    "rc": (_rc, None, "none"),
+    "retcode": (_rc, None, "none"),
+    "null": (_null, None, "none"),
+    "ml": (_ml, None, "none"),
+    "mb": (_mb, None, "none"),
+    "rb": (_rb, None, "none"),
+    "mi": (_msg_id, None, "none"),
+    "mt": (_msg_type, None, "none"),
+    "Ts": (_timestamp, None, "none"),
+}
+
+REFUSED = {
+    "T_": "tm pseudo-variables ($T_...) need transactions: sipsim models Kamailio's stateless core",
+    "xavp": "$xavp is not modeled by sipsim",
+    "shv": "$shv (shared variables) is not modeled by sipsim",
+    "sel": "select expressions ($sel) are not modeled by sipsim",
+}
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CORE_NAMES = frozenset({"null", "rc", "retcode"})  # the core's own; every other one comes with pv.so
+
+
+def known_names() -> list[str]:
+    return sorted(_TABLE)
+
+
+def parse_pv(text: str) -> PvSpec:
+    """Resolve ``$name``, ``$name(param)`` or ``$(name(param)[index])``. Raises PvError."""
+    if not text.startswith("$") or len(text) < 2:
+        raise PvError(f"{text!r} is not a pseudo-variable")
+    body = text[1:]
+    index = None
+    if body.startswith("("):
+        if not body.endswith(")"):
+            raise PvError(f"{text}: missing ')'")
+        body = body[1:-1]
+        if "{" in body:
+            raise PvError(f"{text}: transformations ({{...}}) are not modeled by sipsim")
+        m = re.fullmatch(r"(.*?)\[(-?\d+|\*)\]", body)
+        if m:
+            body, index = m.group(1), m.group(2)
+    m = _NAME_RE.match(body)
+    if not m:
+        raise PvError(f"{text}: a pseudo-variable name must start with a letter")
+    name = m.group()
+    rest = body[m.end():]
+    param: str | None = None
+    if rest:
+        if not (rest.startswith("(") and rest.endswith(")")):
+            raise PvError(f"{text}: unexpected {rest!r} after the name")
+        param = rest[1:-1].strip()
+    for prefix, why in REFUSED.items():
+        if name.startswith(prefix) if prefix.endswith("_") else name == prefix:
+            raise PvError(f"{text}: {why}")
+    entry = _TABLE.get(name)
+    if entry is None:
+        raise PvError(f"unknown pseudo-variable {text} (sipsim knows ${', $'.join(known_names())})")
+    getter, setter, need = entry
+    if need == "required" and not param:
+        raise PvError(f"{text} needs a name in parentheses, e.g. ${name}(x)")
+    if need == "none" and param is not None:
+        raise PvError(f"{text}: ${name} takes no parameter")
+    if index is not None and name not in ("hdr", "avp"):
+        raise PvError(f"{text}: only $hdr and $avp take an index")
+    if name == "avp" and param and ":" in param:
+        param = param.split(":", 1)[1]  # $avp(s:name) -> name
+    return PvSpec(text, name, param, index, getter, setter)
+
+
+def get(env: Env, spec: PvSpec) -> Value:
+    return spec.get(env, spec)
+
+
+def assign(env: Env, spec: PvSpec, value: Value) -> None:
+    if spec.set is None:
+        raise PvError(f"{spec.text} is read-only")
+    spec.set(env, spec, value)
+
+
+def to_text(value: Value) -> str:
+    """How xlog prints a value: ``<null>`` for $null."""
+    return "<null>" if value is None else str(value)
+
+
+# -- format strings (xlog, sl_send_reply reasons, append_hf ...) ---------------------------------
+Part = str | PvSpec
+
+
+def parse_format(s: str) -> list[Part]:
+    """Split ``"ru=$ru from $si"`` into literal text and pseudo-variables. Raises PvError."""
+    parts: list[Part] = []
+    buf: list[str] = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c != "$" or i + 1 >= n or not (s[i + 1] == "(" or s[i + 1] == "_" or s[i + 1].isalpha()):
+            buf.append(c)
+            i += 1
+            continue
+        j = i + 1
+        if s[j] == "(":
+            j = _close(s, j)
+        else:
+            m = _NAME_RE.match(s, j)
+            assert m is not None
+            j = m.end()
+            if j < n and s[j] == "(":
+                j = _close(s, j)
+        if j < 0:
+            raise PvError(f"unbalanced parentheses in {s[i:i + 30]!r}")
+        if buf:
+            parts.append("".join(buf))
+            buf = []
+        parts.append(parse_pv(s[i:j]))
+        i = j
+    if buf:
+        parts.append("".join(buf))
+    return parts
+
+
+def _close(s: str, j: int) -> int:
+    depth = 0
+    while j < len(s):
+        if s[j] == "(":
+            depth += 1
+        elif s[j] == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return -1
+
+
+def expand(env: Env, parts: list[Part]) -> str:
+    return "".join(p if isinstance(p, str) else to_text(get(env, p)) for p in parts)
+
+
+def is_uri(s: str) -> bool:
+    try:
+        parse_uri(s)
+    except ParseError:
+        return False
+    return True

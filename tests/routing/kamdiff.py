@@ -1,0 +1,134 @@
+"""Run one cfg script in the real Kamailio 5.6 and in sipsim, message by message, and compare.
+
+A thin layer over tests/kamailio/harness.py (not modified): :func:`kamailio_run` starts Kamailio
+once for a script and sends every message; :func:`sipsim_run` feeds the same messages to sipsim
+(``kamailio`` profile, same listen address, same script text); :func:`compare` puts both into the
+same normalised form:
+
+* every datagram sent, in order, with its destination and its text, where only what legitimately
+  differs is masked: the branch of the Via we add (each server hashes its own way), the To-tag sl
+  adds to a reply, and the Server header's value;
+* the cfg lines executed: Kamailio's debugger ``cfgtrace`` (line, action) against sipsim's
+  ``route:*`` step events (``kline``, ``action``). Kamailio's internal ``seturi`` run by a ``$ru``
+  assignment is traced with line 0 and is left out;
+* the xlog messages.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.driver import MemoryDriver
+from sipsim.routing import load_route
+
+Addr = tuple[str, int]
+
+
+@dataclass
+class Seen:
+    """What one server did with one message, normalised."""
+
+    sent: list[tuple[Addr, str]] = field(default_factory=list)
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        return (self.sent, self.lines, self.logs)
+
+
+_TAG_RE = re.compile(r"(;tag=)([^;\r\n>]*)", re.I)
+
+
+def normalise(data: bytes, request: bytes | None) -> str:
+    """Mask what two correct servers may write differently (see the module docstring)."""
+    text = data.decode("latin-1")
+    head, sep, body = text.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    out = [lines[0]]
+    is_reply = lines[0].startswith("SIP/2.0 ")
+    req_to_tag = None
+    if request is not None:
+        for ln in request.decode("latin-1").split("\r\n"):
+            name = ln.split(":", 1)[0].strip().lower()
+            if name in ("to", "t"):
+                m = _TAG_RE.search(ln)
+                req_to_tag = m.group(2) if m else None
+    first_via = True
+    for ln in lines[1:]:
+        name = ln.split(":", 1)[0].strip().lower()
+        if name == "server":
+            ln = "Server: <server>"
+        elif name in ("via", "v") and first_via and not is_reply:
+            first_via = False
+            ln = re.sub(r"branch=z9hG4bK[^;,\s]*", "branch=z9hG4bK<ours>", ln, count=1)
+        elif name in ("to", "t") and is_reply:
+            ln = _TAG_RE.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == req_to_tag else "<sl-tag>"), ln)
+        out.append(ln)
+    return "\r\n".join(out) + sep + body
+
+
+def kamailio_run(script_text: str, messages: list[tuple[bytes, Addr]], *, hosts: dict[str, str] | None = None,
+                 defines: tuple[str, ...] = ()) -> list[Seen]:
+    from kamailio.harness import KamailioProcess
+
+    seen: list[Seen] = []
+    with KamailioProcess(script_text, hosts=hosts, defines=list(defines), script_name="script.cfg") as k:
+        for data, src in messages:
+            obs = k.send(data, src=src)
+            s = Seen()
+            s.sent = [(sent.dst, normalise(sent.data, data)) for sent in obs.sent]
+            s.lines = [(st.line, st.func) for st in obs.steps if st.line != 0]
+            s.logs = [r.text[len("<script>: "):].rstrip("\n") for r in obs.log if r.text.startswith("<script>: ")]
+            seen.append(s)
+    return seen
+
+
+def sipsim_run(script_path: Path, messages: list[tuple[bytes, Addr]], *, hosts: dict[str, str] | None = None,
+               defines: tuple[str, ...] = ()) -> list[Seen]:
+    config = ServerConfig(profile=Profile.KAMAILIO, listen=("127.0.0.1", 5060), defines=defines)
+    router = load_route(script_path, config)
+    hosts = hosts or {}
+    driver = MemoryDriver(router.config, router=router, send_policy=lambda send: _resolvable(send.to[0], hosts))
+    seen: list[Seen] = []
+    for data, src in messages:
+        res = driver.feed(data, src)
+        s = Seen()
+        s.sent = [((hosts.get(sent.to[0], sent.to[0]), sent.to[1]), normalise(sent.data, data)) for sent in res.sent
+                  if _resolvable(sent.to[0], hosts) is None]  # a refused send never left
+        s.lines = [(ev.detail["kline"], ev.detail["action"]) for ev in res.events
+                   if ev.step.startswith("route:") and "action" in ev.detail and "kline" in ev.detail
+                   and ev.step != "route:cond"]
+        s.logs = [ev.detail["message"].rstrip("\n") for ev in res.events if ev.step in ("xlog", "log")]
+        seen.append(s)
+    return seen
+
+
+def _resolvable(host: str, hosts: dict[str, str]) -> str | None:
+    """The send policy that mirrors Kamailio's resolver here: IP literals and ``hosts`` only."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None if host in hosts else "unresolvable"
+    return None
+
+
+def describe(name: str, k: Seen, s: Seen) -> str:
+    """A readable account of one disagreement."""
+    out = [f"== {name}"]
+    if k.lines != s.lines:
+        out.append(f"   cfg lines kamailio: {k.lines}")
+        out.append(f"   cfg lines sipsim:   {s.lines}")
+    if k.logs != s.logs:
+        out.append(f"   xlog kamailio: {k.logs}")
+        out.append(f"   xlog sipsim:   {s.logs}")
+    if k.sent != s.sent:
+        for who, seen in (("kamailio", k), ("sipsim", s)):
+            out.append(f"   sent by {who}:")
+            for dst, text in seen.sent:
+                out.append(f"     -> {dst[0]}:{dst[1]}")
+                out.extend("        " + ln for ln in text.split("\r\n"))
+    return "\n".join(out)

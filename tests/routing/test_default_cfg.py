@@ -1,0 +1,123 @@
+"""default.cfg against the built-in Python DefaultRoute, and stepping through it line by line."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import corpus, with_body
+
+from routing import crafted
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.driver import MemoryDriver
+from sipsim.routing import DEFAULT_CFG, load_route
+
+ALIASES = ("biloxi.com", "registrar.biloxi.com", "atlanta.com")
+
+
+def _messages() -> list[tuple[str, bytes, tuple[str, int]]]:
+    return [(e.id, with_body(e), ("192.0.2.1", 5060)) for e in corpus()] + crafted.dialog_messages()
+
+
+@pytest.mark.parametrize("relay", [True, False], ids=["relay", "no-relay"])
+@pytest.mark.parametrize("profile", [Profile.SER, Profile.KAMAILIO], ids=["ser", "kamailio"])
+def test_default_cfg_behaves_as_the_builtin_default_route(profile: Profile, relay: bool) -> None:
+    """Same outcome, status and sent bytes (to the same places) for every corpus and crafted message."""
+    config = ServerConfig(profile=profile, aliases=ALIASES, relay=relay)
+    router = load_route(DEFAULT_CFG, config)
+    cfg_driver = MemoryDriver(config, router=router)
+    builtin = MemoryDriver(config)
+    outcomes = set()
+    for name, data, src in _messages():
+        a = cfg_driver.feed(data, src)
+        b = builtin.feed(data, src)
+        assert (a.outcome, a.status) == (b.outcome, b.status), name
+        assert [(s.to, s.kind, s.data) for s in a.sent] == [(s.to, s.kind, s.data) for s in b.sent], name
+        assert not any("internal error" in ev.text for ev in a.events), name
+        outcomes.add((a.outcome, a.status))
+    # the comparison is not vacuous: forwards, replies of several kinds and silent drops all occurred
+    assert ("forwarded", None) in outcomes and ("dropped", None) in outcomes
+    assert {s for o, s in outcomes if o == "replied"} >= {200, 404, 483}
+    if not relay:
+        assert ("replied", 403) in outcomes
+
+
+def _line_of(text: str) -> int:
+    lines = DEFAULT_CFG.read_text().split("\n")
+    found = [i + 1 for i, ln in enumerate(lines) if text in ln]
+    assert len(found) == 1, text
+    return found[0]
+
+
+@pytest.mark.parametrize("profile", [Profile.KAMAILIO, Profile.SER], ids=["kamailio", "ser"])
+def test_stepping_through_default_cfg_for_an_invite(profile: Profile) -> None:
+    """An INVITE for a registered user visits the expected lines, in order, each followed by its work."""
+    config = ServerConfig(profile=profile, aliases=("biloxi.com", "registrar.biloxi.com"))
+    router = load_route(DEFAULT_CFG, config)
+    driver = MemoryDriver(config, router=router)
+    reg = next(e for e in corpus() if e.file == "s24_1_F1_REGISTER.dat")
+    invite = next(e for e in corpus() if e.file == "s24_2_F1_INVITE.dat")
+    assert driver.feed(with_body(reg), ("192.0.2.4", 5060)).status == 200
+    result = driver.feed(with_body(invite), ("192.0.2.1", 5060))
+
+    check = "rfc_checks" if profile is Profile.SER else "sanity_check"
+    mf = _line_of('if (!mf_process_maxfwd_header("10"))')
+    ck = _line_of(f"if (!{check}())")
+    me = _line_of("if (uri == myself)")
+    rg = _line_of('if (is_method("REGISTER"))')
+    op = _line_of('if (is_method("OPTIONS") && $rU == $null)')
+    lk = _line_of('if (!lookup("location"))')
+    fw = _line_of("if (!forward())")
+    expected = [("if", mf), ("mf_process_maxfwd_header", mf), ("if", ck), (check, ck), ("if", me),
+                ("if", rg), ("is_method", rg), ("if", op), ("is_method", op), ("if", lk), ("lookup", lk),
+                ("if", fw), ("forward", fw)]
+    actions = [ev for ev in result.events if ev.step.startswith("route:") and "action" in ev.detail]
+    assert [(ev.detail["action"], ev.detail["line"]) for ev in actions] == expected
+    for ev in actions:
+        assert ev.detail["file"] == str(DEFAULT_CFG) and ev.detail["route"] == "request_route"
+        assert ev.detail["column"] >= 1 and ev.detail["src"] == DEFAULT_CFG.read_text().split("\n")[
+            ev.detail["line"] - 1].strip()
+
+    # each function's step is followed by the engine's own step for it, before the next action
+    steps = [ev.step for ev in result.events]
+    for action, engine_step in (("mf_process_maxfwd_header", "mf_process_maxfwd_header"), (check, check),
+                                ("lookup", "lookup"), ("forward", "forward_request")):
+        i = steps.index(f"route:{action}")
+        assert steps[i + 1] == engine_step
+    assert result.outcome == "forwarded"
+    assert [s.to for s in result.sent] == [("192.0.2.4", 5060)]  # the registered contact
+    assert b"INVITE sip:bob@192.0.2.4 SIP/2.0" in result.sent[0].data
+    end = next(ev for ev in result.events if ev.step == "route:end")
+    assert end.detail["rc"] == 1 and "end of the block" in end.text
+
+
+def test_default_router_follows_the_profile_and_relay() -> None:
+    from sipsim.routing import default_router
+
+    ser = default_router(ServerConfig(profile=Profile.SER, relay=False))
+    names = {a.name for a in _walk(ser.script.request.actions)}
+    assert "rfc_checks" in names and "sanity_check" not in names
+    kam = default_router(ServerConfig(profile=Profile.KAMAILIO))
+    names = {a.name for a in _walk(kam.script.request.actions)}
+    assert "sanity_check" in names and "rfc_checks" not in names
+    msg = crafted.request("INVITE", "sip:carol@192.0.2.30")
+    assert MemoryDriver(ser.config, router=ser).feed(msg, crafted.UA).status == 403
+    assert MemoryDriver(kam.config, router=kam).feed(msg, crafted.UA).outcome == "forwarded"
+
+
+def _walk(actions):  # noqa: ANN001, ANN202 - every action, including the calls inside conditions
+    from sipsim.routing.tree import ActionExpr, BinOp, If, UnOp
+
+    def calls(e):  # noqa: ANN001, ANN202
+        if isinstance(e, ActionExpr):
+            yield e.action
+        elif isinstance(e, UnOp):
+            yield from calls(e.operand)
+        elif isinstance(e, BinOp):
+            yield from calls(e.left)
+            yield from calls(e.right)
+
+    for a in actions:
+        yield a
+        if isinstance(a, If):
+            yield from calls(a.cond)
+            yield from _walk(a.then)
+            yield from _walk(a.orelse or [])

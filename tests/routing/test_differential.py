@@ -1,0 +1,116 @@
+"""Differential tests: five cfg scripts, run by the real Kamailio 5.6 and by sipsim, message by message.
+
+For every message both must send the same datagrams (same destination, same bytes once our own
+Via branch, sl's To-tag and the Server header are masked), execute the same cfg lines in the same
+order (Kamailio's debugger ``cfgtrace`` against sipsim's ``route:*`` step events, ``kline``) and
+log the same xlog lines. Kamailio starts once per script (tests/kamailio/harness.py, in a private
+network namespace, ``dns=no``). The few differences left are listed in :data:`KNOWN`, each with the
+exact form it must take (see sipsim/routing/KAMAILIO_DIFFERENCES.md); a known difference that
+disappears fails the test so that the list stays true.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import need_tool
+from helpers import corpus, with_body
+
+from routing import crafted, kamdiff
+
+pytestmark = [pytest.mark.kamailio, pytest.mark.network]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "sipsim" / "routing" / "scripts"
+CFGS = Path(__file__).parent / "cfgs"
+ALIASES = 'alias="biloxi.com"\nalias="registrar.biloxi.com"\nalias="atlanta.com"\n'
+HOSTS = {name: f"203.0.113.{i}" for i, name in enumerate(
+    ("biloxi.com", "atlanta.com", "example.com", "chicago.com", "server10.biloxi.com", "bigbox3.site3.atlanta.com",
+     "pc33.atlanta.com", "registrar.biloxi.com", "example.net", "example.org", "host.example.com"), start=10)}
+
+Msg = tuple[str, bytes, tuple[str, int]]
+
+
+def _corpus() -> list[Msg]:
+    return [(e.id, with_body(e), ("192.0.2.1", 5060)) for e in corpus()]
+
+
+def _unksm2() -> list[Msg]:
+    return [m for m in _corpus() if m[0] == "rfc4475/unksm2.dat"]
+
+
+@dataclass(frozen=True)
+class Case:
+    script: Path
+    prefix: str
+    messages: Callable[[], list[Msg]]
+
+
+CASES: dict[str, Case] = {
+    "default": Case(SCRIPTS / "default.cfg", ALIASES, lambda: _corpus() + crafted.dialog_messages()),
+    "forwarder": Case(SCRIPTS / "forwarder.cfg", "",
+                      lambda: _corpus() + [m for m in crafted.dialog_messages() if m[0] != "options-server"]),
+    "blocklist": Case(SCRIPTS / "registrar-blocklist.cfg", "", lambda: crafted.blocklist_messages() + _unksm2()),
+    "control": Case(CFGS / "control.cfg", "", crafted.control_messages),
+    "headers": Case(CFGS / "headers.cfg", "", crafted.header_messages),
+}
+
+
+# -- differences that remain, each in the exact form it must take ------------------------------------
+# (none today: the engine differences found here — E_BAD_URI's 479, force_rport's place, several
+# bindings in one Contact header, sanity's URI schemes — were fixed in the engine; a difference that
+# appears again fails test_sipsim_agrees_with_kamailio.)
+KNOWN: dict[tuple[str, str], tuple[str, Callable[[kamdiff.Seen, kamdiff.Seen], bool]]] = {}
+
+_RESULTS: dict[str, tuple[list[str], list[kamdiff.Seen], list[kamdiff.Seen]]] = {}
+
+
+def _run(name: str) -> tuple[list[str], list[kamdiff.Seen], list[kamdiff.Seen]]:
+    if name not in _RESULTS:
+        need_tool("kamailio")
+        case = CASES[name]
+        text = case.prefix + case.script.read_text()
+        msgs = case.messages()
+        data = [(m[1], m[2]) for m in msgs]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / case.script.name
+            path.write_text(text)
+            seen_k = kamdiff.kamailio_run(text, data, hosts=HOSTS)
+            seen_s = kamdiff.sipsim_run(path, data, hosts=HOSTS)
+        _RESULTS[name] = ([m[0] for m in msgs], seen_k, seen_s)
+    return _RESULTS[name]
+
+
+PAIRS = [(case, m[0]) for case, c in CASES.items() for m in c.messages()]
+
+
+@pytest.mark.parametrize(("case", "message"), PAIRS, ids=[f"{c}:{m}" for c, m in PAIRS])
+def test_sipsim_agrees_with_kamailio(case: str, message: str, isolated_network: None) -> None:
+    names, seen_k, seen_s = _run(case)
+    i = names.index(message)
+    k, s = seen_k[i], seen_s[i]
+    known = KNOWN.get((case, message))
+    if known is not None:
+        why, holds = known
+        assert holds(k, s), f"known difference ({why}) no longer has its documented form:\n" + \
+            kamdiff.describe(message, k, s)
+        return
+    assert k.key() == s.key(), kamdiff.describe(message, k, s)
+
+
+def test_the_comparison_covers_enough(isolated_network: None) -> None:
+    """At least 5 scripts and 30 messages, with real paths through the scripts."""
+    messages = lines = agreeing = 0
+    for name in CASES:
+        names, seen_k, seen_s = _run(name)
+        messages += len(names)
+        lines += sum(len(k.lines) for k in seen_k)
+        agreeing += sum(1 for n, k, s in zip(names, seen_k, seen_s, strict=True) if k.key() == s.key())
+    assert len(CASES) >= 5
+    assert messages >= 30
+    assert lines > 1000  # cfg lines executed by Kamailio and compared one by one
+    assert agreeing == messages - len(KNOWN)
