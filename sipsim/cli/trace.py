@@ -62,6 +62,7 @@ def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriv
         from sipsim.routing import load_route  # the routing engine (issue 5)
 
         router = load_route(args.route, config)
+        config = router.config  # a script's global parameters (advertised_address, check_via ...) apply
     return MemoryDriver(config, router=router)
 
 

@@ -51,9 +51,11 @@ class WorkerContext:
     def __post_init__(self) -> None:
         self.ser = self.config.profile.value == "ser"
         if self.router is None:
-            from sipsim.engine.default_route import DefaultRoute
+            # the shipped default.cfg (a stateless proxy + registrar), run by the routing engine;
+            # sipsim.engine.default_route.DefaultRoute is its Python twin
+            from sipsim.routing import default_router
 
-            self.router = DefaultRoute()
+            self.router = default_router(self.config)
 
     def event(self, step: str, msg: SipMsg | int, text: str, **fields: Any) -> StepEvent:
         """A StepEvent of this worker. When the message's changes (lumps, new R-URI) moved since

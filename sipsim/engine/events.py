@@ -166,12 +166,15 @@ def _jsonable(v: Any) -> Any:
 DATAGRAM_QUEUED = "datagram_queued"  # a datagram entered the socket's receive queue
 DATAGRAM_DROPPED = "datagram_dropped"  # it did not fit in the receive buffer (RcvbufErrors)
 WORKER_SLEEPS = "worker_sleeps"  # a worker called recvfrom and joined the wait-queue
-WORKER_WOKEN = "worker_woken"  # the kernel woke a sleeper and handed it a datagram
+WORKER_WAKEUP = "worker_wakeup"  # simulator: the kernel woke a sleeper (off the wait-queue, not yet running)
+WORKER_WOKEN = "worker_woken"  # recvfrom returned datagram ``msg`` after sleeping
 WORKER_TAKES = "worker_takes"  # a worker calling recvfrom found data queued: no sleep
 WASTED_WAKEUP = "wasted_wakeup"  # woken (wake-all) but another worker got the datagram
 DATAGRAM_SENT = "datagram_sent"  # a worker's sendto left the proxy
 WORKER_STARTED = "worker_started"
 WORKER_EXITED = "worker_exited"
+WORKERS_PAUSED = "workers_paused"  # simulator: a scenario pause window opens (the workers are SIGSTOPped)
+WORKERS_RESUMED = "workers_resumed"  # ... and closes (SIGCONT)
 
 
 @dataclass(frozen=True, slots=True)

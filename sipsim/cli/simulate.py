@@ -1,0 +1,250 @@
+"""``sipsim simulate``: run a scenario on the simulated kernel and summarise what happened.
+
+    sipsim simulate [SCENARIO] [--workers N] [--policy fifo|wake-all|reuseport|lifo] [--rate R]
+                    [--count N] [--rcvbuf BYTES] [--seed S] [--cpus N] [--until SECONDS]
+                    [--profile ser|kamailio] [--route FILE] [--pcap FILE] [--trace] [--json] [--list]
+
+SCENARIO is a ``.toml`` file or the name of a shipped scenario (``--list``; default ``basic-call``).
+Options override the file. ``--rate``/``--count`` change every arrival stream of the scenario (a
+scenario without one gets a stream of OPTIONS pings to the proxy). ``--pcap`` adds the SIP
+datagrams of a capture as arrivals, at their captured times (with no SCENARIO: an empty one).
+``--trace`` prints one line per event; ``--json`` prints one object — a stable interface::
+
+    {
+      "scenario": "basic-call", "source": "...", "seed": 1, "workers": 4, "cpus": 4,
+      "profile": "ser", "policy": "fifo",
+      "rcvbuf": 212992,              # the socket's sk_rcvbuf in bytes (SO_RCVBUF doubled)
+      "time": 0.3718,                # virtual seconds at the last event
+      "events": 114, "finished": true,   # false when --until/`until` cut the run short
+      "handled_by": [0, 1, 2, 3],    # per datagram that reached a worker, in arrival order: the
+                                     # worker that took it, numbered in the order workers first slept
+      "drops": 0,                    # datagrams the receive buffer refused (RcvbufErrors)
+      "pipeline_drops": 0,           # datagrams a worker took and dropped
+      "wasted_wakeups": 0,           # wake-ups that found the queue empty
+      "metrics": {
+        "time", "arrived", "queued", "drops", "handled", "pipeline_drops", "wasted_wakeups",
+        "took_without_sleeping", "sent",
+        "outcomes": {"forwarded": n, "replied": n, "dropped": n},
+        "latency": {"count", "p50", "p99", "mean", "max"},    # seconds, arrival -> first send
+        "socket_queue": {"datagrams": {"max", "mean", "series": [[t, n], ...]},
+                         "bytes": {"max", "mean", "series": [[t, bytes], ...]}},
+        "wait_queue": {"max", "mean", "series": [[t, sleepers], ...]},
+        "workers": [{"index", "id", "handled", "busy", "utilization", "took_without_sleeping",
+                     "wasted_wakeups"}, ...]          # in sleep order
+      },
+      "peers": [{"name", "type", "address", "sent", "received", "retransmissions", "retransmitted",
+                 "timeouts", ... per type: "calls_started", "calls_completed", "calls_failed",
+                 "late_provisionals" (uac); "invites", "answered", "acked", "byes", "registered" (uas)}],
+      "core_stats": {"rcv_requests": n, ...},         # Kamailio's core statistics, all workers
+      "trace": [{"time": t, "type": "kernel"|"step", ...event fields}]   # only with --trace
+    }
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from sipsim.cli.common import fail
+
+POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
+PING = """OPTIONS sip:{domain} SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ping-{n};rport
+Max-Forwards: 70
+From: <sip:monitor@192.0.2.10>;tag=m{n}
+To: <sip:{domain}>
+Call-ID: ping-{n}@192.0.2.10
+CSeq: {n} OPTIONS
+Content-Length: 0
+
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="run a scenario on the simulated kernel (workers, wait-queue, socket)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a .toml file or a shipped scenario's name")
+    p.add_argument("--workers", type=int, metavar="N", help="number of workers")
+    p.add_argument("--policy", choices=POLICY_CHOICES, help="the kernel's wake-up policy")
+    p.add_argument("--rate", type=float, metavar="R", help="datagrams per second of every arrival stream")
+    p.add_argument("--count", type=int, metavar="N", help="datagrams in every arrival stream")
+    p.add_argument("--rcvbuf", type=int, metavar="BYTES", help="SO_RCVBUF (the kernel doubles it)")
+    p.add_argument("--seed", type=int, metavar="S", help="seed for start order, jitter and Poisson arrivals")
+    p.add_argument("--cpus", type=int, metavar="N", help="CPUs of the simulated machine")
+    p.add_argument("--until", type=float, metavar="SECONDS", help="stop at this virtual time")
+    p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
+    p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
+    p.add_argument("--pcap", metavar="FILE", help="add the SIP datagrams of a pcap/pcapng capture as arrivals")
+    p.add_argument("--trace", action="store_true", help="one line per event")
+    p.add_argument("--json", action="store_true", help="one JSON object (stable interface, see above)")
+    p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+
+
+def build_scenario(args: argparse.Namespace) -> Any:
+    """The scenario the command line asks for (raises ScenarioError / PacketsError / OSError)."""
+    from dataclasses import replace
+
+    from sipsim.engine.peers import proxy_domain
+    from sipsim.engine.scenario import ArrivalSpec, Scenario, ScenarioError, load_scenario, normalise_text
+
+    if args.scenario:
+        sc = load_scenario(args.scenario)
+    elif args.pcap:
+        sc = Scenario(name="pcap", description="datagrams of a capture", source="(none)")
+    else:
+        sc = load_scenario("basic-call")
+    arrivals = sc.arrivals
+    if args.pcap:
+        try:
+            from sipsim.packets.pcap import read_sip_datagrams
+        except ImportError as exc:
+            raise ScenarioError(f"--pcap needs the capture reader (sipsim.packets.pcap): {exc}") from None
+        records = read_sip_datagrams(args.pcap)
+        if not records:
+            raise ScenarioError(f"{args.pcap}: no SIP datagram over UDP in this capture")
+        start = 0.01  # after the workers went to sleep
+        arrivals += tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
+                                      label=f"pcap#{i + 1}") for i, r in enumerate(records))
+    if not arrivals and (args.rate is not None or args.count is not None):
+        ping = normalise_text(PING.replace("{domain}", proxy_domain(sc)))
+        arrivals = (ArrivalSpec(messages=(ping,), time=0.01, count=100, rate=1000.0, label="options"),)
+    if arrivals is not sc.arrivals:
+        sc = replace(sc, arrivals=arrivals)
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1")
+    sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
+                           rcvbuf=args.rcvbuf, seed=args.seed, profile=args.profile, cpus=args.cpus,
+                           route=args.route)
+    if args.until is not None:
+        sc = replace(sc, until=args.until)
+    return sc
+
+
+def trace_line(ev: Any, t: float) -> str:
+    from sipsim.engine.events import StepEvent
+
+    if type(ev) is StepEvent:
+        mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
+        return f"{t * 1e3:12.4f} ms  W{ev.worker:<5} {mark} {ev.step:<26} #{ev.msg} {ev.text}"
+    who = f"W{ev.worker}" if ev.worker is not None else "kernel"
+    return f"{t * 1e3:12.4f} ms  {who:<6}   {ev.kind:<26} {ev.text}"
+
+
+def trace_record(ev: Any, t: float) -> dict[str, Any]:
+    from sipsim.engine.events import StepEvent
+
+    d = ev.to_dict()
+    d.pop("time", None)
+    return {"time": t, "type": "step" if type(ev) is StepEvent else "kernel", **d}
+
+
+def result_json(result: Any, trace: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    sc, m = result.scenario, result.metrics
+    out: dict[str, Any] = {
+        "scenario": sc.name, "source": sc.source, "seed": sc.seed, "workers": sc.workers, "cpus": sc.cpu_count(),
+        "profile": sc.profile, "policy": sc.policy, "rcvbuf": result.rcvbuf, "time": m.time,
+        "events": result.events, "finished": result.finished,
+        "handled_by": m.handled_by(), "drops": m.drops, "pipeline_drops": m.pipeline_drops,
+        "wasted_wakeups": m.wasted_wakeups, "metrics": m.summary(), "peers": result.peers,
+        "core_stats": result.core_stats,
+    }
+    if trace is not None:
+        out["trace"] = trace
+    return out
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v * 1e3:.3f} ms"
+
+
+def print_summary(result: Any, out: Any = None) -> None:
+    out = out or sys.stdout
+    sc, m = result.scenario, result.metrics
+    s = m.summary()
+    o = s["outcomes"]
+    q = s["socket_queue"]
+    print(f"sipsim simulate: {sc.name} — {sc.workers} workers, profile {sc.profile}, policy {sc.policy}, "
+          f"{sc.cpu_count()} CPUs, rcvbuf {result.rcvbuf} bytes, seed {sc.seed}", file=out)
+    if sc.description:
+        print(f"  {sc.description}", file=out)
+    cut = "" if result.finished else " (stopped by --until)"
+    print(f"  {result.events} events, virtual time {s['time']:.6f} s{cut}\n", file=out)
+    print(f"  datagrams   arrived {s['arrived']}, queued {s['queued']}, dropped by the receive buffer {s['drops']}",
+          file=out)
+    print(f"              handled {s['handled']}: forwarded {o['forwarded']}, replied {o['replied']}, "
+          f"dropped by a worker {o['dropped']}; sent {s['sent']}", file=out)
+    print(f"  wake-ups    wasted {s['wasted_wakeups']}; taken without sleeping {s['took_without_sleeping']}", file=out)
+    lat = s["latency"]
+    print(f"  latency     arrival → first send: p50 {_ms(lat['p50'])}, p99 {_ms(lat['p99'])} "
+          f"({lat['count']} datagrams)", file=out)
+    print(f"  socket      at most {q['datagrams']['max']} datagrams / {q['bytes']['max']} bytes queued; "
+          f"wait-queue at most {s['wait_queue']['max']} sleepers (mean {s['wait_queue']['mean']:.2f})\n", file=out)
+    print(f"  {'worker':<8}{'sleep#':>7}{'handled':>9}{'busy':>13}{'util':>8}{'took':>7}{'wasted':>8}", file=out)
+    for w in s["workers"]:
+        print(f"  {'W' + str(w['id']):<8}{w['index']:>7}{w['handled']:>9}{_ms(w['busy']):>13}"
+              f"{w['utilization'] * 100:>7.1f}%{w['took_without_sleeping']:>7}{w['wasted_wakeups']:>8}", file=out)
+    hb = m.handled_by()
+    shown = " ".join(map(str, hb[:48])) + (" …" if len(hb) > 48 else "")
+    print(f"\n  handled by (workers numbered in sleep order): {shown or '-'}", file=out)
+    if result.peers:
+        print("\n  peers", file=out)
+        for p in result.peers:
+            print(f"  {p['name']} ({p['type']} {p['address']}): {_peer_text(p)}", file=out)
+
+
+def _peer_text(p: dict[str, Any]) -> str:
+    parts = [f"sent {p['sent']}, received {p['received']}"]
+    if p["retransmissions"]:
+        what = ", ".join(f"{k} ×{v}" for k, v in p["retransmitted"].items())
+        parts.append(f"retransmitted {what}")
+    if "registered" in p:
+        parts.append(f"registered ({p.get('register_status', 'no answer')})" if p["registered"]
+                     else f"not registered ({p.get('register_status', 'no answer')})")
+    if p["type"] == "uac":
+        parts.append(f"calls: {p['calls_started']} started, {p['calls_completed']} completed, "
+                     f"{p['calls_failed']} failed")
+        if p["late_provisionals"]:
+            parts.append(f"{p['late_provisionals']} provisional(s) after the final answer (reordered)")
+    if p["type"] == "uas":
+        parts.append(f"{p['invites']} INVITE(s), {p['answered']} answered, {p['acked']} ACKed, {p['byes']} BYE(s)")
+    if p["timeouts"]:
+        parts.append(f"{p['timeouts']} transaction timeout(s)")
+    return "; ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sipsim.engine.scenario import ScenarioError, list_scenarios
+    from sipsim.engine.simulation import run_scenario
+
+    if args.list:
+        for name, desc in list_scenarios():
+            print(f"{name:<14} {desc}")
+        return 0
+    try:
+        sc = build_scenario(args)
+    except ScenarioError as exc:
+        return fail(str(exc))
+    except (OSError, ValueError) as exc:  # unreadable files, PcapError
+        return fail(str(exc), 1)
+    records: list[dict[str, Any]] | None = [] if args.trace and args.json else None
+    trace = None
+    if args.trace:
+        if records is not None:
+            def trace(ev: Any, t: float) -> None:
+                records.append(trace_record(ev, t))  # type: ignore[union-attr]
+        else:
+            def trace(ev: Any, t: float) -> None:
+                print(trace_line(ev, t))
+    try:
+        result = run_scenario(sc, trace=trace)
+    except ScenarioError as exc:
+        return fail(str(exc))
+    if args.json:
+        print(json.dumps(result_json(result, records), ensure_ascii=False))
+    else:
+        if args.trace:
+            print()
+        print_summary(result)
+    return 0

@@ -1,0 +1,209 @@
+"""The simulated kernel side of a UDP socket: a receive queue bounded in bytes and a wait-queue.
+
+This is not Kamailio code at all: it is what Linux does underneath ``udp_rcv_loop`` when several
+processes block in ``recvfrom`` on one socket (the seed's "Main Loop" page describes exactly this
+list of sleepers). The simulator (``simulation.py``) owns the clock and the CPUs; this module owns
+the socket state and the rules: who gets woken, what fits in the buffer, who takes what.
+
+Receive queue and byte accounting (``net/ipv4/udp.c``, ``__udp_enqueue_schedule_skb``)
+    Every datagram is queued as an skb and charged its *truesize*, not its payload: the skb head
+    allocation (a power-of-two kmalloc bucket, or the 576-byte small-head cache) plus the
+    ``struct sk_buff`` itself. :func:`skb_truesize` reproduces what we measured with
+    ``getsockopt(SO_MEMINFO)`` on Linux 6.18 over loopback (``bench/simulate.py --calibrate``
+    repeats the measurement): 0-197 bytes cost 832, 198-645 cost 1280, 646-1669 cost 2304 …
+    and from 16,005 bytes the payload goes into page fragments (truesize = payload + 832).
+    A datagram is accepted when it fits (charged + truesize <= sk_rcvbuf) or when the queue is
+    empty (the kernel always lets one datagram in); otherwise it is dropped and counted in
+    ``RcvbufErrors`` (``netstat -su``: "receive buffer errors"). Measured on the same machine:
+    with ``SO_RCVBUF`` 8192, 12 datagrams of 500 bytes fit; with the default buffer, 166 — the
+    simulator gives the same numbers.
+    ``sk_rcvbuf`` starts at ``net.core.rmem_default`` (212,992 bytes). ``setsockopt(SO_RCVBUF, x)``
+    sets it to ``2 * x`` (the kernel doubles the value to leave room for its own overhead) with a
+    floor of 4,608 bytes. Simplifications: we do not clamp to ``rmem_max`` (as if it had been
+    raised, or ``SO_RCVBUFFORCE`` used); charges are released as soon as a worker dequeues (Linux
+    batches the release, ``udp_rmem_release``, so under load its buffer looks slightly fuller);
+    there is no global ``udp_mem`` pressure.
+
+Wait-queue and wake-up policies
+    ``fifo`` (the default; what a blocking ``recvfrom`` gets on Linux): a sleeping reader is
+    added at the *tail* of the socket's wait-queue as an exclusive waiter
+    (``prepare_to_wait_exclusive``); each arriving datagram wakes the *first* one
+    (``sock_def_readable`` → ``__wake_up_common`` with one exclusive wake-up). A woken worker
+    leaves the list and dequeues the datagram only when it actually runs, so a worker that comes
+    back to ``recvfrom`` while datagrams are queued takes one at once without sleeping — and may
+    take the very datagram whose arrival woke someone else, who then finds nothing and sleeps
+    again at the tail (a spurious wake-up; we count it with the wasted ones). With spaced
+    datagrams this is strict round-robin in the order the workers first went to sleep; under a
+    burst the order breaks (``linux-wake-order.md`` in the reference notes shows both).
+    ``wake-all``: the thundering herd of non-exclusive waiters (old kernels, or ``poll``/
+    ``select`` on a shared socket): every sleeper wakes, the first to run takes the datagram and
+    the others find the queue empty — one wasted wake-up each — and go back to sleep.
+    ``reuseport``: ``SO_REUSEPORT`` — one socket per worker (bound in the order the workers
+    started), each with its own buffer; the kernel picks the socket from a hash of the source
+    address and port (Linux: a keyed ``jhash`` of the 4-tuple scaled with ``reciprocal_scale``;
+    we use CRC-32 keyed with the seed). One source always lands on the same worker, so a busy
+    worker's queue grows while others idle. Kamailio does not use it for UDP.
+    ``lifo``: the most recent sleeper is woken first — what epoll's exclusive wake-ups tend to
+    give, and the wrong model of the seed's text: one worker ends up doing all the work while the
+    others sleep. Lessons use it as the wrong answer a check must catch.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from dataclasses import dataclass
+
+from sipsim.engine.events import Addr, Datagram
+
+FIFO = "fifo"
+WAKE_ALL = "wake-all"
+REUSEPORT = "reuseport"
+LIFO = "lifo"
+POLICIES = (FIFO, WAKE_ALL, REUSEPORT, LIFO)
+
+RMEM_DEFAULT = 212_992  # net.core.rmem_default: sk_rcvbuf of a socket nobody tuned
+SOCK_MIN_RCVBUF = 4_608  # 2 * (2048 + sizeof(struct sk_buff) aligned)
+SKB_STRUCT = 256  # SKB_DATA_ALIGN(sizeof(struct sk_buff)) on x86-64
+SKB_HEAD_OVERHEAD = 379  # headroom + IP/UDP headers + skb_shared_info, as measured
+SKB_SMALL_HEAD = 576  # the small-head cache (Linux >= 6.3)
+SKB_PAGED_FROM = 16_384  # heads at least this big go to page fragments instead
+SKB_PAGED_OVERHEAD = 832  # linear part of a paged skb
+
+def skb_truesize(payload: int) -> int:
+    """Bytes a UDP datagram of ``payload`` bytes is charged in the receive buffer (see above)."""
+    need = payload + SKB_HEAD_OVERHEAD
+    if need <= SKB_SMALL_HEAD:
+        return SKB_SMALL_HEAD + SKB_STRUCT
+    if need < SKB_PAGED_FROM:
+        return (1 << (need - 1).bit_length()) + SKB_STRUCT
+    return payload + SKB_PAGED_OVERHEAD
+
+
+def effective_rcvbuf(so_rcvbuf: int | None) -> int:
+    """``sk_rcvbuf`` for a ``SO_RCVBUF`` request (None: never set → ``rmem_default``)."""
+    if so_rcvbuf is None:
+        return RMEM_DEFAULT
+    if so_rcvbuf < 0:
+        raise ValueError("rcvbuf must not be negative")
+    return max(2 * so_rcvbuf, SOCK_MIN_RCVBUF)
+
+
+def reuseport_index(src: Addr, sockets: int, seed: int = 0) -> int:
+    """Which socket of a reuseport group takes datagrams from ``src`` (stable for a seed)."""
+    h = zlib.crc32(f"{src[0]}|{src[1]}".encode("latin-1"), seed & 0xFFFFFFFF)
+    return (h * sockets) >> 32
+
+
+def first_line(data: bytes, limit: int = 80) -> str:
+    """The datagram's first line, for logs and panels (no parsing, never fails)."""
+    end = data.find(b"\r\n")
+    if end < 0 or end > limit:
+        end = min(len(data), limit)
+    text = data[:end].decode("latin-1")
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")[:limit]
+
+
+@dataclass(slots=True)
+class Skb:
+    """One queued datagram, what it is charged, and its first line (for events)."""
+
+    dgram: Datagram
+    charge: int
+    summary: str = ""
+
+
+class SimSocket:
+    """A UDP socket's receive queue (bounded in bytes) and its wait-queue of sleeping workers.
+
+    ``waiters`` is kept in wake-up order: the worker that the next datagram wakes comes first.
+    """
+
+    __slots__ = ("index", "rcvbuf", "queue", "rmem", "drops", "waiters", "lifo", "owner")
+
+    def __init__(self, index: int, rcvbuf: int, *, lifo: bool = False) -> None:
+        self.index = index
+        self.rcvbuf = rcvbuf
+        self.queue: deque[Skb] = deque()
+        self.rmem = 0  # sk_rmem_alloc: bytes charged for the queued skbs
+        self.drops = 0  # RcvbufErrors
+        self.waiters: deque[int] = deque()
+        self.lifo = lifo
+        self.owner: int | None = None  # reuseport: the worker that bound this socket
+
+    def fits(self, charge: int) -> bool:
+        return self.rmem + charge <= self.rcvbuf or not self.queue
+
+    def enqueue(self, skb: Skb) -> bool:
+        """Queue a datagram, or count a drop when it does not fit. Returns whether it was queued."""
+        if self.rmem + skb.charge <= self.rcvbuf or not self.queue:
+            self.queue.append(skb)
+            self.rmem += skb.charge
+            return True
+        self.drops += 1
+        return False
+
+    def dequeue(self) -> Skb | None:
+        if not self.queue:
+            return None
+        skb = self.queue.popleft()
+        self.rmem -= skb.charge
+        return skb
+
+    def add_waiter(self, worker: int) -> str:
+        """A worker blocks in recvfrom. Returns where it joined: "tail" or "head" (lifo)."""
+        if self.lifo:
+            self.waiters.appendleft(worker)
+            return "head"
+        self.waiters.append(worker)
+        return "tail"
+
+    def remove_waiter(self, worker: int) -> bool:
+        try:
+            self.waiters.remove(worker)
+        except ValueError:
+            return False
+        return True
+
+
+class Kernel:
+    """The sockets of one server and the wake-up policy that links them to the workers."""
+
+    def __init__(self, policy: str = FIFO, *, rcvbuf: int = RMEM_DEFAULT, workers: int = 1, seed: int = 0) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"unknown wake-up policy {policy!r} (choose from {', '.join(POLICIES)})")
+        self.policy = policy
+        self.rcvbuf = rcvbuf
+        self.seed = seed
+        count = workers if policy == REUSEPORT else 1
+        self.sockets = [SimSocket(i, rcvbuf, lifo=policy == LIFO) for i in range(count)]
+        self._bound: dict[int, SimSocket] = {}
+
+    def bind(self, worker: int) -> SimSocket:
+        """The socket a worker reads: the shared one, or (reuseport) the next unbound one."""
+        if self.policy != REUSEPORT:
+            return self.sockets[0]
+        sock = self.sockets[len(self._bound)]
+        sock.owner = worker
+        self._bound[worker] = sock
+        return sock
+
+    def socket_for(self, src: Addr) -> SimSocket:
+        """The socket an arriving datagram from ``src`` lands in."""
+        if len(self.sockets) == 1:
+            return self.sockets[0]
+        return self.sockets[reuseport_index(src, len(self.sockets), self.seed)]
+
+    def to_wake(self, sock: SimSocket) -> list[int]:
+        """Take the sleepers a datagram arrival wakes off the wait-queue (policy order)."""
+        if not sock.waiters:
+            return []
+        if self.policy == WAKE_ALL:
+            woken = list(sock.waiters)
+            sock.waiters.clear()
+            return woken
+        return [sock.waiters.popleft()]
+
+    @property
+    def drops(self) -> int:
+        return sum(s.drops for s in self.sockets)

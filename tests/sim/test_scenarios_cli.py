@@ -1,0 +1,164 @@
+"""Scenario files (shipped and broken ones) and the ``sipsim simulate`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from simkit import options
+
+from sipsim.cli import main
+from sipsim.engine.scenario import ScenarioError, list_scenarios, load_scenario
+from sipsim.engine.simulation import run_scenario
+
+SHIPPED = {"basic-call", "burst", "overload", "bad-input", "fifo-spaced", "reorder", "paused-proxy", "herd",
+           "reuseport"}
+
+
+def test_every_shipped_scenario_loads_and_runs() -> None:
+    names = {n for n, _ in list_scenarios()}
+    assert SHIPPED <= names
+    for name in sorted(names):
+        sc = load_scenario(name)
+        if sc.arrivals and sum(a.total for a in sc.arrivals) > 200:
+            sc = sc.with_overrides(count=200)
+        r = run_scenario(sc)
+        assert r.finished and r.metrics.handled > 0, name
+        assert r.metrics.time > 0 and all(w["handled"] >= 0 for w in r.metrics.workers())
+
+
+def test_bad_input_scenario_outcomes() -> None:
+    r = run_scenario(load_scenario("bad-input"))
+    assert r.metrics.outcomes() == {"forwarded": 0, "replied": 7, "dropped": 5}
+    assert r.core_stats["err_requests"] == 1  # the request without a Via
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "s.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("text,message", [
+    ('workers = 2\nwrokers = 3\n', "unknown key wrokers"),
+    ('policy = "random"\n', "policy must be one of fifo, wake-all, reuseport, lifo"),
+    ('workers = "four"\n', "workers: expected an integer"),
+    ('start_order = [0, 0]\nworkers = 2\n', "start_order must list each worker"),
+    ('[[arrivals]]\nfile = "no/such.dat"\n', "file 'no/such.dat' not found"),
+    ('[[arrivals]]\ntime = 0.1\n', "give the datagram as text, file, files or glob"),
+    ('[[arrivals]]\ntext = "x"\npoisson = true\n', "poisson arrivals need a rate"),
+    ('[[peers]]\ntype = "uac"\naddress = "127.0.0.2"\n', "option 'call' is required"),
+    ('[[peers]]\ntype = "uas"\naddress = "127.0.0.3"\naor = "bob"\nrign = 1\n', "unknown option rign"),
+    ('[[peers]]\ntype = "robot"\n', "must be one of uac, uas, ua"),
+    ('[[pauses]]\nstart = 2\nend = 1\n', "end must come after start"),
+    ('workers = [\n', "TOML error"),
+    ('[proxy]\nlisten = "127.0.0.1:99999"\n', "bad address"),
+])
+def test_broken_scenarios_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_scenario(write(tmp_path, text))
+
+
+def test_text_files_globs_and_numbering(tmp_path: Path) -> None:
+    (tmp_path / "one.dat").write_bytes(options(1))
+    sc = load_scenario(write(tmp_path, '''
+seed = 4
+[[arrivals]]
+file = "one.dat"
+[[arrivals]]
+glob = "rfc3261/s24_2_F1[0-3]_*.dat"
+[[arrivals]]
+text = """
+OPTIONS sip:127.0.0.1 SIP/2.0
+Call-ID: n{n}
+"""
+count = 3
+rate = 100
+poisson = true
+'''))
+    got = sc.expand_arrivals()
+    assert got[0].data == options(1)
+    # the glob's files in name order (F10 200, F11 200, F12 ACK, F13 BYE), one datagram each
+    assert [a.data.split(b"\r\n")[0] for a in got[1:5]] == [b"SIP/2.0 200 OK", b"SIP/2.0 200 OK",
+                                                            b"ACK sip:bob@192.0.2.4 SIP/2.0",
+                                                            b"BYE sip:alice@pc33.atlanta.com SIP/2.0"]
+    texts = [a.data for a in got[5:]]
+    assert texts == [b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nCall-ID: n%d\r\n" % i for i in (1, 2, 3)]
+    assert [a.time for a in sc.expand_arrivals()] == [a.time for a in got]  # seeded Poisson
+    assert [a.time for a in sc.with_overrides(seed=5).expand_arrivals()] != [a.time for a in got]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    rc = main(["simulate", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_json_is_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run_cli(capsys, "fifo-spaced", "--json")
+    assert rc == 0 and not err
+    d = json.loads(out)
+    assert d["handled_by"] == [0, 1, 2, 3] * 6
+    assert (d["drops"], d["pipeline_drops"], d["wasted_wakeups"]) == (0, 0, 0)
+    assert d["metrics"]["outcomes"] == {"forwarded": 0, "replied": 24, "dropped": 0}
+    assert [w["id"] for w in d["metrics"]["workers"]] == [1, 0, 2, 3]
+    for key in ("latency", "socket_queue", "wait_queue", "handled", "arrived"):
+        assert key in d["metrics"]
+    assert d["rcvbuf"] == 212992 and d["finished"] and "trace" not in d
+
+
+def test_cli_overrides_trace_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run_cli(capsys, "fifo-spaced", "--policy", "lifo", "--workers", "3", "--count", "6", "--json")
+    d = json.loads(out)
+    assert rc == 0 and d["policy"] == "lifo" and d["workers"] == 3 and len(d["handled_by"]) == 6
+    assert len(set(d["handled_by"])) == 1
+    rc, out, _ = run_cli(capsys, "basic-call", "--trace")
+    lines = [ln for ln in out.splitlines() if " ms  " in ln]
+    assert rc == 0 and len(lines) > 100 and "worker_sleeps" in lines[1] and "peers" in out
+    rc, out, _ = run_cli(capsys, "basic-call", "--trace", "--json", "--until", "0.02")
+    d = json.loads(out)
+    assert not d["finished"] and len(d["trace"]) == d["events"] and d["trace"][0]["type"] == "kernel"
+    rc, out, _ = run_cli(capsys, "--rate", "50000", "--count", "400", "--rcvbuf", "4096", "--workers", "1", "--json")
+    d = json.loads(out)
+    assert d["rcvbuf"] == 8192 and d["drops"] > 0 and d["metrics"]["arrived"] == 408  # + the call's 8
+    for argv, msg in ((["nope"], "no scenario file or shipped scenario named 'nope'"),
+                      (["--workers", "0"], "workers must be at least 1"),
+                      (["--pcap", "/nonexistent.pcap"], "nonexistent.pcap"),
+                      (["--route", "/nonexistent.cfg"], "nonexistent.cfg")):
+        rc, out, err = run_cli(capsys, *argv)
+        assert rc in (1, 2) and msg in err and "Traceback" not in err and not out
+
+
+def test_cli_pcap_and_route(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sipsim.packets.pcap import SipDatagram
+    from sipsim.packets.pcapwriter import write_pcap
+
+    recs = [SipDatagram(0.01 * i, ("192.0.2.50", 5060), ("127.0.0.1", 5060), options(i)) for i in range(5)]
+    write_pcap(tmp_path / "c.pcap", recs)
+    cfg = tmp_path / "deny.cfg"
+    cfg.write_text('loadmodule "sl.so"\nrequest_route {\n\tsl_send_reply("403", "Not Today");\n\texit;\n}\n')
+    rc, out, err = run_cli(capsys, "--pcap", str(tmp_path / "c.pcap"), "--route", str(cfg), "--json", "--trace")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["metrics"]["arrived"] == 5 and d["metrics"]["outcomes"]["replied"] == 5
+    statuses = [t["status"] for t in d["trace"] if t["type"] == "step" and t.get("status")]
+    assert statuses == [403] * 5
+    cfg.write_text("request_route {\n\tthis is not cfg\n")
+    rc, out, err = run_cli(capsys, "--pcap", str(tmp_path / "c.pcap"), "--route", str(cfg))
+    assert rc == 2 and "deny.cfg:2" in err and "Traceback" not in err
+
+
+def test_the_documented_example_is_a_working_scenario(tmp_path: Path) -> None:
+    import textwrap
+
+    import sipsim.engine.scenario as mod
+
+    doc = mod.__doc__ or ""
+    block = doc[doc.index("::\n") + 3: doc.index("File names are looked up")]
+    text = textwrap.dedent(block).replace('route = "my.cfg"', "# route: a file of yours")
+    sc = load_scenario(write(tmp_path, text))
+    assert (sc.workers, sc.cpus, sc.policy, sc.start_order) == (4, 2, "fifo", (1, 0, 2, 3))
+    assert [p.name for p in sc.peers] == ["bob", "alice"] and sc.pauses[0].workers == (0, 1)
+    r = run_scenario(sc)
+    assert r.metrics.arrived >= 24 and r.peers[1]["calls_started"] == 1
