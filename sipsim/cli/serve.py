@@ -48,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="respawn a dead worker (default), or stop the whole server as Kamailio does")
     p.add_argument("--control", metavar="PATH",
                    help="control socket for `sipsim stats` (default: derived from --listen)")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="save every datagram received and sent to FILE (written when the server stops)")
     p.add_argument("--log-level", choices=("debug", "info", "notice", "warning", "error"), default="info",
                    help="info logs one line per message (default); warning keeps only problems")
 
@@ -73,7 +75,7 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,
         dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
         on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],
-        advertise=args.advertise, aliases=tuple(args.alias),
+        advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap,
     )
 
 

@@ -77,6 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
     p.add_argument("--pcap", metavar="FILE", help="add the SIP datagrams of a pcap/pcapng capture as arrivals")
+    p.add_argument("--save-pcap", metavar="OUT", help="save every datagram in and out of the proxy to a pcap "
+                   "(Wireshark/tshark decode it as SIP)")
     p.add_argument("--trace", action="store_true", help="one line per event")
     p.add_argument("--json", action="store_true", help="one JSON object (stable interface, see above)")
     p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
@@ -214,6 +216,16 @@ def _peer_text(p: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def save_wire_pcap(path: str, wire: list[Any]) -> int:
+    """Write the proxy's datagrams (simulated time from 0) to a pcap with real IP/UDP headers."""
+    from sipsim.packets import PcapWriter
+
+    with PcapWriter(path) as w:
+        for r in wire:
+            w.write(r.time, r.src, r.dst, r.data)
+    return len(wire)
+
+
 def run(args: argparse.Namespace) -> int:
     from sipsim.engine.scenario import ScenarioError, list_scenarios
     from sipsim.engine.simulation import run_scenario
@@ -237,10 +249,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             def trace(ev: Any, t: float) -> None:
                 print(trace_line(ev, t))
+    wire: list[Any] | None = [] if args.save_pcap else None
     try:
-        result = run_scenario(sc, trace=trace)
+        result = run_scenario(sc, trace=trace, wire=wire)
     except ScenarioError as exc:
         return fail(str(exc))
+    if wire is not None:
+        try:
+            save_wire_pcap(args.save_pcap, wire)
+        except (OSError, ValueError) as exc:
+            return fail(f"cannot write {args.save_pcap}: {exc}", 1)
     if args.json:
         print(json.dumps(result_json(result, records), ensure_ascii=False))
     else:

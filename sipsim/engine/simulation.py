@@ -145,12 +145,28 @@ class _Proc:
         self.pause = 0  # nesting depth of pause windows
 
 
+@dataclass(frozen=True, slots=True)
+class WireRecord:
+    """One datagram on the proxy's wire: arriving (``"in"``, even if the receive buffer then drops it)
+    or leaving (``"out"``). Kept only when asked (``record_wire``): the TUI's message panel and
+    ``--save-pcap`` need the bytes, the events carry only their first line."""
+
+    time: float
+    src: Addr
+    dst: Addr
+    data: bytes
+    direction: str  # "in" | "out"
+    msg: int  # the datagram id (for "out": the id of the datagram being handled)
+    worker: int | None = None
+
+
 class Runner:
     """Runs one scenario as a stream of events: ``next_event()`` returns them one by one."""
 
     def __init__(self, scenario: Scenario, injections: dict[int, list[Injection]] | None = None,
-                 *, router: Any = None) -> None:
+                 *, router: Any = None, record_wire: bool = False) -> None:
         sc = self.scenario = scenario
+        self.wire: list[WireRecord] | None = [] if record_wire else None
         config = sc.server_config()
         router = router if router is not None else load_router(sc, config)
         config = getattr(router, "config", None) or config  # a cfg script may add aliases etc.
@@ -285,6 +301,8 @@ class Runner:
         charge = skb_truesize(n)
         s_src = format_addr(src)
         summary = first_line(data)
+        if self.wire is not None:
+            self.wire.append(WireRecord(now, src, self.listen, bytes(data), "in", mid))
         detail = {"src": s_src, "len": n, "charge": charge, "socket": sock.index, "rcvbuf": sock.rcvbuf,
                   "first_line": summary}
         if meta:
@@ -464,6 +482,8 @@ class Runner:
                 self._at(self.now + self.latency, self._deliver, (peer, send.data, self.listen))
         to = format_addr(send.to)
         summary = first_line(send.data)
+        if self.wire is not None:
+            self.wire.append(WireRecord(self.now, send.src, (ip, port), send.data, "out", send.msg, p.id))
         ev = KernelEvent(DATAGRAM_SENT, self.now, p.id, send.msg, f"W{p.id} sends {summary} to {to}",
                          {"to": to, "len": len(send.data), "kind": send.kind, "first_line": summary,
                           "peer": peer.name if peer is not None else None})
@@ -532,7 +552,7 @@ class Simulation:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self._injections: dict[int, list[Injection]] = {}
-        self._runner = Runner(scenario)
+        self._runner = Runner(scenario, record_wire=True)
         self.position = 0
         start = snapmod.initial(policy=scenario.policy, rcvbuf=self._runner.rcvbuf,
                                 sockets=len(self._runner.kernel.sockets))
@@ -620,7 +640,8 @@ class Simulation:
             self._injections = {k: v for k, v in self._injections.items() if k < p}
             self._injections.setdefault(p, []).append(entry)
             self.timeline.truncate(p)
-            self._runner = Runner(self.scenario, {k: list(v) for k, v in self._injections.items()})
+            self._runner = Runner(self.scenario, {k: list(v) for k, v in self._injections.items()},
+                                  record_wire=True)
             for _ in range(p):
                 self._runner.next_event()
         else:
@@ -644,6 +665,20 @@ class Simulation:
                 return None
             if match(self.events[k]):
                 return k + 1
+        return None
+
+    def wire(self, position: int | None = None) -> list[WireRecord]:
+        """Every datagram that reached or left the proxy up to ``position`` (default: the cursor)."""
+        n = self.position if position is None else position
+        self._ensure(n)
+        limit = self.times[n - 1] if n > 0 else -1.0
+        return [r for r in self._runner.wire or () if r.time <= limit]
+
+    def datagram(self, msg: int) -> WireRecord | None:
+        """The datagram with this id as it arrived (its bytes, source, time), if it did."""
+        for r in self._runner.wire or ():
+            if r.direction == "in" and r.msg == msg:
+                return r
         return None
 
     @property
@@ -673,9 +708,10 @@ class RunResult:
 
 
 def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | None = None,
-                 router: Any = None) -> RunResult:
-    """Run a scenario to its end, feeding the metrics (and ``trace``, if given) every event."""
-    runner = Runner(scenario, router=router)
+                 router: Any = None, wire: list[WireRecord] | None = None) -> RunResult:
+    """Run a scenario to its end, feeding the metrics (and ``trace``, if given) every event.
+    With ``wire`` (a list), every datagram in and out is appended to it (for a pcap)."""
+    runner = Runner(scenario, router=router, record_wire=wire is not None)
     metrics = Metrics()
     observe = metrics.observe
     if trace is None:
@@ -686,5 +722,7 @@ def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | 
             trace(ev, t)
 
         runner.run(both)
+    if wire is not None:
+        wire.extend(runner.wire or ())
     return RunResult(scenario, metrics, runner.count, runner.rcvbuf, [p.summary() for p in runner.peers],
                      runner.core_stats(), finished=runner.exhausted)

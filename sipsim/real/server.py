@@ -87,6 +87,7 @@ class ServeOptions:
     log_level: int = INFO
     advertise: str | None = None
     aliases: tuple[str, ...] = ()
+    pcap: str | None = None
 
 
 @dataclass
@@ -246,7 +247,7 @@ class Server:
             sock=self.sock, config=self.config, router=self.router, location=self.location, policy=self.policy,
             stats=self.stats, slot=slot.index, log_level=self.opts.log_level, observe=self.opts.observe,
             step_control=self.opts.step_control, step_timeout=self.opts.step_timeout, server_pid=os.getpid(),
-            ready_fd=ready_w,
+            ready_fd=ready_w, pcap=self.opts.pcap,
             close_fds=tuple(fd for fd in (ready_r, self._wake_r, self._wake_w, self.control.fileno()) if fd >= 0),
         )
         signal.pthread_sigmask(signal.SIG_BLOCK, _FORK_SIGNALS)
@@ -454,6 +455,14 @@ class Server:
             self.sock.close()
         with contextlib.suppress(Exception):
             self.location.close()
+        if self.opts.pcap:
+            from sipsim.real.capture import merge_parts
+
+            try:
+                n = merge_parts(self.opts.pcap, self.opts.listen[1])
+                self.log.notice(f"saved {n} datagrams to {self.opts.pcap}")
+            except Exception as exc:  # noqa: BLE001 - a capture problem must not hide the shutdown
+                self.log.error(f"could not write {self.opts.pcap}: {exc}")
         if alive:
             self.log.notice("sipsim serve: stopped")
 

@@ -80,6 +80,7 @@ class WorkerSetup:
     step_timeout: float = 120.0
     server_pid: int = 0
     ready_fd: int = -1  # the child writes one byte here just before its first recvfrom
+    pcap: str | None = None  # --pcap FILE: this worker writes FILE.<pid>.part
     close_fds: tuple[int, ...] = ()  # the attendant's own descriptors, closed in the child
 
 
@@ -117,6 +118,11 @@ class LiveWorker:
             self.obs = ObserverLink(setup.observe, self.pid, step_control=setup.step_control,
                                     step_timeout=setup.step_timeout, hello=hello)
         self.counter = 0
+        self.capture = None
+        if setup.pcap:
+            from sipsim.real.capture import WorkerCapture
+
+            self.capture = WorkerCapture(setup.pcap, self.pid)
 
     # -- signals ---------------------------------------------------------------------------
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -146,6 +152,8 @@ class LiveWorker:
             stats["send_failed"] += 1
             self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}")
             return "send-failed"
+        if self.capture is not None:
+            self.capture.write(time.time(), self.listen, (ip, item.to[1]), item.data)
         obs = self.obs
         if obs is not None and obs.active:
             first = printable(item.data.split(b"\r\n", 1)[0])
@@ -196,6 +204,8 @@ class LiveWorker:
                     if obs is not None:
                         stats["observer_lost"] = obs.lost
                     shared.write(slot, stats)
+                    if self.capture is not None:
+                        self.capture.flush()
                     dgram = final = None
                 if stopping[0]:
                     break
@@ -223,6 +233,8 @@ class LiveWorker:
                 finally:
                     interruptible[0] = False
                 now = time.time()
+                if self.capture is not None:
+                    self.capture.write(now, (src[0], src[1]), listen, data)
                 self.counter += 1
                 dgram = Datagram(data, (src[0], src[1]), listen, base + self.counter, now)
                 stats["rcv_datagrams"] += 1
@@ -263,6 +275,8 @@ class LiveWorker:
                                    {"slot": slot}))
             obs.close()
         shared.write(slot, stats)
+        if self.capture is not None:
+            self.capture.close()
         return status
 
     def _log_message(self, dgram: Datagram, final: StepEvent | None) -> None:
