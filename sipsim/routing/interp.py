@@ -164,7 +164,8 @@ def action_event(run: Run, a: Action, label: str) -> StepEvent:
 def do_action(run: Run, a: Action, label: str) -> Steps:
     run.prev_ser_error = run.msg.extra.get("ser_error", E_UNSPEC)
     run.msg.extra["ser_error"] = E_UNSPEC
-    yield action_event(run, a, label)
+    if run.ctx.tracing:  # nobody watching (live, no observer): no narration per action
+        yield action_event(run, a, label)
     if isinstance(a, Call):
         return (yield from call(run, a))
     if isinstance(a, If):
@@ -219,7 +220,8 @@ def _if(run: Run, a: If, label: str) -> Steps:
         return 0
     run.flags &= ~(RETURN_R_F | BREAK_R_F)
     branch = "the if block" if v > 0 else ("the else block" if a.orelse is not None else "nothing (no else)")
-    yield _cond(run, a, v, f"condition at line {a.line} is {'true' if v > 0 else 'false'}: runs {branch}")
+    if run.ctx.tracing:
+        yield _cond(run, a, v, f"condition at line {a.line} is {'true' if v > 0 else 'false'}: runs {branch}")
     ret = 1
     if v > 0:
         if a.then:
@@ -238,7 +240,8 @@ def _while(run: Run, a: While, label: str) -> Steps:
             v = yield from eval_int(run, a.cond)  # type: ignore[arg-type]
         except EvalError:
             v = 0
-        yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
+        if run.ctx.tracing:
+            yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
         if not v:
             break
         turns += 1
@@ -290,7 +293,8 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
         where = "no case matches"
     else:
         where = f"runs from line {flat[start].line if start < len(flat) else a.line}"
-    yield _cond(run, a, 0 if start is None else 1, f"switch at line {a.line} on {pv.to_text(value)!r}: {where}")
+    if run.ctx.tracing:
+        yield _cond(run, a, 0 if start is None else 1, f"switch at line {a.line} on {pv.to_text(value)!r}: {where}")
     ret = 1
     if start is not None and start < len(flat):
         ret = yield from run_actions(run, flat[start:], label)

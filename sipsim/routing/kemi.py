@@ -308,8 +308,9 @@ class KemiRouter:
         finally:
             if not finished:
                 s.close()
-        yield ctx.event("route:end", msg, f"{route} ends (result {rc})",
-                        detail={"route": route, "rc": rc, "drop": bool(s.run.flags & DROP_R_F)})
+        if ctx.tracing:
+            yield ctx.event("route:end", msg, f"{route} ends (result {rc})",
+                            detail={"route": route, "rc": rc, "drop": bool(s.run.flags & DROP_R_F)})
         return rc, s.run.flags
 
     def _step(self, s: _Session, name: str, factory: Callable[[], Steps], args: tuple[Any, ...],

@@ -112,8 +112,9 @@ class CfgRouter:
         ret = yield from run_top(run, block.actions, block.label)
         why, action = run.end
         where = f" at line {action.line}" if action is not None else ""
-        yield run.event("route:end", f"{block.label} ends: {why}{where} (result {ret})",
-                        detail={"route": block.label, "rc": ret, "why": why,
-                                "line": action.line if action is not None else None,
-                                "drop": bool(run.flags & DROP_R_F)})
+        if run.ctx.tracing:
+            yield run.event("route:end", f"{block.label} ends: {why}{where} (result {ret})",
+                            detail={"route": block.label, "rc": ret, "why": why,
+                                    "line": action.line if action is not None else None,
+                                    "drop": bool(run.flags & DROP_R_F)})
         return ret
