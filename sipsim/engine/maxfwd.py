@@ -13,7 +13,7 @@ from __future__ import annotations
 from sipsim.engine import lumps
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_MAXFORWARDS
+from sipsim.engine.parser.hf import F_MAXFORWARDS, flag_names
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 
@@ -22,7 +22,10 @@ MAX_LIMIT = 70
 
 def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, max_limit: int = MAX_LIMIT) -> Steps:
     """Returns 2 (header added), 1 (decremented), -1 (it was 0), -2 (unparsable) — as the module."""
-    if parse_headers(msg, F_MAXFORWARDS) < 0 and msg.maxforwards is None:
+    before = msg._pf
+    rc = parse_headers(msg, F_MAXFORWARDS)
+    parsed = flag_names(msg._pf & ~before)  # every kind the parser went over to find it
+    if rc < 0 and msg.maxforwards is None:
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, f"cannot reach Max-Forwards: {reason}",
@@ -34,7 +37,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
         lumps.insert(msg, at, f"Max-Forwards: {limit}\r\n", "mf_process_maxfwd_header: header was missing")
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, f"no Max-Forwards: adds 'Max-Forwards: {limit}'",
-                            parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"added": limit})
+                            parsed=parsed, unparsed=msg.unparsed, detail={"added": limit})
         return 2
     try:
         value = parse_hdr_body(h)
@@ -47,7 +50,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     if value == 0:
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
-                            parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": 0})
+                            parsed=parsed, unparsed=msg.unparsed, detail={"value": 0})
         return -1
     new = max_limit if value > max_limit else value - 1
     text = str(new)
@@ -58,5 +61,5 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     lumps.insert(msg, h.body_start, text, "mf_process_maxfwd_header: decremented")
     if ctx.tracing:
         yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
-                        parsed=("HDR_MAXFORWARDS_F",), unparsed=msg.unparsed, detail={"value": value, "new": new})
+                        parsed=parsed, unparsed=msg.unparsed, detail={"value": value, "new": new})
     return 1

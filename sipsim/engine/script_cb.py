@@ -66,9 +66,12 @@ def kex_core_stats(msg: SipMsg, ctx: WorkerContext) -> int:
 
 
 def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
+    from sipsim.engine.parser.hf import F_TO
+    from sipsim.engine.parser.msg_parser import parse_headers
     from sipsim.engine.sl import is_our_sl_tag
 
     if msg.is_request and msg.first_line is not None and msg.first_line.method == "ACK":
+        parse_headers(msg, F_TO)  # the ser profile has not parsed To yet: sl asks for it itself
         to = msg.to.parsed if msg.to is not None else None
         tag = to.param("tag") if to is not None else None
         if tag and is_our_sl_tag(ctx, tag):

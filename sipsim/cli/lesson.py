@@ -1,0 +1,134 @@
+"""``sipsim lesson N``: open lesson N in the TUI — or read it, or check your answers, without one.
+
+    sipsim lesson N                                  # the TUI, stopping where the lesson speaks
+    sipsim lesson N --text                           # the lesson as text, stop by stop
+    sipsim lesson N --check [--answer ID=VALUE ...]  # judge your answers against the simulation
+    sipsim lesson N --check --reference              # judge the lesson's own answers (teachers)
+    sipsim lesson N --reset                          # forget your progress in lesson N
+
+N is the lesson's number or file name. ``--answer`` gives an answer (a choice's text or its number
+on screen) and implies ``--check``; answers are saved with your progress
+(``$XDG_STATE_HOME/sipsim/progress.json``) and count again the next time. ``--route FILE`` runs the
+lesson's scenario with your routing script (lesson 13); ``--policy``, ``--profile`` and
+``--workers`` change the scenario too, to see what a check says under another kernel or era.
+``--live`` (lesson 12) also runs a real ``sipsim serve`` on 127.0.0.1 and compares the real
+kernel's wake order with the simulator's. The exit status is 0 when every check passes, 1 when one
+fails, 2 on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sipsim.cli.common import fail
+
+POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lesson", help="open a lesson in the TUI, or check your answers headless",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("lesson", metavar="N", help="the lesson's number (sipsim lessons lists them) or file name")
+    p.add_argument("--check", action="store_true", help="run the lesson's checks without the TUI and print each")
+    p.add_argument("--answer", action="append", default=[], metavar="ID=VALUE",
+                   help="answer question ID (a choice's text or number); repeatable; implies --check")
+    p.add_argument("--reference", action="store_true",
+                   help="check with the lesson's reference answers (nothing is saved)")
+    p.add_argument("--text", action="store_true", help="print the lesson stop by stop, with the simulation's events")
+    p.add_argument("--reset", action="store_true", help="forget your progress in this lesson")
+    p.add_argument("--route", metavar="FILE", help="run the lesson's scenario with this routing script (.cfg or .py)")
+    p.add_argument("--policy", choices=POLICY_CHOICES, help="the simulated kernel's wake-up policy")
+    p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
+    p.add_argument("--workers", type=int, metavar="COUNT", help="number of workers")
+    p.add_argument("--live", action="store_true",
+                   help="with --check: also compare with a real server on 127.0.0.1 (lessons that have a live check)")
+
+
+def _answers(items: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        qid, sep, value = item.partition("=")
+        if not sep or not qid.strip():
+            raise ValueError(f"--answer {item!r}: write ID=VALUE (e.g. --answer fifth=W1)")
+        out.append((qid.strip(), value.strip()))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from sipsim.lessons import LessonError, find_lesson
+    from sipsim.lessons.progress import ProgressStore
+    from sipsim.lessons.session import Session
+
+    try:
+        answers = _answers(args.answer)
+    except ValueError as exc:
+        return fail(str(exc))
+    if args.workers is not None and args.workers < 1:
+        return fail("--workers must be at least 1")
+    overrides = {"route": args.route, "policy": args.policy, "profile": args.profile, "workers": args.workers}
+    try:
+        lesson = find_lesson(args.lesson)
+        store = None if args.reference else ProgressStore()
+        if store is not None and store.warning:
+            print(f"sipsim: {store.warning}", file=sys.stderr)
+        if args.reset and store is not None:
+            store.reset(lesson.number)
+            print(f"progress in lesson {lesson.number} forgotten")
+            if not (args.check or answers or args.text):
+                return 0
+        session = Session(lesson, overrides={k: v for k, v in overrides.items() if v is not None}, store=store)
+        if args.check or answers or args.reference or args.live or args.text:
+            session.simulation  # noqa: B018 - runs it and finds the anchors: a broken route is one clear error
+        if args.check or answers or args.reference or args.live:
+            return _check(session, answers, reference=args.reference, live=args.live)
+        if args.text:
+            from sipsim.lessons.text import walkthrough
+
+            print(walkthrough(session))
+            return 0
+        return _tui(session)
+    except LessonError as exc:
+        return fail(str(exc))
+
+
+def _check(session: object, answers: list[tuple[str, str]], *, reference: bool, live: bool) -> int:
+    from sipsim.lessons.session import Session
+    from sipsim.lessons.text import check_report
+
+    assert isinstance(session, Session)
+    known = {q.id for q in session.lesson.questions}
+    for qid, _ in answers:
+        if qid not in known:
+            return fail(f"lesson {session.number} has no question {qid!r} (its questions: "
+                        f"{', '.join(sorted(known)) or 'none'})")
+    if reference:
+        answers = list(session.reference_answers().items()) + answers
+    from sipsim.lessons.judge import resolve_choice
+
+    for qid, value in answers:
+        spec = session.lesson.question_spec(qid)
+        assert spec is not None
+        if spec.choices and resolve_choice(value, spec.choices) is None:
+            listed = "; ".join(f"{i} = {c.text}" for i, c in enumerate(spec.choices, 1))
+            return fail(f"--answer {qid}={value}: none of the choices ({listed})")
+        session.answer(qid, value)
+    results = session.checks()
+    if live:
+        from sipsim.lessons.live import live_results
+
+        results += live_results(session)
+    text, ok = check_report(session, results)
+    print(text)
+    return 0 if ok else 1
+
+
+def _tui(session: object) -> int:
+    try:
+        from sipsim.tui.app import run_tui  # the TUI is built beside the lessons; imported only here
+    except ImportError as exc:
+        number = getattr(session, "number", "N")
+        return fail(f"the TUI is not available in this installation ({exc}). Meanwhile: "
+                    f"`sipsim lesson {number} --text` prints the lesson stop by stop, and "
+                    f"`sipsim lesson {number} --check --answer ID=VALUE` checks your answers.", 1)
+    return int(run_tui(lesson=session) or 0)
