@@ -8,6 +8,12 @@ as soon as their header is reached; the others are parsed on demand by ``parse_c
 the header, as Kamailio caches in ``hdr->parsed``.
 
 The whole datagram is decoded once as latin-1, so string offsets are byte offsets of ``buf``.
+
+One module per grammar element, as Kamailio's ``parse_*.c``: ``fline`` (first line), ``hname``
+(header names), ``via``, ``cseq``, ``to_from`` (with ``nameaddr``), ``uri``, ``content_length``,
+``max_forwards``, ``expires``, ``contact``, ``rr`` (Route/Record-Route); ``lex`` holds the shared
+lexical pieces, ``hf`` the header kinds and flags, ``mode`` what Kamailio 5.6 reads differently
+from the RFC, ``msg`` the ``SipMsg`` and ``msg_parser`` ``parse_msg``/``parse_headers``.
 """
 
 from sipsim.engine.parser.errors import ParseError

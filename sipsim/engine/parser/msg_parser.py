@@ -12,11 +12,11 @@ To, CSeq or Content-Length header is a parse error (RFC 4475 §3.3.8, §3.3.9).
 
 from __future__ import annotations
 
-import re
-
 from sipsim.engine.parser.contact import parse_contact
+from sipsim.engine.parser.content_length import parse_content_length
 from sipsim.engine.parser.cseq import parse_cseq
 from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.expires import parse_expires
 from sipsim.engine.parser.fline import parse_first_line
 from sipsim.engine.parser.hf import (
     F_CALLID,
@@ -33,18 +33,17 @@ from sipsim.engine.parser.hf import (
     F_TO,
     F_VIA,
     F_VIA2,
-    NAME_TO_TYPE,
     HdrField,
     HdrType,
 )
-from sipsim.engine.parser.mode import KAMAILIO56, RFC, ParserMode
+from sipsim.engine.parser.hname import LINE, hdr_type, valid_hname
+from sipsim.engine.parser.max_forwards import parse_maxfwd
+from sipsim.engine.parser.mode import RFC, ParserMode
 from sipsim.engine.parser.msg import SipMsg
-from sipsim.engine.parser.numbers import parse_content_length, parse_expires, parse_maxfwd
 from sipsim.engine.parser.rr import parse_rr
 from sipsim.engine.parser.to_from import parse_to
 from sipsim.engine.parser.via import parse_via
 
-_HNAME_RE = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:")
 _LEADING = " \t\r\n\0"
 
 T = HdrType
@@ -73,36 +72,18 @@ class _EOH:
         self.no_body = no_body
 
 
-# The common line — ``Name: value`` CRLF, not folded — in one regular expression per parser mode;
-# anything else (folding, bare LF, odd spacing, errors) takes the general path below.
-_LINE = {
-    RFC.name: re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
-    KAMAILIO56.name: re.compile(r"([A-Za-z0-9\-._+~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
-}
-_TYPES: dict[str, HdrType] = {}
-
-
-def _hdr_type(name: str) -> HdrType:
-    t = _TYPES.get(name)
-    if t is None:
-        t = NAME_TO_TYPE.get(name.lower(), T.HDR_OTHER_T)
-        if len(_TYPES) < 2048:
-            _TYPES[name] = t
-    return t
-
-
 def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EOH:
     """Delimit (and for some kinds parse) the header starting at ``pos``, or find the empty line.
 
     A header line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding); CRLF or a bare LF.
     """
-    m = _LINE[mode.name].match(text, pos)
+    m = LINE[mode.name].match(text, pos)
     if m is not None:
         name, body = m.group(1, 2)
         i = m.start(2)
         if body and body[-1] in " \t":
             body = body.rstrip(" \t")
-        return _parse_body(HdrField(_hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode)
+        return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode)
     n = len(text)
     if pos >= n:
         if mode.eoh_at_end and pos > 0 and text[pos - 1] == "\n":
@@ -120,7 +101,7 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
         lf = text.find("\n", lf + 1)
     colon = text.find(":", pos, lf if lf >= 0 else n)
     name = text[pos:colon].rstrip(" \t") if colon >= 0 else ""
-    if not name or mode.hname_re.fullmatch(name) is None:
+    if not valid_hname(name, mode):
         raise ParseError(f"bad header name at {text[pos:pos + 20]!r}", pos)
     if lf < 0:
         raise ParseError(f"the {name} header line has no end", pos)
@@ -128,7 +109,7 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
     while text[i] in " \t\r\n" and i < lf:
         i += 1
     body = text[i:lf].rstrip(" \t\r\n")
-    return _parse_body(HdrField(_hdr_type(name), name, body, pos, i, i + len(body), lf + 1), mode)
+    return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), lf + 1), mode)
 
 
 def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:

@@ -1,8 +1,8 @@
-"""Single-number headers: Content-Length (§20.14), Max-Forwards (§20.22), Expires (§20.19).
+"""The grammar shared by single-number headers: ``1*DIGIT``, white space around it, nothing else.
 
-Content-Length is parsed as soon as its header is met (Kamailio does it in ``get_hdr_field``);
-Max-Forwards and Expires on demand (``is_maxfwd_present`` in the maxfwd module, ``parse_expires``).
-A sign, a fraction or anything after the digits is an error (RFC 4475 §3.1.2.3 "-999").
+A sign, a fraction or anything after the digits is an error (RFC 4475 §3.1.2.3 sends "-999").
+Each header has its own module (``content_length.py``, ``max_forwards.py``, ``expires.py``) that
+says when it is parsed and what its value means.
 """
 
 from __future__ import annotations
@@ -21,15 +21,3 @@ def parse_number(body: str, base: int, what: str) -> int:
     if lex.skip_ws(body, j) != len(body):
         raise ParseError(f"garbage after the {what} number", base + j)
     return int(body[i:j])
-
-
-def parse_content_length(body: str, base: int) -> int:
-    return parse_number(body, base, "Content-Length")
-
-
-def parse_maxfwd(body: str, base: int) -> int:
-    return parse_number(body, base, "Max-Forwards")
-
-
-def parse_expires(body: str, base: int) -> int:
-    return parse_number(body, base, "Expires")
