@@ -8,8 +8,6 @@ fail in CI (CI=true), where they must run.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,9 +15,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers import IN_CI  # noqa: E402
+
 from sipsim.sandbox import enter_private_netns  # noqa: E402
 
-IN_CI = bool(os.environ.get("CI"))
 ISOLATED = False
 
 
@@ -36,15 +35,3 @@ def isolated_network() -> None:
             pytest.fail("could not create a private network namespace (unshare -n); CI must run these")
         pytest.skip("no private network namespace available (unshare failed) and CI is unset")
 
-
-def need_tool(name: str) -> str:
-    """Path of an external tool; skip only when it is absent *and* CI is unset, fail in CI."""
-    path = shutil.which(name) or next(
-        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
-    )
-    if path:
-        return path
-    if IN_CI:
-        pytest.fail(f"{name} is not installed; .ci/run installs it and CI must run this test")
-    pytest.skip(f"{name} is not installed and CI is unset (install it: see .ci/run)")
-    raise AssertionError("unreachable")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 DATA = Path(__file__).parent / "data"
 CORPUS_DIRS = ("rfc4475", "rfc5118", "rfc3261")
@@ -87,3 +90,19 @@ def stop_pid(proc: subprocess.Popen, timeout: float = 5.0) -> None:
     except ProcessLookupError:
         pass
     proc.wait(timeout=5)
+
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def need_tool(name: str) -> str:
+    """Path of an external tool; skip only when it is absent *and* CI is unset, fail in CI."""
+    path = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
+    if path:
+        return path
+    if IN_CI:
+        pytest.fail(f"{name} is not installed; .ci/run installs it and CI must run this test")
+    pytest.skip(f"{name} is not installed and CI is unset (install it: see .ci/run)")
+    raise AssertionError("unreachable")

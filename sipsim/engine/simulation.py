@@ -553,6 +553,7 @@ class Simulation:
         self.scenario = scenario
         self._injections: dict[int, list[Injection]] = {}
         self._runner = Runner(scenario, record_wire=True)
+        self._arrived: dict[Any, Any] = {}  # datagram id -> its WireRecord (rebuilt as the wire grows)
         self.position = 0
         start = snapmod.initial(policy=scenario.policy, rcvbuf=self._runner.rcvbuf,
                                 sockets=len(self._runner.kernel.sockets))
@@ -676,10 +677,15 @@ class Simulation:
 
     def datagram(self, msg: int) -> WireRecord | None:
         """The datagram with this id as it arrived (its bytes, source, time), if it did."""
-        for r in self._runner.wire or ():
-            if r.direction == "in" and r.msg == msg:
-                return r
-        return None
+        wire = self._runner.wire or []
+        index = self._arrived
+        if index.get("_n") != len(wire) or index.get("_runner") is not self._runner:
+            index.clear()
+            for r in wire:
+                if r.direction == "in":
+                    index[r.msg] = r
+            index["_n"], index["_runner"] = len(wire), self._runner
+        return index.get(msg)
 
     @property
     def injections(self) -> list[tuple[int, bytes, Addr]]:

@@ -244,6 +244,22 @@ class Timeline:
         if self._cur.step > n:
             self._cur = self._checkpoints[max(self._checkpoints)]
 
+    def drop_front(self, n: int) -> None:
+        """Forget the oldest events (rounded down to a checkpoint): live history is bounded.
+
+        Snapshots keep their ``step`` relative to the kept history; a caller counting absolute
+        positions adds what it dropped."""
+        self.snapshot_at(len(self.events))  # every checkpoint up to the end exists now
+        n -= n % self.checkpoint
+        if n <= 0:
+            return
+        kept = {k - n: replace(v, step=k - n) for k, v in self._checkpoints.items() if k >= n}
+        cur = self._cur
+        del self.events[:n]
+        del self.times[:n]
+        self._checkpoints = kept
+        self._cur = replace(cur, step=cur.step - n) if cur.step >= n else kept[0]
+
     def snapshot_at(self, n: int) -> Snapshot:
         n = max(0, min(n, len(self.events)))
         cur = self._cur

@@ -233,8 +233,12 @@ class LiveWorker:
                 finally:
                     interruptible[0] = False
                 now = time.time()
+                if obs is not None:
+                    obs.poll_commands()  # "stop at the next step" may have come while we slept
                 if self.capture is not None:
                     self.capture.write(now, (src[0], src[1]), listen, data)
+                    if obs is not None and obs.stepping:
+                        self.capture.flush()  # a held message's bytes must be readable at once
                 self.counter += 1
                 dgram = Datagram(data, (src[0], src[1]), listen, base + self.counter, now)
                 stats["rcv_datagrams"] += 1

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import need_tool
+from helpers import need_tool
 
 from kamailio.crafted import msg
 from kamailio.harness import KamailioError, KamailioProcess

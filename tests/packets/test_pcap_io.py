@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need_tool
+from helpers import need_tool
 
 from sipsim.packets.dialog import Dialog
 from sipsim.packets.errors import PcapError

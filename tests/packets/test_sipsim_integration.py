@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import need_tool
+from helpers import need_tool
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "real"))
 

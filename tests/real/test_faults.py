@@ -9,8 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import need_tool
-from helpers import free_udp_port, stop_pid
+from helpers import free_udp_port, need_tool, stop_pid
 from live_harness import REGISTER_XML, LiveServer, register, run_sipp, sipp_counters, start_uas, uac_args
 
 pytestmark = [pytest.mark.network, pytest.mark.sipp]

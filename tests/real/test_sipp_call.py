@@ -12,8 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import need_tool
-from helpers import stop_pid
+from helpers import need_tool, stop_pid
 from live_harness import LiveServer, register, run_sipp, start_uas, uac_args
 
 pytestmark = [pytest.mark.network, pytest.mark.sipp]

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import need_tool
-from helpers import corpus, with_body
+from helpers import corpus, need_tool, with_body
 
 from routing import crafted, kamdiff
 

@@ -1,0 +1,58 @@
+"""``sipsim tui [SCENARIO] [--live HOST:PORT]``: the step-through TUI (also ``sipsim`` alone).
+
+Opens a simulation of SCENARIO (a shipped name or a ``.toml`` file; default: the built-in
+basic-call — 4 workers, a REGISTER and a call), or with ``--live`` a real ``sipsim serve`` on that
+port whose workers you watch and hold step by step. Keys: F1 in the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sipsim.cli.common import UsageError, fail, parse_hostport
+
+POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError("between 1 and 1024")
+    return n
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tui", help="the step-through TUI (default command): simulated, or live with --live",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="a shipped scenario name or a .toml file (default: basic-call)")
+    p.add_argument("--live", metavar="HOST:PORT",
+                   help="start sipsim serve on HOST:PORT (a local address) and watch its real workers")
+    p.add_argument("--profile", choices=("ser", "kamailio"), help="override the scenario's profile")
+    p.add_argument("--workers", type=_workers, metavar="N", help="override the number of workers")
+    p.add_argument("--policy", choices=POLICIES, help="override the kernel's wake-up policy")
+    p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sipsim.engine.scenario import ScenarioError
+
+    live = None
+    if getattr(args, "live", None):
+        try:
+            live = parse_hostport(args.live)
+        except UsageError as exc:
+            return fail(f"--live: {exc}")
+    try:
+        from sipsim.tui.app import run_tui
+    except ImportError as exc:  # textual missing from a broken install
+        return fail(f"the TUI needs Textual: {exc}", 1)
+    try:
+        return run_tui(scenario=getattr(args, "scenario", None), live=live, profile=getattr(args, "profile", None),
+                       workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),
+                       route=getattr(args, "route", None))
+    except ScenarioError as exc:
+        return fail(str(exc))

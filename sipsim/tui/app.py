@@ -1,0 +1,144 @@
+"""The sipsim TUI: watch workers sleep and wake, and every ``receive_msg`` step, simulated or live.
+
+``sipsim`` (no arguments) and ``sipsim tui [SCENARIO]`` open :class:`SipsimApp` on a simulation;
+``sipsim tui --live 127.0.0.1:5060`` (or ``L``) on a real server; ``sipsim lesson N`` on a lesson
+(:func:`run_tui` with ``lesson=``). The app holds the source and the UI choices; the main screen
+lays out the panels; :mod:`sipsim.tui.controls` has what the keys do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from sipsim.engine.events import Addr
+from sipsim.engine.scenario import Scenario, load_scenario
+from sipsim.tui.commands import SipsimCommands
+from sipsim.tui.controls import Controls
+from sipsim.tui.live_controls import LiveControls
+from sipsim.tui.panels.lesson import LessonState
+from sipsim.tui.screens.main import MainScreen, TopBar
+from sipsim.tui.sources import SimSource, Source
+from sipsim.tui.view import build_view
+
+DEFAULT_SCENARIO = "basic-call"
+KEYED_ACTIONS = ("step", "back", "next_msg", "prev_msg", "run", "home", "end", "faster", "slower", "hint", "goto")
+
+
+class SipsimApp(LiveControls, Controls, App[int]):
+    CSS_PATH = str(Path(__file__).with_name("sipsim.tcss"))  # absolute: subclasses live elsewhere
+    TITLE = "sipsim"
+    COMMANDS: ClassVar = App.COMMANDS | {SipsimCommands}
+    BINDINGS: ClassVar = [
+        Binding("n", "step", "step"),
+        Binding("b", "back", "back"),
+        Binding("right_square_bracket", "next_msg", "next", key_display="]"),
+        Binding("left_square_bracket", "prev_msg", "prev", key_display="["),
+        Binding("p", "run", "run"),
+        Binding("f1", "help", "help"),
+        Binding("h", "hint", "hint"),
+        Binding("g", "goto", "goto"),
+        Binding("x", "breakpoint", "break"),
+        Binding("X", "cond_break", "cond", key_display="X"),
+        Binding("i", "inject", "inject"),
+        Binding("s", "save_pcap", "pcap"),
+        Binding("L", "live", "live", key_display="L"),
+        Binding("f", "maximize", "max"),
+        Binding("home", "home", "start", show=False),
+        Binding("end", "end", "end", show=False),
+        Binding("plus", "faster", "faster", key_display="+", show=False),
+        Binding("minus", "slower", "slower", key_display="-", show=False),
+        Binding("ctrl+q", "quit", "quit", priority=True),
+        *[Binding(str(n), f"focus_panel({n})", f"Panel {n}", show=False) for n in range(1, 9)],
+    ]
+
+    def __init__(self, *, source: Source | None = None, scenario: Scenario | str | Path | None = None,
+                 lesson: Any = None, live: Addr | None = None, live_workers: int | None = None,
+                 live_profile: str | None = None) -> None:
+        super().__init__()
+        self.ui: dict[str, Any] = {}
+        self.lesson: LessonState | None = None
+        if source is None:
+            if lesson is not None:
+                scenario = lesson.scenario
+            sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or DEFAULT_SCENARIO)
+            source = SimSource(sc)
+        self.source: Source = source
+        self.sim_source: SimSource | None = source if isinstance(source, SimSource) else None
+        if lesson is not None:
+            self.lesson = LessonState(lesson)
+            if self.sim_source is not None:
+                lesson.attach(self.sim_source.sim)
+        self.init_controls()
+        self._live_keys: tuple[bool | None, ...] = ()
+        self._live_request = (live, live_workers, live_profile) if live is not None else None
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.push_screen(MainScreen())
+        self.redraw()
+        self.call_after_refresh(self.freeze_gc)
+        if self._live_request is not None:
+            addr, workers, profile = self._live_request
+            self.start_live(addr, workers=workers, profile=profile)
+
+    # -- drawing ---------------------------------------------------------------------------------
+    @property
+    def main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def redraw(self) -> None:
+        """Build the view of the current position and hand it to every panel."""
+        main = self.main
+        if main is None or not main.panels:
+            return
+        src = self.source
+        view = build_view(src, src.position, breakpoints=frozenset(self.breakpoints), pinned=self.pinned)
+        for panel in main.panels.values():
+            if hasattr(panel, "show"):
+                panel.show(view)  # type: ignore[attr-defined]
+            else:
+                panel.show_lesson(self.lesson, src.position)  # type: ignore[attr-defined]
+        try:
+            main.query_one("#topbar", TopBar).update(self.top_line())
+        except Exception:  # the screen is being recomposed
+            pass
+        # the footer rebuilds itself on refresh_bindings(): only when a key appears or disappears
+        live_keys = tuple(self.check_action(a, ()) for a in KEYED_ACTIONS)
+        if live_keys != self._live_keys:
+            self._live_keys = live_keys
+            self.refresh_bindings()
+
+
+def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None, live: Addr | str | None = None,
+            profile: str | None = None, workers: int | None = None, policy: str | None = None,
+            route: str | None = None) -> int:
+    """Open the TUI and return its exit status.
+
+    ``scenario``: a :class:`Scenario`, a shipped name or a ``.toml`` path (default: basic-call).
+    ``lesson``: a :class:`sipsim.lessons.api.LessonSession` — the TUI builds the simulation from
+    ``lesson.scenario`` and calls ``lesson.attach(sim)``. ``live``: ``"127.0.0.1:5060"`` or
+    ``(host, port)`` to start in live mode. ``profile``/``workers``/``policy``/``route`` override
+    the scenario (and the live server). Raises ``ScenarioError`` for a scenario that cannot be used.
+    """
+    sc: Scenario | None = None
+    if lesson is None:
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or DEFAULT_SCENARIO)
+        if profile or workers or policy or route:
+            sc = sc.with_overrides(profile=profile, workers=workers, policy=policy, route=route)
+    addr: Addr | None = None
+    if isinstance(live, str):
+        from sipsim.cli.common import parse_hostport
+
+        addr = parse_hostport(live)
+    elif live is not None:
+        addr = live
+    app = SipsimApp(scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile)
+    app.run()
+    return int(app.return_code or 0)

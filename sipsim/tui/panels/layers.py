@@ -1,0 +1,111 @@
+"""Panel 5 — the layers: the datagram in focus as Scapy sees it, IP / UDP / SIP.
+
+Scapy takes a noticeable moment to import, so it is loaded in a thread the first time this panel
+has a datagram to show (the TUI's first frame never waits for it); meanwhile the panel says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from rich.text import Text
+
+from sipsim.tui.panels.base import Panel
+
+_READY = False
+
+
+def scapy_ready() -> bool:
+    return _READY
+
+
+def load_scapy() -> None:
+    """Import the packet layer (Scapy): call from a worker thread."""
+    global _READY
+    import sipsim.packets.layer  # noqa: F401  (Scapy, and our SIP layer bound to 5060)
+
+    _READY = True
+
+
+def packet_tree(data: bytes, src: tuple[str, int], dst: tuple[str, int]) -> list[Any]:
+    """``layer_tree`` of ``IP/UDP/SIP`` built and dissected again, so lengths and checksums show."""
+    from sipsim.packets import layer_tree, sip_packet
+    from sipsim.packets.layer import bind_sip_port
+
+    pkt = sip_packet(data, src, dst)
+    with contextlib.suppress(Exception):  # a value Scapy cannot build: show the packet as given
+        bind_sip_port(dst[1])
+        bind_sip_port(src[1])
+        pkt = pkt.__class__(bytes(pkt))
+    return layer_tree(pkt)
+
+
+class LayersPanel(Panel):
+    NUMBER = 5
+    TITLE = "Layers"
+    HELP = """\
+### 5 Layers — the datagram as a packet (Scapy)
+
+The datagram in focus as an `IP / UDP / SIP` packet, built with Scapy and dissected again so the
+lengths and checksums are the real ones: the IP header (addresses, TTL, protocol 17), the UDP
+header (ports, length, checksum) and the SIP layer (first line, one row per header as sent, the
+body). It is what Wireshark would show for the datagram on the loopback wire.
+
+Keys: `up`/`down` scroll.
+
+Kamailio reads only the UDP payload: `recvfrom()` in `udp_rcv_loop()` (`src/core/udp_server.c`)
+returns it with the sender's address (`receive_info`: `src_ip`, `src_port`); the IP and UDP
+headers are the kernel's business.
+"""
+
+    def __init__(self, ui: dict[str, Any] | None = None) -> None:
+        super().__init__(ui)
+        self._cache: dict[tuple[Any, ...], list[Any] | str] = {}
+        self._loading = False
+
+    def lines(self, width: int) -> tuple[list[Text], int]:
+        v = self.view
+        assert v is not None
+        m = v.focus
+        if m is None:
+            return [Text("no datagram yet", style="dim")], 0
+        wire = v.source.datagram(m.id)
+        if wire is None or wire.data is None:
+            msg = ("the observer stream carries no bytes; the capture has them once the worker has finished"
+                   if v.live else "no bytes recorded for this datagram")
+            return [Text(f"{v.mname(m.id)} {m.first_line}"), Text(msg, style="yellow")], 0
+        if not _READY:
+            self._start_loading()
+            return [Text("loading Scapy …", style="dim")], 0
+        key = (hash(wire.data), wire.src, wire.dst)
+        tree = self._cache.get(key)
+        if tree is None:
+            try:
+                tree = packet_tree(wire.data, wire.src, wire.dst)
+            except Exception as exc:  # Scapy refused the addresses or the bytes: say so, never crash
+                tree = f"Scapy could not build this packet: {exc}"
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = tree
+        if isinstance(tree, str):
+            return [Text(tree, style="yellow")], 0
+        out: list[Text] = []
+        for node in tree:
+            out.append(Text(f"▾ {node.name}", style="bold cyan"))
+            for name, value in node.fields:
+                value = str(value).replace("\n", " ⏎ ")
+                t = Text(f"    {name:<16}", style="dim")
+                t.append(value)
+                out.append(t)
+        return out, 0
+
+    def _start_loading(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        self.run_worker(self._load, thread=True, group="scapy", name="load scapy")
+
+    def _load(self) -> None:
+        load_scapy()
+        self.app.call_from_thread(self.redraw_panel)

@@ -1,0 +1,220 @@
+"""Panel 4 — the message: its bytes as the worker sees them (buf, orig, lumps, what was sent, hex)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding
+
+from sipsim.tui import msgtext
+from sipsim.tui.msgtext import LABEL_WIDTH, Line
+from sipsim.tui.panels.base import Panel, mark_style
+
+TABS = ("buf", "orig", "lumps", "out", "hex")
+KIND_WORDS = {"reply": "local reply", "request": "forwarded request", "fwd_reply": "forwarded reply"}
+
+
+def gutter_text(lines: list[Line], width: int) -> tuple[list[Text], int]:
+    """Lines with their mark and label in a gutter; long lines wrap under a ↪ mark."""
+    out: list[Text] = []
+    anchor = 0
+    room = max(10, width - LABEL_WIDTH - 5)
+    for ln in lines:
+        if ln.mark == msgtext.AT_UNPARSED:
+            anchor = len(out)
+        text = ln.text.expandtabs(4) or ("(empty line: end of the headers)" if ln.kind == "blank" else "")
+        first = True
+        while True:
+            chunk, text = text[:room], text[room:]
+            if first:
+                t = Text(f"{ln.mark} ", style=mark_style(ln.mark))
+                t.append(f"{ln.label:<{LABEL_WIDTH}}", style=mark_style(ln.mark) or "dim")
+            else:
+                t = Text(f"  {'↪':>{LABEL_WIDTH}}", style="dim")
+            t.append(" │ ", style="dim")
+            t.append(chunk, style="dim" if ln.mark in (msgtext.UNPARSED, msgtext.BODY) else "")
+            out.append(t)
+            first = False
+            if not text:
+                break
+    return out, anchor
+
+
+class MessagePanel(Panel):
+    FIXED_TOP = 2  # the datagram's first line and the tab bar
+    NUMBER = 4
+    TITLE = "Message"
+    HELP = """\
+### 4 Message — the datagram in focus, as the worker holds it
+
+Tabs (`left`/`right`): **buf** · **orig** · **lumps** · **out** · **hex**.
+
+A gutter beside every line says how far the parser got — by a mark and a label, never by colour
+alone: `✓` parsed (with the header's kind: `first_line`, `via1`, `via2`, `to`, `from`, `callid`,
+`cseq`, `maxfwd` …), `▸ unparsed` where `msg->unparsed` points (parsing stopped there; later steps
+parse further only when they need to), `·` not parsed yet, `=` body.
+
+* **buf** — `ser` profile (the seed): the working copy; changes are made here at once
+  (`✎ changed`, `+ added`). `kamailio` profile: the received bytes, **never written**.
+* **orig** — `ser` only: the untouched copy `receive_msg` keeps. Kamailio removed it in 2003.
+* **lumps** — the recorded changes (insert/delete at an offset of the received buffer, and a new
+  Request-URI): in Kamailio they are applied only when an outgoing buffer is built.
+* **out** — what the worker sent for this datagram (forwarded or a local reply), lines changed
+  from the received message marked.
+* **hex** — the bytes, 16 per row, with the `unparsed` offset marked.
+
+Live mode: the observer channel carries no bytes; they come from the server's own capture once
+the worker has finished the message (`serve --pcap`); until then only the first line is known.
+
+Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `parsed_flag`,
+`add_rm`), `parse_headers()` in `src/core/parser/msg_parser.c`, lumps in
+`src/core/data_lump.c`, buffers built by `build_req_buf_from_sip_req()` in
+`src/core/msg_translator.c`.
+"""
+    BINDINGS: ClassVar = [
+        Binding("left", "tab(-1)", "tab", key_display="←"),
+        Binding("right", "tab(1)", "tab", key_display="→"),
+    ]
+
+    @property
+    def tab(self) -> str:
+        return str(self.ui.get("message.tab", "buf"))
+
+    @tab.setter
+    def tab(self, name: str) -> None:
+        self.ui["message.tab"] = name
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.tabs()
+        i = tabs.index(self.tab) if self.tab in tabs else 0
+        self.tab = tabs[(i + step) % len(tabs)]
+        self.manual_scroll = False
+        self.scroll_top = 0
+        self.redraw_panel()
+
+    def tabs(self) -> tuple[str, ...]:
+        if self.view is not None and self.view.profile != "ser":
+            return tuple(t for t in TABS if t != "orig")
+        return TABS
+
+    def select_tab(self, name: str) -> None:
+        if name in TABS:
+            self.tab = name
+            self.redraw_panel()
+
+    def _tab_bar(self) -> Text:
+        bar = Text()
+        for t in TABS:
+            off = t not in self.tabs()
+            if t == self.tab:
+                bar.append(f"[{t}]", style="bold reverse")
+            else:
+                bar.append(f" {t} ", style="dim strike" if off else "")
+            bar.append(" ")
+        return bar
+
+    def lines(self, width: int) -> tuple[list[Text], int]:
+        v = self.view
+        assert v is not None
+        m = v.focus
+        if m is None:
+            return [self._tab_bar(), Text("no datagram yet", style="dim")], 0
+        if self.tab not in self.tabs():
+            self.tab = "buf"
+        head = Text(f"{v.mname(m.id)} ", style="bold")
+        head.append(m.first_line, style="cyan")
+        head.append(f"  from {m.src} · {m.size} B", style="dim")
+        out = [head, self._tab_bar()]
+        wire = v.source.datagram(m.id)
+        data = wire.data if wire is not None else None
+        mv = v.mview
+        unparsed = mv.unparsed if mv is not None else None
+        body, anchor = getattr(self, f"_tab_{self.tab}")(v, data, unparsed, width)
+        return out + body, anchor + 2
+
+    # -- tabs -------------------------------------------------------------------------------------
+    def _no_bytes(self, v) -> tuple[list[Text], int]:  # noqa: ANN001
+        if v.live:
+            return [Text("bytes not available yet: the observer stream carries only first lines; the "
+                         "server's capture has them once the worker has finished this message.", style="yellow"),
+                    Text(f"first line: {v.focus.first_line}")], 0
+        return [Text("no bytes recorded for this datagram", style="yellow")], 0
+
+    def _tab_buf(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
+        if data is None:
+            return self._no_bytes(v)
+        base = msgtext.gutter(data, unparsed)
+        mv = v.mview
+        if v.profile == "ser":
+            note = Text("buf: SER's copy, changed in place (orig keeps the original)", style="italic dim")
+            lines = base
+            if mv is not None and (mv.lumps or mv.new_uri):
+                lines = msgtext.diff_marked(data, msgtext.edited(data, mv.lumps, mv.new_uri), base)
+        else:
+            note = Text("buf: the received bytes, never written (changes are lumps)", style="italic dim")
+            lines = base
+        body, anchor = gutter_text(lines, width)
+        return [note, *body], anchor + 1
+
+    def _tab_orig(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
+        if data is None:
+            return self._no_bytes(v)
+        note = Text("orig: the untouched copy (SER; Kamailio dropped it in 2003)", style="italic dim")
+        body, anchor = gutter_text(msgtext.gutter(data, unparsed), width)
+        return [note, *body], anchor + 1
+
+    def _tab_lumps(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
+        mv = v.mview
+        when = ("applied to buf at once (the list keeps header offsets valid)" if v.profile == "ser"
+                else "applied only when an outgoing buffer is built (forward_request / forward_reply)")
+        out = [Text(f"lumps: {when}", style="italic dim")]
+        if mv is None or (not mv.lumps and not mv.new_uri):
+            out.append(Text("no change recorded", style="dim"))
+            return out, 0
+        for i, lump in enumerate(mv.lumps, 1):
+            t = Text(f"{i:>2} ", style="dim")
+            t.append("+ " if lump[0] == "add" else "- ", style="magenta")
+            t.append(msgtext.describe_lump(lump))
+            out.append(t)
+        if mv.new_uri:
+            out.append(Text(f"new R-URI ($ru): {mv.new_uri} — not a lump: written in place of the old one",
+                            style="cyan"))
+        return out, 0
+
+    def _tab_out(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
+        m = v.focus
+        wires = v.source.sent(m.id)
+        out: list[Text] = []
+        for k, p in enumerate(m.sends):
+            if p > v.pos:
+                break
+            ev = v.source.event_at(p)
+            d = ev.detail if ev is not None else {}
+            w = wires[k] if k < len(wires) else None
+            kind = KIND_WORDS.get(d.get("kind", ""), d.get("kind", ""))
+            who = v.wname(ev.worker if ev is not None else None)
+            out.append(Text(f"→ {d.get('to', '?')} by {who} · {d.get('len', '?')} B · {kind}", style="bold"))
+            if w is None or w.data is None:
+                out.append(Text(f"  {d.get('first_line', '')} (bytes not captured yet)", style="yellow"))
+                continue
+            lines = msgtext.diff_marked(data, w.data) if data is not None else [
+                Line(a, b, t, " ", "", "header") for a, b, t in msgtext.split_lines(w.data)]
+            out.extend(gutter_text(lines, width)[0])
+        if not out:
+            out.append(Text("nothing sent for this datagram yet", style="dim"))
+        return out, 0
+
+    def _tab_hex(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
+        if data is None:
+            return self._no_bytes(v)
+        out = [Text(f"{len(data)} bytes" + (f"; unparsed at offset {unparsed} (0x{unparsed:x})"
+                                            if unparsed is not None else "; not parsed yet"), style="italic dim")]
+        anchor = 0
+        for mark, row in msgtext.hexdump(data, unparsed):
+            if mark == msgtext.AT_UNPARSED:
+                anchor = len(out)
+            t = Text(f"{mark} ", style=mark_style(mark))
+            t.append(row)
+            out.append(t)
+        return out, anchor

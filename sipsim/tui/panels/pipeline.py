@@ -1,0 +1,129 @@
+"""Panel 3 — the pipeline: ``receive_msg``'s steps for the datagram in focus, and the script line."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rich.text import Text
+
+from sipsim.engine.events import StepEvent
+from sipsim.tui.panels.base import Panel, mark_style
+from sipsim.tui.steps import CURRENT, Row, build_rows, script_lines
+
+SCRIPT_CONTEXT = 3  # lines shown above and below the current script line
+
+
+class PipelinePanel(Panel):
+    NUMBER = 3
+    TITLE = "Pipeline"
+    HELP = """\
+### 3 Pipeline — what one worker does with one datagram
+
+The steps of `receive_msg`, in Kamailio's own names and order for the profile (`ser`: the seed
+document; `kamailio`: 5.6), for the datagram in focus (the one the last event concerned, or the
+pinned worker's):
+
+`✓` done · `▶` the step the worker is on · `·` not reached yet · `✗` dropped here, with the
+reason · `–` never reached (dropped earlier) or the branch not taken.
+
+After `parse_msg` the first line decides the **request branch** (core sanity, pre-script
+callbacks, `request_route`) or the **reply branch** (`forward_reply`; in 5.6 `onreply_route` first
+when the script has one). What a step calls is nested under it — the script's functions
+(`mf_process_maxfwd_header`, `save`, `lookup`, `forward_request`, `sl_send_reply` …) and each
+`sendto`. While the script runs, the **script** itself is shown with `▶` on the current line.
+
+Breakpoints `●`: `x` toggles one on the selected step (`up`/`down` select when this panel has
+focus; otherwise on the current step); `p` (run) stops at any step with a breakpoint. Live, a
+worker reporting that step turns live-step on (the workers stop at their next step: the report
+comes after the step was taken).
+
+Kamailio: `receive_msg()` in `src/core/receive.c`; `parse_msg()` in
+`src/core/parser/msg_parser.c`; `exec_pre_script_cb()` in `src/core/script_cb.c`; `forward_reply()`
+and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_route()`
+(`src/core/action.c`).
+"""
+
+    def __init__(self, ui: dict[str, Any] | None = None) -> None:
+        super().__init__(ui)
+        self.cursor: int | None = None  # selected row (for x), None: follow the current step
+        self._rows: list[Row] = []
+
+    def after_show(self, view) -> None:  # noqa: ANN001
+        m = view.focus
+        if m is None:
+            self.border_title = f"{self.NUMBER} {self.TITLE}"
+            return
+        who = view.wname(m.worker) if m.take is not None and m.take <= view.pos else "no worker yet"
+        self.border_title = f"{self.NUMBER} {self.TITLE} — {view.mname(m.id)} {m.label} ({who})"
+        self.cursor = None
+
+    def rows(self) -> list[Row]:
+        v = self.view
+        if v is None or v.focus is None:
+            return []
+        m = v.focus
+        src = v.source
+        events = [(p, src.event_at(p)) for p in src.msg_events(m, v.pos)]
+        parsed = any(type(ev) is StepEvent and ev.step == "parse_msg" for _, ev in events)
+        return build_rows(v.profile, m.is_reply if parsed else None, events, v.pos, live=v.live)  # type: ignore[arg-type]
+
+    def selected_step(self) -> str | None:
+        if self.cursor is not None and 0 <= self.cursor < len(self._rows):
+            return self._rows[self.cursor].step or None
+        return None
+
+    def lines(self, width: int) -> tuple[list[Text], int]:
+        v = self.view
+        assert v is not None
+        if v.focus is None:
+            return [Text("no datagram yet: the workers wait in recvfrom", style="dim")], 0
+        rows = self._rows = self.rows()
+        out: list[Text] = []
+        anchor = 0
+        for i, r in enumerate(rows):
+            bp = "●" if r.step and r.step in v.breakpoints else " "
+            sel = "›" if self.has_focus and self.cursor == i else " "
+            line = Text(f"{sel}{bp}", style="bold red")
+            line.append("  " * r.depth)
+            line.append(f"{r.mark} ", style=mark_style(r.mark))
+            line.append(r.name, style="bold" if r.mark == CURRENT else "")
+            if r.note:
+                line.append(f"  {r.note}", style="dim" if r.mark != CURRENT else "")
+            if r.mark == CURRENT or r.mark == "✗":
+                anchor = i
+            out.append(line)
+        if self.cursor is not None:
+            anchor = self.cursor
+        script = self._script(v)
+        if script:
+            out.extend(script)
+        return out, anchor
+
+    def _script(self, v) -> list[Text]:  # noqa: ANN001
+        ev = v.source.route_event(v.focus, v.pos)
+        if ev is None:
+            return []
+        path = str(ev.detail.get("file"))
+        line_no = int(ev.detail.get("line") or 0)
+        lines = script_lines(path)
+        out = [Text(f"── {os.path.basename(path)} ({ev.detail.get('route', 'route')}) ──", style="bold")]
+        if not lines:
+            out.append(Text(f"line {line_no}: {ev.detail.get('src', '')}"))
+            return out
+        lo, hi = max(1, line_no - SCRIPT_CONTEXT), min(len(lines), line_no + SCRIPT_CONTEXT)
+        for n in range(lo, hi + 1):
+            mark = "▶" if n == line_no else " "
+            t = Text(f" {mark}{n:>4} ", style="bold yellow" if n == line_no else "dim")
+            t.append(lines[n - 1].expandtabs(4), style="bold" if n == line_no else "")
+            out.append(t)
+        return out
+
+    def action_scroll_lines(self, n: int) -> None:
+        if not self._rows:
+            return
+        if self.cursor is None:
+            cur = next((i for i, r in enumerate(self._rows) if r.mark == CURRENT), 0)
+            self.cursor = cur
+        self.cursor = max(0, min(len(self._rows) - 1, self.cursor + n))
+        self.redraw_panel()

@@ -1,0 +1,104 @@
+"""Panel 2 — the socket: datagrams queued in the kernel, the receive buffer's fill, drops."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
+from sipsim.tui.panels.base import Panel
+
+MAX_LISTED = 6  # queued datagrams listed one by one; the rest are counted
+
+def fill_bar(rmem: int, rcvbuf: int | None, width: int) -> Text:
+    """``[████······]`` of the bytes charged against the receive buffer, with the figures."""
+    if not rcvbuf:
+        return Text(f"{rmem} B charged (receive buffer size unknown)", style="dim")
+    frac = min(1.0, rmem / rcvbuf)
+    n = max(4, min(30, width - 34))
+    full = round(frac * n)
+    style = "red" if frac > 0.9 else "yellow" if frac > 0.5 else "green"
+    out = Text("[")
+    out.append("█" * full, style=style)
+    out.append("·" * (n - full), style="dim")
+    out.append(f"] {rmem}/{rcvbuf} B ({frac * 100:.1f} %)")
+    return out
+
+
+class SocketPanel(Panel):
+    AUTO_HEIGHT = True
+    NUMBER = 2
+    TITLE = "Socket"
+    HELP = """\
+### 2 Socket — the kernel's receive queue of the proxy's UDP socket
+
+* **queued**: datagrams that arrived and wait for a worker's `recvfrom` (id, first line, sender,
+  size, and the bytes the kernel *charges* for each: the skb's truesize, far more than the
+  payload);
+* the **fill bar**: bytes charged against the receive buffer (`SO_RCVBUF`, doubled by Linux;
+  `rmem_default` when unset). When a datagram does not fit, the kernel **drops** it
+  (`RcvbufErrors`): no worker ever sees it, no log line, only a counter;
+* **drops**, datagrams arrived, and with the `reuseport` policy one socket per worker.
+
+Live mode: the real kernel does not report its queue to the workers, so queued datagrams are not
+shown; drops come from the attendant, which reads the socket's drop counter (`SO_MEMINFO`).
+
+Keys: `up`/`down` scroll.
+
+Kamailio: the socket is opened once by the main process before forking (`udp_init()` in
+`src/core/udp_server.c`, `SO_RCVBUF` grown up to `maxbuffer`); the queue and the drops are the
+kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
+"""
+
+    def lines(self, width: int) -> tuple[list[Text], int]:
+        v = self.view
+        assert v is not None
+        snap = v.snap
+        out: list[Text] = []
+        multi = len(snap.sockets) > 1
+        src = v.source
+        out.append(Text(f"{src.listen} · wake policy {snap.policy or '?'}", style="bold"))
+        anchor = 0
+        for s in snap.sockets:
+            if multi:
+                owner = f" (read by {v.wname(s.owner)})" if s.owner is not None else ""
+                out.append(Text(f"socket {s.index}{owner}", style="bold"))
+            if v.live:
+                stats = getattr(src, "stats", {}).get("socket", {})
+                if stats:
+                    out.append(fill_bar(int(stats.get("rcv_queue", 0)), int(stats.get("rcvbuf", 0)) or None, width))
+                    out.append(Text(f"kernel drops {stats.get('drops', 0)} · SO_MEMINFO, read twice a second",
+                                    style="dim"))
+                out.append(Text("the datagrams queued are not reported live, only their bytes", style="dim"))
+                rate = getattr(src, "msg_rate", None)
+                if rate is not None:
+                    out.append(Text(f"{rate:,.0f} datagrams/s received by the workers", style="dim"))
+            elif not s.queue:
+                out.append(fill_bar(s.rmem, s.rcvbuf, width))
+                out.append(Text("queue empty", style="dim"))
+            else:
+                out.append(fill_bar(s.rmem, s.rcvbuf, width))
+                out.append(Text(f"{len(s.queue)} queued (oldest first):"))
+                for q in s.queue[:MAX_LISTED]:
+                    line = Text(f"  {v.mname(q.id)} ", style="bold")
+                    line.append(f"{q.summary[:40]} ", style="cyan")
+                    line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
+                    if q.note:
+                        line.append(f" — {q.note}", style="yellow")
+                    out.append(line)
+            if len(s.queue) > MAX_LISTED:
+                out.append(Text(f"  … and {len(s.queue) - MAX_LISTED} more", style="dim"))
+            if s.drops:
+                out.append(Text(f"✗ {s.drops} dropped: receive buffer full", style="bold red"))
+        ev = v.event
+        if type(ev) is KernelEvent and ev.kind == DATAGRAM_DROPPED:
+            d = ev.detail
+            why = (f"{d.get('rmem', '?')} + {d.get('charge', '?')} > {d.get('rcvbuf', '?')} B"
+                   if "charge" in d else f"{d.get('count', 1)} by the kernel")
+            out.append(Text(f"✗ {v.mname(ev.msg)} dropped: {why}", style="bold red"))
+            anchor = len(out) - 1
+        elif type(ev) is KernelEvent and ev.kind == DATAGRAM_QUEUED:
+            out.append(Text(f"+ {v.mname(ev.msg)} queued", style="green"))
+        out.append(Text(f"arrived {snap.arrived} · drops {snap.drops} · handled {snap.handled}", style="dim"))
+        if v.live and src.history.lost:
+            out.append(Text(f"observer lost {src.history.lost} events (the TUI lagged)", style="yellow"))
+        return out, anchor

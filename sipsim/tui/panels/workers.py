@@ -1,0 +1,133 @@
+"""Panel 1 — the workers: who sleeps in ``recvfrom``, who was woken, who runs which step."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding
+
+from sipsim.engine.events import WORKER_SLEEPS, WORKER_TAKES, KernelEvent
+from sipsim.engine.snapshot import EXITED, PAUSED, RECEIVED, RUNNING, SLEEPING, STARTING, TOOK, WOKEN
+from sipsim.tui.panels.base import Panel
+
+ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
+STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold magenta", RUNNING: "bold yellow",
+          PAUSED: "red", EXITED: "red"}
+
+
+class WorkersPanel(Panel):
+    AUTO_HEIGHT = True
+    NUMBER = 1
+    TITLE = "Workers"
+    HELP = """\
+### 1 Workers — the processes that call `recvfrom`
+
+One line per worker process: its name (**W0**, **W1** … in the simulator; the real **pid** live),
+its state, and the datagram it holds.
+
+* `z` **sleeping in recvfrom** — blocked in the kernel, on the socket's wait-queue;
+* `!` **woken by the kernel** — taken off the wait-queue, not running yet (it may wait for a CPU);
+* `↓` **recvfrom returned** after sleeping; `⇣` **took queued data without sleeping** — it came
+  back to `recvfrom` while datagrams were queued, so it never slept;
+* `▶` **running** a step of `receive_msg`; `‖` paused (SIGSTOP, or held by live-step).
+
+The **wait-queue** line lists the sleepers in the order the kernel will wake them
+(`W2 → W3 → W4`): the first one gets the next datagram. A worker that finishes goes back to
+`recvfrom` and **rejoins at the tail** — that is the seed's round-robin.
+
+Keys: `up`/`down` choose a worker, `enter` pins it (the pipeline and message panels follow the
+datagram it holds), `escape` unpins.
+
+Kamailio: `udp_rcv_loop()` in `src/core/udp_server.c` (the loop every worker runs), the children
+forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-wake-order.md`).
+"""
+    BINDINGS: ClassVar = [
+        Binding("enter", "pin", "pin"),
+        Binding("escape", "unpin", "Unpin", show=False),
+    ]
+
+    def __init__(self, ui: dict[str, Any] | None = None) -> None:
+        super().__init__(ui)
+        self.cursor = 0
+
+    def lines(self, width: int) -> tuple[list[Text], int]:
+        v = self.view
+        assert v is not None
+        snap = v.snap
+        out: list[Text] = []
+        ev = v.event
+        for i, w in enumerate(snap.workers):
+            name = v.wname(w.id)
+            sel = "›" if self.has_focus and i == self.cursor else " "
+            pin = v.pinned == w.id
+            state = w.state_text
+            held = v.waiting.get(w.id)
+            if held is not None:
+                state = f"held after {held.get('step')} (live-step)"
+            bold = ev is not None and ev.worker == w.id
+            line = Text(f"{sel}{name:<{7 if v.live else 4}}", style="bold" if bold else "")
+            line.append(f"{ICONS.get(w.state, '?')} ", style=STYLES.get(w.state, ""))
+            line.append(f"{state:<22}", style=STYLES.get(w.state, ""))
+            if w.msg is not None:
+                line.append(f" {v.mname(w.msg.id)} {w.msg.summary}", style="")
+            if pin:
+                line.append(" (pinned)", style="italic")
+            out.append(line)
+        if not snap.workers:
+            out.append(Text("no worker has reported yet", style="dim"))
+        out.append(self._queue_line(v))
+        note = self._event_note(v)
+        if note is not None:
+            out.append(note)
+        out.append(Text(f"handled {snap.handled} · took without sleeping {snap.took_without_sleeping} · "
+                        f"wasted wake-ups {snap.wasted_wakeups}", style="dim"))
+        return out, 0
+
+    def _queue_line(self, v) -> Text:  # noqa: ANN001
+        q = v.snap.wait_queue
+        line = Text("wait-queue, next first: ", style="bold")
+        if not q:
+            line.append("(empty — no worker sleeps in recvfrom)", style="dim")
+            return line
+        ev = v.event
+        rejoined = (type(ev) is KernelEvent and ev.kind == WORKER_SLEEPS and ev.detail.get("at", "tail") == "tail"
+                    and ev.worker == q[-1])
+        for i, wid in enumerate(q):
+            if i:
+                line.append(" → ")
+            style = "bold green" if i == 0 else ""
+            if rejoined and i == len(q) - 1:
+                style = "bold yellow"
+            line.append(v.wname(wid), style=style)
+        return line
+
+    def _event_note(self, v) -> Text | None:  # noqa: ANN001
+        ev = v.event
+        if type(ev) is not KernelEvent or ev.worker is None:
+            return None
+        name = v.wname(ev.worker)
+        if ev.kind == WORKER_SLEEPS:
+            q = v.snap.wait_queue
+            if ev.detail.get("at") == "head":
+                return Text(f"↺ {name} sleeps at the head of the wait-queue", style="yellow")
+            if len(q) > 1 and q[-1] == ev.worker:
+                return Text(f"↺ {name} done: rejoins the queue at the tail", style="yellow")
+            return Text(f"↺ {name} calls recvfrom and sleeps", style="yellow")
+        if ev.kind == WORKER_TAKES:
+            return Text(f"⇣ {name} took queued data, never slept", style="magenta")
+        return None
+
+    def action_scroll_lines(self, n: int) -> None:
+        if self.view is None or not self.view.snap.workers:
+            return
+        self.cursor = max(0, min(len(self.view.snap.workers) - 1, self.cursor + (1 if n > 0 else -1)))
+        self.redraw_panel()
+
+    def action_pin(self) -> None:
+        if self.view is not None and self.view.snap.workers:
+            w = self.view.snap.workers[min(self.cursor, len(self.view.snap.workers) - 1)]
+            self.app.pin_worker(w.id)  # type: ignore[attr-defined]
+
+    def action_unpin(self) -> None:
+        self.app.pin_worker(None)  # type: ignore[attr-defined]

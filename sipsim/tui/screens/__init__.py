@@ -1,0 +1,1 @@
+"""The TUI's screens: the main screen and its dialogs (help, inject, go to, conditional break, prompts)."""

@@ -1,0 +1,52 @@
+"""F1: help for the focused panel — what it shows, its keys, the Kamailio source it models."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+from sipsim.tui.keybar import KeyBar
+
+GLOBAL_KEYS = """\
+#### Keys everywhere
+
+| key | | key | |
+|---|---|---|---|
+| `n` | one step | `b` | one step back |
+| `]` / `[` | next / previous datagram | `home` / `end` | first / last step |
+| `g` | go to a step, `t=` time or `#id` | `p` | run / pause (live: live-step) |
+| `+` / `-` | run faster / slower | `x` | breakpoint on a pipeline step |
+| `X` | conditional break | `i` | inject a datagram |
+| `L` | live mode on / off | `s` | save a pcap |
+| `1`–`8` | focus a panel | `f` | maximize / restore it |
+| `F1` | this help | `ctrl+p` | palette: scenario, profile, policy, workers, theme |
+| `ctrl+q` | quit | `h` | lesson hint |
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar = [
+        Binding("escape", "dismiss_help", "Close"),
+        Binding("f1", "dismiss_help", "Close", show=False),
+        Binding("q", "dismiss_help", "Close", show=False),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.help_title = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Static(f"Help — {self.help_title}   (escape closes)", id="help-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(self.text + "\n\n" + GLOBAL_KEYS, id="help-text")
+        yield KeyBar()
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,119 @@
+"""The main screen: a top bar, the eight panels laid out for the terminal's size, the footer.
+
+Three layouts, chosen by size and rebuilt when the terminal crosses a threshold (panels keep their
+UI choices in the app, so nothing is lost):
+
+* **wide** (≥ 150×40): three columns — workers, socket and pipeline; message and layers; ladder,
+  event log (and the lesson);
+* **medium** (≥ 110×30): workers, socket and pipeline on the left; the others as tabs;
+* **narrow** (80×24 and up): workers and socket side by side on top; everything else as tabs.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Static, TabbedContent, TabPane
+
+from sipsim.tui.keybar import KeyBar
+from sipsim.tui.panels import (
+    PANELS,
+    LadderPanel,
+    LayersPanel,
+    LessonPanel,
+    LogPanel,
+    MessagePanel,
+    PanelInfo,
+    PipelinePanel,
+    SocketPanel,
+    WorkersPanel,
+)
+
+TABBED = {
+    "wide": (),
+    "medium": (MessagePanel, LayersPanel, LadderPanel, LogPanel, LessonPanel),
+    "narrow": (PipelinePanel, MessagePanel, LayersPanel, LadderPanel, LogPanel, LessonPanel),
+}
+
+
+def layout_mode(size: Size) -> str:
+    if size.width >= 150 and size.height >= 40:
+        return "wide"
+    if size.width >= 110 and size.height >= 30:
+        return "medium"
+    return "narrow"
+
+
+class TopBar(Static):
+    """SIM/LIVE badge, what runs, where the cursor is, the run state — no clock (snapshots stay stable)."""
+
+
+class MainScreen(Screen[None]):
+    AUTO_FOCUS = ""  # no panel is focused at first: the footer shows the app's keys
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.mode = ""
+        self.panels: dict[type, PanelInfo] = {}
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        self.mode = mode = layout_mode(app.size)
+        ui = app.ui  # type: ignore[attr-defined]
+        with_lesson = app.lesson is not None  # type: ignore[attr-defined]
+        p = self.panels = {cls: cls(ui) for cls in PANELS if with_lesson or cls is not LessonPanel}
+        self.set_class(mode == "wide", "-wide")
+        self.set_class(mode == "medium", "-medium")
+        self.set_class(mode == "narrow", "-narrow")
+        yield TopBar(id="topbar")
+        tabbed = [cls for cls in TABBED[mode] if cls in p]
+        if mode == "narrow":
+            with Vertical(id="body"):
+                with Horizontal(id="top"):
+                    yield p[WorkersPanel]  # type: ignore[misc]
+                    yield p[SocketPanel]  # type: ignore[misc]
+                yield from self._tabs(tabbed)
+        else:
+            with Horizontal(id="body"):
+                with Vertical(id="left"):
+                    yield p[WorkersPanel]  # type: ignore[misc]
+                    yield p[SocketPanel]  # type: ignore[misc]
+                    yield p[PipelinePanel]  # type: ignore[misc]
+                if mode == "medium":
+                    yield from self._tabs(tabbed)
+                else:
+                    with Vertical(id="mid"):
+                        yield p[MessagePanel]  # type: ignore[misc]
+                        yield p[LayersPanel]  # type: ignore[misc]
+                    with Vertical(id="right"):
+                        yield p[LadderPanel]  # type: ignore[misc]
+                        yield p[LogPanel]  # type: ignore[misc]
+                        if LessonPanel in p:
+                            yield p[LessonPanel]  # type: ignore[misc]
+        yield KeyBar()
+
+    def _tabs(self, tabbed: list[type]) -> ComposeResult:
+        with TabbedContent(id="tabs"):
+            for cls in tabbed:
+                with TabPane(f"{cls.NUMBER} {cls.TITLE}", id=f"tab-{cls.panel_id()}"):  # type: ignore[attr-defined]
+                    yield self.panels[cls]  # type: ignore[misc]
+
+    def on_mount(self) -> None:
+        self.app.redraw()  # type: ignore[attr-defined]
+
+    def panel(self, cls: type) -> PanelInfo | None:
+        return self.panels.get(cls)
+
+    def reveal(self, panel: PanelInfo) -> None:
+        """Bring a panel's tab to the front (tabbed layouts)."""
+        if type(panel) in TABBED[self.mode]:
+            tabs = self.query_one("#tabs", TabbedContent)
+            tabs.active = f"tab-{panel.panel_id()}"
+
+    async def on_resize(self, event: Resize) -> None:
+        if self.mode and layout_mode(event.size) != self.mode:
+            await self.recompose()
+            self.app.redraw()  # type: ignore[attr-defined]

@@ -1,0 +1,150 @@
+"""Live mode in the TUI: a real ``sipsim serve`` on a free port, real datagrams, real pids on screen;
+live-step holds a worker while another takes the next datagram; clients' retransmissions logged."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from helpers import free_udp_port
+from textual.widgets import Input
+from tuikit import panel_text, settle
+
+from sipsim.tui.app import SipsimApp
+from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, WorkersPanel
+
+pytestmark = pytest.mark.network
+
+
+def options(port: int, local: int, callid: str) -> bytes:
+    return (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-{callid}\r\n"
+            f"From: <sip:tui@127.0.0.1>;tag={callid}\r\nTo: <sip:127.0.0.1:{port}>\r\nCall-ID: {callid}\r\n"
+            f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+async def until(pilot, check, timeout: float = 5.0, what: str = "") -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await pilot.pause(0.05)
+
+
+def reply(sock: socket.socket, timeout: float) -> bytes | None:
+    sock.settimeout(timeout)
+    try:
+        return sock.recvfrom(65535)[0]
+    except TimeoutError:
+        return None
+
+
+def ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_path: Path) -> None:
+    port = free_udp_port()
+    app = SipsimApp()
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.bind(("127.0.0.1", 0))
+    b.bind(("127.0.0.1", 0))
+    server_pid = 0
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.press("L")  # live mode: where, and how many workers
+            await pilot.pause()
+            app.screen.query_one(Input).value = f"127.0.0.1:{port} 2"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.source.live and len(app.source.pids) == 2, 10.0, "live mode")
+            src = app.source
+            server_pid = src.proc.pid
+            pids = list(src.pids)
+            assert all(ppid(p) == server_pid for p in pids)  # real processes forked by the real server
+            assert "LIVE" in app.top_line() and src.stepping  # live starts in live-step
+
+            # live-step: a real datagram, held by the real worker that took it
+            a.sendto(options(port, a.getsockname()[1], "a1"), ("127.0.0.1", port))
+            await until(pilot, lambda: len(src.waiting) == 1, what="a held worker")
+            held_a = next(iter(src.waiting))
+            assert src.waiting[held_a]["step"] == "recvfrom" and held_a in pids
+            assert reply(a, 0.3) is None  # held: no answer
+            b.sendto(options(port, b.getsockname()[1], "b1"), ("127.0.0.1", port))
+            await until(pilot, lambda: len(src.waiting) == 2, what="the second worker")
+            held_b = next(p for p in src.waiting if p != held_a)
+            assert {held_a, held_b} == set(pids)  # the other worker took the next datagram
+            await settle(pilot)
+            workers = panel_text(app, WorkersPanel)
+            assert workers.count("held after recvfrom") == 2 and str(held_a) in workers and str(held_b) in workers
+            assert f"→{held_a}" in panel_text(app, LadderPanel) and f"→{held_b}" in panel_text(app, LadderPanel)
+            # a held worker's datagram is readable at once: the server flushes its capture while stepping
+            assert "Max-Forwards: 70" in panel_text(app, MessagePanel)
+            app.pin_worker(held_a)
+            await pilot.press("n")  # one step of the pinned worker only
+            await until(pilot, lambda: src.waiting.get(held_a, {}).get("step") == "udp_rcv_loop", what="one step")
+            assert src.waiting[held_b]["step"] == "recvfrom" and reply(b, 0.2) is None
+            # b hears nothing and sends its request again: a retransmission, queued in the kernel
+            b.sendto(options(port, b.getsockname()[1], "b1"), ("127.0.0.1", port))
+            await pilot.pause(0.2)
+            await pilot.press("p")  # run: everyone goes
+            assert not src.stepping
+            assert (reply(a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            await until(pilot, lambda: src.history.retransmissions == 1, what="the retransmission found")
+            again = next(m for m in src.history.msgs.values() if m.retrans_of is not None)
+            assert src.history.msgs[again.retrans_of].worker == held_b
+            await until(pilot, lambda: src.following and src.at_end)
+            app.pin_worker(None)
+            await pilot.press("7", "slash")
+            await pilot.pause()
+            app.screen.query_one(Input).value = "retransmission"
+            await pilot.press("enter")
+            await pilot.press("f")  # maximized: the whole line
+            await settle(pilot)
+            log = panel_text(app, LogPanel)
+            assert f"↻ {again.worker}" in log and f"↻ retransmission of #1@{held_b}" in log
+            assert "same Call-ID, CSeq and Via branch" in log
+            await pilot.press("f")
+
+            # running: the answer comes at once, and the message panel has the bytes from the capture
+            a.sendto(options(port, a.getsockname()[1], "a2"), ("127.0.0.1", port))
+            assert (reply(a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            await until(pilot, lambda: len([m for m in src.history.msgs.values() if m.sends]) == 4, what="4 answered")
+            last = max(src.history.msgs.values(), key=lambda m: m.arrive)
+            await until(pilot, lambda: src.datagram(last.id).data is not None, what="the captured bytes")
+            app.goto(last.events[-1])
+            await settle(pilot)
+            assert "✓ first_line │ OPTIONS sip:127.0.0.1" in panel_text(app, MessagePanel)
+            assert "Call-ID: a2" in panel_text(app, MessagePanel)
+
+            out = tmp_path / "live.pcap"
+            await pilot.press("s")
+            await pilot.pause()
+            app.screen.query_one(Input).value = str(out)
+            await pilot.press("enter")
+            await pilot.pause()
+            from sipsim.packets import read_sip_datagrams
+
+            assert len(read_sip_datagrams(str(out))) == 8  # 4 requests in, 4 answers out
+
+            await pilot.press("L")  # back to the simulation: the server is stopped by its PID
+            await settle(pilot)
+            assert not app.source.live and "SIM" in app.top_line()
+            assert not os.path.exists(f"/proc/{server_pid}") and not any(os.path.exists(f"/proc/{p}") for p in pids)
+            # live again, then quit the app: the server goes with it
+            await pilot.press("L")
+            await pilot.pause()
+            app.screen.query_one(Input).value = f"127.0.0.1:{port} 1"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.source.live and len(app.source.pids) == 1, 10.0, "live mode again")
+            server_pid = app.source.proc.pid
+            await pilot.press("ctrl+q")
+    finally:
+        a.close()
+        b.close()
+    assert server_pid and not os.path.exists(f"/proc/{server_pid}")  # stopped by its PID when the app left
