@@ -8,6 +8,8 @@ fail in CI (CI=true), where they must run.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import sys
 from pathlib import Path
 
@@ -35,3 +37,12 @@ def isolated_network() -> None:
             pytest.fail("could not create a private network namespace (unshare -n); CI must run these")
         pytest.skip("no private network namespace available (unshare failed) and CI is unset")
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests (Textual's Pilot) in a fresh event loop; no asyncio plugin is installed."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**args))
+    return True

@@ -1,0 +1,94 @@
+"""Lessons 1 and 6 walked end to end in the TUI, pressing only the keys the screen shows.
+
+The learner's path: the key bar offers ``p`` (run) — a run stops at each place the lesson speaks; when
+a question opens, the lesson pane says "8 focuses this pane · ↑↓ choose, enter answers · h hint";
+the learner answers with the reference answer and reads ✓. At the end every check of the lesson
+passes — judged against the simulation the TUI ran — and the lesson is complete.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
+
+from textual.widgets import Input, OptionList  # noqa: E402
+from tuikit import footer_actions, settle  # noqa: E402
+
+from sipsim.lessons import open_lesson  # noqa: E402
+from sipsim.tui.app import SipsimApp  # noqa: E402
+from sipsim.tui.panels import LessonPanel  # noqa: E402
+
+KEYBAR_ACTION = {"p": "run", "h": "hint", "n": "step"}
+
+
+PANE_KEYS = {"8": "8 focuses this pane", "down": "↑/↓ choose", "enter": "enter answers"}
+
+
+async def press_shown(pilot, app, key: str) -> None:  # noqa: ANN001
+    """Press ``key`` only if the screen offers it: on the key bar, or in the lesson pane's key line."""
+    if key in KEYBAR_ACTION:
+        assert KEYBAR_ACTION[key] in footer_actions(app), f"{key!r} is not on the key bar"
+    else:
+        pane = app.main.panel(LessonPanel).plain
+        assert PANE_KEYS[key] in pane, f"{key!r} is not offered by the lesson pane: {pane[-200:]!r}"
+    await pilot.press(key)
+
+
+async def run_to_next_stop(pilot, app) -> None:  # noqa: ANN001
+    await press_shown(pilot, app, "p")
+    for _ in range(400):
+        await pilot.pause(0.02)
+        if not app.running:
+            break
+    assert not app.running, "a run must stop at the lesson's next stop"
+    await settle(pilot)
+
+
+async def answer_open_question(pilot, app, session, qid: str) -> None:  # noqa: ANN001
+    spec = session.lesson.question_spec(qid)
+    pane = app.main.panel(LessonPanel)
+    assert spec.prompt in pane.plain and "8 focuses this pane" in pane.plain
+    await press_shown(pilot, app, "8")
+    await pilot.pause()
+    if spec.choices:
+        choices = pane.query_one(OptionList)
+        assert app.focused is choices and choices.display
+        want = next(i for i, c in enumerate(spec.choices) if spec.answer in (c.text, c.value))
+        for _ in range(want):
+            await press_shown(pilot, app, "down")
+        await press_shown(pilot, app, "enter")
+    else:
+        assert isinstance(app.focused, Input)
+        await pilot.press(*spec.answer, "enter")
+    await settle(pilot)
+    assert "✓" in app.main.panel(LessonPanel).plain, app.main.panel(LessonPanel).plain
+
+
+@pytest.mark.parametrize("number", [1, 6])
+async def test_walk_a_lesson_with_the_keys_on_screen(number: int) -> None:
+    session = open_lesson(number, attach=False)
+    app = SipsimApp(lesson=session)
+    asked: list[str] = []
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert f"Lesson {number}:" in app.main.panel(LessonPanel).plain
+        final = max(session.stops())
+        for _ in range(60):  # bounded: a lesson has a handful of stops
+            q = session.question(app.source.position)
+            if q is not None and q.id not in asked:
+                asked.append(q.id)
+                await answer_open_question(pilot, app, session, q.id)
+                continue
+            if app.source.position >= final:
+                break
+            await run_to_next_stop(pilot, app)
+            nar = session.narration(app.source.position)
+            assert nar is not None and nar.title in app.main.panel(LessonPanel).plain
+        assert app.source.position >= final
+        assert sorted(asked) == sorted(q.id for q in session.lesson.questions), "every question was asked"
+        results = session.checks()
+        assert results and all(r.passed for r in results), [r for r in results if not r.passed]
