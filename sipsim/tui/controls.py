@@ -356,7 +356,7 @@ class Controls:
                 return
             if self.lesson is not None and isinstance(src, SimSource):
                 pos = src.position
-                self.lesson.session.attach(src.sim)  # the future changed: the lesson finds its anchors again
+                self._reattach_lesson(src.sim)  # the future changed: the lesson finds its anchors again
                 src.goto(pos)
             self.notify(msg)  # type: ignore[attr-defined]
             self._moved()
@@ -478,6 +478,17 @@ class Controls:
         self.notify(f"{what}: the simulation starts again" + (" (live mode: press L to see it)"
                                                              if self.source.live else ""))  # type: ignore[attr-defined]
 
+    def _reattach_lesson(self, sim: Any) -> None:
+        """Give the lesson the changed simulation; if what it speaks about no longer happens there
+        (another scenario, other workers …), leave the lesson rather than fail."""
+        try:
+            self.lesson.session.attach(sim)  # type: ignore[union-attr]
+        except Exception as exc:  # LessonError: an anchor never happens in this simulation
+            title = getattr(self.lesson.session, "title", "the lesson")  # type: ignore[union-attr]
+            self.lesson = None
+            self.notify(f"{title} is closed: {exc}", severity="warning")  # type: ignore[attr-defined]
+            self.refresh_bindings()  # type: ignore[attr-defined]
+
     def _use_sim(self, new: SimSource, *, keep_position: bool) -> None:
         self.stop_running()
         old = self.sim_source
@@ -486,7 +497,7 @@ class Controls:
             old.close()
         self.sim_source = new
         if self.lesson is not None:
-            self.lesson.session.attach(new.sim)
+            self._reattach_lesson(new.sim)
         self.freeze_gc(collect=True)
         if not self.source.live:
             self.source = new

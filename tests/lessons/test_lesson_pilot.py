@@ -92,3 +92,15 @@ async def test_walk_a_lesson_with_the_keys_on_screen(number: int) -> None:
         assert sorted(asked) == sorted(q.id for q in session.lesson.questions), "every question was asked"
         results = session.checks()
         assert results and all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+async def test_a_palette_change_that_loses_the_lessons_anchors_closes_it_without_a_crash() -> None:
+    session = open_lesson(7, attach=False)  # anchored on bob's REGISTER and alice's INVITE and ACK
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert "hint" in footer_actions(app)
+        app.switch_scenario("fifo-spaced")  # the palette's "scenario" command: no bob, no alice there
+        await settle(pilot)
+        assert app.lesson is None and "hint" not in footer_actions(app)
+        assert app.source.scenario.name == "fifo-spaced"
