@@ -35,7 +35,8 @@ from sipsim.demo import DEMO_CONFIG, rfc3261_message  # noqa: E402
 from sipsim.engine.config import Profile  # noqa: E402
 from sipsim.engine.driver import MemoryDriver  # noqa: E402
 from sipsim.engine.scenario import ArrivalSpec, ProxySpec, Scenario  # noqa: E402
-from sipsim.engine.simulation import Simulation, run_scenario  # noqa: E402
+from sipsim.engine.simulation import run_scenario  # noqa: E402
+from sipsim.engine.stepping import Simulation  # noqa: E402
 
 FLOW = (("s24_1_F1_REGISTER.dat", ("192.0.2.4", 5060)), ("s24_2_F3_INVITE.dat", ("192.0.2.2", 5060)),
         ("s24_2_F6_180.dat", ("192.0.2.4", 5060)), ("s24_2_F9_200.dat", ("192.0.2.4", 5060)))

@@ -28,12 +28,21 @@ datagram they cannot read is counted and ignored. Options per type are listed in
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sipsim.engine.events import Addr, format_addr
+from sipsim.engine.peer_msg import (
+    PeerMsg,
+    build,
+    header_value,
+    read_msg,
+    response_dest,
+    sdp,
+    tag_of,
+    uri_in,
+)
 
 if TYPE_CHECKING:
     from sipsim.engine.scenario import PeerSpec, Scenario
@@ -50,8 +59,6 @@ PEER_OPTIONS: dict[str, dict[str, Any]] = {
             "reject": 0, "trying": True, "t1": T1, "t2": T2, "domain": None},
     "ua": {"aor": None, "register_at": 0.0, "expires": 3600, "contact": None, "t1": T1, "t2": T2, "domain": None},
 }
-_COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length",
-            "c": "content-type"}
 
 
 class Timer:
@@ -79,119 +86,6 @@ class PeerNet(Protocol):
 
 
 # -- a tolerant reader ------------------------------------------------------------------------
-@dataclass
-class PeerMsg:
-    is_request: bool
-    method: str
-    uri: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def get(self, name: str) -> str | None:
-        for k, v in self.headers:
-            if k == name:
-                return v
-        return None
-
-    def lines(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k == name]
-
-    @property
-    def cseq(self) -> tuple[int, str]:
-        num, _, method = (self.get("cseq") or "0 ?").strip().partition(" ")
-        return (int(num) if num.isdigit() else 0), method.strip().upper()
-
-    @property
-    def call_id(self) -> str:
-        return (self.get("call-id") or "").strip()
-
-
-def read_msg(data: bytes) -> PeerMsg | None:
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2:
-        return None
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t") and headers:
-            headers[-1] = (headers[-1][0], headers[-1][1] + " " + line.strip())
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key = name.strip().lower()
-        headers.append((_COMPACT.get(key, key), value.strip()))
-    if parts[0].startswith("SIP/"):
-        if not parts[1].isdigit():
-            return None
-        msg = PeerMsg(False, "", "", int(parts[1]), headers, body)
-        msg.method = msg.cseq[1]
-        return msg
-    if len(parts) < 3:
-        return None
-    return PeerMsg(True, parts[0].upper(), parts[1], 0, headers, body)
-
-
-def via_params(via: str) -> tuple[str, int, dict[str, str]]:
-    """First value of a Via line → (host, port, params)."""
-    value = via.split(",")[0].strip()
-    _, _, rest = value.partition(" ")
-    sent_by, *params = rest.strip().split(";")
-    sent_by = sent_by.strip()
-    if sent_by.startswith("["):
-        host, _, p = sent_by[1:].partition("]")
-        port_s = p[1:]
-    else:
-        host, _, port_s = sent_by.partition(":")
-    out = {}
-    for p in params:
-        k, _, v = p.strip().partition("=")
-        out[k.lower()] = v
-    return host, int(port_s) if port_s.isdigit() else 5060, out
-
-
-def response_dest(msg: PeerMsg, src: Addr) -> Addr:
-    """RFC 3261 §18.2.2 / RFC 3581: received + rport if given, else the sent-by."""
-    host, port, params = via_params(msg.lines("via")[0] if msg.lines("via") else "SIP/2.0/UDP " + src[0])
-    if "received" in params and params["received"]:
-        host = params["received"]
-    if params.get("rport", "").isdigit():
-        port = int(params["rport"])
-    return host, port
-
-
-def tag_of(value: str | None) -> str:
-    for p in (value or "").split(";")[1:]:
-        k, _, v = p.strip().partition("=")
-        if k.lower() == "tag":
-            return v
-    return ""
-
-
-def uri_in(value: str | None) -> str:
-    v = (value or "").strip()
-    if "<" in v:
-        return v[v.index("<") + 1 : v.index(">")] if ">" in v else v[v.index("<") + 1 :]
-    return v.split(";")[0]
-
-
-def sdp(user: str, ip: str, sess: int) -> bytes:
-    return (f"v=0\r\no={user} {sess} {sess} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {10000 + 2 * (sess % 5000)} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
-            "a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n").encode()
-
-
-def build(first: str, headers: list[str], body: bytes = b"", ctype: str = "application/sdp") -> bytes:
-    hs = list(headers)
-    if body:
-        hs.append(f"Content-Type: {ctype}")
-    hs.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join([first, *hs]) + "\r\n\r\n").encode("latin-1") + body
-
-
-# -- transactions -------------------------------------------------------------------------------
 class ClientTx:
     """A UDP client transaction: send, retransmit by Timer A/E, give up at Timer B/F (64·T1)."""
 
@@ -568,7 +462,8 @@ class UAC(Peer):
 
     def _ack(self, call: _UacCall, msg: PeerMsg, branch: str, ruri: str) -> bytes:
         return build(f"ACK {ruri} SIP/2.0", [
-            self.via(branch), "Max-Forwards: 70", f"From: {_header(call.invite, 'From')}", f"To: {msg.get('to') or ''}",
+            self.via(branch), "Max-Forwards: 70", f"From: {header_value(call.invite, 'From')}",
+            f"To: {msg.get('to') or ''}",
             f"Call-ID: {call.call_id}", "CSeq: 1 ACK"])
 
     def _bye(self, call: _UacCall) -> None:
@@ -577,17 +472,9 @@ class UAC(Peer):
         call.state = "terminating"
         data = build(f"BYE {call.target} SIP/2.0", [
             self.via(f"z9hG4bK{self.name}-{self.next_id('b')}"), "Max-Forwards: 70",
-            f"From: {_header(call.invite, 'From')}", f"To: {call.to}", f"Call-ID: {call.call_id}", "CSeq: 2 BYE"])
+            f"From: {header_value(call.invite, 'From')}", f"To: {call.to}", f"Call-ID: {call.call_id}", "CSeq: 2 BYE"])
         call.bye_tx = ClientTx(self, data, "BYE", lambda: self._fail(call, None, "BYE not answered (Timer F)"))
         call.bye_tx.start()
-
-
-def _header(data: bytes, name: str) -> str:
-    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == name.lower().encode():
-            return v.strip().decode("latin-1")
-    return ""
 
 
 PEER_CLASSES: dict[str, type[Peer]] = {"uac": UAC, "uas": UAS, "ua": RegisteringUA}
@@ -616,52 +503,6 @@ def _options(spec: PeerSpec) -> dict[str, Any]:
     if opts["t1"] <= 0 or opts["t2"] <= 0:
         raise ScenarioError(f"peer {spec.name!r}: t1 and t2 must be positive")
     return opts
-
-
-class VirtualNetwork:
-    """Who lives where on the simulated network, and its name service. Nothing is ever looked up
-    in DNS: a host is an IP literal, a name from the scenario's ``[hosts]`` table, one of the
-    proxy's own names (listen address, advertise, aliases) or a peer's host name as written."""
-
-    def __init__(self, listen: Addr, proxy_names: tuple[str, ...], hosts: dict[str, str], peers: list[Peer]) -> None:
-        self.listen = (str(ipaddress.ip_address(listen[0].strip("[]"))) if _is_ip(listen[0]) else listen[0].lower(),
-                       listen[1])
-        self._proxy_names = {listen[0].lower(), *(n.split(":")[0].lower() for n in proxy_names)}
-        self._hosts = {k.lower(): v for k, v in hosts.items()}
-        self._cache: dict[str, str | None] = {}
-        self._peers: dict[Addr, Peer] = {}
-        for p in peers:
-            ip = self.resolve(p.addr[0]) or p.addr[0].lower()
-            self._peers[(ip, p.addr[1])] = p
-
-    def resolve(self, host: str) -> str | None:
-        key = host.lower()
-        if key not in self._cache:
-            bare = key.strip("[]")
-            if _is_ip(bare):
-                ip: str | None = str(ipaddress.ip_address(bare))
-            elif bare in self._hosts:
-                ip = self._hosts[bare]
-            elif bare in self._proxy_names:
-                ip = self.listen[0]
-            else:
-                ip = None
-            self._cache[key] = ip
-        return self._cache[key]
-
-    def is_proxy(self, ip: str, port: int) -> bool:
-        return port == self.listen[1] and ip == self.listen[0]
-
-    def peer_at(self, ip: str, port: int) -> Peer | None:
-        return self._peers.get((ip, port))
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def proxy_domain(scenario: Scenario) -> str:

@@ -17,8 +17,8 @@ from sipsim.lessons.model import AnchorSpec, LessonError
 from sipsim.lessons.view import MessageIndex
 
 if TYPE_CHECKING:
-    from sipsim.engine.simulation import Simulation
     from sipsim.engine.snapshot import Event
+    from sipsim.engine.stepping import Simulation
 
 SEARCH_LIMIT = 2_000_000  # events; a lesson scenario is far smaller
 

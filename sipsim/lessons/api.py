@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sipsim.engine.scenario import Scenario
-    from sipsim.engine.simulation import Simulation
+    from sipsim.engine.stepping import Simulation
 
 
 @dataclass(frozen=True)

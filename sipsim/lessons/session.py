@@ -36,7 +36,7 @@ from sipsim.lessons.view import RunView
 
 if TYPE_CHECKING:
     from sipsim.engine.scenario import Scenario
-    from sipsim.engine.simulation import Simulation
+    from sipsim.engine.stepping import Simulation
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -67,7 +67,7 @@ def make_simulation(scenario: Scenario, number: int) -> Simulation:
     """A simulation of ``scenario``; a scenario that cannot run (a routing script with an error,
     a missing file) is a LessonError with the scenario's own message."""
     from sipsim.engine.scenario import ScenarioError
-    from sipsim.engine.simulation import Simulation
+    from sipsim.engine.stepping import Simulation
 
     try:
         return Simulation(scenario)

@@ -32,8 +32,8 @@ from sipsim.engine.events import (
 from sipsim.lessons.model import LessonError
 
 if TYPE_CHECKING:
-    from sipsim.engine.simulation import Simulation
     from sipsim.engine.snapshot import Event, Snapshot
+    from sipsim.engine.stepping import Simulation
 
 
 @dataclass

@@ -151,7 +151,7 @@ class SimSource(Source):
     kind = "SIM"
 
     def __init__(self, scenario: Scenario) -> None:
-        from sipsim.engine.simulation import Simulation
+        from sipsim.engine.stepping import Simulation
 
         self.scenario = scenario
         self.sim = Simulation(scenario)

@@ -15,7 +15,8 @@ from sipsim.engine.kernel_queue import (
     skb_truesize,
 )
 from sipsim.engine.scenario import load_scenario
-from sipsim.engine.simulation import Simulation, run_scenario
+from sipsim.engine.simulation import run_scenario
+from sipsim.engine.stepping import Simulation
 
 # skb truesize measured with getsockopt(SO_MEMINFO) on Linux 6.18 over loopback (bench/simulate.py
 # --calibrate repeats it): payload bytes -> bytes charged to the receive buffer.

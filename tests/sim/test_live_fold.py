@@ -17,7 +17,7 @@ import pytest
 from sipsim.engine import snapshot as snapmod
 from sipsim.engine.events import KernelEvent, StepEvent
 from sipsim.engine.scenario import load_scenario
-from sipsim.engine.simulation import Simulation
+from sipsim.engine.stepping import Simulation
 
 pytestmark = pytest.mark.network
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "real"))

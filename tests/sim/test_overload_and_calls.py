@@ -8,7 +8,8 @@ from simkit import kinds, scenario, steps, stream, takers
 from sipsim.engine.events import KernelEvent
 from sipsim.engine.kernel_queue import skb_truesize
 from sipsim.engine.scenario import load_scenario
-from sipsim.engine.simulation import Simulation, run_scenario
+from sipsim.engine.simulation import run_scenario
+from sipsim.engine.stepping import Simulation
 
 
 def test_simultaneous_burst_drops_exactly_what_does_not_fit() -> None:

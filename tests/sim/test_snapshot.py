@@ -8,7 +8,7 @@ from simkit import kinds
 from sipsim.engine import snapshot as snapmod
 from sipsim.engine.events import DATAGRAM_DROPPED, KernelEvent, StepEvent
 from sipsim.engine.scenario import load_scenario
-from sipsim.engine.simulation import Simulation
+from sipsim.engine.stepping import Simulation
 
 
 @pytest.mark.parametrize("name", ["burst", "herd", "reorder"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from simkit import options, scenario, stream
 
 from sipsim.engine.scenario import Scenario, load_scenario
-from sipsim.engine.simulation import CHECKPOINT, Simulation
+from sipsim.engine.stepping import CHECKPOINT, Simulation
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
