@@ -33,7 +33,6 @@ Bounded: a few minutes at most (``--quick``: shorter steps, for a smoke run).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 import signal
@@ -48,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sipsim.real.procinfo import sipp_counters  # noqa: E402
 from sipsim.sandbox import enter_private_netns  # noqa: E402
 
 SIPP_DIR = ROOT / "tests" / "data" / "sipp"
@@ -197,15 +197,7 @@ def sipp_run(sipp: str, work: Path, args: list[str], name: str, timeout: float) 
     except subprocess.TimeoutExpired:
         pass
     stop(proc)
-    rows = list(csv.reader(open(stf), delimiter=";"))
-    out = {}
-    for k, v in zip(rows[0], rows[-1], strict=False):
-        if k.endswith("(C)"):
-            try:
-                out[k[:-3]] = int(v)
-            except ValueError:
-                pass
-    return out
+    return sipp_counters(stf)
 
 
 def calls(sipp: str, work: Path, proxy: Proxy, rate: int, seconds: float, tag: str) -> dict[str, int]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import shutil
 import signal
@@ -39,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sipsim.real.procinfo import sipp_counters  # noqa: E402
 
 SIPP_DIR = ROOT / "tests" / "data" / "sipp"
 REGISTER_XML = ROOT / "tests" / "real" / "register.xml"
@@ -132,16 +133,6 @@ def stop(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=5)
 
 
-def sipp_counters(stf: Path) -> dict[str, int]:
-    rows = list(csv.reader(open(stf), delimiter=";"))
-    out = {}
-    for k, v in zip(rows[0], rows[-1], strict=False):
-        if k.endswith("(C)"):
-            try:
-                out[k[:-3]] = int(v)
-            except ValueError:
-                pass
-    return out
 
 
 async def live_load(sipp: str, work: Path, seconds: float) -> dict[str, object]:

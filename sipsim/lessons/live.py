@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sipsim.lessons.api import CheckResult
+from sipsim.real.procinfo import wait_all_asleep
 
 GAP = 0.02
 START_TIMEOUT = 10.0
@@ -39,24 +40,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _asleep(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        with open(f"/proc/{pid}/wchan") as f:
-            wchan = f.read().strip()
-    except OSError:
-        return False
-    return state == "S" and ("recv" in wchan or "wait_for_more_packets" in wchan or wchan in ("", "0"))
-
-
 def _wait_asleep(pids: list[int], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(_asleep(p) for p in pids):
-            return
-        time.sleep(0.002)
-    raise RuntimeError("the workers did not all go back to sleep in recvfrom within 5 s")
+    if not wait_all_asleep(pids, timeout):
+        raise RuntimeError("the workers did not all go back to sleep in recvfrom within 5 s")
 
 
 def _options(port: int, local: int, n: int) -> bytes:

@@ -10,7 +10,6 @@ helper, :func:`wait_all_asleep` (every worker blocked in ``recvfrom``, read from
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import socket
@@ -23,7 +22,9 @@ from typing import Any
 
 from helpers import DATA, free_udp_port, stop_pid
 
+from sipsim.real import procinfo
 from sipsim.real.control import query
+from sipsim.real.procinfo import asleep_in_recvfrom, sipp_counters  # noqa: F401
 
 HERE = Path(__file__).parent
 REGISTER_XML = HERE / "register.xml"
@@ -166,19 +167,6 @@ def run_sipp(sipp: str, tmp: Path, args: list[str], timeout: float = 60.0, name:
     return sipp_counters(stf) | {"rc": proc.returncode}
 
 
-def sipp_counters(stf: Path) -> dict[str, int]:
-    rows = list(csv.reader(open(stf), delimiter=";"))
-    head, last = rows[0], rows[-1]
-    out = {}
-    for name, value in zip(head, last, strict=False):
-        if name.endswith("(C)"):
-            try:
-                out[name[:-3]] = int(value)
-            except ValueError:
-                pass
-    return out
-
-
 def register(sipp: str, tmp: Path, proxy_port: int, aor: str, contact: str) -> dict[str, int]:
     return run_sipp(sipp, tmp, ["-sf", str(REGISTER_XML), f"127.0.0.1:{proxy_port}", "-s", aor,
                                 "-set", "contact", contact, "-p", str(free_udp_port()), "-m", "1",
@@ -191,28 +179,10 @@ def uac_args(proxy_port: int, aor: str, calls: int, rate: int) -> list[str]:
 
 
 # -- the kernel's view of the workers -----------------------------------------------------------
-def asleep_in_recvfrom(pid: int) -> bool:
-    """State S and a wait channel in the socket receive path (e.g. __skb_wait_for_more_packets)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        with open(f"/proc/{pid}/wchan") as f:
-            wchan = f.read().strip()
-    except OSError:
-        return False
-    return state == "S" and ("wait_for_more_packets" in wchan or "skb_recv" in wchan or "recv" in wchan)
-
-
 def wait_all_asleep(pids: Iterable[int], timeout: float = 5.0) -> None:
     pids = list(pids)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if all(asleep_in_recvfrom(p) for p in pids):
-            return
-        time.sleep(0.002)
-    states = {p: (open(f"/proc/{p}/wchan").read() if os.path.exists(f"/proc/{p}") else "gone") for p in pids}
-    raise AssertionError(f"workers not all asleep in recvfrom: {states}")
-
+    if not procinfo.wait_all_asleep(pids, timeout):
+        raise AssertionError(f"workers not all asleep in recvfrom: { {p: procinfo.wchan(p) for p in pids} }")
 
 def worker_order(events: Iterable[dict[str, Any]]) -> tuple[list[int], list[int]]:
     """From an observer stream: (order in which workers first entered recvfrom, worker of each datagram).

@@ -1,0 +1,60 @@
+"""What the kernel says about a worker process (``/proc``) — and about sipp's statistics file.
+
+``asleep_in_recvfrom(pid)``: the process is in state S with a wait channel in the socket receive
+path (``__skb_wait_for_more_packets`` on recent kernels). Tests, benchmarks and lesson 12 wait for
+every worker to be asleep before sending the next datagram, so the order they observe is the
+kernel's wake order, not the scheduler's luck on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def asleep_in_recvfrom(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read().strip()
+    except OSError:
+        return False
+    return state == "S" and ("wait_for_more_packets" in wchan or "recv" in wchan)
+
+
+def wait_all_asleep(pids: Iterable[int], timeout: float = 5.0) -> bool:
+    """Poll until every pid sleeps in recvfrom; False if ``timeout`` passes first."""
+    pids = list(pids)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(asleep_in_recvfrom(p) for p in pids):
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def wchan(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return f.read().strip()
+    except OSError:
+        return "gone"
+
+
+def sipp_counters(stat_file: Path | str) -> dict[str, int]:
+    """The cumulative counters (``...(C)`` columns) of the last row of a sipp ``-trace_stat`` file."""
+    with open(stat_file, newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    out: dict[str, int] = {}
+    if not rows:
+        return out
+    for k, v in zip(rows[0], rows[-1], strict=False):
+        if k.endswith("(C)"):
+            try:
+                out[k[:-3]] = int(v)
+            except ValueError:
+                pass
+    return out
