@@ -13,6 +13,7 @@ the datagram, an R-URI with headers, a bad CSeq, and 420 (with Unsupported) for 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -352,6 +353,10 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
     bad = _contact_problem(msg)
     if bad:
         return Failure(400, "Bad Request", f"bad Contact: {bad}")
+    for h in msg.headers_named("Date"):
+        if not _SIP_DATE.fullmatch(h.value):
+            why = f"bad Date {h.value[:40]!r}: RFC 3261 §20.17 wants an RFC 1123 date in GMT"
+            return Failure(400, "Bad Request", why)
     for name in ("Max-Forwards", "Expires", "Route", "Record-Route"):
         for h in msg.headers_named(name):
             try:
@@ -369,6 +374,10 @@ def _rfc_proxy_require(msg: SipMsg) -> Failure | None:
     tags = failure.detail.split(": ", 1)[1]
     return Failure(420, "Bad Extension", failure.detail, (f"Unsupported: {tags}",))
 
+
+# SIP-date = rfc1123-date (RFC 3261 §20.17, §25.1): "Sat, 13 Nov 2010 23:29:00 GMT" — GMT only
+_SIP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                       r"\d{4} \d{2}:\d{2}:\d{2} GMT")
 
 RFC_CHECKS: list[tuple[str, Check]] = [
     ("SIP version", _ruri_version),

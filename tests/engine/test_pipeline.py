@@ -165,3 +165,22 @@ def test_the_ack_to_our_own_stateless_reply_is_swallowed_by_sl() -> None:
     ack = ack.replace("To: <sip:x@example.com>", to_line).encode()
     result = d.feed(ack, ("127.0.0.1", 5080))
     assert result.outcome == "dropped" and "sl:filter_ACK" in result.reason and not result.sent
+
+
+def test_rfc_checks_refuse_a_date_not_in_gmt_and_a_three_colon_ipv6() -> None:
+    """RFC 4475 §3.1.2.12 (a Date in EST) and RFC 5118 §4.10 (2001:db8:::192.0.2.1 fits RFC 3261's
+    ABNF but is no IPv6 address): the ser profile answers 400; the well-formed twins go through."""
+    base = ("OPTIONS sip:user@{host} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKd\r\nMax-Forwards: 70\r\n"
+            "From: <sip:a@example.net>;tag=1\r\nTo: <sip:user@example.com>\r\nCall-ID: d1\r\nCSeq: 1 OPTIONS\r\n"
+            "{date}Content-Length: 0\r\n\r\n")
+    d = MemoryDriver(ServerConfig(profile=Profile.SER, listen=("::1", 5060)))
+
+    def outcome(host: str, date: str = "") -> tuple[str, int | None]:
+        r = d.feed(base.format(host=host, date=date).encode(), ALICE)
+        return r.outcome, r.status
+
+    assert outcome("example.com", "Date: Fri, 01 Jan 2010 16:00:00 EST\r\n") == ("replied", 400)
+    assert outcome("example.com", "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n") == ("forwarded", None)
+    assert outcome("[2001:db8:::192.0.2.1]") == ("replied", 400)
+    assert outcome("[2001:db8::192.0.2.1]") == ("forwarded", None)
+    assert outcome("[2001:db8::10:5070]") == ("forwarded", None)  # RFC 5118 §4.3: a group, not a port

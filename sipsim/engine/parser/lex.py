@@ -7,6 +7,7 @@ folded line still contains its CRLF. Inside a delimited header body every CR or 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from sipsim.engine.parser.errors import ParseError
@@ -56,24 +57,15 @@ def quoted_string(s: str, i: int, base: int = 0) -> tuple[str, int]:
 
 
 def is_ipv6(s: str) -> bool:
-    """A cheap but honest IPv6 textual check (RFC 4291 §2.2, with an IPv4 tail allowed)."""
+    """An IPv6 address in text (RFC 4291 §2.2, an IPv4 tail allowed). ``2001:db8:::192.0.2.1``
+    matches RFC 3261's ABNF but is no address (RFC 5118 §4.10): it is refused."""
     if not s or not IPV6_BODY_RE.fullmatch(s):
         return False
-    head, dot, _ = s.rpartition(":")
-    if "." in s:
-        tail = s.rsplit(":", 1)[1]
-        if not IPV4_RE.fullmatch(tail):
-            return False
-        s = s[: len(s) - len(tail)] + "0:0"
-    if s.count("::") > 1:
+    try:
+        ipaddress.IPv6Address(s)
+    except ValueError:
         return False
-    groups = s.split(":")
-    if "::" in s:
-        if len([g for g in groups if g]) > 7:
-            return False
-    elif len(groups) != 8:
-        return False
-    return all(len(g) <= 4 for g in groups)
+    return True
 
 
 def host(s: str, i: int, base: int = 0) -> tuple[str, int]:
