@@ -173,9 +173,11 @@ def test_rfc_checks_refuse_a_date_not_in_gmt_and_a_three_colon_ipv6() -> None:
     base = ("OPTIONS sip:user@{host} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKd\r\nMax-Forwards: 70\r\n"
             "From: <sip:a@example.net>;tag=1\r\nTo: <sip:user@example.com>\r\nCall-ID: d1\r\nCSeq: 1 OPTIONS\r\n"
             "{date}Content-Length: 0\r\n\r\n")
-    d = MemoryDriver(ServerConfig(profile=Profile.SER, listen=("::1", 5060)))
+    v4 = MemoryDriver(ServerConfig(profile=Profile.SER))
+    v6 = MemoryDriver(ServerConfig(profile=Profile.SER, listen=("::1", 5060)))  # a socket to reach IPv6 from
 
     def outcome(host: str, date: str = "") -> tuple[str, int | None]:
+        d = v6 if host.startswith("[") else v4
         r = d.feed(base.format(host=host, date=date).encode(), ALICE)
         return r.outcome, r.status
 
