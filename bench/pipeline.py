@@ -5,8 +5,10 @@
 Prints messages/s for
   1. ``parse_msg`` alone on the RFC 3261 §24 INVITE (F1, with its SDP);
   2. ``receive_msg`` + forward of that INVITE through the whole pipeline, both profiles, with
-     (a) a route that only calls forward() — the same job as the naive forwarder — and
-     (b) the built-in default route (Max-Forwards, the RFC/sanity checks, check_self, forward);
+     (a) a route that only calls forward() — the same job as the naive forwarder — with every
+         step narrated (as the simulator and the TUI run it) and without (as live mode runs
+         when no observer watches: only the deciding steps become events), and
+     (b) the default route, default.cfg (Max-Forwards, the RFC/sanity checks, uri==myself, forward);
   3. a naive forwarder doing the same job without structure: split the headers on CRLF, find the top
      Via, MD5 a branch, splice a Via line in;
 and the ratios pipeline/naive (time per message). Goal for 2a: <= 3x.
@@ -73,8 +75,9 @@ def rate(fn, seconds: float) -> float:  # noqa: ANN001
             return n / (now - t0)
 
 
-def pipeline_runner(profile: Profile, router: object | None, data: bytes):  # noqa: ANN201
+def pipeline_runner(profile: Profile, router: object | None, data: bytes, tracing: bool = True):  # noqa: ANN201
     ctx = WorkerContext(config=ServerConfig(profile=profile), router=router)  # type: ignore[arg-type]
+    ctx.tracing = tracing
     gen = udp_rcv_loop(ctx)
     next(gen)
     dgram = Datagram(data, SRC, ("127.0.0.1", 5060), 1, 0.0)
@@ -111,6 +114,8 @@ def main() -> int:
     for profile in (Profile.SER, Profile.KAMAILIO):
         results[f"receive_msg+forward ({profile.value}, forward-only route)"] = rate(
             pipeline_runner(profile, ForwardOnly(), data), args.seconds)
+        results[f"receive_msg+forward ({profile.value}, forward-only, no narration)"] = rate(
+            pipeline_runner(profile, ForwardOnly(), data, tracing=False), args.seconds)
         results[f"receive_msg+forward ({profile.value}, default route)"] = rate(
             pipeline_runner(profile, None, data), args.seconds)
     naive = results["naive forwarder"]
