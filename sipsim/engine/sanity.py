@@ -22,7 +22,7 @@ from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
-from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
+from sipsim.engine.parser.uri import KNOWN_SCHEMES
 from sipsim.engine.sl import sl_send_reply
 
 SANITY_RURI_SIP_VERSION = 1
@@ -347,7 +347,7 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
     for hdr, what in ((msg.from_, "From"), (msg.to, "To")):
         if hdr is not None and hdr.parsed is not None:
             try:
-                parse_uri(hdr.parsed.uri)
+                _ = hdr.parsed.parsed_uri  # parsed once, cached on the header (sanity bit 1024 reads it too)
             except ParseError as exc:
                 return Failure(400, "Bad Request", f"bad {what} URI: {exc.reason}")
     bad = _contact_problem(msg)

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sipsim.engine.parser.hf import F_TO
+from sipsim.engine.parser.msg_parser import parse_headers
+
 if TYPE_CHECKING:
     from sipsim.engine.context import WorkerContext
     from sipsim.engine.parser.msg import SipMsg
@@ -66,11 +69,9 @@ def kex_core_stats(msg: SipMsg, ctx: WorkerContext) -> int:
 
 
 def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
-    from sipsim.engine.parser.hf import F_TO
-    from sipsim.engine.parser.msg_parser import parse_headers
-    from sipsim.engine.sl import is_our_sl_tag
-
     if msg.is_request and msg.first_line is not None and msg.first_line.method == "ACK":
+        from sipsim.engine.sl import is_our_sl_tag  # sl imports the context, which imports this module
+
         parse_headers(msg, F_TO)  # the ser profile has not parsed To yet: sl asks for it itself
         to = msg.to.parsed if msg.to is not None else None
         tag = to.param("tag") if to is not None else None

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from sipsim.engine.events import Addr
 from sipsim.engine.parser.fline import SIP_REPLY, SIP_REQUEST, FirstLine
-from sipsim.engine.parser.hf import HdrField, HdrFlag, HdrType
+from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrField, HdrFlag, HdrType
 from sipsim.engine.parser.mode import KAMAILIO56, RFC
+from sipsim.engine.parser.uri import parse_uri
 
 if TYPE_CHECKING:
     from sipsim.engine.lumps import Lump
@@ -145,8 +146,6 @@ class SipMsg:
 
     def parsed_ruri(self) -> SipUri:
         """Kamailio's ``parse_sip_msg_uri``: the (current) R-URI parsed, cached. Raises ParseError."""
-        from sipsim.engine.parser.uri import parse_uri
-
         if self._parsed_ruri is None or self._parsed_ruri.raw != self.ruri:
             base = self.first_line.uri_start if self.first_line and self.new_uri is None else 0
             self._parsed_ruri = parse_uri(self.ruri, base)
@@ -172,8 +171,6 @@ class SipMsg:
 
     def header(self, name: str) -> HdrField | None:
         """First already-parsed header with this name (case-insensitive, compact forms too)."""
-        from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
-
         lname = name.lower()
         htype = NAME_TO_TYPE.get(lname, HdrType.HDR_OTHER_T)
         for h in self.headers:
@@ -186,8 +183,6 @@ class SipMsg:
 
     def headers_named(self, name: str) -> list[HdrField]:
         """Every already-parsed header with this name (compact forms included), in order."""
-        from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
-
         lname = name.lower()
         htype = NAME_TO_TYPE.get(lname, HdrType.HDR_OTHER_T)
         if htype is HdrType.HDR_OTHER_T:
