@@ -21,6 +21,9 @@ first; every process it starts is stopped by its PID):
     replies are forwarded by the core. ``--log-level warning``: no per-message log line (Kamailio's
     cfg logs nothing per message either); the kernel's default receive buffer.
   - **sipsim tuned**: the same with ``--rcvbuf 4194304``.
+  - **bare Python** (reference, not a goal): ``bench/bare_forwarder.py``, the same prefork model
+    and the same forwarding job with no parser, checks, routing or events -- the floor of a Python
+    proxy on this machine, so the gap between it and sipsim is the engine's own work.
 * for each: (1) the highest call rate with zero failed calls on a bounded ramp (each step
   ``STEP_SECONDS`` long; the ramp stops at the first step with a failed call), and (2) the proxy's
   CPU time per forwarded message at a fixed moderate rate (utime+stime of all its processes from
@@ -174,6 +177,17 @@ def start_sipsim(work: Path, workers: int, tuned: bool) -> Proxy:
     return Proxy("sipsim tuned" if tuned else "sipsim shipped", proc, port, d)
 
 
+def start_bare(work: Path, uas_port: int, workers: int) -> Proxy:
+    port = free_port()
+    d = work / "bare"
+    d.mkdir(parents=True, exist_ok=True)
+    log = open(d / "bare.log", "wb")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_forwarder.py"), str(port), str(uas_port),
+                             str(workers)], stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
+    wait_children(proc, workers, d / "bare.log")
+    return Proxy("bare Python", proc, port, d)
+
+
 def wait_children(proc: subprocess.Popen, workers: int, log: Path) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -260,7 +274,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--quick", action="store_true", help="short steps (a smoke run, figures less stable)")
-    ap.add_argument("--only", choices=("sipsim", "kamailio"), help="measure one proxy only")
+    ap.add_argument("--only", choices=("sipsim", "kamailio", "bare"), help="measure one proxy only")
     args = ap.parse_args()
     if not enter_private_netns():
         print("bench/live.py: cannot enter a private network namespace (unshare); refusing to run", file=sys.stderr)
@@ -281,10 +295,12 @@ def main() -> int:
     try:
         time.sleep(0.5)
         plan = []
-        if args.only != "sipsim":
+        if args.only in (None, "kamailio"):
             plan += [(lambda t=t: start_kamailio(work, uas_port, args.workers, t), False) for t in (False, True)]
-        if args.only != "kamailio":
+        if args.only in (None, "sipsim"):
             plan += [(lambda t=t: start_sipsim(work, args.workers, t), True) for t in (False, True)]
+        if args.only in (None, "bare"):
+            plan += [(lambda: start_bare(work, uas_port, args.workers), False)]
         for starter, reg in plan:
             name, best, cpu = measure(sipp, work, starter, uas_port, step, cpu_s, reg)
             results[name] = (best, cpu)
@@ -299,6 +315,10 @@ def main() -> int:
         if s and k:
             print(f"sipsim/Kamailio {kind:<8}: call rate {s[0] / max(1, k[0]):.2f}x (goal >= 1.0x vs shipped), "
                   f"CPU per message {s[1] / max(k[1], 1e-9):.2f}x (goal <= 1.5x vs shipped)")
+    s, b = results.get("sipsim shipped"), results.get("bare Python")
+    if s and b:
+        print(f"sipsim/bare Python      : call rate {s[0] / max(1, b[0]):.2f}x, CPU per message "
+              f"{s[1] / max(b[1], 1e-9):.2f}x (the engine's own work; no goal)")
     s, k = results.get("sipsim shipped"), results.get("Kamailio shipped")
     if s and k:
         print(f"goal vs Kamailio shipped: rate {'met' if s[0] >= k[0] else 'NOT met'}, "

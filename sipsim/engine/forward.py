@@ -27,7 +27,7 @@ from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, F_VIA2
-from sipsim.engine.parser.lex import strip_brackets
+from sipsim.engine.parser.lex import is_digits, strip_brackets
 from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import SipUri, parse_uri
@@ -94,7 +94,7 @@ def is_bad_destination(host: str) -> str | None:
     """Why a destination must not be sent to (broadcast, unspecified, multicast), or None."""
     if ":" not in host:
         parts = host.split(".")
-        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        if len(parts) != 4 or not all(is_digits(p) for p in parts):
             return None  # a name: the driver decides
         first = int(parts[0])
         if host == "255.255.255.255":
@@ -188,7 +188,7 @@ def reply_next_hop(msg: SipMsg) -> Addr:
     v = msg.via2
     assert v is not None
     rport = v.rport
-    port = int(rport) if rport and rport.isdigit() else (v.port or SIP_PORT)
+    port = int(rport) if rport and is_digits(rport) else (v.port or SIP_PORT)
     host = v.received if v.received else v.host
     return strip_brackets(host), port
 

@@ -55,13 +55,13 @@ def receive_msg(ctx: WorkerContext, dgram: Datagram) -> Steps:
 
 
 def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
-    if ctx.ser:
-        text = (f"allocates sip_msg #{msg.msg_no}: buf holds the {msg.len} bytes and a second copy is kept in "
-                "orig; changes will be made to buf")
-    else:
-        text = (f"allocates sip_msg #{msg.msg_no}: buf points at the {msg.len} received bytes and is never "
-                "written; changes will be lumps")
     if ctx.tracing:
+        if ctx.ser:
+            text = (f"allocates sip_msg #{msg.msg_no}: buf holds the {msg.len} bytes and a second copy is kept in "
+                    "orig; changes will be made to buf")
+        else:
+            text = (f"allocates sip_msg #{msg.msg_no}: buf points at the {msg.len} received bytes and is never "
+                    "written; changes will be lumps")
         yield ctx.event("receive_msg", msg, text, detail={"msg_no": msg.msg_no, "len": msg.len})
 
     # parse_msg: first line + headers up to the first Via
@@ -74,7 +74,7 @@ def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
     if not ctx.ser:
         before = msg._pf
         rc = parse_headers(msg, F_FROM | F_TO | F_CALLID | F_CSEQ)
-        new = flag_names(msg._pf & ~before)
+        new = flag_names(msg._pf & ~before) if ctx.tracing else ()
         if rc < 0:
             ctx.stats["bad_msg_hdr"] += 1
             reason = msg.hdr_error.reason if msg.hdr_error else "parse error"

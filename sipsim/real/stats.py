@@ -17,6 +17,7 @@ to take) and ``internal_errors`` (engine bugs the worker survived).
 from __future__ import annotations
 
 import mmap
+import operator
 import struct
 from collections.abc import Mapping
 
@@ -34,11 +35,20 @@ class SharedStats:
         self._row = struct.Struct(f"={len(STAT_NAMES)}Q")
         self._map = mmap.mmap(-1, max(1, slots * self._row.size), flags=mmap.MAP_SHARED,
                               prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        self._values = operator.itemgetter(*STAT_NAMES)
 
     def write(self, slot: int, values: Mapping[str, int]) -> None:
-        """Store a worker's counters (its CoreStats plus live counters) in its row."""
-        get = values.get
-        self._row.pack_into(self._map, slot * self._row.size, *[get(n, 0) & 0xFFFFFFFFFFFFFFFF for n in STAT_NAMES])
+        """Store a worker's counters (its CoreStats plus live counters) in its row.
+
+        Called after every message, so it is one C-level gather and one pack. ``values`` is a
+        ``Counter`` (a missing name reads 0); counters only grow, so they fit the unsigned words
+        (should one ever not, it is stored modulo 2**64 rather than stopping the worker).
+        """
+        row = self._values(values)
+        try:
+            self._row.pack_into(self._map, slot * self._row.size, *row)
+        except struct.error:
+            self._row.pack_into(self._map, slot * self._row.size, *[v & 0xFFFFFFFFFFFFFFFF for v in row])
 
     def read(self, slot: int) -> dict[str, int]:
         return dict(zip(STAT_NAMES, self._row.unpack_from(self._map, slot * self._row.size), strict=True))

@@ -44,7 +44,7 @@ class FixupError(ValueError):
 class Param:
     """One fixed-up function parameter: a constant, a format string, or an expression."""
 
-    __slots__ = ("expr", "const", "parts")
+    __slots__ = ("expr", "const", "parts", "_str", "_int")
 
     def __init__(self, expr: Expr, *, fmt: bool = True) -> None:
         self.expr = expr
@@ -60,6 +60,10 @@ class Param:
                     self.const, self.parts = "".join(self.parts), None  # type: ignore[arg-type]
             else:
                 self.const = expr.value
+        # a constant's text and number, worked out once here rather than per message
+        c = self.const
+        self._str = "" if c is None else str(c)
+        self._int = c if isinstance(c, int) else (parse_int(str(c)) if c is not None else None)
 
     @property
     def is_const(self) -> bool:
@@ -73,10 +77,14 @@ class Param:
         return run.eval_pure(self.expr)
 
     def str(self, run: Run) -> str:
+        if self.const is not None:
+            return self._str
         v = self.value(run)
         return "" if v is None else str(v)
 
     def int(self, run: Run) -> int | None:
+        if self.const is not None:
+            return self._int
         v = self.value(run)
         if isinstance(v, int):
             return v

@@ -1,6 +1,7 @@
 """The interpreter: runs an action tree one action at a time (Kamailio's ``action.c``).
 
-It is a generator, like every step of the engine. For each action it first yields one
+It is a generator, like every step of the engine. When someone watches (``ctx.tracing``; live
+mode without an observer does not), for each action it first yields one
 :class:`~sipsim.engine.events.StepEvent` with ``step="route:<name>"`` (``route:if``,
 ``route:sl_send_reply``, ``route:assign`` ...) and ``detail`` = ``{"file", "line", "column",
 "kline", "route", "action", "src"}`` — the TUI highlights ``line``; ``kline`` is the line Kamailio's
@@ -25,12 +26,17 @@ Control flow follows ``run_actions``/``do_action`` exactly, with the same run fl
   ``max_recursive_level`` (256);
 * every action starts with ``ser_error`` reset (so ``sl_reply_error()`` answers with the error of
   the action just before it).
+
+It runs for every live request, so it keeps its own cost low without changing what it does: an
+expression without a function call is evaluated by plain calls (:func:`eval_pure`, see
+:func:`~sipsim.routing.router.fix_actions`), and no generator exists only to pass events through.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Generator
+import operator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from sipsim.engine.config import ServerConfig
@@ -99,6 +105,8 @@ class Run:
         self.script: Script = router.script
         self.ctx = ctx
         self.msg = msg
+        self.extra = msg.extra  # read and written by every action (ser_error): one lookup saved each time
+        self.tracing = ctx.tracing  # read once: drivers switch it between messages, never inside one
         self.route_type = route_type  # "request" | "onreply"
         self.vars = vars
         self.flags = 0
@@ -108,19 +116,13 @@ class Run:
         self.prev_ser_error: int = E_UNSPEC
         self.config: ServerConfig = router.effective_config(ctx.config)
         self.end: tuple[str, Action | None] = ("the end of the block", None)
-        self.max_while = int(router.global_value("max_while_loops", MAX_WHILE_LOOPS))
 
     def event(self, step: str, text: str, **fields: Any) -> StepEvent:
         return self.ctx.event(step, self.msg, text, **fields)
 
     def eval_pure(self, expr: Expr) -> pv.Value:
         """Evaluate an expression that calls no function (parameters): no events can come out."""
-        gen = evaluate(self, expr)
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-        raise RuntimeError("a function call inside a parameter")  # pragma: no cover - refused at load
+        return eval_pure(self, expr)
 
 
 # -- run_actions / do_action ---------------------------------------------------------------------
@@ -144,8 +146,9 @@ def run_actions(run: Run, actions: list[Action], label: str) -> Steps:
     outer, run.label = run.label, label
     for a in actions:
         ret = yield from do_action(run, a, label)
-        if run.flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
-            if run.flags & EXIT_R_F:
+        flags = run.flags
+        if flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
+            if flags & EXIT_R_F:
                 run.last_rc = ret
                 raise _Exit(ret)
             break
@@ -162,32 +165,37 @@ def action_event(run: Run, a: Action, label: str) -> StepEvent:
 
 
 def do_action(run: Run, a: Action, label: str) -> Steps:
-    run.prev_ser_error = run.msg.extra.get("ser_error", E_UNSPEC)
-    run.msg.extra["ser_error"] = E_UNSPEC
-    if run.ctx.tracing:  # nobody watching (live, no observer): no narration per action
-        yield action_event(run, a, label)
-    if isinstance(a, Call):
-        return (yield from call(run, a))
-    if isinstance(a, If):
-        return (yield from _if(run, a, label))
-    if isinstance(a, Assign):
-        return (yield from _assign(run, a))
-    if isinstance(a, Ret):
-        return (yield from _ret(run, a))
-    if isinstance(a, RouteCall):
-        return (yield from route_call(run, a))
-    if isinstance(a, Switch):
-        return (yield from _switch(run, a, label))
-    if isinstance(a, While):
-        return (yield from _while(run, a, label))
-    raise TypeError(f"unknown action {a!r}")  # pragma: no cover
+    """Start one action: the bookkeeping every action does, then the generator that runs it.
+
+    Unlike the other steps, ``do_action`` is a plain function that *returns* a generator; the
+    caller runs it with ``yield from do_action(...)``. The bookkeeping (``ser_error`` reset) still
+    happens right before the action runs, but no generator is created just to pass the action's
+    events and result through — there is one per action, per nesting level, per message.
+    """
+    extra = run.extra  # every action starts with no internal error; sl_reply_error() answers the last one
+    run.prev_ser_error = extra.get("ser_error", E_UNSPEC)
+    extra["ser_error"] = E_UNSPEC
+    steps = _ACTION_STEPS[type(a)](run, a, label)
+    if run.tracing:
+        return _traced(run, a, label, steps)
+    return steps  # nobody watching (live, no observer): no narration per action
 
 
-def call(run: Run, a: Call) -> Steps:
+def _traced(run: Run, a: Action, label: str, steps: Steps) -> Steps:
+    yield action_event(run, a, label)
+    return (yield from steps)
+
+
+def call(run: Run, a: Call, label: str) -> Steps:
+    """A function call: its handler's return value is the action's (and, for a module's, ``$rc``)."""
+    return call_done(run, a, (yield from a.func.handler(run, a.params)))  # type: ignore[union-attr]
+
+
+def call_done(run: Run, a: Call, ret: int) -> int:
+    """What the core does with a function's return value."""
+    ret = int(ret)
     spec = a.func
     assert spec is not None
-    ret = yield from spec.handler(run, a.params)
-    ret = int(ret)
     if spec.module is not None:  # MODF_HANDLE_RETCODE: 0 stops the script
         if ret == 0:
             run.flags |= EXIT_R_F
@@ -196,7 +204,7 @@ def call(run: Run, a: Call) -> Steps:
     return ret
 
 
-def route_call(run: Run, a: RouteCall) -> Steps:
+def route_call(run: Run, a: RouteCall, label: str) -> Steps:
     block = run.script.routes[a.target]
     ret = yield from run_actions(run, block.actions, block.label)
     run.last_rc = ret
@@ -210,17 +218,22 @@ def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
                                                 "value": value})
 
 
+# Each evaluation below reads ``eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))``:
+# a pure expression is a plain call, one that calls a function goes through its generator.
 def _if(run: Run, a: If, label: str) -> Steps:
+    c: Any = a.cond
     try:
-        v = yield from eval_int(run, a.cond)  # type: ignore[arg-type]
+        v = eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c))
+        if type(v) is not int:  # mostly it is (a test, a function call): no conversion call then
+            v = to_int(v)
     except EvalError as exc:
         yield run.event("route:error", f"if expression evaluation failed at line {a.line}: {exc}; taken as false")
         v = 0
     if run.flags & EXIT_R_F:
         return 0
     run.flags &= ~(RETURN_R_F | BREAK_R_F)
-    branch = "the if block" if v > 0 else ("the else block" if a.orelse is not None else "nothing (no else)")
-    if run.ctx.tracing:
+    if run.tracing:
+        branch = "the if block" if v > 0 else ("the else block" if a.orelse is not None else "nothing (no else)")
         yield _cond(run, a, v, f"condition at line {a.line} is {'true' if v > 0 else 'false'}: runs {branch}")
     ret = 1
     if v > 0:
@@ -235,18 +248,20 @@ def _while(run: Run, a: While, label: str) -> Steps:
     turns = 0
     flags = 0
     ret = 1
+    c: Any = a.cond
+    max_while = int(run.router.global_value("max_while_loops", MAX_WHILE_LOOPS))  # read only when needed
     while not flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
         try:
-            v = yield from eval_int(run, a.cond)  # type: ignore[arg-type]
+            v = to_int(eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c)))
         except EvalError:
             v = 0
-        if run.ctx.tracing:
+        if run.tracing:
             yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
         if not v:
             break
         turns += 1
-        if turns > run.max_while:
-            yield run.event("route:error", f"runaway while at line {a.line}: more than {run.max_while} loops",
+        if turns > max_while:
+            yield run.event("route:error", f"runaway while at line {a.line}: more than {max_while} loops",
                             reason="max_while_loops")
             return -1
         if a.body:
@@ -257,8 +272,9 @@ def _while(run: Run, a: While, label: str) -> Steps:
 
 
 def _switch(run: Run, a: Switch, label: str) -> Steps:
+    e: Any = a.expr
     try:
-        value = yield from evaluate(run, a.expr)  # type: ignore[arg-type]
+        value = eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))
         err = False
     except EvalError:
         value, err = None, True
@@ -293,7 +309,7 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
         where = "no case matches"
     else:
         where = f"runs from line {flat[start].line if start < len(flat) else a.line}"
-    if run.ctx.tracing:
+    if run.tracing:
         yield _cond(run, a, 0 if start is None else 1, f"switch at line {a.line} on {pv.to_text(value)!r}: {where}")
     ret = 1
     if start is not None and start < len(flat):
@@ -302,9 +318,10 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
     return ret
 
 
-def _assign(run: Run, a: Assign) -> Steps:
+def _assign(run: Run, a: Assign, label: str) -> Steps:
+    e: Any = a.expr
     try:
-        value = yield from evaluate(run, a.expr)  # type: ignore[arg-type]
+        value = eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))
         pv.assign(run, a.target.spec, value)  # type: ignore[union-attr]
     except (EvalError, pv.PvError, ValueError) as exc:
         yield run.event("route:error", f"assignment at line {a.line} failed: {exc}", reason=str(exc))
@@ -312,11 +329,12 @@ def _assign(run: Run, a: Assign) -> Steps:
     return 1
 
 
-def _ret(run: Run, a: Ret) -> Steps:
+def _ret(run: Run, a: Ret, label: str) -> Steps:
+    e: Any = a.expr
     if a.kind == "drop":
         value = 0
-        if a.expr is not None:
-            value = yield from eval_int(run, a.expr)
+        if e is not None:
+            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)))
         run.flags |= DROP_R_F | EXIT_R_F
         run.end = ("drop", a)
         return value
@@ -324,9 +342,9 @@ def _ret(run: Run, a: Ret) -> Steps:
         run.flags |= BREAK_R_F
         return 0
     value = 1
-    if a.expr is not None:
+    if e is not None:
         try:
-            value = yield from eval_int(run, a.expr)
+            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)))
         except EvalError:
             value = 1
     if a.kind == "exit":
@@ -340,6 +358,12 @@ def _ret(run: Run, a: Ret) -> Steps:
         else:
             run.end = (f"return {value}", a)
     return value
+
+
+# do_action's switch on the action's type (Kamailio switches on ``a->type``)
+_ACTION_STEPS: dict[type, Callable[[Run, Any, str], Steps]] = {
+    Call: call, If: _if, Assign: _assign, Ret: _ret, RouteCall: route_call, Switch: _switch, While: _while,
+}
 
 
 # -- expressions ---------------------------------------------------------------------------------
@@ -356,63 +380,98 @@ def to_int(v: pv.Value) -> int:
 
 
 def to_str(v: pv.Value) -> str:
-    if v is None:
-        return ""
-    return str(v)
+    return "" if v is None else str(v)
 
 
-def eval_int(run: Run, e: Expr) -> Steps:
-    v = yield from evaluate(run, e)
-    return to_int(v)
+def eval_pure(run: Run, e: Expr) -> pv.Value:
+    """Evaluate an expression that calls no function: plain calls, no generator, no event."""
+    kind = type(e)
+    if kind is Const:
+        return e.value  # type: ignore[union-attr]
+    if kind is PvRef:
+        spec = e.spec  # type: ignore[union-attr]
+        return spec.get(run, spec)
+    if kind is BinOp:
+        op = e.op  # type: ignore[union-attr]
+        if op == "||":
+            return 1 if to_int(eval_pure(run, e.left)) or to_int(eval_pure(run, e.right)) else 0  # type: ignore
+        if op == "&&":
+            return 1 if to_int(eval_pure(run, e.left)) and to_int(eval_pure(run, e.right)) else 0  # type: ignore
+        return binop_value(op, eval_pure(run, e.left), eval_pure(run, e.right))  # type: ignore[union-attr]
+    if kind is UnOp:
+        return unop_value(e.op, eval_pure(run, e.operand))  # type: ignore[union-attr]
+    if kind is Elem:
+        return _elem(run, e)  # type: ignore[arg-type]
+    raise EvalError(f"cannot evaluate {kind.__name__} here")
 
 
-def evaluate(run: Run, e: Expr) -> Steps:
-    if isinstance(e, Const):
-        return e.value
-    if isinstance(e, PvRef):
-        return pv.get(run, e.spec)
-    if isinstance(e, BinOp):
-        return (yield from _binop(run, e))
-    if isinstance(e, UnOp):
-        return (yield from _unop(run, e))
-    if isinstance(e, ActionExpr):
-        return (yield from call_in_expr(run, e.action))
-    if isinstance(e, Elem):
-        return _elem(run, e)
-    raise EvalError(f"cannot evaluate {type(e).__name__} here")
-
-
-def call_in_expr(run: Run, a: Call | RouteCall) -> Steps:
+def call_in_expr(run: Run, e: ActionExpr) -> Steps:
     """``run_actions_safe``: a fresh run of one action; its flags replace ours; value = (ret > 0).
 
     The fresh run starts with ``$rc`` at 0: a module function sets it, a core action (``forward()``)
-    leaves it at 0, as in Kamailio.
+    leaves it at 0, as in Kamailio. This is ``run_actions`` on a one-action list, inlined.
     """
+    a: Call | RouteCall = e.action
     depth, label = run.depth, run.label
     run.flags = 0
     run.last_rc = 0
     try:
-        ret = yield from run_actions(run, [a], label)
-    except _Exit as e:
-        ret = e.rc
+        if depth >= MAX_RECURSIVE_LEVEL:  # run_actions reports it
+            ret = yield from run_actions(run, [a], label)
+        else:
+            run.depth = depth + 1
+            if type(a) is Call and not run.tracing:  # do_action + call, one generator less
+                extra = run.extra
+                run.prev_ser_error = extra.get("ser_error", E_UNSPEC)
+                extra["ser_error"] = E_UNSPEC
+                ret = call_done(run, a, (yield from a.func.handler(run, a.params)))  # type: ignore[union-attr]
+            else:
+                ret = yield from do_action(run, a, label)
+            if run.flags & EXIT_R_F:
+                run.last_rc = ret
+    except _Exit as exc:
+        ret = exc.rc
     run.depth, run.label = depth, label
     return 1 if ret > 0 else 0
 
 
 def _unop(run: Run, e: UnOp) -> Steps:
-    op = e.op
-    if op in ("defined", "undefined"):
-        v = yield from evaluate(run, e.operand)
-        d = v is not None
-        return int(d if op == "defined" else not d)
-    if op == "!":
-        v = yield from eval_int(run, e.operand)
+    x: Any = e.operand
+    v = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
+    if e.op == "!" and type(v) is int:  # if (!f()): the common case, answered here
         return 0 if v else 1
+    return unop_value(e.op, v)
+
+
+def _binop(run: Run, e: BinOp) -> Steps:
+    op = e.op
+    x: Any = e.left
+    left = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
+    if op == "||" and to_int(left):
+        return 1
+    if op == "&&" and not to_int(left):
+        return 0
+    x = e.right
+    right = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
+    if op == "||" or op == "&&":
+        return 1 if to_int(right) else 0
+    return binop_value(op, left, right)
+
+
+# the generator of an expression that calls a function, by its type
+_STEPS: dict[type, Callable[[Run, Any], Steps]] = {BinOp: _binop, UnOp: _unop, ActionExpr: call_in_expr}
+
+
+def unop_value(op: str, v: pv.Value) -> pv.Value:
+    """A unary operator applied to its evaluated operand."""
+    if op == "!":
+        return 0 if to_int(v) else 1
+    if op == "defined" or op == "undefined":
+        return int((v is not None) == (op == "defined"))
     if op == "-":
-        return -(yield from eval_int(run, e.operand))
+        return -to_int(v)
     if op == "~":
-        return ~(yield from eval_int(run, e.operand))
-    v = yield from evaluate(run, e.operand)
+        return ~to_int(v)
     if op == "strlen":
         return len(to_str(v))
     if op == "strempty":
@@ -424,28 +483,33 @@ def _unop(run: Run, e: UnOp) -> Steps:
     raise EvalError(f"unknown operator {op}")  # pragma: no cover
 
 
-def _binop(run: Run, e: BinOp) -> Steps:
-    op = e.op
-    if op == "||":
-        if (yield from eval_int(run, e.left)):
-            return 1
-        return 1 if (yield from eval_int(run, e.right)) else 0
-    if op == "&&":
-        if not (yield from eval_int(run, e.left)):
-            return 0
-        return 1 if (yield from eval_int(run, e.right)) else 0
-    left = yield from evaluate(run, e.left)
-    right = yield from evaluate(run, e.right)
-    if op in ("==", "!="):
+def _div(a: int, b: int) -> int:
+    if b == 0:
+        raise EvalError("division by 0")
+    return int(a / b)
+
+
+# the operators on two numbers (both sides converted with to_int)
+_INT_OPS: dict[str, Callable[[int, int], int]] = {
+    "-": operator.sub, "*": operator.mul, "/": _div, "%": lambda a, b: a - _div(a, b) * b,
+    "|": operator.or_, "&": operator.and_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift,
+    ">": lambda a, b: int(a > b), "<": lambda a, b: int(a < b), ">=": lambda a, b: int(a >= b),
+    "<=": lambda a, b: int(a <= b),
+}
+
+
+def binop_value(op: str, left: pv.Value, right: pv.Value) -> pv.Value:
+    """A binary operator (not ``||``/``&&``, which may skip their right side) on evaluated sides."""
+    if op == "==" or op == "!=":
         if isinstance(left, int) or (left is None and isinstance(right, int)):
             same = to_int(left) == to_int(right)
         else:
             same = to_str(left) == to_str(right)
         return int(same if op == "==" else not same)
-    if op in ("eq", "ne"):
+    if op == "eq" or op == "ne":
         same = to_str(left) == to_str(right)
         return int(same if op == "eq" else not same)
-    if op in ("ieq", "ine"):
+    if op == "ieq" or op == "ine":
         same = to_int(left) == to_int(right)
         return int(same if op == "ieq" else not same)
     if op == "=~":
@@ -455,33 +519,10 @@ def _binop(run: Run, e: BinOp) -> Steps:
             return to_str(left) + to_str(right)
         return to_int(left) + to_int(right)
     a, b = to_int(left), to_int(right)
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op in ("/", "%"):
-        if b == 0:
-            raise EvalError("division by 0")
-        return int(a / b) if op == "/" else a - int(a / b) * b
-    if op == "|":
-        return a | b
-    if op == "&":
-        return a & b
-    if op == "^":
-        return a ^ b
-    if op == "<<":
-        return a << b
-    if op == ">>":
-        return a >> b
-    if op == ">":
-        return int(a > b)
-    if op == "<":
-        return int(a < b)
-    if op == ">=":
-        return int(a >= b)
-    if op == "<=":
-        return int(a <= b)
-    raise EvalError(f"unknown operator {op}")  # pragma: no cover
+    fn = _INT_OPS.get(op)
+    if fn is None:
+        raise EvalError(f"unknown operator {op}")  # pragma: no cover
+    return fn(a, b)
 
 
 def _elem(run: Run, e: Elem) -> int:
@@ -497,7 +538,7 @@ def _elem(run: Run, e: Elem) -> int:
         if value is None:
             return 0
         if isinstance(right, Myself):
-            res = uri_is_myself(run.config, str(value))
+            res = uri_is_myself(run.config, str(value), msg if what == "uri" else None)
         elif op == "=~":
             return int(search(to_str(run.eval_pure(right)), str(value)))  # type: ignore[arg-type]
         else:
@@ -548,10 +589,11 @@ def _cseq_method(msg: SipMsg) -> str:
     return msg.cseq.parsed.method if msg.cseq is not None and msg.cseq.parsed is not None else ""
 
 
-def uri_is_myself(config: ServerConfig, uri: str) -> bool:
-    """``check_self`` on a URI's host and port (Kamailio's ``uri == myself``)."""
+def uri_is_myself(config: ServerConfig, uri: str, msg: SipMsg | None = None) -> bool:
+    """``check_self`` on a URI's host and port (Kamailio's ``uri == myself``). When ``uri`` is the
+    R-URI of ``msg``, the message's cached parse serves (Kamailio's ``parse_sip_msg_uri``)."""
     try:
-        u = parse_uri(uri)
+        u = msg.parsed_ruri() if msg is not None else parse_uri(uri)
     except ParseError:
         return False
     return u.is_sip and check_self(config, u.host, u.port)

@@ -22,7 +22,7 @@ from sipsim.engine.config import ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.routing.interp import DROP_R_F, Run, run_top
-from sipsim.routing.tree import RouteBlock, Script
+from sipsim.routing.tree import Action, ActionExpr, BinOp, Expr, If, RouteBlock, Script, Switch, UnOp, While
 
 
 class CfgRouter:
@@ -30,6 +30,7 @@ class CfgRouter:
 
     def __init__(self, script: Script, config: ServerConfig, *, defines: tuple[str, ...] = ()) -> None:
         self.script = script
+        fix_actions(script)
         self.name = script.file.rsplit("/", 1)[-1]
         self.defines = defines
         self.base_config = config
@@ -118,3 +119,48 @@ class CfgRouter:
                                     "line": action.line if action is not None else None,
                                     "drop": bool(run.flags & DROP_R_F)})
         return ret
+
+
+# -- fix_actions: load-time preparation ----------------------------------------------------------
+def fix_actions(script: Script) -> None:
+    """Stamp every expression of the script with ``pure``: True when no function call is inside.
+
+    Kamailio prepares its action tree once, when it loads the script (``fix_actions``,
+    ``fix_expr`` in ``route.c``), so that running it per message does as little as possible.
+    sipsim does the same for one thing: a *pure* expression (``uri == myself``, ``$rU == $null``)
+    cannot yield any event or syscall, so the interpreter evaluates it with plain function calls
+    (:func:`~sipsim.routing.interp.eval_pure`) instead of a stack of generators; only expressions
+    that call a function (``!sanity_check()``) go the generator way. Running it twice is harmless.
+    """
+    blocks = [b for b in (script.request, script.onreply) if b] + list(script.routes.values()) + script.other
+    for block in blocks:
+        _fix_block(block.actions)
+
+
+def _fix_block(actions: list[Action]) -> None:
+    for a in actions:
+        for e in (getattr(a, "cond", None), getattr(a, "expr", None)):  # If/While, Switch/Assign/Ret
+            if e is not None:
+                _fix_expr(e)
+        if isinstance(a, If):
+            _fix_block(a.then)
+            _fix_block(a.orelse or [])
+        elif isinstance(a, While):
+            _fix_block(a.body)
+        elif isinstance(a, Switch):
+            for case in a.cases:
+                _fix_block(case.actions)
+
+
+def _fix_expr(e: Expr) -> bool:
+    """Stamp ``e.pure`` on ``e`` and its sub-expressions; returns it."""
+    if isinstance(e, BinOp):
+        pure = _fix_expr(e.left) & _fix_expr(e.right)
+    elif isinstance(e, UnOp):
+        pure = _fix_expr(e.operand)
+    elif isinstance(e, ActionExpr):
+        pure = False  # a function call (its parameters are pure: calls there are refused at load)
+    else:  # Const, PvRef, Myself, Net, and Elem, whose right side is a constant or a variable
+        pure = True
+    e.pure = pure  # type: ignore[union-attr]
+    return pure

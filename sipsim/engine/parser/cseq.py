@@ -32,7 +32,7 @@ def parse_cseq(body: str, base: int, folding: bool = True) -> CSeqBody:
         return CSeqBody(number=m.group(1), method=m.group(2))
     i = lex.skip_ws(body, 0)
     j = i
-    while j < len(body) and body[j].isdigit():
+    while j < len(body) and body[j] in lex.DIGITS:
         j += 1
     if j == i:
         raise ParseError("CSeq does not start with a number", base + i)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sipsim.engine.parser import lex
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.lex import TOKEN_RE
 
@@ -85,7 +86,7 @@ def _status_line(line: str, start: int, end: int) -> FirstLine:
     if not sp:
         raise ParseError("status line has no status code", start)
     code = rest[:3]
-    if len(code) != 3 or not code.isdigit() or (len(rest) > 3 and rest[3] != " "):
+    if len(code) != 3 or not lex.is_digits(code) or (len(rest) > 3 and rest[3] != " "):
         raise ParseError(f"status code {rest.split(' ')[0][:20]!r} is not three digits", start + len(version) + 1)
     status = int(code)
     if status < 100:
@@ -133,4 +134,4 @@ def _looks_like_version(v: str) -> bool:
     if not slash or not proto.isalpha():
         return False
     major, dot, minor = num.partition(".")
-    return bool(dot) and major.isdigit() and minor.isdigit()
+    return bool(dot) and lex.is_digits(major) and lex.is_digits(minor)

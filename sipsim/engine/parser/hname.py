@@ -21,7 +21,9 @@ LINE = {
     RFC.name: re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
     KAMAILIO56.name: re.compile(r"([A-Za-z0-9\-._+~]+)[ \t]*:[ \t]*([^\r\n]*)\r\n(?![ \t])"),
 }
-_TYPES: dict[str, HdrType] = {}
+# name spelling -> kind, filled by hdr_type (parse_headers reads it directly on its fast path)
+TYPE_CACHE: dict[str, HdrType] = {}
+_TYPES = TYPE_CACHE
 
 
 def hdr_type(name: str) -> HdrType:

@@ -13,6 +13,15 @@ import re
 from sipsim.engine.parser.errors import ParseError
 
 WS = " \t\r\n"
+# ASCII digits. str.isdigit() is not enough: the message text is Latin-1, where '²' (0xB2), '³'
+# and '¹' are digits to Python yet no int() accepts them -- a crafted port or length would crash.
+DIGITS = frozenset("0123456789")
+
+
+def is_digits(s: str) -> bool:
+    """Only ASCII digits, at least one (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
+    return s.isascii() and s.isdigit()
+
 TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
 TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 WS_RE = re.compile(r"[ \t\r\n]*")
@@ -84,7 +93,7 @@ def host(s: str, i: int, base: int = 0) -> tuple[str, int]:
 def port(s: str, i: int, base: int = 0) -> tuple[int, int]:
     """Read the digits of a port at ``i`` (just after ':')."""
     j = i
-    while j < len(s) and s[j].isdigit():
+    while j < len(s) and s[j] in DIGITS:
         j += 1
     if j == i or j - i > 5 or int(s[i:j]) > 65535:
         raise ParseError(f"bad port at {_show(s, i)}", base + i)

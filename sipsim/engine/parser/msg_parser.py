@@ -12,6 +12,9 @@ To, CSeq or Content-Length header is a parse error (RFC 4475 §3.3.8, §3.3.9).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sipsim.engine.parser.contact import parse_contact
 from sipsim.engine.parser.content_length import parse_content_length
 from sipsim.engine.parser.cseq import parse_cseq
@@ -36,13 +39,14 @@ from sipsim.engine.parser.hf import (
     HdrField,
     HdrType,
 )
-from sipsim.engine.parser.hname import LINE, hdr_type, valid_hname
+from sipsim.engine.parser.hname import LINE, TYPE_CACHE, hdr_type, valid_hname
 from sipsim.engine.parser.max_forwards import parse_maxfwd
 from sipsim.engine.parser.mode import RFC, ParserMode
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.rr import parse_rr
-from sipsim.engine.parser.to_from import parse_to
-from sipsim.engine.parser.via import parse_via
+from sipsim.engine.parser.to_from import ToBody, parse_to_general
+from sipsim.engine.parser.to_from import fast as fast_to
+from sipsim.engine.parser.via import ViaBody, fast_via, parse_via_general
 
 _LEADING = " \t\r\n\0"
 
@@ -114,22 +118,53 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
 
 def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
     """Kamailio parses these bodies as soon as the header is met (``get_hdr_field``)."""
-    htype, body, i = hdr.type, hdr.body, hdr.body_start
-    if htype is T.HDR_VIA_T:
-        hdr.parsed = parse_via(body, i, mode.via_version_strict)
-    elif htype is T.HDR_CSEQ_T:
-        hdr.parsed = parse_cseq(body, i, mode.cseq_folding)
-    elif htype is T.HDR_TO_T or htype is T.HDR_FROM_T:
-        hdr.parsed = parse_to(body, i, "To" if htype is T.HDR_TO_T else "From", mode.lenient_display_name)
-    elif htype is T.HDR_CONTENTLENGTH_T:
-        hdr.parsed = parse_content_length(body, i)
+    parse = _BODY_PARSERS.get(hdr.type)
+    if parse is not None:
+        hdr.parsed = parse(hdr.body, hdr.body_start, mode)
     return hdr
+
+
+# The kinds whose body is parsed as soon as the header is met, and how.
+def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
+    fast = fast_via(body, i)
+    return [fast] if fast is not None else parse_via_general(body, i, mode.via_version_strict)
+
+
+def _to_body(body: str, i: int, mode: ParserMode) -> ToBody:
+    fast = fast_to(body, i)
+    return fast if fast is not None else parse_to_general(body, i, "To", mode.lenient_display_name)
+
+
+def _from_body(body: str, i: int, mode: ParserMode) -> ToBody:
+    fast = fast_to(body, i)
+    return fast if fast is not None else parse_to_general(body, i, "From", mode.lenient_display_name)
+
+
+_BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
+    T.HDR_VIA_T: _via_body,
+    T.HDR_CSEQ_T: lambda body, i, mode: parse_cseq(body, i, mode.cseq_folding),
+    T.HDR_TO_T: _to_body,
+    T.HDR_FROM_T: _from_body,
+    T.HDR_CONTENTLENGTH_T: lambda body, i, mode: parse_content_length(body, i),
+}
+# What parse_headers records for a kind besides the flag bit: the SipMsg shortcut to set, and
+# whether a second header of that kind is an error (strict mode) or simply not the shortcut.
+_SHORTCUTS: dict[HdrType, tuple[str, int, bool]] = {
+    **{t: (attr, bit, True) for t, (attr, bit) in _SINGLE.items()},
+    **{t: (attr, bit, False) for t, (attr, bit) in _FIRST_ONLY.items()},
+}
 
 
 def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool = True) -> int:
     """Parse headers from ``msg.unparsed`` until all kinds in ``flags`` are met. 0 ok, -1 error.
 
     ``next`` forgets the asked kinds first, so the *next* occurrence is found (Kamailio's ``next``).
+
+    The loop is :func:`get_hdr_field` with its common case written in line: one regular
+    expression delimits an unfolded ``Name: value`` CRLF line (every header of nearly every
+    message); anything else — folding, a bare LF, the empty line, an error — goes through
+    ``get_hdr_field``'s general path. The work per header is on every message's path, hence
+    the hoisted lookups.
     """
     if next:
         msg._pf &= ~flags
@@ -142,18 +177,39 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     text = msg.text
     pos = msg.unparsed
     mode = msg.mode
+    line = LINE[mode.name].match
+    types = TYPE_CACHE
+    body_parsers = _BODY_PARSERS
+    shortcuts = _SHORTCUTS
+    headers = msg.headers
+    via_t = T.HDR_VIA_T
     try:
         while True:
-            hdr = get_hdr_field(text, pos, mode)
-            if isinstance(hdr, _EOH):
-                if hdr.no_body:
-                    msg.extra["no_body"] = True
-                msg.eoh = hdr.body_start
-                msg.unparsed = hdr.body_start
-                msg._pf = F_EOH
-                return 0
-            htype = hdr.type
-            if htype is T.HDR_VIA_T:
+            m = line(text, pos)
+            if m is not None:  # get_hdr_field's common case, in line
+                name, body = m.group(1, 2)
+                i = m.start(2)
+                if body and body[-1] in " \t":
+                    body = body.rstrip(" \t")
+                htype = types.get(name)
+                if htype is None:
+                    htype = hdr_type(name)
+                hdr = HdrField(htype, name, body, pos, i, i + len(body), m.end())
+                parse = body_parsers.get(htype)
+                if parse is not None:
+                    hdr.parsed = parse(body, i, mode)
+            else:
+                found = get_hdr_field(text, pos, mode)
+                if isinstance(found, _EOH):
+                    if found.no_body:
+                        msg.extra["no_body"] = True
+                    msg.eoh = found.body_start
+                    msg.unparsed = found.body_start
+                    msg._pf = F_EOH
+                    return 0
+                hdr = found
+                htype = hdr.type
+            if htype is via_t:
                 vias = hdr.parsed
                 if msg.h_via1 is None:
                     msg.h_via1, msg.via1 = hdr, vias[0]
@@ -166,22 +222,18 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                     msg._pf |= F_VIA2
                 else:
                     msg._pf |= F_VIA | F_VIA2
-            elif htype in _SINGLE:
-                attr, bit = _SINGLE[htype]
-                if getattr(msg, attr) is not None:
-                    if strict:
-                        raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
-                else:
-                    setattr(msg, attr, hdr)
-                msg._pf |= bit
-            elif htype in _FIRST_ONLY:
-                attr, bit = _FIRST_ONLY[htype]
-                if getattr(msg, attr) is None:
-                    setattr(msg, attr, hdr)
-                msg._pf |= bit
             else:
-                msg._pf |= 1 << htype
-            msg.headers.append(hdr)
+                shortcut = shortcuts.get(htype)
+                if shortcut is None:
+                    msg._pf |= 1 << htype
+                else:
+                    attr, bit, single = shortcut
+                    if getattr(msg, attr) is None:
+                        setattr(msg, attr, hdr)
+                    elif single and strict:
+                        raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
+                    msg._pf |= bit
+            headers.append(hdr)
             pos = msg.unparsed = hdr.end
             if (msg._pf & flags) == flags:
                 return 0

@@ -12,9 +12,11 @@ from sipsim.engine.parser.errors import ParseError
 
 
 def parse_number(body: str, base: int, what: str) -> int:
+    if lex.is_digits(body):  # the common case: nothing but digits
+        return int(body)
     i = lex.skip_ws(body, 0)
     j = i
-    while j < len(body) and body[j].isdigit():
+    while j < len(body) and body[j] in lex.DIGITS:
         j += 1
     if j == i:
         raise ParseError(f"{what} is not a number: {body.strip()[:20]!r}", base + i)

@@ -22,7 +22,7 @@ _FAST_NAMEADDR = re.compile(r'(?:"([^"\\\r\n]*)" ?|([A-Za-z0-9\-.!%*_+`\'~]+(?: 
 _FAST_ADDRSPEC = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*:[^;\s<>,?\"]+)" + _PARAMS)
 
 
-def _fast(body: str, base: int) -> ToBody | None:
+def fast(body: str, base: int) -> ToBody | None:
     m = _FAST_NAMEADDR.fullmatch(body)
     if m is not None:
         display = m.group(1) if m.group(1) is not None else m.group(2)
@@ -42,9 +42,9 @@ def _fast(body: str, base: int) -> ToBody | None:
 
 
 def parse_to(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
-    fast = _fast(body, base)
-    if fast is not None:
-        return fast
+    quick = fast(body, base)
+    if quick is not None:
+        return quick
     return parse_to_general(body, base, what, lenient)
 
 

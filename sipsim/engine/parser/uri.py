@@ -25,6 +25,13 @@ _PASSWORD_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*")
 _PARAMCHARS_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+")
 _HNVCHARS_RE = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|%[0-9A-Fa-f]{2})*")
 _OPAQUE_RE = re.compile(r"[A-Za-z0-9\-_.!~*'();/?:@&=+$,%\[\]#]+")
+# The common shape after "sip:", in one expression: [user@]hostname-or-IPv4[:port][;params], with
+# no escapes, password, IPv6 reference or ?headers. Every character class is a subset of the full
+# grammar's below and no two parts share a delimiter, so whatever matches here is split exactly as
+# the general parser would split it; anything else takes the general path.
+_PCHAR = r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+"
+_FAST_SIP_RE = re.compile(rf"(?:([A-Za-z0-9\-_.!~*'()&=+$,]+)@)?({lex.HOSTNAME_RE.pattern})(?::([0-9]{{1,5}}))?"
+                          rf"((?:;{_PCHAR}(?:={_PCHAR})?)*)")
 
 
 @dataclass(slots=True)
@@ -86,6 +93,16 @@ def parse_uri(s: str, base: int = 0) -> SipUri:
 
 
 def _parse_sip(s: str, scheme: str, i: int, base: int) -> SipUri:
+    m = _FAST_SIP_RE.fullmatch(s, i)
+    if m is not None:
+        user, host, port, params = m.groups()
+        if port is None or int(port) <= 65535:
+            plist: list[tuple[str, str | None]] = []
+            if params:
+                for chunk in params[1:].split(";"):
+                    name, eq, value = chunk.partition("=")
+                    plist.append((name, value if eq else None))
+            return SipUri(s, scheme, user, None, host, int(port) if port is not None else None, plist)
     uri = SipUri(raw=s, scheme=scheme)
     n = len(s)
     at = s.find("@", i)

@@ -79,7 +79,7 @@ _FAST = re.compile(
 )
 
 
-def _fast_via(body: str, base: int) -> ViaBody | None:
+def fast_via(body: str, base: int) -> ViaBody | None:
     m = _FAST.fullmatch(body)
     if m is None:
         return None
@@ -108,7 +108,7 @@ def _fast_via(body: str, base: int) -> ViaBody | None:
 
 def parse_via(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
     """Parse a Via header body that starts at offset ``base`` of ``buf``."""
-    fast = _fast_via(body, base)
+    fast = fast_via(body, base)
     if fast is not None:
         return [fast]
     return parse_via_general(body, base, strict_version)

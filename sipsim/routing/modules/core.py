@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sipsim.engine.forward import forward_request, next_hop
 from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.lex import is_digits
 from sipsim.engine.parser.msg import FL_FORCE_RPORT
 from sipsim.engine.sanity import rfc_checks as engine_rfc_checks
 from sipsim.routing import uri_edit
@@ -98,7 +99,7 @@ def sethostport(run: Run, params: list[Param]) -> Steps:
     """rewritehostport("host:port")/sethostport: replace host and port."""
     hp = params[0].str(run)
     host, sep, port = hp.rpartition(":") if hp.count(":") == 1 else (hp, "", "")
-    ok = uri_edit.rewrite_ruri(run.msg, host=host if sep else hp, port=int(port) if port.isdigit() else None)
+    ok = uri_edit.rewrite_ruri(run.msg, host=host if sep else hp, port=int(port) if is_digits(port) else None)
     return (yield from _rewrite(run, "sethostport", ok))
 
 
@@ -112,7 +113,7 @@ def setuser(run: Run, params: list[Param]) -> Steps:
 def setport(run: Run, params: list[Param]) -> Steps:
     """rewriteport("port")/setport: replace (or with "" remove) the R-URI port."""
     p = params[0].str(run)
-    return (yield from _rewrite(run, "setport", uri_edit.rewrite_ruri(run.msg, port=int(p) if p.isdigit() else None)))
+    return (yield from _rewrite(run, "setport", uri_edit.rewrite_ruri(run.msg, port=int(p) if is_digits(p) else None)))
 
 
 def _user(run: Run) -> str | None:

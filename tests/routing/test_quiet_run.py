@@ -1,0 +1,49 @@
+"""Live mode without an observer (``ctx.tracing`` False) takes the interpreter's quiet paths.
+
+With nobody watching, the interpreter skips its narration and evaluates expressions without a
+function call by plain calls (``fix_actions``/``eval_pure``). None of that may change what the
+server does: the same datagrams go out, to the same places, with the same outcome per message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing import crafted
+from sipsim.engine.config import Profile, ServerConfig
+from sipsim.engine.driver import MemoryDriver
+from sipsim.routing import SCRIPTS, load_route
+
+CFGS = Path(__file__).parent / "cfgs"
+CASES = {
+    "default.cfg": (SCRIPTS / "default.cfg", crafted.dialog_messages),
+    "control.cfg": (CFGS / "control.cfg", crafted.control_messages),
+    "headers.cfg": (CFGS / "headers.cfg", crafted.header_messages),
+}
+
+
+def _run(path: Path, config: ServerConfig, messages: list, tracing: bool) -> list:
+    router = load_route(path, config)
+    driver = MemoryDriver(router.config, router=router)
+    driver.ctx.tracing = tracing
+    out = []
+    for name, data, src in messages:
+        result = driver.feed(data, src)
+        if not tracing:
+            assert not [ev.step for ev in result.events if ev.step.startswith("route:") and ev.step != "route:error"]
+        outcomes = [(ev.step, ev.outcome, ev.reason) for ev in result.events if ev.outcome is not None]
+        out.append((name, outcomes, [(s.kind, s.to, s.data) for s in result.sent]))
+    return out
+
+
+@pytest.mark.parametrize("profile", [Profile.SER, Profile.KAMAILIO])
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_quiet_run_sends_and_decides_as_the_traced_run(script: str, profile: Profile) -> None:
+    path, messages = CASES[script]
+    config = ServerConfig(profile=profile, aliases=("example.org",))
+    traced = _run(path, config, messages(), tracing=True)
+    quiet = _run(path, config, messages(), tracing=False)
+    assert any(sent for _, _, sent in traced)
+    assert quiet == traced
