@@ -223,13 +223,30 @@ def calls(sipp: str, work: Path, proxy: Proxy, rate: int, seconds: float, tag: s
     return res
 
 
+def udp_drops(port: int) -> int:
+    """Datagrams the kernel discarded at the proxy's socket (receive buffer full): /proc/net/udp's
+    ``drops`` column for 127.0.0.1:port, the same for every proxy (this is our own netns)."""
+    want = f"0100007F:{port:04X}"
+    try:
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == want:
+                    return int(fields[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def ramp(sipp: str, work: Path, proxy: Proxy, step_seconds: float) -> int:
     best = 0
     for rate in RAMP:
+        drops = udp_drops(proxy.port)
         res = calls(sipp, work, proxy, rate, step_seconds, proxy.workdir.name)
         ok = res.get("FailedCall", 1) == 0 and res.get("SuccessfulCall", 0) == res["asked"]
         print(f"    {rate:>6} calls/s: {res.get('SuccessfulCall', 0)}/{res['asked']} ok, "
-              f"{res.get('FailedCall', '?')} failed, {res.get('Retransmissions', 0)} retransmissions", flush=True)
+              f"{res.get('FailedCall', '?')} failed, {res.get('Retransmissions', 0)} retransmissions, "
+              f"{udp_drops(proxy.port) - drops} datagrams dropped by the receive buffer", flush=True)
         if not ok:
             break
         best = rate

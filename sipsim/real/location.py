@@ -13,6 +13,11 @@ workers are separate processes, so the shared table is an SQLite file:
 * **expiry**: a row whose ``expires`` is in the past is ignored by every query and deleted by
   :meth:`purge`, which the attendant runs on a timer (Kamailio's usrloc timer does the same).
   Times are wall-clock seconds (the live driver's ``Datagram.time``).
+* **a per-worker read cache**: ``lookup`` runs for every INVITE, ACK and BYE. Kamailio reads
+  usrloc from shared memory; we keep each AOR's rows in the worker and ask SQLite only whether
+  the database changed (``PRAGMA data_version`` moves when *another* connection commits; this
+  connection's own writes clear the cache themselves). A REGISTER taken by any worker is
+  therefore seen by the very next lookup in every worker, as before.
 
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
@@ -58,6 +63,8 @@ class SQLiteLocation:
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._cache: dict[str, list[tuple]] = {}  # aor -> its rows, expired ones included, in lookup order
+        self._version = -1  # PRAGMA data_version when the cache was filled
 
     # -- connection management ------------------------------------------------------------
     def create(self) -> None:
@@ -80,6 +87,7 @@ class SQLiteLocation:
                 raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints, never corrupt
             self._conn, self._pid = conn, pid
+            self._cache, self._version = {}, -1
         return self._conn
 
     def close(self) -> None:
@@ -90,21 +98,33 @@ class SQLiteLocation:
     # -- the LocationStore protocol ---------------------------------------------------------
     def save(self, binding: Binding) -> None:
         b = binding
+        self._cache.clear()
         self._db().execute(
             f"INSERT OR REPLACE INTO location ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent),
         )
 
     def remove(self, aor: str, contact: str) -> None:
+        self._cache.clear()
         self._db().execute("DELETE FROM location WHERE aor = ? AND contact = ?", (aor, contact))
 
     def remove_all(self, aor: str) -> None:
+        self._cache.clear()
         self._db().execute("DELETE FROM location WHERE aor = ?", (aor,))
 
     def lookup(self, aor: str, now: float) -> list[Binding]:
-        rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE aor = ? AND expires > ? {_ORDER}",
-                                  (aor, now)).fetchall()
-        return [Binding(*row) for row in rows]
+        db = self._db()
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+        rows = self._cache.get(aor)
+        if rows is None:
+            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? {_ORDER}", (aor,)).fetchall()
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            self._cache[aor] = rows
+        return [Binding(*row) for row in rows if row[2] > now]  # row[2]: expires
 
     def all(self, now: float) -> list[Binding]:
         rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE expires > ? ORDER BY aor, "
@@ -112,6 +132,7 @@ class SQLiteLocation:
         return [Binding(*row) for row in rows]
 
     def purge(self, now: float) -> int:
+        self._cache.clear()
         return self._db().execute("DELETE FROM location WHERE expires <= ?", (now,)).rowcount
 
     # -- operations -------------------------------------------------------------------------

@@ -136,3 +136,26 @@ def test_sqlite_location_is_shared_across_fork_and_forgets_expired(tmp_path):
     assert store.purge(time.time()) == 1
     assert store.integrity_check() == "ok"
     store.close()
+
+
+def test_sqlite_location_cache_sees_every_writer_at_once(tmp_path):
+    """Each worker caches lookups; a change by any connection must show in the very next lookup."""
+    path = tmp_path / "loc.sqlite"
+    reader, writer = SQLiteLocation(path), SQLiteLocation(path)  # two connections, as two workers have
+    reader.create()
+    now = time.time()
+    assert reader.lookup("carol", now) == []
+    writer.save(Binding("carol", "sip:carol@127.0.0.1:5090", now + 60))
+    assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5090"]
+    writer.save(Binding("carol", "sip:carol@127.0.0.1:5091", now + 30))
+    # usrloc order: q (none = 1.0), then the longest-lived first
+    assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5090", "sip:carol@127.0.0.1:5091"]
+    assert [b.contact for b in reader.lookup("carol", now + 45)] == ["sip:carol@127.0.0.1:5090"]  # 5091 expired
+    writer.remove("carol", "sip:carol@127.0.0.1:5090")
+    assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5091"]
+    reader.remove_all("carol")  # the reader's own write
+    assert reader.lookup("carol", now) == [] and writer.lookup("carol", now) == []
+    reader.save(Binding("carol", "sip:carol@127.0.0.1:5092", now + 60))
+    assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5092"]
+    reader.close()
+    writer.close()
