@@ -45,7 +45,9 @@ class WorkerContext:
     location: LocationStore = field(default_factory=MemoryLocation)
     stats: CoreStats = field(default_factory=CoreStats)
     msg_no: int = 0
-    tracing: bool = True  # False: only steps that decide a message's fate are reported (live, no observer)
+    # False: only steps that decide a message's fate are reported, with their outcome, status and
+    # reason but no detail (live mode with no observer: the log line needs no more)
+    tracing: bool = True
     ser: bool = field(init=False, default=True)  # the profile, as a plain bool (read on every step)
 
     def __post_init__(self) -> None:
@@ -63,6 +65,9 @@ class WorkerContext:
         ``buf``/``orig``/``lumps``/``out`` at every step without holding the message itself."""
         if isinstance(msg, int):
             return StepEvent(step, self.worker, msg, text, **fields)
+        if not self.tracing:  # nobody will show the message's state: the deciding facts are enough
+            fields.pop("detail", None)
+            return StepEvent(step, self.worker, msg.id, text, **fields)
         marker = (len(msg.add_rm), msg.new_uri)
         if marker != msg.extra.get("_reported", (0, None)):
             msg.extra["_reported"] = marker

@@ -169,7 +169,7 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
         f"adds '{via}'{extra}; sends {len(data)} bytes to {format_addr(dst)}",
         outcome=FORWARDED, reason=f"forwarded to {format_addr(dst)}",
         detail={"to": format_addr(dst), "branch": branch, "via": via, "received": changes, "bytes": len(data),
-                "lumps": [lump.describe() for lump in msg.add_rm]},
+                "lumps": [lump.describe() for lump in msg.add_rm]} if ctx.tracing else None,
     )
     err = yield Send(dst, data, ctx.config.listen, "request", msg.id)
     if err:
@@ -227,7 +227,8 @@ def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
         f"removes the top Via ({v1.sent_by() if v1 else '?'}); sends to the next Via {format_addr(dst)}",
         outcome=FORWARDED, status=msg.first_line.status if msg.first_line else None,
         reason=f"forwarded to {format_addr(dst)}", unparsed=msg.unparsed,
-        detail={"to": format_addr(dst), "bytes": len(data), "lumps": [lump.describe() for lump in msg.add_rm]},
+        detail={"to": format_addr(dst), "bytes": len(data),
+                "lumps": [lump.describe() for lump in msg.add_rm]} if ctx.tracing else None,
     )
     err = yield Send(dst, data, cfg.listen, "fwd_reply", msg.id)
     if err:

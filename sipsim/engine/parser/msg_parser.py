@@ -147,12 +147,14 @@ _BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
     T.HDR_FROM_T: _from_body,
     T.HDR_CONTENTLENGTH_T: lambda body, i, mode: parse_content_length(body, i),
 }
-# What parse_headers records for a kind besides the flag bit: the SipMsg shortcut to set, and
-# whether a second header of that kind is an error (strict mode) or simply not the shortcut.
-_SHORTCUTS: dict[HdrType, tuple[str, int, bool]] = {
-    **{t: (attr, bit, True) for t, (attr, bit) in _SINGLE.items()},
-    **{t: (attr, bit, False) for t, (attr, bit) in _FIRST_ONLY.items()},
+# What parse_headers does with each kind, found with one dict lookup per header: the parsed_flag
+# bit, the SipMsg shortcut to set (or None), whether a second one is an error in strict mode, and
+# the body parser Kamailio runs at once (or None).
+_KINDS: dict[HdrType, tuple[int, str | None, bool, Callable[[str, int, ParserMode], Any] | None]] = {
+    t: (1 << int(t), None, False, _BODY_PARSERS.get(t)) for t in HdrType if t is not T.HDR_EOH_T
 }
+_KINDS.update({t: (bit, attr, True, _BODY_PARSERS.get(t)) for t, (attr, bit) in _SINGLE.items()})
+_KINDS.update({t: (bit, attr, False, _BODY_PARSERS.get(t)) for t, (attr, bit) in _FIRST_ONLY.items()})
 
 
 def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool = True) -> int:
@@ -163,12 +165,13 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     The loop is :func:`get_hdr_field` with its common case written in line: one regular
     expression delimits an unfolded ``Name: value`` CRLF line (every header of nearly every
     message); anything else — folding, a bare LF, the empty line, an error — goes through
-    ``get_hdr_field``'s general path. The work per header is on every message's path, hence
-    the hoisted lookups.
+    ``get_hdr_field``'s general path. The work per header is on every message's path, hence the
+    hoisted lookups and the flags kept in a local until the loop stops.
     """
     if next:
         msg._pf &= ~flags
-    if (msg._pf & flags) == flags:
+    pf = msg._pf
+    if (pf & flags) == flags:
         return 0
     if msg.eoh is not None:
         return 0  # everything is parsed; the asked kinds are simply not there
@@ -179,8 +182,7 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     mode = msg.mode
     line = LINE[mode.name].match
     types = TYPE_CACHE
-    body_parsers = _BODY_PARSERS
-    shortcuts = _SHORTCUTS
+    kinds = _KINDS
     headers = msg.headers
     via_t = T.HDR_VIA_T
     try:
@@ -194,10 +196,11 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 htype = types.get(name)
                 if htype is None:
                     htype = hdr_type(name)
-                hdr = HdrField(htype, name, body, pos, i, i + len(body), m.end())
-                parse = body_parsers.get(htype)
-                if parse is not None:
-                    hdr.parsed = parse(body, i, mode)
+                end = m.end()
+                hdr = HdrField(htype, name, body, pos, i, i + len(body), end)
+                kind = kinds[htype]
+                if kind[3] is not None:
+                    hdr.parsed = kind[3](body, i, mode)
             else:
                 found = get_hdr_field(text, pos, mode)
                 if isinstance(found, _EOH):
@@ -209,35 +212,38 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                     return 0
                 hdr = found
                 htype = hdr.type
+                end = hdr.end
+                kind = kinds[htype]
             if htype is via_t:
                 vias = hdr.parsed
                 if msg.h_via1 is None:
                     msg.h_via1, msg.via1 = hdr, vias[0]
-                    msg._pf |= F_VIA
+                    pf |= F_VIA
                     if len(vias) > 1:
                         msg.h_via2, msg.via2 = hdr, vias[1]
-                        msg._pf |= F_VIA2
+                        pf |= F_VIA2
                 elif msg.h_via2 is None:
                     msg.h_via2, msg.via2 = hdr, vias[0]
-                    msg._pf |= F_VIA2
+                    pf |= F_VIA2
                 else:
-                    msg._pf |= F_VIA | F_VIA2
+                    pf |= F_VIA | F_VIA2
             else:
-                shortcut = shortcuts.get(htype)
-                if shortcut is None:
-                    msg._pf |= 1 << htype
-                else:
-                    attr, bit, single = shortcut
+                attr = kind[1]
+                if attr is not None:
                     if getattr(msg, attr) is None:
                         setattr(msg, attr, hdr)
-                    elif single and strict:
+                    elif kind[2] and strict:
                         raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
-                    msg._pf |= bit
+                pf |= kind[0]
             headers.append(hdr)
-            pos = msg.unparsed = hdr.end
-            if (msg._pf & flags) == flags:
+            pos = end
+            if (pf & flags) == flags:
+                msg._pf = pf
+                msg.unparsed = pos
                 return 0
     except ParseError as exc:
+        msg._pf = pf
+        msg.unparsed = pos
         msg.hdr_error = exc
         return -1
 
