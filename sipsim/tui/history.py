@@ -263,21 +263,35 @@ class History:
         self._exact(m, key, pos)
 
     def _same_hash(self, m: MsgInfo, ev: StepEvent, pos: int) -> None:
-        """Live confirmation: the proxy's branch / To-tag hash Call-ID, CSeq and the Via branch."""
+        """Live confirmation: the proxy's branch / To-tag hash Call-ID, CSeq and the Via branch.
+
+        Two workers may finish in either order: the copy held by a faster worker can be answered
+        (and reported) before the original. As in :meth:`_exact`, the datagram that *arrived*
+        first is the original, whichever answer the observer delivered first.
+        """
         value = ev.detail.get("branch") if ev.step == "forward_request" else ev.detail.get("to_tag")
         if not value:
             return
-        first = self._hashes.setdefault((ev.step, str(value)), m.id)
+        key = (ev.step, str(value))
+        first = self._hashes.setdefault(key, m.id)
         other = self.msgs.get(first)
-        if other is not None and other.label != m.label:
+        if first == m.id or other is None:
+            return
+        if other.label != m.label:
             return  # a CANCEL shares its INVITE's branch on purpose: not a retransmission
-        if first != m.id and (m.retrans_of is None or m.retrans_why.startswith("likely")):
-            if m.retrans_of is None:
-                self.retransmissions += 1
-                m.retrans_pos = pos
-            what = "branch" if ev.step == "forward_request" else "To-tag"
-            m.retrans_of = first
-            m.retrans_why = f"the proxy computed the same {what} (same Call-ID, CSeq, Via branch)"
+        orig, copy = (other, m) if other.arrive <= m.arrive else (m, other)
+        self._hashes[key] = orig.id
+        if copy.retrans_of is not None and not copy.retrans_why.startswith("likely"):
+            return  # already judged on the bytes
+        if orig.retrans_of == copy.id:  # judged the wrong way round before
+            orig.retrans_of, orig.retrans_why = None, ""
+            self.retransmissions -= 1
+        if copy.retrans_of is None:
+            self.retransmissions += 1
+            copy.retrans_pos = pos
+        what = "branch" if ev.step == "forward_request" else "To-tag"
+        copy.retrans_of = orig.id
+        copy.retrans_why = f"the proxy computed the same {what} (same Call-ID, CSeq, Via branch)"
 
     def _sent(self, ev: KernelEvent, pos: int) -> None:
         d = ev.detail

@@ -75,6 +75,31 @@ def test_live_history_without_bytes_guesses_then_judges_with_the_capture() -> No
     assert h2.retransmissions == 0
 
 
+def test_live_retransmission_answered_before_its_original_is_still_the_copy() -> None:
+    """Two workers, one request and its retransmission: the copy's worker may answer first. The
+    datagram that arrived first stays the original, whatever order the answers are reported in,
+    and the pair counts once (found in a loaded CI run of the live TUI test)."""
+    for bytes_first in (True, False):
+        captured: dict[int, bytes] = {}
+        h = History("127.0.0.1:5060", datagram=captured.get)
+        data = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bK-b1\r\n"
+                b"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: b1\r\nCSeq: 1 OPTIONS\r\n\r\n")
+        orig, copy = 201 * 10**9 + 1, 200 * 10**9 + 2
+        for pid, mid in ((201, orig), (200, copy)):
+            h.feed(KernelEvent("worker_woken", 0.0, pid, mid, "", {"src": "127.0.0.2:5070", "len": len(data),
+                                                                     "first_line": "OPTIONS sip:127.0.0.1 SIP/2.0"}))
+        captured.update({orig: data, copy: data})
+        answer = {"to": "127.0.0.2:5070", "to_tag": "5e1f.77aa"}
+        if bytes_first:  # the copy's worker goes back to sleep (bytes judged) before any answer is seen
+            h.feed(KernelEvent("worker_sleeps", 0.0, 200, None, ""))
+        h.feed(StepEvent("sl_send_reply", 200, copy, "", outcome="replied", status=200, detail=answer))
+        h.feed(StepEvent("sl_send_reply", 201, orig, "", outcome="replied", status=200, detail=answer))
+        h.feed(KernelEvent("worker_sleeps", 0.0, 200, None, ""))
+        h.feed(KernelEvent("worker_sleeps", 0.0, 201, None, ""))
+        assert h.msgs[copy].retrans_of == orig and h.msgs[orig].retrans_of is None, bytes_first
+        assert h.retransmissions == 1, bytes_first
+
+
 def test_the_gutter_follows_lazy_parsing_in_both_profiles() -> None:
     for profile, first_unparsed in (("ser", "Max-Forwards: 70"), ("kamailio", "Contact: ")):
         src = SimSource(load_scenario("basic-call").with_overrides(profile=profile))
