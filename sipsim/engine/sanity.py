@@ -353,16 +353,17 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
     bad = _contact_problem(msg)
     if bad:
         return Failure(400, "Bad Request", f"bad Contact: {bad}")
-    for h in msg.headers_named("Date"):
-        if not _SIP_DATE.fullmatch(h.value):
-            why = f"bad Date {h.value[:40]!r}: RFC 3261 §20.17 wants an RFC 1123 date in GMT"
-            return Failure(400, "Bad Request", why)
-    for name in ("Max-Forwards", "Expires", "Route", "Record-Route"):
-        for h in msg.headers_named(name):
+    for h in msg.headers:  # one pass over the (all parsed) headers for the kinds checked here
+        t = h.type
+        if t is _DATE_T:
+            if not _SIP_DATE.fullmatch(h.value):
+                why = f"bad Date {h.value[:40]!r}: RFC 3261 §20.17 wants an RFC 1123 date in GMT"
+                return Failure(400, "Bad Request", why)
+        elif t in _VALUE_CHECKED:
             try:
                 parse_hdr_body(h)
             except ParseError as exc:
-                return Failure(400, "Bad Request", f"bad {name}: {exc.reason}")
+                return Failure(400, "Bad Request", f"bad {h.canonical_name}: {exc.reason}")
     return None
 
 
@@ -375,6 +376,9 @@ def _rfc_proxy_require(msg: SipMsg) -> Failure | None:
     return Failure(420, "Bad Extension", failure.detail, (f"Unsupported: {tags}",))
 
 
+_DATE_T = HdrType.HDR_DATE_T
+_VALUE_CHECKED = frozenset((HdrType.HDR_MAXFORWARDS_T, HdrType.HDR_EXPIRES_T, HdrType.HDR_ROUTE_T,
+                            HdrType.HDR_RECORDROUTE_T))
 # SIP-date = rfc1123-date (RFC 3261 §20.17, §25.1): "Sat, 13 Nov 2010 23:29:00 GMT" — GMT only
 _SIP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                        r"\d{4} \d{2}:\d{2}:\d{2} GMT")

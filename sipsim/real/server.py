@@ -332,7 +332,7 @@ class Server:
         self.log.notice(
             f"sipsim serve: listening on udp:{format_addr(self.config.listen)}, profile {o.profile.value}, "
             f"{len(self.slots)} workers ({pids}), {buf}, relay {'on' if o.relay else 'off'}, "
-            f"route {o.route or 'built-in default'}, location {self.db}, "
+            f"route {o.route or 'default.cfg (shipped)'}, location {self.db}, "
             f"control {self.control.path if self.control else '-'}"
             + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else ""))
         self.log.info(f"destination policy: {self.policy.describe()}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sipsim.engine.parser import lex
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.nameaddr import NameAddr, parse_name_addr
+from sipsim.engine.parser.to_from import fast as fast_name_addr
 
 
 @dataclass(slots=True)
@@ -23,6 +24,10 @@ def parse_contact(body: str, base: int) -> ContactBody:
     i = lex.skip_ws(body, 0)
     if i < len(body) and body[i] == "*" and lex.skip_ws(body, i + 1) == len(body):
         return ContactBody(star=True)
+    if "," not in body:  # one value (what phones send): the To/From fast path reads it the same way
+        one = fast_name_addr(body, base)
+        if one is not None:
+            return ContactBody(contacts=[one])
     return ContactBody(contacts=parse_addr_list(body, base, "Contact"))
 
 
