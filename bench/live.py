@@ -151,6 +151,15 @@ def kamailio_cfg(port: int, uas_port: int, workers: int, tuned: bool) -> str:
     ])
 
 
+def launch(name: str, cmd: list[str], d: Path, port: int, workers: int) -> Proxy:
+    """Start one proxy under test (its output in ``d/proxy.log``) and wait for its workers."""
+    d.mkdir(parents=True, exist_ok=True)
+    log = open(d / "proxy.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
+    wait_children(proc, workers, d / "proxy.log")
+    return Proxy(name, proc, port, d)
+
+
 def start_kamailio(work: Path, uas_port: int, workers: int, tuned: bool) -> Proxy:
     port = free_port()
     d = work / ("kamailio-tuned" if tuned else "kamailio")
@@ -160,35 +169,23 @@ def start_kamailio(work: Path, uas_port: int, workers: int, tuned: bool) -> Prox
     cmd = [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-Y", str(d / "run"), "-P", str(d / "kamailio.pid")]
     if tuned:
         cmd += ["-x", "tlsf"]
-    log = open(d / "kamailio.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
-    wait_children(proc, workers, d / "kamailio.log")
-    return Proxy("Kamailio tuned" if tuned else "Kamailio shipped", proc, port, d)
+    return launch("Kamailio tuned" if tuned else "Kamailio shipped", cmd, d, port, workers)
 
 
 def start_sipsim(work: Path, workers: int, tuned: bool) -> Proxy:
     port = free_port()
     d = work / ("sipsim-tuned" if tuned else "sipsim")
-    d.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "sipsim", "serve", "--listen", f"127.0.0.1:{port}", "--workers", str(workers),
            "--db", str(d / "location.sqlite"), "--control", str(d / "ctl.sock"), "--log-level", "warning"]
     if tuned:
         cmd += ["--rcvbuf", "4194304"]
-    log = open(d / "serve.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
-    wait_children(proc, workers, d / "serve.log")
-    return Proxy("sipsim tuned" if tuned else "sipsim shipped", proc, port, d)
+    return launch("sipsim tuned" if tuned else "sipsim shipped", cmd, d, port, workers)
 
 
 def start_bare(work: Path, uas_port: int, workers: int) -> Proxy:
     port = free_port()
-    d = work / "bare"
-    d.mkdir(parents=True, exist_ok=True)
-    log = open(d / "bare.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_forwarder.py"), str(port), str(uas_port),
-                             str(workers)], stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=d)
-    wait_children(proc, workers, d / "bare.log")
-    return Proxy("bare Python", proc, port, d)
+    cmd = [sys.executable, str(ROOT / "bench" / "bare_forwarder.py"), str(port), str(uas_port), str(workers)]
+    return launch("bare Python", cmd, work / "bare", port, workers)
 
 
 def wait_children(proc: subprocess.Popen, workers: int, log: Path) -> None:
