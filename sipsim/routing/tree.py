@@ -16,7 +16,7 @@ sipsim keeps both: ``line`` to show where the action starts, ``kline`` to compar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from sipsim.routing.functions import FuncSpec
@@ -28,6 +28,11 @@ class Node:
     file: str
     line: int
     col: int
+
+    # An expression node's ``pure`` (no function call inside) is stamped by
+    # ``router.fix_actions`` when the script is loaded; until then every expression is evaluated
+    # the general way (through generators), which is always right, only slower.
+    pure: ClassVar[bool] = False
 
 
 # -- expressions ---------------------------------------------------------------------------------

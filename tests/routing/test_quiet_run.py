@@ -47,3 +47,15 @@ def test_quiet_run_sends_and_decides_as_the_traced_run(script: str, profile: Pro
     quiet = _run(path, config, messages(), tracing=False)
     assert any(sent for _, _, sent in traced)
     assert quiet == traced
+
+
+@pytest.mark.parametrize("tracing", [True, False])
+def test_a_tree_fix_actions_never_saw_runs_the_same(tracing: bool, tmp_path: Path, monkeypatch) -> None:
+    """``pure`` is only a shortcut: an expression tree nobody stamped (another loader, a test
+    building a Script by hand) is evaluated the general way, with the same result."""
+    config = ServerConfig(profile=Profile.SER, aliases=("example.org",))
+    stamped = _run(SCRIPTS / "default.cfg", config, crafted.dialog_messages(), tracing)
+    copy = tmp_path / "default.cfg"  # another file: not the parse cache's stamped tree
+    copy.write_bytes((SCRIPTS / "default.cfg").read_bytes())
+    monkeypatch.setattr("sipsim.routing.router.fix_actions", lambda script: None)
+    assert _run(copy, config, crafted.dialog_messages(), tracing) == stamped
