@@ -241,7 +241,27 @@ class Runner:
         self.finished = False
 
     def run(self, sink: Callable[[Event, float], None] | None = None) -> int:
-        """Run to the end; ``sink(event, time)`` sees every event. Returns the number of events."""
+        """Run to the end; ``sink(event, time)`` sees every event. Returns the number of events.
+
+        The agenda loop of :meth:`next_event`, kept running instead of returning at each event
+        (a whole run is tens of events per datagram). Same order, same events; should a datagram
+        be injected meanwhile, the rest goes through :meth:`next_event`, which places it.
+        """
+        imm, heap, pop = self._imm, self._heap, heapq.heappop
+        while not self._inject:
+            if imm:
+                fn, arg = imm.popleft()
+            elif heap and heap[0][0] <= self._until:
+                t, _, fn, arg = pop(heap)
+                self.now = t
+            else:
+                self.finished = True
+                return self.count
+            ev = fn(arg)
+            if ev is not None:
+                self.count += 1
+                if sink is not None:
+                    sink(ev, self.now)
         nxt = self.next_event
         while (ev := nxt()) is not None:
             if sink is not None:
