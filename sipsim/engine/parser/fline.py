@@ -110,6 +110,9 @@ def _request_line(line: str, start: int, end: int) -> FirstLine:
         raise ParseError("request line has no SIP version after the Request-URI", start + i)
     uri = line[i:sp]
     version = line[sp + 1 :]
+    if version == SIP_VERSION:  # nearly every request: none of the checks below can fail
+        return FirstLine(SIP_REQUEST, start, end, version, method, METHODS.get(method, METHOD_OTHER), uri,
+                         start + i, start + sp)
     if version.startswith((" ", "\t")):
         raise ParseError("more than one space before the SIP version (RFC 4475 §3.1.2.9)", start + sp)
     if not version or " " in version or "\t" in version:

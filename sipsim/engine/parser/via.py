@@ -94,15 +94,17 @@ def fast_via(body: str, base: int) -> ViaBody | None:
         port = int(port)
         if port > 65535:
             return None
-    via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, start=base)
     pos = m.start(6)
-    via.sent_by_end = base + pos
-    for chunk in m.group(6).split(";")[1:]:
-        name, eq, value = chunk.partition("=")
-        end = pos + 1 + len(chunk)
-        via.params.append(ViaParam(name, value if eq else None, base + pos, base + end))
-        pos = end
-    via.end = via.params_end = base + len(body)
+    params: list[ViaParam] = []
+    plist = m.group(6)
+    if plist:
+        for chunk in plist[1:].split(";"):
+            name, eq, value = chunk.partition("=")
+            end = pos + 1 + len(chunk)
+            params.append(ViaParam(name, value if eq else None, base + pos, base + end))
+            pos = end
+    end = base + len(body)
+    via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6))
     return via
 
 
