@@ -8,15 +8,9 @@ passes — judged against the simulation the TUI ran — and the lesson is compl
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
-
-from textual.widgets import Input, OptionList  # noqa: E402
-from tuikit import footer_actions, settle  # noqa: E402
+from textual.widgets import Input, OptionList
+from tuikit import footer_actions, settle
 
 from sipsim.lessons import open_lesson  # noqa: E402
 from sipsim.tui.app import SipsimApp  # noqa: E402

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from helpers import need_tool
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "real"))
-
 SIPSIM = [sys.executable, "-m", "sipsim"]
 
 

@@ -9,7 +9,6 @@ simulator, started in the same sleep order, must predict which worker takes each
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from sipsim.engine.scenario import load_scenario
 from sipsim.engine.stepping import Simulation
 
 pytestmark = pytest.mark.network
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "real"))
 
 
 def test_fold_builds_snapshots_from_real_workers(tmp_path: Path, isolated_network: None) -> None:

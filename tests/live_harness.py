@@ -27,7 +27,7 @@ from sipsim.real.control import query
 from sipsim.real.procinfo import asleep_in_recvfrom, sipp_counters  # noqa: F401
 
 HERE = Path(__file__).parent
-REGISTER_XML = HERE / "register.xml"
+REGISTER_XML = HERE / "real" / "register.xml"
 UAC_XML = DATA / "sipp" / "uac-reorder.xml"
 UAS_XML = DATA / "sipp" / "uas-reorder.xml"
 
