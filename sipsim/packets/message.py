@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from sipsim.engine.parser.hf import CANONICAL, COMPACT
 from sipsim.packets.errors import HeaderError, PacketsError
 
 CRLF = "\r\n"
@@ -35,14 +36,9 @@ ENC = "utf-8"
 ERRORS = "surrogateescape"
 
 # RFC 3261 §7.3.3 compact forms, plus the common ones registered later (RFC 3515, 3892, 3265, 4028,
-# 3841, 4474). Matching a header by name treats "v" and "Via" alike, as every SIP parser must.
-COMPACT_FORMS: dict[str, str] = {
-    "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
-    "e": "Content-Encoding", "f": "From", "i": "Call-ID", "j": "Reject-Contact", "k": "Supported",
-    "l": "Content-Length", "m": "Contact", "n": "Identity-Info", "o": "Event", "r": "Refer-To",
-    "s": "Subject", "t": "To", "u": "Allow-Events", "v": "Via", "x": "Session-Expires",
-    "y": "Identity",
-}
+# 3841, 4474): the engine parser's table, spelled out. Matching a header by name treats "v" and
+# "Via" alike, as every SIP parser must.
+COMPACT_FORMS: dict[str, str] = {c: CANONICAL[t] for c, t in COMPACT.items()}
 
 # How RFC 3261 and friends spell the headers a learner meets; used to print a compact or oddly
 # cased name's usual spelling, never to rewrite what was sent.
