@@ -46,7 +46,7 @@ from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.rr import parse_rr
 from sipsim.engine.parser.to_from import ToBody, parse_to_general
 from sipsim.engine.parser.to_from import fast as fast_to
-from sipsim.engine.parser.via import ViaBody, fast_via, parse_via_general
+from sipsim.engine.parser.via import ViaBody, fast_vias, parse_via_general
 
 _LEADING = " \t\r\n\0"
 
@@ -126,8 +126,8 @@ def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
 
 # The kinds whose body is parsed as soon as the header is met, and how.
 def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
-    fast = fast_via(body, i)
-    return [fast] if fast is not None else parse_via_general(body, i, mode.via_version_strict)
+    fast = fast_vias(body, i)
+    return fast if fast is not None else parse_via_general(body, i, mode.via_version_strict)
 
 
 def _to_body(body: str, i: int, mode: ParserMode) -> ToBody:

@@ -108,11 +108,38 @@ def fast_via(body: str, base: int) -> ViaBody | None:
     return via
 
 
+def fast_vias(body: str, base: int) -> list[ViaBody] | None:
+    """Every value of a Via line in the common shape (one, or several joined by commas as sipp and
+    many phones write them), or None: then the general path decides, errors included."""
+    if "," not in body:
+        one = fast_via(body, base)
+        return None if one is None else [one]
+    vias: list[ViaBody] = []
+    i, n = 0, len(body)
+    while True:
+        comma = body.find(",", i)
+        j = n if comma < 0 else comma
+        while j > i and body[j - 1] in " \t":
+            j -= 1
+        via = fast_via(body[i:j], base + i)
+        if via is None:
+            return None
+        vias.append(via)
+        if comma < 0:
+            return vias
+        i = comma + 1
+        while i < n and body[i] in " \t":
+            i += 1
+        if i >= n:
+            return None
+        via.next_start = base + i
+
+
 def parse_via(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
     """Parse a Via header body that starts at offset ``base`` of ``buf``."""
-    fast = fast_via(body, base)
+    fast = fast_vias(body, base)
     if fast is not None:
-        return [fast]
+        return fast
     return parse_via_general(body, base, strict_version)
 
 
