@@ -77,10 +77,10 @@ def apply_lumps(data: bytes, lumps: list[Lump], new_uri: str | None = None,
     if not edits:
         return data if stop is None else data[:stop]
     end = len(data) if stop is None else stop
-    order = sorted(range(len(edits)), key=lambda k: (edits[k].offset, edits[k].op == DEL, k))
+    order = sorted([(e.offset, e.op == DEL, k) for k, e in enumerate(edits)])  # tuples: compared in C
     out: list[bytes] = []
     pos = 0
-    for k in order:
+    for _, _, k in order:
         e = edits[k]
         if e.offset > pos:
             out.append(data[pos : min(e.offset, end)])
