@@ -236,13 +236,17 @@ class History:
             return
         orig, copy = (first, m) if first.arrive < m.arrive else (m, first)
         self._keys[key] = orig.id
-        if orig.retrans_of == copy.id:  # judged the wrong way round before the bytes were known
+        self._mark(orig, copy, pos, "same Call-ID, CSeq and Via branch")
+
+    def _mark(self, orig: MsgInfo, copy: MsgInfo, pos: int, why: str) -> None:
+        """``copy`` retransmits ``orig``: undo a judgement the wrong way round, count the pair once."""
+        if orig.retrans_of == copy.id:  # judged the wrong way round before all was known
             orig.retrans_of, orig.retrans_why = None, ""
             self.retransmissions -= 1
         if copy.retrans_of is None:
             copy.retrans_pos = pos
             self.retransmissions += 1
-        copy.retrans_of, copy.retrans_why = orig.id, "same Call-ID, CSeq and Via branch"
+        copy.retrans_of, copy.retrans_why = orig.id, why
 
     def _recheck(self, m: MsgInfo, pos: int) -> None:
         """Live: the worker is done with ``m`` and the capture has its bytes — judge it exactly."""
@@ -283,15 +287,8 @@ class History:
         self._hashes[key] = orig.id
         if copy.retrans_of is not None and not copy.retrans_why.startswith("likely"):
             return  # already judged on the bytes
-        if orig.retrans_of == copy.id:  # judged the wrong way round before
-            orig.retrans_of, orig.retrans_why = None, ""
-            self.retransmissions -= 1
-        if copy.retrans_of is None:
-            self.retransmissions += 1
-            copy.retrans_pos = pos
         what = "branch" if ev.step == "forward_request" else "To-tag"
-        copy.retrans_of = orig.id
-        copy.retrans_why = f"the proxy computed the same {what} (same Call-ID, CSeq, Via branch)"
+        self._mark(orig, copy, pos, f"the proxy computed the same {what} (same Call-ID, CSeq, Via branch)")
 
     def _sent(self, ev: KernelEvent, pos: int) -> None:
         d = ev.detail

@@ -44,9 +44,8 @@ from sipsim.engine.parser.max_forwards import parse_maxfwd
 from sipsim.engine.parser.mode import RFC, ParserMode
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.rr import parse_rr
-from sipsim.engine.parser.to_from import ToBody, parse_to_general
-from sipsim.engine.parser.to_from import fast as fast_to
-from sipsim.engine.parser.via import ViaBody, fast_vias, parse_via_general
+from sipsim.engine.parser.to_from import ToBody, parse_to
+from sipsim.engine.parser.via import ViaBody, parse_via
 
 _LEADING = " \t\r\n\0"
 
@@ -125,19 +124,17 @@ def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
 
 
 # The kinds whose body is parsed as soon as the header is met, and how.
+# Each takes (body, offset, mode): the parser mode decides the quirks (Kamailio 5.6 vs the RFC).
 def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
-    fast = fast_vias(body, i)
-    return fast if fast is not None else parse_via_general(body, i, mode.via_version_strict)
+    return parse_via(body, i, mode.via_version_strict)
 
 
 def _to_body(body: str, i: int, mode: ParserMode) -> ToBody:
-    fast = fast_to(body, i)
-    return fast if fast is not None else parse_to_general(body, i, "To", mode.lenient_display_name)
+    return parse_to(body, i, "To", mode.lenient_display_name)
 
 
 def _from_body(body: str, i: int, mode: ParserMode) -> ToBody:
-    fast = fast_to(body, i)
-    return fast if fast is not None else parse_to_general(body, i, "From", mode.lenient_display_name)
+    return parse_to(body, i, "From", mode.lenient_display_name)
 
 
 _BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
