@@ -18,7 +18,9 @@ def parse_hostport(text: str, default_port: int = 5060) -> Addr:
     if not text:
         raise UsageError("empty address")
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket:
+            raise UsageError(f"bad address {text!r} (no closing ']'; expected [v6]:port)")
         if not rest:
             return host, default_port
         if not rest.startswith(":") or not rest[1:].isdigit():
@@ -31,8 +33,10 @@ def parse_hostport(text: str, default_port: int = 5060) -> Addr:
         port = int(p)
     else:
         host, port = text, default_port
-    if not host or not 0 < port < 65536:
-        raise UsageError(f"bad address {text!r}")
+    if not host:
+        raise UsageError(f"bad address {text!r} (no host)")
+    if not 0 < port < 65536:
+        raise UsageError(f"bad address {text!r}: the port must be 1 to 65535")
     return host, port
 
 

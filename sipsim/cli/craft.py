@@ -12,15 +12,16 @@ holding a raw SIP message (e.g. tests/data/rfc4475/wsinv.dat). Prints the messag
 on the wire, or the Scapy IP/UDP/SIP tree with --show, or saves it to a pcap with --pcap."""
 
 
-def add_message_options(p: argparse.ArgumentParser, *, to_required: bool) -> None:
-    """The options craft and send share."""
+def add_message_options(p: argparse.ArgumentParser, *, sending: bool) -> None:
+    """The options craft and send share (``sending``: for ``send``, whose --to is required and whose
+    --from defaults to an ephemeral port; ``run`` checks --to itself to say why it is needed)."""
     p.add_argument("template", nargs="?", metavar="TEMPLATE|FILE",
                    help="a template name (see --list) or a file with a raw SIP message")
-    p.add_argument("--to", required=to_required, metavar="HOST:PORT",
-                   help="where the message goes" + ("" if to_required else " (default 127.0.0.1:5060)"))
+    p.add_argument("--to", metavar="HOST:PORT",
+                   help="where the message goes" + (" (required)" if sending else " (default 127.0.0.1:5060)"))
     p.add_argument("--from", dest="src", metavar="HOST:PORT",
                    help="where it comes from" + (" (default: an ephemeral port on the address the "
-                                                  "kernel picks for --to)" if to_required else
+                                                  "kernel picks for --to)" if sending else
                                                   " (default 127.0.0.1:5070, or [::1]:5070 for IPv6)"))
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="Header=value",
                    help="set a header (replaces its first occurrence or adds it); repeatable")
@@ -32,7 +33,7 @@ def add_message_options(p: argparse.ArgumentParser, *, to_required: bool) -> Non
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("craft", help="build a SIP message from a template; print, show or save it",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_message_options(p, to_required=False)
+    add_message_options(p, sending=False)
     p.add_argument("--show", action="store_true", help="print Scapy's layer tree (IP/UDP/SIP) instead")
     p.add_argument("--pcap", metavar="OUT", help="save the message as a one-packet pcap file")
 

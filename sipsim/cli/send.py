@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "send", help="send one crafted SIP message over UDP and print the answers",
         description=(__doc__ or "").split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_message_options(p, to_required=False)
+    add_message_options(p, sending=True)
     p.add_argument("--wait", type=float, default=2.0, metavar="SECONDS",
                    help="how long to wait for answers at most (default 2)")
     p.add_argument("--keep-via", action="store_true",

@@ -4,6 +4,10 @@ The main process opens the socket and forks ``--workers`` processes that all blo
 ``recvfrom`` on it, each running the very pipeline ``sipsim trace`` shows step by step. By default
 it listens on 127.0.0.1:5060, forwards only to loopback, resolves no names and relays nothing
 for foreign domains (403). ``sipsim stats`` reads its counters, ``sipsim location`` its bindings.
+
+To serve a lab network, listen on the address the phones use (``--listen 192.168.1.10:5060``
+``--allow-dest 192.168.1.0/24``), or on every address (``--listen 0.0.0.0:5060``) with
+``--advertise`` naming the one the proxy puts in its Via; each local address then means "me".
 """
 
 from __future__ import annotations
@@ -23,6 +27,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _rcvbuf(text: str) -> int:
+    """SO_RCVBUF is a C int that Linux doubles: past 1 GiB the kernel cannot take it (no traceback)."""
+    from sipsim.real.server import MAX_RCVBUF
+
+    value = _positive(text)
+    if value > MAX_RCVBUF:
+        raise argparse.ArgumentTypeError(f"{text} bytes is too large (at most {MAX_RCVBUF})")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run a live stateless proxy + registrar on a UDP port (forked workers)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -31,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="worker processes blocking in recvfrom on the one socket (4)")
     p.add_argument("--db", metavar="PATH",
                    help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite)")
-    p.add_argument("--rcvbuf", type=_positive, metavar="BYTES",
+    p.add_argument("--rcvbuf", type=_rcvbuf, metavar="BYTES",
                    help="the socket's receive buffer (SO_RCVBUF; Linux doubles it; the effective value is logged)")
     p.add_argument("--relay", action="store_true",
                    help="forward requests for domains that are not ours (default: 403, no open relay)")

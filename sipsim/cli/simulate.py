@@ -116,10 +116,14 @@ def build_scenario(args: argparse.Namespace) -> Any:
         sc = replace(sc, arrivals=arrivals)
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
+    if args.rate is not None and not 0 < args.rate < float("inf"):  # also refuses nan
+        raise ScenarioError(f"--rate {args.rate}: give datagrams per second, a finite number above 0")
     sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
                            rcvbuf=args.rcvbuf, seed=args.seed, profile=args.profile, cpus=args.cpus,
                            route=args.route)
     if args.until is not None:
+        if not args.until > 0:  # also refuses nan
+            raise ScenarioError(f"--until {args.until}: give a virtual time in seconds above 0")
         sc = replace(sc, until=args.until)
     return sc
 

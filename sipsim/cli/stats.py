@@ -1,6 +1,7 @@
 """``sipsim stats``: the core statistics of a running ``sipsim serve``, summed over its workers.
 
 Printed as ``kamcmd stats.get_statistics core:`` prints them (``core:rcv_requests = 12``), then
+sipsim's own live-mode counters (``sipsim:rcv_datagrams``, ``sipsim:send_refused`` ...), then
 the receive socket (effective buffer size, bytes queued, datagrams the kernel dropped because
 the buffer was full) and each worker's pid. ``--json`` prints the control socket's answer as is.
 """
@@ -34,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         answer = query(path, "ps" if args.ps else "stats")
     except (OSError, ValueError) as exc:
-        return fail(f"no sipsim server answers on {path}: {exc}", 1)
+        hint = ("" if args.control else
+                f" (is `sipsim serve --listen {args.listen}` running? give the --listen or --control it uses)")
+        return fail(f"no sipsim server answers on {path}: {getattr(exc, 'strerror', None) or exc}{hint}", 1)
     if "error" in answer:
         return fail(str(answer["error"]), 1)
     if args.json:
@@ -44,8 +47,11 @@ def run(args: argparse.Namespace) -> int:
         for proc in answer["processes"]:
             print(f"{proc['pid']:>8}  {proc['desc']}")
         return 0
+    from sipsim.real.stats import LIVE_STATS
+
+    # Kamailio's core counters under core:, sipsim's own live-mode counters under sipsim:
     for name, value in answer["core"].items():
-        print(f"core:{name} = {value}")
+        print(f"{'sipsim' if name in LIVE_STATS else 'core'}:{name} = {value}")
     sock = answer.get("socket", {})
     print(f"socket:listen = {sock.get('listen')}")
     for key in ("rcvbuf", "rcvbuf_requested", "rcv_queue", "drops"):

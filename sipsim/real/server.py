@@ -57,6 +57,8 @@ from sipsim.real.worker import WorkerSetup, run_worker, set_process_name
 SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # linux/sock_diag.h: SK_MEMINFO_* array
 SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_RCVBUF, SK_MEMINFO_DROPS = 0, 1, 8
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+# SO_RCVBUF takes a C int and Linux doubles it (capped at INT_MAX): anything above this is nonsense
+MAX_RCVBUF = 2**30
 KILL_AFTER = 1.5  # seconds between SIGTERM and SIGKILL for a worker that does not leave
 READY_WAIT = 2.0  # how long to wait for a new worker to reach recvfrom before forking the next
 MAX_DEATHS, DEATH_WINDOW = 20, 10.0
@@ -107,6 +109,8 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
     except ValueError:
         raise ServeError(f"bad listen address {host!r}: give an IPv4 or IPv6 address (names are not resolved)") \
             from None
+    if rcvbuf is not None and not 0 < rcvbuf <= MAX_RCVBUF:
+        raise ServeError(f"--rcvbuf {rcvbuf}: give 1 to {MAX_RCVBUF} bytes")
     fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_DGRAM)
     info: dict[str, Any] = {"listen": format_addr((str(ip), port)), "rcvbuf_requested": rcvbuf}
@@ -155,9 +159,23 @@ def socket_meminfo(sock: socket.socket) -> dict[str, int]:
         return {"rcv_queue": 0, "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "drops": 0}
 
 
+def check_writable(path: str, option: str) -> None:
+    """A file the server will write later (each worker's capture part) must be writable now: a
+    worker that cannot open it would die at once, again and again, with the reason lost."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ServeError(f"{option} {path}: is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise ServeError(f"{option} {path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ServeError(f"{option} {path}: cannot write in {folder} (permission denied)")
+
+
 def load_router(path: str | None, config: ServerConfig) -> Router | None:
     if not path:
         return None
+    if os.path.isdir(path):
+        raise ServeError(f"--route {path}: is a folder; give a .cfg or KEMI .py script")
     if not os.path.isfile(path):
         raise ServeError(f"--route {path}: no such file")
     try:
@@ -190,6 +208,7 @@ class Server:
         self._last_drops = 0
         self._next_purge = 0.0
         self._wake_r = self._wake_w = -1
+        self.announced = False
 
     # -- start-up ------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -201,6 +220,11 @@ class Server:
         self.config = ServerConfig(profile=o.profile, listen=o.listen, relay=o.relay, advertise=o.advertise,
                                    aliases=o.aliases)
         self.router = load_router(o.route, self.config)
+        if self.router is not None:
+            # the script's globals (advertised_address, alias, check_via, server_signature) describe
+            # this server, as `sipsim trace --route` and the simulator apply them
+            self.config = getattr(self.router, "config", self.config)
+        self._wildcard_names()
         self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
         self.config = self.config.with_(listen=(o.listen[0].strip("[]"), self.sock.getsockname()[1]))
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
@@ -213,12 +237,37 @@ class Server:
         except Exception as exc:  # sqlite3.Error, OSError: one line
             raise ServeError(f"location database {db}: {exc}") from None
         self.db = db
+        if o.pcap:
+            check_writable(o.pcap, "--pcap")
         self.stats = SharedStats(o.workers)
         ctl = o.control or default_control_path(self.config.listen)
         try:
             self.control = ControlServer(ctl, self._control)
         except OSError as exc:
-            raise ServeError(f"control socket: {exc}") from None
+            why = f"control socket {ctl}: {exc.strerror}" if exc.strerror else str(exc)
+            raise ServeError(why) from None
+
+    def _wildcard_names(self) -> None:
+        """``--listen 0.0.0.0`` / ``[::]``: every local address means "me"; --advertise names the Via.
+
+        Without this the server would answer 403 to a request for its own address (``uri ==
+        myself`` knew only 0.0.0.0) and put 0.0.0.0 in its Via (see :mod:`sipsim.real.netinfo`).
+        """
+        host, port = self.opts.listen
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return  # open_socket says what is wrong with it
+        if not ip.is_unspecified:
+            return
+        if not self.config.advertise:
+            raise ServeError(f"--listen {format_addr((str(ip), port))} receives on every address of this machine, "
+                             "but the proxy must name one in its own Via: add --advertise ADDRESS (the "
+                             "address the phones use), or listen on that address")
+        from sipsim.real.netinfo import wildcard_aliases
+
+        mine = tuple(a for a in wildcard_aliases(ip.version, port) if a not in self.config.aliases)
+        self.config = self.config.with_(aliases=self.config.aliases + mine)
 
     # -- control socket -----------------------------------------------------------------------
     def _control(self, cmd: str) -> dict[str, Any]:
@@ -258,6 +307,10 @@ class Server:
                 status = 1
                 try:
                     status = run_worker(setup)
+                except BaseException as exc:  # noqa: BLE001 - no traceback from a worker: say why it stopped
+                    with contextlib.suppress(Exception):
+                        Log(self.opts.log_level).error(
+                            f"worker (slot {slot.index}) cannot run: {type(exc).__name__}: {exc}")
                 finally:
                     os._exit(status)
         finally:
@@ -316,7 +369,9 @@ class Server:
                 if self.stopping:
                     break
                 self._fork_worker(slot)
-            self._announce()
+            if not self.stopping:  # a SIGTERM during start-up: no banner with half the workers
+                self._announce()
+                self.announced = True
             while not self.stopping:
                 self._tick()
         finally:
@@ -327,15 +382,25 @@ class Server:
         o, info = self.opts, self.sock_info
         pids = " ".join(str(s.pid) for s in self.slots)
         buf = f"rcvbuf {info['rcvbuf']} bytes"
-        if info.get("rcvbuf_requested"):
-            buf += f" (asked {info['rcvbuf_requested']}; Linux doubles the value for its bookkeeping)"
+        asked = info.get("rcvbuf_requested")
+        if asked:
+            why = ("Linux doubles the value for its bookkeeping" if info["rcvbuf"] == 2 * asked else
+                   "Linux doubles the value, within its minimum and maximum")
+            buf += f" (asked {asked}; {why})"
+        # --relay only switches the shipped default route (SIPSIM_NO_RELAY); a script decides itself
+        relay = ("on" if o.relay else "off") if not o.route else \
+            f"as the script decides (SIPSIM_NO_RELAY {'undefined' if o.relay else 'defined'})"
+        n = len(self.slots)
         self.log.notice(
             f"sipsim serve: listening on udp:{format_addr(self.config.listen)}, profile {o.profile.value}, "
-            f"{len(self.slots)} workers ({pids}), {buf}, relay {'on' if o.relay else 'off'}, "
+            f"{n} worker{'s' if n != 1 else ''} ({pids}), {buf}, relay {relay}, "
             f"route {o.route or 'default.cfg (shipped)'}, location {self.db}, "
             f"control {self.control.path if self.control else '-'}"
             + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else ""))
         self.log.info(f"destination policy: {self.policy.describe()}")
+        if self.config.advertise or self.config.aliases:
+            self.log.info(f"this server is {self.config.advertised_host} in its Via; uri == myself also for: "
+                          + (", ".join(self.config.aliases) or "(no alias)"))
 
     def _tick(self) -> None:
         assert self.control is not None
@@ -463,7 +528,7 @@ class Server:
                 self.log.notice(f"saved {n} datagrams to {self.opts.pcap}")
             except Exception as exc:  # noqa: BLE001 - a capture problem must not hide the shutdown
                 self.log.error(f"could not write {self.opts.pcap}: {exc}")
-        if alive:
+        if self.announced or alive:  # also when Ctrl-C reached the workers first (the terminal signals the group)
             self.log.notice("sipsim serve: stopped")
 
 

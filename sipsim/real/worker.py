@@ -286,7 +286,8 @@ class LiveWorker:
     def _log_message(self, dgram: Datagram, final: StepEvent | None) -> None:
         data = dgram.data
         end = data.find(b"\r\n")
-        first = printable(data[:end] if end >= 0 else data, 80) if data else "(empty datagram)"
+        first = printable(data[:end] if end >= 0 else data, 80).strip() if data else "(empty datagram)"
+        first = first or "(blank first line)"
         if final is None:
             outcome = "dropped: no outcome"
         elif final.outcome == "replied":
