@@ -416,6 +416,37 @@ def sent_to(view: RunView, msg: Any, nth: int = 1) -> Observation:
                                    f"{ev.detail.get('first_line', '')} to {to}.")
 
 
+def _header_values(data: bytes, name: str) -> list[str]:
+    """The values of every ``name`` header line in a SIP datagram's header block (name compared
+    without case; folded continuation lines joined), in order."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    lines: list[str] = []
+    for line in head.split("\r\n")[1:]:
+        if line[:1] in (" ", "\t") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    want = name.strip().casefold()
+    return [v.strip() for n, sep, v in (x.partition(":") for x in lines) if sep and n.strip().casefold() == want]
+
+
+@predicate("sent_header")
+def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation:
+    """The value of header ``name`` in what the proxy sent because of datagram ``msg`` ("none": no
+    such header; "nothing sent": it sent nothing) — read from the bytes that left, not from lumps."""
+    m = view.msg(msg)
+    sent = view.sent_bytes(m)
+    if len(sent) < nth:
+        value, where = _outcome(m)
+        return Observation("nothing sent", "text", f"{m.describe()}: nothing was sent; {value} {where}.")
+    dst, data = sent[nth - 1]
+    what = data.split(b"\r\n", 1)[0].decode("latin-1")
+    found = _header_values(data, name)
+    if not found:
+        return Observation("none", "text", f"{m.describe()}: the {what!r} sent to {dst} has no {name} header.")
+    return Observation(found[0], "text", f"{m.describe()}: the {what!r} sent to {dst} carries {name}: {found[0]}.")
+
+
 @predicate("send_order")
 def send_order(view: RunView, msgs: Any) -> Observation:
     """The order in which the proxy sent on what the datagrams ``msgs`` made it send (method or status)."""
@@ -455,6 +486,22 @@ def responses(view: RunView, peer: str, method: str = "INVITE") -> Observation:
         raise LessonError(f"peer {peer!r} does not record the responses it receives (only a uac does)")
     codes = [r.split()[0] for r in got if r.split()[-1] == method.upper()]
     return Observation(codes, "seq", f"{peer} received, for its {method.upper()}: {' '.join(codes) or 'nothing'}.")
+
+
+@predicate("late_provisional_fate")
+def late_provisional_fate(view: RunView, peer: str) -> Observation:
+    """What a calling peer did with provisional answers that came after its call's final answer:
+    "ignored" (the call went on), "call failed", or "none" (no provisional came late)."""
+    s = view.peer(peer).summary()
+    late, failed = int(s.get("late_provisionals", 0)), int(s.get("calls_failed", 0))
+    done = int(s.get("calls_completed", 0))
+    if not late:
+        return Observation("none", "text", f"no provisional answer reached {peer} after a final one.")
+    if failed:
+        return Observation("call failed", "text", f"{peer} got {late} provisional(s) after a final answer, and "
+                                                  f"{failed} call(s) failed.")
+    return Observation("ignored", "text", f"{peer} got {late} provisional(s) after the final answer and ignored "
+                                          f"them: {done} call(s) completed, none failed.")
 
 
 @predicate("peer_stat")

@@ -91,6 +91,11 @@ def resolve_choice(answer: str, choices: tuple[Choice, ...]) -> Choice | None:
     for c in choices:
         if a in (" ".join(c.text.split()).casefold(), " ".join(c.value.split()).casefold()):
             return c
+    worker = re.fullmatch(r"(?:w|worker)\s*(\d+)", a)  # "worker 1", "w 1" name the choice W1
+    if worker:
+        for c in choices:
+            if any(re.fullmatch(rf"w\s*0*{int(worker.group(1))}", x.strip().casefold()) for x in (c.text, c.value)):
+                return c
     numeric = any(c.text.strip().isdigit() for c in choices)  # then only "#2" means the second choice
     m = re.fullmatch(r"#\s*(\d+)" if numeric else r"#?\s*(\d+)", a)
     if m and 1 <= int(m.group(1)) <= len(choices):

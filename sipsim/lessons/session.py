@@ -52,7 +52,9 @@ def build_scenario(lesson: Lesson, overrides: dict[str, Any] | None = None) -> S
         if "route" in merged:
             route = Path(str(merged["route"])).expanduser()
             if not route.is_file():
-                raise LessonError(f"routing script {merged['route']} not found")
+                beside = lesson.path.parent / route.name  # "lessons/13-route-start.cfg" typed outside the repo
+                hint = f" (the lesson's own is {beside})" if beside.is_file() else ""
+                raise LessonError(f"routing script {merged['route']} not found{hint}")
             merged["route"] = str(route.resolve())
         if "start_order" in merged:
             merged["start_order"] = tuple(merged["start_order"])
@@ -98,7 +100,14 @@ class Session:
     def attach(self, sim: Simulation) -> None:
         """Find the anchors in ``sim`` (LessonError names one that never happens). If the learner
         later injects datagrams, the anchors are found again in the rewritten run."""
-        self._positions = resolve(sim, self.lesson.anchors, where=f"lesson {self.number}: ")
+        try:
+            self._positions = resolve(sim, self.lesson.anchors, where=f"lesson {self.number}: ")
+        except LessonError as exc:
+            changed = ", ".join(f"--{k} {v}" for k, v in sorted(self.overrides.items()) if k != "route")
+            if not changed:
+                raise
+            raise LessonError(f"{exc} — the lesson's stops are written for its own scenario, and {changed} "
+                              f"changes the run too much (without it the lesson runs)") from None
         self._sim = sim
         self._injections = list(sim.injections)
 

@@ -76,7 +76,7 @@ class MsgInfo:
         return self.method or (self.first_line[:20] or "(empty)")
 
     def describe(self) -> str:
-        what = self.first_line or "an empty datagram"
+        what = self.first_line or (f"{self.size} bytes, no first line" if self.size else "an empty datagram")
         extra = f", {self.label}" if self.label and self.label.casefold() not in what.casefold() else ""
         return f"#{self.id} ({what}{extra})"
 
@@ -258,6 +258,16 @@ class RunView:
         if k >= len(datas) or len(datas[k]) != msg.size:
             return None
         return datas[k]
+
+    def sent_bytes(self, msg: MsgInfo) -> list[tuple[str, bytes]]:
+        """What the proxy put on the wire because of ``msg``: (destination, bytes), in send order.
+        Read from the simulation's wire record, so a check sees the datagram that really left —
+        not a lump that was recorded too late to be in it."""
+        out = []
+        for r in self.sim.wire(len(self.events)):
+            if r.direction == "out" and r.msg == msg.id:
+                out.append((f"{r.dst[0]}:{r.dst[1]}", r.data))
+        return out
 
     def peer(self, name: str) -> Any:
         for p in self.sim.runner.peers:

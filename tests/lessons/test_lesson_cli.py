@@ -82,7 +82,10 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
                        (["lesson", "1", "--answer", "fifth=W9"], "none of the choices"),
                        (["lesson", "1", "--answer", "sixth=W1"], "has no question 'sixth'"),
                        (["lesson", "1", "--answer", "fifth"], "write ID=VALUE"),
-                       (["lesson", "13", "--check", "--route", str(tmp_path / "none.cfg")], "not found")]:
+                       (["lesson", "13", "--check", "--route", str(tmp_path / "none.cfg")], "not found"),
+                       (["lesson", "13", "--check", "--route", str(tmp_path / "13-route-start.cfg")],
+                        "the lesson's own is "),
+                       (["lesson", "2", "--workers", "1", "--check"], "--workers 1 changes the run too much")]:
         r = sipsim(tmp_path, *args)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert text in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

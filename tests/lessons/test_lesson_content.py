@@ -5,6 +5,7 @@ sleeper (``lifo``) makes lessons 1 and 2 fail."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,133 @@ def test_lifo_kernel_fails_the_wake_order_lessons(number: int) -> None:
 def test_lessons_are_found_beside_the_package() -> None:
     assert (lessons_dir() / "01-sleeping-in-recvfrom.md").is_file()
     assert (lessons_dir() / "README.md").is_file()
+
+
+# -- claims of the lesson text, checked against the references and the engine --------------------
+
+# RFC 3261 §21: the section of each status code a lesson may cite (a new citation adds its line here)
+RFC3261_STATUS_SECTIONS = {"21.4.1": 400, "21.4.4": 403, "21.4.5": 404, "21.4.14": 416, "21.4.15": 420,
+                           "21.4.16": 421, "21.4.17": 423, "21.4.19": 481, "21.4.21": 483, "21.5.4": 503,
+                           "21.5.6": 505}
+
+
+def test_rfc_section_citations_are_right() -> None:
+    """Every "NNN … (RFC 3261 §21.x.y)" names the section of that status code, and every RFC 4475
+    section given next to a corpus file is the one its MANIFEST.tsv gives."""
+    manifest = {}
+    for line in (Path(__file__).parents[1] / "data/rfc4475/MANIFEST.tsv").read_text().splitlines():
+        cols = line.split("\t")
+        if len(cols) > 1 and cols[0].endswith(".dat"):
+            manifest[cols[0]] = cols[1]
+    cited_4475 = 0
+    for lesson in LESSONS:
+        text = lesson.path.read_text()
+        for m in re.finditer(r"§(21\.\d+\.\d+)", text):
+            assert m.group(1) in RFC3261_STATUS_SECTIONS, f"lesson {lesson.number}: §{m.group(1)} is not in the table"
+            before = re.findall(r"\b([1-6]\d\d)\b", text[max(0, m.start() - 80):m.start()])
+            assert before and int(before[-1]) == RFC3261_STATUS_SECTIONS[m.group(1)], \
+                f"lesson {lesson.number}: §{m.group(1)} is {RFC3261_STATUS_SECTIONS[m.group(1)]}, cited for {before}"
+        for m in re.finditer(r"(\w+\.dat)\b((?:(?!\.dat)[^§]){0,160})§(3\.\d[\d.]*\d)", text):
+            assert manifest.get(m.group(1)) == m.group(3), (lesson.number, m.group(1), m.group(3))
+            cited_4475 += 1
+    assert cited_4475 >= 5, "the RFC 4475 citations were not found: the pattern no longer matches the lessons"
+
+
+# Kamailio changes msg->buf in place here (src/modules/maxfwd/mf_funcs.c: decrement_maxfwd() writes
+# the new value over the old digits), so "kept as lumps" is not true of Kamailio at these steps.
+KAMAILIO_WRITES_BUF_AT = {"mf_process_maxfwd_header"}
+
+
+def test_no_lesson_says_kamailio_keeps_max_forwards_as_lumps() -> None:
+    for lesson in LESSONS:
+        for judged, said in [(q.judged, q.answer) for q in lesson.questions] + \
+                            [(c.judged, c.expect) for c in lesson.checks]:
+            if judged.check != "change_model" or judged.args.get("step") not in KAMAILIO_WRITES_BUF_AT:
+                continue
+            profile = judged.variant.get("profile") or Session(lesson).scenario.profile
+            assert profile != "kamailio" or "lump" not in str(said), \
+                f"lesson {lesson.number}: Kamailio rewrites Max-Forwards in buf, not as lumps"
+
+
+def test_lesson_5_max_forwards_bytes_are_kamailios() -> None:
+    """Lesson 5 says sipsim's lumps send the bytes Kamailio's in-place rewrite sends: "10" becomes " 9"."""
+    from dataclasses import replace
+
+    from sipsim.engine.stepping import Simulation
+    from sipsim.lessons.view import RunView
+
+    lesson = find_lesson(5)
+    text = lesson.path.read_text()
+    assert "decrement_maxfwd()" in text and '"10" becomes " 9"' in text
+    sc = Session(lesson).scenario
+    arrival = sc.arrivals[0]
+    data = arrival.messages[0].replace(b"Max-Forwards: 70", b"Max-Forwards: 10")
+    view = RunView(Simulation(replace(sc, arrivals=(replace(arrival, messages=(data,)),))))
+    [(_, sent)] = view.sent_bytes(view.msg(1))
+    assert b"\r\nMax-Forwards:  9\r\n" in sent
+
+
+def test_lesson_3_per_datagram_cost_is_what_it_says() -> None:
+    lesson = find_lesson(3)
+    assert "about\n0.3 ms" in lesson.path.read_text() or "about 0.3 ms" in lesson.path.read_text()
+    sim = Session(lesson).simulation
+    sim.goto(len(sim.events))
+    sim.run()
+    m = sim.metrics()
+    per = sum(m.busy.values()) / sum(m.handled_per_worker.values())
+    assert 0.2e-3 <= per <= 0.4e-3, per
+
+
+def test_lesson_13_header_added_after_forward_does_not_count(tmp_path: Path) -> None:
+    """A script that appends X-Lesson after forward() records the lump, but the INVITE already left
+    without it: the check reads the datagram that was sent."""
+    lesson = find_lesson(13)
+    src = lesson.files["solution"].read_text()
+    line = '\tappend_hf("X-Lesson: 13\\r\\n");\n'
+    assert line in src
+    late = src.replace(line, "").replace("\tif (!forward()) {\n\t\tsl_reply_error();\n\t}\n",
+                                         "\tif (!forward()) {\n\t\tsl_reply_error();\n\t}\n" + line)
+    assert late != src.replace(line, "")
+    (tmp_path / "late.cfg").write_text(late)
+    session = Session(lesson, overrides={"route": str(tmp_path / "late.cfg")})
+    results = {r.id: r.passed for r in session.checks()}
+    assert results["options-200"] and results["mallory-403"] and results["alice-relayed"]
+    assert not results["alice-header"]
+    view = session._view(lesson.checks[0].judged)
+    assert evaluate("lump_added", view, {"msg": "alice", "contains": "X-Lesson: 13"}).value is True
+
+
+def test_lesson_10_late_180_answer_needs_a_late_180() -> None:
+    """Without the slow worker no 180 comes late: no answer about what alice did with it passes."""
+    from dataclasses import replace
+
+    from sipsim.engine.stepping import Simulation
+    from sipsim.lessons.view import RunView
+
+    lesson = find_lesson(10)
+    q = lesson.question_spec("late-180")
+    assert q is not None
+    sc = Session(lesson).scenario
+    view = RunView(Simulation(replace(sc, speeds=())))
+    obs = evaluate(q.judged.check, view, q.judged.args)
+    assert obs.value == "none" and choice_for(obs, q.choices) is None
+
+
+def test_runs_a_lesson_suggests_can_be_made() -> None:
+    """`sipsim lesson N --profile X` (or --policy, --workers) written in a lesson must run: its
+    anchors are found in the changed run. A run the lesson says cannot be made is exempt."""
+    suggested = []
+    for lesson in LESSONS:
+        text = lesson.path.read_text()
+        found = [(int(m.group(1)), m.group(2), m.end()) for m in
+                 re.finditer(r"`sipsim\s+lesson\s+(\d+)((?:\s+--(?:profile|policy|workers)\s+[\w-]+)+)", text)]
+        own = r"(?:run|the)\s+lesson\s+with\s+((?:`--(?:profile|policy|workers) [\w-]+`,?\s?)+)"
+        found += [(lesson.number, m.group(1), m.end()) for m in re.finditer(own, text, re.I)]
+        for number, opts, end in found:
+            if "cannot" in text[end:end + 40]:
+                continue
+            overrides = {k: (int(v) if k == "workers" else v) for k, v in re.findall(r"--(\w+)\s+([\w-]+)", opts)}
+            suggested.append((number, overrides))
+    assert (5, {"profile": "ser"}) in suggested, suggested
+    for number, overrides in suggested:
+        assert Session(find_lesson(number), overrides=overrides).stops(), (number, overrides)
