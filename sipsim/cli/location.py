@@ -33,9 +33,13 @@ def run(args: argparse.Namespace) -> int:
     now = time.time()
     try:
         conn = open_existing(path)
+        # an AOR's contacts in usrloc's order (a table from an older sipsim, not yet opened by a
+        # newer serve, has no ord column: insertion order then)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(location)")}
+        order = "ord" if "ord" in have else "rowid"
         sql = ("SELECT aor, contact, expires, q, callid, cseq, received, user_agent FROM location "
                "WHERE expires > ?" + (" AND aor = ?" if args.aor else "") +
-               " ORDER BY aor, COALESCE(q, 1.0) DESC, expires DESC, contact")
+               f" ORDER BY aor, {order}")
         rows = conn.execute(sql, (now, args.aor) if args.aor else (now,)).fetchall()
         conn.close()
     except sqlite3.Error as exc:
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if aor != current:
             current = aor
             print(f"\tAOR:: {aor}")
-        print(f"\t\tContact:: {contact} Q={'' if q is None else q}")
+        print(f"\t\tContact:: {contact} Q={-1 if q is None else q}")  # usrloc: -1 = no ;q= given
         print(f"\t\t\tExpires:: {max(0, round(expires - now))}")
         print(f"\t\t\tCallid:: {callid}")
         print(f"\t\t\tCseq:: {cseq}")

@@ -66,7 +66,9 @@ class WorkerContext:
         if isinstance(msg, int):
             return StepEvent(step, self.worker, msg, text, **fields)
         if not self.tracing:  # nobody will show the message's state: the deciding facts are enough
-            fields.pop("detail", None)
+            detail = fields.pop("detail", None)
+            if detail and "cause" in detail:  # why an error reply was sent: the live log line says it
+                fields["detail"] = {"cause": detail["cause"]}
             return StepEvent(step, self.worker, msg.id, text, **fields)
         marker = (len(msg.add_rm), msg.new_uri)
         if marker != msg.extra.get("_reported", (0, None)):

@@ -6,7 +6,7 @@ It is the Python twin of ``default.cfg`` (the routing engine runs that file the 
         if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
         if (!sanity_check()) { exit; }        # ser profile: sipsim's rfc_checks instead
         if (uri == myself) {
-            if (is_method("REGISTER")) { if (!save("location")) { sl_reply_error(); } exit; }
+            if (is_method("REGISTER")) { save("location"); exit; }   # save() answers by itself
             if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }
             if (!lookup("location")) { if (!is_method("ACK")) { sl_send_reply("404", "Not Found"); } exit; }
         } else if (!relay) { sl_send_reply("403", "Relaying Forbidden"); exit; }
@@ -65,8 +65,7 @@ class DefaultRoute:
                             detail={"myself": mine})
         if mine:
             if method == "REGISTER":
-                if (yield from save(ctx, msg)) < 0:
-                    yield from sl_reply_error(ctx, msg)
+                yield from save(ctx, msg)  # it answers by itself, 200 or the error
                 return 0
             if method == "OPTIONS" and not msg.parsed_ruri().user:
                 yield from sl_send_reply(ctx, msg, 200, "OK", why="OPTIONS addressed to the server itself")

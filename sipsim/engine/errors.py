@@ -17,7 +17,7 @@ E_BAD_VIA = -8
 E_BAD_TUPEL = -9
 
 REASONS = {
-    E_UNSPEC: (500, "Server Internal Error"),
+    E_UNSPEC: (500, "I'm terribly sorry, server error occurred"),  # error.c's default
     E_BAD_REQ: (400, "Bad Request"),
     E_SEND: (477, "Unfortunately error on sending to next hop occurred"),
     E_BAD_ADDRESS: (478, "Unresolvable destination"),

@@ -1,15 +1,32 @@
-"""The location table (Kamailio's usrloc): address-of-record → registered contacts.
+"""The location table (Kamailio's usrloc): address-of-record → registered contacts, in order.
 
 The engine only needs this small interface; :class:`MemoryLocation` serves the simulator and
 ``sipsim trace``, and live mode provides an SQLite table shared by its forked workers
 (``sipsim.real.location``). Times are in the driver's clock (``Datagram.time``): the engine has
 none. As Kamailio's default (``use_domain`` 0), the AOR is the user part only.
+
+**The order of an AOR's contacts matters**: ``lookup`` sends the call to the first one, and the
+200 OK to a REGISTER lists them in that order. usrloc keeps each AOR's contacts in a list
+(``desc_time_order`` 0, the default), and sipsim keeps the same list with the same two rules,
+checked against Kamailio 5.6.3 (``tests/routing/test_differential.py``):
+
+* a **new** contact goes after every contact, from the head, whose q is at least its own — so the
+  list runs from the highest q down, and among equal q the older contact comes first. A contact
+  without ``;q=`` has q "unspecified", which usrloc stores as -1: below ``q=0``.
+* an **updated** contact stays where it is unless its q no longer fits between its neighbours;
+  then it is moved in front of the first contact, from the head, whose q is at least its own
+  (``update_contact_pos``). In a list that runs from high q to low that is usually the head — even
+  for a low q. This is what Kamailio does (a refreshed contact whose q went *down* can jump to the
+  front and take the calls); sipsim keeps it so that both send calls to the same phone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+Q_UNSPECIFIED = -1.0  # usrloc's q for a contact registered without ;q=
 
 
 @dataclass(frozen=True)
@@ -22,38 +39,71 @@ class Binding:
     cseq: int = 0
     received: str | None = None  # source of the REGISTER, "ip:port"
     user_agent: str = ""
+    modified: float = 0.0  # when it was last saved (driver clock): the CSeq rule needs it
 
     def remaining(self, now: float) -> int:
         return max(0, int(round(self.expires - now)))
 
+    @property
+    def qvalue(self) -> float:
+        return Q_UNSPECIFIED if self.q is None else self.q
+
+
+def insert_contact(order: list[Binding], new: Binding) -> list[Binding]:
+    """``mem_insert_ucontact``: after every contact from the head whose q is >= the new one's."""
+    i, q = 0, new.qvalue
+    while i < len(order) and order[i].qvalue >= q:
+        i += 1
+    return order[:i] + [new] + order[i:]
+
+
+def update_contact(order: list[Binding], i: int, new: Binding) -> list[Binding]:
+    """Replace ``order[i]`` by ``new``, then ``update_contact_pos`` (see the module docstring)."""
+    q = new.qvalue
+    fits_prev = i == 0 or q <= order[i - 1].qvalue
+    fits_next = i == len(order) - 1 or q >= order[i + 1].qvalue
+    if fits_prev and fits_next:
+        return order[:i] + [new] + order[i + 1:]
+    rest = order[:i] + order[i + 1:]
+    j = 0
+    while j < len(rest) and rest[j].qvalue < q:
+        j += 1
+    return rest[:j] + [new] + rest[j:]
+
+
+# A change to one AOR's list: gets the current (unexpired) contacts in order, returns the new
+# list, or None for "no change".
+Change = Callable[[list[Binding]], "list[Binding] | None"]
+
 
 class LocationStore(Protocol):
-    def save(self, binding: Binding) -> None: ...
-    def remove(self, aor: str, contact: str) -> None: ...
-    def remove_all(self, aor: str) -> None: ...
+    def update(self, aor: str, now: float, change: Change) -> list[Binding]: ...
     def lookup(self, aor: str, now: float) -> list[Binding]: ...
     def all(self, now: float) -> list[Binding]: ...
     def purge(self, now: float) -> int: ...
 
 
 class MemoryLocation:
-    """An in-process location table (dict of AOR → {contact: Binding})."""
+    """An in-process location table: AOR → its contacts, in usrloc's order."""
 
     def __init__(self) -> None:
-        self._table: dict[str, dict[str, Binding]] = {}
+        self._table: dict[str, list[Binding]] = {}
 
-    def save(self, binding: Binding) -> None:
-        self._table.setdefault(binding.aor, {})[binding.contact] = binding
-
-    def remove(self, aor: str, contact: str) -> None:
-        self._table.get(aor, {}).pop(contact, None)
-
-    def remove_all(self, aor: str) -> None:
-        self._table.pop(aor, None)
+    def update(self, aor: str, now: float, change: Change) -> list[Binding]:
+        """Apply ``change`` to the AOR's list at once; returns the list as it is afterwards.
+        (Expired contacts are dropped from an AOR when it is rewritten.)"""
+        current = self.lookup(aor, now)
+        new = change(current)
+        if new is None:
+            return current
+        if new:
+            self._table[aor] = list(new)
+        else:
+            self._table.pop(aor, None)
+        return list(new)
 
     def lookup(self, aor: str, now: float) -> list[Binding]:
-        found = [b for b in self._table.get(aor, {}).values() if b.expires > now]
-        return sorted(found, key=lambda b: (-(b.q if b.q is not None else 1.0), -b.expires, b.contact))
+        return [b for b in self._table.get(aor, ()) if b.expires > now]
 
     def all(self, now: float) -> list[Binding]:
         return [b for aor in sorted(self._table) for b in self.lookup(aor, now)]
@@ -61,10 +111,10 @@ class MemoryLocation:
     def purge(self, now: float) -> int:
         gone = 0
         for aor in list(self._table):
-            entries = self._table[aor]
-            for c in [c for c, b in entries.items() if b.expires <= now]:
-                del entries[c]
-                gone += 1
-            if not entries:
+            keep = [b for b in self._table[aor] if b.expires > now]
+            gone += len(self._table[aor]) - len(keep)
+            if keep:
+                self._table[aor] = keep
+            else:
                 del self._table[aor]
         return gone

@@ -52,6 +52,16 @@ def needs_tag(ctx: WorkerContext, msg: SipMsg, code: int) -> bool:
     return not (to is not None and to.param("tag"))
 
 
+def add_lump_rpl(msg: SipMsg, header: str) -> None:
+    """Add a header line to every reply this request gets (``add_lump_rpl``: a *reply lump*).
+
+    A module that wants a header in the answer (the registrar's Contact list, its
+    P-Registrar-Error) does not build the reply: it leaves the line on the request, and whichever
+    reply is built next — by ``save()`` itself or by a later ``sl_reply_error()`` — carries it.
+    """
+    msg.extra.setdefault("reply_lumps", []).append(header)
+
+
 def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
                   headers: tuple[str, ...] = (), why: str = "") -> Steps:
     """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does)."""
@@ -68,11 +78,18 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
         msg.extra["outcome_set"] = True
         return -1
     to_tag = sl_tag(ctx, msg) if needs_tag(ctx, msg, code) else None
+    lumps = msg.extra.get("reply_lumps")
+    if lumps:
+        headers = (*lumps, *headers)
     data = build_res_buf_from_sip_req(msg, ctx.config, code, reason, to_tag=to_tag, headers=headers)
     dst = reply_dest(msg)
     text = f"answers {code} {reason} to {format_addr(dst)}" + (f" ({why})" if why else "")
-    yield ctx.event("sl_send_reply", msg, text, outcome=REPLIED, status=code, reason=reason,
-                    detail={"to": format_addr(dst), "bytes": len(data), "to_tag": to_tag})
+    detail = {"to": format_addr(dst), "bytes": len(data), "to_tag": to_tag}
+    cause = msg.extra.get("ser_error_why") if why == "sl_reply_error" else None
+    if cause:
+        detail["cause"] = cause  # what failed before sl_reply_error (the live log line says it)
+        text += f": {cause}"
+    yield ctx.event("sl_send_reply", msg, text, outcome=REPLIED, status=code, reason=reason, detail=detail)
     err = yield Send(dst, data, ctx.config.listen, "reply", msg.id)
     if err:
         yield ctx.event("sl_send_reply", msg, f"sending the reply failed: {err}", outcome="dropped", reason=str(err))

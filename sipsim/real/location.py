@@ -10,6 +10,10 @@ workers are separate processes, so the shared table is an SQLite file:
   ``fork()`` (its locks and file descriptors would be shared by two processes). The store
   remembers the pid that opened its connection and reopens when it finds itself in a new process,
   so the attendant can create the schema, fork, and every worker gets its own connection.
+* **order**: usrloc keeps each AOR's contacts in a list whose order decides where a call goes
+  (see :mod:`sipsim.engine.location`); the ``ord`` column keeps that order. A REGISTER rewrites
+  its AOR's rows in one ``BEGIN IMMEDIATE`` transaction, so two workers saving the same AOR at
+  once cannot lose each other's change.
 * **expiry**: a row whose ``expires`` is in the past is ignored by every query and deleted by
   :meth:`purge`, which the attendant runs on a timer (Kamailio's usrloc timer does the same).
   Times are wall-clock seconds (the live driver's ``Datagram.time``).
@@ -28,7 +32,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sipsim.engine.location import Binding
+from sipsim.engine.location import Binding, Change
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS location (
@@ -40,13 +44,16 @@ CREATE TABLE IF NOT EXISTS location (
     cseq       INTEGER NOT NULL DEFAULT 0,
     received   TEXT,
     user_agent TEXT NOT NULL DEFAULT '',
+    modified   REAL NOT NULL DEFAULT 0,
+    ord        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (aor, contact)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
 """
 
-_COLS = "aor, contact, expires, q, callid, cseq, received, user_agent"
-_ORDER = "ORDER BY COALESCE(q, 1.0) DESC, expires DESC, contact"
+_COLS = "aor, contact, expires, q, callid, cseq, received, user_agent, modified"
+# columns added since the first release: a database written by an older sipsim gets them at start
+_ADDED = {"modified": "REAL NOT NULL DEFAULT 0", "ord": "INTEGER NOT NULL DEFAULT 0"}
 
 
 def default_db_path() -> Path:
@@ -70,7 +77,12 @@ class SQLiteLocation:
     def create(self) -> None:
         """Create the folder, the file and the table (the attendant calls this before forking)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db().executescript(SCHEMA)
+        db = self._db()
+        db.executescript(SCHEMA)
+        have = {row[1] for row in db.execute("PRAGMA table_info(location)")}
+        for column, decl in _ADDED.items():
+            if column not in have:
+                db.execute(f"ALTER TABLE location ADD COLUMN {column} {decl}")
         self.close()
 
     def _db(self) -> sqlite3.Connection:
@@ -96,21 +108,29 @@ class SQLiteLocation:
         self._conn = None
 
     # -- the LocationStore protocol ---------------------------------------------------------
-    def save(self, binding: Binding) -> None:
-        b = binding
+    def update(self, aor: str, now: float, change: Change) -> list[Binding]:
+        """Apply ``change`` to the AOR's contacts in one write transaction (see the module docstring)."""
+        db = self._db()
         self._cache.clear()
-        self._db().execute(
-            f"INSERT OR REPLACE INTO location ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent),
-        )
-
-    def remove(self, aor: str, contact: str) -> None:
-        self._cache.clear()
-        self._db().execute("DELETE FROM location WHERE aor = ? AND contact = ?", (aor, contact))
-
-    def remove_all(self, aor: str) -> None:
-        self._cache.clear()
-        self._db().execute("DELETE FROM location WHERE aor = ?", (aor,))
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? AND expires > ? ORDER BY ord",
+                              (aor, now)).fetchall()
+            current = [Binding(*row) for row in rows]
+            new = change(current)
+            if new is None:
+                db.execute("COMMIT")
+                return current
+            db.execute("DELETE FROM location WHERE aor = ?", (aor,))
+            db.executemany(
+                f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent, b.modified, i)
+                 for i, b in enumerate(new)])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return list(new)
 
     def lookup(self, aor: str, now: float) -> list[Binding]:
         db = self._db()
@@ -120,15 +140,15 @@ class SQLiteLocation:
             self._version = version
         rows = self._cache.get(aor)
         if rows is None:
-            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? {_ORDER}", (aor,)).fetchall()
+            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? ORDER BY ord", (aor,)).fetchall()
             if len(self._cache) >= 4096:
                 self._cache.clear()
             self._cache[aor] = rows
         return [Binding(*row) for row in rows if row[2] > now]  # row[2]: expires
 
     def all(self, now: float) -> list[Binding]:
-        rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE expires > ? ORDER BY aor, "
-                                  f"COALESCE(q, 1.0) DESC, expires DESC, contact", (now,)).fetchall()
+        rows = self._db().execute(f"SELECT {_COLS} FROM location WHERE expires > ? ORDER BY aor, ord",
+                                  (now,)).fetchall()
         return [Binding(*row) for row in rows]
 
     def purge(self, now: float) -> int:

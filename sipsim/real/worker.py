@@ -292,6 +292,9 @@ class LiveWorker:
             outcome = "dropped: no outcome"
         elif final.outcome == "replied":
             outcome = f"replied {final.status} {final.reason or ''}".rstrip()
+            cause = final.detail.get("cause") if final.detail else None
+            if cause:  # sl_reply_error: say what failed first (forward() refused, no socket ...)
+                outcome += f" ({cause})"
         else:
             outcome = f"{final.outcome}: {final.reason}" if final.reason else str(final.outcome)
             if final.outcome == "forwarded" and final.reason and final.reason.startswith("forwarded"):

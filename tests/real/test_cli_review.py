@@ -213,3 +213,20 @@ def test_a_worker_that_cannot_start_says_why(tmp_path, isolated_network):
     text = srv.log_text()
     assert "cannot write capture" in text and "giving up, shutting down" in text, text
     assert "Traceback" not in text
+
+
+def test_the_log_line_of_an_error_reply_says_what_failed(tmp_path, isolated_network):
+    """forward() fails (an IPv4 server has no socket for an IPv6 next hop), the script answers with
+    sl_reply_error(): the live log line names the failure, not only '500 ... (7/SL)'."""
+    port = free_udp_port()
+    with LiveServer(tmp_path, workers=1, port=port, args=["--relay"]) as srv:
+        invite = (f"INVITE sip:bob@[::1]:5090 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKv6\r\n"
+                  "Max-Forwards: 70\r\nTo: <sip:bob@[::1]>\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nCall-ID: v6@x\r\n"
+                  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(5)
+            c.bind(("127.0.0.1", 5999))
+            c.sendto(invite, ("127.0.0.1", port))
+            answer = c.recv(65535)
+        assert answer.startswith(b"SIP/2.0 500 I'm terribly sorry, server error occurred"), answer
+        assert eventually(lambda: "(no IPv6 listening socket to send to ::1 from)" in srv.log_text()), srv.log_text()

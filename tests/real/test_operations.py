@@ -13,10 +13,15 @@ import pytest
 from helpers import free_udp_port
 from live_harness import LiveServer, eventually, options_request, wait_all_asleep
 
-from sipsim.engine.location import Binding
+from sipsim.engine.location import Binding, insert_contact
 from sipsim.real.location import SQLiteLocation
 from sipsim.real.observe import Observer
 from sipsim.real.policy import DestPolicy, parse_networks
+
+
+def _save(store: SQLiteLocation, b: Binding) -> None:
+    """Add one binding the way the registrar adds a new contact (usrloc's insert)."""
+    store.update(b.aor, 0.0, lambda current: insert_contact(current, b))
 
 pytestmark = pytest.mark.network
 
@@ -120,12 +125,12 @@ def test_sqlite_location_is_shared_across_fork_and_forgets_expired(tmp_path):
     store = SQLiteLocation(tmp_path / "loc.sqlite")
     store.create()
     now = time.time()
-    store.save(Binding("alice", "sip:alice@127.0.0.1:5070", now + 60, callid="c1", cseq=1))
-    store.save(Binding("alice", "sip:alice@127.0.0.1:5071", now - 1))  # already expired
+    _save(store, Binding("alice", "sip:alice@127.0.0.1:5070", now + 60, callid="c1", cseq=1))
+    _save(store, Binding("alice", "sip:alice@127.0.0.1:5071", now - 1))  # already expired
     pid = os.fork()
     if pid == 0:  # a "worker": its own connection, written through to the parent
         try:
-            store.save(Binding("bob", "sip:bob@127.0.0.1:5080", time.time() + 60, q=0.5))
+            _save(store, Binding("bob", "sip:bob@127.0.0.1:5080", time.time() + 60, q=0.5))
             ok = [b.contact for b in store.lookup("alice", time.time())] == ["sip:alice@127.0.0.1:5070"]
         finally:
             os._exit(0 if ok else 1)
@@ -145,17 +150,43 @@ def test_sqlite_location_cache_sees_every_writer_at_once(tmp_path):
     reader.create()
     now = time.time()
     assert reader.lookup("carol", now) == []
-    writer.save(Binding("carol", "sip:carol@127.0.0.1:5090", now + 60))
+    _save(writer, Binding("carol", "sip:carol@127.0.0.1:5090", now + 60))
     assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5090"]
-    writer.save(Binding("carol", "sip:carol@127.0.0.1:5091", now + 30))
-    # usrloc order: q (none = 1.0), then the longest-lived first
+    _save(writer, Binding("carol", "sip:carol@127.0.0.1:5091", now + 30))
+    # usrloc order: equal q (none given), so the older contact first
     assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5090", "sip:carol@127.0.0.1:5091"]
     assert [b.contact for b in reader.lookup("carol", now + 45)] == ["sip:carol@127.0.0.1:5090"]  # 5091 expired
-    writer.remove("carol", "sip:carol@127.0.0.1:5090")
+    writer.update("carol", now, lambda cur: [b for b in cur if b.contact != "sip:carol@127.0.0.1:5090"])
     assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5091"]
-    reader.remove_all("carol")  # the reader's own write
+    reader.update("carol", now, lambda cur: [])  # the reader's own write
     assert reader.lookup("carol", now) == [] and writer.lookup("carol", now) == []
-    reader.save(Binding("carol", "sip:carol@127.0.0.1:5092", now + 60))
+    _save(reader, Binding("carol", "sip:carol@127.0.0.1:5092", now + 60))
     assert [b.contact for b in reader.lookup("carol", now)] == ["sip:carol@127.0.0.1:5092"]
     reader.close()
     writer.close()
+
+
+def test_location_table_of_an_older_sipsim_is_upgraded(tmp_path):
+    """A table written before contacts were kept in usrloc's order gains its new columns at start,
+    keeps its bindings, and `sipsim location` reads it even before that."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE location (aor TEXT NOT NULL, contact TEXT NOT NULL, expires REAL NOT NULL, q REAL, "
+                 "callid TEXT NOT NULL DEFAULT '', cseq INTEGER NOT NULL DEFAULT 0, received TEXT, "
+                 "user_agent TEXT NOT NULL DEFAULT '', PRIMARY KEY (aor, contact))")
+    conn.execute("INSERT INTO location VALUES ('dave', 'sip:dave@127.0.0.1:5070', ?, NULL, 'c', 1, NULL, 'ua')",
+                 (time.time() + 600,))
+    conn.commit()
+    conn.close()
+    listed = subprocess.run([sys.executable, "-m", "sipsim", "location", "--db", str(path)], capture_output=True,
+                            text=True, timeout=30)
+    assert listed.returncode == 0 and "sip:dave@127.0.0.1:5070 Q=-1" in listed.stdout, listed
+    store = SQLiteLocation(path)
+    store.create()
+    now = time.time()
+    assert [b.contact for b in store.lookup("dave", now)] == ["sip:dave@127.0.0.1:5070"]
+    _save(store, Binding("dave", "sip:dave@127.0.0.1:5071", now + 60, q=0.5))
+    assert [b.contact for b in store.lookup("dave", now)] == ["sip:dave@127.0.0.1:5071", "sip:dave@127.0.0.1:5070"]
+    store.close()

@@ -156,3 +156,45 @@ def blocklist_messages() -> list[tuple[str, bytes, Addr]]:
         ("invite-bob-gone", request("INVITE", "sip:bob@biloxi.com", n=62), UA),
         ("register-mallory-again", reg("mallory", 63), ("192.0.2.42", 5060)),
     ]
+
+
+def registrar_messages() -> list[tuple[str, bytes, Addr]]:
+    """REGISTERs that exercise usrloc's rules: the CSeq rule, q and the order of contacts, the
+    registrar's errors (P-Registrar-Error) and all-or-nothing updates; INVITEs show which contact
+    lookup() picks. For default.cfg, after an empty location table."""
+    phone = ("192.0.2.4", 5070)
+
+    def reg(n: int, cseq: int, *extra: str, callid: str = "reg-a@x") -> bytes:
+        return request("REGISTER", "sip:registrar.biloxi.com", to="<sip:carol@biloxi.com>",
+                       frm="<sip:carol@biloxi.com>;tag=r1", callid=callid, cseq=f"{cseq} REGISTER", extra=extra, n=n)
+
+    def invite(n: int) -> bytes:
+        return request("INVITE", "sip:carol@biloxi.com", n=n)
+
+    c = "Contact: <sip:carol@192.0.2.{}:5070>{}"
+    return [
+        ("reg-a", reg(70, 5, c.format(4, ""), "Expires: 500"), phone),
+        ("reg-a-lower-cseq", reg(71, 3, c.format(4, ""), "Expires: 300"), phone),
+        ("reg-a-same-cseq", reg(72, 5, c.format(4, ""), "Expires: 400"), phone),
+        ("reg-b-other-callid", reg(73, 1, c.format(5, ""), "Expires: 400", callid="reg-b@x"), phone),
+        ("reg-a-refresh", reg(74, 6, c.format(4, ""), "Expires: 450"), phone),
+        ("invite-first-contact", invite(75), UA),
+        ("reg-c-q0", reg(76, 1, c.format(6, ";q=0"), "Expires: 600", callid="reg-c@x"), phone),
+        ("reg-d-q1", reg(77, 1, c.format(7, ";q=1.0"), "Expires: 600", callid="reg-d@x"), phone),
+        ("invite-highest-q", invite(78), UA),
+        ("reg-a-q-changes", reg(79, 7, c.format(4, ";q=0.7"), "Expires: 300"), phone),
+        ("invite-after-q-change", invite(80), UA),
+        ("reg-q-decimals", reg(81, 1, c.format(8, ";q=0.1255"), "Expires: 100", callid="reg-e@x"), phone),
+        ("reg-q-bad", reg(82, 1, c.format(9, ";q=0."), "Expires: 100", callid="reg-f@x"), phone),
+        ("reg-q-above-one", reg(83, 1, c.format(9, ";q=1.5"), "Expires: 100", callid="reg-g@x"), phone),
+        ("reg-two-one-stale", reg(84, 2, f"{c.format(10, '')}, <sip:carol@192.0.2.4:5070>", "Expires: 100"),
+         phone),
+        ("reg-expires-param-bad", reg(85, 1, c.format(11, ";expires=abc"), "Expires: 100", callid="reg-h@x"), phone),
+        ("reg-expires-small", reg(86, 1, c.format(12, ""), "Expires: 5", callid="reg-i@x"), phone),
+        ("unreg-a-lower-cseq", reg(87, 2, c.format(4, ""), "Expires: 0"), phone),
+        ("star-without-expires", reg(88, 9, "Contact: *"), phone),
+        ("star-expires-300", reg(89, 10, "Contact: *", "Expires: 300"), phone),
+        ("query", reg(90, 11), phone),
+        ("star-unregister-all", reg(91, 12, "Contact: *", "Expires: 0"), phone),
+        ("invite-nobody-left", invite(92), UA),
+    ]

@@ -53,6 +53,7 @@ CASES: dict[str, Case] = {
     "default": Case(SCRIPTS / "default.cfg", ALIASES, lambda: _corpus() + crafted.dialog_messages()),
     "forwarder": Case(SCRIPTS / "forwarder.cfg", "",
                       lambda: _corpus() + [m for m in crafted.dialog_messages() if m[0] != "options-server"]),
+    "registrar": Case(SCRIPTS / "default.cfg", ALIASES, crafted.registrar_messages),
     "blocklist": Case(SCRIPTS / "registrar-blocklist.cfg", "", lambda: crafted.blocklist_messages() + _unksm2()),
     "control": Case(CFGS / "control.cfg", "", crafted.control_messages),
     "headers": Case(CFGS / "headers.cfg", "", crafted.header_messages),

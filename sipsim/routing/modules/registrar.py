@@ -48,6 +48,6 @@ def registered(run: Run, params: list[Param]) -> Steps:
         yield run.event("registered", "bad Request-URI")
         return -1
     aor = engine_registrar._aor(user)
-    found = run.ctx.location.lookup(aor, run.msg.time) if aor else []
+    found = run.ctx.location.lookup(aor, run.msg.time)
     yield run.event("registered", f"AOR {aor or '(none)'}: {len(found)} binding(s)", detail={"aor": aor})
     return 1 if found else -1
