@@ -73,7 +73,7 @@ class SipsimApp(LiveControls, Controls, App[int]):
             if self.sim_source is not None:
                 lesson.attach(self.sim_source.sim)
         self.init_controls()
-        self._live_keys: tuple[bool | None, ...] = ()
+        self._live_keys: tuple[bool | str | None, ...] = ()
         self._live_request = (live, live_workers, live_profile) if live is not None else None
 
     def on_mount(self) -> None:
@@ -84,6 +84,12 @@ class SipsimApp(LiveControls, Controls, App[int]):
         if self._live_request is not None:
             addr, workers, profile = self._live_request
             self.start_live(addr, workers=workers, profile=profile)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Our notices carry paths, exception texts and datagram lines: plain text, never read as
+        markup (a ``[`` in a file name must not turn into a style, or ``[/]`` into a crash)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- drawing ---------------------------------------------------------------------------------
     @property
@@ -109,8 +115,10 @@ class SipsimApp(LiveControls, Controls, App[int]):
             main.query_one("#topbar", TopBar).update(self.top_line())
         except Exception:  # the screen is being recomposed
             pass
-        # the footer rebuilds itself on refresh_bindings(): only when a key appears or disappears
-        live_keys = tuple(self.check_action(a, ()) for a in KEYED_ACTIONS)
+        # the footer rebuilds itself on refresh_bindings(): only when a key appears, disappears or
+        # changes its words (p: run / pause)
+        live_keys = (*(self.check_action(a, ()) for a in KEYED_ACTIONS), self.key_label("run"),
+                     self.key_label("live"))
         if live_keys != self._live_keys:
             self._live_keys = live_keys
             self.refresh_bindings()

@@ -11,6 +11,7 @@ import gc
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.timer import Timer
 
 from sipsim.engine.events import Addr, StepEvent
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 500, 2000)  # steps per second for p (run)
 TICK = 0.05
+COMPACT_BELOW = 110  # columns: a shorter top bar, run state first
 APP_HELP = """\
 ### sipsim — a SIP server you can watch think
 
@@ -57,32 +59,47 @@ class Controls:
         self._frozen_at = 0
 
     # -- the top bar -------------------------------------------------------------------------------
-    def top_line(self) -> str:
+    def top_line(self) -> Text:
+        """SIM/LIVE badge, what runs, where the cursor is, the run state (plain text: no markup).
+
+        Narrower than ``COMPACT_BELOW`` columns the run state comes right after the step, in short
+        words, and what runs comes last: at 80 columns a learner must still read "paused" or
+        "running", the scenario's name can be cut."""
         src = self.source
-        badge = "[reverse bold green] LIVE [/]" if src.live else "[reverse bold] SIM [/]"
-        parts = [badge, src.describe()]
+        compact = self.size.width < COMPACT_BELOW  # type: ignore[attr-defined]
+        what = [src.describe()]
+        if compact and isinstance(src, SimSource):  # the scenario and its workers before the details
+            sc = src.scenario
+            what = [f"{sc.name} · {sc.workers} worker{'s' if sc.workers != 1 else ''} · {sc.profile} · {sc.policy}"]
         if self.lesson is not None and not src.live:
-            parts.insert(1, f"lesson {self.lesson.session.number}")
+            what.insert(0, f"lesson {self.lesson.session.number}")
+        where: list[str] = []
         pos = src.position
         if src.live:
             follow = "following" if src.following else "history (end: back to live)"  # type: ignore[attr-defined]
             held = len(src.waiting)
             mode = (f"live-step: {held} worker{'s' if held != 1 else ''} held (n: one step)"
                     if src.stepping else "running")  # type: ignore[attr-defined]
-            parts.append(f"step {pos}/{src.length} · t={src.time_at(pos):.3f} s · {follow}")
-            parts.append(mode if src.watching else f"not watching: {src.detached_why}")  # type: ignore[attr-defined]
+            where.append(f"step {pos}/{src.length} · t={src.time_at(pos):.3f} s · {follow}")
+            where.append(mode if src.watching else f"not watching: {src.detached_why}")  # type: ignore[attr-defined]
         else:
             end = " (end)" if src.at_end else ""
-            parts.append(f"step {pos}{end} · t={src.time_at(pos):.6f} s")
+            where.append(f"step {pos}{end} · t={src.time_at(pos):.6f} s")
             speed = SPEEDS[self.speed]
-            parts.append(f"▶ running {speed} steps/s (+/-)" if self.running else f"paused (p runs at {speed}/s, +/-)")
+            if compact:
+                where.append(f"▶ running {speed}/s" if self.running else f"paused (p: {speed}/s)")
+            else:
+                where.append(f"▶ running {speed} steps/s (+/-)" if self.running
+                             else f"paused (p runs at {speed}/s, +/-)")
         if self.breakpoints:
-            parts.append(f"● {len(self.breakpoints)} breakpoint{'s' if len(self.breakpoints) > 1 else ''}")
+            where.append(f"● {len(self.breakpoints)} breakpoint{'s' if len(self.breakpoints) > 1 else ''}")
         if self.condition is not None:
-            parts.append(f"break when {self.condition.describe()}")
+            where.append(f"break when {self.condition.describe()}")
         if self._busy:
-            parts.append(self._busy)
-        return " │ ".join(parts)
+            where.append(self._busy)
+        line = Text.assemble((" LIVE ", "reverse bold green") if src.live else (" SIM ", "reverse bold"), " │ ")
+        line.append(" │ ".join([*where, *what] if compact else [*what, *where]))
+        return line
 
     # -- which keys are live ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -114,6 +131,17 @@ class Controls:
         if action == "focus_panel":
             return True
         return True
+
+    def key_label(self, action: str) -> str | None:
+        """What the footer calls a key whose effect depends on the state (None: its own words)."""
+        src = self.source
+        if action == "run":
+            if src.live:
+                return "run" if src.stepping else "live-step"  # type: ignore[attr-defined]
+            return "pause" if self.running else "run"
+        if action == "live":
+            return "leave live" if src.live else "live"
+        return None
 
     def _moved(self) -> None:
         self.redraw()  # type: ignore[attr-defined]
@@ -160,20 +188,26 @@ class Controls:
             src.goto(src.length)
             self._moved()
             return
-        self._busy = "computing to the end …"
-        self.run_worker(self._run_to_end(), exclusive=True, group="end")  # type: ignore[attr-defined]
+        self._compute_then_go(None)
 
-    async def _run_to_end(self) -> None:
+    def _compute_then_go(self, target: int | None) -> None:
+        """Go to ``target`` (None: the end) computing the simulation in slices, with progress on
+        the top bar: a far jump in a big scenario must not freeze the screen."""
+        self._busy = "computing …"
+        self.run_worker(self._run_to(target), exclusive=True, group="end")  # type: ignore[attr-defined]
+
+    async def _run_to(self, target: int | None) -> None:
         import asyncio
 
         src = self.source
         assert isinstance(src, SimSource)
+        what = "the end" if target is None else f"step {target}"
         try:
-            while not src.run_chunk(5000):
-                self._busy = f"computing to the end … {src.length} events"
+            while (target is None or src.length < target) and not src.run_chunk(5000):
+                self._busy = f"computing to {what} … {src.length} events"
                 self._moved()
                 await asyncio.sleep(0)
-            src.goto(src.length)
+            src.goto(src.length if target is None else target)
         finally:
             self._busy = ""
             self.freeze_gc()
@@ -215,6 +249,9 @@ class Controls:
                 target = parse_goto(value, time_to_pos=time_to_pos, msg_to_pos=msg_to_pos)
             except ValueError as exc:
                 self.notify(str(exc), severity="warning")  # type: ignore[attr-defined]
+                return
+            if isinstance(src, SimSource) and target > src.length + 5000:
+                self._compute_then_go(target)
                 return
             self.goto(target)
 
@@ -393,6 +430,8 @@ class Controls:
             return
         main.reveal(panel)
         panel.focus()  # type: ignore[attr-defined]
+        if main.maximized is not None and main.maximized is not panel:
+            main.maximize(panel, container=False)  # f is on: the panel asked for comes to the front, maximized
 
     def action_maximize(self) -> None:
         screen = self.screen  # type: ignore[attr-defined]
@@ -400,8 +439,10 @@ class Controls:
             screen.minimize()
             return
         panel = self._focused_panel()
-        if panel is not None:
-            screen.maximize(panel, container=False)
+        if panel is None:
+            self.notify("focus a panel first (1–8), then f maximizes it")  # type: ignore[attr-defined]
+            return
+        screen.maximize(panel, container=False)
 
     def _focused_panel(self) -> PanelInfo | None:
         node = self.focused  # type: ignore[attr-defined]

@@ -3,8 +3,10 @@
 Textual's own ``Footer`` rebuilds a widget per key each time the bindings change — on every focus
 change — which costs a few hundred milliseconds on this screen. This bar draws the same thing as
 one line of text: the bindings of the focused panel and of the app that are shown and enabled
-(``check_action`` hides the others: no ``b`` at step 0), then ``^p palette``. A click on a key runs
-its action.
+(``check_action`` hides the others: no ``b`` at step 0), then ``^p palette``. A key whose meaning
+depends on the state says what it does now (the app's ``key_label``: ``p pause`` while running).
+On a narrow terminal the keys that do not fit are left out whole (F1 lists them all), never cut in
+the middle; ``quit`` always stays. A click on a key runs its action.
 """
 
 from __future__ import annotations
@@ -33,11 +35,10 @@ class KeyBar(Widget):
     def _changed(self, screen: Screen) -> None:
         if not self.is_attached or screen is not self.screen:
             return
-        text = Text(no_wrap=True, overflow="crop")
-        spans: list[tuple[int, int, str, object]] = []
-        actions: list[str] = []
+        entries: list[tuple[Text, str, object]] = []
         seen: set[str] = set()
         palette = self.app.COMMAND_PALETTE_BINDING
+        label_of = getattr(self.app, "key_label", None)
         shown = [(key, a) for key, a in screen.active_bindings.items()
                  if a.binding.show and a.enabled and key != palette]
         shown.sort(key=lambda item: item[1].binding.action == "quit")  # quit last: it is not for stepping
@@ -46,16 +47,28 @@ class KeyBar(Widget):
             if binding.action in seen:
                 continue
             seen.add(binding.action)
-            start = len(text)
-            text.append(f"{self.app.get_key_display(binding)}", style="bold reverse")
-            text.append(f" {binding.description}  ")
-            spans.append((start, len(text), binding.action, active.node))
-            actions.append(binding.action.removeprefix("app."))
+            action = binding.action.removeprefix("app.")
+            words = (label_of(action) if label_of is not None else None) or binding.description
+            entry = Text(f"{self.app.get_key_display(binding)}", style="bold reverse")
+            entry.append(f" {words}  ")
+            entries.append((entry, binding.action, active.node))
+        # whole entries only, in order, while they fit; quit always stays (beside the palette)
         tail = Text(" ^p palette ", style="dim")
-        room = max(0, self.size.width - len(tail))
-        if len(text) > room:
-            text.truncate(room)
-        text.append(" " * max(0, room - len(text)))
+        last = entries.pop() if entries and entries[-1][1] == "quit" else None
+        room = max(0, self.size.width - len(tail) - (len(last[0]) if last else 0))
+        text = Text(no_wrap=True, overflow="crop")
+        spans: list[tuple[int, int, str, object]] = []
+        actions: list[str] = []
+        for entry, action, node in [*entries, *([last] if last else [])]:
+            if action != "quit" and len(text) + len(entry) > room:
+                room = 0  # what follows would be out of order: stop here
+                continue
+            start = len(text)
+            text.append_text(entry)
+            spans.append((start, len(text), action, node))
+            actions.append(action.removeprefix("app."))
+        text.truncate(max(0, self.size.width - len(tail)))
+        text.append(" " * max(0, self.size.width - len(tail) - len(text)))
         text.append_text(tail)
         self._text, self._spans, self.actions = text, spans, actions
         self.refresh()

@@ -220,9 +220,9 @@ def test_the_log_line_of_an_error_reply_says_what_failed(tmp_path, isolated_netw
     sl_reply_error(): the live log line names the failure, not only '500 ... (7/SL)'."""
     port = free_udp_port()
     with LiveServer(tmp_path, workers=1, port=port, args=["--relay"]) as srv:
-        invite = (f"INVITE sip:bob@[::1]:5090 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKv6\r\n"
-                  "Max-Forwards: 70\r\nTo: <sip:bob@[::1]>\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nCall-ID: v6@x\r\n"
-                  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+        invite = (b"INVITE sip:bob@[::1]:5090 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKv6\r\n"
+                  b"Max-Forwards: 70\r\nTo: <sip:bob@[::1]>\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nCall-ID: v6@x\r\n"
+                  b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
             c.settimeout(5)
             c.bind(("127.0.0.1", 5999))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from moments import invite_maxfwd, position
 from textual.widgets import Input, TextArea
 from tuikit import footer_actions, panel_text, screen_svg, settle
 
@@ -36,13 +37,13 @@ async def goto(pilot, n: int) -> None:  # noqa: ANN001
 
 async def test_stepping_back_draws_what_going_straight_there_draws() -> None:
     """n × k then b renders exactly what going straight to k − 1 renders — also inside the script."""
+    mf = position(invite_maxfwd)  # W1 about to call mf_process_maxfwd_header for the INVITE
     straight = SipsimApp()
     stepped = SipsimApp()
     async with straight.run_test(size=SIZE) as p1:
-        await goto(p1, 57)
-        assert straight.source.position == 57
+        await goto(p1, mf - 1)
+        assert straight.source.position == mf - 1
         expected = screen_svg(straight)
-        expected_at_10 = None
         await goto(p1, 9)
         expected_at_10 = screen_svg(straight)
     async with stepped.run_test(size=SIZE) as p2:
@@ -52,12 +53,12 @@ async def test_stepping_back_draws_what_going_straight_there_draws() -> None:
         await settle(p2)
         assert stepped.source.position == 9
         assert screen_svg(stepped) == expected_at_10
-        await goto(p2, 50)
+        await goto(p2, mf - 8)
         for _ in range(8):
             await p2.press("n")
         await p2.press("b")
         await settle(p2)
-        assert stepped.source.position == 57
+        assert stepped.source.position == mf - 1
         assert screen_svg(stepped) == expected
         # what that screen shows: W1 in default.cfg, about to call mf_process_maxfwd_header
         pipe = panel_text(stepped, PipelinePanel)
@@ -144,8 +145,9 @@ async def test_goto_accepts_steps_times_and_ids_and_says_what_is_wrong() -> None
 async def test_breakpoint_run_and_speed() -> None:
     app = SipsimApp()
     async with app.run_test(size=SIZE) as pilot:
-        await goto(pilot, 96)  # W0 on forward_reply of the 100 Trying
-        ev = app.source.event_at(96)
+        fr = position(lambda e: isinstance(e, StepEvent) and e.step == "forward_reply")
+        await goto(pilot, fr)  # W0 on forward_reply of the 100 Trying
+        ev = app.source.event_at(fr)
         assert isinstance(ev, StepEvent) and ev.step == "forward_reply"
         await pilot.press("x")
         await settle(pilot)
@@ -162,7 +164,7 @@ async def test_breakpoint_run_and_speed() -> None:
                 break
         assert not app.running
         stopped = app.source.event_at(app.source.position)
-        assert isinstance(stopped, StepEvent) and stopped.step == "forward_reply" and app.source.position > 96
+        assert isinstance(stopped, StepEvent) and stopped.step == "forward_reply" and app.source.position > fr
         assert "▶ forward_reply" in panel_text(app, PipelinePanel)
         # x on the pipeline's selected row removes it again
         await pilot.press("3")
@@ -250,7 +252,7 @@ async def test_save_pcap_of_what_passed_through(tmp_path: Path) -> None:
     app = SipsimApp()
     out = tmp_path / "call.pcap"
     async with app.run_test(size=SIZE) as pilot:
-        await goto(pilot, 100)
+        await goto(pilot, position(lambda e: isinstance(e, KernelEvent) and e.kind == "datagram_sent" and e.msg == 3))
         await pilot.press("s")
         await pilot.pause()
         app.screen.query_one(Input).value = str(out)
@@ -258,7 +260,7 @@ async def test_save_pcap_of_what_passed_through(tmp_path: Path) -> None:
         await settle(pilot)
     records = read_sip_datagrams(str(out))
     firsts = [r.data.split(b"\r\n", 1)[0] for r in records]
-    # REGISTER in, 200 out, INVITE in, INVITE out, 100 in, 100 out (up to step 100)
+    # REGISTER in, 200 out, INVITE in, INVITE out, 100 in, 100 out (up to the 100 Trying forwarded)
     assert firsts == [b"REGISTER sip:127.0.0.1 SIP/2.0", b"SIP/2.0 200 OK", b"INVITE sip:bob@127.0.0.1 SIP/2.0",
                       b"INVITE sip:bob@127.0.0.3:5060 SIP/2.0", b"SIP/2.0 100 Trying", b"SIP/2.0 100 Trying"]
     assert tuple(records[1].dst) == ("127.0.0.3", 5060)
@@ -267,7 +269,7 @@ async def test_save_pcap_of_what_passed_through(tmp_path: Path) -> None:
 async def test_panels_focus_maximize_help_and_quit() -> None:
     app = SipsimApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        await goto(pilot, 58)
+        await goto(pilot, position(invite_maxfwd))
         for n, cls in ((1, WorkersPanel), (3, PipelinePanel), (4, MessagePanel), (5, LayersPanel), (6, LadderPanel),
                        (7, LogPanel), (2, SocketPanel)):
             await pilot.press(str(n))
@@ -299,14 +301,14 @@ async def test_panels_focus_maximize_help_and_quit() -> None:
 async def test_palette_switches_profile_and_scenario() -> None:
     app = SipsimApp()
     async with app.run_test(size=SIZE) as pilot:
-        await goto(pilot, 58)
+        await goto(pilot, position(invite_maxfwd))
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"profile: kamailio")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.source.profile == "kamailio" and app.source.position == 58
+        assert app.source.profile == "kamailio" and app.source.position == position(invite_maxfwd)
         assert "kamailio" in app.top_line()
         msg = panel_text(app, MessagePanel)
         assert "buf: the received bytes, never written" in msg and "orig" in msg  # struck out: Kamailio has none
@@ -362,7 +364,7 @@ async def test_log_filter_and_jump_and_ladder_enter() -> None:
 async def test_small_layouts_put_panels_in_tabs(size: tuple[int, int]) -> None:
     app = SipsimApp()
     async with app.run_test(size=size) as pilot:
-        await goto(pilot, 58)
+        await goto(pilot, position(invite_maxfwd))
         assert app.main.mode == ("narrow" if size[0] == 80 else "medium")
         await pilot.press("6")
         await settle(pilot)

@@ -66,6 +66,9 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             pids = list(src.pids)
             assert all(ppid(p) == server_pid for p in pids)  # real processes forked by the real server
             assert "LIVE" in app.top_line() and src.stepping  # live starts in live-step
+            keybar = app.main.query_one("#keybar")  # p and L say what they do now
+            await until(pilot, lambda: "p run" in keybar._text.plain and "L leave live" in keybar._text.plain,
+                        what="the key bar of live-step")
 
             # live-step: a real datagram, held by the real worker that took it
             a.sendto(options(port, a.getsockname()[1], "a1"), ("127.0.0.1", port))
@@ -92,6 +95,7 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             await pilot.pause(0.2)
             await pilot.press("p")  # run: everyone goes
             assert not src.stepping
+            await until(pilot, lambda: "p live-step" in keybar._text.plain, what="p: live-step again")
             assert (reply(a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
             assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
             assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")

@@ -33,6 +33,7 @@ async def test_workers_socket_layers_and_message_tabs_tell_the_story() -> None:
         layers = panel_text(app, LayersPanel)
         assert "▾ IP" in layers and "▾ UDP" in layers and "len             568" in layers
         assert "src             127.0.0.2" in layers
+        assert "sport           5060 (sip)" in layers  # the port number, not only Scapy's name for it
         await pilot.press("4", "right", "right", "right")  # buf → orig → lumps → out
         pos = at(app, lambda e: isinstance(e, KernelEvent) and e.kind == "datagram_sent" and e.msg == 2)
         await settle(pilot)
@@ -89,7 +90,8 @@ def test_sipsim_without_arguments_opens_the_tui_on_the_builtin_call() -> None:
 
     pid, master = pty.fork()
     if pid == 0:  # the child: a terminal of its own; nothing of pytest may run here
-        try:
+        try:  # its size before the app starts (set from the parent it may come too late: 80×24)
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
             os.execve(sys.executable, [sys.executable, "-m", "sipsim"], dict(os.environ, TERM="xterm-256color"))
         finally:
             os._exit(127)

@@ -6,12 +6,13 @@ look at the report before committing the new SVGs.
 
 from __future__ import annotations
 
+from moments import invite_maxfwd, position
 from textual.widgets import TextArea
 from tuikit import settle
 
 from sipsim.tui.app import SipsimApp
 
-STEP = 58  # basic-call: W1 decrements Max-Forwards of the INVITE inside default.cfg
+STEP = position(invite_maxfwd)  # basic-call: W1 decrements Max-Forwards of the INVITE inside default.cfg
 
 
 def main_at(step: int):  # noqa: ANN201

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -52,10 +53,15 @@ class Panel(PanelInfo, Widget, can_focus=True):
         self.view: View | None = None
         self.scroll_top = 0  # first visible line
         self._auto_lines = -1
+        self._auto_total = 0  # lines the last window was cut from (AUTO_HEIGHT: the height it asks for)
         self._lines: list[Text] | None = None  # the window painted last
         self._strips: dict[tuple[Any, ...], Strip] = {}
         self.manual_scroll = False
-        self.border_title = f"{self.NUMBER} {self.TITLE}"
+        self.set_title()
+
+    def set_title(self, extra: str = "") -> None:
+        """``3 Pipeline — extra``: plain text (a filter or a datagram's first line is never markup)."""
+        self.border_title = Content(f"{self.NUMBER} {self.TITLE}" + (f" — {extra}" if extra else ""))
 
     def show(self, view: View) -> None:
         """Draw ``view`` (the cursor moved: the window follows the current line again)."""
@@ -68,8 +74,8 @@ class Panel(PanelInfo, Widget, can_focus=True):
         """Recompute the visible window; repaint only if it changed (most panels do not change
         at most steps, and painting is what costs)."""
         lines = self._window()
-        if self.AUTO_HEIGHT and len(lines) != self._auto_lines:
-            self._auto_lines = len(lines)
+        if self.AUTO_HEIGHT and self._auto_total != self._auto_lines:
+            self._auto_lines = self._auto_total
             self._lines = lines
             self.refresh(layout=True)
             return
@@ -107,8 +113,9 @@ class Panel(PanelInfo, Widget, can_focus=True):
         if self.view is None:
             return []
         lines, anchor = self.lines(width)
-        if self.AUTO_HEIGHT:
-            window = lines
+        self._auto_total = len(lines)
+        if self.AUTO_HEIGHT and len(lines) <= height:
+            window = lines  # as tall as its lines; when its max-height clips it, it scrolls like the others
         elif self.SELF_WINDOWED:
             window = lines[:height]
         else:
@@ -160,6 +167,27 @@ class Panel(PanelInfo, Widget, can_focus=True):
 
     def on_blur(self) -> None:
         self.redraw_panel()
+
+
+def wrap_parts(parts: list[Text], width: int, *, sep: str = " · ", indent: str = "  ", style: str = "") -> list[Text]:
+    """``parts`` joined by ``sep`` on as few lines as ``width`` allows, broken only between parts
+    (a narrow panel shows every figure rather than cutting the last ones off). ``style`` is the
+    separators' and the indent's."""
+    out: list[Text] = []
+    line: Text | None = None
+    for part in parts:
+        if line is None:
+            line = part.copy()
+        elif len(line) + len(sep) + len(part) <= width:
+            line.append(sep, style=style)
+            line.append_text(part)
+        else:
+            out.append(line)
+            line = Text(indent, style=style)
+            line.append_text(part)
+    if line is not None:
+        out.append(line)
+    return out
 
 
 def mark_style(mark: str) -> str:

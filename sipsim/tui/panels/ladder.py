@@ -58,8 +58,7 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
 
     def after_show(self, view) -> None:  # noqa: ANN001
         self.cursor = None
-        self.border_title = f"{self.NUMBER} {self.TITLE}" + (f" — Call-ID ~ {self.call_filter}"
-                                                              if self.call_filter else "")
+        self.set_title(f"Call-ID ~ {self.call_filter}" if self.call_filter else "")
 
     def set_filter(self, text: str) -> None:
         self.call_filter = text.strip()

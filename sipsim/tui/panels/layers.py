@@ -91,10 +91,13 @@ headers are the kernel's business.
         if isinstance(tree, str):
             return [Text(tree, style="yellow")], 0
         out: list[Text] = []
+        ports = {"sport": wire.src[1], "dport": wire.dst[1]}
         for node in tree:
             out.append(Text(f"▾ {node.name}", style="bold cyan"))
             for name, value in node.fields:
                 value = str(value).replace("\n", " ⏎ ")
+                if node.name == "UDP" and name in ports and not value.isdigit():
+                    value = f"{ports[name]} ({value})"  # Scapy names well-known ports: "sip" is 5060
                 t = Text(f"    {name:<16}", style="dim")
                 t.append(value)
                 out.append(t)

@@ -56,13 +56,18 @@ Each claim about Kamailio names its source (file and function) so you can read t
         self._question: Any = None
         self.plain = ""  # what the pane says, as plain text
         self._shown: Any = None
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="lesson-scroll"):
             yield Static(id="lesson-text")
+        # the open question sits outside the scrolled text, right above its choices: on a short
+        # pane (80×24) the choices must never be all the learner sees
+        yield Static(id="lesson-question")
         yield OptionList(id="lesson-choices")
         yield Input(placeholder="your answer, then enter", id="lesson-answer")
 
     def on_mount(self) -> None:
+        self.query_one("#lesson-question").display = False
         self.query_one("#lesson-choices").display = False
         self.query_one("#lesson-answer").display = False
 
@@ -79,10 +84,11 @@ Each claim about Kamailio names its source (file and function) so you can read t
         text = self.query_one("#lesson-text", Static)
         choices = self.query_one("#lesson-choices", OptionList)
         answer = self.query_one("#lesson-answer", Input)
+        question = self.query_one("#lesson-question", Static)
         if state is None:
             self.plain = "no lesson is open — `sipsim lesson N` starts one"
             text.update(Text(self.plain, style="dim"))
-            choices.display = answer.display = False
+            choices.display = answer.display = question.display = False
             return
         s = state.session
         nar = s.narration(pos)
@@ -98,10 +104,11 @@ Each claim about Kamailio names its source (file and function) so you can read t
             parts.append(Markdown(nar.text))
             if nar.source:
                 parts.append(Text(f"read: {nar.source}", style="italic dim"))
+        asked: list[Text] = []
         if q is not None:
-            parts.append(Text(f"? {q.prompt}", style="bold yellow"))
+            asked.append(Text(f"? {q.prompt}", style="bold yellow"))
             how = "↑/↓ choose, enter answers" if q.choices else "type your answer below, enter answers"
-            parts.append(Text(f"8 focuses this pane · {how} · h hint", style="dim"))
+            asked.append(Text(f"8 focuses this pane · {how} · h hint", style="dim"))
         if state.result is not None and state.result_pos == pos:
             r = state.result
             mark = "✓ right" if r.passed else "✗ not quite"
@@ -111,8 +118,10 @@ Each claim about Kamailio names its source (file and function) so you can read t
         if state.hint and state.hint_pos == pos:
             parts.append(Text(f"hint: {state.hint}", style="italic magenta"))
         self.plain = "\n".join(x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
-                               for x in parts)
+                               for x in parts + asked)
         text.update(Group(*parts))
+        question.update(Group(*asked))
+        question.display = bool(asked)
         if q is not None and (self._question is None or q.id != self._question.id):
             choices.clear_options()
             if q.choices:

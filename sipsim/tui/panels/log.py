@@ -103,7 +103,7 @@ sipsim's narration of `udp_rcv_loop()` and `receive_msg()`.
 
     def after_show(self, view) -> None:  # noqa: ANN001
         self.cursor = None
-        self.border_title = f"{self.NUMBER} {self.TITLE}" + (f" — filter: {self.filter}" if self.filter else "")
+        self.set_title(f"filter: {self.filter}" if self.filter else "")
 
     def set_filter(self, text: str) -> None:
         self.filter = text.strip()

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from sipsim.engine.events import StepEvent
 from sipsim.tui.panels.base import Panel, mark_style
-from sipsim.tui.steps import CURRENT, Row, build_rows, script_lines
+from sipsim.tui.steps import CURRENT, PENDING, SKIPPED, Row, build_rows, script_lines
 
 SCRIPT_CONTEXT = 3  # lines shown above and below the current script line
 
@@ -52,10 +52,10 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
     def after_show(self, view) -> None:  # noqa: ANN001
         m = view.focus
         if m is None:
-            self.border_title = f"{self.NUMBER} {self.TITLE}"
+            self.set_title()
             return
         who = view.wname(m.worker) if m.take is not None and m.take <= view.pos else "no worker yet"
-        self.border_title = f"{self.NUMBER} {self.TITLE} — {view.mname(m.id)} {m.label} ({who})"
+        self.set_title(f"{view.mname(m.id)} {m.label} ({who})")
         self.cursor = None
 
     def rows(self) -> list[Row]:
@@ -79,9 +79,16 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
         if v.focus is None:
             return [Text("no datagram yet: the workers wait in recvfrom", style="dim")], 0
         rows = self._rows = self.rows()
+        script, script_cur = self._script(v)
+        # the script goes right under the routing step that runs it (after the calls nested there),
+        # so the step, what it called and the script line it is on read together
+        place = _script_place(rows) if script else len(rows)
         out: list[Text] = []
+        line_of_row: list[int] = []
         anchor = 0
         for i, r in enumerate(rows):
+            if i == place:
+                out.extend(script)
             bp = "●" if r.step and r.step in v.breakpoints else " "
             sel = "›" if self.has_focus and self.cursor == i else " "
             line = Text(f"{sel}{bp}", style="bold red")
@@ -91,33 +98,43 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
             if r.note:
                 line.append(f"  {r.note}", style="dim" if r.mark != CURRENT else "")
             if r.mark == CURRENT or r.mark == "✗":
-                anchor = i
+                anchor = len(out)
+            line_of_row.append(len(out))
             out.append(line)
-        if self.cursor is not None:
-            anchor = self.cursor
-        script = self._script(v)
         if script:
-            out.extend(script)
+            if place >= len(rows):
+                out.extend(script)
+            # the script's current line is what the step is about: it is the line kept in sight
+            anchor = (line_of_row[place] if place < len(rows) else len(out)) - len(script) + script_cur
+        if self.cursor is not None and self.cursor < len(line_of_row):
+            anchor = line_of_row[self.cursor]
         return out, anchor
 
-    def _script(self, v) -> list[Text]:  # noqa: ANN001
+    def _script(self, v) -> tuple[list[Text], int]:  # noqa: ANN001
+        """The lines of the script around the current one (fewer on a short panel), and the index
+        of the current one among them."""
         ev = v.source.route_event(v.focus, v.pos)
         if ev is None:
-            return []
+            return [], 0
         path = str(ev.detail.get("file"))
         line_no = int(ev.detail.get("line") or 0)
         lines = script_lines(path)
-        out = [Text(f"── {os.path.basename(path)} ({ev.detail.get('route', 'route')}) ──", style="bold")]
+        out = [Text(f"  ── {os.path.basename(path)} ({ev.detail.get('route', 'route')}) ──", style="bold")]
         if not lines:
-            out.append(Text(f"line {line_no}: {ev.detail.get('src', '')}"))
-            return out
-        lo, hi = max(1, line_no - SCRIPT_CONTEXT), min(len(lines), line_no + SCRIPT_CONTEXT)
+            out.append(Text(f"  line {line_no}: {ev.detail.get('src', '')}"))
+            return out, 1
+        height = self.content_size.height
+        context = SCRIPT_CONTEXT if height >= 16 or height == 0 else 2 if height >= 10 else 1
+        lo, hi = max(1, line_no - context), min(len(lines), line_no + context)
+        cur = 0
         for n in range(lo, hi + 1):
             mark = "▶" if n == line_no else " "
-            t = Text(f" {mark}{n:>4} ", style="bold yellow" if n == line_no else "dim")
+            if n == line_no:
+                cur = len(out)
+            t = Text(f"   {mark}{n:>4} ", style="bold yellow" if n == line_no else "dim")
             t.append(lines[n - 1].expandtabs(4), style="bold" if n == line_no else "")
             out.append(t)
-        return out
+        return out, cur
 
     def action_scroll_lines(self, n: int) -> None:
         if not self._rows:
@@ -127,3 +144,17 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
             self.cursor = cur
         self.cursor = max(0, min(len(self._rows) - 1, self.cursor + n))
         self.redraw_panel()
+
+
+def _script_place(rows: list[Row]) -> int:
+    """Index of the row after the routing step that runs now and the calls nested under it."""
+    at = None
+    for i, r in enumerate(rows):
+        if r.step in ("request_route", "onreply_route") and r.mark not in (PENDING, SKIPPED):
+            at = i
+    if at is None:
+        return len(rows)
+    j = at + 1
+    while j < len(rows) and rows[j].depth > rows[at].depth:
+        j += 1
+    return j

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
-from sipsim.tui.panels.base import Panel
+from sipsim.tui.panels.base import Panel, wrap_parts
 
 MAX_LISTED = 6  # queued datagrams listed one by one; the rest are counted
+
 
 def fill_bar(rmem: int, rcvbuf: int | None, width: int) -> Text:
     """``[████······]`` of the bytes charged against the receive buffer, with the figures."""
@@ -50,18 +51,25 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
 """
 
     def lines(self, width: int) -> tuple[list[Text], int]:
+        """The figures first (fill, drops, what just happened, counters), the queued datagrams last:
+        when the panel is short (80×24, a flood) the list is what gets cut, never the drops."""
         v = self.view
         assert v is not None
         snap = v.snap
         out: list[Text] = []
         multi = len(snap.sockets) > 1
         src = v.source
-        out.append(Text(f"{src.listen} · wake policy {snap.policy or '?'}", style="bold"))
-        anchor = 0
+        head = f"{src.listen} · wake policy {snap.policy or '?'}"
+        if len(head) > width:
+            head = f"{src.listen} · policy {snap.policy or '?'}"
+        out.append(Text(head, style="bold"))
+        listings: list[Text] = []
         for s in snap.sockets:
+            label = None
             if multi:
                 owner = f" (read by {v.wname(s.owner)})" if s.owner is not None else ""
-                out.append(Text(f"socket {s.index}{owner}", style="bold"))
+                label = Text(f"socket {s.index}{owner}", style="bold")
+                out.append(label)
             if v.live:
                 stats = getattr(src, "stats", {}).get("socket", {})
                 if stats:
@@ -72,33 +80,35 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
                 rate = getattr(src, "msg_rate", None)
                 if rate is not None:
                     out.append(Text(f"{rate:,.0f} datagrams/s received by the workers", style="dim"))
-            elif not s.queue:
-                out.append(fill_bar(s.rmem, s.rcvbuf, width))
-                out.append(Text("queue empty", style="dim"))
-            else:
-                out.append(fill_bar(s.rmem, s.rcvbuf, width))
-                out.append(Text(f"{len(s.queue)} queued (oldest first):"))
-                for q in s.queue[:MAX_LISTED]:
-                    line = Text(f"  {v.mname(q.id)} ", style="bold")
-                    line.append(f"{q.summary[:40]} ", style="cyan")
-                    line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
-                    if q.note:
-                        line.append(f" — {q.note}", style="yellow")
-                    out.append(line)
-            if len(s.queue) > MAX_LISTED:
-                out.append(Text(f"  … and {len(s.queue) - MAX_LISTED} more", style="dim"))
+                continue
+            out.append(fill_bar(s.rmem, s.rcvbuf, width))
             if s.drops:
                 out.append(Text(f"✗ {s.drops} dropped: receive buffer full", style="bold red"))
+            if not s.queue:
+                out.append(Text("queue empty", style="dim"))
+                continue
+            if multi:
+                listings.append(label.copy() if label is not None else Text())
+            listings.append(Text(f"{len(s.queue)} queued (oldest first):"))
+            for q in s.queue[:MAX_LISTED]:
+                line = Text(f"  {v.mname(q.id)} ", style="bold")
+                line.append(f"{q.summary[:40]} ", style="cyan")
+                line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
+                if q.note:
+                    line.append(f" — {q.note}", style="yellow")
+                listings.append(line)
+            if len(s.queue) > MAX_LISTED:
+                listings.append(Text(f"  … and {len(s.queue) - MAX_LISTED} more", style="dim"))
         ev = v.event
         if type(ev) is KernelEvent and ev.kind == DATAGRAM_DROPPED:
             d = ev.detail
             why = (f"{d.get('rmem', '?')} + {d.get('charge', '?')} > {d.get('rcvbuf', '?')} B"
                    if "charge" in d else f"{d.get('count', 1)} by the kernel")
             out.append(Text(f"✗ {v.mname(ev.msg)} dropped: {why}", style="bold red"))
-            anchor = len(out) - 1
         elif type(ev) is KernelEvent and ev.kind == DATAGRAM_QUEUED:
             out.append(Text(f"+ {v.mname(ev.msg)} queued", style="green"))
-        out.append(Text(f"arrived {snap.arrived} · drops {snap.drops} · handled {snap.handled}", style="dim"))
+        out.extend(wrap_parts([Text(f"arrived {snap.arrived}", style="dim"), Text(f"drops {snap.drops}", style="dim"),
+                               Text(f"handled {snap.handled}", style="dim")], width, style="dim"))
         if v.live and src.history.lost:
             out.append(Text(f"observer lost {src.history.lost} events (the TUI lagged)", style="yellow"))
-        return out, anchor
+        return out + listings, 0

@@ -9,7 +9,7 @@ from textual.binding import Binding
 
 from sipsim.engine.events import WORKER_SLEEPS, WORKER_TAKES, KernelEvent
 from sipsim.engine.snapshot import EXITED, PAUSED, RECEIVED, RUNNING, SLEEPING, STARTING, TOOK, WOKEN
-from sipsim.tui.panels.base import Panel
+from sipsim.tui.panels.base import Panel, wrap_parts
 
 ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
 STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold magenta", RUNNING: "bold yellow",
@@ -57,6 +57,7 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         snap = v.snap
         out: list[Text] = []
         ev = v.event
+        namew = 7 if v.live else 4
         for i, w in enumerate(snap.workers):
             name = v.wname(w.id)
             sel = "›" if self.has_focus and i == self.cursor else " "
@@ -65,42 +66,54 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             held = v.waiting.get(w.id)
             if held is not None:
                 state = f"held after {held.get('step')} (live-step)"
+            msg = f" {v.mname(w.msg.id)} {w.msg.summary}" if w.msg is not None else ""
+            # a narrow panel shortens the state before it hides which datagram the worker holds
+            # ("running" first: the ▶ says it already)
+            room = max(8, width - (1 + namew + 2) - (len(v.mname(w.msg.id)) + 2 if w.msg is not None else 0))
+            if len(state) > room and w.state == RUNNING:
+                state = state.removeprefix("running ")
+            if len(state) > room:
+                state = state[: room - 1] + "…"
             bold = ev is not None and ev.worker == w.id
-            line = Text(f"{sel}{name:<{7 if v.live else 4}}", style="bold" if bold else "")
+            line = Text(f"{sel}{name:<{namew}}", style="bold" if bold else "")
             line.append(f"{ICONS.get(w.state, '?')} ", style=STYLES.get(w.state, ""))
-            line.append(f"{state:<22}", style=STYLES.get(w.state, ""))
-            if w.msg is not None:
-                line.append(f" {v.mname(w.msg.id)} {w.msg.summary}", style="")
+            line.append(f"{state:<{min(22, room)}}", style=STYLES.get(w.state, ""))
+            if msg:
+                line.append(msg, style="")
             if pin:
                 line.append(" (pinned)", style="italic")
             out.append(line)
         if not snap.workers:
             out.append(Text("no worker has reported yet", style="dim"))
-        out.append(self._queue_line(v))
+        out.extend(self._queue_lines(v, width))
         note = self._event_note(v)
         if note is not None:
             out.append(note)
-        out.append(Text(f"handled {snap.handled} · took without sleeping {snap.took_without_sleeping} · "
-                        f"wasted wake-ups {snap.wasted_wakeups}", style="dim"))
-        return out, 0
+        figures = (f"handled {snap.handled}", f"took without sleeping {snap.took_without_sleeping}",
+                   f"wasted wake-ups {snap.wasted_wakeups}")
+        out.extend(wrap_parts([Text(f, style="dim") for f in figures], width, style="dim"))
+        # the wait-queue and the figures are what this panel is about: when the workers are more
+        # than the panel's rows, the list scrolls (to the selected worker when it has the focus)
+        anchor = min(self.cursor, max(0, len(snap.workers) - 1)) if self.has_focus else len(out) - 1
+        return out, anchor
 
-    def _queue_line(self, v) -> Text:  # noqa: ANN001
+    def _queue_lines(self, v, width: int) -> list[Text]:  # noqa: ANN001
         q = v.snap.wait_queue
         line = Text("wait-queue, next first: ", style="bold")
         if not q:
             line.append("(empty — no worker sleeps in recvfrom)", style="dim")
-            return line
+            return [line]
         ev = v.event
         rejoined = (type(ev) is KernelEvent and ev.kind == WORKER_SLEEPS and ev.detail.get("at", "tail") == "tail"
-                    and ev.worker == q[-1])
+                    and ev.worker == q[-1] and _has_handled(v, ev.worker))
+        parts: list[Text] = []
         for i, wid in enumerate(q):
-            if i:
-                line.append(" → ")
             style = "bold green" if i == 0 else ""
             if rejoined and i == len(q) - 1:
                 style = "bold yellow"
-            line.append(v.wname(wid), style=style)
-        return line
+            parts.append(Text(v.wname(wid), style=style))
+        line.append_text(parts[0])
+        return wrap_parts([line, *parts[1:]], width, sep=" → ", indent="  → ")
 
     def _event_note(self, v) -> Text | None:  # noqa: ANN001
         ev = v.event
@@ -111,6 +124,8 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             q = v.snap.wait_queue
             if ev.detail.get("at") == "head":
                 return Text(f"↺ {name} sleeps at the head of the wait-queue", style="yellow")
+            if not _has_handled(v, ev.worker):  # its first recvfrom: nothing was done, nothing to rejoin
+                return Text(f"z {name} sleeps in recvfrom for the first time", style="yellow")
             if len(q) > 1 and q[-1] == ev.worker:
                 return Text(f"↺ {name} done: rejoins the queue at the tail", style="yellow")
             return Text(f"↺ {name} calls recvfrom and sleeps", style="yellow")
@@ -131,3 +146,9 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
 
     def action_unpin(self) -> None:
         self.app.pin_worker(None)  # type: ignore[attr-defined]
+
+
+def _has_handled(v, wid: int | None) -> bool:  # noqa: ANN001
+    """Whether the worker has had a datagram before (a first sleep is not a return to the queue)."""
+    w = v.snap.worker(wid) if wid is not None else None
+    return w is not None and w.handled > 0

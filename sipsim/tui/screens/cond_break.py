@@ -64,7 +64,7 @@ class CondBreakScreen(ModalScreen[Condition | None]):
             yield Static("Conditional break: stop when …", classes="prompt-title")
             yield OptionList(*[Option(text, id=key) for key, text in CHOICES], id="cond-choices")
             yield Input(placeholder="address, e.g. 127.0.0.2:5060 or 127.0.0.2", id="cond-addr")
-            yield Static("enter chooses · escape cancels", classes="prompt-hint", id="cond-hint")
+            yield Static("enter chooses · escape cancels", classes="prompt-hint", id="cond-hint", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -43,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static(f"Help — {self.help_title}   (escape closes)", id="help-title")
+            yield Static(f"Help — {self.help_title}   (escape closes)", id="help-title", markup=False)
             with VerticalScroll(id="help-scroll"):
                 yield Markdown(self.text + "\n\n" + GLOBAL_KEYS, id="help-text")
         yield KeyBar()

@@ -94,22 +94,26 @@ class InjectScreen(ModalScreen[InjectRequest | None]):
         options += [(label, f"f:{label}") for label in self._files]
         where = "sent for real to" if self.live else "arrives right after the current step at"
         with Vertical(id="inject-box"):
-            yield Static(f"Inject a datagram — it {where} {format_addr(self.proxy)}", id="inject-title")
+            yield Static(f"Inject a datagram — it {where} {format_addr(self.proxy)}", id="inject-title", markup=False)
             yield Select(options, prompt="template or corpus file", value="t:options", allow_blank=False,
                          id="inject-what")
             with Horizontal(id="inject-from-row"):
                 yield Label("from ", id="inject-from-label")
                 yield Input(format_addr(self.default_src), id="inject-src")
             yield TextArea("", id="inject-text", soft_wrap=False, show_line_numbers=False)
-            yield Static("", id="inject-status")
+            yield Static("", id="inject-status", markup=False)
             with Horizontal(id="inject-buttons"):
                 yield Button("Inject (ctrl+s)", id="inject-ok", variant="primary")
                 yield Button("Cancel (esc)", id="inject-cancel")
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < 30, "-short")
         self._load("t:options")
         self.query_one("#inject-what", Select).focus()
+
+    def on_resize(self) -> None:
+        self.set_class(self.app.size.height < 30, "-short")
 
     def _src(self) -> Addr:
         return parse_src(self.query_one("#inject-src", Input).value)

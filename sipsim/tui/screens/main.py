@@ -96,7 +96,14 @@ class MainScreen(Screen[None]):
         yield KeyBar()
 
     def _tabs(self, tabbed: list[type]) -> ComposeResult:
-        with TabbedContent(id="tabs"):
+        ui = self.app.ui  # type: ignore[attr-defined]
+        ids = [f"tab-{cls.panel_id()}" for cls in tabbed]  # type: ignore[attr-defined]
+        # the tab the learner was on (a resize rebuilds the screen); with a lesson open, the lesson
+        # first: `sipsim lesson N` on a small terminal must open on what the lesson says
+        initial = ui.get("tabs.active")
+        if initial not in ids:
+            initial = "tab-lesson" if "tab-lesson" in ids else ids[0] if ids else ""
+        with TabbedContent(id="tabs", initial=initial):
             for cls in tabbed:
                 with TabPane(f"{cls.NUMBER} {cls.TITLE}", id=f"tab-{cls.panel_id()}"):  # type: ignore[attr-defined]
                     yield self.panels[cls]  # type: ignore[misc]
@@ -113,7 +120,32 @@ class MainScreen(Screen[None]):
             tabs = self.query_one("#tabs", TabbedContent)
             tabs.active = f"tab-{panel.panel_id()}"
 
+    def _focused_panel_type(self) -> type | None:
+        """The panel holding this screen's focus (even while a dialog is on top)."""
+        node = self.focused
+        while node is not None and not isinstance(node, PanelInfo):
+            node = node.parent  # type: ignore[assignment]
+        return type(node) if node is not None else None
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.app.ui["tabs.active"] = event.pane.id  # type: ignore[attr-defined]
+
     async def on_resize(self, event: Resize) -> None:
+        if self.mode and layout_mode(event.size) == self.mode:
+            self.query_one("#topbar", TopBar).update(self.app.top_line())  # type: ignore[attr-defined]
         if self.mode and layout_mode(event.size) != self.mode:
+            # the new layout gets new widgets: keep which panel had the focus, and whether it was
+            # maximized (the tab in front is kept by _tabs)
+            focused = self._focused_panel_type()
+            maximized = type(self.maximized) if self.maximized is not None else None
+            if maximized is not None:
+                self.minimize()
             await self.recompose()
             self.app.redraw()  # type: ignore[attr-defined]
+            panel = self.panels.get(focused) if focused is not None else None
+            if panel is not None:
+                self.reveal(panel)
+                panel.focus()  # type: ignore[attr-defined]
+                if maximized is focused:
+                    self.maximize(panel, container=False)  # type: ignore[arg-type]

@@ -31,9 +31,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt-box"):
-            yield Static(self.prompt_title, classes="prompt-title")
+            yield Static(self.prompt_title, classes="prompt-title", markup=False)
             yield Input(self.value, id=f"{self.prompt_id}-input")
-            yield Static(self.hint, classes="prompt-hint", id=f"{self.prompt_id}-hint")
+            yield Static(self.hint, classes="prompt-hint", id=f"{self.prompt_id}-hint", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
