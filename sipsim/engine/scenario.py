@@ -59,7 +59,8 @@ A commented example with every key (all are optional)::
     OPTIONS sip:127.0.0.1 SIP/2.0
     Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-{n}
     ...
-    """                             # lone LF become CRLF; {n} is the datagram's number (1-based)
+    """                             # lone LF become CRLF; {n} is the datagram's number (1-based),
+                                    # {src_ip} and {src_port} the address it is sent from
     # file = "rfc3261/s24_2_F1_INVITE.dat"  or  files = [...]  or  glob = "rfc4475/*.dat"
     count = 24                      # datagrams (messages are cycled); default: one per message
     spacing = 0.02                  # seconds between them (0: all at once — a burst)
@@ -236,9 +237,11 @@ class Scenario:
         msgs, srcs = spec.messages, spec.src
         for i in range(spec.total):
             data = msgs[i % len(msgs)]
-            if b"{n}" in data:
+            src = srcs[i % len(srcs)]
+            if b"{" in data:
                 data = data.replace(b"{n}", str(i + 1).encode())
-            yield Arrival(t, data, srcs[i % len(srcs)], meta)
+                data = data.replace(b"{src_ip}", src[0].encode()).replace(b"{src_port}", str(src[1]).encode())
+            yield Arrival(t, data, src, meta)
             t += rng.expovariate(spec.rate) if spec.poisson and spec.rate else gap
 
     def expand_arrivals(self) -> list[Arrival]:

@@ -138,3 +138,14 @@ def test_register_to_a_stopped_proxy_is_retransmitted_by_timer_e_capped_at_t2() 
     carol = sim.runner.peers[0]
     assert carol.stats["registered"] and carol.stats["retransmissions"] == 5
     assert sim.snapshot.replied == 6  # the proxy answers every copy once it runs again
+
+
+def test_a_flood_from_several_sources_names_each_source_in_its_via() -> None:
+    """{src_ip}/{src_port} in an arrival's text: each datagram's Via is where it really comes from
+    (no received= for a sender that told the truth)."""
+    sc = load_scenario("overload")
+    flood = [a for a in sc.iter_arrivals() if dict(a.meta).get("stream") == "flood"][:8]
+    assert len({a.src for a in flood}) == 4
+    for a in flood:
+        via = next(line for line in a.data.split(b"\r\n") if line.startswith(b"Via:"))
+        assert via.startswith(f"Via: SIP/2.0/UDP {a.src[0]}:{a.src[1]};".encode()), (a.src, via)
