@@ -51,7 +51,9 @@ class Controls:
         self.condition: Condition | None = None
         self.pinned: int | None = None
         self.running = False
-        self.speed = 3
+        # p runs at 10 steps/s; in a lesson at 50/s: the lesson stops the run itself where something
+        # happens, and between two stops there can be hundreds of kernel steps (+/- still adjust)
+        self.speed = SPEEDS.index(50) if self.lesson is not None else SPEEDS.index(10)
         self._run_timer: Timer | None = None
         self._live_timer: Timer | None = None
         self._last_live_draw = 0.0

@@ -70,6 +70,7 @@ async def test_walk_a_lesson_with_the_keys_on_screen(number: int) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert f"Lesson {number}:" in app.main.panel(LessonPanel).plain
+        assert "50/s" in app.top_line(), app.top_line()  # a lesson runs faster: its stops pause the run
         final = max(session.stops())
         for _ in range(60):  # bounded: a lesson has a handful of stops
             q = session.question(app.source.position)
