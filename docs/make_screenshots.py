@@ -50,8 +50,15 @@ def first(app, match) -> int:  # noqa: ANN001
     return pos
 
 
+def invite_maxfwd(app) -> int:  # noqa: ANN001
+    """basic-call: W1 decrements the INVITE's Max-Forwards inside default.cfg."""
+    from sipsim.engine.events import StepEvent
+
+    return first(app, lambda e: isinstance(e, StepEvent) and e.step == "mf_process_maxfwd_header" and e.msg == 2)
+
+
 async def routing(app, pilot) -> None:  # noqa: ANN001
-    app.goto(58)  # basic-call: W1 decrements the INVITE's Max-Forwards inside default.cfg
+    app.goto(invite_maxfwd(app))
 
 
 async def reordered(app, pilot) -> None:  # noqa: ANN001
@@ -69,7 +76,7 @@ async def overload(app, pilot) -> None:  # noqa: ANN001
 
 
 async def help_screen(app, pilot) -> None:  # noqa: ANN001
-    app.goto(58)
+    app.goto(invite_maxfwd(app))
     await pilot.press("3", "f1")
 
 
