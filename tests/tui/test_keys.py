@@ -336,6 +336,11 @@ async def test_log_filter_and_jump_and_ladder_enter() -> None:
         await settle(pilot)
         lines = [x for x in panel_text(app, LogPanel).splitlines() if x.strip()]
         assert lines and all("forward_reply" in x for x in lines)
+        at = app.source.position
+        await pilot.press("enter")  # the highlighted line is where we are: enter says how to pick another
+        await settle(pilot)
+        assert app.source.position == at
+        assert any("move with" in str(n.message) for n in app._notifications), list(app._notifications)
         await pilot.press("up", "enter")  # the second-last forward_reply
         await settle(pilot)
         ev = app.source.event_at(app.source.position)

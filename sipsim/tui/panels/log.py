@@ -176,6 +176,8 @@ sipsim's narration of `udp_rcv_loop()` and `receive_msg()`.
     def action_jump(self) -> None:
         if self.cursor is not None:
             self.app.jump_to(self.cursor)  # type: ignore[attr-defined]
+        else:  # the highlighted line is the step shown now: say how to pick another one
+            self.app.notify("this is the step shown now: move with ↑/↓ to another event, then ⏎ goes there")
 
     def action_filter(self) -> None:
         self.app.ask_filter(self)  # type: ignore[attr-defined]
