@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.show:
         from sipsim.packets.layer import sip_packet
 
-        print(sip_packet(data, src, dst).show(dump=True), end="")
+        print(sip_packet(data, src, dst).show2(dump=True), end="")
     if args.pcap:
         from sipsim.packets.pcapwriter import PcapWriter
 

@@ -175,7 +175,7 @@ def _collect(sock: Any, sent: Any, local: tuple[str, int], dst: tuple[str, int],
         if args.show:
             from sipsim.packets.layer import sip_packet
 
-            print(sip_packet(data, peer[:2], local).show(dump=True), end="", flush=True)
+            print(sip_packet(data, peer[:2], local).show2(dump=True), end="", flush=True)
         else:
             sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
             sys.stdout.buffer.flush()

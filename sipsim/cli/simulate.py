@@ -2,12 +2,15 @@
 
     sipsim simulate [SCENARIO] [--workers N] [--policy fifo|wake-all|reuseport|lifo] [--rate R]
                     [--count N] [--rcvbuf BYTES] [--seed S] [--cpus N] [--until SECONDS]
-                    [--profile ser|kamailio] [--route FILE] [--pcap FILE] [--trace] [--json] [--list]
+                    [--profile ser|kamailio] [--route FILE] [--pcap FILE [--pcap-proxy IP:PORT|any]
+                    [--pcap-time-scale X]] [--save-pcap OUT] [--trace] [--json] [--list]
 
 SCENARIO is a ``.toml`` file or the name of a shipped scenario (``--list``; default ``basic-call``).
 Options override the file. ``--rate``/``--count`` change every arrival stream of the scenario (a
 scenario without one gets a stream of OPTIONS pings to the proxy). ``--pcap`` adds the SIP
-datagrams of a capture as arrivals, at their captured times (with no SCENARIO: an empty one).
+datagrams of a capture as arrivals, at their captured times (with no SCENARIO: an empty one):
+only those sent to the capture's proxy (guessed, or ``--pcap-proxy``), whose place the simulated
+proxy takes; what was left out, and why, goes to stderr (see sipsim.packets.replay).
 ``--trace`` prints one line per event; ``--json`` prints one object — a stable interface::
 
     {
@@ -77,6 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
     p.add_argument("--pcap", metavar="FILE", help="add the SIP datagrams of a pcap/pcapng capture as arrivals")
+    p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
+                   help="with --pcap: the capture's proxy; the datagrams sent to it arrive (default: guessed; "
+                        "'any': every datagram arrives)")
+    p.add_argument("--pcap-time-scale", type=float, default=1.0, metavar="X",
+                   help="with --pcap: multiply the captured gaps by X (2: half speed, 0.5: double, 0: a burst)")
     p.add_argument("--save-pcap", metavar="OUT", help="save every datagram in and out of the proxy to a pcap "
                    "(Wireshark/tshark decode it as SIP)")
     p.add_argument("--trace", action="store_true", help="one line per event")
@@ -99,13 +107,7 @@ def build_scenario(args: argparse.Namespace) -> Any:
         sc = load_scenario("basic-call")
     arrivals = sc.arrivals
     if args.pcap:
-        try:
-            from sipsim.packets.pcap import read_sip_datagrams
-        except ImportError as exc:
-            raise ScenarioError(f"--pcap needs the capture reader (sipsim.packets.pcap): {exc}") from None
-        records = read_sip_datagrams(args.pcap)
-        if not records:
-            raise ScenarioError(f"{args.pcap}: no SIP datagram over UDP in this capture")
+        sc, records = _replay(args, sc)
         start = 0.01  # after the workers went to sleep
         arrivals += tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
                                       label=f"pcap#{i + 1}") for i, r in enumerate(records))
@@ -126,6 +128,46 @@ def build_scenario(args: argparse.Namespace) -> Any:
             raise ScenarioError(f"--until {args.until}: give a virtual time in seconds above 0")
         sc = replace(sc, until=args.until)
     return sc
+
+
+def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
+    """The capture's datagrams that reach the simulated proxy (sipsim.packets.replay), notes on
+    stderr. The simulated proxy stands in for the captured one: with no SCENARIO it listens on the
+    captured proxy's address (the saved pcap then reads like the original); with one, that address
+    becomes an alias, so a Request-URI or Route naming it still means "myself"."""
+    from dataclasses import replace
+
+    from sipsim.engine.peers import proxy_domain
+    from sipsim.engine.scenario import ScenarioError
+    from sipsim.packets.addr import uri_host
+    from sipsim.packets.errors import PcapError
+    from sipsim.packets.pcap import read_capture
+    from sipsim.packets.replay import parse_proxy_option, plan_replay
+
+    scale = getattr(args, "pcap_time_scale", 1.0)
+    if not 0 <= scale < float("inf"):  # also refuses nan
+        raise ScenarioError(f"--pcap-time-scale {scale}: give a factor >= 0 (1: as captured)")
+    try:
+        proxy = parse_proxy_option(getattr(args, "pcap_proxy", None))
+    except PcapError as exc:
+        raise ScenarioError(str(exc)) from None
+    capture = read_capture(args.pcap, time_scale=scale)
+    plan = plan_replay(capture.datagrams, proxy)
+    for note in capture.notes() + (plan.notes() if capture.datagrams else []):
+        print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
+    if not plan.arrivals:
+        what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
+        raise ScenarioError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
+    if plan.proxy is not None:
+        host, port = plan.proxy
+        if args.scenario:
+            # the scenario's peers take the first alias as their domain: keep the one they used
+            kept = sc.proxy.aliases or (proxy_domain(sc),)
+            names = (uri_host(host), f"{uri_host(host)}:{port}")
+            sc = replace(sc, proxy=replace(sc.proxy, aliases=(*kept, *names)))
+        else:
+            sc = replace(sc, proxy=replace(sc.proxy, listen=(host, port)))
+    return sc, plan.arrivals
 
 
 def trace_line(ev: Any, t: float) -> str:

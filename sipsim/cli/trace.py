@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="src", default="127.0.0.1:5060", metavar="IP:PORT",
                    help="the datagram's source address (127.0.0.1:5060)")
     p.add_argument("--pcap", metavar="FILE", help="take the datagrams (and their sources) from a pcap/pcapng capture")
+    p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
+                   help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
+                        "guessed; 'any' traces every datagram)")
     add_server_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per datagram (stable interface)")
 
@@ -31,12 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
     src = parse_hostport(args.src)
     if args.pcap:
-        from sipsim.packets.pcap import read_sip_datagrams
-
-        out = []
-        for i, d in enumerate(read_sip_datagrams(args.pcap)):
-            out.append((f"{args.pcap}#{i + 1}", d.data, d.src, d.time))
-        return out
+        return _pcap_inputs(args)
     if not args.path:
         raise UsageError("give a FILE.dat, a folder or --pcap FILE")
     path = Path(args.path)
@@ -49,6 +47,35 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int],
     else:
         raise UsageError(f"no such file or folder: {path}")
     return [(str(f), f.read_bytes(), src, 0.0) for f in files]
+
+
+def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+    """The datagrams the capture's proxy received (see sipsim.packets.replay); what was left out
+    and why goes to stderr. The captured proxy's address becomes an alias of the traced one, so a
+    Request-URI or Route naming it still means "myself"."""
+    from sipsim.packets.addr import uri_host
+    from sipsim.packets.errors import PcapError
+    from sipsim.packets.pcap import read_capture
+    from sipsim.packets.replay import parse_proxy_option, plan_replay
+
+    try:
+        proxy = parse_proxy_option(args.pcap_proxy)
+    except PcapError as exc:
+        raise UsageError(str(exc)) from None
+    capture = read_capture(args.pcap)
+    plan = plan_replay(capture.datagrams, proxy)
+    for note in capture.notes():
+        print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
+    if capture.datagrams:
+        for note in plan.notes():
+            print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
+    if not plan.arrivals:
+        what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
+        raise UsageError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
+    if plan.proxy is not None:
+        host = uri_host(plan.proxy[0])
+        args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
+    return [(f"{args.pcap}#{i + 1}", d.data, d.src, d.time) for i, d in enumerate(plan.arrivals)]
 
 
 def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriver
@@ -81,8 +108,9 @@ def result_json(name: str, result) -> dict:  # noqa: ANN001
 
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=sys.stdout) -> None:  # noqa: ANN001
     from sipsim.engine.events import format_addr
+    from sipsim.packets.message import printable
 
-    first = data.split(b"\n", 1)[0].decode("latin-1").strip()
+    first = printable(data.split(b"\n", 1)[0].decode("latin-1").strip())  # a capture may hold any octets
     print(f"== {name}: {len(data)} bytes from {format_addr(src)}: {first[:70]}", file=out)
     width = max((len(ev.step) for ev in result.events), default=10)
     for ev in result.events:

@@ -12,6 +12,7 @@ Modules, one job each:
 - :mod:`~sipsim.packets.templates` named templates for ``sipsim craft``/``send`` and the TUI
 - :mod:`~sipsim.packets.pcap`     read pcap/pcapng → ``SipDatagram`` list
 - :mod:`~sipsim.packets.fragments` IP fragment reassembly
+- :mod:`~sipsim.packets.replay`   which datagrams of a capture the simulated proxy receives
 - :mod:`~sipsim.packets.pcapwriter` write datagrams as a pcap with real IP/UDP headers
 - :mod:`~sipsim.packets.compose`  what ``sipsim craft``/``send`` share (--set, files, Via rewrite)
 """
@@ -38,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "craft_message": "templates",
     # captures
     "read_sip_datagrams": "pcap", "read_capture": "pcap", "SipDatagram": "pcap", "Capture": "pcap",
-    "PcapWriter": "pcapwriter", "write_pcap": "pcapwriter",
+    "PcapWriter": "pcapwriter", "write_pcap": "pcapwriter", "plan_replay": "replay", "Replay": "replay",
 }
 
 __all__ = sorted(_EXPORTS)

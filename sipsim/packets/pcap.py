@@ -268,6 +268,17 @@ SUPPORTED_LINKTYPES = frozenset({LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW,
 _IPV6_EXT = (0, 43, 60)  # hop-by-hop, routing, destination options: (len + 1) * 8 octets
 
 
+_PROTOCOLS = {1: "ICMP", 2: "IGMP", 6: "TCP", 50: "ESP", 58: "ICMPv6", 59: "no next header", 89: "OSPF",
+              132: "SCTP"}
+
+
+def _not_udp(proto: int) -> str:
+    """The skip reason for an IP packet that does not carry UDP, naming what it carries."""
+    if proto in (6, 132):
+        return f"not UDP ({_PROTOCOLS[proto]}: sipsim replays SIP over UDP only)"
+    return f"not UDP ({_PROTOCOLS.get(proto, f'IP protocol {proto}')})"
+
+
 class _Decoder:
     """IP → UDP, with fragments collected across packets."""
 
@@ -300,7 +311,7 @@ class _Decoder:
             self.skipped["cut short by the capture's snap length"] += 1
             return None
         if proto != 17:
-            self.skipped["not UDP"] += 1
+            self.skipped[_not_udp(proto)] += 1
             return None
         src, dst = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20]))
         payload = ip[ihl:total]
@@ -342,7 +353,7 @@ class _Decoder:
             else:
                 break
         if nh != 17:
-            self.skipped["not UDP"] += 1
+            self.skipped[_not_udp(nh)] += 1
             return None
         return self._udp(src, dst, rest)
 

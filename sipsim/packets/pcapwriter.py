@@ -6,6 +6,11 @@ checksum, TTL/hop limit 64, an IPv4 ID counting up from 1, DF set as Linux sets 
 header with its length and checksum (RFC 768 pseudo-header). Timestamps are ``epoch + time``:
 the simulator passes virtual seconds and gets a deterministic file; live mode passes wall-clock time.
 
+A simulated proxy listening on IPv4 may be handed an IPv6 datagram (a scenario with an IPv6 capture
+replayed into it): such a record is written as IPv6 with the IPv4 end as an IPv4-mapped address
+(``::ffff:127.0.0.1``, RFC 4291 §2.5.5.2), the way a dual-stack socket would see it, rather than
+failing the whole save.
+
 No Scapy here: the simulator and the live server save captures without paying for its import.
 Datagrams are not fragmented (the loopback MTU is 64 KiB): one larger than fits one IP packet
 (65,507 octets over IPv4, 65,527 over IPv6) is refused.
@@ -79,6 +84,16 @@ def _udp(sport: int, dport: int, data: bytes, pseudo: bytes) -> bytes:
     return head[:6] + struct.pack("!H", csum) + data
 
 
+def same_family(src: Address, dst: Address) -> tuple[Address, Address]:
+    """Both ends in one family: an IPv4 end facing an IPv6 one becomes ``::ffff:a.b.c.d``."""
+    v6s, v6d = is_ipv6(src[0]), is_ipv6(dst[0])
+    if v6s == v6d:
+        return src, dst
+    if v6d:
+        return (f"::ffff:{src[0]}", src[1]), dst
+    return src, (f"::ffff:{dst[0]}", dst[1])
+
+
 class PcapWriter:
     """A pcap file (Ethernet link type) of UDP datagrams; see the module docstring.
 
@@ -111,7 +126,7 @@ class PcapWriter:
         t = float(time) + self.epoch
         if not math.isfinite(t) or t < 0:
             raise PacketsError(f"bad packet time {time!r}: expected seconds >= 0")
-        src_a, dst_a = as_address(src), as_address(dst)
+        src_a, dst_a = same_family(as_address(src), as_address(dst))
         self._ident = self._ident % 0xFFFF + 1
         ip = udp_ip_packet(src_a, dst_a, bytes(data), self._ident)
         etype = b"\x86\xdd" if is_ipv6(src_a[0]) else b"\x08\x00"

@@ -144,6 +144,9 @@ def test_craft_prints_shows_and_saves(tmp_path: Path) -> None:
     text = shown.stdout.decode()
     assert shown.returncode == 0 and "###[ IPv6 ]###" in text and "###[ SIP ]###" in text
     assert "Subject: lab 1" in text and "method    = INVITE" in text
+    # built as it goes on the wire (show2): lengths and checksum computed, as Wireshark shows them
+    assert "None" not in text and f"plen      = {8 + len(plain.stdout)}" in text
+    assert re.search(rf"\n\s+len\s+= {8 + len(plain.stdout)}\n\s+chksum\s+= 0x[0-9a-f]{{4}}\n", text)
 
     out = tmp_path / "one.pcap"
     saved = sipsim("craft", "invite", "--to", "[2001:db8::2]:5060", "--set", "Subject=lab 1", "--pcap", str(out))
