@@ -372,8 +372,11 @@ class _Decoder:
 
 
 def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | None = None,
-                 time_scale: float = 1.0, by_content: bool = True) -> Capture:
-    """The SIP datagrams of a capture and what was skipped; see :func:`read_sip_datagrams`."""
+                 time_scale: float = 1.0, by_content: bool = True, keep_empty: bool = False) -> Capture:
+    """The SIP datagrams of a capture and what was skipped; see :func:`read_sip_datagrams`.
+
+    ``keep_empty`` keeps empty UDP datagrams on the SIP ports (a live capture records them: a
+    0-byte datagram is a real arrival the server counted and dropped)."""
     if not isinstance(time_scale, (int, float)) or not math.isfinite(time_scale) or time_scale < 0:
         raise PcapError(f"time_scale must be a finite number >= 0, not {time_scale!r}")
     if isinstance(ports, int):
@@ -394,7 +397,7 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
         if got is None:
             continue
         src, dst, data = got
-        if not data:
+        if not data and not (keep_empty and (src[1] in port_set or dst[1] in port_set)):
             skipped["empty UDP datagram"] += 1
         elif src[1] in port_set or dst[1] in port_set or (by_content and looks_like_sip(data)):
             found.append((frame.ts_ns, src, dst, data))

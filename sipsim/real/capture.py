@@ -48,13 +48,13 @@ def merge_parts(path: str, port: int) -> int:
     """Merge every worker part into ``path`` (time order) and delete them. Returns the record count.
     ``port`` is the proxy's: every datagram to or from it is kept, SIP-looking or not."""
     from sipsim.packets import PcapWriter
-    from sipsim.packets.pcap import PcapError, read_sip_datagrams
+    from sipsim.packets.pcap import PcapError, read_capture
 
     parts = sorted(glob.glob(glob.escape(path) + ".*.part"))
     records = []
     for part in parts:
         try:
-            records.extend(read_sip_datagrams(part, ports=(port,)))
+            records.extend(read_capture(part, ports=(port,), keep_empty=True).datagrams)
         except (PcapError, OSError):
             pass
     records.sort(key=lambda r: r.capture_time)

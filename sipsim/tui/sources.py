@@ -302,11 +302,10 @@ class SimSource(Source):
     def save_pcap(self, path: str) -> int:
         from sipsim.packets import PcapWriter
 
-        records = self.wire_until(self.position)
+        records = [r for r in self.wire_until(self.position) if r.data is not None]  # bytes known: written
         with PcapWriter(path) as w:
             for r in records:
-                if r.data is not None:
-                    w.write(r.time, r.src, r.dst, r.data)
+                w.write(r.time, r.src, r.dst, r.data)
         return len(records)
 
 

@@ -82,9 +82,17 @@ def test_send_options_to_a_live_server_prints_its_200_and_serve_saves_a_pcap(tmp
     tshark = need_tool("tshark")
     pcap = tmp_path / "live.pcap"
     with LiveServer(tmp_path, workers=2, args=["--pcap", str(pcap)]) as srv:
+        import socket
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"", ("127.0.0.1", srv.port))  # an empty datagram: received, counted, dropped
         out = sipsim("send", "options", "--to", f"127.0.0.1:{srv.port}", timeout=30)
         assert out.returncode == 0, out.stderr
         assert "SIP/2.0 200 OK" in out.stdout
     rows = tshark_sip(tshark, pcap)
     assert [(m or s) for _s, _d, m, s in rows] == ["OPTIONS", "200"]
     assert rows[0][1] == "127.0.0.1" and rows[1][0] == "127.0.0.1"
+    # the capture keeps what the server received, the empty datagram too
+    udp = subprocess.run([tshark, "-r", str(pcap), "-T", "fields", "-e", "udp.length"], capture_output=True,
+                         text=True, timeout=30)
+    assert udp.stdout.split()[0] == "8", udp.stdout  # 8 bytes: a UDP header and nothing else
