@@ -40,11 +40,14 @@ def parse_hostport(text: str, default_port: int = 5060) -> Addr:
     return host, port
 
 
-def add_server_options(p: argparse.ArgumentParser, *, listen_default: str = "127.0.0.1:5060") -> None:
+def add_server_options(p: argparse.ArgumentParser, *, listen_default: str | None = "127.0.0.1:5060",
+                       listen_help: str | None = None) -> None:
+    """The options that describe the proxy. ``listen_default`` None: the command decides (and
+    says how in ``listen_help``)."""
     p.add_argument("--profile", choices=("ser", "kamailio"), default="ser",
                    help="which era of the receive path to model (default: ser, the seed document)")
     p.add_argument("--listen", default=listen_default, metavar="IP:PORT",
-                   help=f"the proxy's own address ({listen_default})")
+                   help=f"the proxy's own address ({listen_help or listen_default})")
     p.add_argument("--advertise", metavar="NAME", help="the name the proxy puts in its own Via (Kamailio's advertise)")
     p.add_argument("--alias", action="append", default=[], metavar="NAME",
                    help="another name (host or host:port) that means this proxy; repeatable")

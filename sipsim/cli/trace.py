@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
                         "guessed; 'any' traces every datagram)")
-    add_server_options(p)
+    add_server_options(p, listen_default=None,
+                       listen_help="default 127.0.0.1:5060; with --pcap, the capture's proxy")
     p.add_argument("--json", action="store_true", help="one JSON object per datagram (stable interface)")
 
 
@@ -51,8 +52,9 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int],
 
 def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
     """The datagrams the capture's proxy received (see sipsim.packets.replay); what was left out
-    and why goes to stderr. The captured proxy's address becomes an alias of the traced one, so a
-    Request-URI or Route naming it still means "myself"."""
+    and why goes to stderr. Without --listen the traced proxy listens where the captured one did;
+    with it, the captured proxy's address becomes an alias, so a Request-URI or Route naming it
+    still means "myself"."""
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
@@ -73,8 +75,11 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise UsageError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
     if plan.proxy is not None:
-        host = uri_host(plan.proxy[0])
-        args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
+        if args.listen is None:  # the traced proxy stands where the captured one stood
+            args.listen = f"{uri_host(plan.proxy[0])}:{plan.proxy[1]}"
+        else:  # told where to listen: the captured proxy's address still means "myself"
+            host = uri_host(plan.proxy[0])
+            args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
     return [(f"{args.pcap}#{i + 1}", d.data, d.src, d.time) for i, d in enumerate(plan.arrivals)]
 
 
@@ -82,7 +87,7 @@ def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriv
     from sipsim.engine.config import Profile, ServerConfig
     from sipsim.engine.driver import MemoryDriver
 
-    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen),
+    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen or "127.0.0.1:5060"),
                           advertise=args.advertise, aliases=tuple(args.alias))
     router = None
     if args.route:

@@ -200,10 +200,15 @@ def _insert_position(headers: list[SIPHeader], key: str, first: bool) -> int:
     namesakes, otherwise at the end but before a Content-Length that closes the headers."""
     if key == "via" or first:
         same = [i for i, h in enumerate(headers) if h.key == key]
-        return same[0] if same else 0
-    if headers and headers[-1].key == "content-length":
-        return len(headers) - 1
-    return len(headers)
+        at = same[0] if same else 0
+    elif headers and headers[-1].key == "content-length":
+        at = len(headers) - 1
+    else:
+        at = len(headers)
+    # never just above a line that starts with white space: it would become a fold of the new one
+    while at < len(headers) and headers[at].name[:1] in (" ", "\t"):
+        at += 1
+    return at
 
 
 def add_header(headers: list[SIPHeader], name: str, value: str, *, first: bool = False) -> list[SIPHeader]:
