@@ -368,11 +368,14 @@ for _cls in (SIPRequest, SIPResponse):
 
 
 def ip_udp(src: Address | str, dst: Address | str) -> Packet:
-    """``IP()/UDP()`` (or ``IPv6()/UDP()``) between two ``(ip, port)`` addresses of one family."""
+    """``IP()/UDP()`` (or ``IPv6()/UDP()``) between two ``(ip, port)`` addresses of one family.
+
+    The IP header is the one Linux writes on a UDP socket, as the pcap writer does: TTL or hop
+    limit 64, and DF set on IPv4 (path MTU discovery is on by default)."""
     (sip, sport), (dip, dport) = as_address(src), as_address(dst)
     if is_ipv6(sip) != is_ipv6(dip):
         raise PacketsError(f"cannot send from {sip} to {dip}: one is IPv4, the other IPv6")
-    net = IPv6(src=sip, dst=dip) if is_ipv6(sip) else IP(src=sip, dst=dip)
+    net = IPv6(src=sip, dst=dip, hlim=64) if is_ipv6(sip) else IP(src=sip, dst=dip, flags="DF", ttl=64)
     return net / UDP(sport=sport, dport=dport)
 
 

@@ -147,6 +147,10 @@ def test_craft_prints_shows_and_saves(tmp_path: Path) -> None:
     # built as it goes on the wire (show2): lengths and checksum computed, as Wireshark shows them
     assert "None" not in text and f"plen      = {8 + len(plain.stdout)}" in text
     assert re.search(rf"\n\s+len\s+= {8 + len(plain.stdout)}\n\s+chksum\s+= 0x[0-9a-f]{{4}}\n", text)
+    assert "hlim      = 64" in text
+    # IPv4: the header Linux writes on a UDP socket (and the pcap holds): DF set, TTL 64
+    v4 = sipsim("craft", "options", "--show").stdout.decode()
+    assert "flags     = DF" in v4 and "ttl       = 64" in v4, v4
 
     out = tmp_path / "one.pcap"
     saved = sipsim("craft", "invite", "--to", "[2001:db8::2]:5060", "--set", "Subject=lab 1", "--pcap", str(out))
