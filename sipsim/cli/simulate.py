@@ -29,8 +29,10 @@ proxy takes; what was left out, and why, goes to stderr (see sipsim.packets.repl
         "took_without_sleeping", "sent",
         "outcomes": {"forwarded": n, "replied": n, "dropped": n},
         "latency": {"count", "p50", "p99", "mean", "max"},    # seconds, arrival -> first send
-        "socket_queue": {"datagrams": {"max", "mean", "series": [[t, n], ...]},
-                         "bytes": {"max", "mean", "series": [[t, bytes], ...]}},
+        "socket_queue": {"datagrams": {"max", "mean", "series": [[t, n], ...]},   # summed over sockets
+                         "bytes": {"max", "mean", "series": [[t, bytes], ...]},
+                         "sockets": [{"socket", "max_datagrams", "max_bytes", "drops"}, ...]},
+                                     # one per socket that received (several with --policy reuseport)
         "wait_queue": {"max", "mean", "series": [[t, sleepers], ...]},
         "workers": [{"index", "id", "handled", "busy", "utilization", "took_without_sleeping",
                      "wasted_wakeups"}, ...]          # in sleep order
@@ -227,7 +229,14 @@ def print_summary(result: Any, out: Any = None) -> None:
     lat = s["latency"]
     print(f"  latency     arrival → first send: p50 {_ms(lat['p50'])}, p99 {_ms(lat['p99'])} "
           f"({lat['count']} datagrams)", file=out)
-    print(f"  socket      at most {q['datagrams']['max']} datagrams / {q['bytes']['max']} bytes queued; "
+    socks = q.get("sockets") or []
+    if len(socks) > 1:  # reuseport: one queue per socket, each against its own buffer
+        worst = max(socks, key=lambda k: k["max_bytes"])
+        queued = (f"{len(socks)} sockets, the fullest at most {worst['max_datagrams']} datagrams / "
+                  f"{worst['max_bytes']} bytes queued")
+    else:
+        queued = f"at most {q['datagrams']['max']} datagrams / {q['bytes']['max']} bytes queued"
+    print(f"  socket      {queued}; "
           f"wait-queue at most {s['wait_queue']['max']} sleepers (mean {s['wait_queue']['mean']:.2f})\n", file=out)
     print(f"  {'worker':<8}{'sleep#':>7}{'handled':>9}{'busy':>13}{'util':>8}{'took':>7}{'wasted':>8}", file=out)
     for w in s["workers"]:

@@ -19,8 +19,10 @@ Receive queue and byte accounting (``net/ipv4/udp.c``, ``__udp_enqueue_schedule_
     simulator gives the same numbers.
     ``sk_rcvbuf`` starts at ``net.core.rmem_default`` (212,992 bytes). ``setsockopt(SO_RCVBUF, x)``
     sets it to ``2 * x`` (the kernel doubles the value to leave room for its own overhead) with a
-    floor of 4,608 bytes. Simplifications: we do not clamp to ``rmem_max`` (as if it had been
-    raised, or ``SO_RCVBUFFORCE`` used); charges are released as soon as a worker dequeues (Linux
+    floor of 4,608 bytes and a ceiling of ``2 * (INT_MAX / 2)`` (``__sock_set_rcvbuf`` caps the
+    request at ``INT_MAX / 2`` before doubling, so that the doubled value stays an ``int``).
+    Simplifications: we do not clamp to ``rmem_max`` (as if it had been raised, or
+    ``SO_RCVBUFFORCE`` used); charges are released as soon as a worker dequeues (Linux
     batches the release, ``udp_rmem_release``, so under load its buffer looks slightly fuller);
     there is no global ``udp_mem`` pressure.
 
@@ -64,6 +66,7 @@ POLICIES = (FIFO, WAKE_ALL, REUSEPORT, LIFO)
 
 RMEM_DEFAULT = 212_992  # net.core.rmem_default: sk_rcvbuf of a socket nobody tuned
 SOCK_MIN_RCVBUF = 4_608  # 2 * (2048 + sizeof(struct sk_buff) aligned)
+SO_RCVBUF_CAP = (2**31 - 1) // 2  # INT_MAX / 2: the largest request __sock_set_rcvbuf doubles
 SKB_STRUCT = 256  # SKB_DATA_ALIGN(sizeof(struct sk_buff)) on x86-64
 SKB_HEAD_OVERHEAD = 379  # headroom + IP/UDP headers + skb_shared_info, as measured
 SKB_SMALL_HEAD = 576  # the small-head cache (Linux >= 6.3)
@@ -86,7 +89,7 @@ def effective_rcvbuf(so_rcvbuf: int | None) -> int:
         return RMEM_DEFAULT
     if so_rcvbuf < 0:
         raise ValueError("rcvbuf must not be negative")
-    return max(2 * so_rcvbuf, SOCK_MIN_RCVBUF)
+    return max(2 * min(so_rcvbuf, SO_RCVBUF_CAP), SOCK_MIN_RCVBUF)
 
 
 def reuseport_index(src: Addr, sockets: int, seed: int = 0) -> int:

@@ -10,8 +10,12 @@ without keeping the events. What it measures:
 * ``handled_by``: for each datagram that reached a worker, in arrival order, that worker's
   ``sleep_index`` (the round-robin lessons and tests read it);
 * the socket: datagrams queued and dropped (the receive buffer refused them: ``RcvbufErrors``),
-  queue depth in datagrams and charged bytes over time; the wait-queue length over time
-  (maximum, time-weighted mean, and up to ``SERIES_POINTS`` samples each);
+  queue depth in datagrams and charged bytes over time — summed over the sockets, and for each
+  socket its own maximum (with ``reuseport`` every worker has its own socket and its own buffer:
+  one of them can be full while the others are empty); the wait-queue length over time
+  (maximum, time-weighted mean, and up to ``SERIES_POINTS`` samples each); a worker stopped by
+  a pause window leaves the wait-queue (as the simulator's kernel does) until it calls
+  ``recvfrom`` again;
 * outcomes of the datagrams the workers handled (forwarded / replied / dropped — the latter are
   the ``pipeline_drops``); latency from arrival (queued) to the first datagram sent because of it,
   p50/p99 (live streams have no arrival event: their latency starts when ``recvfrom`` returns).
@@ -33,6 +37,7 @@ from sipsim.engine.events import (
     WORKER_TAKES,
     WORKER_WAKEUP,
     WORKER_WOKEN,
+    WORKERS_PAUSED,
     KernelEvent,
     StepEvent,
 )
@@ -112,7 +117,8 @@ class Metrics:
         self.waiting = _Series()
         self._depth = 0
         self._bytes = 0
-        self._charge: dict[int, int] = {}
+        self._charge: dict[int, tuple[int, int]] = {}  # queued msg -> (bytes charged, socket)
+        self._sockets: dict[int, list[int]] = {}  # socket -> [depth, bytes, max depth, max bytes, drops]
         self._waiters: set[int] = set()
 
     def observe(self, ev: StepEvent | KernelEvent, t: float) -> None:
@@ -126,16 +132,25 @@ class Metrics:
             self.arrived += 1
             self.queued += 1
             charge = ev.detail.get("charge", 0)
-            self._charge[ev.msg] = charge
+            sock = ev.detail.get("socket", 0)
+            self._charge[ev.msg] = (charge, sock)
             self.arrival_time[ev.msg] = t
             self._depth += 1
             self._bytes += charge
+            st = self._socket(sock)
+            st[0] += 1
+            st[1] += charge
+            if st[0] > st[2]:
+                st[2] = st[0]
+            if st[1] > st[3]:
+                st[3] = st[1]
             self.depth.set(t, self._depth)
             self.depth_bytes.set(t, self._bytes)
         elif kind == DATAGRAM_DROPPED:
             n = ev.detail.get("count", 1) if ev.detail else 1  # live: the kernel's counter moved by n
             self.arrived += n
             self.drops += n
+            self._socket(ev.detail.get("socket", 0) if ev.detail else 0)[4] += n
         elif kind == WORKER_WOKEN or kind == WORKER_TAKES:
             w, m = ev.worker, ev.msg
             self._end_busy(w, t)
@@ -147,8 +162,12 @@ class Metrics:
             if m not in self.arrival_time:
                 self.arrival_time[m] = t
             if m in self._charge:
+                charge, sock = self._charge.pop(m)
                 self._depth -= 1
-                self._bytes -= self._charge.pop(m)
+                self._bytes -= charge
+                st = self._sockets[sock]
+                st[0] -= 1
+                st[1] -= charge
                 self.depth.set(t, self._depth)
                 self.depth_bytes.set(t, self._bytes)
             self._leave_wait(w, t)
@@ -161,6 +180,9 @@ class Metrics:
             self.waiting.set(t, len(self._waiters))
         elif kind == WORKER_WAKEUP:
             self._leave_wait(ev.worker, t)
+        elif kind == WORKERS_PAUSED:  # a stopped sleeper leaves recvfrom; it re-enters it when resumed
+            for w in ev.detail.get("workers", ()) if ev.detail else ():
+                self._leave_wait(w, t)
         elif kind == WASTED_WAKEUP:
             self.wasted_wakeups += 1
             self.wasted[ev.worker] = self.wasted.get(ev.worker, 0) + 1
@@ -170,6 +192,12 @@ class Metrics:
             if m is not None and m not in self._answered and m in self.arrival_time:
                 self._answered.add(m)
                 self.latencies.append(t - self.arrival_time[m])
+
+    def _socket(self, sock: int) -> list[int]:
+        st = self._sockets.get(sock)
+        if st is None:
+            st = self._sockets[sock] = [0, 0, 0, 0, 0]
+        return st
 
     def _leave_wait(self, w: int, t: float) -> None:
         if w in self._waiters:
@@ -230,7 +258,9 @@ class Metrics:
             "outcomes": self.outcomes(),
             "latency": {"count": len(lat), "p50": percentile(lat, 50), "p99": percentile(lat, 99),
                         "mean": sum(lat) / len(lat) if lat else None, "max": max(lat) if lat else None},
-            "socket_queue": {"datagrams": self.depth.summary(self.time), "bytes": self.depth_bytes.summary(self.time)},
+            "socket_queue": {"datagrams": self.depth.summary(self.time), "bytes": self.depth_bytes.summary(self.time),
+                             "sockets": [{"socket": k, "max_datagrams": st[2], "max_bytes": st[3], "drops": st[4]}
+                                         for k, st in sorted(self._sockets.items())]},
             "wait_queue": self.waiting.summary(self.time),
             "workers": self.workers(),
         }

@@ -481,7 +481,9 @@ PEER_CLASSES: dict[str, type[Peer]] = {"uac": UAC, "uas": UAS, "ua": Registering
 
 
 def _options(spec: PeerSpec) -> dict[str, Any]:
-    from sipsim.engine.scenario import ScenarioError
+    """The peer's options over their defaults, each checked: a finite number where a number is
+    expected (an integer for counts, codes and Expires), a string where a name is."""
+    from sipsim.engine.scenario_check import ScenarioError, number, string
 
     allowed = PEER_OPTIONS[spec.type]
     given = dict(spec.options)
@@ -494,14 +496,22 @@ def _options(spec: PeerSpec) -> dict[str, Any]:
         if default is None and key in ("call", "aor") and not opts.get(key):
             raise ScenarioError(f"peer {spec.name!r} ({spec.type}): option {key!r} is required")
         value = opts[key]
-        if isinstance(default, bool):
+        what = f"peer {spec.name!r}: {key}"
+        if default is None:
+            if value is not None:
+                string(value, what)
+        elif isinstance(default, bool):
             if not isinstance(value, bool):
-                raise ScenarioError(f"peer {spec.name!r}: {key} must be true or false")
-        elif isinstance(default, int | float) and (isinstance(value, bool) or not isinstance(value, int | float)
-                                                   or value < 0):
-            raise ScenarioError(f"peer {spec.name!r}: {key} must be a non-negative number")
+                raise ScenarioError(f"{what} must be true or false")
+        elif isinstance(default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ScenarioError(f"{what} must be a non-negative number")
+            number(value, what, integer=isinstance(default, int))
     if opts["t1"] <= 0 or opts["t2"] <= 0:
         raise ScenarioError(f"peer {spec.name!r}: t1 and t2 must be positive")
+    if spec.type == "uas" and opts["reject"] and not 300 <= opts["reject"] <= 699:
+        raise ScenarioError(f"peer {spec.name!r}: reject must be a final failure code (300-699), "
+                            f"not {opts['reject']}")
     return opts
 
 

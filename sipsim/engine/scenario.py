@@ -15,7 +15,7 @@ A commented example with every key (all are optional)::
     seed = 7                    # seeds start order, jitter and Poisson arrivals
     jitter = 0.1                # each step cost is scaled by uniform(1-j, 1+j)
     timeslice = 0.0015          # CPU slice when workers wait for a CPU (default: Linux's
-                                # sched_base_slice, 0.75 ms * (1 + floor(log2(cpus))))
+                                # sched_base_slice, 0.75 ms * (1 + floor(log2(min(cpus, 8)))))
     start_order = [1, 0, 2, 3]  # the order workers start and first sleep (default: seeded shuffle)
     start_gap = 0.0005          # seconds between two worker starts (fork)
     latency = 0.0001            # one-way network delay between the peers and the proxy
@@ -92,33 +92,25 @@ from typing import Any
 from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.events import Addr
 from sipsim.engine.kernel_queue import POLICIES
+from sipsim.engine.scenario_check import (
+    INT_MAX,
+    ScenarioError,
+    array,
+    boolean,
+    check_datagram_size,
+    check_keys,
+    number,
+    parse_addr,
+    string,
+    table,
+    tables,
+)
+
+__all__ = ["Arrival", "ArrivalSpec", "Pause", "PeerSpec", "ProxySpec", "Scenario", "ScenarioError", "load_router",
+           "load_scenario", "list_scenarios", "normalise_text", "parse_addr"]
 
 DEFAULT_SRC: Addr = ("192.0.2.10", 5060)
 PEER_TYPES = ("uac", "uas", "ua")
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used, with a message for people."""
-
-
-def parse_addr(text: Any, what: str, default_port: int = 5060, *, port_zero: bool = False) -> Addr:
-    """``ip:port``, ``[v6]:port`` or ``host`` → (host, port); ScenarioError otherwise."""
-    if not isinstance(text, str) or not text.strip():
-        raise ScenarioError(f"{what}: expected an address like \"127.0.0.1:5060\", got {text!r}")
-    text = text.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_s = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, _, port_s = text.partition(":")
-    else:
-        host, port_s = text, ""
-    if port_s and not port_s.isdigit():
-        raise ScenarioError(f"{what}: bad port in {text!r}")
-    port = int(port_s) if port_s else default_port
-    if not host or not (0 if port_zero else 1) <= port < 65536:
-        raise ScenarioError(f"{what}: bad address {text!r}")
-    return host, port
 
 
 @dataclass(frozen=True)
@@ -184,7 +176,7 @@ class Scenario:
     cpus: int | None = None
     seed: int = 0
     jitter: float = 0.0
-    timeslice: float | None = None  # None: Linux's base slice, 0.75 ms * (1 + log2(cpus))
+    timeslice: float | None = None  # None: Linux's base slice, 0.75 ms * (1 + log2(min(cpus, 8)))
     start_order: tuple[int, ...] | None = None
     start_gap: float = 0.0005
     latency: float = 0.0001
@@ -209,9 +201,12 @@ class Scenario:
         return self.cpus if self.cpus is not None else self.workers
 
     def time_slice(self) -> float:
+        """The scheduler's slice: as given, else Linux's ``sysctl_sched_base_slice``, 0.75 ms scaled
+        by ``1 + ilog2(cpus)`` — with the CPU count capped at 8 (``get_update_sysctl_factor``), so
+        no machine gets more than 3 ms."""
         if self.timeslice is not None:
             return self.timeslice
-        return 0.00075 * (1 + self.cpu_count().bit_length() - 1)
+        return 0.00075 * min(self.cpu_count(), 8).bit_length()
 
     def speed(self, worker: int) -> float:
         return self.speeds[worker] if worker < len(self.speeds) else 1.0
@@ -303,8 +298,8 @@ class Scenario:
             raise ScenarioError(f"profile must be ser or kamailio, not {self.profile!r}")
         if self.cpus is not None and self.cpus < 1:
             raise ScenarioError("cpus must be at least 1")
-        if self.rcvbuf is not None and self.rcvbuf < 0:
-            raise ScenarioError("rcvbuf must not be negative")
+        if self.rcvbuf is not None and not 0 <= self.rcvbuf <= INT_MAX:
+            raise ScenarioError(f"rcvbuf must be between 0 and {INT_MAX} (SO_RCVBUF is a C int), not {self.rcvbuf}")
         if not 0 <= self.jitter < 1:
             raise ScenarioError("jitter must be in [0, 1)")
         if self.timeslice is not None and self.timeslice <= 0:
@@ -320,6 +315,15 @@ class Scenario:
         names = [p.name for p in self.peers]
         if len(set(names)) != len(names):
             raise ScenarioError("peer names must be unique")
+        taken = {self.proxy.listen: "the proxy"}
+        for p in self.peers:  # one UDP port, one owner: the virtual network delivers by address
+            if p.address in taken:
+                raise ScenarioError(f"peer {p.name!r}: address {p.address[0]}:{p.address[1]} is already taken "
+                                    f"by {taken[p.address]}")
+            taken[p.address] = f"peer {p.name!r}"
+        for k, spec in enumerate(self.arrivals):
+            for data in spec.messages:
+                check_datagram_size(data, spec.src[0], f"arrivals[{k}]")
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -330,34 +334,6 @@ _PROXY_KEYS = {"listen", "advertise", "aliases", "relay", "route", "check_via", 
 _ARRIVAL_KEYS = {"time", "src", "text", "file", "files", "glob", "count", "spacing", "rate", "poisson", "raw",
                  "label"}
 _PAUSE_KEYS = {"start", "end", "workers"}
-
-
-def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ScenarioError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                            f"(allowed: {', '.join(sorted(allowed))})")
-
-
-def _num(v: Any, what: str, *, minimum: float | None = 0.0, integer: bool = False) -> Any:
-    ok = isinstance(v, int) if integer else isinstance(v, int | float)
-    if isinstance(v, bool) or not ok:
-        raise ScenarioError(f"{what}: expected {'an integer' if integer else 'a number'}, got {v!r}")
-    if minimum is not None and v < minimum:
-        raise ScenarioError(f"{what}: must be at least {minimum}, got {v!r}")
-    return v
-
-
-def _str(v: Any, what: str) -> str:
-    if not isinstance(v, str):
-        raise ScenarioError(f"{what}: expected a string, got {v!r}")
-    return v
-
-
-def _bool(v: Any, what: str) -> bool:
-    if not isinstance(v, bool):
-        raise ScenarioError(f"{what}: expected true or false, got {v!r}")
-    return v
 
 
 def data_roots(base: Path | None) -> list[Path]:
@@ -394,21 +370,21 @@ def normalise_text(text: str) -> bytes:
 
 
 def _arrival(t: dict[str, Any], base: Path | None, where: str) -> ArrivalSpec:
-    _check_keys(t, _ARRIVAL_KEYS, where)
-    raw = _bool(t.get("raw", False), f"{where}.raw")
+    check_keys(t, _ARRIVAL_KEYS, where)
+    raw = boolean(t.get("raw", False), f"{where}.raw")
     messages: list[bytes] = []
     if "text" in t:
-        text = _str(t["text"], f"{where}.text")
+        text = string(t["text"], f"{where}.text")
         messages.append(text.encode("latin-1", errors="replace") if raw else normalise_text(text))
     if "file" in t:
-        messages.append(_find_file(_str(t["file"], f"{where}.file"), base, f"{where}.file").read_bytes())
-    for name in t.get("files", []):
-        messages.append(_find_file(_str(name, f"{where}.files"), base, f"{where}.files").read_bytes())
+        messages.append(_find_file(string(t["file"], f"{where}.file"), base, f"{where}.file").read_bytes())
+    for name in array(t.get("files", []), f"{where}.files"):
+        messages.append(_find_file(string(name, f"{where}.files"), base, f"{where}.files").read_bytes())
     if "glob" in t:
-        pattern = _str(t["glob"], f"{where}.glob")
+        pattern = string(t["glob"], f"{where}.glob")
         found: list[str] = []
         for root in data_roots(base):
-            found = sorted(globmod.glob(str(root / pattern)))
+            found = sorted(f for f in globmod.glob(str(root / pattern)) if Path(f).is_file())
             if found:
                 break
         if not found:
@@ -422,52 +398,52 @@ def _arrival(t: dict[str, Any], base: Path | None, where: str) -> ArrivalSpec:
         raise ScenarioError(f"{where}.src: empty list")
     rate = t.get("rate")
     if rate is not None:
-        rate = float(_num(rate, f"{where}.rate"))
+        rate = float(number(rate, f"{where}.rate"))
         if rate <= 0:
             raise ScenarioError(f"{where}.rate: must be positive")
-    poisson = _bool(t.get("poisson", False), f"{where}.poisson")
+    poisson = boolean(t.get("poisson", False), f"{where}.poisson")
     if poisson and rate is None:
         raise ScenarioError(f"{where}: poisson arrivals need a rate")
     count = t.get("count")
     return ArrivalSpec(
         messages=tuple(messages),
         src=tuple(parse_addr(s, f"{where}.src", port_zero=True) for s in srcs),
-        time=float(_num(t.get("time", 0.02), f"{where}.time")),
-        count=None if count is None else _num(count, f"{where}.count", integer=True),
-        spacing=float(_num(t.get("spacing", 0.0), f"{where}.spacing")),
-        rate=rate, poisson=poisson, label=_str(t.get("label", ""), f"{where}.label"),
+        time=float(number(t.get("time", 0.02), f"{where}.time")),
+        count=None if count is None else number(count, f"{where}.count", integer=True),
+        spacing=float(number(t.get("spacing", 0.0), f"{where}.spacing")),
+        rate=rate, poisson=poisson, label=string(t.get("label", ""), f"{where}.label"),
     )
 
 
 def from_dict(d: dict[str, Any], *, base: Path | None = None, source: str = "") -> Scenario:
     """Build and check a scenario from a parsed TOML document."""
-    _check_keys(d, _TOP_KEYS, source or "scenario")
+    check_keys(d, _TOP_KEYS, source or "scenario")
     kw: dict[str, Any] = {"source": source}
     for key in ("name", "description", "profile", "policy"):
         if key in d:
-            kw[key] = _str(d[key], key)
+            kw[key] = string(d[key], key)
     for key in ("workers", "cpus", "seed", "rcvbuf"):
         if key in d:
-            kw[key] = _num(d[key], key, integer=True, minimum=None if key == "seed" else 0)
+            kw[key] = number(d[key], key, integer=True, minimum=None if key == "seed" else 0)
     for key in ("jitter", "timeslice", "start_gap", "latency", "until"):
         if key in d:
-            kw[key] = float(_num(d[key], key))
+            kw[key] = float(number(d[key], key))
     if "start_order" in d:
         order = d["start_order"]
-        if not isinstance(order, list) or not all(isinstance(i, int) for i in order):
+        if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in order):
             raise ScenarioError("start_order: expected a list of worker numbers")
         kw["start_order"] = tuple(order)
     workers = kw.get("workers", 4)
     if "speeds" in d:
         sp = d["speeds"]
         if isinstance(sp, list):
-            speeds = [float(_num(v, "speeds[]")) for v in sp]
+            speeds = [float(number(v, "speeds[]")) for v in sp]
         elif isinstance(sp, dict):
             speeds = [1.0] * workers
             for k, v in sp.items():
                 if not k.isdigit() or int(k) >= workers:
                     raise ScenarioError(f"speeds: {k!r} is not a worker number below {workers}")
-                speeds[int(k)] = float(_num(v, f"speeds.{k}"))
+                speeds[int(k)] = float(number(v, f"speeds.{k}"))
         else:
             raise ScenarioError("speeds: expected a list or a table")
         kw["speeds"] = tuple(speeds)
@@ -475,52 +451,49 @@ def from_dict(d: dict[str, Any], *, base: Path | None = None, source: str = "") 
         costs = d["costs"]
         if not isinstance(costs, dict):
             raise ScenarioError("costs: expected a table of step = seconds")
-        kw["costs"] = tuple((str(k), float(_num(v, f"costs.{k}"))) for k, v in costs.items())
+        kw["costs"] = tuple((str(k), float(number(v, f"costs.{k}"))) for k, v in costs.items())
     if "proxy" in d:
-        p = d["proxy"]
-        if not isinstance(p, dict):
-            raise ScenarioError("proxy: expected a table")
-        _check_keys(p, _PROXY_KEYS, "proxy")
+        p = table(d["proxy"], "proxy")
+        check_keys(p, _PROXY_KEYS, "proxy")
         route = p.get("route")
         if route is not None:
-            route = str(_find_file(_str(route, "proxy.route"), base, "proxy.route"))
+            route = str(_find_file(string(route, "proxy.route"), base, "proxy.route"))
         kw["proxy"] = ProxySpec(
             listen=parse_addr(p.get("listen", "127.0.0.1:5060"), "proxy.listen"),
-            advertise=_str(p["advertise"], "proxy.advertise") if "advertise" in p else None,
-            aliases=tuple(_str(a, "proxy.aliases") for a in p.get("aliases", [])),
-            relay=_bool(p.get("relay", True), "proxy.relay"), route=route,
-            check_via=_bool(p.get("check_via", False), "proxy.check_via"),
-            add_local_rport=_bool(p.get("add_local_rport", False), "proxy.add_local_rport"),
+            advertise=string(p["advertise"], "proxy.advertise") if "advertise" in p else None,
+            aliases=tuple(string(a, "proxy.aliases[]") for a in array(p.get("aliases", []), "proxy.aliases")),
+            relay=boolean(p.get("relay", True), "proxy.relay"), route=route,
+            check_via=boolean(p.get("check_via", False), "proxy.check_via"),
+            add_local_rport=boolean(p.get("add_local_rport", False), "proxy.add_local_rport"),
         )
     if "hosts" in d:
         if not isinstance(d["hosts"], dict):
             raise ScenarioError("hosts: expected a table of name = \"ip\"")
-        kw["hosts"] = tuple((str(k).lower(), _str(v, f"hosts.{k}")) for k, v in d["hosts"].items())
+        kw["hosts"] = tuple((str(k).lower(), string(v, f"hosts.{k}")) for k, v in d["hosts"].items())
     peers = []
-    for i, t in enumerate(d.get("peers", [])):
+    for i, t in enumerate(tables(d.get("peers", []), "peers")):
         where = f"peers[{i}]"
-        if not isinstance(t, dict):
-            raise ScenarioError(f"{where}: expected a table")
-        ptype = _str(t.get("type", ""), f"{where}.type")
+        ptype = string(t.get("type", ""), f"{where}.type")
         if ptype not in PEER_TYPES:
             raise ScenarioError(f"{where}.type: must be one of {', '.join(PEER_TYPES)}, not {ptype!r}")
-        name = _str(t.get("name", f"{ptype}{i}"), f"{where}.name")
+        name = string(t.get("name", f"{ptype}{i}"), f"{where}.name")
         addr = parse_addr(t.get("address", ""), f"{where}.address")
         opts = tuple((k, v) for k, v in t.items() if k not in ("type", "name", "address"))
         peers.append(PeerSpec(ptype, name, addr, opts))
     kw["peers"] = tuple(peers)
-    kw["arrivals"] = tuple(_arrival(t, base, f"arrivals[{i}]") for i, t in enumerate(d.get("arrivals", [])))
+    kw["arrivals"] = tuple(_arrival(t, base, f"arrivals[{i}]")
+                           for i, t in enumerate(tables(d.get("arrivals", []), "arrivals")))
     pauses = []
-    for i, t in enumerate(d.get("pauses", [])):
+    for i, t in enumerate(tables(d.get("pauses", []), "pauses")):
         where = f"pauses[{i}]"
-        _check_keys(t, _PAUSE_KEYS, where)
-        start = float(_num(t.get("start", 0.0), f"{where}.start"))
-        end = float(_num(t.get("end", start), f"{where}.end"))
+        check_keys(t, _PAUSE_KEYS, where)
+        start = float(number(t.get("start", 0.0), f"{where}.start"))
+        end = float(number(t.get("end", start), f"{where}.end"))
         if end <= start:
             raise ScenarioError(f"{where}: end must come after start")
         ws = t.get("workers")
-        pauses.append(Pause(start, end, None if ws is None else tuple(int(_num(w, f"{where}.workers", integer=True))
-                                                                     for w in ws)))
+        pauses.append(Pause(start, end, None if ws is None else tuple(
+            number(w, f"{where}.workers[]", integer=True) for w in array(ws, f"{where}.workers"))))
     kw["pauses"] = tuple(pauses)
     sc = Scenario(**kw)
     sc.validate()

@@ -13,7 +13,7 @@ than the calibration machine this worker runs the pipeline), times
 ``try_to_wake_up`` (a woken worker starts running that long after the wake-up), ``sys_recvfrom``
 and ``sys_sendto``. The machine has ``cpus`` CPUs: a runnable worker beyond them waits in a FIFO
 run-queue, and a worker that has run for a ``timeslice`` (default: Linux's EEVDF base slice, 0.75 ms ×
-(1 + ⌊log₂ cpus⌋)) yields its CPU at the next step boundary when others wait — a simplification
+(1 + ⌊log₂ min(cpus, 8)⌋)) yields its CPU at the next step boundary when others wait — a simplification
 of the Linux scheduler (no wake-up preemption, no virtual run time).
 
 Calibration (the defaults). Pipeline costs are the engine's own, measured on the development
@@ -151,6 +151,7 @@ class WireRecord:
     direction: str  # "in" | "out"
     msg: int  # the datagram id (for "out": the id of the datagram being handled)
     worker: int | None = None
+    event: int = -1  # index of the event that reports it (datagram_queued/_dropped, datagram_sent)
 
 
 class Runner:
@@ -315,7 +316,7 @@ class Runner:
         s_src = format_addr(src)
         summary = first_line(data)
         if self.wire is not None:
-            self.wire.append(WireRecord(now, src, self.listen, bytes(data), "in", mid))
+            self.wire.append(WireRecord(now, src, self.listen, bytes(data), "in", mid, None, self.count))
         detail = {"src": s_src, "len": n, "charge": charge, "socket": sock.index, "rcvbuf": sock.rcvbuf,
                   "first_line": summary}
         if meta:
@@ -496,7 +497,7 @@ class Runner:
         to = format_addr(send.to)
         summary = first_line(send.data)
         if self.wire is not None:
-            self.wire.append(WireRecord(self.now, send.src, (ip, port), send.data, "out", send.msg, p.id))
+            self.wire.append(WireRecord(self.now, send.src, (ip, port), send.data, "out", send.msg, p.id, self.count))
         ev = KernelEvent(DATAGRAM_SENT, self.now, p.id, send.msg, f"W{p.id} sends {summary} to {to}",
                          {"to": to, "len": len(send.data), "kind": send.kind, "first_line": summary,
                           "peer": peer.name if peer is not None else None})

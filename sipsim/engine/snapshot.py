@@ -343,7 +343,13 @@ def _dropped(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
 
 
 def _started(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
-    i, w = _find(snap, ev.worker or 0)
+    """A worker starts. With one socket per worker (reuseport) the socket it bound is its own:
+    the fold records who reads it; a shared socket has no owner."""
+    wid = ev.worker or 0
+    i, w = _find(snap, wid)
+    if len(snap.sockets) > 1:
+        idx = _sock_index(snap, ev)
+        snap = replace(snap, sockets=_set_sock(snap, idx, replace(snap.sockets[idx], owner=wid)))
     return _put(snap, i, replace(w, state=STARTING, since=t))
 
 

@@ -152,11 +152,12 @@ class Simulation:
         return None
 
     def wire(self, position: int | None = None) -> list[WireRecord]:
-        """Every datagram that reached or left the proxy up to ``position`` (default: the cursor)."""
+        """Every datagram that reached or left the proxy in the first ``position`` events (default:
+        the cursor) — cut by event, not by time: events at the same instant after ``position``
+        are not in it, however far the run was computed."""
         n = self.position if position is None else position
         self._ensure(n)
-        limit = self.times[n - 1] if n > 0 else -1.0
-        return [r for r in self._runner.wire or () if r.time <= limit]
+        return [r for r in self._runner.wire or () if r.event < n]
 
     def datagram(self, msg: int) -> WireRecord | None:
         """The datagram with this id as it arrived (its bytes, source, time), if it did."""

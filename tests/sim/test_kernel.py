@@ -179,3 +179,30 @@ def test_step_costs_and_worker_speed_set_virtual_time() -> None:
     slow_w1 = scenario(workers=2, start_order=(1, 0), costs=(("parse_msg", 0.001),), speeds=(1.0, 3.0),
                        arrivals=(stream(1),))
     assert gap(slow_w1, 1) == 0.003  # W1 sleeps first, takes the datagram, runs 3 times slower
+
+
+def test_so_rcvbuf_request_is_capped_before_doubling_as_linux_does() -> None:
+    # __sock_set_rcvbuf: min(val, INT_MAX / 2) * 2 — sk_rcvbuf stays a positive int
+    assert effective_rcvbuf(2**31 - 1) == effective_rcvbuf(2**30) == 2 * ((2**31 - 1) // 2) == 2_147_483_646
+    assert effective_rcvbuf(2**30 - 1) == 2**31 - 2
+
+
+@pytest.mark.parametrize("cpus,slice_ms", [(1, 0.75), (2, 1.5), (4, 2.25), (8, 3.0), (16, 3.0), (64, 3.0)])
+def test_default_time_slice_scales_like_linux_up_to_eight_cpus(cpus: int, slice_ms: float) -> None:
+    # sysctl_sched_base_slice = 0.75 ms * (1 + ilog2(min(online CPUs, 8)))
+    assert scenario(cpus=cpus).time_slice() == pytest.approx(slice_ms / 1000)
+
+
+def test_a_worker_yields_its_cpu_after_the_default_slice_on_a_big_machine() -> None:
+    from sipsim.engine.simulation import DEFAULT_COSTS, KERNEL_COSTS
+
+    # 17 workers on 16 CPUs, every pipeline step 1 ms: the 17th woken worker waits in the run-queue
+    # until one of the 16 running ones has used its slice (3 ms on 16 CPUs, as on 8) and yields
+    slow = tuple((step, 0.001) for step in DEFAULT_COSTS["ser"] if step not in KERNEL_COSTS)
+    sim = Simulation(scenario(workers=17, cpus=16, start_order=tuple(range(17)), costs=slow,
+                              arrivals=(stream(17),)))
+    sim.run()
+    at = {(ev.kind, ev.worker): sim.times[i] for i, ev in enumerate(sim.events)
+          if getattr(ev, "kind", "") in ("worker_wakeup", "worker_woken")}
+    waited = at[("worker_woken", 16)] - at[("worker_wakeup", 16)]
+    assert 0.003 < waited < 0.0032, waited  # the slice, a wake-up cost and a recvfrom; not 3.75 ms

@@ -106,6 +106,13 @@ def test_cli_json_is_the_documented_shape(capsys: pytest.CaptureFixture[str]) ->
     for key in ("latency", "socket_queue", "wait_queue", "handled", "arrived"):
         assert key in d["metrics"]
     assert d["rcvbuf"] == 212992 and d["finished"] and "trace" not in d
+    # with reuseport each socket has its own queue and buffer: the summary names the fullest one
+    rc, out, _ = run_cli(capsys, "reuseport")
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("socket"))
+    assert rc == 0 and "sockets, the fullest at most" in line, line
+    rc, out, _ = run_cli(capsys, "reuseport", "--json")
+    socks = json.loads(out)["metrics"]["socket_queue"]["sockets"]
+    assert len(socks) > 1 and max(k["max_bytes"] for k in socks) <= 212992
 
 
 def test_cli_overrides_trace_and_errors(capsys: pytest.CaptureFixture[str]) -> None:

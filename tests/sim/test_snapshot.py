@@ -96,3 +96,16 @@ def test_pause_window_in_snapshots() -> None:
     s = sim.run_until(lambda s: getattr(s.event, "kind", "") == "workers_resumed")
     assert not s.paused and s.queued >= 3  # INVITE and its two retransmissions waited in the queue
     assert len(kinds(sim.events[: sim.position], "datagram_queued")) - s.handled == s.queued
+
+
+def test_each_reuseport_socket_is_read_by_the_worker_that_bound_it() -> None:
+    sim = Simulation(load_scenario("reuseport").with_overrides(count=40, start_order=(2, 0, 3, 1)))
+    sim.run()
+    snap = sim.snapshot
+    owners = [s.owner for s in snap.sockets]
+    assert owners == [2, 0, 3, 1]  # bound in start order: socket k belongs to the k-th worker started
+    for ev in kinds(sim.events, "worker_sleeps") + kinds(sim.events, "worker_woken"):
+        assert owners[ev.detail["socket"]] == ev.worker
+    shared = Simulation(load_scenario("fifo-spaced"))
+    shared.run()
+    assert [s.owner for s in shared.snapshot.sockets] == [None]  # one socket, read by every worker

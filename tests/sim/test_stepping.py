@@ -134,3 +134,18 @@ def test_find_next_and_previous_events() -> None:
     sim.goto(second)
     assert sim.find(parse, backwards=True) == first
     assert sim.find(lambda e: False) is None and sim.at_end is False
+
+
+def test_wire_after_going_back_equals_the_wire_of_a_fresh_run() -> None:
+    # four datagrams arrive at the same instant: cutting the wire by time would show all four
+    # once the run has gone further, but only the first to a run that stopped right after it
+    sc = scenario(arrivals=(stream(4, spacing=0.0),))
+    ran = Simulation(sc)
+    ran.run()
+    for n in range(len(ran.events) + 1):
+        fresh = Simulation(sc)
+        fresh.goto(n)
+        ran.goto(n)
+        assert ran.wire() == fresh.wire(), n
+    first = next(i for i, e in enumerate(ran.events) if getattr(e, "kind", "") == "datagram_queued") + 1
+    assert [r.msg for r in ran.wire(first)] == [1]
