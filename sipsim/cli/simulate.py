@@ -144,7 +144,7 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
-    from sipsim.packets.replay import parse_proxy_option, plan_replay
+    from sipsim.packets.replay import family_mismatch, parse_proxy_option, plan_replay
 
     scale = getattr(args, "pcap_time_scale", 1.0)
     if not 0 <= scale < float("inf"):  # also refuses nan
@@ -169,6 +169,10 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
             sc = replace(sc, proxy=replace(sc.proxy, aliases=(*kept, *names)))
         else:
             sc = replace(sc, proxy=replace(sc.proxy, listen=(host, port)))
+    wrong = family_mismatch(plan.arrivals, sc.proxy.listen[0])
+    if wrong:
+        raise ScenarioError(f"{args.pcap}: {wrong}; replay it without a SCENARIO (the proxy then listens where "
+                            "the captured one did) or pick another proxy with --pcap-proxy")
     return sc, plan.arrivals
 
 

@@ -58,7 +58,7 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
-    from sipsim.packets.replay import parse_proxy_option, plan_replay
+    from sipsim.packets.replay import family_mismatch, parse_proxy_option, plan_replay
 
     try:
         proxy = parse_proxy_option(args.pcap_proxy)
@@ -80,6 +80,9 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
         else:  # told where to listen: the captured proxy's address still means "myself"
             host = uri_host(plan.proxy[0])
             args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
+    wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or "127.0.0.1:5060")[0])
+    if wrong:
+        raise UsageError(f"{args.pcap}: {wrong}; give --listen an address of that family, or leave --listen out")
     return [(f"{args.pcap}#{i + 1}", d.data, d.src, d.time) for i, d in enumerate(plan.arrivals)]
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from sipsim.packets.addr import Address, parse_address
+from sipsim.packets.addr import Address, is_ipv6, parse_address
 from sipsim.packets.errors import AddressError, PcapError
 from sipsim.packets.message import split_first_line
 from sipsim.packets.pcap import SipDatagram
@@ -116,3 +116,19 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | str | None = None
     t0 = kept[0].time if kept else 0.0
     arrivals = [replace(d, time=d.time - t0) for d in kept]
     return Replay(chosen, how, arrivals, skipped)  # type: ignore[arg-type]
+
+
+def family_mismatch(arrivals: list[SipDatagram], listen_host: str) -> str | None:
+    """Why these arrivals cannot reach a proxy listening on ``listen_host``, or None.
+
+    A socket receives datagrams of its own address family only: an IPv4 proxy never sees a
+    datagram sent over IPv6, and the other way round. Replaying them anyway would teach something
+    no kernel does, so the replay is refused with the reason (the CLI's error line).
+    """
+    v6 = is_ipv6(listen_host)
+    other = [d for d in arrivals if is_ipv6(d.src[0]) != v6]
+    if not other:
+        return None
+    fam, theirs = ("IPv6", "IPv4") if v6 else ("IPv4", "IPv6")
+    return (f"{len(other)} of the capture's {len(arrivals)} datagram(s) came over {theirs}, but the proxy "
+            f"listens on {listen_host} ({fam}), and a socket never receives the other family's datagrams")
