@@ -291,6 +291,10 @@ async def test_panels_focus_maximize_help_and_quit() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert "4 Message" in app.screen.help_title and "msg_parser.c" in app.screen.text
+        from sipsim.tui.keybar import KeyBar
+
+        bar = app.screen.query_one(KeyBar).actions
+        assert "quit" in bar and "dismiss_help" in bar, bar  # the help screen's key bar keeps ^q quit
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("ctrl+q")

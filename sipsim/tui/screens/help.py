@@ -34,6 +34,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "dismiss_help", "Close"),
         Binding("f1", "dismiss_help", "Close", show=False),
         Binding("q", "dismiss_help", "Close", show=False),
+        Binding("ctrl+q", "app.quit", "quit", priority=True),  # in the key bar here too
     ]
 
     def __init__(self, title: str, text: str) -> None:
