@@ -139,6 +139,7 @@ class FuncSpec:
     fixup: Callable[[list[Param]], None] | None = None  # load-time checks of constant parameters
     fmt: bool = True  # string parameters may hold pseudo-variables
     doc: str = ""
+    rve: bool = False  # parameters may be expressions known only at run time ($var(x), "a" + $rU)
 
     @property
     def kname(self) -> str:
@@ -161,12 +162,17 @@ REGISTRY = Registry()
 
 def export(name: str, module: str | None, nargs: tuple[int, ...], *, route_types: int = ANY_ROUTE,
            trace_name: str | None = None, fixup: Callable[[list[Param]], None] | None = None,
-           fmt: bool = True) -> Callable[[Handler], Handler]:
-    """Decorator: register a handler as a cfg function (as a module's ``cmd_export_t`` entry)."""
+           fmt: bool = True, rve: bool = False) -> Callable[[Handler], Handler]:
+    """Decorator: register a handler as a cfg function (as a module's ``cmd_export_t`` entry).
+
+    ``rve``: the function takes a parameter computed at run time (a bare ``$var(x)``, ``"a" + $rU``)
+    as Kamailio does for the few functions whose fixups accept one (``FIXUP_F_FPARAM_RVE``);
+    otherwise such a parameter is refused at load time, as Kamailio's "parameter N is not constant".
+    """
 
     def deco(fn: Handler) -> Handler:
         REGISTRY.add(FuncSpec(name, module, nargs, fn, route_types, trace_name, fixup, fmt,
-                              (fn.__doc__ or "").strip().split("\n")[0]))
+                              (fn.__doc__ or "").strip().split("\n")[0], rve))
         return fn
 
     return deco
@@ -182,6 +188,34 @@ STATEFUL_FUNCS = {
     "t_release": "tm", "t_lookup_request": "tm", "t_lookup_cancel": "tm", "t_is_canceled": "tm",
     "t_precheck_trans": "tmx", "t_flush_flags": "tmx", "t_reply_callid": "tmx", "t_continue": "tmx",
 }
+# functions of the modules sipsim models (and of the core) that sipsim does not model: Kamailio
+# knows them, so "unknown function" would mislead; they are refused naming their module.
+UNMODELED_FUNCS: dict[str, str] = {
+    **dict.fromkeys(("subst", "subst_uri", "subst_user", "subst_body", "subst_hf", "replace", "replace_all",
+                     "replace_body", "replace_body_all", "replace_hdrs", "remove_hf_re", "remove_hf_exp",
+                     "is_present_hf_re", "search_body", "search_hf", "search_append", "search_append_body",
+                     "append_to_reply", "append_urihf", "append_body_part", "remove_body_part", "has_body",
+                     "is_audio_on_hold", "cmp_str", "cmp_istr", "starts_with", "ends_with", "str_find",
+                     "in_list", "set_body", "set_reply_body", "filter_body", "append_time", "is_privacy",
+                     "append_hf_value", "insert_hf_value", "remove_hf_value", "assign_hf_value",
+                     "regex_substring", "get_body_part", "set_body_multipart", "fnmatch"), "textops"),
+    **dict.fromkeys(("uri_param", "add_uri_param", "del_uri_param", "tel2sip", "is_e164", "is_uri_user_e164",
+                     "options_reply", "is_request", "is_reply", "is_user", "cmp_uri", "cmp_aor", "is_gruu",
+                     "is_tel_number", "is_numeric", "is_alphanum", "sip_p_charging_vector", "is_first_hop",
+                     "is_supported", "is_uri"), "siputils"),
+    **dict.fromkeys(("add_rr_param", "check_route_param", "is_direction", "record_route_preset",
+                     "record_route_advertised_address", "loose_route_preloaded", "remove_record_route"), "rr"),
+    **dict.fromkeys(("setdsturi", "resetdsturi", "isdsturiset", "setbflag", "resetbflag", "isbflagset",
+                     "setsflag", "resetsflag", "issflagset", "km_append_branch", "pv_printf"), "kex"),
+    **dict.fromkeys(("avp_printf", "pv_unset", "pv_isset", "is_int", "typeof", "not_empty"), "pv"),
+    **dict.fromkeys(("set_advertised_address", "set_advertised_port", "error", "force_send_socket",
+                     "set_forward_no_connect", "add_local_rport", "udp_mtu_try_proto", "revert_uri_t",
+                     "append_branch", "force_tcp_alias", "set_reply_close"), "core"),
+    **dict.fromkeys(("save_noreply", "unregister", "reg_fetch_contacts", "reg_free_contacts", "lookup_branches",
+                     "add_sock_hdr", "lookup_to_dset"), "registrar"),
+    **dict.fromkeys(("send_reply_mode", "sl_forward_reply"), "sl"),
+}
+
 ALL_KAMAILIO = (
     "acc", "acc_diameter", "alias_db", "app_jsdt", "app_lua", "app_python3", "app_python3s", "app_ruby",
     "app_sqlang", "async", "auth", "auth_db", "auth_diameter", "auth_ephemeral", "auth_xkeys", "avp", "avpops",

@@ -468,6 +468,13 @@ def _elem(run: Run, e: Elem) -> int:
         else:
             res = str(value).lower() == to_str(run.eval_pure(right)).lower()  # type: ignore[arg-type]
         return int(res != neg)
+    if what == "status":  # a reply's status code, as text; a request has none
+        if msg.is_request or msg.first_line is None:
+            return 0
+        code = str(msg.first_line.status)
+        if op == "=~":
+            return int(search(to_str(run.eval_pure(right)), code))  # type: ignore[arg-type]
+        return int((code == to_str(run.eval_pure(right))) != neg)  # type: ignore[arg-type]
     if what == "method":
         m = msg.first_line.method if msg.is_request and msg.first_line else _cseq_method(msg)
         if op == "=~":

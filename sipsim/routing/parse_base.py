@@ -26,7 +26,8 @@ BINARY: dict[str, tuple[str, int]] = {
 }
 EQ_PREC = 8
 ELEMS = {"method": "method", "uri": "uri", "from_uri": "from_uri", "to_uri": "to_uri", "src_ip": "src_ip",
-         "src_port": "src_port", "dst_ip": "dst_ip", "dst_port": "dst_port", "proto": "proto", "af": "af"}
+         "src_port": "src_port", "dst_ip": "dst_ip", "dst_port": "dst_port", "proto": "proto", "af": "af",
+         "status": "status"}
 URI_CMDS = {
     "rewriteuri": "seturi", "seturi": "seturi",
     "rewritehost": "sethost", "sethost": "sethost", "seth": "sethost",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sipsim.routing import functions as fn
 from sipsim.routing import pv
+from sipsim.routing.errors import CfgError
 from sipsim.routing.lexer import Token
 from sipsim.routing.parse_base import BARE_CMDS, FLAG_CMDS, URI_CMDS, _num
 from sipsim.routing.parse_expr import ExprParser
@@ -49,6 +50,12 @@ class CmdParser(ExprParser):
             raise self.error(f"unexpected {close.describe()} in the call of {word}()", close, "',' or ')'")
         self.next()
         spec = self.resolve(t, word, len(args))
+        if not spec.rve:
+            for i, a in enumerate(args, 1):
+                if not isinstance(a, Const):
+                    raise CfgError(f"{word}(): parameter {i} is not constant — {word}() takes a value written in "
+                                   "the script (Kamailio: 'parameter is not constant')", a.file, a.line, a.col,
+                                   expected='a quoted string; pseudo-variables go inside it, e.g. "$var(x)"')
         try:
             params = [fn.Param(a, fmt=spec.fmt) for a in args]
             if spec.fixup is not None:
@@ -63,6 +70,13 @@ class CmdParser(ExprParser):
 
     def resolve(self, t: Token, word: str, nargs: int) -> fn.FuncSpec:
         cands = fn.REGISTRY.candidates(word)
+        if not cands and word in fn.UNMODELED_FUNCS:
+            module = fn.UNMODELED_FUNCS[word]
+            modeled = sorted(n for n, specs in fn.REGISTRY.funcs.items() if any(
+                (s.module or "core") == module for s in specs))
+            owner = "the core" if module == "core" else f"module {module}"
+            raise self.error(f"{word}() ({owner}) exists in Kamailio but is not modeled by sipsim; the {module} "
+                             f"functions sipsim models: {', '.join(modeled) or 'none'}", t)
         if not cands:
             raise self.error(f"unknown function {word}() — no module sipsim models exports it "
                              "(Kamailio would say: unknown command, missing loadmodule?)", t)

@@ -11,6 +11,7 @@ import ipaddress
 
 from sipsim.routing.errors import CfgError
 from sipsim.routing.lexer import Token
+from sipsim.routing.operators import EvalError, binop_value
 from sipsim.routing.parse_base import BARE_CMDS, BINARY, ELEMS, EQ_PREC, RET_KINDS, TokenStream, _num
 from sipsim.routing.tree import (
     ActionExpr,
@@ -57,22 +58,39 @@ class ExprParser(TokenStream):
                 compile_posix(str(right.value))
             except ValueError as exc:
                 raise self.error(f"bad regular expression {right.value!r}: {exc}", t) from None
+        if op in _INT_OPS or (op in ("==", "!=", "+") and static_type(left) == "int"):
+            for side in (left, right):
+                if static_type(side) == "str":
+                    raise self._mismatch(side, op)
+        if isinstance(left, Const) and isinstance(right, Const) and op not in ("=~", "||", "&&"):
+            # Kamailio folds constant expressions at load time: "$var(x)" + "\n" is one format string
+            try:
+                return Const(left.file, left.line, left.col, binop_value(op, left.value, right.value))
+            except EvalError:
+                pass  # division by 0 ...: left for run time, where it is reported
         return BinOp(t.file, t.line, t.col, op, left, right)
+
+    def _mismatch(self, e: Expr, op: str) -> CfgError:
+        """Kamailio's fixup of expressions (``rve_check_type``) refuses a string where a number is
+        needed when it can tell at load time: a string literal, or a ``+`` that starts with one."""
+        what = "mod" if op == "%" else op
+        return CfgError(f"type mismatch: str instead of int (the operator '{what}' needs a number here)",
+                        e.file, e.line, e.col)
 
     def unary(self) -> Expr:
         t = self.peek()
         if t.is_op("!") or t.is_id("not"):
             self.next()
-            return UnOp(t.file, t.line, t.col, "!", self.unary())
+            return UnOp(t.file, t.line, t.col, "!", self._int_operand(self.unary(), "!"))
         if t.is_op("-"):
             self.next()
-            operand = self.unary()
+            operand = self._int_operand(self.unary(), "-")
             if isinstance(operand, Const) and isinstance(operand.value, int):
                 return Const(t.file, t.line, t.col, -operand.value)
             return UnOp(t.file, t.line, t.col, "-", operand)
         if t.is_op("~"):
             self.next()
-            return UnOp(t.file, t.line, t.col, "~", self.unary())
+            return UnOp(t.file, t.line, t.col, "~", self._int_operand(self.unary(), "~"))
         if t.is_id("defined"):
             self.next()
             return UnOp(t.file, t.line, t.col, "defined", self.unary())
@@ -82,6 +100,11 @@ class ExprParser(TokenStream):
             self.next()
             return UnOp(t.file, t.line, t.col, kind, self.unary())
         return self.primary()
+
+    def _int_operand(self, e: Expr, op: str) -> Expr:
+        if static_type(e) == "str":
+            raise self._mismatch(e, op)
+        return e
 
     def primary(self) -> Expr:
         t = self.peek()
@@ -209,6 +232,22 @@ class ExprParser(TokenStream):
             raise CfgError(f"a function call cannot be used in {where} in sipsim (call it in an if, or assign "
                            "its result first)", e.file, e.line, e.col)
 
+
+
+# operators that work on numbers only; their result is a number
+_INT_OPS = frozenset(("||", "&&", "|", "&", "^", "<<", ">>", ">", "<", ">=", "<=", "-", "*", "/", "%", "ieq", "ine"))
+
+
+def static_type(e: Expr) -> str | None:
+    """The type Kamailio can tell at load time: "int", "str", or None (a pseudo-variable, a
+    function: known only when the message is there). ``+`` takes the type of its left side."""
+    if isinstance(e, Const):
+        return "int" if isinstance(e.value, int) else "str"
+    if isinstance(e, BinOp):
+        return static_type(e.left) if e.op == "+" else "int"
+    if isinstance(e, UnOp):
+        return "str" if e.op == "str" else "int"
+    return None
 
 
 def _has_call(e: Expr) -> bool:

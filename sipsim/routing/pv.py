@@ -223,9 +223,18 @@ def _var(env: Env, spec: PvSpec) -> Value:
 
 
 def _avp(env: Env, spec: PvSpec) -> Value:
-    avps = env.msg.extra.get("avps", {})
-    values = avps.get(spec.param or "")
-    return values[0] if values else None
+    """``$avp(x)``: the newest value (AVPs are stacks); ``$(avp(x)[n])`` the nth newest, ``[*]`` all
+    of them joined with ``", "``. A negative index gives ``<null>`` (Kamailio 5.6 does not count
+    AVPs from the oldest, unlike headers)."""
+    values = env.msg.extra.get("avps", {}).get(spec.param or "")
+    if not values:
+        return None
+    if spec.index is None:
+        return values[0]
+    if spec.index == "*":
+        return ", ".join(str(v) for v in values)
+    i = int(spec.index)
+    return values[i] if 0 <= i < len(values) else None
 
 
 def _rc(env: Env, spec: PvSpec) -> Value:
@@ -303,11 +312,19 @@ def _set_var(env: Env, spec: PvSpec, value: Value) -> None:
 
 
 def _set_avp(env: Env, spec: PvSpec, value: Value) -> None:
+    """Assigning adds a value on top of the stack; ``$null`` removes the newest one. With ``[*]``
+    every value goes first (``$(avp(x)[*]) = $null`` empties it). As in Kamailio 5.6, a numeric
+    index does not choose the value replaced: it behaves as no index."""
     avps = env.msg.extra.setdefault("avps", {})
+    name = spec.param or ""
+    values = avps.setdefault(name, [])
+    if spec.index == "*":
+        values.clear()
     if value is None:
-        avps.pop(spec.param or "", None)
+        if values:
+            values.pop(0)
     else:
-        avps.setdefault(spec.param or "", []).insert(0, value)
+        values.insert(0, value)
 
 
 # name -> (getter, setter, parameter: "none" | "required")

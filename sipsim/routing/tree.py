@@ -83,7 +83,7 @@ class Net(Node):
 class Elem(Node):
     """A core test on a message part: ``uri == myself``, ``method == "INVITE"``, ``src_ip == 1.2.3.4``."""
 
-    what: str  # uri, from_uri, to_uri, method, src_ip, src_port, dst_ip, dst_port, proto, af, msg_len
+    what: str  # uri, from_uri, to_uri, method, status, src_ip, src_port, dst_ip, dst_port, proto, af, msg_len
     op: str
     right: Expr | Myself | Net
 

@@ -198,3 +198,18 @@ def registrar_messages() -> list[tuple[str, bytes, Addr]]:
         ("star-unregister-all", reg(91, 12, "Contact: *", "Expires: 0"), phone),
         ("invite-nobody-left", invite(92), UA),
     ]
+
+
+def value_messages() -> list[tuple[str, bytes, Addr]]:
+    """For cfgs/values.cfg: AVPs, $hdr indexes, folded constants, run-time parameters, `status`."""
+    vias = ("Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKv1, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKv2",
+            "Via: SIP/2.0/UDP 10.0.0.3;branch=z9hG4bKv3")
+    return [
+        ("values-invite", request("INVITE", "sip:bob@192.0.2.30:5070", extra=vias + ("X-Drop: 1", "X-Keep: yes"),
+                                  n=101), UA),
+        ("values-maxfwd", request("OPTIONS", "sip:carol@192.0.2.30", maxfwd="0", n=102), UA),
+        ("values-answer", request("MESSAGE", "sip:answer@192.0.2.30", extra=("X-Keep: no",), n=103), UA),
+        ("values-180", reply(180, "Ringing", vias=(OURS, UAC_VIA)), ("192.0.2.4", 5070)),
+        ("values-503", reply(503, "Service Unavailable", vias=(OURS, UAC_VIA)), ("192.0.2.4", 5070)),
+        ("values-200", reply(200, "OK", vias=(OURS, UAC_VIA)), ("192.0.2.4", 5070)),
+    ]

@@ -51,6 +51,17 @@ BROKEN = [
     ("comparison-as-assignment", H + 'request_route {\n\t$var(x) == 1;\n}\n', 5, 10, "expected '='"),
     ("pv-module-missing", 'loadmodule "sl.so"\nrequest_route {\n\tif ($rU == "bob") { exit; }\n}\n', 3, 6,
      'loadmodule "pv.so"'),
+    # Kamailio 5.6 refuses these at start-up too (checked with kamailio -c): a string where its fixup
+    # of expressions needs a number, and a run-time value for a parameter its fixup wants constant
+    ("string-compared-as-number", H + 'request_route {\n\tif ($rU < "abc") { exit; }\n}\n', 5, 12,
+     "type mismatch: str instead of int"),
+    ("string-in-arithmetic", H + 'request_route {\n\t$var(x) = 1 + "2";\n}\n', 5, 16,
+     "type mismatch: str instead of int"),
+    ("string-negated", H + 'request_route {\n\tif (!"abc") { exit; }\n}\n', 5, 7, "type mismatch"),
+    ("parameter-not-constant", H + 'request_route {\n\tsl_send_reply($var(code), "x");\n}\n', 5, 16,
+     "parameter 1 is not constant"),
+    ("unmodeled-function-of-a-loaded-module", H + 'request_route {\n\tsubst("/a/b/");\n}\n', 5, 2,
+     "subst() (module textops) exists in Kamailio but is not modeled by sipsim"),
 ]
 
 

@@ -57,6 +57,7 @@ CASES: dict[str, Case] = {
     "blocklist": Case(SCRIPTS / "registrar-blocklist.cfg", "", lambda: crafted.blocklist_messages() + _unksm2()),
     "control": Case(CFGS / "control.cfg", "", crafted.control_messages),
     "headers": Case(CFGS / "headers.cfg", "", crafted.header_messages),
+    "values": Case(CFGS / "values.cfg", "", crafted.value_messages),
 }
 
 

@@ -20,7 +20,8 @@ def _check_limit(params: list[Param]) -> None:
             raise FixupError(f"limit {limit} is not between 0 and 255")
 
 
-@export("mf_process_maxfwd_header", "maxfwd", (1,), route_types=REQUEST_ROUTE, fixup=_check_limit)
+@export("mf_process_maxfwd_header", "maxfwd", (1,), route_types=REQUEST_ROUTE, fixup=_check_limit,
+        rve=True)
 def process_maxfwd(run: Run, params: list[Param]) -> Steps:
     """mf_process_maxfwd_header(limit): add or decrement Max-Forwards; false when it reached 0."""
     limit = params[0].int(run)
@@ -37,7 +38,8 @@ def _check_masks(params: list[Param]) -> None:
             int_const(p, what)
 
 
-@export("sanity_check", "sanity", (0, 1, 2), route_types=REQUEST_ROUTE | ONREPLY_ROUTE, fixup=_check_masks)
+@export("sanity_check", "sanity", (0, 1, 2), route_types=REQUEST_ROUTE | ONREPLY_ROUTE, fixup=_check_masks,
+        rve=True)
 def sanity(run: Run, params: list[Param]) -> Steps:
     """sanity_check([msg_checks[, uri_checks]]): RFC checks; a failure answers and returns 0."""
     script = run.script

@@ -105,7 +105,7 @@ def insert_hf(run: Run, params: list[Param]) -> Steps:
     return 1
 
 
-@export("remove_hf", "textops", (1,))
+@export("remove_hf", "textops", (1,), rve=True)
 def remove_hf(run: Run, params: list[Param]) -> Steps:
     """remove_hf("Name"): delete every header of that name (compact forms too) — as lumps."""
     msg = run.msg
@@ -121,7 +121,7 @@ def remove_hf(run: Run, params: list[Param]) -> Steps:
     return 1 if found else -1
 
 
-@export("is_present_hf", "textops", (1,))
+@export("is_present_hf", "textops", (1,), rve=True)
 def is_present_hf(run: Run, params: list[Param]) -> Steps:
     """is_present_hf("Name"): the received message has such a header."""
     msg = run.msg
@@ -141,7 +141,7 @@ def _check_regex(params: list[Param]) -> None:
             raise FixupError(f"bad regular expression: {exc}") from None
 
 
-@export("search", "textops", (1,), fixup=_check_regex, fmt=False)
+@export("search", "textops", (1,), fixup=_check_regex, fmt=False, rve=True)
 def search(run: Run, params: list[Param]) -> Steps:
     """search("regex"): the received message matches the regular expression (case-insensitive)."""
     import re
@@ -163,7 +163,7 @@ def has_totag(run: Run, params: list[Param]) -> Steps:
     return 1 if tag else -1
 
 
-@export("is_myself", "kex", (1,))
+@export("is_myself", "kex", (1,), rve=True)
 def is_myself(run: Run, params: list[Param]) -> Steps:
     """is_myself("sip:host:port" or "host"): the URI or host is this server (check_self)."""
     value = params[0].str(run)
