@@ -159,6 +159,8 @@ def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
             raise RegError(R_STAR_EXP)
         if contacts:
             raise RegError(R_STAR_CONT)
+    elif msg.cseq is not None and msg.cseq.parsed is not None and not msg.cseq.parsed.is_number:
+        raise RegError(R_INV_CSEQ)  # "x", "-2": only the kamailio profile's parser lets them through
     return aor, star, contacts, expires_hdr
 
 

@@ -137,7 +137,8 @@ def _cseq_value(msg: SipMsg) -> Failure | None:
     parse_headers(msg, F_CSEQ)
     if msg.cseq is None or msg.cseq.parsed is None:
         return Failure(400, "Missing CSeq Header", "no CSeq")
-    if len(msg.cseq.parsed.number) > 10 or msg.cseq.parsed.value >= 2**31:
+    cseq = msg.cseq.parsed
+    if not cseq.is_number or len(cseq.number) > 10 or cseq.value >= 2**31:
         return Failure(400, "CSeq number is illegal", f"CSeq number {msg.cseq.parsed.number}")
     return None
 
@@ -324,7 +325,7 @@ def _rfc_cseq(msg: SipMsg) -> Failure | None:
     cseq = msg.cseq.parsed if msg.cseq is not None else None
     if cseq is None:
         return None
-    if len(cseq.number) > 10 or cseq.value > 2**32 - 1:
+    if not cseq.is_number or len(cseq.number) > 10 or cseq.value > 2**32 - 1:
         return Failure(400, "Bad Request", f"CSeq number {cseq.number} does not fit in 32 bits")
     if msg.first_line is not None and cseq.method != msg.first_line.method:
         return Failure(400, "Bad Request", f"CSeq method {cseq.method} does not match {msg.first_line.method}")

@@ -213,3 +213,19 @@ def value_messages() -> list[tuple[str, bytes, Addr]]:
         ("values-503", reply(503, "Service Unavailable", vias=(OURS, UAC_VIA)), ("192.0.2.4", 5070)),
         ("values-200", reply(200, "OK", vias=(OURS, UAC_VIA)), ("192.0.2.4", 5070)),
     ]
+
+
+def cseq_messages() -> list[tuple[str, bytes, Addr]]:
+    """CSeq numbers that are not numbers: Kamailio's core lets them through to the script (for
+    tests/routing/cfgs/cseq.cfg); a CSeq without a number or a method is dropped by the core."""
+    out: list[tuple[str, bytes, Addr]] = []
+    for n, (name, cseq) in enumerate((("cseq-letters", "x OPTIONS"), ("cseq-digits-letters", "12a OPTIONS"),
+                                      ("cseq-negative", "-1 OPTIONS"), ("cseq-no-number", "OPTIONS"),
+                                      ("cseq-no-method", "1"), ("cseq-too-big", "99999999999 OPTIONS"),
+                                      ("cseq-fine", "1 OPTIONS")), start=100):
+        out.append((name, request("OPTIONS", "sip:127.0.0.1", cseq=cseq, n=n), UA))
+    for n, cseq in ((110, "x REGISTER"), (111, "-2 REGISTER")):
+        out.append((f"register-cseq-{cseq.split()[0]}", request(
+            "REGISTER", "sip:127.0.0.1", to="<sip:bob@127.0.0.1>", frm="<sip:bob@127.0.0.1>;tag=1", cseq=cseq,
+            extra=("Contact: <sip:bob@192.0.2.4>",), n=n), ("192.0.2.4", 5060)))
+    return out

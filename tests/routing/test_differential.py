@@ -54,6 +54,7 @@ CASES: dict[str, Case] = {
     "forwarder": Case(SCRIPTS / "forwarder.cfg", "",
                       lambda: _corpus() + [m for m in crafted.dialog_messages() if m[0] != "options-server"]),
     "registrar": Case(SCRIPTS / "default.cfg", ALIASES, crafted.registrar_messages),
+    "cseq": Case(CFGS / "cseq.cfg", "", crafted.cseq_messages),
     "blocklist": Case(SCRIPTS / "registrar-blocklist.cfg", "", lambda: crafted.blocklist_messages() + _unksm2()),
     "control": Case(CFGS / "control.cfg", "", crafted.control_messages),
     "headers": Case(CFGS / "headers.cfg", "", crafted.header_messages),

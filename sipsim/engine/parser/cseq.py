@@ -2,6 +2,9 @@
 
 The number is kept as text, as Kamailio does: whether it fits (< 2**31) is a sanity check
 (``sanity_check`` bit 64), not a parse error — RFC 4475 §3.1.2.4 expects a 400 for it.
+Kamailio 5.6's core goes further (``token_number``): the number is any token up to white
+space — ``x``, ``12a``, ``-1`` — so such a request reaches the script, where ``sanity_check``
+answers 400 "CSeq number is illegal" (measured). The RFC mode wants digits.
 """
 
 from __future__ import annotations
@@ -19,21 +22,30 @@ class CSeqBody:
     method: str
 
     @property
+    def is_number(self) -> bool:
+        return lex.is_digits(self.number)
+
+    @property
     def value(self) -> int:
-        return int(self.number)
+        """The number; -1 when it is not one (only the kamailio profile's parser lets that through)."""
+        return int(self.number) if lex.is_digits(self.number) else -1
 
 
 _FAST = re.compile(r"(\d+) ([A-Za-z0-9\-.!%*_+`'~]+)")
 
 
-def parse_cseq(body: str, base: int, folding: bool = True) -> CSeqBody:
+def parse_cseq(body: str, base: int, folding: bool = True, token_number: bool = False) -> CSeqBody:
     m = _FAST.fullmatch(body)
     if m is not None:
         return CSeqBody(number=m.group(1), method=m.group(2))
     i = lex.skip_ws(body, 0)
     j = i
-    while j < len(body) and body[j] in lex.DIGITS:
-        j += 1
+    if token_number:
+        while j < len(body) and body[j] not in lex.WS:
+            j += 1
+    else:
+        while j < len(body) and body[j] in lex.DIGITS:
+            j += 1
     if j == i:
         raise ParseError("CSeq does not start with a number", base + i)
     number = body[i:j]

@@ -29,7 +29,8 @@ class ParserMode:
     via_version_strict: bool  # Via protocol must be SIP/2.0
     lenient_display_name: bool  # unquoted display names may hold any character but '<' and '"'
     eoh_at_end: bool  # end of datagram after a header line counts as the end of headers
+    cseq_number_token: bool = False  # the CSeq number is any token (its digits are sanity's business)
 
 
 RFC = ParserMode("rfc", re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+"), True, False, False, False)
-KAMAILIO56 = ParserMode("kamailio-5.6", re.compile(r"[A-Za-z0-9\-._+~]+"), False, True, True, True)
+KAMAILIO56 = ParserMode("kamailio-5.6", re.compile(r"[A-Za-z0-9\-._+~]+"), False, True, True, True, True)

@@ -139,7 +139,7 @@ def _from_body(body: str, i: int, mode: ParserMode) -> ToBody:
 
 _BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
     T.HDR_VIA_T: _via_body,
-    T.HDR_CSEQ_T: lambda body, i, mode: parse_cseq(body, i, mode.cseq_folding),
+    T.HDR_CSEQ_T: lambda body, i, mode: parse_cseq(body, i, mode.cseq_folding, mode.cseq_number_token),
     T.HDR_TO_T: _to_body,
     T.HDR_FROM_T: _from_body,
     T.HDR_CONTENTLENGTH_T: lambda body, i, mode: parse_content_length(body, i),
