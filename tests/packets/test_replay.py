@@ -69,6 +69,11 @@ def test_an_ipv6_capture_replays_as_its_proxy_and_an_ipv4_proxy_refuses_it(tmp_p
     assert [f[0] for f in flow] == ["OPTIONS sip:[2001:db8::20] SIP/2.0", "SIP/2.0 200 OK"] * 2
     assert {(f[1], f[2]) for f in flow} == {(phone, server), (server, phone)}  # "myself": answered, not forwarded
 
+    # trace without --listen stands where the captured proxy stood: the OPTIONS are for "myself"
+    res = sipsim("trace", "--pcap", str(cap), "--json")
+    out = res.stdout.decode() if isinstance(res.stdout, bytes) else res.stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert res.returncode == 0 and [(r["outcome"], r["status"]) for r in rows] == [("replied", 200)] * 2, out
     # an IPv4 scenario cannot receive IPv6 datagrams (no socket does): the replay says so, both commands
     for cmd in (("simulate", "basic-call"), ("trace", "--listen", "127.0.0.1:5060")):
         res = sipsim(*cmd, "--pcap", str(cap))
