@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
 
+DEFAULT_LISTEN = "127.0.0.1:5060"  # --listen when neither given nor taken from a capture
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trace", help="run one datagram (or a folder of .dat files) through the pipeline, step by step",
@@ -28,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
                         "guessed; 'any' traces every datagram)")
     add_server_options(p, listen_default=None,
-                       listen_help="default 127.0.0.1:5060; with --pcap, the capture's proxy")
+                       listen_help=f"default {DEFAULT_LISTEN}; with --pcap, the capture's proxy")
     p.add_argument("--json", action="store_true", help="one JSON object per datagram (stable interface)")
 
 
@@ -80,7 +82,7 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
         else:  # told where to listen: the captured proxy's address still means "myself"
             host = uri_host(plan.proxy[0])
             args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
-    wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or "127.0.0.1:5060")[0])
+    wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
         raise UsageError(f"{args.pcap}: {wrong}; give --listen an address of that family, or leave --listen out")
     return [(f"{args.pcap}#{i + 1}", d.data, d.src, d.time) for i, d in enumerate(plan.arrivals)]
@@ -90,7 +92,7 @@ def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriv
     from sipsim.engine.config import Profile, ServerConfig
     from sipsim.engine.driver import MemoryDriver
 
-    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen or "127.0.0.1:5060"),
+    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen or DEFAULT_LISTEN),
                           advertise=args.advertise, aliases=tuple(args.alias))
     router = None
     if args.route:

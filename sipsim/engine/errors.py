@@ -7,6 +7,8 @@ one of these.
 
 from __future__ import annotations
 
+from typing import Any
+
 E_UNSPEC = -1
 E_BAD_REQ = -400
 E_SEND = -477
@@ -33,6 +35,19 @@ SEND_ERRORS = {
     "not-allowed": E_SEND,
     "send-failed": E_SEND,
 }
+
+
+def set_ser_error(msg: Any, code: int, why: str) -> None:
+    """Record an internal error on the message, with what failed in words (for the live log)."""
+    msg.extra["ser_error"] = code
+    msg.extra["ser_error_why"] = (code, why)
+
+
+def ser_error_cause(msg: Any) -> str | None:
+    """What failed, if the message's current ``ser_error`` is the one recorded with words (the
+    routing engine resets ``ser_error`` before each action: a stale cause is never reported)."""
+    code, why = msg.extra.get("ser_error_why", (None, None))
+    return why if code is not None and msg.extra.get("ser_error") == code else None
 
 
 def err2reason(ser_error: int, kamailio: bool = False) -> tuple[int, str]:

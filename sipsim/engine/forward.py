@@ -22,7 +22,7 @@ import ipaddress
 
 from sipsim.engine.config import SIP_PORT, ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, SEND_ERRORS
+from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, SEND_ERRORS, set_ser_error
 from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
@@ -134,24 +134,21 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
         try:
             dst = next_hop(msg)
         except ParseError as exc:
-            msg.extra["ser_error"] = E_BAD_URI
-            msg.extra["ser_error_why"] = f"bad next-hop URI: {exc.reason}"
+            set_ser_error(msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}")
             if ctx.tracing:
                 yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
             return -1
     if not ctx.ser and ":" in dst[0] and "." in dst[0]:
         # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1) as an
         # address: it takes it for a name, which does not resolve (measured: 478).
-        msg.extra["ser_error"] = E_BAD_ADDRESS
-        msg.extra["ser_error_why"] = f"unresolvable {dst[0]}"
+        set_ser_error(msg, E_BAD_ADDRESS, f"unresolvable {dst[0]}")
         if ctx.tracing:
             yield ctx.event("forward_request", msg, f"{dst[0]} is not read as an IPv6 address (an IPv4 tail): "
                             "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
         return -1
     if _family(dst[0]) != _family(ctx.config.listen[0]):
-        msg.extra["ser_error"] = E_NO_SOCKET
         fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
-        msg.extra["ser_error_why"] = f"no {fam} listening socket to send to {dst[0]} from"
+        set_ser_error(msg, E_NO_SOCKET, f"no {fam} listening socket to send to {dst[0]} from")
         if ctx.tracing:
             yield ctx.event("forward_request", msg,
                             f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
@@ -159,8 +156,7 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
         return -1
     bad = is_bad_destination(dst[0])
     if bad:
-        msg.extra["ser_error"] = E_BAD_ADDRESS
-        msg.extra["ser_error_why"] = f"refused: {bad} {dst[0]}"
+        set_ser_error(msg, E_BAD_ADDRESS, f"refused: {bad} {dst[0]}")
         if ctx.tracing:
             yield ctx.event("forward_request", msg, f"refuses to send to {bad} {dst[0]}",
                             reason=f"bad destination {dst[0]}")
@@ -177,8 +173,8 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
     )
     err = yield Send(dst, data, ctx.config.listen, "request", msg.id)
     if err:
-        msg.extra["ser_error"] = SEND_ERRORS.get(str(err), SEND_ERRORS["send-failed"])
-        msg.extra["ser_error_why"] = f"sending to {format_addr(dst)} failed: {err}"
+        set_ser_error(msg, SEND_ERRORS.get(str(err), SEND_ERRORS["send-failed"]),
+                      f"sending to {format_addr(dst)} failed: {err}")
         ctx.stats["drop_requests"] += 1
         yield ctx.event("forward_request", msg, f"sending to {format_addr(dst)} failed: {err}",
                         outcome=DROPPED, reason=f"send failed: {err}")

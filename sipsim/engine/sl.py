@@ -14,7 +14,7 @@ import hashlib
 import zlib
 
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.errors import err2reason
+from sipsim.engine.errors import err2reason, ser_error_cause
 from sipsim.engine.events import DROPPED, REPLIED, Send, format_addr
 from sipsim.engine.msg_translator import build_res_buf_from_sip_req, reply_dest
 from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO
@@ -85,7 +85,7 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
     dst = reply_dest(msg)
     text = f"answers {code} {reason} to {format_addr(dst)}" + (f" ({why})" if why else "")
     detail = {"to": format_addr(dst), "bytes": len(data), "to_tag": to_tag}
-    cause = msg.extra.get("ser_error_why") if why == "sl_reply_error" else None
+    cause = ser_error_cause(msg) if why == "sl_reply_error" else None
     if cause:
         detail["cause"] = cause  # what failed before sl_reply_error (the live log line says it)
         text += f": {cause}"

@@ -41,7 +41,7 @@ class KeyBar(Widget):
         label_of = getattr(self.app, "key_label", None)
         shown = [(key, a) for key, a in screen.active_bindings.items()
                  if a.binding.show and a.enabled and key != palette]
-        shown.sort(key=lambda item: item[1].binding.action.removeprefix("app.") == "quit")  # quit last
+        shown.sort(key=lambda item: _is_quit(item[1].binding.action))  # quit last: it is not for stepping
         for _key, active in shown:
             binding = active.binding
             if binding.action in seen:
@@ -54,13 +54,13 @@ class KeyBar(Widget):
             entries.append((entry, binding.action, active.node))
         # whole entries only, in order, while they fit; quit always stays (beside the palette)
         tail = Text(" ^p palette ", style="dim")
-        last = entries.pop() if entries and entries[-1][1].removeprefix("app.") == "quit" else None
+        last = entries.pop() if entries and _is_quit(entries[-1][1]) else None
         room = max(0, self.size.width - len(tail) - (len(last[0]) if last else 0))
         text = Text(no_wrap=True, overflow="crop")
         spans: list[tuple[int, int, str, object]] = []
         actions: list[str] = []
         for entry, action, node in [*entries, *([last] if last else [])]:
-            if action.removeprefix("app.") != "quit" and len(text) + len(entry) > room:
+            if not _is_quit(action) and len(text) + len(entry) > room:
                 room = 0  # what follows would be out of order: stop here
                 continue
             start = len(text)
@@ -84,3 +84,8 @@ class KeyBar(Widget):
             if start <= event.x < end:
                 await self.app.run_action(action, node)  # type: ignore[arg-type]
                 return
+
+
+def _is_quit(action: str) -> bool:
+    """quit, bound by the app (``quit``) or by a screen on the app's behalf (``app.quit``)."""
+    return action.removeprefix("app.") == "quit"
