@@ -26,8 +26,8 @@ first; every process it starts is stopped by its PID):
     proxy on this machine, so the gap between it and sipsim is the engine's own work.
 * for each: (1) the highest call rate with zero failed calls on a bounded ramp (each step
   ``STEP_SECONDS`` long; the ramp stops at the first step with a failed call), and (2) the proxy's
-  CPU time per forwarded message at a fixed moderate rate (utime+stime of all its processes from
-  /proc/PID/stat, divided by 6 x successful calls; the median of three windows), and the ratios
+  CPU time per forwarded message at a fixed moderate rate (the exact run time of all its processes
+  from /proc/PID/schedstat, divided by 6 x successful calls; the median of three windows), and the ratios
   sipsim / Kamailio.
 
 Goal (issue 4): sipsim >= 1.0x Kamailio-shipped's zero-failure rate, <= 1.5x its CPU per message.
@@ -65,7 +65,6 @@ CPU_RATE = 300  # calls/s for the CPU measurement: well inside what every proxy 
 CPU_SECONDS = 3.0
 CPU_WINDOWS = 3
 MSGS_PER_CALL = 6
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -99,14 +98,16 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_ticks(pids: list[int]) -> int:
+def cpu_ns(pids: list[int]) -> int:
+    """CPU time used so far by ``pids``, in nanoseconds: the scheduler's exact run time
+    (``/proc/PID/schedstat``, first field), not utime+stime, which are counted in 10 ms ticks and
+    so too coarse for a few seconds of a lightly loaded proxy."""
     total = 0
     for p in pids:
         try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-        except OSError:
+            with open(f"/proc/{p}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
             pass
     return total
 
@@ -259,13 +260,13 @@ def cpu_per_message(sipp: str, work: Path, proxy: Proxy, seconds: float) -> floa
     pids = descendants(proxy.proc.pid)
     figures = []
     for window in range(CPU_WINDOWS):
-        before = cpu_ticks(pids)
+        before = cpu_ns(pids)
         res = calls(sipp, work, proxy, CPU_RATE, seconds, f"{proxy.workdir.name}-cpu{window}")
-        used = cpu_ticks(pids) - before
+        used = cpu_ns(pids) - before
         msgs = MSGS_PER_CALL * res.get("SuccessfulCall", 0)
         if res.get("FailedCall", 0):
             print(f"    warning: {res['FailedCall']} failed calls during the CPU measurement")
-        figures.append(used / CLK_TCK * 1e6 / max(1, msgs))
+        figures.append(used / 1e3 / max(1, msgs))
     print(f"    CPU windows: {', '.join(f'{f:.1f}' for f in figures)} us per message", flush=True)
     return statistics.median(figures)
 
