@@ -7,31 +7,25 @@ it answers ``Recv`` from the simulated socket (``kernel_queue.py``), performs ``
 virtual network where the peers (``peers.py``) live, and charges every step virtual time.
 
 Time. Every :class:`~sipsim.engine.events.StepEvent` takes the cost of its step (``DEFAULT_COSTS``,
-overridable per step name in the scenario) times the worker's speed factor (how much slower
-than the calibration machine this worker runs the pipeline), times
+calibrated in ``costs.py``, overridable per step name in the scenario) times the worker's speed
+factor (how much slower than the calibration machine this worker runs the pipeline), times
 ``uniform(1-jitter, 1+jitter)`` from a seeded ``random.Random``. The kernel side costs
-``try_to_wake_up`` (a woken worker starts running that long after the wake-up), ``sys_recvfrom``
-and ``sys_sendto``. The machine has ``cpus`` CPUs: a runnable worker beyond them waits in a FIFO
-run-queue, and a worker that has run for a ``timeslice`` (default: Linux's EEVDF base slice, 0.75 ms ×
-(1 + ⌊log₂ min(cpus, 8)⌋)) yields its CPU at the next step boundary when others wait — a simplification
-of the Linux scheduler (no wake-up preemption, no virtual run time).
+``try_to_wake_up`` (a woken worker starts running that long after the wake-up — or as soon as it
+gets a CPU, if it waited longer than that), ``sys_recvfrom`` and ``sys_sendto``.
 
-Calibration (the defaults). Pipeline costs are the engine's own, measured on the development
-machine (Python 3.11, 2 shared cores) by ``bench/simulate.py --calibrate``: it drives
-``udp_rcv_loop`` over the RFC 3261 §24 flow (REGISTER, INVITE, 180, 200) 3,000 times per profile
-and takes, for each step name, the median wall time from the previous yield to the one producing
-that step's event — the work done for that step. Medians in µs (ser / kamailio): recvfrom 3.2 /
-3.0, udp_rcv_loop 1.5 / 1.4, receive_msg 4.5 / 4.0, parse_msg 25.0 / 23.1, parse_headers – / 47.1,
-exec_pre_script_cb 4.7 / 4.1, receive_msg.sanity 1.8 / 3.1, request_route 1.8 / 2.0,
-mf_process_maxfwd_header 27.5 / 8.9, rfc_checks 73.1 / –, sanity_check – / 33.3, check_self
-7.5 / 6.5, save 19.6 / 24.7, lookup 8.0 / 6.8, forward_request 44.6 / 35.5, sl_send_reply
-33.5 / 28.0, forward_reply 82.3 / 12.4, exec_post_script_cb 3.3 / 2.9, free_sip_msg 2.4 / 2.3 —
-171 / 148 µs per datagram (``DEFAULT_COSTS``). The same script measured the kernel side in a
-private network namespace over loopback: ``sendto`` of 500 bytes 3.9-4.5 µs, ``recvfrom`` of a
-queued datagram 2.1-2.4 µs, and a datagram sent to a process blocked in ``recvfrom`` wakes it
-36-65 µs later (medians of two runs on a loaded machine; p10 24 µs, p90 123 µs): we charge
-``try_to_wake_up`` 45 µs. Steps not in the table (e.g. a routing script's own) cost
-``DEFAULT_STEP_COST`` (5 µs).
+CPUs. The machine has ``cpus`` CPUs; a runnable worker beyond them waits in a fair run-queue
+(``sched_fair.py``): like Linux's CFS/EEVDF, each worker accumulates virtual run time
+(``vruntime``, the CPU time it was charged), a waking worker is placed at no less than the
+run-queue's ``min_vruntime`` minus a bounded sleeper credit (``place_entity``), and a free CPU
+takes the waiting worker with the lowest vruntime — the one that has had the least CPU. The
+kernel wakes a whole herd (``wake-all``) before any of it runs, so the scheduler chooses among all
+of them: on one CPU the worker that just handled a datagram runs last, and the winner rotates. A
+worker that has run for a ``timeslice`` (default: Linux's EEVDF base slice, 0.75 ms ×
+(1 + ⌊log₂ min(cpus, 8)⌋)) yields its CPU at the next step boundary when others wait, and the
+lowest vruntime runs next (EEVDF's ``RUN_TO_PARITY``). Simplified: no wake-up preemption, one
+run-queue for all CPUs (Linux has one per CPU, and gives a waking task an idle CPU if there is
+one), no nice levels, and a wasted wake-up charges its worker no CPU time (Linux spends a context
+switch and a look at the empty queue on it); ``sched_fair.py`` says what else.
 
 Stepping (forward, back, inject) is ``stepping.Simulation``, built on this runner.
 
@@ -56,6 +50,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sipsim.engine.context import WorkerContext
+from sipsim.engine.costs import DEFAULT_COSTS, DEFAULT_STEP_COST
+from sipsim.engine.costs import KERNEL_COSTS as KERNEL_COSTS  # (where tests and tools find them)
 from sipsim.engine.events import (
     DATAGRAM_DROPPED,
     DATAGRAM_QUEUED,
@@ -90,28 +86,12 @@ from sipsim.engine.metrics import Metrics
 from sipsim.engine.network import VirtualNetwork
 from sipsim.engine.peers import Peer, Timer, make_peers
 from sipsim.engine.scenario import Arrival, Pause, Scenario, load_router
+from sipsim.engine.sched_fair import CfsRq
 from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.snapshot import Event
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
 
-_US = 1e-6
-DEFAULT_STEP_COST = 5 * _US
-KERNEL_COSTS = {"try_to_wake_up": 45 * _US, "sys_recvfrom": 2.2 * _US, "sys_sendto": 4.2 * _US}
-_SER_US = {"recvfrom": 3.2, "udp_rcv_loop": 1.5, "receive_msg": 4.5, "parse_msg": 25.0, "exec_pre_script_cb": 4.7,
-           "receive_msg.sanity": 1.8, "request_route": 1.8, "mf_process_maxfwd_header": 27.5, "rfc_checks": 73.1,
-           "check_self": 7.5, "save": 19.6, "lookup": 8.0, "forward_request": 44.6, "sl_send_reply": 33.5,
-           "forward_reply": 82.3, "exec_post_script_cb": 3.3, "free_sip_msg": 2.4,
-           "parse_headers": 47.1, "sanity_check": 33.3}  # (the last two: kamailio's, for cfg scripts)
-_KAMAILIO_US = {"recvfrom": 3.0, "udp_rcv_loop": 1.4, "receive_msg": 4.0, "parse_msg": 23.1, "parse_headers": 47.1,
-                "receive_msg.sanity": 3.1, "exec_pre_script_cb": 4.1, "request_route": 2.0,
-                "mf_process_maxfwd_header": 8.9, "sanity_check": 33.3, "check_self": 6.5, "save": 24.7,
-                "lookup": 6.8, "forward_request": 35.5, "sl_send_reply": 28.0, "forward_reply": 12.4,
-                "exec_post_script_cb": 2.9, "free_sip_msg": 2.3, "rfc_checks": 73.1}
-DEFAULT_COSTS: dict[str, dict[str, float]] = {
-    "ser": {k: v * _US for k, v in _SER_US.items()} | KERNEL_COSTS,
-    "kamailio": {k: v * _US for k, v in _KAMAILIO_US.items()} | KERNEL_COSTS,
-}
 CHECKPOINT = 256
 Injection = tuple[bytes, Addr, dict[str, Any]]  # data, source, meta (shown in the arrival's detail)
 
@@ -120,9 +100,11 @@ _NEW, _CPU, _RUNQ, _SLEEP, _HELD, _DEAD = range(6)
 
 
 class _Proc:
-    """One simulated worker process: its generator, what it yielded last, where it is."""
+    """One simulated worker process: its generator, what it yielded last, where it is, and what the
+    scheduler knows of it (a ``sched_fair.SchedEntity``)."""
 
-    __slots__ = ("id", "ctx", "gen", "item", "where", "sock", "speed", "cont", "delay", "slice", "pause")
+    __slots__ = ("id", "ctx", "gen", "item", "where", "sock", "speed", "cont", "ready", "exec_start", "vruntime",
+                 "order", "pause")
 
     def __init__(self, wid: int, ctx: WorkerContext, sock: SimSocket, speed: float) -> None:
         self.id = wid
@@ -133,8 +115,10 @@ class _Proc:
         self.sock = sock
         self.speed = speed
         self.cont: Callable[[_Proc], Event | None] | None = None  # what it does when it gets a CPU
-        self.delay = 0.0  # ... that long after getting it
-        self.slice = 0.0  # when it got the CPU
+        self.ready = 0.0  # ... not before this time (a woken worker: the wake-up + try_to_wake_up)
+        self.exec_start = 0.0  # when it started running on its CPU (its slice and vruntime count from then)
+        self.vruntime = 0  # ns of CPU charged
+        self.order = 0  # when it became runnable
         self.pause = 0  # nesting depth of pause windows
 
 
@@ -183,8 +167,10 @@ class Runner:
         self._heap: list[tuple[float, int, Callable[[Any], Event | None], Any]] = []
         self._seq = 0
         self._imm: deque[tuple[Callable[[Any], Event | None], Any]] = deque()
-        self._runq: deque[_Proc] = deque()
+        self._rq = CfsRq(sc.cpu_count())
+        self._runq = self._rq.queue  # the waiting workers (the same list)
         self._free = sc.cpu_count()
+        self._waking = 0  # wake-ups of a herd still to happen before a CPU is given out
         self._until = sc.until if sc.until is not None else float("inf")
         self._next_id = 0
         self._inject = {k: list(v) for k, v in (injections or {}).items()}
@@ -340,17 +326,23 @@ class Runner:
         ids = self.kernel.to_wake(sock)
         if not ids:
             return None
+        # the kernel wakes the whole herd in one go (__wake_up_common) before any of it runs: one
+        # event each, but the CPUs are given out only after the last, to the lowest vruntime
+        self._waking += len(ids) - 1
         for wid in ids[1:]:
-            self._imm.append((self._wakeup, self.procs[wid]))
+            self._imm.append((self._herd_wakeup, self.procs[wid]))
         return self._wakeup(self.procs[ids[0]])
+
+    def _herd_wakeup(self, p: _Proc) -> Event:
+        self._waking -= 1
+        return self._wakeup(p)
 
     def _wakeup(self, p: _Proc) -> Event:
         p.cont = self._woken
-        p.delay = self._wake_cost
-        self._make_runnable(p)
+        self._make_runnable(p, self.now + self._wake_cost)
         return KernelEvent(WORKER_WAKEUP, self.now, p.id, None,
                            f"the kernel wakes W{p.id}: off the wait-queue; recvfrom returns once it runs",
-                           {"socket": p.sock.index})
+                           {"socket": p.sock.index, "vruntime": p.vruntime})
 
     def _woken(self, p: _Proc) -> Event | None:
         if p.pause:
@@ -384,35 +376,47 @@ class Runner:
         return ev
 
     # -- the CPUs --------------------------------------------------------------------------------
-    def _make_runnable(self, p: _Proc) -> None:
-        p.where = _RUNQ
-        self._runq.append(p)
-        self._dispatch()
+    def _make_runnable(self, p: _Proc, ready: float, *, place: bool = True, initial: bool = False,
+                       dispatch: bool = True) -> None:
+        """``p`` wants a CPU, to run ``p.cont`` not before ``ready``. ``place``: it wakes up (or,
+        ``initial``, was just forked), so the scheduler places it (``place_entity``)."""
+        if place:
+            self._rq.place_entity(p, self.now, initial=initial)
+        p.where, p.ready = _RUNQ, ready
+        self._rq.enqueue_entity(p)
+        if dispatch:
+            self._dispatch()
 
     def _dispatch(self) -> None:
-        runq = self._runq
-        while self._free and runq:
-            p = runq.popleft()
+        """Free CPUs take waiting workers (``CfsRq.pick_next_entity``). A woken worker starts
+        ``try_to_wake_up`` after its wake-up, or now if it waited longer for the CPU."""
+        if self._waking:  # a herd is being woken: its last wake-up gives the CPUs out
+            return
+        rq, now = self._rq, self.now
+        while self._free and rq.queue:
+            p: _Proc = rq.pick_next_entity(self._free)  # type: ignore[assignment]
             self._free -= 1
             p.where = _CPU
-            p.slice = self.now
-            self._at(self.now + p.delay, p.cont, p)  # type: ignore[arg-type]
+            start = p.ready if p.ready > now else now
+            rq.set_next_entity(p, start)
+            self._at(start, p.cont, p)  # type: ignore[arg-type]
 
     def _free_cpu(self, p: _Proc) -> None:
+        self._rq.put_prev_entity(p, self.now)
         self._free += 1
         self._dispatch()
 
     def _hold(self, p: _Proc, cont: Callable[[_Proc], Event | None]) -> None:
         """A paused worker stops here; it goes on with ``cont`` when resumed."""
-        p.cont, p.delay, p.where = cont, 0.0, _HELD
+        p.cont, p.where = cont, _HELD
         self._free_cpu(p)
         return None
 
     # -- a worker's steps -------------------------------------------------------------------------
     def _start(self, p: _Proc) -> Event:
         p.item = next(p.gen)
-        p.cont, p.delay = self._cont, 0.0
-        self._make_runnable(p)
+        p.cont = self._cont
+        self._make_runnable(p, self.now, initial=True)
         return KernelEvent(WORKER_STARTED, self.now, p.id, None, f"W{p.id} starts (fork) and enters udp_rcv_loop",
                            {"socket": p.sock.index})
 
@@ -422,11 +426,11 @@ class Runner:
     def _process(self, p: _Proc) -> None:
         """Schedule what the worker yielded last (it is on a CPU)."""
         now = self.now
-        if self._runq and now - p.slice >= self.timeslice:  # time slice used up and others wait
-            p.cont, p.delay, p.where = self._cont, 0.0, _RUNQ
-            self._runq.append(p)
+        if self._runq and now - p.exec_start >= self.timeslice:  # time slice used up and others wait
+            p.cont = self._cont
+            self._rq.put_prev_entity(p, now)
             self._free += 1
-            self._dispatch()
+            self._make_runnable(p, now, place=False)  # the lowest vruntime runs next (maybe p again)
             return
         item = p.item
         tp = type(item)
@@ -525,9 +529,9 @@ class Runner:
                 continue
             if p.where == _SLEEP:  # leaves recvfrom (-ERESTARTSYS); re-enters it on SIGCONT
                 p.sock.remove_waiter(p.id)
-                p.cont, p.delay, p.where = self._recv, 0.0, _HELD
+                p.cont, p.where = self._recv, _HELD
             elif p.where == _RUNQ:
-                self._runq.remove(p)
+                self._rq.dequeue_entity(p)
                 p.where = _HELD
         ids = [p.id for p in targets]
         return KernelEvent(WORKERS_PAUSED, self.now, None, None,
@@ -536,10 +540,11 @@ class Runner:
 
     def _resume(self, pause: Pause) -> Event:
         targets = self._pause_targets(pause)
-        for p in targets:
+        for p in targets:  # SIGCONT wakes each stopped worker; the CPUs are given out after the last
             p.pause -= 1
             if p.pause == 0 and p.where == _HELD:
-                self._make_runnable(p)
+                self._make_runnable(p, self.now, dispatch=False)
+        self._dispatch()
         return KernelEvent(WORKERS_RESUMED, self.now, None, None,
                            f"SIGCONT to {', '.join(f'W{p.id}' for p in targets)}", {"workers": [p.id for p in targets]})
 

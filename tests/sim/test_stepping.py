@@ -21,8 +21,8 @@ def scenarios() -> dict[str, Scenario]:
         "call": load_scenario("basic-call"),
         # a jittery burst on 2 CPUs: takes without sleeping, wasted wake-ups, preemption
         "burst": scenario(workers=3, cpus=2, jitter=0.4, seed=11, arrivals=(stream(10, spacing=0.00003),)),
-        # wake-all with a pause window in the middle
-        "herd": scenario(workers=3, policy="wake-all", arrivals=(stream(6, spacing=0.004),),
+        # wake-all on 2 CPUs (the scheduler picks among the herd by vruntime), a pause in the middle
+        "herd": scenario(workers=3, cpus=2, policy="wake-all", arrivals=(stream(6, spacing=0.004),),
                          pauses=(__import__("sipsim.engine.scenario", fromlist=["Pause"]).Pause(0.015, 0.02),)),
     }
 
