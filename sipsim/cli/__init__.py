@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sipsim",
         description="A SIP server you can watch think: Kamailio's receive path, step by step.",
+        epilog="Without a COMMAND, sipsim opens the TUI on the built-in scenario (basic-call); ctrl+q quits. "
+               "`sipsim COMMAND --help` describes a command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for _name, module in COMMANDS.items():

@@ -1,9 +1,10 @@
-"""``sipsim check FILE.cfg|FILE.py``: load a routing script without running it, as ``kamailio -c``.
+"""`sipsim check FILE.cfg|FILE.py`: load a routing script without running it, as `kamailio -c`.
 
 A cfg script is preprocessed, parsed and every function call and pseudo-variable resolved; a KEMI
-script is compiled, loaded and checked for ``ksr_request_route``. The first error is printed as
-``file:line:column: message (expected ...)`` with the offending line, and the exit status is 1.
-Without ``--profile`` a cfg script is checked in both profiles (``#!ifdef SIPSIM_SER`` branches).
+script is compiled, loaded and checked for ksr_request_route. The first error is printed as
+file:line:column: message (expected ...) with the offending line, and the exit status is 1.
+Without --profile a cfg script is checked in both profiles (#!ifdef SIPSIM_SER branches).
+Examples: sipsim/routing/scripts/; how sipsim differs from Kamailio: sipsim/routing/KAMAILIO_DIFFERENCES.md.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.path.endswith(".py"):
         profiles = profiles[:1]
     summary = ""
+    warned: dict[str, list[str]] = {}  # warning -> the profiles that gave it, in order
     for profile in profiles:
         config = ServerConfig(profile=profile, defines=tuple(args.define), relay=not args.no_relay)
         try:
@@ -67,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"{args.path}: {exc.strerror or exc}", 1)
         summary = _summary(router)
         for w in getattr(getattr(router, "script", None), "warnings", []):
-            print(f"warning: {w}", file=sys.stderr)
+            warned.setdefault(str(w), []).append(profile.value)
+    for w, given_by in warned.items():
+        # the same script checked twice gives most warnings twice: say each once, and name the
+        # profile only when the other one did not give it (an #!ifdef SIPSIM_SER branch)
+        where = f" [profile {given_by[0]}]" if len(given_by) < len(profiles) else ""
+        print(f"warning: {w}{where}", file=sys.stderr)
     print(f"{args.path}: ok — {summary}")
     return 0
 

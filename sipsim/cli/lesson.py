@@ -1,19 +1,19 @@
-"""``sipsim lesson N``: open lesson N in the TUI — or read it, or check your answers, without one.
+"""`sipsim lesson N`: open lesson N in the TUI — or read it, or check your answers, without one.
 
     sipsim lesson N                                  # the TUI, stopping where the lesson speaks
-    sipsim lesson N --text                           # the lesson as text, stop by stop
+    sipsim lesson N --text                           # the lesson as text, with its question IDs
     sipsim lesson N --check [--answer ID=VALUE ...]  # judge your answers against the simulation
     sipsim lesson N --check --reference              # judge the lesson's own answers (teachers)
     sipsim lesson N --reset                          # forget your progress in lesson N
 
-N is the lesson's number or file name. ``--answer`` gives an answer (a choice's text or its number
-on screen) and implies ``--check``; answers are saved with your progress
-(``$XDG_STATE_HOME/sipsim/progress.json``) and count again the next time. ``--route FILE`` runs the
-lesson's scenario with your routing script (lesson 13); ``--policy``, ``--profile`` and
-``--workers`` change the scenario too, to see what a check says under another kernel or era.
-``--live`` (lesson 12) also runs a real ``sipsim serve`` on 127.0.0.1 and compares the real
-kernel's wake order with the simulator's. The exit status is 0 when every check passes, 1 when one
-fails, 2 on an error.
+N is the lesson's number or file name (sipsim lessons lists them). --answer gives an answer (a
+choice's text or its number on screen) and implies --check; answers are saved with your progress
+($XDG_STATE_HOME/sipsim/progress.json, by default ~/.local/state/sipsim/progress.json) and count
+again the next time. --route FILE runs the lesson's scenario with your routing script (lesson
+13); --policy, --profile and --workers change the scenario too, to see what a check says under
+another kernel or era. --live (lesson 12) also runs a real `sipsim serve` on 127.0.0.1 and
+compares the real kernel's wake order with the simulator's. The exit status is 0 when every check
+passes, 1 when one fails, 2 on an error.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
     p.add_argument("--workers", type=int, metavar="COUNT", help="number of workers")
     p.add_argument("--live", action="store_true",
-                   help="with --check: also compare with a real server on 127.0.0.1 (lessons that have a live check)")
+                   help="check, and also compare with a real server on 127.0.0.1 (lesson 12's live check)")
 
 
 def _answers(items: list[str]) -> list[tuple[str, str]]:
@@ -97,6 +97,9 @@ def _check(session: object, answers: list[tuple[str, str]], *, reference: bool, 
     from sipsim.lessons.text import check_report
 
     assert isinstance(session, Session)
+    if live and getattr(session.lesson, "live", "") != "wake-order":
+        # a usage mistake, not a failed check: nothing was compared
+        return fail(f"lesson {session.number} has no live comparison (lesson 12 has: sipsim lesson 12 --live)")
     known = {q.id for q in session.lesson.questions}
     for qid, _ in answers:
         if qid not in known:

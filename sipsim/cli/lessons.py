@@ -1,11 +1,12 @@
-"""``sipsim lessons``: the course, lesson by lesson, with your progress.
+"""`sipsim lessons`: the course, lesson by lesson, with your progress.
 
     sipsim lessons [--json]
 
-Lessons are read from the ``lessons/`` folder of the repository (or ``$SIPSIM_LESSONS``); your
-progress from ``$XDG_STATE_HOME/sipsim/progress.json`` (``~/.local/state/sipsim/progress.json``).
-Open one with ``sipsim lesson N``; check your answers without a screen with
-``sipsim lesson N --check --answer ID=VALUE``.
+Lessons are read from $SIPSIM_LESSONS when it is set, else from the lessons/ folder of the
+source tree, else from where pip installed them (<prefix>/share/sipsim/lessons); your progress
+from $XDG_STATE_HOME/sipsim/progress.json (~/.local/state/sipsim/progress.json). Open one with
+`sipsim lesson N`; read it without a screen with `sipsim lesson N --text` and check your answers
+with `sipsim lesson N --check --answer ID=VALUE`.
 """
 
 from __future__ import annotations

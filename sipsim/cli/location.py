@@ -1,8 +1,8 @@
-"""``sipsim location``: the bindings of the live registrar, as ``kamctl ul show`` lists them.
+"""`sipsim location`: the bindings of the live registrar, as `kamctl ul show` lists them.
 
-Reads the SQLite location table a ``sipsim serve`` writes (the default path, or ``--db``); works
-while the server runs (WAL: readers never block it) and after it stopped. Expired bindings are
-not shown (the server ignores them, and purges them every minute).
+Reads the SQLite location table a `sipsim serve` writes (the default path, or --db); works while
+the server runs (WAL: readers never block it) and after it stopped. Expired bindings are not
+shown (the server ignores them, and purges them every minute).
 """
 
 from __future__ import annotations

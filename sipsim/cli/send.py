@@ -1,12 +1,15 @@
-"""``sipsim send``: craft one SIP message, send it over a plain UDP socket, print the answers.
+"""`sipsim send`: craft one SIP message, send it over a plain UDP socket, print the answers.
 
-No raw socket and no root: an ordinary UDP socket is bound first (to ``--from``, or to an ephemeral
-port on the address the kernel would use to reach ``--to``), so the message's Via and Contact can
-carry the real local address and port and the answers come back to it. A raw message FILE is sent
-as it is, except that its top Via's sent-by is pointed at that address (``--keep-via`` to send it
-untouched). Then it waits, at most ``--wait`` seconds, and stops earlier once a final response has
-come and the line has been quiet for a moment. Exit 0 when an answer arrived, 1 when none, 2 for
-a usage error.
+Sends one SIP message — a TEMPLATE (see --list) or a FILE holding a raw message — to --to over
+UDP and prints every answer. No raw socket and no root: an ordinary UDP socket is bound first (to
+--from, or to an ephemeral port on the address the kernel would use to reach --to), so the
+message's Via and Contact can carry the real local address and port and the answers come back to
+it. A raw message FILE is sent as it is, except that its top Via's sent-by is pointed at that
+address (--keep-via to send it untouched). Then it waits, at most --wait seconds, and stops
+earlier once a final response has come and the line has been quiet for a moment. Exit 0 when an
+answer arrived, 1 when none, 2 for a usage error. For example:
+
+    sipsim send register --to 127.0.0.1:5060
 """
 
 from __future__ import annotations

@@ -1,25 +1,27 @@
-"""``sipsim simulate``: run a scenario on the simulated kernel and summarise what happened.
+"""`sipsim simulate`: run a scenario on the simulated kernel and summarise what happened.
 
     sipsim simulate [SCENARIO] [--workers N] [--policy fifo|wake-all|reuseport|lifo] [--rate R]
                     [--count N] [--rcvbuf BYTES] [--seed S] [--cpus N] [--until SECONDS]
                     [--profile ser|kamailio] [--route FILE] [--pcap FILE [--pcap-proxy IP:PORT|any]
                     [--pcap-time-scale X]] [--save-pcap OUT] [--trace] [--json] [--list]
 
-SCENARIO is a ``.toml`` file or the name of a shipped scenario (``--list``; default ``basic-call``).
-Options override the file. ``--rate``/``--count`` change every arrival stream of the scenario (a
-scenario without one gets a stream of OPTIONS pings to the proxy). ``--pcap`` adds the SIP
-datagrams of a capture as arrivals, at their captured times (with no SCENARIO: an empty one):
-only those sent to the capture's proxy (guessed, or ``--pcap-proxy``), whose place the simulated
-proxy takes; what was left out, and why, goes to stderr (see sipsim.packets.replay).
-``--trace`` prints one line per event; ``--json`` prints one object — a stable interface::
+SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
+(--list; default basic-call). Options override the file. --rate/--count change every arrival
+stream of the scenario (a scenario without one gets a stream of OPTIONS pings to the proxy).
+--pcap adds the SIP datagrams of a capture as arrivals, at their captured times (with no
+SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --pcap-proxy), whose
+place the simulated proxy takes; what was left out, and why, goes to stderr.
+--trace prints one line per event; --json prints one object — a stable interface (the values
+are an example):
 
     {
       "scenario": "basic-call", "source": "...", "seed": 1, "workers": 4, "cpus": 4,
       "profile": "ser", "policy": "fifo",
       "rcvbuf": 212992,              # the socket's sk_rcvbuf in bytes (SO_RCVBUF doubled)
-      "time": 0.3718,                # virtual seconds at the last event
-      "events": 114, "finished": true,   # false when --until/`until` cut the run short
-      "handled_by": [0, 1, 2, 3],    # per datagram that reached a worker, in arrival order: the
+      "time": 0.3717,                # virtual seconds at the last event
+      "events": 200, "finished": true,   # false when --until/`until` cut the run short
+      "handled_by": [0, 1, 2, 3, 0, 1, 2, 3],
+                                     # per datagram that reached a worker, in arrival order: the
                                      # worker that took it, numbered in the order workers first slept
       "drops": 0,                    # datagrams the receive buffer refused (RcvbufErrors)
       "pipeline_drops": 0,           # datagrams a worker took and dropped

@@ -1,9 +1,10 @@
-"""``sipsim stats``: the core statistics of a running ``sipsim serve``, summed over its workers.
+"""`sipsim stats`: the core statistics of a running `sipsim serve`, summed over its workers.
 
-Printed as ``kamcmd stats.get_statistics core:`` prints them (``core:rcv_requests = 12``), then
-sipsim's own live-mode counters (``sipsim:rcv_datagrams``, ``sipsim:send_refused`` ...), then
-the receive socket (effective buffer size, bytes queued, datagrams the kernel dropped because
-the buffer was full) and each worker's pid. ``--json`` prints the control socket's answer as is.
+Printed as `kamcmd stats.get_statistics core:` prints them (core:rcv_requests = 12), then
+sipsim's own live-mode counters (sipsim:rcv_datagrams, sipsim:send_refused ...), then the receive
+socket (effective buffer size, bytes queued, datagrams the kernel dropped because the buffer was
+full) and each worker's pid. The server is found by its --listen address (give the same one) or
+its --control socket. --json prints the control socket's answer as is.
 """
 
 from __future__ import annotations

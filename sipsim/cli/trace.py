@@ -1,6 +1,13 @@
-"""``sipsim trace``: run datagrams through the pipeline and print every step.
+"""`sipsim trace`: run datagrams through the pipeline and print every step.
 
-``--json`` prints one object per datagram, one per line — a stable interface::
+Each datagram is handled as one worker of the proxy would handle it, without a network: a .dat
+file holds one raw SIP message (tests/data/rfc4475/ and tests/data/rfc3261/ have many), a folder
+is traced file by file, a capture (--pcap) datagram by datagram. Datagrams the proxy would send
+are printed, not sent. For example:
+
+    sipsim trace tests/data/rfc4475/wsinv.dat --profile kamailio
+
+--json prints one object per datagram, one per line — a stable interface:
 
     {"file": "...", "outcome": "forwarded"|"replied"|"dropped", "status": <int or null>,
      "reason": "...", "sent": [{"to": "host:port", "data": "<latin-1 text>"}],
@@ -17,14 +24,18 @@ from pathlib import Path
 from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
 
 DEFAULT_LISTEN = "127.0.0.1:5060"  # --listen when neither given nor taken from a capture
+# --from when not given: a client beside the proxy (as `sipsim craft` assumes), never the proxy's
+# own address — a request "from ourselves" would make the trace show a reply sent to the proxy
+DEFAULT_FROM = {4: "127.0.0.1:5070", 6: "[::1]:5070"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trace", help="run one datagram (or a folder of .dat files) through the pipeline, step by step",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", nargs="?", metavar="FILE.dat|DIR", help="a raw SIP message, or a folder of .dat files")
-    p.add_argument("--from", dest="src", default="127.0.0.1:5060", metavar="IP:PORT",
-                   help="the datagram's source address (127.0.0.1:5060)")
+    p.add_argument("--from", dest="src", default=None, metavar="IP:PORT",
+                   help="the datagram's source address (default 127.0.0.1:5070, or [::1]:5070 when --listen "
+                        "is IPv6)")
     p.add_argument("--pcap", metavar="FILE", help="take the datagrams (and their sources) from a pcap/pcapng capture")
     p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
@@ -35,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+    if args.src is None:
+        listen_ip = parse_hostport(args.listen or DEFAULT_LISTEN)[0]
+        args.src = DEFAULT_FROM[6 if ":" in listen_ip else 4]
     src = parse_hostport(args.src)
     if args.pcap:
         return _pcap_inputs(args)

@@ -1,8 +1,10 @@
-"""``sipsim tui [SCENARIO] [--live HOST:PORT]``: the step-through TUI (also ``sipsim`` alone).
+"""`sipsim tui [SCENARIO] [--live HOST:PORT]`: the step-through TUI (also `sipsim` alone).
 
-Opens a simulation of SCENARIO (a shipped name or a ``.toml`` file; default: the built-in
-basic-call — 4 workers, a REGISTER and a call), or with ``--live`` a real ``sipsim serve`` on that
-port whose workers you watch and hold step by step. Keys: F1 in the app.
+Opens a simulation of SCENARIO (a shipped name, see `sipsim simulate --list`, or a .toml file;
+default: basic-call — 4 workers, a REGISTER and a call). With --live it starts a real
+`sipsim serve` on HOST:PORT (the port must be free) and shows its real workers, held step by step;
+the server stops when you leave live mode (L) or quit. Keys: n step, b back, p run/pause,
+F1 help on the focused panel and every key, ctrl+p the command palette, ctrl+q quit.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
                    help="a shipped scenario name or a .toml file (default: basic-call)")
     p.add_argument("--live", metavar="HOST:PORT",
-                   help="start sipsim serve on HOST:PORT (a local address) and watch its real workers")
-    p.add_argument("--profile", choices=("ser", "kamailio"), help="override the scenario's profile")
-    p.add_argument("--workers", type=_workers, metavar="N", help="override the number of workers")
+                   help="start sipsim serve on HOST:PORT (a free local port) and watch its real workers")
+    p.add_argument("--profile", choices=("ser", "kamailio"),
+                   help="override the scenario's profile (and the live server's)")
+    p.add_argument("--workers", type=_workers, metavar="N",
+                   help="override the number of workers (and the live server's)")
     p.add_argument("--policy", choices=POLICIES, help="override the kernel's wake-up policy")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default")
 

@@ -59,3 +59,16 @@ def test_human_output_and_clear_errors() -> None:
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
     bad = trace(str(DATA / "rfc4475" / "wsinv.dat"), "--from", "nowhere:port")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+
+def test_the_default_source_is_a_client_beside_the_proxy_not_the_proxy_itself(tmp_path) -> None:  # noqa: ANN001
+    """Without --from a datagram comes from 127.0.0.1:5070 ([::1]:5070 to an IPv6 proxy), as
+    `sipsim craft` assumes, not from the proxy's own 127.0.0.1:5060."""
+    zeromf = (DATA / "rfc4475" / "zeromf.dat").read_bytes()  # Max-Forwards: 0 -> 483 to the sender
+    with_rport = tmp_path / "zeromf-rport.dat"
+    with_rport.write_bytes(zeromf.replace(b"branch=z9hG4bKkdjuw2349i", b"branch=z9hG4bKkdjuw2349i;rport"))
+    row = json.loads(trace(str(with_rport), "--json").stdout)
+    assert (row["status"], row["sent"][0]["to"]) == (483, "127.0.0.1:5070"), row  # rport: back to the source port
+    assert "bytes from 127.0.0.1:5070" in trace(str(with_rport)).stdout
+    assert "bytes from [::1]:5070" in trace(str(with_rport), "--listen", "[::1]:5060").stdout

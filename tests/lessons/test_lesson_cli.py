@@ -138,4 +138,5 @@ def test_lesson_12_live_check(tmp_path: Path, isolated_network: None) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert "PASS  live-round-robin" in r.stdout and "PASS  live-matches-simulator" in r.stdout
     r = sipsim(tmp_path, "lesson", "1", "--check", "--reference", "--live")
-    assert r.returncode == 1 and "has no live comparison" in r.stdout
+    assert r.returncode == 2 and "has no live comparison" in r.stderr, "a usage mistake, not a failed check"
+    assert "PASS" not in r.stdout and "FAIL" not in r.stdout

@@ -95,6 +95,19 @@ def test_sipsim_check_accepts_the_shipped_scripts(script: str, capsys: pytest.Ca
     assert ": ok — " in capsys.readouterr().out
 
 
+def test_sipsim_check_says_each_warning_once_and_names_a_profile_only_when_one_gave_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "warns.cfg"
+    path.write_text("request_route {\n forward();\n}\nfailure_route[X] {\n drop;\n}\n"
+                    "#!ifdef SIPSIM_SER\nbranch_route[B] {\n drop;\n}\n#!endif\n")
+    assert main(["check", str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    failure = [w for w in err if "failure_route[X]" in w]
+    branch = [w for w in err if "branch_route[B]" in w]
+    assert len(failure) == 1 and "[profile" not in failure[0], err  # both profiles gave it: said once
+    assert branch == [branch[0]] and branch[0].endswith("[profile ser]"), err
+
+
 def test_trace_with_a_broken_route_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "broken.cfg"
     path.write_text(BROKEN[2][1])
