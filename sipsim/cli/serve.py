@@ -1,13 +1,16 @@
-"""``sipsim serve``: a real stateless SIP proxy and registrar on a UDP port, in forked workers.
+"""`sipsim serve`: a real stateless SIP proxy and registrar on a UDP port, in forked workers.
 
-The main process opens the socket and forks ``--workers`` processes that all block in
-``recvfrom`` on it, each running the very pipeline ``sipsim trace`` shows step by step. By default
-it listens on 127.0.0.1:5060, forwards only to loopback, resolves no names and relays nothing
-for foreign domains (403). ``sipsim stats`` reads its counters, ``sipsim location`` its bindings.
+The main process opens the socket and forks --workers processes that all block in `recvfrom` on
+it, each running the very pipeline `sipsim trace` shows step by step. By default it listens on
+127.0.0.1:5060, sends only to loopback, resolves no names and relays nothing for foreign domains
+(403). It logs one line per message on stderr; ctrl+c or SIGTERM stops it. `sipsim stats` reads
+its counters, `sipsim location` its bindings (kept in an SQLite file across restarts).
 
-To serve a lab network, listen on the address the phones use (``--listen 192.168.1.10:5060``
-``--allow-dest 192.168.1.0/24``), or on every address (``--listen 0.0.0.0:5060``) with
-``--advertise`` naming the one the proxy puts in its Via; each local address then means "me".
+To serve phones on a lab network, listen on the address they use and allow their network
+(--listen 192.168.1.10:5060 --allow-dest 192.168.1.0/24), or listen on every address
+(--listen 0.0.0.0:5060, still with --allow-dest) with --advertise naming the one the proxy puts
+in its Via; each local address then means "me". sipsim does not authenticate: any user name
+registers.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
     from pathlib import Path
 
     from sipsim.engine.config import Profile
+    from sipsim.engine.forward import split_alias
     from sipsim.real.log import LEVELS
     from sipsim.real.policy import PolicyError, parse_networks
     from sipsim.real.server import ServeOptions
@@ -84,6 +88,11 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         allow = parse_networks(args.allow_dest)
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
+    for alias in args.alias:
+        try:
+            split_alias(alias)  # [proto:]host[:port], [v6]:port: what `uri == myself` will read
+        except ValueError as exc:
+            raise UsageError(f"--alias: {exc}") from None
     return ServeOptions(
         listen=parse_hostport(args.listen), workers=args.workers, profile=Profile(args.profile), route=args.route,
         db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,

@@ -11,18 +11,23 @@ default port 5060), after removing the top Via — ours. It drops a reply withou
 whose destination is broadcast/unspecified (RFC 4475 §3.3.10), and with ``check_via`` on, a reply
 whose top Via is not ours.
 
+sipsim listens on one UDP socket: a request whose next hop asks for another transport (``sips:``,
+``;transport=tcp``) fails with E_NO_SOCKET, and a reply whose second Via is not UDP is dropped,
+as Kamailio does when it has no socket of that kind (``get_send_socket``).
+
 The engine never resolves a name: a hostname destination travels as ``(host, port)`` in the
 ``Send`` and the driver decides (live mode refuses unless ``--dns``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 
 from sipsim.engine.config import SIP_PORT, ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, SEND_ERRORS, set_ser_error
+from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, E_UNSPEC, SEND_ERRORS, set_ser_error
 from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
@@ -42,7 +47,9 @@ def char_msg_val(msg: SipMsg) -> str:
     ftag = ttag = callid = cseq = ""
     if msg.from_ is not None and msg.from_.parsed is not None:
         ftag = msg.from_.parsed.param("tag") or ""
-    if msg.to is not None and msg.to.parsed is not None and msg.method not in _NO_TOTAG:
+    fl = msg.first_line
+    no_totag = fl is not None and any(fl.method_is(m) for m in _NO_TOTAG)
+    if msg.to is not None and msg.to.parsed is not None and not no_totag:
         ttag = msg.to.parsed.param("tag") or ""
     if msg.callid is not None:
         callid = msg.callid.body
@@ -63,8 +70,51 @@ def branch_builder(msg: SipMsg) -> str:
     return f"{BRANCH_MAGIC}{hash_index:x}.{char_msg_val(msg)}.0"
 
 
+_ALIAS_PROTOS = ("udp:", "tcp:", "tls:", "sctp:", "ws:", "wss:", "any:")
+
+
+@functools.lru_cache(maxsize=256)
+def split_alias(alias: str) -> tuple[str, int | None]:
+    """An ``alias`` value as Kamailio's cfg grammar reads it: ``[proto:]host[:port]`` -> (host, port).
+
+    The host is a name, an IPv4 address, an IPv6 reference ``[2001:db8::1]`` — the only IPv6 form
+    that can carry a port (``[2001:db8::1]:5070``) — or a bare IPv6 address (any port). The
+    protocol is left out (``uri == myself`` matches an alias whatever the transport, as Kamailio's
+    ``check_self`` does). No port: any port. ValueError says what is wrong (CLI checks).
+    Simplification: a quoted alias is read the same way (Kamailio takes ``"host:5070"`` as a name).
+    """
+    text = alias.strip().lower()
+    for proto in _ALIAS_PROTOS:
+        if text.startswith(proto) and text[len(proto):] and not is_digits(text[len(proto):]):
+            text = text[len(proto):]
+            break
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or not host:
+            raise ValueError(f"bad alias {alias!r}: an IPv6 reference is [address] or [address]:port")
+        if rest and not (rest.startswith(":") and is_digits(rest[1:])):
+            raise ValueError(f"bad alias {alias!r}: after ']' only ':port' may follow")
+        port = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if not is_digits(port):
+            raise ValueError(f"bad alias {alias!r}: the port must be a number")
+    else:
+        host, port = text, ""  # a name, IPv4, or a bare IPv6 address (which cannot carry a port)
+    if not host:
+        raise ValueError(f"bad alias {alias!r}: no host")
+    if port and not 0 < int(port) < 65536:
+        raise ValueError(f"bad alias {alias!r}: the port must be 1 to 65535")
+    return host.rstrip("."), int(port) if port else None
+
+
 def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
-    """Is host[:port] this server? Our listen address, advertised name or an alias (``check_self``)."""
+    """Is host[:port] this server? Our listen address, advertised name or an alias (``check_self``).
+
+    An alias is compared as text, without case (as Kamailio's ``grep_aliases``): ``[2001:DB8::1]``
+    matches the alias ``[2001:db8::1]``, ``[2001:db8:0::1]`` does not. An alias that cannot be
+    read (only possible from code: the CLI refuses one) names nothing.
+    """
     host = strip_brackets(host).lower().rstrip(".")
     port = port or SIP_PORT
     listen_host, listen_port = cfg.listen
@@ -74,19 +124,28 @@ def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
     if host in names or same_ip(host, listen_host):
         return port == listen_port
     for alias in cfg.aliases:
-        a_host, _, a_port = alias.rpartition(":") if alias.count(":") == 1 else (alias, "", "")
-        a_host = strip_brackets(a_host or alias).lower()
-        if host == a_host and (not a_port or int(a_port) == port):
+        try:
+            a_host, a_port = split_alias(alias)
+        except ValueError:
+            continue
+        if host == a_host and (a_port is None or a_port == port):
             return True
     return False
 
 
-def uri_dest(uri: SipUri) -> Addr:
-    """The next hop a SIP URI names (``maddr`` honoured; no DNS: a hostname stays a name)."""
+def uri_dest(uri: SipUri, kamailio: bool = False) -> Addr:
+    """The next hop a SIP URI names (no DNS: a hostname stays a name).
+
+    The ser profile honours the URI's ``maddr`` parameter (RFC 3261 §19.1.1). Kamailio 5.6's
+    ``forward()`` does not: it goes to the host (measured); only the rr module turns a Route's
+    maddr into the destination (``loose_route``). A ``sips:`` URI defaults to port 5061 -- in
+    Kamailio not with ``;user=phone`` (then it is a tel: URI, see :func:`uri_proto`).
+    """
     if not uri.is_sip:
         raise ParseError(f"cannot forward to a {uri.scheme}: URI")
-    host = uri.param("maddr") or uri.host
-    port = uri.port or (5061 if uri.scheme == "sips" else SIP_PORT)
+    host = (None if kamailio else uri.param("maddr")) or uri.host
+    secure = uri.scheme == "sips" and not (kamailio and _phone(uri))
+    port = uri.port or (5061 if secure else SIP_PORT)
     return strip_brackets(host), port
 
 
@@ -117,6 +176,27 @@ def is_bad_destination(host: str) -> str | None:
     return None
 
 
+def _kamailio_ipv6(host: str) -> bool:
+    """Does Kamailio 5.6 take ``host`` (brackets stripped) for an IPv6 address? Not with an IPv4 tail."""
+    if "." in host:
+        return False
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _kamailio_ipv4(host: str) -> str:
+    """Kamailio 5.6's ``str2ip()`` reads each of four dotted numbers of up to three digits into a
+    byte, so ``192.0.2.256`` is 192.0.2.0 and ``999.0.2.1`` is 231.0.2.1 (measured): the address a
+    quirk of the real server sends to, which a learner may meet."""
+    parts = host.split(".")
+    if len(parts) != 4 or not all(1 <= len(p) <= 3 and is_digits(p) for p in parts):
+        return host
+    return ".".join(str(int(p) & 0xFF) for p in parts)
+
+
 def _family(host: str) -> int:
     """6 for an IPv6 literal, else 4 (IPv4 or a name: a name is resolved by the driver, if at all)."""
     return 6 if ":" in host else 4
@@ -124,27 +204,77 @@ def _family(host: str) -> int:
 
 def next_hop(msg: SipMsg) -> Addr:
     """$du if set, else the (new) R-URI. Raises ParseError for an unusable URI."""
-    uri = parse_uri(msg.dst_uri) if msg.dst_uri else msg.parsed_ruri()
-    return uri_dest(uri)
+    return uri_dest(_next_hop_uri(msg), kamailio=not msg.profile_ser)
+
+
+def _next_hop_uri(msg: SipMsg) -> SipUri:
+    return parse_uri(msg.dst_uri, kamailio=msg.mode.uri_kamailio) if msg.dst_uri else msg.parsed_ruri()
+
+
+_URI_PROTOS = ("tcp", "tls", "sctp", "ws")
+
+
+def uri_proto(uri: SipUri, kamailio: bool = False) -> str:
+    """The transport a URI asks for: ``sips:`` is TLS whatever ``;transport`` says (unless
+    ``;user=phone``), else the ``transport`` parameter (tcp, tls, sctp, ws), else UDP (an unknown
+    value, ``wss`` or an empty one included — measured with Kamailio 5.6)."""
+    if uri.scheme == "sips" and not (kamailio and _phone(uri)):
+        return "tls"
+    transport = (uri.param("transport") or "").lower()
+    return transport if transport in _URI_PROTOS else "udp"
+
+
+def _phone(uri: SipUri) -> bool:
+    """``;user=phone``: Kamailio (``phone2tel``, on by default) then takes a sip:/sips: URI for a tel:
+    URI -- a ``sips:`` one is no longer secure (measured: forwarded over UDP)."""
+    return uri.param("user") == "phone"
 
 
 def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) -> Steps:
     """Forward statelessly to ``dst`` (or $du / the R-URI). Returns 1, or -1 with ``ser_error``."""
+    proto = "udp"
     if dst is None:
         try:
-            dst = next_hop(msg)
+            uri = _next_hop_uri(msg)
+            if not ctx.ser and uri.scheme in ("tel", "urn"):
+                # Kamailio 5.6 parses a tel:/urn: URI (a user, no host) and then fails to resolve
+                # its empty host (measured: 478)
+                set_ser_error(msg, E_BAD_ADDRESS, f"a {uri.scheme}: URI has no host to send to")
+                if ctx.tracing:
+                    yield ctx.event("forward_request", msg, f"a {uri.scheme}: URI has no host: nothing to "
+                                    "resolve", reason=f"unresolvable {uri.scheme}: URI")
+                return -1
+            dst = uri_dest(uri, kamailio=not ctx.ser)
         except ParseError as exc:
             set_ser_error(msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}")
             if ctx.tracing:
                 yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
             return -1
-    if not ctx.ser and ":" in dst[0] and "." in dst[0]:
-        # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1) as an
+        proto = uri_proto(uri, kamailio=not ctx.ser)
+        if not ctx.ser and proto == "tls" and uri.scheme == "sips" and (uri.param("transport") or "").lower() == "udp":
+            set_ser_error(msg, E_UNSPEC, "a sips: URI cannot go over UDP")
+            if ctx.tracing:
+                yield ctx.event("forward_request", msg, "cannot forward: a sips: URI with ;transport=udp "
+                                "(a secure URI over an insecure transport)", reason="sips over UDP")
+            return -1
+    if not ctx.ser and (":" in dst[0] or not dst[0]) and not _kamailio_ipv6(dst[0]):
+        # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1), or
+        # anything else in brackets that is not an IPv6 address ([2001:db8::zz], []), as an
         # address: it takes it for a name, which does not resolve (measured: 478).
         set_ser_error(msg, E_BAD_ADDRESS, f"unresolvable {dst[0]}")
         if ctx.tracing:
-            yield ctx.event("forward_request", msg, f"{dst[0]} is not read as an IPv6 address (an IPv4 tail): "
+            yield ctx.event("forward_request", msg, f"[{dst[0]}] is not read as an IPv6 address: "
                             "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
+        return -1
+    if not ctx.ser:
+        dst = (_kamailio_ipv4(dst[0]), dst[1])
+    # (the branch is computed before a socket is chosen)
+    if not ctx.ser and msg.from_ is not None and msg.from_.parsed is None:
+        # char_msg_val() needs the From-tag: parse_from_header() fails -> forward_request fails
+        set_ser_error(msg, E_UNSPEC, "the From header does not parse (char_msg_val failed)")
+        if ctx.tracing:
+            yield ctx.event("forward_request", msg, "cannot compute the branch: the From header does not parse",
+                            reason="bad From header")
         return -1
     if _family(dst[0]) != _family(ctx.config.listen[0]):
         fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
@@ -153,6 +283,16 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             yield ctx.event("forward_request", msg,
                             f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
                             reason=f"no {fam} socket")
+        return -1
+    if proto != "udp":
+        # get_send_socket(): sipsim listens on one UDP socket, so a TCP/TLS/SCTP/WS next hop has no
+        # socket to go out of (Kamailio: "no corresponding listening socket", 500 from sl_reply_error).
+        # Simplification: Kamailio resolves a name first (an unknown name is 478 there, 500 here).
+        set_ser_error(msg, E_NO_SOCKET, f"no {proto.upper()} listening socket to send to {dst[0]} from")
+        if ctx.tracing:
+            yield ctx.event("forward_request", msg,
+                            f"cannot forward to {format_addr(dst)} over {proto.upper()}: only a UDP socket listens",
+                            reason=f"no {proto.upper()} socket")
         return -1
     bad = is_bad_destination(dst[0])
     if bad:
@@ -185,12 +325,16 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
 
 
 def reply_next_hop(msg: SipMsg) -> Addr:
-    """Where a reply goes: Via2's received (port from rport, else Via port/5060) or its sent-by."""
+    """Where a reply goes: Via2's received (port from rport, else Via port/5060) or its sent-by.
+
+    Kamailio 5.6 takes a ``received`` that is present even when its value is empty (the reply
+    then has nowhere to go); the ser profile falls back to the sent-by."""
     v = msg.via2
     assert v is not None
     rport = v.rport
     port = int(rport) if rport and is_digits(rport) else (v.port or SIP_PORT)
-    host = v.received if v.received else v.host
+    received = v.received
+    host = received if received or (received is not None and not msg.profile_ser) else v.host
     return strip_brackets(host), port
 
 
@@ -216,6 +360,24 @@ def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
                         outcome=DROPPED, reason="no 2nd via", unparsed=msg.unparsed)
         return 0
     dst = reply_next_hop(msg)
+    if not dst[0]:
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, "the second Via's received= is empty: nowhere to send; "
+                        "cannot forward reply", outcome=DROPPED, reason="empty received")
+        return 0
+    transport = msg.via2.transport.upper()
+    if _family(dst[0]) != _family(cfg.listen[0]):
+        ctx.stats["drop_replies"] += 1
+        fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
+        yield ctx.event("forward_reply", msg, f"second Via is {fam} ({dst[0]}): no {fam} socket to send from; "
+                        "cannot forward reply", outcome=DROPPED, reason=f"no {fam} socket")
+        return 0
+    if transport != "UDP":
+        # the reply goes out over the second Via's transport; only a UDP socket listens
+        ctx.stats["drop_replies"] += 1
+        yield ctx.event("forward_reply", msg, f"second Via asks for {transport}: no such socket to send from; "
+                        "cannot forward reply", outcome=DROPPED, reason=f"no {transport} socket")
+        return 0
     bad = is_bad_destination(dst[0])
     if bad:
         ctx.stats["drop_replies"] += 1

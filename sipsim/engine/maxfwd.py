@@ -5,7 +5,8 @@ right after the request line; if it is 0, return false (the script then answers 
 RFC 4475 §3.3.11); else decrement it — a value above ``max_limit`` (module parameter, default 70)
 becomes ``max_limit`` itself. The change is a lump replacing the value: the received bytes keep the
 old one. Kamailio 5.6 writes the new number in the old digits' place, right-aligned (``0070`` ->
-``  69``, measured); the ser profile writes it plainly.
+``  69``, measured); the ser profile writes it plainly. The kamailio profile reads the number as
+the module does (:func:`str2s`: five digits at most, 16 bits), the ser profile by the RFC grammar.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 
 MAX_LIMIT = 70
+
+
+def str2s(body: str) -> int | None:
+    """The value as the kamailio profile reads it: the maxfwd module's ``str2s()``.
+
+    Only digits (white space around them trimmed), at most five of them, kept in an unsigned
+    16-bit number: ``000070`` or ``4294967296`` are errors, ``65536`` is 0, an empty value is 0.
+    """
+    s = body.rstrip("\0\r\n \t").lstrip(" \t")
+    if len(s) > 5 or (s and not s.isdigit()) or not s.isascii():
+        return None
+    return int(s or "0") & 0xFFFF
 
 
 def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, max_limit: int = MAX_LIMIT) -> Steps:
@@ -39,14 +52,22 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
             yield ctx.event("mf_process_maxfwd_header", msg, f"no Max-Forwards: adds 'Max-Forwards: {limit}'",
                             parsed=parsed, unparsed=msg.unparsed, detail={"added": limit})
         return 2
-    try:
-        value = parse_hdr_body(h)
-    except ParseError as exc:
-        ctx.stats["bad_msg_hdr"] += 1
-        if ctx.tracing:
-            yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
-        return -2
-    assert isinstance(value, int)
+    if ctx.ser:
+        try:
+            value = parse_hdr_body(h)
+        except ParseError as exc:
+            ctx.stats["bad_msg_hdr"] += 1
+            if ctx.tracing:
+                yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
+            return -2
+        assert isinstance(value, int)
+    else:
+        value = str2s(h.body)
+        if value is None:
+            if ctx.tracing:
+                yield ctx.event("mf_process_maxfwd_header", msg,
+                                f"Max-Forwards {h.body[:20]!r}: unable to parse the max forwards number (error)")
+            return -2
     if value == 0:
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",

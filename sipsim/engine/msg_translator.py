@@ -6,7 +6,8 @@
 * ``build_res_buf_from_sip_res`` — a forwarded reply: the top Via value removed (only the first
   value when a line holds several).
 * ``build_res_buf_from_sip_req`` — a local reply (sl): the request's Vias, From, To (with a tag),
-  Call-ID, CSeq, then our own headers and ``Content-Length: 0`` (RFC 3261 §8.2.6).
+  Call-ID, CSeq, then our own headers and ``Content-Length: 0`` (RFC 3261 §8.2.6). The kamailio
+  profile's status line starts with the request's version as written (``sip/2.0 483 ...``).
 """
 
 from __future__ import annotations
@@ -83,9 +84,10 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
     """The lumps that add received=/rport= to the received top Via, and what they say.
 
     Where received= (and a forced rport=) go: at the end of the Via's parameters (RFC 3261
-    §18.2.1's examples; sl replies in both profiles), except in requests forwarded by Kamailio 5.6,
-    which writes them right after the sent-by, before the other parameters (measured). An rport the
-    Via already had is filled in place.
+    §18.2.1's examples; the ser profile), except that Kamailio 5.6 writes them right before the
+    first parameter's ``;`` in the requests it forwards, and received= at the very end of the Via
+    line (after its other values) in its sl replies (measured). An rport the Via already
+    had is filled in place; so is a received= in a forwarded request (the old value is deleted).
     """
     v = msg.via1
     edits: list[lumps.Lump] = []
@@ -104,12 +106,28 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
         after_sent_by = forwarding and not msg.profile_ser
         if old is not None and name == "received" and not forwarding and not msg.profile_ser:
             old = None  # Kamailio 5.6's sl replies append a second received= and keep the old one
-        if old is not None:
-            edits.append(lumps.Lump(lumps.DEL, old.start, old.end - old.start, "", f"replace {name}", True))
-            at = v.sent_by_end if after_sent_by and name == "received" else old.start
-            edits.append(lumps.Lump(lumps.ADD, at, 0, text, why, True))
+        if old is not None:  # replaced where it stood
+            end = old.end
+            if not msg.profile_ser and not old.value:
+                # Kamailio 5.6: a parameter without a value reaches over the white space after it,
+                # up to the next ';' or ',' or the end of the line (";rport  ," -> ";rport=5060,")
+                buf = msg.text
+                while end < len(buf) and buf[end] in " \t":
+                    end += 1
+            edits.append(lumps.Lump(lumps.DEL, old.start, end - old.start, "", f"replace {name}", True))
+            edits.append(lumps.Lump(lumps.ADD, old.start, 0, text, why, True))
         else:
-            edits.append(lumps.Lump(lumps.ADD, v.sent_by_end if after_sent_by else v.params_end, 0, text, why, True))
+            # Kamailio 5.6 forwarding: just before the ';' of the first parameter (after any white
+            # space that follows the sent-by), or after the sent-by when there is no parameter;
+            # its sl replies append received= at the end of the Via header line (after every value
+            # of the line and any trailing white space)
+            if after_sent_by:  # (a port 0 counts as none: right after the host)
+                at = v.params[0].start if v.params else (v.host_end if v.port == 0 else v.sent_by_end)
+            elif name == "received" and not msg.profile_ser and msg.h_via1 is not None:
+                at = _line_end(msg.text, msg.h_via1.end)
+            else:
+                at = v.params_end
+            edits.append(lumps.Lump(lumps.ADD, at, 0, text, why, True))
         done.append(text[1:])
     return edits, done
 
@@ -176,29 +194,42 @@ def build_res_buf_from_sip_req(msg: SipMsg, cfg: ServerConfig, code: int, reason
                                to_tag: str | None, headers: tuple[str, ...] = ()) -> bytes:
     """A local reply to ``msg`` (RFC 3261 §8.2.6): copied headers, then ours, no body."""
     text = msg.text
-    parts = [f"SIP/2.0 {code} {reason}\r\n"]
+    # Kamailio 5.6 starts the reply with the request's own version token ("sip/2.0", "SIP/2.01"
+    # — measured); the ser profile writes SIP/2.0
+    fl = msg.first_line
+    version = fl.version if fl is not None and fl.version and not msg.profile_ser else "SIP/2.0"
+    parts = [f"{version} {code} {reason}\r\n"]
     parsed_ok = parse_headers(msg, F_EOH) == 0
     if parsed_ok:
         lines = [(h.type, h.name, h.start, h.body_end, h.end) for h in msg.headers]
     else:
         lines = raw_header_lines(msg)
+    kamailio = not msg.profile_ser
+    # Kamailio 5.6 also copies Record-Route into 180-299 replies, ends every Via line with CRLF
+    # (the other lines keep their own ending, a bare LF included) and writes the To-tag after any
+    # white space that ends the To line (measured)
+    copied = REPLY_COPIED + ((HdrType.HDR_RECORDROUTE_T,) if kamailio and 180 <= code < 300 else ())
     seen: set[HdrType] = set()
     first_via_done = False
     for htype, _name, start, body_end, end in lines:
-        if htype not in REPLY_COPIED:
+        if htype not in copied:
             continue
-        if htype is not HdrType.HDR_VIA_T:
+        if htype is not HdrType.HDR_VIA_T and htype is not HdrType.HDR_RECORDROUTE_T:
             if htype in seen:
                 continue
             seen.add(htype)
         line = text[start:end]
         if not line.endswith("\n"):
             line += "\r\n"
-        if htype is HdrType.HDR_VIA_T and not first_via_done:
-            first_via_done = True
-            line = _top_via_for_reply(msg, start, end)
+        if htype is HdrType.HDR_VIA_T:
+            if not first_via_done:
+                first_via_done = True
+                line = _top_via_for_reply(msg, start, end)
+            if kamailio:
+                line = _without_eol(line) + "\r\n"
         elif htype is HdrType.HDR_TO_T and to_tag is not None:
-            line = text[start:body_end] + f";tag={to_tag}" + text[body_end:end]
+            at = start + len(_without_eol(line)) if kamailio else body_end
+            line = text[start:at] + f";tag={to_tag}" + text[at:end]
         parts.append(line)
     for h in headers:
         parts.append(h.rstrip("\r\n") + "\r\n")
@@ -206,6 +237,20 @@ def build_res_buf_from_sip_req(msg: SipMsg, cfg: ServerConfig, code: int, reason
         parts.append(cfg.server_header + "\r\n")
     parts.append("Content-Length: 0\r\n\r\n")
     return "".join(parts).encode("latin-1")
+
+
+def _line_end(text: str, end: int) -> int:
+    """The offset of the line ending (CRLF or LF) of a header that ends at ``end``."""
+    if text[end - 2:end] == "\r\n":
+        return end - 2
+    return end - 1 if text[end - 1:end] == "\n" else end
+
+
+def _without_eol(line: str) -> str:
+    """A header line without its line ending (CRLF or a bare LF), trailing white space kept."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    return line[:-1] if line.endswith("\n") else line
 
 
 def _top_via_for_reply(msg: SipMsg, start: int, end: int) -> str:

@@ -5,7 +5,8 @@ user part, as Kamailio with ``use_domain`` off — an empty user is an AOR too, 
 each Contact is added, refreshed or — with ``expires=0`` — removed; ``Contact: *`` with
 ``Expires: 0`` removes them all. The expiry is the contact's ``expires`` parameter, else the
 Expires header, else 3600 s (``default_expires``); an ``expires`` parameter that is not a number
-counts as absent *and* overrides the header (Kamailio 5.6 falls back to ``default_expires``). A
+counts as absent *and* overrides the header (Kamailio 5.6 falls back to ``default_expires``),
+while an empty one (``;expires``, ``;expires=``) is no parameter at all; an empty ``q`` is no q. A
 value under ``min_expires`` (60 s) is raised to it. A REGISTER without Contact is a query.
 
 **The CSeq rule** (RFC 3261 §10.3 step 7, usrloc's ``get_ucontact``): a contact already bound
@@ -62,6 +63,17 @@ class RegError(Exception):
     def __init__(self, err: tuple[int, str], listed: bool = False) -> None:
         super().__init__(err[1])
         self.code, self.text, self.listed = err[0], err[1], listed
+
+
+def param_body(na, name: str) -> str | None:  # noqa: ANN001
+    """A contact parameter as Kamailio's ``parse_params()`` gives it to the registrar: None when
+    absent, else its body — empty for ``;q``, ``;q=`` (last in the header), ``;q=""`` — with one
+    pair of quotes (``"`` or ``'``) removed. An empty ``q`` is no q, an empty ``expires`` no
+    ``expires`` parameter (registrar's ``calc_contact_q``/``calc_contact_expires``)."""
+    value = na.param(name)
+    if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def _aor(uri_user: str | None) -> str:
@@ -151,7 +163,10 @@ def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
         for h in msg.headers_named("Contact"):
             body = parse_hdr_body(h)
             star = star or body.star  # type: ignore[union-attr]
-            contacts.extend(body.contacts)  # type: ignore[union-attr]
+            # Kamailio's parse_contact() builds each header's list by prepending, so the registrar
+            # meets one header's contacts last first (headers in order): the order new equal-q
+            # bindings take in usrloc, and which bad contact is reported
+            contacts.extend(reversed(body.contacts))  # type: ignore[union-attr]
     except ParseError:
         raise RegError(R_PARSE_CONT) from None
     if star:
@@ -173,8 +188,8 @@ class _Plan:
         self.expires_hdr, self.default, self.min, self.changes = expires_hdr, default_expires, min_expires, changes
 
     def _expires(self, na) -> int:  # noqa: ANN001
-        param = na.param("expires")
-        if param is None:
+        param = param_body(na, "expires")
+        if not param:
             expires = self.expires_hdr if self.expires_hdr is not None else self.default
         elif param.isascii() and param.isdigit():
             expires = int(param)
@@ -192,7 +207,7 @@ class _Plan:
         order = list(current)
         self.changes.clear()
         for na in self.contacts:
-            q = parse_q(na.param("q"))
+            q = parse_q(param_body(na, "q"))
             expires = self._expires(na)
             i = next((k for k, b in enumerate(order) if b.contact == na.uri), None)
             if i is not None:

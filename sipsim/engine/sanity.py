@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
+from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_EXPIRES, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 from sipsim.engine.parser.uri import KNOWN_SCHEMES
@@ -138,7 +138,7 @@ def _cseq_value(msg: SipMsg) -> Failure | None:
     if msg.cseq is None or msg.cseq.parsed is None:
         return Failure(400, "Missing CSeq Header", "no CSeq")
     cseq = msg.cseq.parsed
-    if not cseq.is_number or len(cseq.number) > 10 or cseq.value >= 2**31:
+    if not str2valid_uint(cseq.number):
         return Failure(400, "CSeq number is illegal", f"CSeq number {msg.cseq.parsed.number}")
     return None
 
@@ -157,16 +157,24 @@ def _content_length(msg: SipMsg) -> Failure | None:
     return None
 
 
+def str2valid_uint(num: str) -> bool:
+    """sanity's ``str2valid_uint()``: digits only, at most ten of them, and a ten-digit number
+    compared digit by digit with "4294967296" -- one more than the largest 32-bit number, so
+    4294967296 itself passes (Kamailio 5.6, measured)."""
+    return num.isdigit() and num.isascii() and (len(num) < 10 or (len(num) == 10 and num <= "4294967296"))
+
+
 def _expires(msg: SipMsg) -> Failure | None:
-    if parse_headers(msg, F_EOH) < 0:
+    """The first Expires header only (``msg->expires``): ``parse_expires()`` takes its first word
+    (``12 34`` is 12, an empty value does not parse), which must be a valid 32-bit number."""
+    if parse_headers(msg, F_EXPIRES) < 0 or msg.expires is None:
         return None
-    for h in msg.headers_named("Expires"):
-        try:
-            parse_hdr_body(h)
-        except ParseError:
-            return Failure(400, "Expires value is illegal", f"Expires: {h.body[:20]}")
-        if isinstance(h.parsed, int) and h.parsed >= 2**32:
-            return Failure(400, "Expires value is illegal", f"Expires: {h.body[:20]}")
+    h = msg.expires
+    words = h.body.split()
+    if not words:
+        return Failure(400, "Bad Expires Header", "empty Expires header")
+    if not str2valid_uint(words[0]):
+        return Failure(400, "Expires value is illegal", f"Expires: {h.body[:20]}")
     return None
 
 
@@ -204,7 +212,8 @@ def _parse_uris(uri_checks: int) -> Check:
                     return Failure(400, f"Invalid {what} Header", exc.reason)
                 if uri.scheme not in KNOWN_SCHEMES:  # Kamailio's parse_uri cannot read it
                     return Failure(400, f"Invalid {what} Header", f"{what} URI scheme {uri.scheme}: is not parsed")
-        if uri_checks & 8 and msg.first_line is not None and msg.first_line.method in ("INVITE", "REGISTER"):
+        fl = msg.first_line
+        if uri_checks & 8 and fl is not None and (fl.method_is("INVITE") or fl.method_is("REGISTER")):
             bad = _contact_problem(msg)
             if bad:
                 return Failure(400, "Bad Contact Header", bad)

@@ -65,7 +65,7 @@ def add_lump_rpl(msg: SipMsg, header: str) -> None:
 def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
                   headers: tuple[str, ...] = (), why: str = "") -> Steps:
     """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does)."""
-    if msg.first_line is not None and msg.first_line.method == "ACK":
+    if msg.first_line is not None and msg.first_line.method_is("ACK"):
         yield ctx.event("sl_send_reply", msg, f"would answer {code} {reason}, but an ACK is never answered",
                         outcome=DROPPED, reason=f"an ACK is never answered (would have been {code})")
         msg.extra["outcome_set"] = True

@@ -8,13 +8,21 @@ one wildcard socket and makes each local address an alias instead (simplificatio
 for ``--advertise`` to know which address goes into its Via.
 
 The kernel lists the local addresses in ``/proc/net/fib_trie`` (IPv4: every ``/32 host LOCAL``
-leaf) and ``/proc/net/if_inet6`` (IPv6: one address per line, 32 hex digits). Nothing is
-resolved and nothing is sent.
+leaf) and ``/proc/net/if_inet6`` (IPv6: one address per line, 32 hex digits, the interface
+last). Nothing is resolved and nothing is sent.
+
+A link-local IPv6 address (``fe80::/10``) is only unique on one link, so ``bind()`` wants the
+interface too — the *scope* (``sin6_scope_id``): ``--listen [fe80::1%eth0]:5060``.
+:func:`listen_address` reads it and names the problem when it is missing or wrong, instead of the
+kernel's bare "Invalid argument".
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def local_ipv4(fib_trie: str = "/proc/net/fib_trie") -> list[str]:
@@ -33,6 +41,57 @@ def local_ipv4(fib_trie: str = "/proc/net/fib_trie") -> list[str]:
         elif text.startswith("/32 host LOCAL") and last and last not in out:
             out.append(last)
     return out or ["127.0.0.1"]
+
+
+def listen_address(host: str, port: int) -> tuple[IPAddress, int]:
+    """``--listen``'s host -> (the address without its scope, the scope id for ``bind``; 0: none).
+
+    ValueError carries the one-line reason: not an address (names are not resolved), a
+    link-local address without its interface, a scope on an address that has none, an unknown
+    interface.
+    """
+    text = host.strip("[]")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"bad listen address {host!r}: give an IPv4 or IPv6 address (names are not resolved)") \
+            from None
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip, 0
+    scope = ip.scope_id
+    bare = ipaddress.IPv6Address(text.partition("%")[0])
+    where = f"[{text}]:{port}"
+    if scope is None:
+        if bare.is_link_local:
+            devs = link_local_devices(bare) or ["eth0"]
+            raise ValueError(f"cannot listen on {where}: a link-local address needs a scope, the interface it "
+                             f"is on: --listen '[{bare}%{devs[0]}]:{port}'")
+        return bare, 0
+    if not bare.is_link_local:
+        raise ValueError(f"cannot listen on {where}: a scope (%{scope}) belongs only to a link-local address "
+                         "(fe80::/10); leave it out")
+    try:
+        index = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+        socket.if_indextoname(index)
+    except (OSError, OverflowError):
+        raise ValueError(f"cannot listen on {where}: this machine has no interface {scope!r} (see `ip link`)") \
+            from None
+    return bare, index
+
+
+def link_local_devices(ip: ipaddress.IPv6Address, if_inet6: str = "/proc/net/if_inet6") -> list[str]:
+    """The interfaces that hold the link-local address ``ip`` (for the hint of :func:`listen_address`)."""
+    want = f"{int(ip):032x}"
+    try:
+        with open(if_inet6) as f:
+            return [fields[-1] for fields in (line.split() for line in f) if len(fields) >= 6 and fields[0] == want]
+    except OSError:
+        return []
+
+
+def is_link_local(host: str) -> bool:
+    """Is this IPv6 text in fe80::/10 (a destination that needs a scope to be sent to)?"""
+    return host[:3].lower() in ("fe8", "fe9", "fea", "feb") and ":" in host
 
 
 def local_ipv6(if_inet6: str = "/proc/net/if_inet6") -> list[str]:
@@ -57,12 +116,9 @@ def local_ipv6(if_inet6: str = "/proc/net/if_inet6") -> list[str]:
 
 
 def wildcard_aliases(version: int, port: int) -> tuple[str, ...]:
-    """The ``alias`` values that make every local address of one family mean "this server".
-
-    IPv4 aliases carry the port (``127.0.0.1:5060``). IPv6 ones are bare addresses: the engine's
-    alias syntax (``host:port``) cannot carry a port after an IPv6 address, so for IPv6 any port
-    on a local address counts as this server (simplification).
-    """
+    """The ``alias`` values that make every local address of one family mean "this server" on
+    ``port``: ``127.0.0.1:5060``, ``[2001:db8::1]:5060`` (an IPv6 reference, as Kamailio writes
+    an IPv6 alias with a port)."""
     if version == 4:
         return tuple(f"{ip}:{port}" for ip in local_ipv4())
-    return tuple(local_ipv6())
+    return tuple(f"[{ip}]:{port}" for ip in local_ipv6())

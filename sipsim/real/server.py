@@ -49,6 +49,7 @@ from sipsim.engine.events import (
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
 from sipsim.real.log import INFO, Log
+from sipsim.real.netinfo import listen_address
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
@@ -105,15 +106,15 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
     """``udp_init``: create, size and bind the shared UDP socket. Clear errors, no traceback."""
     host, port = listen
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ServeError(f"bad listen address {host!r}: give an IPv4 or IPv6 address (names are not resolved)") \
-            from None
+        ip, scope = listen_address(host, port)  # a link-local address comes with its interface
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
     if rcvbuf is not None and not 0 < rcvbuf <= MAX_RCVBUF:
         raise ServeError(f"--rcvbuf {rcvbuf}: give 1 to {MAX_RCVBUF} bytes")
     fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_DGRAM)
-    info: dict[str, Any] = {"listen": format_addr((str(ip), port)), "rcvbuf_requested": rcvbuf}
+    shown = f"{ip}%{socket.if_indextoname(scope)}" if scope else str(ip)
+    info: dict[str, Any] = {"listen": format_addr((shown, port)), "rcvbuf_requested": rcvbuf}
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
         if fam == socket.AF_INET6:
@@ -123,22 +124,25 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        sock.bind((str(ip), port))
+        # Python's (host, port) form drops a "%scope": the scope id goes in the 4-tuple
+        sock.bind((str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port))
     except OverflowError:
         sock.close()
         raise ServeError(f"bad port {port}") from None
     except OSError as exc:
         sock.close()
-        where = f"udp:{format_addr((str(ip), port))}"
+        where = f"udp:{info['listen']}"
         if exc.errno == errno.EADDRINUSE:
             raise ServeError(f"cannot listen on {where}: the port is already in use "
                              "(another server is running there?)") from None
         if exc.errno == errno.EADDRNOTAVAIL:
-            raise ServeError(f"cannot listen on {where}: {ip} is not an address of this machine") from None
+            on = f" on {socket.if_indextoname(scope)}" if scope else ""
+            raise ServeError(f"cannot listen on {where}: {ip} is not an address of this machine{on}") from None
         if exc.errno == errno.EACCES:
             raise ServeError(f"cannot listen on {where}: permission denied (ports below 1024 need privileges)") \
                 from None
         raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    info["listen"] = format_addr((shown, sock.getsockname()[1]))  # the port the kernel gave for port 0
     info["rcvbuf"] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
     return sock, info
 
@@ -226,7 +230,9 @@ class Server:
             self.config = getattr(self.router, "config", self.config)
         self._wildcard_names()
         self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
-        self.config = self.config.with_(listen=(o.listen[0].strip("[]"), self.sock.getsockname()[1]))
+        # the engine writes the address without its scope (a scope means nothing to the peers)
+        self.config = self.config.with_(listen=(o.listen[0].strip("[]").partition("%")[0],
+                                                self.sock.getsockname()[1]))
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
         db = o.db or default_db_path()
         self.location = SQLiteLocation(db)
@@ -392,7 +398,7 @@ class Server:
             f"as the script decides (SIPSIM_NO_RELAY {'undefined' if o.relay else 'defined'})"
         n = len(self.slots)
         self.log.notice(
-            f"sipsim serve: listening on udp:{format_addr(self.config.listen)}, profile {o.profile.value}, "
+            f"sipsim serve: listening on udp:{self.sock_info['listen']}, profile {o.profile.value}, "
             f"{n} worker{'s' if n != 1 else ''} ({pids}), {buf}, relay {relay}, "
             f"route {o.route or 'default.cfg (shipped)'}, location {self.db}, "
             f"control {self.control.path if self.control else '-'}"

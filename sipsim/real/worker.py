@@ -54,6 +54,7 @@ from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
 from sipsim.real.log import INFO, Log, printable
+from sipsim.real.netinfo import is_link_local
 from sipsim.real.observe import ObserverLink, ObserverStop
 from sipsim.real.policy import DestPolicy, error_code
 from sipsim.real.stats import SharedStats
@@ -111,6 +112,11 @@ class LiveWorker:
         self.ctx.tracing = bool(setup.observe)
         self.listen = setup.config.listen
         self.where = f"udp:{format_addr(self.listen)}"
+        # A link-local peer (fe80::/10) is reached through one interface: the scope the socket is
+        # bound with, else the one its datagram came in on (a wildcard socket; per worker)
+        name = setup.sock.getsockname()
+        self.scope: int = name[3] if len(name) == 4 else 0
+        self.scopes: dict[str, int] = {}
         self.obs: ObserverLink | None = None
         if setup.observe:
             hello: dict[str, Any] = {"role": "worker", "slot": setup.slot, "server": setup.server_pid,
@@ -147,7 +153,10 @@ class LiveWorker:
             self.log.warning(f"not sending {item.kind} of #{item.msg} to {format_addr(item.to)}: {why}")
             return error_code(why)
         try:
-            self.s.sock.sendto(item.data, (ip, item.to[1]))
+            if is_link_local(ip):
+                self.s.sock.sendto(item.data, (ip, item.to[1], 0, self.scope or self.scopes.get(ip, 0)))
+            else:
+                self.s.sock.sendto(item.data, (ip, item.to[1]))
         except (OSError, OverflowError, ValueError, TypeError) as exc:
             stats["send_failed"] += 1
             self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}")
@@ -233,14 +242,20 @@ class LiveWorker:
                 finally:
                     interruptible[0] = False
                 now = time.time()
+                host = src[0]
+                if "%" in host:  # a link-local peer: the engine sees the address, not the scope
+                    host = host.partition("%")[0]
+                    if len(self.scopes) >= 4096:
+                        self.scopes.clear()
+                    self.scopes[host] = src[3]
                 if obs is not None:
                     obs.poll_commands()  # "stop at the next step" may have come while we slept
                 if self.capture is not None:
-                    self.capture.write(now, (src[0], src[1]), listen, data)
+                    self.capture.write(now, (host, src[1]), listen, data)
                     if obs is not None and obs.stepping:
                         self.capture.flush()  # a held message's bytes must be readable at once
                 self.counter += 1
-                dgram = Datagram(data, (src[0], src[1]), listen, base + self.counter, now)
+                dgram = Datagram(data, (host, src[1]), listen, base + self.counter, now)
                 stats["rcv_datagrams"] += 1
                 if obs is not None and obs.active:
                     first = printable(data.split(b"\r\n", 1)[0])

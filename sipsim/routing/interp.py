@@ -38,7 +38,7 @@ import ipaddress
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from sipsim.engine.config import ServerConfig
+from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.context import WorkerContext
 from sipsim.engine.errors import E_UNSPEC
 from sipsim.engine.events import StepEvent
@@ -524,7 +524,7 @@ def uri_is_myself(config: ServerConfig, uri: str, msg: SipMsg | None = None) -> 
     """``check_self`` on a URI's host and port (Kamailio's ``uri == myself``). When ``uri`` is the
     R-URI of ``msg``, the message's cached parse serves (Kamailio's ``parse_sip_msg_uri``)."""
     try:
-        u = msg.parsed_ruri() if msg is not None else parse_uri(uri)
+        u = msg.parsed_ruri() if msg is not None else parse_uri(uri, kamailio=config.profile is Profile.KAMAILIO)
     except ParseError:
         return False
     return u.is_sip and check_self(config, u.host, u.port)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
@@ -132,8 +132,13 @@ def _method(env: Env, spec: PvSpec) -> Value:
 
 
 def _status(env: Env, spec: PvSpec) -> Value:
+    """``$rs``: the status code. Kamailio keeps it as a number *and* as the three characters of
+    the status line; sipsim gives the number, or those characters when they have a leading zero
+    (``099``, which Kamailio 5.6 accepts) so that it prints as Kamailio prints it."""
     fl = env.msg.first_line
-    return fl.status if fl is not None and env.msg.is_reply else None
+    if fl is None or not env.msg.is_reply:
+        return None
+    return fl.status if fl.status >= 100 else f"{fl.status:03d}"
 
 
 def _reason(env: Env, spec: PvSpec) -> Value:
@@ -167,9 +172,23 @@ def _addr_hdr(which: str, part: str) -> Callable[[Env, PvSpec], Value]:
     return get
 
 
+def raw_body(msg: SipMsg, h: HdrField) -> str:
+    """A header's value as Kamailio's pseudo-variables give it: from its first character to the
+    end of its line, trailing white space included (``hdr->body`` only loses the CR LF; measured
+    with ``$ci``). The ser profile gives the trimmed value."""
+    if msg.profile_ser:
+        return h.body
+    text, end = msg.text, h.end
+    if text[end - 2:end] == "\r\n":
+        end -= 2
+    elif text[end - 1:end] == "\n":
+        end -= 1
+    return text[h.body_start:end]
+
+
 def _callid(env: Env, spec: PvSpec) -> Value:
     parse_headers(env.msg, F_CALLID)
-    return env.msg.callid.body if env.msg.callid is not None else None
+    return raw_body(env.msg, env.msg.callid) if env.msg.callid is not None else None
 
 
 def _cseq_num(env: Env, spec: PvSpec) -> Value:
@@ -186,7 +205,7 @@ def _named_body(name: str) -> Callable[[Env, PvSpec], Value]:
         if parse_headers(env.msg, F_EOH) < 0:
             return None
         h = env.msg.header(name)
-        return h.body if h is not None else None
+        return raw_body(env.msg, h) if h is not None else None
 
     return get
 
@@ -200,12 +219,12 @@ def _hdr(env: Env, spec: PvSpec) -> Value:
     if not found:
         return None
     if spec.index is None:
-        return found[0].body
+        return raw_body(msg, found[0])
     if spec.index == "*":
-        return ",".join(h.body for h in found)
+        return ",".join(raw_body(msg, h) for h in found)
     i = int(spec.index)
     try:
-        return found[i].body
+        return raw_body(msg, found[i])
     except IndexError:
         return None
 

@@ -57,6 +57,8 @@ class Controls:
         self._run_timer: Timer | None = None
         self._live_timer: Timer | None = None
         self._last_live_draw = 0.0
+        self._live_owed = False  # live: events or held workers the panels have not shown yet
+        self._live_held: tuple[tuple[int, object], ...] = ()
         self._busy = ""  # a long computation runs (end of a big scenario): moving keys wait
         self._frozen_at = 0
 
@@ -66,7 +68,8 @@ class Controls:
 
         Narrower than ``COMPACT_BELOW`` columns the run state comes right after the step, in short
         words, and what runs comes last: at 80 columns a learner must still read "paused" or
-        "running", the scenario's name can be cut."""
+        "running", the scenario's name can be cut. Live, the server comes first at any width (see
+        ``live_top_parts``)."""
         src = self.source
         compact = self.size.width < COMPACT_BELOW  # type: ignore[attr-defined]
         what = [src.describe()]
@@ -77,13 +80,9 @@ class Controls:
             what.insert(0, f"lesson {self.lesson.session.number}")
         where: list[str] = []
         pos = src.position
-        if src.live:
-            follow = "following" if src.following else "history (end: back to live)"  # type: ignore[attr-defined]
-            held = len(src.waiting)
-            mode = (f"live-step: {held} worker{'s' if held != 1 else ''} held (n: one step)"
-                    if src.stepping else "running")  # type: ignore[attr-defined]
-            where.append(f"step {pos}/{src.length} · t={src.time_at(pos):.3f} s · {follow}")
-            where.append(mode if src.watching else f"not watching: {src.detached_why}")  # type: ignore[attr-defined]
+        if src.live:  # the server first (address, workers, profile), then what the observer does
+            what = self.live_top_parts(compact)  # type: ignore[attr-defined]
+            compact = False
         else:
             end = " (end)" if src.at_end else ""
             where.append(f"step {pos}{end} · t={src.time_at(pos):.6f} s")

@@ -102,6 +102,7 @@ class LiveSource(Source):
         self._win = (0.0, 0, 0)  # (start, events folded, observer losses at start)
         self._backlog = 0
         self.capture: LiveCapture | None = None
+        self._may_refresh = False  # poll(): one more read of the capture allowed for this batch
         self.history = History(self.listen, datagram=self._data_in)
 
     # -- the server ------------------------------------------------------------------------------
@@ -188,8 +189,11 @@ class LiveSource(Source):
             if first_batch and self.capture is not None:
                 self.capture.refresh()  # workers flush their capture before their events
                 first_batch = False
+            else:  # a batch sent after that read: its bytes may be newer (one more read if so)
+                self._may_refresh = self.capture is not None
             for rec in recs:
                 new += self._handle(rec)
+        self._may_refresh = False
         self.history.lost = obs.lost
         self._backlog = self._backlog + 1 if new >= budget else 0
         if self._backlog >= 1 and not self.stepping:  # a whole poll's budget and more waiting: too fast
@@ -378,11 +382,18 @@ class LiveSource(Source):
 
     # -- bytes -----------------------------------------------------------------------------------
     def _data_in(self, msg: int) -> bytes | None:
-        """For the history index: no file reading here (poll() reads the capture once per call)."""
+        """For the history index. poll() reads the capture before the first batch of each call;
+        a later batch in the same call may be about a datagram flushed after that read, so one
+        more read per batch is allowed when a datagram is missing (without it the history kept
+        "likely" or hash-based guesses where the bytes could decide, depending on timing)."""
         if self.capture is None:
             return None
         m = self.history.msgs.get(msg)
         rec = self.capture.received(msg, m.size if m else None, refresh=False)
+        if rec is None and self._may_refresh:
+            self._may_refresh = False
+            self.capture.refresh()
+            rec = self.capture.received(msg, m.size if m else None, refresh=False)
         return rec.data if rec is not None else None
 
     def datagram(self, msg: int) -> Wire | None:

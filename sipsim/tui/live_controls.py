@@ -75,12 +75,35 @@ class LiveControls:
         self.notify("live mode stopped: the server is gone; back to the simulation")  # type: ignore[attr-defined]
         self._moved()
 
+    def live_top_parts(self, compact: bool) -> list[str]:
+        """The live top bar, most important first, so that 80 columns cut only the end: which
+        server (listen address, workers, profile), what the observer does (live-step and how many
+        workers it holds, running, or not watching and why), then the cursor. The pids are in the
+        workers panel (and in the "live: ..." note at the start). Narrow: shorter words, no clock."""
+        src = self.source
+        n = len(src.pids) or src.workers  # type: ignore[attr-defined]
+        server = f"{src.listen} · {n} worker{'s' if n != 1 else ''} · {src.profile}"  # type: ignore[attr-defined]
+        held = len(src.waiting)
+        if not src.watching:  # type: ignore[attr-defined]
+            state = f"not watching: {src.detached_why}"  # type: ignore[attr-defined]
+        elif not src.stepping:  # type: ignore[attr-defined]
+            state = "running"
+        elif compact:
+            state = f"live-step: {held} held" + (" (n)" if held else "")
+        else:
+            state = f"live-step: {held} worker{'s' if held != 1 else ''} held (n: one step)"
+        pos = src.position
+        if compact:  # following the newest step is the usual case: only history is said
+            history = "" if src.following else " · history (end: live)"  # type: ignore[attr-defined]
+            return [server, state, f"step {pos}/{src.length}{history}"]
+        follow = "following" if src.following else "history (end: back to live)"  # type: ignore[attr-defined]
+        return [server, state, f"step {pos}/{src.length} · t={src.time_at(pos):.3f} s · {follow}"]
+
     def _live_tick(self) -> None:
         src = self.source
         if not src.live:
             return
         before = src.length
-        following = src.following  # type: ignore[attr-defined]
         new = src.poll()  # type: ignore[attr-defined]
         if src.died:  # type: ignore[attr-defined]
             self.notify(src.died, severity="error")  # type: ignore[attr-defined]
@@ -109,11 +132,21 @@ class LiveControls:
                 return
         if src.length - self._frozen_at > 20_000:
             self.freeze_gc()
+        # A worker held in live-step changes the screen without a new event (its "ready"), and the
+        # last events before a quiet spell may come within LIVE_REDRAW of a redraw: remember that a
+        # redraw is owed and pay it at the next tick, or the screen stays behind (held workers
+        # shown asleep) until something else happens.
+        held = tuple(sorted((p, r.get("seq")) for p, r in src.waiting.items()))  # type: ignore[attr-defined]
+        changed = bool(new) or held != self._live_held
+        if changed:
+            self._live_held = held
+            self._live_owed = True
         now = time.monotonic()
-        if new and following and now - self._last_live_draw >= LIVE_REDRAW:
+        if self._live_owed and src.following and now - self._last_live_draw >= LIVE_REDRAW:  # type: ignore[attr-defined]
             self._last_live_draw = now
+            self._live_owed = False
             self._moved()
-        elif new:
+        elif changed:
             main = self.main  # type: ignore[attr-defined]
             if main is not None:
                 from sipsim.tui.screens.main import TopBar

@@ -199,3 +199,27 @@ def test_kamailio_56_parser_quirks() -> None:
     assert baddn.from_.parsed.display == "Bell, Alexander" and baddn.extra.get("no_body")
     rfc_baddn = corpus_msg("rfc4475", "baddn.dat")
     assert parse_msg(rfc_baddn) == 0 and parse_headers(rfc_baddn, F_EOH) == -1
+
+
+@pytest.mark.parametrize(
+    ("body", "params"),
+    [
+        ("<sip:a@b>;q=", [[("q", "")]]),  # an empty value is kept at the end of the header ...
+        ("<sip:a@b>;expires= \t", [[("expires", "")]]),  # ... after which only white space may come
+        ("sip:a@b;q=", [[("q", "")]]),
+        ("<sip:a@b>;q;lr", [[("q", None), ("lr", None)]]),
+        ("<sip:a@b>, <sip:c@d>;q=", [[], [("q", "")]]),
+        ("<sip:a@b>;q=;expires=60", None),  # ... and nowhere else (Kamailio 5.6's parse_params)
+        ("<sip:a@b>;q=, <sip:c@d>", None),
+    ],
+)
+def test_contact_parameter_with_an_empty_value(body: str, params: list | None) -> None:
+    """As Kamailio 5.6's parse_params(); what the registrar makes of it is in the differential
+    case ``registrar`` (tests/routing/test_differential.py)."""
+    from sipsim.engine.parser.contact import parse_contact
+
+    if params is None:
+        with pytest.raises(ParseError, match="no value after '='"):
+            parse_contact(body, 0)
+    else:
+        assert [na.params for na in parse_contact(body, 0).contacts] == params

@@ -194,6 +194,19 @@ def registrar_messages() -> list[tuple[str, bytes, Addr]]:
         ("unreg-a-lower-cseq", reg(87, 2, c.format(4, ""), "Expires: 0"), phone),
         ("star-without-expires", reg(88, 9, "Contact: *"), phone),
         ("star-expires-300", reg(89, 10, "Contact: *", "Expires: 300"), phone),
+        # parameters with an empty value: Kamailio's parse_params() accepts one only at the end of
+        # the header body; the registrar reads an empty q as no q and an empty expires as no
+        # expires parameter; quotes are taken off a value ('q="0.5"')
+        ("reg-q-empty", reg(93, 1, c.format(13, ";q="), "Expires: 120", callid="reg-j@x"), phone),
+        ("reg-q-no-value", reg(94, 1, c.format(14, ";q;foo"), "Expires: 130", callid="reg-k@x"), phone),
+        ("reg-q-empty-quoted", reg(95, 1, c.format(15, ';q="";expires=""'), "Expires: 140", callid="reg-l@x"), phone),
+        ("reg-expires-empty", reg(96, 1, c.format(16, ";q=0.5;expires= "), "Expires: 150", callid="reg-m@x"), phone),
+        ("reg-empty-not-last", reg(97, 1, c.format(17, ";expires=;q=0.5"), "Expires: 150", callid="reg-n@x"), phone),
+        ("reg-q-quoted", reg(98, 1, c.format(18, ";q='0.25'"), "Expires: 160", callid="reg-o@x"), phone),
+        # one header's contacts reach the registrar last first (parse_contact() prepends): with
+        # equal q, 20 is older than 19 in usrloc's list
+        ("reg-two-in-one-header", reg(99, 1, c.format(19, ", <sip:carol@192.0.2.20:5070>;q="), "Expires: 170",
+                                      callid="reg-p@x"), phone),
         ("query", reg(90, 11), phone),
         ("star-unregister-all", reg(91, 12, "Contact: *", "Expires: 0"), phone),
         ("invite-nobody-left", invite(92), UA),
@@ -229,3 +242,18 @@ def cseq_messages() -> list[tuple[str, bytes, Addr]]:
             "REGISTER", "sip:127.0.0.1", to="<sip:bob@127.0.0.1>", frm="<sip:bob@127.0.0.1>;tag=1", cseq=cseq,
             extra=("Contact: <sip:bob@192.0.2.4>",), n=n), ("192.0.2.4", 5060)))
     return out
+
+
+def alias_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/aliases.cfg: one OPTIONS per Request-URI, myself or not."""
+    ruris = {
+        "alias-v6-port": "sip:a@[2001:db8::1]:5070", "alias-v6-other-port": "sip:a@[2001:db8::1]:5071",
+        "alias-v6-no-port": "sip:a@[2001:db8::1]", "alias-v6-upper-case": "sip:a@[2001:DB8::1]:5070",
+        "alias-v6-other-spelling": "sip:a@[2001:db8:0::1]:5070", "alias-v6-any-port": "sip:a@[2001:db8::2]:7000",
+        "alias-v6-bare": "sip:a@[2001:db8::4]:5090", "alias-proto-port": "sip:a@example.org:5080",
+        "alias-proto-no-port": "sip:a@example.org", "alias-tcp-on-udp": "sip:a@example.com:5090",
+        "alias-v4-port": "sip:a@10.0.0.9:5090", "alias-v4-default-port": "sip:a@10.0.0.9",
+        "alias-name-any-port": "sip:a@biloxi.com:5099",
+    }
+    return [(name, request("OPTIONS", ruri, n=n), UA) for n, (name, ruri) in enumerate(ruris.items(), start=120)]
+

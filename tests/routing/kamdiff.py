@@ -44,31 +44,52 @@ _TAG_RE = re.compile(r"(;tag=)([^;\r\n>]*)", re.I)
 
 
 def normalise(data: bytes, request: bytes | None) -> str:
-    """Mask what two correct servers may write differently (see the module docstring)."""
+    """Mask what two correct servers may write differently (see the module docstring).
+
+    Lines may end in CRLF or a bare LF, a header may be folded over several lines (a continuation
+    line belongs to the header above it), and a reply's version may be in any case (sl copies the
+    request's own ``sip/2.0``).
+    """
     text = data.decode("latin-1")
-    head, sep, body = text.partition("\r\n\r\n")
-    lines = head.split("\r\n")
-    out = [lines[0]]
-    is_reply = lines[0].startswith("SIP/2.0 ")
+    lead = re.match(r"[\r\n]*", text).group()  # a datagram may start with empty lines
+    text = text[len(lead):]
+    m = re.search(r"\r?\n\r?\n", text)
+    head, sep, body = (text[:m.start()], m.group(), text[m.end():]) if m else (text, "", "")
+    lines = re.split(r"(\r?\n)", head)  # [line, eol, line, eol, ...]
+    is_reply = lines[0][:8].upper() == "SIP/2.0 "
     req_to_tag = None
     if request is not None:
-        for ln in request.decode("latin-1").split("\r\n"):
-            name = ln.split(":", 1)[0].strip().lower()
+        for name, ln in _header_lines(re.split(r"\r?\n", request.decode("latin-1").split("\r\n\r\n")[0])):
             if name in ("to", "t"):
-                m = _TAG_RE.search(ln)
-                req_to_tag = m.group(2) if m else None
+                found = _TAG_RE.search(ln)
+                req_to_tag = found.group(2) if found else req_to_tag
     first_via = True
-    for ln in lines[1:]:
-        name = ln.split(":", 1)[0].strip().lower()
+    out = [lines[0]]
+    names = [n for n, _ in _header_lines(lines[0::2])]
+    for i, name in enumerate(names[1:], start=1):
+        ln = lines[2 * i]
         if name == "server":
-            ln = "Server: <server>"
+            ln = "Server: <server>" if ln[:1] not in " \t" else " <server>"
         elif name in ("via", "v") and first_via and not is_reply:
-            first_via = False
-            ln = re.sub(r"branch=z9hG4bK[^;,\s]*", "branch=z9hG4bK<ours>", ln, count=1)
+            ln, n = re.subn(r"branch=z9hG4bK[^;,\s]*", "branch=z9hG4bK<ours>", ln, count=1)
+            first_via = n == 0
         elif name in ("to", "t") and is_reply:
             ln = _TAG_RE.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == req_to_tag else "<sl-tag>"), ln)
-        out.append(ln)
-    return "\r\n".join(out) + sep + body
+        out += [lines[2 * i - 1], ln]
+    return lead + "".join(out) + sep + body
+
+
+def _header_lines(lines: list[str]) -> list[tuple[str, str]]:
+    """(lower-case header name, line) for each line; a continuation line gets its header's name."""
+    out: list[tuple[str, str]] = []
+    name = ""
+    for i, ln in enumerate(lines):
+        if i == 0:
+            name = ""
+        elif ln[:1] not in (" ", "\t"):
+            name = ln.split(":", 1)[0].strip().lower()
+        out.append((name, ln))
+    return out
 
 
 def kamailio_run(script_text: str, messages: list[tuple[bytes, Addr]], *, hosts: dict[str, str] | None = None,
@@ -97,8 +118,8 @@ def sipsim_run(script_path: Path, messages: list[tuple[bytes, Addr]], *, hosts: 
     for data, src in messages:
         res = driver.feed(data, src)
         s = Seen()
-        s.sent = [((hosts.get(sent.to[0], sent.to[0]), sent.to[1]), normalise(sent.data, data)) for sent in res.sent
-                  if _resolvable(sent.to[0], hosts) is None]  # a refused send never left
+        s.sent = [((hosts.get(sent.to[0].lower(), sent.to[0]), sent.to[1]), normalise(sent.data, data))
+                  for sent in res.sent if _resolvable(sent.to[0], hosts) is None]  # a refused send never left
         s.lines = [(ev.detail["kline"], ev.detail["action"]) for ev in res.events
                    if ev.step.startswith("route:") and "action" in ev.detail and "kline" in ev.detail
                    and ev.step != "route:cond"]
@@ -112,7 +133,7 @@ def _resolvable(host: str, hosts: dict[str, str]) -> str | None:
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return None if host in hosts else "unresolvable"
+        return None if host.lower() in hosts else "unresolvable"  # /etc/hosts ignores case
     return None
 
 

@@ -1,4 +1,4 @@
-"""Differential tests: five cfg scripts, run by the real Kamailio 5.6 and by sipsim, message by message.
+"""Differential tests: cfg scripts, run by the real Kamailio 5.6 and by sipsim, message by message.
 
 For every message both must send the same datagrams (same destination, same bytes once our own
 Via branch, sl's To-tag and the Server header are masked), execute the same cfg lines in the same
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from helpers import corpus, need_tool, with_body
 
-from routing import crafted, kamdiff
+from routing import crafted, fuzzfound, kamdiff
 
 pytestmark = [pytest.mark.kamailio, pytest.mark.network]
 
@@ -59,6 +59,10 @@ CASES: dict[str, Case] = {
     "control": Case(CFGS / "control.cfg", "", crafted.control_messages),
     "headers": Case(CFGS / "headers.cfg", "", crafted.header_messages),
     "values": Case(CFGS / "values.cfg", "", crafted.value_messages),
+    "aliases": Case(CFGS / "aliases.cfg", "", crafted.alias_messages),
+    # found by tests/routing/fuzz_kamailio.py (structured mutations of the corpus and crafted.py)
+    "fuzzfound": Case(SCRIPTS / "forwarder.cfg", "", fuzzfound.forwarder_messages),
+    "fuzzfound-default": Case(SCRIPTS / "default.cfg", ALIASES, fuzzfound.default_messages),
 }
 
 

@@ -152,3 +152,38 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
         a.close()
         b.close()
     assert server_pid and not os.path.exists(f"/proc/{server_pid}")  # stopped by its PID when the app left
+
+
+async def test_live_top_bar_at_80_columns_names_the_server_first(isolated_network: None) -> None:
+    """At 80×24 the live top bar used to show the step and the observer state, then cut the
+    server's description (address, workers, profile) off the right edge."""
+    from textual.geometry import Region
+
+    port = free_udp_port()
+    app = SipsimApp()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
+        a.bind(("127.0.0.1", 0))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("L")
+            await pilot.pause()
+            app.screen.query_one(Input).value = f"127.0.0.1:{port} 3"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.source.live and len(app.source.pids) == 3, 10.0, "live mode")
+            src = app.source
+            server_pid = src.proc.pid
+            bar = app.main.query_one("#topbar")
+
+            def shown() -> str:  # the 80 columns as painted (padding, and an ellipsis where cut)
+                return bar.render_lines(Region(0, 0, bar.outer_size.width, 1))[0].text
+
+            await until(pilot, lambda: f"127.0.0.1:{port} · 3 workers · {src.profile} │ live-step: 0 held" in shown(),
+                        what=f"the server and the observer state in sight: {shown()!r}")
+            a.sendto(options(port, a.getsockname()[1], "n1"), ("127.0.0.1", port))
+            await until(pilot, lambda: "live-step: 1 held (n)" in shown(), what=f"one held worker: {shown()!r}")
+            await pilot.press("p")
+            await until(pilot, lambda: f"3 workers · {src.profile} │ running │ step " in shown(),
+                        what=f"running: {shown()!r}")
+            assert len(shown()) == 80 and "…" not in shown()
+            await pilot.press("L")
+            await settle(pilot)
+    assert not os.path.exists(f"/proc/{server_pid}")

@@ -1,7 +1,9 @@
 """Contact (RFC 3261 §20.10), parsed on demand as Kamailio's ``parse_contact()``.
 
 Either ``*`` (only valid in a REGISTER with ``Expires: 0``) or a comma-separated list of
-``name-addr``/``addr-spec`` with ``q`` and ``expires`` among the parameters.
+``name-addr``/``addr-spec`` with ``q`` and ``expires`` among the parameters. As Kamailio's
+``parse_params()``, the last parameter of the header may have an empty value (``;q=``), which the
+registrar reads as no value at all.
 """
 
 from __future__ import annotations
@@ -28,17 +30,19 @@ def parse_contact(body: str, base: int) -> ContactBody:
         one = fast_name_addr(body, base)
         if one is not None:
             return ContactBody(contacts=[one])
-    return ContactBody(contacts=parse_addr_list(body, base, "Contact"))
+    return ContactBody(contacts=parse_addr_list(body, base, "Contact", empty_last_value=True))
 
 
-def parse_addr_list(body: str, base: int, what: str, need_brackets: bool = False) -> list[NameAddr]:
+def parse_addr_list(body: str, base: int, what: str, need_brackets: bool = False,
+                    empty_last_value: bool = False) -> list[NameAddr]:
     out: list[NameAddr] = []
     i = 0
     while True:
         i = lex.skip_ws(body, i)
         if i >= len(body):
             raise ParseError(f"empty value in {what}", base + i)
-        na, i = parse_name_addr(body, i, base, in_list=True, need_brackets=need_brackets)
+        na, i = parse_name_addr(body, i, base, in_list=True, need_brackets=need_brackets,
+                                empty_last_value=empty_last_value)
         out.append(na)
         i = lex.skip_ws(body, i)
         if i >= len(body):

@@ -7,6 +7,13 @@ accept more, but must not forward them; we reject, as the RFC recommends). The s
 exactly three digits (§3.1.2.19 sends 4294967301). Known methods get a bit, as Kamailio's
 ``method_value``, so routing can test them cheaply. A version other than ``SIP/2.0`` still parses:
 the request is then "not SIP" (Kamailio's ``IS_SIP()`` false) and the checks decide what to do.
+
+That is the ``ser`` profile's reading (the RFC grammar). The ``kamailio`` profile reads the line as
+Kamailio 5.6's ``parse_first_line()`` does (:func:`parse_first_line_kamailio`, measured against the
+binary by tests/routing/fuzz_kamailio.py): known method names in any case (``invite`` is an
+INVITE), spaces or tabs after the status code and before the version, white space after the
+version, a version that merely *starts* with ``SIP/2.0`` (``SIP/2.01`` is SIP), any three-digit
+status code (``099``), but no status line without white space after the code (``SIP/2.0 200``).
 """
 
 from __future__ import annotations
@@ -53,6 +60,11 @@ class FirstLine:
     uri_end: int = 0
     status: int = 0
     reason: str = ""
+    proto_sip: bool | None = None  # Kamailio's FLINE_FLAG_PROTO_SIP when its parser decided it
+
+    def method_is(self, name: str) -> bool:
+        """Is this a request of the known method ``name`` (Kamailio: ``method_value``, any case)?"""
+        return self.type == SIP_REQUEST and self.method_value == METHODS[name]
 
     @property
     def is_request(self) -> bool:
@@ -60,6 +72,8 @@ class FirstLine:
 
     @property
     def is_sip(self) -> bool:
+        if self.proto_sip is not None:
+            return self.proto_sip
         return self.version.upper() == SIP_VERSION
 
     def summary(self) -> str:
@@ -138,3 +152,79 @@ def _looks_like_version(v: str) -> bool:
         return False
     major, dot, minor = num.partition(".")
     return bool(dot) and lex.is_digits(major) and lex.is_digits(minor)
+
+
+# -- Kamailio 5.6's reading of the first line (parse_fline.c) -------------------------------------
+_WS = " \t"
+_STOP = " \t\r\n"
+MIN_FIRST_LINE = 16  # parse_first_line: "message too short" at 16 bytes or less
+
+
+def _token_end(text: str, i: int, n: int) -> int:
+    """``eat_token_end``: the first space, tab, CR or LF at or after ``i``."""
+    while i < n and text[i] not in _STOP:
+        i += 1
+    return i
+
+
+def _space_end(text: str, i: int, n: int) -> int:
+    while i < n and text[i] in _WS:
+        i += 1
+    return i
+
+
+def parse_first_line_kamailio(text: str, start: int) -> FirstLine:
+    """The first line as Kamailio 5.6 splits it: three parts, white space between the last two.
+
+    Request: a method token followed by exactly one space (a known name in any case gets its
+    ``method_value``), the URI up to the next white space, spaces or tabs, the version token, then
+    only white space to the end of the line. Reply: ``SIP/2.0`` in any case and one space, a
+    three-digit code, at least one space or tab, the reason up to CR or LF. The line must be
+    followed by something (a datagram of one line is refused).
+    """
+    n = len(text)
+    if n - start <= MIN_FIRST_LINE:
+        raise ParseError(f"message too short for a first line ({n - start} bytes)", start)
+    reply = text[start:start + 7].upper() == SIP_VERSION and start + 7 < n and text[start + 7] == " "
+    if reply:
+        tmp = start + 7
+        method, value = "", 0
+    else:
+        tmp = _token_end(text, start, n)
+        if tmp == start or tmp >= n:
+            raise ParseError("empty or bad first line", start)
+        if text[tmp] != " ":
+            raise ParseError("the method is not followed by a space", tmp)
+        method = text[start:tmp]
+        value = METHODS.get(method.upper(), METHOD_OTHER)
+    second = tmp + 1
+    tmp = _token_end(text, second, n)
+    if tmp >= n:
+        raise ParseError("the first line ends after its first part", tmp)
+    third = _space_end(text, tmp, n)
+    if third == tmp:
+        what = "the status code" if reply else "the Request-URI"
+        raise ParseError(f"no space or tab after {what}", tmp)
+    middle = text[second:tmp]
+    if reply:
+        if len(middle) != 3 or not lex.is_digits(middle):
+            raise ParseError(f"status code {middle[:20]!r} is not three digits", second)
+        end = third
+        while end < n and text[end] not in "\r\n":
+            end += 1
+    else:
+        end = _token_end(text, third, n)
+        if end == third or end >= n:
+            raise ParseError("request line has no SIP version after the Request-URI", third)
+        after = _space_end(text, end, n)
+        if after >= n or text[after] not in "\r\n":
+            raise ParseError(f"garbage after the SIP version {text[third:end][:20]!r}", after)
+    lf = text.find("\n", end)
+    if lf < 0 or lf + 1 >= n:
+        raise ParseError("the first line has no end, or nothing follows it", end)
+    last = text[third:end]
+    if reply:
+        return FirstLine(SIP_REPLY, start, lf + 1, text[start:start + 7], status=int(middle), reason=last,
+                         proto_sip=True)
+    return FirstLine(SIP_REQUEST, start, lf + 1, last, method, value, middle, second, tmp,
+                     proto_sip=last[:7].upper() == SIP_VERSION)

@@ -148,7 +148,7 @@ class SipMsg:
         """Kamailio's ``parse_sip_msg_uri``: the (current) R-URI parsed, cached. Raises ParseError."""
         if self._parsed_ruri is None or self._parsed_ruri.raw != self.ruri:
             base = self.first_line.uri_start if self.first_line and self.new_uri is None else 0
-            self._parsed_ruri = parse_uri(self.ruri, base)
+            self._parsed_ruri = parse_uri(self.ruri, base, kamailio=self.mode.uri_kamailio)
         return self._parsed_ruri
 
     @property

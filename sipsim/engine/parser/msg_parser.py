@@ -7,7 +7,9 @@ at ``msg.unparsed`` and stops as soon as every kind in ``flags`` has been met. A
 further down is therefore noticed only when someone asks past it.
 
 Duplicate rules: in strict mode (Kamailio's default ``sip_parser_mode``) a second Call-ID, From,
-To, CSeq or Content-Length header is a parse error (RFC 4475 §3.3.8, §3.3.9).
+To, CSeq or Content-Length header is a parse error (RFC 4475 §3.3.8, §3.3.9); in the kamailio
+profile a second Max-Forwards too (Kamailio 5.6 refuses it, whatever its value), and only in a
+request: Kamailio 5.6 lets a reply repeat them (the first one counts; measured).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sipsim.engine.parser.content_length import parse_content_length
 from sipsim.engine.parser.cseq import parse_cseq
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.expires import parse_expires
-from sipsim.engine.parser.fline import parse_first_line
+from sipsim.engine.parser.fline import parse_first_line, parse_first_line_kamailio
 from sipsim.engine.parser.hf import (
     F_CALLID,
     F_CONTACT,
@@ -126,15 +128,23 @@ def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
 # The kinds whose body is parsed as soon as the header is met, and how.
 # Each takes (body, offset, mode): the parser mode decides the quirks (Kamailio 5.6 vs the RFC).
 def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
-    return parse_via(body, i, mode.via_version_strict)
+    return parse_via(body, i, mode.via_version_strict, mode.via_params_kamailio)
 
 
 def _to_body(body: str, i: int, mode: ParserMode) -> ToBody:
     return parse_to(body, i, "To", mode.lenient_display_name)
 
 
-def _from_body(body: str, i: int, mode: ParserMode) -> ToBody:
-    return parse_to(body, i, "From", mode.lenient_display_name)
+def _from_body(body: str, i: int, mode: ParserMode) -> ToBody | None:
+    if not mode.lazy_from:
+        return parse_to(body, i, "From", mode.lenient_display_name)
+    try:
+        return parse_to(body, i, "From", mode.lenient_display_name)
+    except ParseError:
+        # Kamailio 5.6 does not parse From when it meets the header (only To): a broken From is
+        # noticed by whoever needs it (parse_from_header(): the branch of forward(), rr's ftag,
+        # $fu ...). sipsim parses it at once and leaves ``parsed`` None: "From does not parse".
+        return None
 
 
 _BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
@@ -152,6 +162,9 @@ _KINDS: dict[HdrType, tuple[int, str | None, bool, Callable[[str, int, ParserMod
 }
 _KINDS.update({t: (bit, attr, True, _BODY_PARSERS.get(t)) for t, (attr, bit) in _SINGLE.items()})
 _KINDS.update({t: (bit, attr, False, _BODY_PARSERS.get(t)) for t, (attr, bit) in _FIRST_ONLY.items()})
+# Kamailio 5.6 also refuses a second Max-Forwards (measured: "duplicate Max-Forwards header field")
+_KINDS_MF_UNIQUE = dict(_KINDS)
+_KINDS_MF_UNIQUE[T.HDR_MAXFORWARDS_T] = (F_MAXFORWARDS, "maxforwards", True, None)
 
 
 def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool = True) -> int:
@@ -179,7 +192,7 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     mode = msg.mode
     line = LINE[mode.name].match
     types = TYPE_CACHE
-    kinds = _KINDS
+    kinds = _KINDS_MF_UNIQUE if mode.maxfwd_unique else _KINDS
     headers = msg.headers
     via_t = T.HDR_VIA_T
     try:
@@ -212,6 +225,10 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 end = hdr.end
                 kind = kinds[htype]
             if htype is via_t:
+                if end >= len(text) and mode.eoh_at_end:
+                    # Kamailio 5.6's Via parser must see what follows the line (a folded
+                    # continuation?): a Via that ends the datagram is "end of header in state 14"
+                    raise ParseError("the Via header ends the datagram (no empty line after it)", hdr.start)
                 vias = hdr.parsed
                 if msg.h_via1 is None:
                     msg.h_via1, msg.via1 = hdr, vias[0]
@@ -229,7 +246,7 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 if attr is not None:
                     if getattr(msg, attr) is None:
                         setattr(msg, attr, hdr)
-                    elif kind[2] and strict:
+                    elif kind[2] and strict and not (mode.reply_dups_ok and msg.is_reply):
                         raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
                 pf |= kind[0]
             headers.append(hdr)
@@ -255,7 +272,10 @@ def parse_msg(msg: SipMsg, *, strict: bool = True) -> int:
     try:
         if pos >= n:
             raise ParseError("nothing but white space in the datagram", 0)
-        msg.first_line = parse_first_line(text, pos)
+        if msg.mode.kamailio_first_line:
+            msg.first_line = parse_first_line_kamailio(text, pos)
+        else:
+            msg.first_line = parse_first_line(text, pos)
     except ParseError as exc:
         msg.parse_error = exc
         return -1

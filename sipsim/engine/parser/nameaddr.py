@@ -43,8 +43,14 @@ class NameAddr:
 
 
 def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: bool = False,
-                    lenient_display: bool = False) -> tuple[NameAddr, int]:
-    """Parse one value at ``i``. With ``in_list`` a ``,`` ends the value (Contact, Route)."""
+                    lenient_display: bool = False, empty_last_value: bool = False) -> tuple[NameAddr, int]:
+    """Parse one value at ``i``. With ``in_list`` a ``,`` ends the value (Contact, Route).
+
+    ``empty_last_value`` is Kamailio's ``parse_params()`` leniency (Contact): a parameter whose
+    ``=`` is followed by nothing but white space up to the end of the header body is kept with an
+    empty value (``;q=``); an empty value anywhere else (``;q=;expires=60``, ``;q=, <sip:b>``) is
+    still an error, as in Kamailio 5.6.
+    """
     start = i
     display: str | None = None
     if i < len(s) and s[i] == '"':
@@ -85,7 +91,7 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
             raise ParseError("an URI with '?' or ',' must be enclosed in '<' '>'", base + i)
         na = NameAddr(None, uri, base + i, base + j, False, start=base + start)
         i = j
-    i = _params(s, i, base, na)
+    i = _params(s, i, base, na, empty_last_value)
     na.end = base + i
     return na, i
 
@@ -103,7 +109,7 @@ def _has_bracket_first(s: str, i: int, in_list: bool) -> bool:
     return True
 
 
-def _params(s: str, i: int, base: int, na: NameAddr) -> int:
+def _params(s: str, i: int, base: int, na: NameAddr, empty_last_value: bool = False) -> int:
     """Read ``*( SEMI param )`` into ``na.params``; return the offset just past the last one."""
     while True:
         j = lex.skip_ws(s, i)
@@ -115,7 +121,9 @@ def _params(s: str, i: int, base: int, na: NameAddr) -> int:
         k = lex.skip_ws(s, j)
         if k < len(s) and s[k] == "=":
             k = lex.skip_ws(s, k + 1)
-            if k < len(s) and s[k] == '"':
+            if k == len(s) and empty_last_value:
+                value, j = "", k
+            elif k < len(s) and s[k] == '"':
                 value, j = lex.quoted_string(s, k, base)
                 value = f'"{value}"'
             else:

@@ -48,11 +48,35 @@ def parse_to(body: str, base: int, what: str = "To", lenient: bool = False) -> T
     return parse_to_general(body, base, what, lenient)
 
 
+def _line_break_in_quotes(body: str) -> int:
+    """Offset of a CR or LF inside a quoted string of ``body`` (a folded display name), or -1."""
+    quoted = escaped = False
+    for k, ch in enumerate(body):
+        if escaped:
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif quoted and ch in "\r\n":
+            return k
+        elif not quoted and ch == "<":
+            return -1
+    return -1
+
+
 def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
-    """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows)."""
+    """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows).
+
+    ``lenient`` (the kamailio profile) also has the one strictness of Kamailio's ``parse_to()``
+    the RFC does not: a quoted display name may not be folded (a CR or LF inside the quotes)."""
     i = lex.skip_ws(body, 0)
     if i >= len(body):
         raise ParseError(f"empty {what} header", base)
+    if lenient:
+        k = _line_break_in_quotes(body)
+        if k >= 0:
+            raise ParseError(f"a line break inside the quoted display name of the {what} header", base + k)
     na, i = parse_name_addr(body, i, base, in_list=False, lenient_display=lenient)
     i = lex.skip_ws(body, i)
     if i != len(body):

@@ -77,8 +77,18 @@ def unescape(s: str) -> str:
     return "".join(out)
 
 
-def parse_uri(s: str, base: int = 0) -> SipUri:
-    """Parse a whole URI (no surrounding brackets, no trailing header parameters)."""
+def parse_uri(s: str, base: int = 0, kamailio: bool = False) -> SipUri:
+    """Parse a whole URI (no surrounding brackets, no trailing header parameters).
+
+    ``kamailio``: a sip:/sips: URI is read as Kamailio 5.6's ``parse_uri()`` reads it
+    (:func:`parse_sip_uri_kamailio`) instead of by the RFC grammar.
+    """
+    if kamailio:
+        if s[:4].lower() == "sip:" or s[:5].lower() == "sips:":
+            return parse_sip_uri_kamailio(s, base)
+        if s[:4].lower() not in ("tel:", "urn:"):
+            raise ParseError(f"bad URI {s[:40]!r}: Kamailio reads only sip:, sips:, tel: and urn: URIs", base)
+        return _tel_urn_kamailio(s, base)
     m = _SCHEME_RE.match(s)
     if not m:
         raise ParseError(f"bad URI {s[:40]!r}: no scheme", base)
@@ -144,4 +154,94 @@ def _parse_sip(s: str, scheme: str, i: int, base: int) -> SipUri:
         i = n
     if i != n:
         raise ParseError(f"unexpected {s[i]!r} in URI {s[:40]!r}", base + i)
+    return uri
+
+
+def _tel_urn_kamailio(s: str, base: int) -> SipUri:
+    """tel:/urn: as Kamailio's parse_uri() splits them with its sip: automaton: a tel: URI's number
+    is its *user* (``$rU``, the registrar's AOR), a ``urn:a:b`` has user ``a`` and host ``b``."""
+    scheme, rest = s[:3].lower(), s[4:]
+    if not rest:
+        raise ParseError(f"URI {s[:40]!r} is too short", base)
+    uri = SipUri(raw=s, scheme=scheme, opaque=rest)
+    head, _, params = rest.partition(";")
+    head = head.split("?", 1)[0]
+    if scheme == "tel":
+        uri.user = head
+    else:
+        user, colon, host = head.partition(":")
+        uri.user, uri.host = (user, host) if colon else (None, head)
+    uri.params = [(n, v if eq else None) for n, eq, v in (c.partition("=") for c in params.split(";") if c)]
+    return uri
+
+
+# -- Kamailio 5.6's reading of a sip:/sips: URI (parse_uri.c) -------------------------------------
+_KAM_HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
+# parse_uri() fails when a URI ends inside the name of its maddr parameter ("...;ma", ";maddr",
+# ";maddr=": the state machine has no end for these states)
+_KAM_MADDR_END = re.compile(r";ma(?:d(?:d(?:r=?)?)?)?$", re.I)
+
+
+def parse_sip_uri_kamailio(s: str, base: int = 0) -> SipUri:
+    """A sip:/sips: URI as Kamailio 5.6's lenient ``parse_uri()`` splits it (measured against the binary).
+
+    The user part is everything before the first ``@`` (any character but ``[`` ``]``; escapes are
+    not checked), a password follows its first ``:``; the host is a name of letters, digits,
+    ``.`` and ``-`` starting with a letter or digit (``a..b`` passes, ``b_c`` does not) or an
+    ``[...]`` reference whose inside is not checked; the port is up to five digits and may be
+    empty (``host:``); parameters and headers may hold any character but ``@`` and may be empty
+    (``;;x``, ``;x=``, ``?``). A URI that ends inside ``;maddr`` is refused.
+    """
+    scheme = "sips" if s[:5].lower() == "sips:" else "sip"
+    i = len(scheme) + 1
+    n = len(s)
+    if n < 5 or i >= n:
+        raise ParseError(f"URI {s[:40]!r} is too short", base)
+    uri = SipUri(raw=s, scheme=scheme)
+    at = s.find("@", i)
+    if at >= 0:
+        userinfo = s[i:at]
+        if not userinfo or "[" in userinfo or "]" in userinfo:
+            raise ParseError(f"bad user part {userinfo!r} in URI", base + i)
+        user, colon, password = userinfo.partition(":")
+        if colon and any(c in password for c in "[]:;?"):
+            raise ParseError("bad password in URI", base + i + len(user) + 1)
+        uri.user = user
+        uri.password = password if colon else None
+        i = at + 1
+    if i >= n:
+        raise ParseError(f"URI {s[:40]!r} has no host", base + i)
+    if s[i] == "[":
+        end = s.find("]", i)
+        if end < 0 or any(c in s[i + 1:end] for c in "[&@;?"):
+            raise ParseError("unterminated or bad IPv6 reference in URI", base + i)
+        uri.host, i = s[i:end + 1], end + 1
+    else:
+        m = _KAM_HOSTNAME.match(s, i)
+        if not m:
+            raise ParseError(f"bad host in URI {s[:40]!r}", base + i)
+        uri.host, i = m.group(), m.end()
+    if i < n and s[i] == ":":
+        j = i + 1
+        while j < n and s[j].isdigit() and s[j].isascii():
+            j += 1
+        digits = s[i + 1:j]
+        if len(digits) > 5 or (digits and int(digits) > 65535):
+            raise ParseError(f"bad port {digits!r} in URI", base + i + 1)
+        uri.port = int(digits) if digits else None
+        i = j
+    if i < n and s[i] not in ";?":
+        raise ParseError(f"unexpected {s[i]!r} after the host in URI {s[:40]!r}", base + i)
+    q = s.find("?", i)
+    params = s[i:q] if q >= 0 else s[i:]
+    if "@" in params or (q >= 0 and "@" in s[q:]):
+        raise ParseError(f"unexpected '@' in URI {s[:40]!r}", base + i)
+    if q < 0 and _KAM_MADDR_END.search(params):
+        raise ParseError("the URI ends inside its maddr parameter", base + n)
+    for chunk in params.split(";")[1:]:
+        if chunk:
+            name, eq, value = chunk.partition("=")
+            uri.params.append((name, value if eq else None))
+    if q >= 0:
+        uri.headers = s[q + 1:]
     return uri

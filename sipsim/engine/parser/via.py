@@ -38,11 +38,13 @@ class ViaBody:
     end: int = 0  # offset just past this value (before white space / comma)
     params_end: int = 0  # where a new ;param is appended
     sent_by_end: int = 0  # just past host[:port]: where Kamailio 5.6 puts received= in forwarded requests
+    host_end: int = 0  # just past the host (Kamailio counts a port 0 as no port)
     next_start: int | None = None  # offset of the next value on the same line, if any
+    last_wins: bool = False  # a repeated parameter: Kamailio's parser keeps the last one
 
     def param(self, name: str) -> ViaParam | None:
         name = name.lower()
-        for p in self.params:
+        for p in (reversed(self.params) if self.last_wins else self.params):
             if p.name.lower() == name:
                 return p
         return None
@@ -104,7 +106,8 @@ def fast_via(body: str, base: int) -> ViaBody | None:
             params.append(ViaParam(name, value if eq else None, base + pos, base + end))
             pos = end
     end = base + len(body)
-    via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6))
+    via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6),
+                  host_end=base + m.end(4))
     return via
 
 
@@ -135,15 +138,46 @@ def fast_vias(body: str, base: int) -> list[ViaBody] | None:
         via.next_start = base + i
 
 
-def parse_via(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
-    """Parse a Via header body that starts at offset ``base`` of ``buf``."""
+# Kamailio 5.6's parse_via_param(): which parameters must have a value, which must not have one
+_KAM_NEED_VALUE = frozenset(("branch", "ttl", "maddr", "received", "i"))
+_KAM_NO_VALUE = frozenset(("hidden", "alias"))
+_KAM_PNAME = re.compile(r"[^ \t\r\n=;,]+")
+_KAM_PVALUE = re.compile(r"[^ \t\r\n=;,\"]*")
+
+
+def _kamailio_params_ok(vias: list[ViaBody]) -> bool:
+    """The fast path's result holds no parameter Kamailio's Via parser would refuse."""
+    for via in vias:
+        for p in via.params:
+            name = p.name.lower()
+            if (name in _KAM_NEED_VALUE and p.value is None) or (name in _KAM_NO_VALUE and p.value is not None):
+                return False
+    return True
+
+
+def parse_via(body: str, base: int, strict_version: bool = False, kamailio: bool = False) -> list[ViaBody]:
+    """Parse a Via header body that starts at offset ``base`` of ``buf``.
+
+    ``kamailio``: parameters as Kamailio 5.6's ``parse_via_param()`` reads them, where it differs
+    from the RFC grammar: ``branch``, ``ttl``, ``maddr``, ``received`` and ``i`` need a ``=``
+    (``;branch;x`` is refused) but their value may be empty before a ``;`` (``;received=;x``), not
+    at the end of the header; ``rport`` and unknown parameters may have an empty value anywhere
+    (``;rport=``); ``alias`` and ``hidden`` take no value; an empty value before ``,`` is an error;
+    names and values may hold any character but white space and ``= ; , "``; of a repeated
+    parameter (``;received=a;received=b``) the last one counts; a ``(comment)`` may end a value.
+    """
     fast = fast_vias(body, base)
-    if fast is not None:
-        return fast
-    return parse_via_general(body, base, strict_version)
+    if fast is not None and (not kamailio or _kamailio_params_ok(fast)):
+        vias = fast
+    else:
+        vias = parse_via_general(body, base, strict_version, kamailio)
+    if kamailio:
+        for via in vias:
+            via.last_wins = True
+    return vias
 
 
-def parse_via_general(body: str, base: int, strict_version: bool = False) -> list[ViaBody]:
+def parse_via_general(body: str, base: int, strict_version: bool = False, kamailio: bool = False) -> list[ViaBody]:
     """The full grammar: white space anywhere the RFC allows it, several values per line."""
     vias: list[ViaBody] = []
     i, n = 0, len(body)
@@ -151,7 +185,7 @@ def parse_via_general(body: str, base: int, strict_version: bool = False) -> lis
         i = lex.skip_ws(body, i)
         if i >= n:
             raise ParseError("empty Via value", base + i)
-        via, i = _via_parm(body, i, base)
+        via, i = _via_parm(body, i, base, kamailio)
         if strict_version and via.version != "2.0":
             raise ParseError(f"Via protocol SIP/{via.version} is not SIP/2.0 (Kamailio's Via parser)", via.start)
         vias.append(via)
@@ -166,7 +200,7 @@ def parse_via_general(body: str, base: int, strict_version: bool = False) -> lis
             raise ParseError("empty Via value after ','", base + i)
 
 
-def _via_parm(s: str, i: int, base: int) -> tuple[ViaBody, int]:
+def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBody, int]:
     start = i
     name, i = lex.token(s, i, "protocol name (SIP)", base)
     i = _slash(s, i, base)
@@ -176,13 +210,18 @@ def _via_parm(s: str, i: int, base: int) -> tuple[ViaBody, int]:
     if i >= len(s) or s[i] not in lex.WS:
         raise ParseError("expected white space before the Via sent-by", base + i)
     i = lex.skip_ws(s, i)
-    host, i = lex.host(s, i, base)
-    port = None
-    j = lex.skip_ws(s, i)
-    if j < len(s) and s[j] == ":":
-        j = lex.skip_ws(s, j + 1)
-        port, i = lex.port(s, j, base)
-    via = ViaBody(name=name, version=version, transport=transport.upper(), host=host, port=port, start=base + start)
+    host_end = i
+    if kamailio:
+        host, port, i = _kamailio_sent_by(s, i, base)
+    else:
+        host, i = lex.host(s, i, base)
+        port = None
+        j = lex.skip_ws(s, i)
+        if j < len(s) and s[j] == ":":
+            j = lex.skip_ws(s, j + 1)
+            port, i = lex.port(s, j, base)
+    via = ViaBody(name=name, version=version, transport=transport.upper(), host=host, port=port, start=base + start,
+                  host_end=base + host_end + len(host))
     end = i
     via.sent_by_end = base + i
     while True:
@@ -191,25 +230,108 @@ def _via_parm(s: str, i: int, base: int) -> tuple[ViaBody, int]:
             break
         pstart = j
         j = lex.skip_ws(s, j + 1)
-        pname, j = lex.token(s, j, "a Via parameter name", base)
-        value = None
-        k = lex.skip_ws(s, j)
-        pend = j
-        if k < len(s) and s[k] == "=":
-            k = lex.skip_ws(s, k + 1)
-            if k < len(s) and s[k] == '"':
-                value, pend = lex.quoted_string(s, k, base)
-            else:
-                m = lex.PVALUE_RE.match(s, k)
-                if not m:
-                    raise ParseError(f"Via parameter {pname!r} has no value after '='", base + k)
-                value, pend = m.group(), m.end()
+        if kamailio:
+            pname, j, value, pend = _kamailio_param(s, j, base)
+        else:
+            pname, j = lex.token(s, j, "a Via parameter name", base)
+            value = None
+            k = lex.skip_ws(s, j)
+            pend = j
+            if k < len(s) and s[k] == "=":
+                k = lex.skip_ws(s, k + 1)
+                if k < len(s) and s[k] == '"':
+                    value, pend = lex.quoted_string(s, k, base)
+                else:
+                    m = lex.PVALUE_RE.match(s, k)
+                    if not m:
+                        raise ParseError(f"Via parameter {pname!r} has no value after '='", base + k)
+                    value, pend = m.group(), m.end()
         via.params.append(ViaParam(pname, value, base + pstart, base + pend))
         i = end = pend
     via.end = via.params_end = base + end
     if via.name.upper() != "SIP":
         raise ParseError(f"Via protocol is {via.name!r}, not SIP", base + start)
+    if kamailio:
+        end = _kamailio_comments(s, end, base, via)
     return via, end
+
+
+def _kamailio_comments(s: str, i: int, base: int, via: ViaBody) -> int:
+    """Comments ``( ... )`` (nested ones too, one after the other) may end a Via value in Kamailio
+    5.6's parser, after the sent-by or after a parameter *value*; after a parameter without one
+    and white space (``;rport (c)``) its parser is still looking for ``=``: an error. Returns where
+    the value (and its comments) ends."""
+    j = lex.skip_ws(s, i)
+    if j >= len(s) or s[j] != "(":
+        return i
+    if via.params and via.params[-1].value is None and j > i:
+        raise ParseError(f"'(' where the Via parameter {via.params[-1].name!r} expects '='", base + j)
+    while j < len(s) and s[j] == "(":
+        depth, k = 0, j
+        while True:
+            if k >= len(s):
+                raise ParseError("a comment in the Via has no closing ')'", base + j)
+            depth += (s[k] == "(") - (s[k] == ")")
+            k += 1
+            if depth == 0:
+                break
+        i = k
+        j = lex.skip_ws(s, k)
+    return i
+
+
+_KAM_HOST = re.compile(r"[^ \t\r\n:;,()\[\]]+")
+_KAM_HOST6 = re.compile(r"\[[^ \t\r\n;,()\[\]]+\]")
+_KAM_PORT = re.compile(r"[^ \t\r\n;,()]+")
+
+
+def _kamailio_sent_by(s: str, i: int, base: int) -> tuple[str, int | None, int]:
+    """host[:port] as Kamailio 5.6's ``parse_via()`` reads it: the host is any run of characters
+    but white space and ``: ; , ( ) [ ]`` (``a_b``, ``a..b``, ``192.0.2.300`` pass), or ``[...]``
+    whose inside is not checked; the port is read by ``str2s()`` (at most five digits, kept in 16
+    bits: ``99999`` is 34463)."""
+    m = (_KAM_HOST6 if s.startswith("[", i) else _KAM_HOST).match(s, i)
+    if not m:
+        raise ParseError(f"no host in the Via at {s[i:i + 20]!r}", base + i)
+    host, i = m.group(), m.end()
+    j = lex.skip_ws(s, i)
+    if j >= len(s) or s[j] != ":":
+        return host, None, i
+    j = lex.skip_ws(s, j + 1)
+    m = _KAM_PORT.match(s, j)
+    digits = m.group() if m else ""
+    if not digits or len(digits) > 5 or not (digits.isdigit() and digits.isascii()):
+        raise ParseError(f"invalid Via port {digits[:20]!r}", base + j)
+    return host, int(digits) & 0xFFFF, j + len(digits)
+
+
+def _kamailio_param(s: str, j: int, base: int) -> tuple[str, int, str | None, int]:
+    """One parameter from its name at ``j`` (see :func:`parse_via`): (name, end of name, value, end)."""
+    n = len(s)
+    m = _KAM_PNAME.match(s, j)
+    if not m:
+        raise ParseError("a Via parameter has no name", base + j)
+    pname, j = m.group(), m.end()
+    lname = pname.lower()
+    k = lex.skip_ws(s, j)
+    if k >= n or s[k] != "=":
+        if lname in _KAM_NEED_VALUE and not (k > j and k < n and s[k] == ";"):
+            raise ParseError(f"Via parameter {pname!r} needs a value", base + j)
+        return pname, j, None, j
+    if lname in _KAM_NO_VALUE:
+        raise ParseError(f"Via parameter {pname!r} takes no value", base + k)
+    k = lex.skip_ws(s, k + 1)
+    if k < n and s[k] == '"':
+        value, pend = lex.quoted_string(s, k, base)
+        return pname, j, value, pend
+    m = _KAM_PVALUE.match(s, k)
+    value, pend = m.group(), m.end()  # type: ignore[union-attr]
+    if not value:
+        if k < n and s[k] != ";":
+            raise ParseError(f"Via parameter {pname!r} has no value before {s[k]!r}", base + k)
+        if k >= n and lname in _KAM_NEED_VALUE:
+            raise ParseError(f"Via parameter {pname!r} has an empty value at the end of the header", base + k)
+    return pname, j, value, pend
 
 
 def _slash(s: str, i: int, base: int) -> int:

@@ -24,7 +24,7 @@ def _check_table(params: list[Param]) -> None:
 def save(run: Run, params: list[Param]) -> Steps:
     """save("location"): store the REGISTER's contacts and answer 200 (or an error)."""
     msg = run.msg
-    if msg.first_line is None or msg.first_line.method != "REGISTER":
+    if msg.first_line is None or not msg.first_line.method_is("REGISTER"):
         yield run.event("save", f"save() needs a REGISTER, not {msg.method}", reason="not a REGISTER")
         return -1
     table = params[0].str(run)

@@ -63,8 +63,9 @@ def record_route(run: Run, params: list[Param]) -> Steps:
         return -1
     ftag = ""
     if int(run.script.modparam("rr", "append_fromtag", 1)):
+        upstream = _is_upstream(run, msg)
         parse_headers(msg, F_FROM | F_TO)
-        hdr = msg.to if msg.extra.get("rr_upstream") else msg.from_
+        hdr = msg.to if upstream else msg.from_
         if hdr is None or hdr.parsed is None:
             yield run.event("record_route", "From/To parsing failed", reason="parse error")
             return -1
@@ -83,6 +84,29 @@ def record_route(run: Run, params: list[Param]) -> Steps:
     return 1
 
 
+def _is_upstream(run: Run, msg: SipMsg) -> bool:
+    """rr's ``is_direction()``: after ``loose_route()``, what it found; before it, the ftag of the
+    first Route header *the parser has already met* (``redo_route_params``: it does not parse
+    further) when that Route names us -- a tag other than the From-tag means upstream, and then
+    record_route() takes the To-tag (measured: a pre-loaded ``Route: <sip:US;lr;ftag=x>`` written
+    before CSeq changes the ftag of the Record-Route; written after it, it does not)."""
+    if "rr_upstream" in msg.extra:
+        return bool(msg.extra["rr_upstream"])
+    if not msg.is_request or msg.route is None:
+        return False
+    try:
+        first = parse_hdr_body(msg.route)[0]  # type: ignore[index]
+        puri = parse_uri(first.uri, kamailio=not run.ctx.ser)
+    except (ParseError, IndexError):
+        return False
+    if not (puri.is_sip and uri_is_myself(run.config, first.uri)):
+        return False
+    ftag = puri.param("ftag")
+    parse_headers(msg, F_FROM)
+    tag = _tag(msg, msg.from_)
+    return bool(ftag) and bool(tag) and ftag != tag
+
+
 def _routes(msg: SipMsg) -> list[HdrField]:
     parse_headers(msg, F_EOH)
     return [h for h in msg.headers if h.type is HdrType.HDR_ROUTE_T]
@@ -95,8 +119,15 @@ def _maddr_uri(uri: str, puri: SipUri) -> str:
     return f"sip:{maddr}" + (f":{puri.port}" if puri.port else "")
 
 
-def _is_strict(puri: SipUri) -> bool:
-    return puri.param("lr") is None
+def _is_strict(puri: SipUri, kamailio: bool = False) -> bool:
+    """rr's ``is_strict()``: no ``lr`` parameter (white space around the name is skipped: ``; lr``).
+
+    Kamailio (``phone2tel``) reads a URI with ``;user=phone`` as a tel: URI whose parameters are
+    those of its user part: ``<sip:host;lr;user=phone>`` is then a strict router (measured)."""
+    params = puri.params
+    if kamailio and puri.param("user") == "phone":
+        params = [(chunk.partition("=")[0], None) for chunk in (puri.user or "").split(";")[1:]]
+    return not any(name.strip(" \t\r\n").lower() == "lr" for name, _ in params)
 
 
 def _del(msg: SipMsg, start: int, end: int, why: str) -> None:
@@ -114,9 +145,9 @@ def _parse(h: HdrField) -> list[NameAddr]:
         raise _Fail(f"bad {h.canonical_name} header") from None
 
 
-def _puri(na: NameAddr) -> SipUri:
+def _puri(na: NameAddr, kamailio: bool = True) -> SipUri:
     try:
-        return parse_uri(na.uri)
+        return parse_uri(na.uri, kamailio=kamailio)
     except ParseError:
         raise _Fail(f"bad Route URI {na.uri!r}") from None
 
@@ -169,7 +200,7 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
     hdr = routes[hi]
     rts = _parse(hdr)
     ri = 0
-    puri = _puri(rts[ri])
+    puri = _puri(rts[ri], not run.ctx.ser)
     if uri_is_myself(run.config, rts[ri].uri):
         _record_direction(msg, puri)
         notes.append(f"top Route <{rts[ri].uri}> is us: removed")
@@ -177,6 +208,11 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
             _del(msg, hdr.start, hdr.end, "loose_route: our Route")
             hi += 1
             if hi >= len(routes):
+                if msg.eoh is None:
+                    # find_next_route(): the headers after ours do not parse, so whether another
+                    # Route follows cannot be known -- an error, not "no more Route"
+                    notes.append("looking for the next Route: the headers do not parse")
+                    return RR_ERROR
                 notes.append("no more Route")
                 return RR_PRELOADED if preloaded else RR_DRIVEN
             hdr = routes[hi]
@@ -184,13 +220,16 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
             ri = 0
         else:
             ri += 1
-        puri = _puri(rts[ri])
+        puri = _puri(rts[ri], not run.ctx.ser)
     else:
         notes.append(f"top Route <{rts[ri].uri}> is not us")
     uri = rts[ri].uri
-    if _is_strict(puri):
+    if _is_strict(puri, not run.ctx.ser):
+        if not _handle_sr(msg, hdr, rts, ri, puri):
+            notes.append(f"next hop <{uri}> is a strict router, but the headers do not parse to their end: "
+                         "the R-URI cannot be saved (rr: failed to parse message)")
+            return RR_ERROR
         notes.append(f"next hop <{uri}> is a strict router: it becomes the R-URI, the R-URI goes last in Route")
-        _handle_sr(msg, hdr, rts, ri, puri)
     else:
         msg.dst_uri = _maddr_uri(uri, puri)
         notes.append(f"next hop <{uri}> is a loose router: $du = {msg.dst_uri}")
@@ -199,10 +238,11 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
     return RR_DRIVEN
 
 
-def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: SipUri) -> None:
-    """Next hop is a strict router: save the R-URI as the last Route, put the route in the R-URI."""
-    parse_headers(msg, F_EOH)
-    assert msg.eoh is not None and msg.first_line is not None
+def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: SipUri) -> bool:
+    """Next hop is a strict router: save the R-URI as the last Route, put the route in the R-URI.
+    False when the headers cannot be parsed to their end (rr's ``save_ruri()`` fails)."""
+    if parse_headers(msg, F_EOH) < 0 or msg.eoh is None or msg.first_line is None:
+        return False
     at = msg.eoh - (2 if msg.text[msg.eoh - 2:msg.eoh] == "\r\n" else 1)
     lumps.insert(msg, at, f"Route: <{msg.first_line.uri}>\r\n", "loose_route: R-URI saved for a strict router")
     uri_edit.set_ruri(msg, _maddr_uri(rts[ri].uri, puri))
@@ -210,14 +250,15 @@ def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: S
         _del(msg, hdr.start, hdr.end, "loose_route: strict router's Route")
     else:
         _del(msg, hdr.body_start, rts[ri + 1].start, "loose_route: strict router's Route")
+    return True
 
 
 def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str]) -> int:
     hdr = routes[0]
     rts = _parse(hdr)
     rt = rts[0]
-    puri = _puri(rt)
-    if _is_strict(puri):
+    puri = _puri(rt, not run.ctx.ser)
+    if _is_strict(puri, not run.ctx.ser):
         uri_edit.set_ruri(msg, _maddr_uri(rt.uri, puri))
         notes.append(f"next hop <{rt.uri}> is strict too: it becomes the R-URI")
         if len(rts) > 1:
@@ -225,12 +266,16 @@ def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str
         else:
             _del(msg, hdr.start, hdr.end, "loose_route: Route used as R-URI")
         return RR_DRIVEN
+    if msg.eoh is None:
+        # find_rem_target(): the last Route cannot be found when the headers do not parse
+        notes.append("searching for the last Route: the headers do not parse")
+        return RR_ERROR
     msg.dst_uri = _maddr_uri(rt.uri, puri)
     notes.append(f"next hop <{rt.uri}> is a loose router: $du = {msg.dst_uri}")
     last = routes[-1]
     values = _parse(last)
     target = values[-1]
-    tpuri = _puri(target)
+    tpuri = _puri(target, not run.ctx.ser)
     uri_edit.set_ruri(msg, _maddr_uri(target.uri, tpuri))
     notes.append(f"the last Route <{target.uri}> is the real target: it becomes the R-URI and is removed")
     if len(values) > 1:

@@ -98,7 +98,14 @@ class Panel(PanelInfo, Widget, can_focus=True):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.view is None:
             return 1
-        return max(1, len(self.lines(max(10, width))[0]))
+        n = max(1, len(self.lines(max(10, width))[0]))
+        if self.AUTO_HEIGHT:
+            # the height the layout really used: redraw_panel asks for a new layout when the lines
+            # differ from *this*, not from what it asked for last (asked before the first layout,
+            # at no width, or for a view older than the one laid out, the panel stayed a line
+            # short and scrolled a worker out of sight)
+            self._auto_lines = n
+        return n
 
     def after_show(self, view: View) -> None:
         """Hook for panels that keep state derived from the view (titles, widgets)."""

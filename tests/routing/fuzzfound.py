@@ -1,0 +1,166 @@
+"""Messages found by the differential fuzz (tests/routing/fuzz_kamailio.py), minimised: each one
+made sipsim's ``kamailio`` profile answer, forward or log differently from Kamailio 5.6.3 until the
+engine was fixed. test_differential.py runs them through the script that showed the difference
+(cases ``fuzzfound``: forwarder.cfg, ``fuzzfound-default``: default.cfg).
+
+Names say what each one exercises; sipsim/routing/KAMAILIO_DIFFERENCES.md ("found by the fuzz")
+explains the behaviour behind them.
+"""
+
+from __future__ import annotations
+
+from routing.crafted import OURS, UAC_VIA, reply, request
+
+Addr = tuple[str, int]
+UA: Addr = ("192.0.2.1", 5060)
+PHONE: Addr = ("192.0.2.4", 5070)
+
+
+def _req(name: str, method: str, ruri: str, n: int, **kw: object) -> tuple[str, bytes, Addr]:
+    return (name, request(method, ruri, n=n, **kw), UA)  # type: ignore[arg-type]
+
+
+def _edit(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in data, (old, data)
+    return data.replace(old, new, 1)
+
+
+def _reply(name: str, first: str, n: int, vias: tuple[str, ...] = (OURS, UAC_VIA),
+           **kw: object) -> tuple[str, bytes, Addr]:
+    data = reply(200, "OK", vias=vias, **kw)  # type: ignore[arg-type]
+    data = _edit(data, b"SIP/2.0 200 OK", first.encode("latin-1"))
+    return (name, _edit(data, b"call-r@atlanta.com", f"fuzz-r{n}@atlanta.com".encode()), PHONE)
+
+
+def _first_line_and_parser() -> list[tuple[str, bytes, Addr]]:
+    out = [
+        _req("version-trailing-space", "OPTIONS", "sip:carol@192.0.2.30", 300),
+        _req("version-tab-before", "OPTIONS", "sip:carol@192.0.2.30", 301),
+        _req("version-sip-2-01", "OPTIONS", "sip:carol@192.0.2.30", 302),
+        _req("version-lower-case-483", "OPTIONS", "sip:carol@192.0.2.30", 303, maxfwd="0"),
+        _reply("reply-tab-after-code", "SIP/2.0 180\tRinging", 304),
+        _reply("reply-no-space-after-code", "SIP/2.0 200", 305),
+        _reply("reply-status-099", "SIP/2.0 099 Early", 306),
+        _reply("reply-version-2-01-is-no-reply", "SIP/2.01 200 OK", 307),
+        _req("maxfwd-duplicate-0", "OPTIONS", "sip:carol@192.0.2.30", 308, maxfwd="0", extra=("Max-Forwards: 0",)),
+        _req("maxfwd-2-pow-32", "OPTIONS", "sip:carol@192.0.2.30", 309, maxfwd="4294967296"),
+        _req("maxfwd-65536-is-0", "OPTIONS", "sip:carol@192.0.2.30", 310, maxfwd="65536"),
+        _req("maxfwd-six-digits", "OPTIONS", "sip:carol@192.0.2.30", 311, maxfwd="000070"),
+        _reply("reply-duplicate-to", "SIP/2.0 180 Ringing", 312),
+    ]
+    name, data, src = out[-1]
+    out[-1] = (name, _edit(data, b"tag=tt1\r\n", b"tag=tt1\r\nTo: <sip:bob@biloxi.com>;tag=tt1\r\n"), src)
+    out[0] = (out[0][0], _edit(out[0][1], b" SIP/2.0\r\n", b" SIP/2.0 \r\n"), UA)
+    out[1] = (out[1][0], _edit(out[1][1], b" SIP/2.0\r\n", b"\t SIP/2.0\r\n"), UA)
+    out[2] = (out[2][0], _edit(out[2][1], b" SIP/2.0\r\n", b" SIP/2.01\r\n"), UA)
+    out[3] = (out[3][0], _edit(out[3][1], b" SIP/2.0\r\n", b" sip/2.0\r\n"), UA)
+    return out
+
+
+def _vias() -> list[tuple[str, bytes, Addr]]:
+    v = "SIP/2.0/UDP 192.0.2.9{}"
+    vias = [
+        ("via-old-received-in-the-middle", ";branch=z9hG4bKa{n};received=10.0.0.1;x=y", "70"),
+        ("via-space-before-params", " ;branch=z9hG4bKa{n}", "70"),
+        ("via-two-values-sl-received", ";branch=z9hG4bKa{n},SIP/2.0/UDP 192.0.2.8;branch=z9hG4bKb", "0"),
+        ("via-repeated-rport-last-wins", ";rport=1;branch=z9hG4bKa{n};rport=2", "0"),
+        ("via-rport-without-value-then-comma", ";branch=z9hG4bKa{n};rport , SIP/2.0/UDP 192.0.2.8", "70"),
+        ("via-empty-rport", ";branch=z9hG4bKa{n};rport=", "70"),
+        ("via-empty-received-in-the-middle", ";received=;branch=z9hG4bKa{n}", "70"),
+        ("via-branch-without-value", ";x=1;branch", "70"),
+        ("via-alias-with-value", ";branch=z9hG4bKa{n};alias=x", "70"),
+        ("via-comments", ";branch=z9hG4bKa{n} (a (b) c)(d)", "70"),
+        ("via-comment-after-rport", ";branch=z9hG4bKa{n};rport (c)", "70"),
+        ("via-host-underscore-port-99999", "_x:99999;branch=z9hG4bKa{n}", "70"),
+        ("via-host-double-dot", "..example;branch=z9hG4bKa{n}", "70"),
+    ]
+    out = []
+    for i, (name, tail, mf) in enumerate(vias, start=320):
+        out.append(_req(name, "OPTIONS", "sip:carol@192.0.2.30", i, via=v.format(tail), maxfwd=mf))
+    lf = request("OPTIONS", "sip:carol@192.0.2.30", maxfwd="0", n=340, to="<sip:carol@biloxi.com>  ",
+                 extra=("Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bKa",))
+    out.append(("sl-reply-lf-only-and-to-trailing-space", lf.replace(b"\r\n", b"\n"), UA))
+    return out
+
+
+def _next_hops() -> list[tuple[str, bytes, Addr]]:
+    targets = [
+        ("sips-no-tls-socket", "sips:c@192.0.2.30"), ("transport-tcp-no-socket", "sip:c@192.0.2.30;transport=TCP"),
+        ("sips-over-udp", "sips:c@192.0.2.30;transport=udp"),
+        ("sips-user-phone-is-udp", "sips:+1201@192.0.2.30;user=phone"),
+        ("tel-uri-unresolvable", "tel:+12015550123"), ("urn-uri-unresolvable", "urn:service:sos"),
+        ("maddr-ignored-by-forward", "sip:c@192.0.2.30;maddr=192.0.2.31"), ("ipv4-octet-256", "sip:c@192.0.2.256"),
+        ("ipv6-reference-not-an-address", "sip:c@[2001:db8::zz]"), ("uri-empty-param-value", "sip:c@192.0.2.30;x=;y"),
+        ("uri-empty-port-and-headers", "sip:c@192.0.2.30:?"), ("uri-ends-in-maddr-name", "sip:c@192.0.2.30;ma"),
+        ("uri-host-underscore", "sip:c@b.c_d"), ("uri-host-double-dot", "sip:c@a..b"),
+        ("uri-tels-not-parsed", "tels:+1201"),
+    ]
+    out = [_req(name, "OPTIONS", ruri, i) for i, (name, ruri) in enumerate(targets, start=350)]
+    replies = [
+        ("reply-via2-tcp", "SIP/2.0/TCP 192.0.2.1:5062;branch=z9hG4bKr"),
+        ("reply-via2-ipv6", "SIP/2.0/UDP [2001:db8::5]:5070;branch=z9hG4bKr"),
+        ("reply-via2-empty-last-received", "SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.91;received=;x"),
+        ("reply-via2-last-received-wins", "SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.91;received=192.0.2.77"),
+    ]
+    out += [_reply(name, "SIP/2.0 183 Progress", i, vias=(OURS, v)) for i, (name, v) in enumerate(replies, start=370)]
+    return out
+
+
+def _routing() -> list[tuple[str, bytes, Addr]]:
+    dialog = {"to": "<sip:bob@biloxi.com>;tag=tt1"}
+    route_us = "Route: <sip:127.0.0.1;lr;ftag=ft1>"
+    preloaded = request("OPTIONS", "sip:c@192.0.2.30", frm="<sip:carol@biloxi.com>;tag=r1", n=380)
+    preloaded = _edit(preloaded, b"CSeq:", route_us.encode() + b"\r\nCSeq:")
+    return [
+        ("rr-ftag-of-preloaded-route-before-cseq", preloaded, UA),
+        _req("rr-strict-next-hop-duplicate-to-after", "BYE", "sip:bob@192.0.2.4:5070", 381, **dialog,
+             extra=("Route: <sip:127.0.0.1;lr>", "Route: <sip:192.0.2.88:5090>", "To: <sip:bob@biloxi.com>;tag=tt1")),
+        _req("rr-bad-header-between-routes", "BYE", "sip:bob@192.0.2.4:5070", 382, **dialog,
+             extra=("Route: <sip:127.0.0.1;lr>", "x!%*_+`'~:v", "Route: <sip:192.0.2.77:5080;lr>")),
+        _req("rr-after-strict-duplicate-cseq", "BYE", "sip:127.0.0.1", 383, **dialog,
+             extra=("Route: <sip:192.0.2.77:5080;lr>", "Route: <sip:bob@192.0.2.4:5070>", "CSeq: 383 BYE")),
+        _req("rr-user-phone-route-is-strict", "BYE", "sip:127.0.0.1", 384, **dialog,
+             extra=("Route: <sip:192.0.2.77:5080;lr;user=phone>", "Route: <sip:bob@192.0.2.4:5070>")),
+        _req("from-empty-lazy-parse", "OPTIONS", "sip:c@192.0.2.30", 385, frm=""),
+        _req("from-empty-before-socket-check", "OPTIONS", "sip:c@[2001:db8::10]", 387, frm=""),
+        _req("from-quoted-display-folded", "OPTIONS", "sip:c@192.0.2.30", 388, frm='"Al\r\n ice" <sip:a@x>;tag=1'),
+        _req("to-quoted-display-folded", "OPTIONS", "sip:c@192.0.2.30", 389, to='"Bob\r\n Smith" <sip:bob@x>'),
+        _req("via-port-0-received-after-host", "OPTIONS", "sip:c@192.0.2.30", 390,
+             via="SIP/2.0/UDP 192.0.2.9:0"),
+        ("via-ends-the-datagram", _edit(_edit(request("OPTIONS", "sip:c@192.0.2.30", n=391),
+                                              b"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc391\r\n", b""),
+                                        b"\r\nContent-Length: 0\r\n\r\n",
+                                        b"\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc391\r\n"), UA),
+        _reply("callid-trailing-white-space", "SIP/2.0 180 Ringing", 386),
+    ]
+
+
+def forwarder_messages() -> list[tuple[str, bytes, Addr]]:
+    """For sipsim/routing/scripts/forwarder.cfg."""
+    out = _first_line_and_parser() + _vias() + _next_hops() + _routing()
+    name, data, src = out[-1]
+    out[-1] = (name, _edit(data, b"@atlanta.com\r\nCSeq", b"@atlanta.com \t\r\nCSeq"), src)
+    return out
+
+
+def default_messages() -> list[tuple[str, bytes, Addr]]:
+    """For sipsim/routing/scripts/default.cfg (with aliases): sanity_check() and the registrar."""
+    def reg(n: int, *extra: str, method: str = "REGISTER", cseq: str | None = None) -> bytes:
+        return request(method, "sip:registrar.biloxi.com", to="<sip:dora@biloxi.com>",
+                       frm="<sip:dora@biloxi.com>;tag=d", callid=f"fuzz-d{n}@x", cseq=cseq, extra=extra, n=n)
+
+    def options(n: int, *extra: str, cseq: str | None = None) -> bytes:
+        return request("OPTIONS", "sip:127.0.0.1", extra=extra, cseq=cseq, n=n)
+
+    return [
+        ("register-lower-case-method", reg(400, "Contact: <sip:dora@192.0.2.60>", method="register"), PHONE),
+        ("register-record-route-copied-in-200", reg(401, "Record-Route: <sip:192.0.2.9;lr>",
+                                                     "Contact: <sip:dora@192.0.2.61>"), PHONE),
+        ("sanity-cseq-2-pow-32-passes", options(402, cseq="4294967296 OPTIONS"), UA),
+        ("sanity-cseq-2-pow-31", options(403, cseq="2147483648 OPTIONS"), UA),
+        ("sanity-expires-2-pow-32-passes", options(404, "Expires: 4294967296"), UA),
+        ("sanity-expires-first-word", options(405, "Expires: 12 34"), UA),
+        ("sanity-expires-empty", options(406, "Expires:"), UA),
+        ("sanity-expires-fourteen-digits", options(407, "Expires: 00000000000060"), UA),
+        ("invite-empty-from-branch-fails", request("INVITE", "sip:dora@biloxi.com", frm="", n=408), UA),
+    ]
