@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 
 from sipsim.engine.events import Addr
 
@@ -50,8 +51,24 @@ def add_server_options(p: argparse.ArgumentParser, *, listen_default: str | None
                    help=f"the proxy's own address ({listen_help or listen_default})")
     p.add_argument("--advertise", metavar="NAME", help="the name the proxy puts in its own Via (Kamailio's advertise)")
     p.add_argument("--alias", action="append", default=[], metavar="NAME",
-                   help="another name (host or host:port) that means this proxy; repeatable")
+                   help="another name that means this proxy: host, host:port or [v6]:port (as Kamailio's "
+                        "alias=); repeatable")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
+
+
+def alias_error(aliases: Iterable[str], what: str = "--alias") -> str | None:
+    """The first alias that Kamailio's ``alias=`` grammar would refuse, as one line, or None.
+
+    Read by :func:`sipsim.engine.forward.split_alias`, the very reading ``uri == myself`` makes:
+    an alias it cannot read would otherwise be skipped in silence and name nothing."""
+    from sipsim.engine.forward import split_alias
+
+    for alias in aliases:
+        try:
+            split_alias(alias)
+        except ValueError as exc:
+            return f"{what}: {exc}"
+    return None
 
 
 def fail(message: str, status: int = 2) -> int:

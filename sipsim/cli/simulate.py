@@ -54,7 +54,7 @@ import json
 import sys
 from typing import Any
 
-from sipsim.cli.common import fail
+from sipsim.cli.common import alias_error, fail
 
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
 PING = """OPTIONS sip:{domain} SIP/2.0
@@ -105,6 +105,9 @@ def build_scenario(args: argparse.Namespace) -> Any:
 
     if args.scenario:
         sc = load_scenario(args.scenario)
+        bad = alias_error(sc.proxy.aliases, "proxy.aliases")  # as serve --alias: refused, not ignored
+        if bad:
+            raise ScenarioError(bad)
     elif args.pcap:
         sc = Scenario(name="pcap", description="datagrams of a capture", source="(none)")
     else:

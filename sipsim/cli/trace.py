@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
+from sipsim.cli.common import UsageError, add_server_options, alias_error, fail, parse_hostport
 
 DEFAULT_LISTEN = "127.0.0.1:5060"  # --listen when neither given nor taken from a capture
 # --from when not given: a client beside the proxy (as `sipsim craft` assumes), never the proxy's
@@ -71,6 +71,7 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
     and why goes to stderr. Without --listen the traced proxy listens where the captured one did;
     with it, the captured proxy's address becomes an alias, so a Request-URI or Route naming it
     still means "myself"."""
+    from sipsim.engine.events import format_addr
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
@@ -91,11 +92,11 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise UsageError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
     if plan.proxy is not None:
+        where = format_addr(plan.proxy)  # [2001:db8::1]:5060 for IPv6, as --listen and alias= read it
         if args.listen is None:  # the traced proxy stands where the captured one stood
-            args.listen = f"{uri_host(plan.proxy[0])}:{plan.proxy[1]}"
+            args.listen = where
         else:  # told where to listen: the captured proxy's address still means "myself"
-            host = uri_host(plan.proxy[0])
-            args.alias = [*args.alias, host, f"{host}:{plan.proxy[1]}"]
+            args.alias = [*args.alias, uri_host(plan.proxy[0]), where]
     wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
         raise UsageError(f"{args.pcap}: {wrong}; give --listen an address of that family, or leave --listen out")
@@ -130,9 +131,11 @@ def result_json(name: str, result) -> dict:  # noqa: ANN001
     }
 
 
-def print_text(name: str, data: bytes, src: tuple[str, int], result, out=sys.stdout) -> None:  # noqa: ANN001
+def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None) -> None:  # noqa: ANN001
     from sipsim.engine.events import format_addr
     from sipsim.packets.message import printable
+
+    out = out if out is not None else sys.stdout  # looked up now: sys.stdout may have been replaced
 
     first = printable(data.split(b"\n", 1)[0].decode("latin-1").strip())  # a capture may hold any octets
     print(f"== {name}: {len(data)} bytes from {format_addr(src)}: {first[:70]}", file=out)
@@ -150,6 +153,9 @@ def print_text(name: str, data: bytes, src: tuple[str, int], result, out=sys.std
 
 def run(args: argparse.Namespace) -> int:
     try:
+        bad = alias_error(args.alias)  # as serve: one line, not an alias that silently names nothing
+        if bad:
+            raise UsageError(bad)
         inputs = _inputs(args)
         driver = build_driver(args)
     except UsageError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from sipsim.cli.common import UsageError, fail, parse_hostport
+from sipsim.cli.common import UsageError, alias_error, fail, parse_hostport
 
 POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
 
@@ -41,21 +41,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default")
 
 
+def live_address(text: str) -> tuple[str, int]:
+    """``--live``'s HOST:PORT, refused here as ``sipsim serve`` refuses a bad ``--listen``
+    (:func:`sipsim.real.netinfo.listen_address`: not an IP address, a link-local address without
+    its interface, a scope on an address that has none ...), before Textual takes the terminal:
+    otherwise the TUI opens and only then says that the server it started has exited."""
+    from sipsim.real.netinfo import listen_address
+
+    addr = parse_hostport(text)
+    try:
+        listen_address(*addr)
+    except ValueError as exc:  # the hint names serve's option; here the user typed --live
+        raise UsageError(str(exc).replace("--listen '", "--live '")) from None
+    return addr
+
+
 def run(args: argparse.Namespace) -> int:
-    from sipsim.engine.scenario import ScenarioError
+    from sipsim.engine.scenario import ScenarioError, load_scenario
 
     live = None
     if getattr(args, "live", None):
         try:
-            live = parse_hostport(args.live)
+            live = live_address(args.live)
         except UsageError as exc:
             return fail(f"--live: {exc}")
+    scenario = getattr(args, "scenario", None)
+    if scenario:  # loaded here so that a bad one is refused before the TUI starts
+        try:
+            scenario = load_scenario(scenario)
+        except ScenarioError as exc:
+            return fail(str(exc))
+        bad = alias_error(scenario.proxy.aliases, "proxy.aliases")
+        if bad:
+            return fail(bad)
     try:
         from sipsim.tui.app import run_tui
     except ImportError as exc:  # textual missing from a broken install
         return fail(f"the TUI needs Textual: {exc}", 1)
     try:
-        return run_tui(scenario=getattr(args, "scenario", None), live=live, profile=getattr(args, "profile", None),
+        return run_tui(scenario=scenario, live=live, profile=getattr(args, "profile", None),
                        workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),
                        route=getattr(args, "route", None))
     except ScenarioError as exc:

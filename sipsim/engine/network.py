@@ -12,6 +12,7 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from sipsim.engine.events import Addr
+from sipsim.engine.forward import split_alias
 
 if TYPE_CHECKING:
     from sipsim.engine.peers import Peer
@@ -25,7 +26,7 @@ class VirtualNetwork:
     def __init__(self, listen: Addr, proxy_names: tuple[str, ...], hosts: dict[str, str], peers: list[Peer]) -> None:
         self.listen = (str(ipaddress.ip_address(listen[0].strip("[]"))) if _is_ip(listen[0]) else listen[0].lower(),
                        listen[1])
-        self._proxy_names = {listen[0].lower(), *(n.split(":")[0].lower() for n in proxy_names)}
+        self._proxy_names = {listen[0].lower(), *filter(None, map(_alias_host, proxy_names))}
         self._hosts = {k.lower(): v for k, v in hosts.items()}
         self._cache: dict[str, str | None] = {}
         self._peers: dict[Addr, Peer] = {}
@@ -41,7 +42,7 @@ class VirtualNetwork:
                 ip: str | None = str(ipaddress.ip_address(bare))
             elif bare in self._hosts:
                 ip = self._hosts[bare]
-            elif bare in self._proxy_names:
+            elif bare.rstrip(".") in self._proxy_names:
                 ip = self.listen[0]
             else:
                 ip = None
@@ -53,6 +54,17 @@ class VirtualNetwork:
 
     def peer_at(self, ip: str, port: int) -> Peer | None:
         return self._peers.get((ip, port))
+
+
+def _alias_host(name: str) -> str | None:
+    """The host part of an alias (or advertised name), as ``uri == myself`` reads it: ``udp:`` and
+    ``:port`` left out, ``[2001:db8::1]:5070`` -> ``2001:db8::1``, lower case, no trailing dot.
+    A name service maps a name to an address whatever the port. An alias that cannot be read
+    (a cfg script's, say) names nothing, as in ``check_self``."""
+    try:
+        return split_alias(name)[0]
+    except ValueError:
+        return None
 
 
 def _is_ip(host: str) -> bool:

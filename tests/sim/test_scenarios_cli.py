@@ -169,3 +169,39 @@ def test_the_documented_example_is_a_working_scenario(tmp_path: Path) -> None:
     assert [p.name for p in sc.peers] == ["bob", "alice"] and sc.pauses[0].workers == (0, 1)
     r = run_scenario(sc)
     assert r.metrics.arrived >= 24 and r.peers[1]["calls_started"] == 1
+
+
+def test_a_scenarios_bad_alias_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As serve --alias: a [proxy] alias that Kamailio's alias= would refuse stops simulate (exit 2,
+    one line) instead of silently naming nothing; the forms it takes run."""
+    for alias, why in [("sip.example:abc", "the port must be a number"), ("[2001:db8::1", "an IPv6 reference"),
+                       ("sip.example:0", "1 to 65535")]:
+        sc = write(tmp_path, f'[proxy]\naliases = ["sipsim.test", "{alias}"]\n')
+        rc, out, err = run_cli(capsys, str(sc))
+        assert (rc, out) == (2, ""), err
+        assert err.startswith(f"sipsim: proxy.aliases: bad alias {alias!r}: ") and why in err
+        assert err.count("\n") == 1, err
+    good = write(tmp_path, '[proxy]\naliases = ["sipsim.test", "udp:Voip.Example:5060", "[2001:db8::1]:5070"]\n')
+    rc, out, err = run_cli(capsys, str(good), "--count", "3", "--json")
+    assert rc == 0 and json.loads(out)["metrics"]["outcomes"]["replied"] == 3, err
+
+
+def test_the_simulated_name_service_reads_aliases_as_kamailio_does(tmp_path: Path) -> None:
+    """The proxy's names resolve to its address: an alias's host without proto:, :port, the
+    brackets of [v6]:port, case or a trailing dot (``n.split(":")[0]`` made ``udp:voip.example:5060``
+    the name "udp" and ``[2001:db8::1]:5070`` the name "[2001")."""
+    from sipsim.engine.network import VirtualNetwork
+    from sipsim.engine.simulation import Runner
+
+    sc = load_scenario(write(tmp_path, '[proxy]\nlisten = "10.0.0.5:5060"\nadvertise = "Edge.Example."\n'
+                                       'aliases = ["sipsim.test", "udp:Voip.Example:5070", "[2001:db8::1]:5070", '
+                                       '"tcp:[2001:db8::2]", "alt.example:5062"]\n'))
+    net = Runner(sc).net
+    for name in ("voip.example", "VOIP.example.", "sipsim.test", "edge.example", "alt.example"):
+        assert net.resolve(name) == "10.0.0.5", name
+    for name in ("udp", "tcp", "[2001", "alt.example:5062", "other.example"):
+        assert net.resolve(name) is None, name
+    assert net.resolve("[2001:db8::1]") == "2001:db8::1"  # an IP literal is itself, not renamed
+    # an alias a cfg script brought that cannot be read names nothing (as check_self), no crash
+    odd = VirtualNetwork(("10.0.0.5", 5060), ("[2001:db8::1", "ok.example:x", "fine.example"), {}, [])
+    assert (odd.resolve("fine.example"), odd.resolve("ok.example"), odd.resolve("[2001")) == ("10.0.0.5", None, None)
