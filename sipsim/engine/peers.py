@@ -519,7 +519,14 @@ def proxy_domain(scenario: Scenario) -> str:
     """The domain peers use in their URIs: the proxy's first alias, else its address."""
     p = scenario.proxy
     if p.aliases:
-        return p.aliases[0]
+        from sipsim.engine.forward import split_alias
+
+        try:  # the host[:port] part: a transport prefix (udp:) has no place in a URI
+            host, alias_port = split_alias(p.aliases[0])
+        except ValueError:
+            return p.aliases[0]
+        host = f"[{host}]" if ":" in host else host
+        return host if alias_port is None else f"{host}:{alias_port}"
     host, port = p.listen
     host = f"[{host}]" if ":" in host else host
     return host if port == 5060 else f"{host}:{port}"

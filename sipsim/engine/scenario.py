@@ -351,6 +351,23 @@ def data_roots(base: Path | None) -> list[Path]:
     return roots
 
 
+def _aliases(value: object) -> tuple[str, ...]:
+    """``proxy.aliases``: each read as Kamailio's ``alias=`` is (``[proto:]host[:port]``), so one
+    the proxy could not read is refused here — for simulate, the TUI and the lessons alike —
+    instead of naming nothing in silence."""
+    from sipsim.engine.forward import split_alias
+
+    out = []
+    for a in array(value, "proxy.aliases"):
+        text = string(a, "proxy.aliases[]")
+        try:
+            split_alias(text)
+        except ValueError as exc:
+            raise ScenarioError(f"proxy.aliases: {exc}") from None
+        out.append(text)
+    return tuple(out)
+
+
 def _find_file(name: str, base: Path | None, what: str) -> Path:
     p = Path(name)
     if p.is_absolute():
@@ -461,7 +478,7 @@ def from_dict(d: dict[str, Any], *, base: Path | None = None, source: str = "") 
         kw["proxy"] = ProxySpec(
             listen=parse_addr(p.get("listen", "127.0.0.1:5060"), "proxy.listen"),
             advertise=string(p["advertise"], "proxy.advertise") if "advertise" in p else None,
-            aliases=tuple(string(a, "proxy.aliases[]") for a in array(p.get("aliases", []), "proxy.aliases")),
+            aliases=_aliases(p.get("aliases", [])),
             relay=boolean(p.get("relay", True), "proxy.relay"), route=route,
             check_via=boolean(p.get("check_via", False), "proxy.check_via"),
             add_local_rport=boolean(p.get("add_local_rport", False), "proxy.add_local_rport"),

@@ -28,6 +28,7 @@ from sipsim.engine.events import (
     WORKER_WOKEN,
     KernelEvent,
     StepEvent,
+    format_addr,
 )
 from sipsim.lessons.model import LessonError
 
@@ -266,7 +267,7 @@ class RunView:
         out = []
         for r in self.sim.wire(len(self.events)):
             if r.direction == "out" and r.msg == msg.id:
-                out.append((f"{r.dst[0]}:{r.dst[1]}", r.data))
+                out.append((format_addr(r.dst), r.data))  # [v6]:port for an IPv6 destination
         return out
 
     def peer(self, name: str) -> Any:

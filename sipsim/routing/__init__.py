@@ -86,10 +86,12 @@ def load_route(path: str | Path, config: ServerConfig) -> Any:
         from sipsim.routing.kemi import KemiRouter
 
         return KemiRouter.load(p, config)
+    from sipsim.routing.aliases import alias_warnings
     from sipsim.routing.router import CfgRouter
 
     defines = defines_for(config)
     script = parse_cfg(p, defines)
+    script.warnings.extend(alias_warnings(p, script, defines))  # a bad unquoted alias= is a CfgError
     return CfgRouter(script, config, defines=tuple(sorted(defines)))
 
 

@@ -155,3 +155,18 @@ def test_mutated_scripts_give_cfg_errors_only(tmp_path: Path) -> None:
                 errors += 1
                 assert exc.line >= 0 and str(exc).startswith(str(path))
     assert count > 500 and errors > count // 2
+
+
+def test_a_bad_alias_stops_every_command_that_loads_the_script(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Kamailio refuses to start with ``alias=sip.example:abc``; so does sipsim wherever the script is
+    loaded (load_route), not only in ``check``: at its line and column, one clear error."""
+    path = tmp_path / "alias.cfg"
+    path.write_text('alias="q.example:abc"\nalias=sip.example:abc\nrequest_route {\n forward();\n}\n')
+    msg = DATA / "rfc3261" / "s24_2_F13_BYE.dat"
+    assert main(["trace", str(msg), "--route", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:2:7: bad alias 'sip.example:abc': the port must be a number" in err and "Traceback" not in err
+    path.write_text('alias="q.example:abc"\nrequest_route {\n forward();\n}\n')  # quoted: a name to Kamailio
+    assert main(["check", str(path)]) == 0
+    assert f'{path}:1: alias "q.example:abc" names nothing' in capsys.readouterr().err

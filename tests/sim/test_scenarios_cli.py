@@ -205,3 +205,16 @@ def test_the_simulated_name_service_reads_aliases_as_kamailio_does(tmp_path: Pat
     # an alias a cfg script brought that cannot be read names nothing (as check_self), no crash
     odd = VirtualNetwork(("10.0.0.5", 5060), ("[2001:db8::1", "ok.example:x", "fine.example"), {}, [])
     assert (odd.resolve("fine.example"), odd.resolve("ok.example"), odd.resolve("[2001")) == ("10.0.0.5", None, None)
+
+
+def test_the_scenario_loader_refuses_a_bad_alias_and_peers_use_its_host_port(tmp_path: Path) -> None:
+    """The check lives in the loader, so the TUI and the lessons refuse a bad alias as simulate does;
+    the peers' domain is the first alias's host[:port], never its transport prefix."""
+    from sipsim.engine.peers import proxy_domain
+
+    with pytest.raises(ScenarioError, match=r"^proxy\.aliases: bad alias 'sip\.example:abc'"):
+        load_scenario(write(tmp_path, '[proxy]\naliases = ["sip.example:abc"]\n'))
+    for alias, domain in [("udp:Voip.Example:5070", "voip.example:5070"), ("[2001:db8::1]:5070", "[2001:db8::1]:5070"),
+                          ("tcp:[2001:db8::2]", "[2001:db8::2]"), ("sipsim.test", "sipsim.test")]:
+        sc = load_scenario(write(tmp_path, f'[proxy]\naliases = ["{alias}"]\n'))
+        assert proxy_domain(sc) == domain, alias
