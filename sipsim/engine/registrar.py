@@ -1,13 +1,42 @@
 """Registrar: ``save("location")`` and ``lookup("location")`` (the registrar module).
 
 ``save`` handles a REGISTER (RFC 3261 §10.3): the address of record comes from the To URI (its
-user part, as Kamailio with ``use_domain`` off — an empty user is an AOR too, as in Kamailio),
-each Contact is added, refreshed or — with ``expires=0`` — removed; ``Contact: *`` with
-``Expires: 0`` removes them all. The expiry is the contact's ``expires`` parameter, else the
-Expires header, else 3600 s (``default_expires``); an ``expires`` parameter that is not a number
-counts as absent *and* overrides the header (Kamailio 5.6 falls back to ``default_expires``),
-while an empty one (``;expires``, ``;expires=``) is no parameter at all; an empty ``q`` is no q. A
-value under ``min_expires`` (60 s) is raised to it. A REGISTER without Contact is a query.
+user part, unescaped, as Kamailio with ``use_domain`` off — an empty user is an AOR too), each
+Contact is added, refreshed or — with ``expires=0`` — removed; ``Contact: *`` with ``Expires: 0``
+removes them all. The expiry is the contact's ``expires`` parameter, else the Expires header,
+else 3600 s (``default_expires``); an ``expires`` parameter that is not a number (or above
+4294967295: ``str2int()`` fails) counts as absent *and* overrides the header (Kamailio 5.6 falls
+back to ``default_expires``), while an empty one (``;expires``, ``;expires=``) is no parameter at
+all; an empty ``q`` is no q; of a repeated parameter the last counts. A value under
+``min_expires`` (60 s) is raised to it. A REGISTER without Contact is a query.
+
+**The kamailio profile** reads the REGISTER as Kamailio 5.6 does (measured against the binary;
+the ``ser`` profile keeps the RFC's reading): the Contact headers with Kamailio's own scanner
+(:func:`~sipsim.engine.parser.contact.parse_contact_kamailio`), the To URI with its lenient
+``parse_uri()`` (``<tel:+1201>``'s AOR is ``+1201``, ``<urn:service:sos>``'s ``service``), the
+AOR unescaped by ``un_escape()`` — an escape that is not printable ASCII (``%00``, ``%7f``,
+``%80``) or not an escape (``%zz``, ``%4``) is ``400``, ``Error while unescaping username`` — and
+then lower-cased (the registrar's ``case_sensitive`` is off: ``Bob`` and ``bob`` are one AOR, also
+for ``lookup``). The Expires header is read by ``parse_expires()``: trimmed, at most ten
+characters, digits up to the first blank (``120 x`` is 120) wrapping at 2^32 (``4294967296`` is
+0, so ``Contact: *`` with it is fine), any other character makes it invalid, as does a value
+above 2^31-1 — an invalid Expires means ``default_expires``; an empty one is ``Expires parse
+error``.
+
+**The order of the checks** is ``save()``'s: the headers (Expires, then every Contact header),
+the star rules (a first ``Contact: *`` needs ``Expires: 0`` and no other Contact header; a later
+``*`` is ``* used in contact and more than 1 contact``), the AOR, and only then the contacts.
+
+**New AOR or known one.** When the AOR has no binding yet (usrloc's ``insert_contacts()``),
+contacts with an expiry of 0 are skipped unread and one listed twice updates the binding made by
+its first sighting (the last written wins: the registrar meets a header's contacts last first).
+When it has bindings (``update_contacts()``), every contact is read, and a contact seen twice in
+one REGISTER is the same CSeq again: the second sighting changes nothing. The CSeq number is read
+by ``str2int()`` — nothing but digits, at most 4294967295 — when a contact is stored: a bad one
+is ``400 Invalid CSeq number`` as soon as an AOR with bindings gets any contact, or a new AOR a
+contact to keep; a query, ``Contact: *`` or a new AOR's ``expires=0`` contacts never read it.
+(Simplified: "no binding" means no unexpired one here; usrloc keeps an expired contact until its
+timer runs, every 60 s, and until then the AOR takes the ``update_contacts()`` path.)
 
 **The CSeq rule** (RFC 3261 §10.3 step 7, usrloc's ``get_ucontact``): a contact already bound
 with the same Call-ID is updated only by a higher CSeq. A lower one fails the whole REGISTER
@@ -23,7 +52,8 @@ the error was found while the bindings were being changed. Both headers are *rep
 Kamailio does (default.cfg therefore calls ``save()`` alone: it answers by itself).
 
 ``lookup`` rewrites the Request-URI to the AOR's first contact in usrloc's order (see
-:mod:`sipsim.engine.location`): 1 when found, -1 when the user is unknown (the script answers 404).
+:mod:`sipsim.engine.location`): 1 when found, -1 when the user is unknown (the script answers 404),
+-3 when the Request-URI or its user cannot be read (the AOR rules above apply to it too).
 """
 
 from __future__ import annotations
@@ -32,6 +62,8 @@ import re
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.location import Binding, insert_contact, update_contact
+from sipsim.engine.parser import lex
+from sipsim.engine.parser.contact import ContactBody, parse_contact_kamailio
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_EOH
 from sipsim.engine.parser.msg import SipMsg
@@ -46,6 +78,7 @@ CSEQ_DELAY = 20  # usrloc's cseq_delay: the same CSeq within this many seconds i
 # The registrar module's errors: (code, the text of its P-Registrar-Error header)
 R_PARSE = (400, "Message parse error")
 R_AOR_PARSE = (400, "Error while parsing AOR")
+R_UNESCAPE = (400, "Error while unescaping username")
 R_PARSE_EXP = (400, "Expires parse error")
 R_PARSE_CONT = (400, "Contact parse error")
 R_STAR_EXP = (400, "* used in contact and expires is not zero")
@@ -55,6 +88,8 @@ R_INV_Q = (400, "Invalid q param in contact")
 
 # qvalue (RFC 3261 §25.1), as usrloc reads it: 0..1, at most three decimals kept
 _QVALUE = re.compile(r"(0(?:\.(\d+))?|1(?:\.0+)?)")
+UINT_MAX = 0xFFFFFFFF
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class RegError(Exception):
@@ -76,8 +111,59 @@ def param_body(na, name: str) -> str | None:  # noqa: ANN001
     return value
 
 
-def _aor(uri_user: str | None) -> str:
-    return unescape(uri_user or "")
+def _aor(uri_user: str | None, kamailio: bool = False) -> str:
+    """The AOR of a URI's user part: unescaped (and, for Kamailio, lower-cased ASCII; see the
+    module docstring). Raises RegError(R_UNESCAPE) where Kamailio's ``un_escape()`` fails."""
+    if not kamailio:
+        return unescape(uri_user or "")
+    return un_escape(uri_user or "").translate(_ASCII_LOWER)
+
+
+def un_escape(s: str) -> str:
+    """Kamailio's ``un_escape()``: every ``%`` starts two hex digits encoding a printable ASCII
+    character (32..126); anything else fails (RegError R_UNESCAPE)."""
+    if "%" not in s:
+        return s
+    out, i = [], 0
+    while i < len(s):
+        if s[i] != "%":
+            out.append(s[i])
+            i += 1
+            continue
+        pair = s[i + 1 : i + 3]
+        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair) or not 32 <= int(pair, 16) <= 126:
+            raise RegError(R_UNESCAPE)
+        out.append(chr(int(pair, 16)))
+        i += 3
+    return "".join(out)
+
+
+def str2int(number: str) -> int | None:
+    """Kamailio's ``str2int()`` into an unsigned int: digits only, at most 4294967295, else None."""
+    if not lex.is_digits(number):
+        return None
+    value = int(number)
+    return value if value <= UINT_MAX else None
+
+
+def expires_hf_kamailio(body: str) -> int | None:
+    """The Expires header as ``parse_expires()`` and the registrar's ``get_expires_hf()`` read it
+    (see the module docstring): the value, or None when it is not valid (``default_expires``).
+    An empty body is ``Expires parse error``."""
+    text = body.strip(lex.WS)
+    if not text:
+        raise RegError(R_PARSE_EXP)
+    if len(text) > 10:
+        return None
+    value = 0
+    for ch in text:
+        if ch in lex.DIGITS:
+            value = (value * 10 + ord(ch) - 48) & UINT_MAX
+        elif ch in lex.WS:
+            break
+        else:
+            return None  # an RFC 2543 date, "-1", "60;x": not an error, just no value
+    return value if value <= 0x7FFFFFFF else None
 
 
 def parse_q(value: str | None) -> float | None:
@@ -144,38 +230,42 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
 
 
 def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
-    """What the REGISTER asks for, checked before the location table is touched."""
+    """What the REGISTER asks for, checked in ``save()``'s order before the location table is
+    touched: the AOR, whether it is ``Contact: *``, the contacts as the registrar meets them and
+    the Expires header (None: absent or not valid, i.e. ``default_expires``)."""
     if parse_headers(msg, F_EOH) < 0 or msg.to is None:
         raise RegError(R_PARSE)
-    try:
-        aor = _aor(msg.to.parsed.parsed_uri.user)
-    except ParseError:
-        raise RegError(R_AOR_PARSE) from None
+    kamailio = not msg.profile_ser
     expires_hdr: int | None = None
     if msg.expires is not None:
-        try:
-            expires_hdr = int(parse_hdr_body(msg.expires))  # type: ignore[arg-type]
-        except ParseError:
-            raise RegError(R_PARSE_EXP) from None
-    contacts: list = []
-    star = False
+        if kamailio:
+            expires_hdr = expires_hf_kamailio(msg.expires.body)
+        else:
+            try:
+                expires_hdr = int(parse_hdr_body(msg.expires))  # type: ignore[arg-type]
+            except ParseError:
+                raise RegError(R_PARSE_EXP) from None
     try:
-        for h in msg.headers_named("Contact"):
-            body = parse_hdr_body(h)
-            star = star or body.star  # type: ignore[union-attr]
-            # Kamailio's parse_contact() builds each header's list by prepending, so the registrar
-            # meets one header's contacts last first (headers in order): the order new equal-q
-            # bindings take in usrloc, and which bad contact is reported
-            contacts.extend(reversed(body.contacts))  # type: ignore[union-attr]
+        bodies: list[ContactBody] = [parse_contact_kamailio(h.body, h.body_start) if kamailio
+                                     else parse_hdr_body(h) for h in msg.headers_named("Contact")]  # type: ignore[misc]
     except ParseError:
         raise RegError(R_PARSE_CONT) from None
-    if star:
+    star = bool(bodies) and bodies[0].star
+    if star:  # check_contacts(): a star must come alone, with Expires: 0
         if expires_hdr != 0:
             raise RegError(R_STAR_EXP)
-        if contacts:
+        if len(bodies) > 1:
             raise RegError(R_STAR_CONT)
-    elif msg.cseq is not None and msg.cseq.parsed is not None and not msg.cseq.parsed.is_number:
-        raise RegError(R_INV_CSEQ)  # "x", "-2": only the kamailio profile's parser lets them through
+    elif any(b.star for b in bodies):
+        raise RegError(R_STAR_CONT)
+    try:
+        aor = _aor(msg.to.parsed.uri_as(kamailio).user, kamailio)
+    except ParseError:
+        raise RegError(R_AOR_PARSE) from None
+    # Kamailio's parse_contact() builds each header's list by prepending, so the registrar meets
+    # one header's contacts last first (headers in order): the order new equal-q bindings take in
+    # usrloc, and which bad contact is reported
+    contacts = [na for body in bodies for na in reversed(body.contacts)]
     return aor, star, contacts, expires_hdr
 
 
@@ -191,26 +281,37 @@ class _Plan:
         param = param_body(na, "expires")
         if not param:
             expires = self.expires_hdr if self.expires_hdr is not None else self.default
-        elif param.isascii() and param.isdigit():
-            expires = int(param)
         else:
-            expires = self.default  # not a number: Kamailio falls back to default_expires
+            value = str2int(param)  # not a number: Kamailio falls back to default_expires
+            expires = value if value is not None else self.default
         return expires if expires == 0 else max(expires, self.min)
+
+    def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
+        msg, ua = self.msg, self.msg.header("User-Agent")
+        return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
+                       received=f"{msg.rcv.src[0]}:{msg.rcv.src[1]}",
+                       user_agent=ua.value if ua is not None else "", modified=self.now)
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
         if not self.contacts:
             return None  # a query
         callid = msg.callid.body if msg.callid is not None else ""
-        cseq = msg.cseq.parsed.value if msg.cseq is not None and msg.cseq.parsed is not None else 0
-        ua = msg.header("User-Agent")
+        cseq = str2int(msg.cseq.parsed.number) if msg.cseq is not None and msg.cseq.parsed is not None else None
+        new_aor = not current  # usrloc has no record: insert_contacts(), else update_contacts()
+        if cseq is None and not new_aor:
+            raise RegError(R_INV_CSEQ, listed=True)  # update_contacts() packs the CSeq first of all
         order = list(current)
         self.changes.clear()
         for na in self.contacts:
-            q = parse_q(param_body(na, "q"))
             expires = self._expires(na)
+            if new_aor and expires == 0:
+                continue  # insert_contacts() skips it unread (even a bad q)
+            if cseq is None:
+                raise RegError(R_INV_CSEQ)
+            q = parse_q(param_body(na, "q"))
             i = next((k for k, b in enumerate(order) if b.contact == na.uri), None)
-            if i is not None:
+            if i is not None and not new_aor:
                 old = order[i]
                 if old.callid == callid and cseq <= old.cseq:
                     if cseq == old.cseq and now < old.modified + CSEQ_DELAY:
@@ -223,9 +324,8 @@ class _Plan:
                     continue
             elif expires == 0:
                 continue
-            new = Binding(aor=self.aor, contact=na.uri, expires=now + expires, q=q, callid=callid, cseq=cseq,
-                          received=f"{msg.rcv.src[0]}:{msg.rcv.src[1]}",
-                          user_agent=ua.value if ua is not None else "", modified=now)
+            # a new AOR's contact listed twice: the later sighting updates the binding just made
+            new = self._binding(na, expires, q, callid, cseq)
             order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
             self.changes.append(f"{na.uri} for {expires} s")
         return order
@@ -239,7 +339,12 @@ def lookup(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
         if ctx.tracing:
             yield ctx.event("lookup", msg, f"bad Request-URI: {exc.reason}", reason=exc.reason)
         return -3
-    aor = _aor(user)
+    try:
+        aor = _aor(user, not msg.profile_ser)
+    except RegError as exc:
+        if ctx.tracing:
+            yield ctx.event("lookup", msg, f"bad Request-URI user: {exc.text}", reason=exc.text)
+        return -3
     found = ctx.location.lookup(aor, msg.time)
     if not found:
         if ctx.tracing:

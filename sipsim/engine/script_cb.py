@@ -7,7 +7,10 @@ as a Kamailio with kex and sl loaded has them:
 
 * ``kex:core_stats`` counts ``rcv_requests``/``rcv_replies`` (and per method / per class);
 * ``sl:filter_ACK`` swallows an ACK that answers one of our own stateless replies (its To-tag is
-  ours): there is nothing to forward it to (``src/modules/sl/sl_funcs.c``).
+  ours): there is nothing to forward it to (``src/modules/sl/sl_funcs.c``). It tests the parsed
+  method (``method_value``), so whatever the first-line parser calls an ACK counts: in the
+  kamailio profile that includes ``ack`` in lower case (the ser profile's parser knows only
+  ``ACK``, as the RFC: methods are case-sensitive).
 
 Your own: ``callbacks.register_pre(fn, name="mine")`` with ``fn(msg, ctx) -> int``.
 """
@@ -69,7 +72,7 @@ def kex_core_stats(msg: SipMsg, ctx: WorkerContext) -> int:
 
 
 def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
-    if msg.is_request and msg.first_line is not None and msg.first_line.method == "ACK":
+    if msg.is_request and msg.first_line is not None and msg.first_line.method_is("ACK"):
         from sipsim.engine.sl import is_our_sl_tag  # sl imports the context, which imports this module
 
         parse_headers(msg, F_TO)  # the ser profile has not parsed To yet: sl asks for it itself

@@ -223,3 +223,110 @@ def test_contact_parameter_with_an_empty_value(body: str, params: list | None) -
             parse_contact(body, 0)
     else:
         assert [na.params for na in parse_contact(body, 0).contacts] == params
+
+
+@pytest.mark.parametrize(
+    ("body", "tag"),
+    [
+        ("<sip:b@x>;tag=", ""),  # an empty value is kept (an empty tag is no tag) ...
+        ("<sip:b@x>;x=;tag=5", "5"),  # ... anywhere, not only last
+        ("<sip:b@x>;tag = ;x=1", ""),
+        ("sip:b@x;tag= ", ""),
+        ("<sip:b@x>;tag;tag=t9", "t9"),  # the last tag counts ...
+        ("<sip:b@x>;tag=t9;tag", ""),  # ... even without a value
+        ("<sip:b@x>;TAG=;tag=5", "5"),
+        ("<sip:b@x>;x=,;tag=5", None),  # still errors: a ',' for a value,
+        ("<sip:b@x>;;tag=5", None),  # an empty parameter,
+        ("<sip:b@x>;tag=5;", None),  # a ';' at the end,
+        ("<sip:b @x>;tag=5", None),  # white space inside <...> (To and From only)
+    ],
+)
+def test_kamailio_to_from_parameters(body: str, tag: str | None) -> None:
+    """Kamailio 5.6's parse_to() (the kamailio profile), measured with $tt and has_totag()."""
+    if tag is None:
+        with pytest.raises(ParseError):
+            parse_to(body, 0, "To", lenient=True)
+        return
+    assert parse_to(body, 0, "To", lenient=True).param("tag") == tag
+    if "=;" in body or body.rstrip().endswith("="):
+        with pytest.raises(ParseError, match="no value after '='"):
+            parse_to(body, 0, "To")  # the RFC grammar (ser profile) has no empty values
+
+
+def test_a_list_uri_is_everything_between_the_brackets() -> None:
+    """parse_nameaddr(): Route, Record-Route and Contact take any text up to the '>' outside quotes."""
+    from sipsim.engine.parser.rr import parse_rr
+
+    route = parse_rr("<sip:127.0.0.1; lr>, <sip:b@h;x=\"a>b\">", 7)
+    assert [na.uri for na in route] == ["sip:127.0.0.1; lr", 'sip:b@h;x="a>b"']
+    assert route[0].uri_start == 8 and route[0].uri_end == 8 + len("sip:127.0.0.1; lr")
+    assert route[0].uri_as(True).host == "127.0.0.1"
+    with pytest.raises(ParseError, match="empty URI"):
+        parse_rr("< >", 0)
+
+
+def test_uri_as_each_reading() -> None:
+    """The same To URI read by the RFC grammar and by Kamailio's parse_uri() (the registrar's AOR)."""
+    for body, user in (("<tel:+12015550123>", "+12015550123"), ("<urn:service:sos>", "service"),
+                       ("<sip:c@h?>", "c")):
+        na = parse_to(body, 0, "To", lenient=True)
+        assert na.uri_as(True).user == user
+        assert na.uri_as(True) is na.uri_as(True), "each reading is cached"
+    na = parse_to("<tel:+1>", 0)
+    assert na.uri_as(False).user is None and na.parsed_uri is na.uri_as(False), "without the flag: the RFC"
+    with pytest.raises(ParseError):
+        parse_to("<sip:c@h?>", 0).uri_as(False)
+
+
+@pytest.mark.parametrize(
+    ("body", "uris"),
+    [
+        ("*", "*"), ("*, <sip:a@b>", "*"), (" *x", "*"),  # a body starting with '*' is a star
+        ('"\\\\" <sip:a@b>', None),  # a quote after a backslash never closes the name
+        ('"a\\"" <sip:a@b>;q=1', ["sip:a@b"]),
+        ('"a\\\\b" <sip:a@b>', ["sip:a@b"]),
+        ("<sip:a b@c>, <sip:x@h; lr>", ["sip:a b@c", "sip:x@h; lr"]),
+        ("x, <sip:a@b>", ["sip:a@b"]),  # "x, " is a display name: one contact
+        (", <sip:a@b>, , <sip:c@d>", ["sip:a@b", "sip:c@d"]),  # empty elements are names too
+        ("<sip:a@b>,", None),  # but nothing after the last ','
+        ("Bob sip:x@h", ["sip:x@"]),  # skip_name()'s off-by-one
+        ("<sip:a@b> x", ["<sip:a@b> x"]),
+        ("x;q=1", ["x"]), ("x", None), ("<>", None),
+        ("<sip:a@b;x=<y>", None), ('<sip:"a@b>', None), ("<sip:a@b>>", None),
+        ("<sip:a@b>;x=;q=0.5", None), ("sip:a@b;q=0.5 x", None),
+    ],
+)
+def test_kamailio_contact_scanner(body: str, uris: str | list[str] | None) -> None:
+    """Kamailio 5.6's parse_contacts() (the registrar of the kamailio profile), measured by what its
+    registrar saved or refused (Contact parse error)."""
+    from sipsim.engine.parser.contact import parse_contact
+
+    if uris is None:
+        with pytest.raises(ParseError):
+            parse_contact(body, 0, kamailio=True)
+        return
+    got = parse_contact(body, 0, kamailio=True)
+    assert (got.star and uris == "*") or [na.uri for na in got.contacts] == uris
+    assert all(na.kamailio for na in got.contacts)
+    if body.startswith('"\\\\"'):
+        assert parse_contact(body, 0).contacts[0].display == "\\\\", "the RFC reads an escaped backslash"
+
+
+@pytest.mark.parametrize(("profile", "swallowed"), [("kamailio", True), ("ser", False)])
+def test_sl_filter_ack_takes_the_method_the_parser_read(profile: str, swallowed: bool) -> None:
+    """A lower-case ``ack`` to our own stateless reply: Kamailio's first-line parser reads it as an
+    ACK (method_value), so sl's filter swallows it; the ser profile's (the RFC: methods are
+    case-sensitive) reads an unknown method ``ack``, which the script then handles."""
+    from sipsim.engine.config import Profile, ServerConfig
+    from sipsim.engine.driver import MemoryDriver
+
+    d = MemoryDriver(ServerConfig(profile=Profile(profile), relay=False))
+    invite = ("INVITE sip:x@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKa\r\n"
+              "From: <sip:a@example.com>;tag=f\r\nTo: <sip:x@example.com>\r\nCall-ID: ack2\r\n"
+              "CSeq: 5 INVITE\r\nContent-Length: 0\r\n\r\n")
+    reply = d.feed(invite.encode(), ("127.0.0.1", 5080)).sent[0].data.decode()
+    to_line = next(ln for ln in reply.split("\r\n") if ln.startswith("To:"))
+    ack = invite.replace("INVITE sip:", "ack sip:").replace("5 INVITE", "5 ack")
+    ack = ack.replace("To: <sip:x@example.com>", to_line)
+    result = d.feed(ack.encode(), ("127.0.0.1", 5080))
+    assert (result.outcome == "dropped" and "sl:filter_ACK" in result.reason) is swallowed

@@ -1,7 +1,8 @@
 """Messages found by the differential fuzz (tests/routing/fuzz_kamailio.py), minimised: each one
 made sipsim's ``kamailio`` profile answer, forward or log differently from Kamailio 5.6.3 until the
 engine was fixed. test_differential.py runs them through the script that showed the difference
-(cases ``fuzzfound``: forwarder.cfg, ``fuzzfound-default``: default.cfg).
+(cases ``fuzzfound``: forwarder.cfg, ``fuzzfound-default``: default.cfg); ``fuzzfound-registrar``
+runs tests/routing/cfgs/cseq.cfg, whose ``save()`` has no ``sanity_check()`` in front of it.
 
 Names say what each one exercises; sipsim/routing/KAMAILIO_DIFFERENCES.md ("found by the fuzz")
 explains the behaviour behind them.
@@ -135,9 +136,28 @@ def _routing() -> list[tuple[str, bytes, Addr]]:
     ]
 
 
+def _name_addrs() -> list[tuple[str, bytes, Addr]]:
+    """To/From parameters as Kamailio's parse_to() reads them, a Route URI with white space."""
+    def to(name: str, n: int, value: str, **kw: object) -> tuple[str, bytes, Addr]:
+        return _req(name, "OPTIONS", "sip:c@192.0.2.30", n, to=value, **kw)
+
+    return [
+        to("to-two-tags-last-wins", 400, "<sip:bob@biloxi.com>;tag;tag=tt9"),
+        to("to-tag-without-value-last", 401, "<sip:bob@biloxi.com>;tag=tt9;tag"),
+        to("to-empty-tag-is-no-tag", 402, "<sip:bob@biloxi.com>;tag="),
+        to("to-empty-param-before-tag", 403, "<sip:bob@biloxi.com>;x=;tag=tt5"),
+        to("to-empty-tag-sl-reply", 404, "<sip:bob@biloxi.com>;tag = ;x=1", maxfwd="0"),
+        _req("from-empty-tag", "INVITE", "sip:c@192.0.2.30", 405, frm="<sip:alice@atlanta.com>;tag="),
+        _req("from-empty-param-before-tag", "INVITE", "sip:c@192.0.2.30", 406,
+             frm="<sip:alice@atlanta.com>;x=;tag=ft6"),
+        _req("route-white-space-in-brackets", "BYE", "sip:bob@192.0.2.4:5070", 407, to="<sip:bob@biloxi.com>;tag=tt1",
+             extra=("Route: <sip:127.0.0.1; lr>, <sip:192.0.2.77:5080;lr>",)),
+    ]
+
+
 def forwarder_messages() -> list[tuple[str, bytes, Addr]]:
     """For sipsim/routing/scripts/forwarder.cfg."""
-    out = _first_line_and_parser() + _vias() + _next_hops() + _routing()
+    out = _first_line_and_parser() + _vias() + _next_hops() + _routing() + _name_addrs()
     name, data, src = out[-1]
     out[-1] = (name, _edit(data, b"@atlanta.com\r\nCSeq", b"@atlanta.com \t\r\nCSeq"), src)
     return out
@@ -163,4 +183,73 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("sanity-expires-empty", options(406, "Expires:"), UA),
         ("sanity-expires-fourteen-digits", options(407, "Expires: 00000000000060"), UA),
         ("invite-empty-from-branch-fails", request("INVITE", "sip:dora@biloxi.com", frm="", n=408), UA),
+    ] + _registrar_default()
+
+
+def _registrar_default() -> list[tuple[str, bytes, Addr]]:
+    """save() and lookup() of Kamailio 5.6's registrar, behind default.cfg's sanity_check()."""
+    def reg(name: str, n: int, user: str, *extra: str, to: str | None = None, cseq: str | None = None,
+            callid: str | None = None) -> tuple[str, bytes, Addr]:
+        return (name, request("REGISTER", "sip:registrar.biloxi.com", to=to or f"<sip:{user}@biloxi.com>",
+                              frm=f"<sip:{user}@biloxi.com>;tag=r{n}", callid=callid or f"fuzz-r{n}@x",
+                              cseq=cseq, extra=extra, n=n), PHONE)
+
+    def invite(name: str, n: int, ruri: str) -> tuple[str, bytes, Addr]:
+        return (name, request("INVITE", ruri, n=n), UA)
+
+    return [
+        reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
+            cseq="4294967296 REGISTER"),
+        reg("register-cseq-2-pow-32-expires-0", 421, "erin", "Contact: <sip:erin@192.0.2.70>;expires=0",
+            cseq="4294967296 REGISTER"),
+        reg("register-erin", 422, "erin", "Contact: <sip:erin@192.0.2.70>", callid="fuzz-erin@x"),
+        reg("register-cseq-2-pow-32-known-aor-listed", 423, "erin", "Contact: <sip:erin@192.0.2.71>;expires=0",
+            cseq="4294967296 REGISTER", callid="fuzz-erin@x"),
+        reg("register-contact-twice-known-aor-first-counts", 424, "erin",
+            "Contact: <sip:erin@192.0.2.72>;q=0.5, <sip:erin@192.0.2.72>;q=0.7"),
+        reg("register-contact-twice-new-aor-last-counts", 425, "fay",
+            "Contact: <sip:fay@192.0.2.73>;q=0.5, <sip:fay@192.0.2.73>;q=0.7"),
+        reg("register-contact-twice-expires", 426, "gus",
+            "Contact: <sip:gus@192.0.2.74>;expires=100, <sip:gus@192.0.2.74>;expires=200"),
+        reg("register-last-q-counts", 427, "gus", "Contact: <sip:gus@192.0.2.75>;q=0.5;q=1"),
+        reg("register-star-expires-2-pow-32", 428, "gus", "Contact: *", "Expires: 4294967296"),
+        reg("register-two-stars", 429, "fay", "Contact: *", "Contact: *", "Expires: 0"),
+        reg("register-star-after-a-contact", 430, "fay", "Contact: <sip:fay@192.0.2.73>", "Contact: *", "Expires: 5"),
+        reg("register-star-then-text", 431, "fay", "Contact: *, <sip:fay@192.0.2.76>", "Expires: 60"),
+        reg("register-expires-first-word", 432, "hal", "Contact: <sip:hal@192.0.2.77>", "Expires: 120 x"),
+        reg("register-expires-2-pow-31-default", 433, "hal", "Contact: <sip:hal@192.0.2.78>", "Expires: 2147483648"),
+        reg("register-to-escapes-nul", 434, "ida", "Contact: <sip:ida@192.0.2.79>",
+            to="<sip:null-%00-null@biloxi.com>"),
+        reg("register-to-tel-aor-is-the-number", 435, "ida", "Contact: <sip:ida@192.0.2.80>", to="<tel:+12015550123>"),
+        invite("invite-tel-aor-found", 436, "sip:+12015550123@biloxi.com"),
+        reg("register-to-urn-aor-is-service", 437, "ida", "Contact: <sip:ida@192.0.2.81>", to="<urn:service:sos>"),
+        invite("invite-urn-aor-found", 438, "sip:service@biloxi.com"),
+        reg("register-to-uri-with-empty-headers", 439, "jo", "Contact: <sip:jo@192.0.2.82>", to="<sip:jo@biloxi.com?>"),
+        reg("register-aor-case-insensitive", 440, "Kim", "Contact: <sip:kim@192.0.2.83>"),
+        invite("invite-aor-case-insensitive", 441, "sip:KIM@biloxi.com"),
+        reg("register-contact-escaped-backslash-name", 442, "lou", 'Contact: "\\\\" <sip:lou@192.0.2.84>'),
+        reg("register-contact-name-before-bare-uri", 443, "lou", "Contact: Lou sip:lou@192.0.2.85"),
+        reg("register-contact-space-in-brackets", 444, "lou", "Contact: <sip:lou@192.0.2.86; x=1>"),
+        reg("register-contact-empty-element", 445, "lou", "Contact: , <sip:lou@192.0.2.87>"),
+        reg("register-contact-name-without-quotes", 446, "lou", "Contact: x, <sip:lou@192.0.2.88>"),
+    ]
+
+
+def registrar_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/cseq.cfg, which calls save() without sanity_check(): how the registrar
+    itself reads the Expires header, the CSeq number and an ``expires`` parameter."""
+    def reg(name: str, n: int, *extra: str, cseq: str | None = None) -> tuple[str, bytes, Addr]:
+        return (name, request("REGISTER", "sip:127.0.0.1", to=f"<sip:m{n}@127.0.0.1>",
+                              frm=f"<sip:m{n}@127.0.0.1>;tag=1", cseq=cseq, extra=extra, n=n), PHONE)
+
+    return [
+        reg("register-expires-not-a-number-default", 460, "Contact: <sip:m@192.0.2.90>", "Expires: 120x"),
+        reg("register-expires-negative-default", 461, "Contact: <sip:m@192.0.2.91>", "Expires: -1"),
+        reg("register-expires-eleven-chars-default", 462, "Contact: <sip:m@192.0.2.92>", "Expires: 00000000120"),
+        reg("register-expires-wraps-at-2-pow-32", 463, "Contact: <sip:m@192.0.2.93>", "Expires: 4294967356"),
+        reg("register-expires-empty-parse-error", 464, "Contact: <sip:m@192.0.2.94>", "Expires: "),
+        reg("register-expires-param-over-uint-default", 465, "Contact: <sip:m@192.0.2.95>;expires=4294967296"),
+        reg("register-query-cseq-x", 466, cseq="x REGISTER"),
+        reg("register-new-aor-expires-0-cseq-x", 467, "Contact: <sip:m@192.0.2.96>;expires=0", cseq="x REGISTER"),
+        reg("register-new-aor-expires-0-bad-q", 468, "Contact: <sip:m@192.0.2.97>;expires=0;q=2"),
     ]

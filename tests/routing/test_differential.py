@@ -63,6 +63,7 @@ CASES: dict[str, Case] = {
     # found by tests/routing/fuzz_kamailio.py (structured mutations of the corpus and crafted.py)
     "fuzzfound": Case(SCRIPTS / "forwarder.cfg", "", fuzzfound.forwarder_messages),
     "fuzzfound-default": Case(SCRIPTS / "default.cfg", ALIASES, fuzzfound.default_messages),
+    "fuzzfound-registrar": Case(CFGS / "cseq.cfg", "", fuzzfound.registrar_messages),
 }
 
 

@@ -47,7 +47,11 @@ def registered(run: Run, params: list[Param]) -> Steps:
     except ParseError:
         yield run.event("registered", "bad Request-URI")
         return -1
-    aor = engine_registrar._aor(user)
+    try:
+        aor = engine_registrar._aor(user, not run.msg.profile_ser)
+    except engine_registrar.RegError as exc:
+        yield run.event("registered", f"bad Request-URI user: {exc.text}")
+        return -1
     found = run.ctx.location.lookup(aor, run.msg.time)
     yield run.event("registered", f"AOR {aor or '(none)'}: {len(found)} binding(s)", detail={"aor": aor})
     return 1 if found else -1
