@@ -36,7 +36,9 @@ import argparse
 import difflib
 import random
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -118,7 +120,8 @@ class Pair:
         case = CASES[name]
         self.hosts = HOSTS
         text = case.prefix + case.script.read_text()
-        self.tmp = Path(f"/tmp/sipsim-fuzz-script-{name}.cfg")
+        self._dir = tempfile.mkdtemp(prefix=f"sipsim-fuzz-{name}-")  # one per run: runs side by side
+        self.tmp = Path(self._dir) / "script.cfg"
         self.tmp.write_text(text)
         config = ServerConfig(profile=Profile.KAMAILIO, listen=SELF)
         router = load_route(self.tmp, config)
@@ -146,7 +149,7 @@ class Pair:
 
     def close(self) -> None:
         self.kam.stop()
-        self.tmp.unlink(missing_ok=True)
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def _resolvable(self, host: str) -> str | None:
         from routing.kamdiff import _resolvable
