@@ -61,6 +61,7 @@ from __future__ import annotations
 import re
 
 from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.events import format_addr
 from sipsim.engine.location import Binding, insert_contact, update_contact
 from sipsim.engine.parser import lex
 from sipsim.engine.parser.contact import ContactBody, parse_contact_kamailio
@@ -289,7 +290,7 @@ class _Plan:
     def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
-                       received=f"{msg.rcv.src[0]}:{msg.rcv.src[1]}",
+                       received=format_addr(msg.rcv.src),  # [v6]:port for an IPv6 source
                        user_agent=ua.value if ua is not None else "", modified=self.now)
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:

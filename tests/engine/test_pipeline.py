@@ -135,6 +135,7 @@ def test_registrar_lifecycle_and_routing_decisions() -> None:
 
     ok = register(b"<sip:bob@127.0.0.1:5072>;expires=120")
     assert ok.status == 200 and b"Contact: <sip:bob@127.0.0.1:5072>;expires=120\r\n" in ok.sent[0].data
+    assert [b.received for b in d.ctx.location.all(0.0)] == ["127.0.0.1:5071"]  # where the REGISTER came from
     invite = (b"INVITE sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5073;branch=z9hG4bKi\r\n"
               b"From: <sip:alice@example.org>;tag=i\r\nTo: <sip:bob@example.org>\r\nCall-ID: inv1\r\n"
               b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
@@ -151,6 +152,15 @@ def test_registrar_lifecycle_and_routing_decisions() -> None:
     assert d.feed(foreign, ("127.0.0.1", 5073)).status == 403, "no open relay"
     ack = foreign.replace(b"INVITE sip:", b"ACK sip:").replace(b"1 INVITE", b"1 ACK")
     assert not d.feed(ack, ("127.0.0.1", 5073)).sent, "never answer an ACK"
+
+
+def test_a_binding_records_an_ipv6_source_as_an_address_and_port() -> None:
+    d = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO, listen=("::1", 5060)))
+    reg = (b"REGISTER sip:[::1] SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:5071;branch=z9hG4bKr6\r\n"
+           b"From: <sip:bob@[::1]>;tag=r\r\nTo: <sip:bob@[::1]>\r\nCall-ID: reg6\r\nCSeq: 1 REGISTER\r\n"
+           b"Contact: <sip:bob@[::1]:5072>\r\nContent-Length: 0\r\n\r\n")
+    assert d.feed(reg, ("::1", 5071)).status == 200
+    assert [b.received for b in d.ctx.location.all(0.0)] == ["[::1]:5071"]  # not the ambiguous ::1:5071
 
 
 def test_the_ack_to_our_own_stateless_reply_is_swallowed_by_sl() -> None:
