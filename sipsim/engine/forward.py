@@ -31,14 +31,16 @@ from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, E_UNSPEC
 from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.fline import METHODS, SIP_REQUEST
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, F_VIA2
-from sipsim.engine.parser.lex import is_digits, strip_brackets
+from sipsim.engine.parser.lex import IPV4_RE, is_digits, strip_brackets
 from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import SipUri, parse_uri
 
 BRANCH_MAGIC = "z9hG4bK"
-_NO_TOTAG = ("INVITE", "ACK", "CANCEL")
+# INVITE, ACK and CANCEL leave the To-tag out of the branch: their method_value bits, to test at once
+_NO_TOTAG = METHODS["INVITE"] | METHODS["ACK"] | METHODS["CANCEL"]
 
 
 def char_msg_val(msg: SipMsg) -> str:
@@ -48,7 +50,7 @@ def char_msg_val(msg: SipMsg) -> str:
     if msg.from_ is not None and msg.from_.parsed is not None:
         ftag = msg.from_.parsed.param("tag") or ""
     fl = msg.first_line
-    no_totag = fl is not None and any(fl.method_is(m) for m in _NO_TOTAG)
+    no_totag = fl is not None and fl.type == SIP_REQUEST and fl.method_value & _NO_TOTAG != 0
     if msg.to is not None and msg.to.parsed is not None and not no_totag:
         ttag = msg.to.parsed.param("tag") or ""
     if msg.callid is not None:
@@ -192,7 +194,9 @@ def _kamailio_ipv4(host: str) -> str:
     byte, so ``192.0.2.256`` is 192.0.2.0 and ``999.0.2.1`` is 231.0.2.1 (measured): the address a
     quirk of the real server sends to, which a learner may meet."""
     parts = host.split(".")
-    if len(parts) != 4 or not all(1 <= len(p) <= 3 and is_digits(p) for p in parts):
+    if len(parts) != 4 or IPV4_RE.fullmatch(host):
+        return host  # a name (or anything but four parts), or an address Kamailio reads as written
+    if not all(1 <= len(p) <= 3 and is_digits(p) for p in parts):
         return host
     return ".".join(str(int(p) & 0xFF) for p in parts)
 
@@ -220,6 +224,8 @@ def uri_proto(uri: SipUri, kamailio: bool = False) -> str:
     value, ``wss`` or an empty one included — measured with Kamailio 5.6)."""
     if uri.scheme == "sips" and not (kamailio and _phone(uri)):
         return "tls"
+    if not uri.params:
+        return "udp"  # (the common case: no parameter asks for anything)
     transport = (uri.param("transport") or "").lower()
     return transport if transport in _URI_PROTOS else "udp"
 
@@ -232,11 +238,12 @@ def _phone(uri: SipUri) -> bool:
 
 def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) -> Steps:
     """Forward statelessly to ``dst`` (or $du / the R-URI). Returns 1, or -1 with ``ser_error``."""
+    kamailio = not ctx.ser
     proto = "udp"
     if dst is None:
         try:
             uri = _next_hop_uri(msg)
-            if not ctx.ser and uri.scheme in ("tel", "urn"):
+            if kamailio and uri.scheme in ("tel", "urn"):
                 # Kamailio 5.6 parses a tel:/urn: URI (a user, no host) and then fails to resolve
                 # its empty host (measured: 478)
                 set_ser_error(msg, E_BAD_ADDRESS, f"a {uri.scheme}: URI has no host to send to")
@@ -244,20 +251,20 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
                     yield ctx.event("forward_request", msg, f"a {uri.scheme}: URI has no host: nothing to "
                                     "resolve", reason=f"unresolvable {uri.scheme}: URI")
                 return -1
-            dst = uri_dest(uri, kamailio=not ctx.ser)
+            dst = uri_dest(uri, kamailio=kamailio)
         except ParseError as exc:
             set_ser_error(msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}")
             if ctx.tracing:
                 yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
             return -1
-        proto = uri_proto(uri, kamailio=not ctx.ser)
-        if not ctx.ser and proto == "tls" and uri.scheme == "sips" and (uri.param("transport") or "").lower() == "udp":
+        proto = uri_proto(uri, kamailio=kamailio)
+        if kamailio and proto == "tls" and uri.scheme == "sips" and (uri.param("transport") or "").lower() == "udp":
             set_ser_error(msg, E_UNSPEC, "a sips: URI cannot go over UDP")
             if ctx.tracing:
                 yield ctx.event("forward_request", msg, "cannot forward: a sips: URI with ;transport=udp "
                                 "(a secure URI over an insecure transport)", reason="sips over UDP")
             return -1
-    if not ctx.ser and (":" in dst[0] or not dst[0]) and not _kamailio_ipv6(dst[0]):
+    if kamailio and (":" in dst[0] or not dst[0]) and not _kamailio_ipv6(dst[0]):
         # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1), or
         # anything else in brackets that is not an IPv6 address ([2001:db8::zz], []), as an
         # address: it takes it for a name, which does not resolve (measured: 478).
@@ -266,10 +273,10 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             yield ctx.event("forward_request", msg, f"[{dst[0]}] is not read as an IPv6 address: "
                             "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
         return -1
-    if not ctx.ser:
+    if kamailio:
         dst = (_kamailio_ipv4(dst[0]), dst[1])
     # (the branch is computed before a socket is chosen)
-    if not ctx.ser and msg.from_ is not None and msg.from_.parsed is None:
+    if kamailio and msg.from_ is not None and msg.from_.parsed is None:
         # char_msg_val() needs the From-tag: parse_from_header() fails -> forward_request fails
         set_ser_error(msg, E_UNSPEC, "the From header does not parse (char_msg_val failed)")
         if ctx.tracing:

@@ -208,9 +208,9 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                     htype = hdr_type(name)
                 end = m.end()
                 hdr = HdrField(htype, name, body, pos, i, i + len(body), end)
-                kind = kinds[htype]
-                if kind[3] is not None:
-                    hdr.parsed = kind[3](body, i, mode)
+                bit, attr, unique, parse = kinds[htype]
+                if parse is not None:
+                    hdr.parsed = parse(body, i, mode)
             else:
                 found = get_hdr_field(text, pos, mode)
                 if isinstance(found, _EOH):
@@ -223,9 +223,9 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 hdr = found
                 htype = hdr.type
                 end = hdr.end
-                kind = kinds[htype]
+                bit, attr, unique, parse = kinds[htype]
             if htype is via_t:
-                if end >= len(text) and mode.eoh_at_end:
+                if mode.eoh_at_end and end >= len(text):
                     # Kamailio 5.6's Via parser must see what follows the line (a folded
                     # continuation?): a Via that ends the datagram is "end of header in state 14"
                     raise ParseError("the Via header ends the datagram (no empty line after it)", hdr.start)
@@ -242,13 +242,12 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 else:
                     pf |= F_VIA | F_VIA2
             else:
-                attr = kind[1]
                 if attr is not None:
                     if getattr(msg, attr) is None:
                         setattr(msg, attr, hdr)
-                    elif kind[2] and strict and not (mode.reply_dups_ok and msg.is_reply):
+                    elif unique and strict and not (mode.reply_dups_ok and msg.is_reply):
                         raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)
-                pf |= kind[0]
+                pf |= bit
             headers.append(hdr)
             pos = end
             if (pf & flags) == flags:

@@ -180,6 +180,9 @@ _KAM_HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
 # parse_uri() fails when a URI ends inside the name of its maddr parameter ("...;ma", ";maddr",
 # ";maddr=": the state machine has no end for these states)
 _KAM_MADDR_END = re.compile(r";ma(?:d(?:d(?:r=?)?)?)?$", re.I)
+# The common head after the scheme, in one expression: [user@]hostname[:port], followed by ';', '?'
+# or the end. The user holds no '@' (so its '@' is the first one), '[', ']' or ':' (no password).
+_KAM_FAST_HEAD = re.compile(r"(?:([^@\[\]:]+)@)?([A-Za-z0-9][A-Za-z0-9.\-]*)(?::([0-9]{1,5}))?(?![^;?])")
 
 
 def parse_sip_uri_kamailio(s: str, base: int = 0) -> SipUri:
@@ -191,12 +194,30 @@ def parse_sip_uri_kamailio(s: str, base: int = 0) -> SipUri:
     ``[...]`` reference whose inside is not checked; the port is up to five digits and may be
     empty (``host:``); parameters and headers may hold any character but ``@`` and may be empty
     (``;;x``, ``;x=``, ``?``). A URI that ends inside ``;maddr`` is refused.
+
+    Fast path: ``_KAM_FAST_HEAD`` reads the usual ``[user@]host[:port]`` (no password, no IPv6
+    reference, a non-empty port of at most five digits) in one regular expression; every other
+    shape (and every error) goes to :func:`_kamailio_head_walk`, which checks the user, password,
+    host and port step by step as ``parse_uri()`` does. Both hand the parameters and headers that
+    follow to the same :func:`_kamailio_uri_tail`.
     """
     scheme = "sips" if s[:5].lower() == "sips:" else "sip"
     i = len(scheme) + 1
     n = len(s)
     if n < 5 or i >= n:
         raise ParseError(f"URI {s[:40]!r} is too short", base)
+    m = _KAM_FAST_HEAD.match(s, i)
+    if m is not None:
+        user, host, port = m.groups()
+        if (user is not None or "@" not in s) and (port is None or int(port) <= 65535):
+            uri = SipUri(s, scheme, user, None, host, None if port is None else int(port))
+            return _kamailio_uri_tail(s, m.end(), base, uri)
+    return _kamailio_head_walk(s, scheme, i, base)
+
+
+def _kamailio_head_walk(s: str, scheme: str, i: int, base: int) -> SipUri:
+    """The user, password, host and port from ``i`` (just past the scheme), then the tail."""
+    n = len(s)
     uri = SipUri(raw=s, scheme=scheme)
     at = s.find("@", i)
     if at >= 0:
@@ -232,6 +253,14 @@ def parse_sip_uri_kamailio(s: str, base: int = 0) -> SipUri:
         i = j
     if i < n and s[i] not in ";?":
         raise ParseError(f"unexpected {s[i]!r} after the host in URI {s[:40]!r}", base + i)
+    return _kamailio_uri_tail(s, i, base, uri)
+
+
+def _kamailio_uri_tail(s: str, i: int, base: int, uri: SipUri) -> SipUri:
+    """The ``;parameters`` and ``?headers`` from ``i`` (at ';', '?' or the end) into ``uri``."""
+    n = len(s)
+    if i >= n:
+        return uri  # nothing after the host[:port]
     q = s.find("?", i)
     params = s[i:q] if q >= 0 else s[i:]
     if "@" in params or (q >= 0 and "@" in s[q:]):

@@ -43,11 +43,15 @@ class ViaBody:
     last_wins: bool = False  # a repeated parameter: Kamailio's parser keeps the last one
 
     def param(self, name: str) -> ViaParam | None:
+        """The parameter ``name`` (any case): the first one, or with ``last_wins`` the last one."""
         name = name.lower()
-        for p in (reversed(self.params) if self.last_wins else self.params):
+        found = None
+        for p in self.params:
             if p.name.lower() == name:
-                return p
-        return None
+                if not self.last_wins:
+                    return p
+                found = p
+        return found
 
     @property
     def branch(self) -> str | None:
@@ -81,7 +85,12 @@ _FAST = re.compile(
 )
 
 
-def fast_via(body: str, base: int) -> ViaBody | None:
+def fast_via(body: str, base: int, kamailio: bool = False) -> ViaBody | None:
+    """One Via value of the common shape, or None (then the general path decides, errors included).
+
+    ``kamailio``: a parameter Kamailio's ``parse_via_param()`` would refuse (``;branch`` without a
+    value, ``;alias=x``) is left to the general path too, which reports it.
+    """
     m = _FAST.fullmatch(body)
     if m is None:
         return None
@@ -102,20 +111,22 @@ def fast_via(body: str, base: int) -> ViaBody | None:
     if plist:
         for chunk in plist[1:].split(";"):
             name, eq, value = chunk.partition("=")
+            if kamailio and name.lower() in (_KAM_NO_VALUE if eq else _KAM_NEED_VALUE):
+                return None
             end = pos + 1 + len(chunk)
             params.append(ViaParam(name, value if eq else None, base + pos, base + end))
             pos = end
     end = base + len(body)
-    via = ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6),
-                  host_end=base + m.end(4))
-    return via
+    # (positional: host_end, next_start, last_wins -- Kamailio's parser keeps a repeated one's last)
+    return ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6),
+                   base + m.end(4), None, kamailio)
 
 
-def fast_vias(body: str, base: int) -> list[ViaBody] | None:
+def fast_vias(body: str, base: int, kamailio: bool = False) -> list[ViaBody] | None:
     """Every value of a Via line in the common shape (one, or several joined by commas as sipp and
     many phones write them), or None: then the general path decides, errors included."""
     if "," not in body:
-        one = fast_via(body, base)
+        one = fast_via(body, base, kamailio)
         return None if one is None else [one]
     vias: list[ViaBody] = []
     i, n = 0, len(body)
@@ -124,7 +135,7 @@ def fast_vias(body: str, base: int) -> list[ViaBody] | None:
         j = n if comma < 0 else comma
         while j > i and body[j - 1] in " \t":
             j -= 1
-        via = fast_via(body[i:j], base + i)
+        via = fast_via(body[i:j], base + i, kamailio)
         if via is None:
             return None
         vias.append(via)
@@ -145,16 +156,6 @@ _KAM_PNAME = re.compile(r"[^ \t\r\n=;,]+")
 _KAM_PVALUE = re.compile(r"[^ \t\r\n=;,\"]*")
 
 
-def _kamailio_params_ok(vias: list[ViaBody]) -> bool:
-    """The fast path's result holds no parameter Kamailio's Via parser would refuse."""
-    for via in vias:
-        for p in via.params:
-            name = p.name.lower()
-            if (name in _KAM_NEED_VALUE and p.value is None) or (name in _KAM_NO_VALUE and p.value is not None):
-                return False
-    return True
-
-
 def parse_via(body: str, base: int, strict_version: bool = False, kamailio: bool = False) -> list[ViaBody]:
     """Parse a Via header body that starts at offset ``base`` of ``buf``.
 
@@ -165,12 +166,17 @@ def parse_via(body: str, base: int, strict_version: bool = False, kamailio: bool
     (``;rport=``); ``alias`` and ``hidden`` take no value; an empty value before ``,`` is an error;
     names and values may hold any character but white space and ``= ; , "``; of a repeated
     parameter (``;received=a;received=b``) the last one counts; a ``(comment)`` may end a value.
+
+    Fast path: :func:`fast_vias` reads the common shape (``SIP/2.0/UDP host[:port];p=v``, single
+    spaces, no comment, and in the kamailio profile no parameter its rules refuse) with one regular
+    expression per value. Anything else — white space around ``/ ; = ,``, folding, quoted values,
+    comments, Kamailio's parameter rules, every error — goes to :func:`parse_via_general`, which
+    walks the grammar step by step; both give the same result where the fast path answers.
     """
-    fast = fast_vias(body, base)
-    if fast is not None and (not kamailio or _kamailio_params_ok(fast)):
-        vias = fast
-    else:
-        vias = parse_via_general(body, base, strict_version, kamailio)
+    fast = fast_vias(body, base, kamailio)
+    if fast is not None:
+        return fast
+    vias = parse_via_general(body, base, strict_version, kamailio)
     if kamailio:
         for via in vias:
             via.last_wins = True
