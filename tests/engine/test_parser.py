@@ -279,6 +279,59 @@ def test_uri_as_each_reading() -> None:
 
 
 @pytest.mark.parametrize(
+    ("uri", "user", "host", "phone_params"),
+    [
+        # ;user=phone (the value exactly "phone", the name in any case): the user ends at its first ';'
+        ("sip:7042;phone-context=x@h;user=phone", "7042", "h", "phone-context=x"),
+        ("sips:7042;a;b@h:5070;USER=phone;lr", "7042", "h", "a;b"),
+        ("sip:7042@h;user=phone", "7042", "h", None),
+        ("sip:7042;a@h;user=Phone", "7042;a", "h", None),
+        ("sip:7042;a@h;user=phone2", "7042;a", "h", None),
+        # no '@': the host is everything up to ':', ';' or '?' (a Route's "127.0.0.1 " is not us)
+        ("sip:127.0.0.1 ;lr", None, "127.0.0.1 ", None),
+        ("sip:127.0.0.1 x:5060;lr", None, "127.0.0.1 x", None),
+        ("sip:b_c", None, "b_c", None),
+        ("sip:u@b_c", ParseError, None, None),
+        ("sip:a@127.0.0.1 ;lr", ParseError, None, None),
+        ("sip:127.0.0.1 :50x;lr", ParseError, None, None),
+    ],
+)
+def test_kamailio_parse_uri_user_phone_and_bare_host(uri: str, user: object, host: str | None,
+                                                     phone_params: str | None) -> None:
+    """Kamailio 5.6's parse_uri(), measured with $rU/$rd and loose_route() against the binary."""
+    if user is ParseError:
+        with pytest.raises(ParseError):
+            parse_uri(uri, kamailio=True)
+        return
+    got = parse_uri(uri, kamailio=True)
+    assert (got.user, got.host, got.phone_params) == (user, host, phone_params)
+    if "@" in uri:
+        assert parse_uri(uri).user == uri[uri.index(":") + 1:uri.index("@")], "the RFC reading keeps the user"
+
+
+def test_kamailio_profile_marks_to_contact_and_route() -> None:
+    """The kamailio profile's To/From/Contact/Route values are read by Kamailio's parse_uri() (the
+    fast path and the general one alike); the RFC profile keeps the RFC's reading."""
+    for body in ("<tel:+1201>", '"A" <tel:+1201>;tag=1', "tel:+1201;tag=1", "<tel:+1201> ;tag=1"):
+        assert parse_to(body, 0, "To", lenient=True).parsed_uri.user == "+1201", body
+        assert parse_to(body, 0, "To").parsed_uri.user is None, body
+    hdr_msg = sipmsg(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nContact: <sip:c@h?>\r\n"
+                     b"Route: <sip:c@h?;lr>\r\n\r\n")
+    assert parse_msg(hdr_msg) == 0 and parse_headers(hdr_msg, F_EOH) == 0
+    for kamailio in (True, False):
+        for name in ("Contact", "Route"):
+            h = hdr_msg.headers_named(name)[0]
+            h.parsed = None
+            got = parse_hdr_body(h, kamailio)
+            na = got.contacts[0] if name == "Contact" else got[0]
+            if kamailio:
+                assert na.parsed_uri.user == "c"
+            else:
+                with pytest.raises(ParseError):
+                    _ = na.parsed_uri
+
+
+@pytest.mark.parametrize(
     ("body", "uris"),
     [
         ("*", "*"), ("*, <sip:a@b>", "*"), (" *x", "*"),  # a body starting with '*' is a star

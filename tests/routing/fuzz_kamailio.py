@@ -253,13 +253,6 @@ def _uris(data: bytes) -> list[str]:
     return out
 
 
-def _user_phone(data: bytes) -> bool:
-    """A sip: URI with ``;user=phone`` and a ``;`` in its user part (R-URI or To): Kamailio's
-    parse_uri() cuts the user at that ``;`` (``$rU`` and the AOR of ``sip:7042;x=y@h;user=phone``
-    are ``7042``), sipsim's does not yet (parser/uri.py, another helper's)."""
-    return any(re.match(r"(?i)sips?:[^@;]*;[^@]*@.*;user=phone\b", u) for u in _uris(data))
-
-
 def _register_to_unparsable(data: bytes) -> bool:
     """A REGISTER whose To URI Kamailio's parse_uri() refuses: its save() answers with the error of
     the *previous* REGISTER (a stale rerrno; 200 when there was none), sipsim with ``Error while
@@ -277,19 +270,10 @@ def _register_to_unparsable(data: bytes) -> bool:
     return False
 
 
-def _route_host_blank(data: bytes) -> bool:
-    """A Route/Record-Route URI whose host is followed by white space (``<sip:127.0.0.1 ;lr>``):
-    Kamailio's parse_uri() keeps the blanks in the host (``127.0.0.1 `` is not myself, and does
-    not resolve: 478), sipsim's refuses the URI (parser/uri.py, another helper's)."""
-    msg = _parse_any(data)
-    rx = re.compile(r"<sips?:(?:[^@>]*@)?[^;>@\s]+[ \t]+[;:>]", re.I)
-    return msg is not None and any(rx.search(msg.headers[i].value) for i in msg.named("route", "record-route"))
-
-
 def _from_broken_unresolvable(data: bytes) -> bool:
     """A request whose From does not parse, to a host name that does not resolve: Kamailio's
-    forward() resolves first (478), sipsim's fails on the missing From-tag first (500, 1/SL)
-    (forward.py, another helper's)."""
+    forward() resolves first (478), sipsim's fails on the missing From-tag first (500, 1/SL): its
+    engine resolves no name, the driver does when it sends (documented)."""
     from routing.test_differential import HOSTS
     from sipsim.engine.parser.errors import ParseError
     from sipsim.engine.parser.to_from import parse_to
@@ -315,17 +299,9 @@ KNOWN_CAUSES: list[tuple[str, Callable[[bytes], bool]]] = [
     ("TLS/TCP next hop with an unresolvable name: 500 here, 478 in Kamailio (documented)", _secure_name),
     ("REGISTER whose To URI Kamailio cannot parse: its registrar repeats a stale error (documented)",
      _register_to_unparsable),
-    ("sip: URI with ;user=phone and ';' in the user: Kamailio cuts the user there (uri.py, pending)", _user_phone),
-    ("Route URI with white space after its host: Kamailio keeps it in the host (uri.py, pending)", _route_host_blank),
-    ("broken From, unresolvable next hop: Kamailio answers 478 before 500 (forward.py, pending)",
+    ("broken From, unresolvable next hop: Kamailio answers 478 before 500 (documented)",
      _from_broken_unresolvable),
 ]
-
-
-def _taints(data: bytes) -> bool:
-    """A REGISTER that binds another AOR in sipsim until the pending change is made (uri.py): later
-    lookups may differ until the next reset."""
-    return data[:9].upper() == b"REGISTER " and _user_phone(data)
 
 
 def known_cause(data: bytes) -> str | None:
@@ -383,7 +359,6 @@ def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats
     rng = random.Random(f"{seed}:{name}")
     seeds = bases()
     pair = Pair(name)
-    tainted = False
     try:
         for n in range(count):
             base_id, base, src = rng.choice(seeds)
@@ -399,7 +374,6 @@ def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats
                 stats.skipped_loop += 1
                 continue
             k, s, obs = res
-            tainted = tainted or (name in STATEFUL and _taints(data))
             stats.sent += 1
             stats.quiet += obs.end == "quiet"
             if k.key() == s.key():
@@ -408,8 +382,6 @@ def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats
             why = known_cause(data)
             if why is None and pair.crossed:
                 why = "a second boundary passed while the servers handled it (usrloc's clock)"
-            if why is None and tainted:
-                why = "bindings of an earlier REGISTER (uri.py, pending)"
             if why is not None:
                 sig = f"known: {why}"
             notable = "\n".join("   kamailio log: " + r for r in obs.notable())
@@ -420,7 +392,6 @@ def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats
             (out / f"{name}-{n:04d}.txt").write_text(text)
             if name in STATEFUL:
                 pair.reset()
-                tainted = False
         if do_min:
             groups: dict[str, list[Diff]] = defaultdict(list)
             for d in stats.diffs:

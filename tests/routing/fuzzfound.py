@@ -152,6 +152,13 @@ def _name_addrs() -> list[tuple[str, bytes, Addr]]:
              frm="<sip:alice@atlanta.com>;x=;tag=ft6"),
         _req("route-white-space-in-brackets", "BYE", "sip:bob@192.0.2.4:5070", 407, to="<sip:bob@biloxi.com>;tag=tt1",
              extra=("Route: <sip:127.0.0.1; lr>, <sip:192.0.2.77:5080;lr>",)),
+        # without '@' the host is all up to ';': "127.0.0.1 " is not us and does not resolve (478)
+        _req("route-host-trailing-space-not-myself", "BYE", "sip:bob@192.0.2.4:5070", 408,
+             to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:127.0.0.1 ;lr>",)),
+        _req("route-host-underscore-without-user", "BYE", "sip:bob@192.0.2.4:5070", 409,
+             to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:b_c;lr>",)),
+        _req("route-user-host-trailing-space-refused", "BYE", "sip:bob@192.0.2.4:5070", 410,
+             to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:a@192.0.2.30 ;lr>",)),
     ]
 
 
@@ -183,6 +190,8 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("sanity-expires-empty", options(406, "Expires:"), UA),
         ("sanity-expires-fourteen-digits", options(407, "Expires: 00000000000060"), UA),
         ("invite-empty-from-branch-fails", request("INVITE", "sip:dora@biloxi.com", frm="", n=408), UA),
+        ("sanity-to-uri-empty-headers", request("OPTIONS", "sip:127.0.0.1", to="<sip:c@biloxi.com?>", n=409), UA),
+        ("sanity-to-tel-uri", request("OPTIONS", "sip:127.0.0.1", to="<tel:+12015550123;x=y>", n=410), UA),
     ] + _registrar_default()
 
 
@@ -232,6 +241,12 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-contact-space-in-brackets", 444, "lou", "Contact: <sip:lou@192.0.2.86; x=1>"),
         reg("register-contact-empty-element", 445, "lou", "Contact: , <sip:lou@192.0.2.87>"),
         reg("register-contact-name-without-quotes", 446, "lou", "Contact: x, <sip:lou@192.0.2.88>"),
+        # ;user=phone: parse_uri() cuts the user at its first ';' (the AOR is the number)
+        reg("register-to-user-phone-aor-cut", 447, "nan", "Contact: <sip:nan@192.0.2.89>",
+            to="<sip:7042;phone-context=x@biloxi.com;user=phone>"),
+        invite("invite-user-phone-aor-found", 448, "sip:7042@biloxi.com"),
+        invite("invite-user-phone-ruri-user-cut", 449, "sip:7042;phone-context=y@biloxi.com;user=phone"),
+        invite("invite-user-phone-value-is-case-sensitive", 450, "sip:7042;x@biloxi.com;user=Phone"),
     ]
 
 

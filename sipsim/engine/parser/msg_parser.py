@@ -286,15 +286,20 @@ def parse_msg(msg: SipMsg, *, strict: bool = True) -> int:
 
 
 # -- parsing of bodies on demand (each caches its result in hdr.parsed) -------------------------
-def parse_hdr_body(hdr: HdrField) -> object:
-    """Parse a header's body by its kind if not done yet (Contact, Route, Max-Forwards …)."""
+def parse_hdr_body(hdr: HdrField, kamailio: bool = False) -> object:
+    """Parse a header's body by its kind if not done yet (Contact, Route, Max-Forwards …).
+
+    ``kamailio`` (the kamailio profile, ``msg.mode.uri_kamailio``): a Contact is read by Kamailio's
+    own scanner and the URIs of Contact, Route and Record-Route by its ``parse_uri()``
+    (``<sip:c@h?>`` parses, ``<http://x>`` does not). The first reading asked for is cached: a
+    message belongs to one profile, whose callers all pass the same flag."""
     if hdr.parsed is not None:
         return hdr.parsed
     t = hdr.type
     if t is T.HDR_CONTACT_T:
-        hdr.parsed = parse_contact(hdr.body, hdr.body_start)
+        hdr.parsed = parse_contact(hdr.body, hdr.body_start, kamailio)
     elif t is T.HDR_ROUTE_T or t is T.HDR_RECORDROUTE_T:
-        hdr.parsed = parse_rr(hdr.body, hdr.body_start, hdr.canonical_name)
+        hdr.parsed = parse_rr(hdr.body, hdr.body_start, hdr.canonical_name, kamailio)
     elif t is T.HDR_MAXFORWARDS_T:
         hdr.parsed = parse_maxfwd(hdr.body, hdr.body_start)
     elif t is T.HDR_EXPIRES_T:

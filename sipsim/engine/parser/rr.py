@@ -9,5 +9,7 @@ from sipsim.engine.parser.contact import parse_addr_list
 from sipsim.engine.parser.nameaddr import NameAddr
 
 
-def parse_rr(body: str, base: int, what: str = "Route") -> list[NameAddr]:
-    return parse_addr_list(body, base, what, need_brackets=True)
+def parse_rr(body: str, base: int, what: str = "Route", kamailio: bool = False) -> list[NameAddr]:
+    """The values of one Route/Record-Route header; ``kamailio`` (the kamailio profile): their
+    URIs are read by Kamailio's ``parse_uri()`` (:attr:`NameAddr.kamailio`)."""
+    return parse_addr_list(body, base, what, need_brackets=True, kamailio=kamailio)

@@ -22,17 +22,22 @@ _FAST_NAMEADDR = re.compile(r'(?:"([^"\\\r\n]*)" ?|([A-Za-z0-9\-.!%*_+`\'~]+(?: 
 _FAST_ADDRSPEC = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*:[^;\s<>,?\"]+)" + _PARAMS)
 
 
-def fast(body: str, base: int) -> ToBody | None:
+def fast(body: str, base: int, kamailio: bool = False) -> ToBody | None:
+    """The two common shapes in one regular expression each, or None (then the general path
+    decides, errors included). ``kamailio`` marks the result as read by the kamailio profile (its
+    URI is then parsed by Kamailio's ``parse_uri()``: ``$tU`` of ``<tel:+1201>`` is ``+1201``)."""
     m = _FAST_NAMEADDR.fullmatch(body)
     if m is not None:
         display = m.group(1) if m.group(1) is not None else m.group(2)
-        na = NameAddr(display, m.group(3), base + m.start(3), base + m.end(3), True, start=base, end=base + len(body))
+        na = NameAddr(display, m.group(3), base + m.start(3), base + m.end(3), True, start=base, end=base + len(body),
+                      kamailio=kamailio)
         params = m.group(4)
     else:
         m = _FAST_ADDRSPEC.fullmatch(body)
         if m is None:
             return None
-        na = NameAddr(None, m.group(1), base, base + m.end(1), False, start=base, end=base + len(body))
+        na = NameAddr(None, m.group(1), base, base + m.end(1), False, start=base, end=base + len(body),
+                      kamailio=kamailio)
         params = m.group(2)
     if params:
         for chunk in params.split(";")[1:]:
@@ -42,7 +47,9 @@ def fast(body: str, base: int) -> ToBody | None:
 
 
 def parse_to(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
-    quick = fast(body, base)
+    """One To/From body. ``lenient`` is the kamailio profile: Kamailio 5.6's ``parse_to()``
+    leniencies, and the URI read by its ``parse_uri()`` (:attr:`NameAddr.kamailio`)."""
+    quick = fast(body, base, lenient)
     if quick is not None:
         return quick
     return parse_to_general(body, base, what, lenient)
@@ -69,7 +76,8 @@ def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = Fal
     """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows).
 
     ``lenient`` (the kamailio profile) also has the one strictness of Kamailio's ``parse_to()``
-    the RFC does not: a quoted display name may not be folded (a CR or LF inside the quotes)."""
+    the RFC does not: a quoted display name may not be folded (a CR or LF inside the quotes); its
+    URI is read by Kamailio's ``parse_uri()``."""
     i = lex.skip_ws(body, 0)
     if i >= len(body):
         raise ParseError(f"empty {what} header", base)
@@ -77,7 +85,7 @@ def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = Fal
         k = _line_break_in_quotes(body)
         if k >= 0:
             raise ParseError(f"a line break inside the quoted display name of the {what} header", base + k)
-    na, i = parse_name_addr(body, i, base, in_list=False, lenient_display=lenient)
+    na, i = parse_name_addr(body, i, base, in_list=False, lenient_display=lenient, kamailio=lenient)
     i = lex.skip_ws(body, i)
     if i != len(body):
         raise ParseError(f"unexpected {body[i]!r} in the {what} header", base + i)

@@ -45,6 +45,9 @@ class SipUri:
     params: list[tuple[str, str | None]] = field(default_factory=list)
     headers: str | None = None
     opaque: str | None = None  # for non-SIP schemes: everything after "scheme:"
+    # Kamailio's reading of ``;user=phone``: what it cut off the user part at its first ';'
+    # (``7042;phone-context=x`` has user ``7042`` and phone_params ``phone-context=x``)
+    phone_params: str | None = None
 
     @property
     def is_sip(self) -> bool:
@@ -177,6 +180,8 @@ def _tel_urn_kamailio(s: str, base: int) -> SipUri:
 
 # -- Kamailio 5.6's reading of a sip:/sips: URI (parse_uri.c) -------------------------------------
 _KAM_HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
+# (a NUL is refused: no resolver takes a name with one; Kamailio reads the buffer as C strings)
+_KAM_BARE_HOST = re.compile(r"[^\[\]:;?\x00]+")
 # parse_uri() fails when a URI ends inside the name of its maddr parameter ("...;ma", ";maddr",
 # ";maddr=": the state machine has no end for these states)
 _KAM_MADDR_END = re.compile(r";ma(?:d(?:d(?:r=?)?)?)?$", re.I)
@@ -194,6 +199,13 @@ def parse_sip_uri_kamailio(s: str, base: int = 0) -> SipUri:
     ``[...]`` reference whose inside is not checked; the port is up to five digits and may be
     empty (``host:``); parameters and headers may hold any character but ``@`` and may be empty
     (``;;x``, ``;x=``, ``?``). A URI that ends inside ``;maddr`` is refused.
+
+    A URI without ``@`` starts in the state where Kamailio cannot yet tell a user from a host: its
+    host is then everything up to ``:``, ``;``, ``?`` or the end, any character but ``[``/``]``
+    (``sip:b_c``, and ``sip:127.0.0.1 ;lr`` of a Route, whose host ``127.0.0.1 `` is not myself and
+    does not resolve). With ``;user=phone`` (the value exactly ``phone``, as ``phone2tel`` wants)
+    the user is cut at its first ``;`` (``sip:7042;phone-context=x@h;user=phone`` has user
+    ``7042``; the rest goes to :attr:`SipUri.phone_params`).
 
     Fast path: ``_KAM_FAST_HEAD`` reads the usual ``[user@]host[:port]`` (no password, no IPv6
     reference, a non-empty port of at most five digits) in one regular expression; every other
@@ -237,6 +249,12 @@ def _kamailio_head_walk(s: str, scheme: str, i: int, base: int) -> SipUri:
         if end < 0 or any(c in s[i + 1:end] for c in "[&@;?"):
             raise ParseError("unterminated or bad IPv6 reference in URI", base + i)
         uri.host, i = s[i:end + 1], end + 1
+    elif at < 0:
+        # no '@': the user-or-host state, which takes any character up to ':', ';' or '?'
+        m = _KAM_BARE_HOST.match(s, i)
+        if not m:
+            raise ParseError(f"bad host in URI {s[:40]!r}", base + i)
+        uri.host, i = m.group(), m.end()
     else:
         m = _KAM_HOSTNAME.match(s, i)
         if not m:
@@ -273,4 +291,14 @@ def _kamailio_uri_tail(s: str, i: int, base: int, uri: SipUri) -> SipUri:
             uri.params.append((name, value if eq else None))
     if q >= 0:
         uri.headers = s[q + 1:]
+    if uri.user is not None and ";" in uri.user and _kamailio_user_phone(uri.params):
+        uri.user, _, uri.phone_params = uri.user.partition(";")
     return uri
+
+
+def _kamailio_user_phone(params: list[tuple[str, str | None]]) -> bool:
+    """The last ``user`` parameter (any case) has the value ``phone`` exactly."""
+    for name, value in reversed(params):
+        if name.lower() == "user":
+            return value == "phone"
+    return False

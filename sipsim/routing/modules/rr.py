@@ -95,7 +95,7 @@ def _is_upstream(run: Run, msg: SipMsg) -> bool:
     if not msg.is_request or msg.route is None:
         return False
     try:
-        first = parse_hdr_body(msg.route)[0]  # type: ignore[index]
+        first = parse_hdr_body(msg.route, kamailio=not run.ctx.ser)[0]  # type: ignore[index]
         puri = parse_uri(first.uri, kamailio=not run.ctx.ser)
     except (ParseError, IndexError):
         return False
@@ -123,10 +123,11 @@ def _is_strict(puri: SipUri, kamailio: bool = False) -> bool:
     """rr's ``is_strict()``: no ``lr`` parameter (white space around the name is skipped: ``; lr``).
 
     Kamailio (``phone2tel``) reads a URI with ``;user=phone`` as a tel: URI whose parameters are
-    those of its user part: ``<sip:host;lr;user=phone>`` is then a strict router (measured)."""
+    those of its user part (the part its parse_uri() cut off, :attr:`SipUri.phone_params`):
+    ``<sip:host;lr;user=phone>`` is then a strict router (measured)."""
     params = puri.params
     if kamailio and puri.param("user") == "phone":
-        params = [(chunk.partition("=")[0], None) for chunk in (puri.user or "").split(";")[1:]]
+        params = [(chunk.partition("=")[0], None) for chunk in (puri.phone_params or "").split(";") if chunk]
     return not any(name.strip(" \t\r\n").lower() == "lr" for name, _ in params)
 
 
@@ -138,9 +139,9 @@ class _Fail(Exception):
     pass
 
 
-def _parse(h: HdrField) -> list[NameAddr]:
+def _parse(h: HdrField, kamailio: bool) -> list[NameAddr]:
     try:
-        return parse_hdr_body(h)  # type: ignore[return-value]
+        return parse_hdr_body(h, kamailio)  # type: ignore[return-value]
     except ParseError:
         raise _Fail(f"bad {h.canonical_name} header") from None
 
@@ -175,7 +176,7 @@ def _loose_route(run: Run, msg: SipMsg, notes: list[str]) -> int:
     if not routes:
         notes.append("no Route header")
         return RR_NOT_DRIVEN
-    _parse(routes[0])
+    _parse(routes[0], not run.ctx.ser)
     try:
         msg.parsed_ruri()
     except ParseError:
@@ -198,7 +199,7 @@ def _loose_route(run: Run, msg: SipMsg, notes: list[str]) -> int:
 def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool, notes: list[str]) -> int:
     hi = 0
     hdr = routes[hi]
-    rts = _parse(hdr)
+    rts = _parse(hdr, not run.ctx.ser)
     ri = 0
     puri = _puri(rts[ri], not run.ctx.ser)
     if uri_is_myself(run.config, rts[ri].uri):
@@ -216,7 +217,7 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
                 notes.append("no more Route")
                 return RR_PRELOADED if preloaded else RR_DRIVEN
             hdr = routes[hi]
-            rts = _parse(hdr)
+            rts = _parse(hdr, not run.ctx.ser)
             ri = 0
         else:
             ri += 1
@@ -255,7 +256,7 @@ def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: S
 
 def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str]) -> int:
     hdr = routes[0]
-    rts = _parse(hdr)
+    rts = _parse(hdr, not run.ctx.ser)
     rt = rts[0]
     puri = _puri(rt, not run.ctx.ser)
     if _is_strict(puri, not run.ctx.ser):
@@ -273,7 +274,7 @@ def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str
     msg.dst_uri = _maddr_uri(rt.uri, puri)
     notes.append(f"next hop <{rt.uri}> is a loose router: $du = {msg.dst_uri}")
     last = routes[-1]
-    values = _parse(last)
+    values = _parse(last, not run.ctx.ser)
     target = values[-1]
     tpuri = _puri(target, not run.ctx.ser)
     uri_edit.set_ruri(msg, _maddr_uri(target.uri, tpuri))
