@@ -9,7 +9,8 @@ pipeline yields passes through :class:`DestPolicy` first:
   ``--allow-dest 0.0.0.0/0`` for a real proxy on a lab network;
 * names are never resolved unless ``--dns`` is given; then ``getaddrinfo`` is asked once per name
   (the answer is cached for the worker's life, as Kamailio's DNS cache would keep it for a while)
-  and the resolved address must still be allowed.
+  and the resolved address must still be allowed. A name with white space or a control byte
+  (``"127.0.0.1 "``, a NUL) is unresolvable without asking: Kamailio finds no address for it.
 
 The answer is one of the strings the engine understands (``sipsim.engine.errors.SEND_ERRORS``):
 ``"unresolvable"`` (a name and no ``--dns``, or DNS said no — Kamailio answers 478),
@@ -23,6 +24,7 @@ own safety net and the log line says so when it refuses.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 
@@ -33,6 +35,10 @@ UNRESOLVABLE = "unresolvable"
 NOT_ALLOWED = "not-allowed"
 SEND_FAILED = "send-failed"
 _CACHE_MAX = 4096  # random input names many hosts: keep the cache bounded
+# A host name never holds white space or a control byte. glibc's getaddrinfo() may still read
+# "127.0.0.1 " as 127.0.0.1 (and raises ValueError on a NUL) where Kamailio's resolver answers
+# nothing (478): such a name is refused before it reaches the resolver.
+_NOT_A_NAME = re.compile(r"[\x00-\x20\x7f]")
 
 
 class PolicyError(ValueError):
@@ -90,6 +96,8 @@ class DestPolicy:
         except ValueError:
             if not self.dns:
                 return "err", f"{UNRESOLVABLE}: {host} is a name and --dns is off"
+            if _NOT_A_NAME.search(h):
+                return "err", f"{UNRESOLVABLE}: {host!r} holds white space or a control byte"
             ip = self._resolve(h)
             if ip is None:
                 return "err", f"{UNRESOLVABLE}: DNS gave no usable address for {host}"
@@ -106,7 +114,7 @@ class DestPolicy:
     def _resolve(self, name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         try:
             infos = socket.getaddrinfo(name, None, self.family, socket.SOCK_DGRAM)
-        except (OSError, UnicodeError):
+        except (OSError, UnicodeError, ValueError):  # ValueError: a NUL byte in the name
             return None
         for info in infos:
             try:

@@ -29,7 +29,7 @@ from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
-from sipsim.engine.parser.uri import KNOWN_SCHEMES, parse_uri
+from sipsim.engine.parser.uri import KNOWN_SCHEMES, _kamailio_user_phone, parse_uri
 from sipsim.routing import uri_edit
 
 Value = int | str | None
@@ -93,6 +93,9 @@ def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
         if part == "port":
             return u.port if u.port is not None else 5060  # Kamailio prints the default port
         if part == "scheme":
+            # Kamailio's parse_uri() (phone2tel) makes a sip:/sips: URI with ;user=phone a tel: URI
+            if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and _kamailio_user_phone(u.params):
+                return "tel"
             return u.scheme
         return None
 

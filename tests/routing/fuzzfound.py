@@ -159,6 +159,9 @@ def _name_addrs() -> list[tuple[str, bytes, Addr]]:
              to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:b_c;lr>",)),
         _req("route-user-host-trailing-space-refused", "BYE", "sip:bob@192.0.2.4:5070", 410,
              to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:a@192.0.2.30 ;lr>",)),
+        # Kamailio's parse_uri() refuses a ';' after '?': loose_route() fails (-1), the script's 404
+        _req("route-semicolon-in-uri-headers", "BYE", "sip:bob@192.0.2.4:5070", 411,
+             to="<sip:bob@biloxi.com>;tag=tt1", extra=("Route: <sip:127.0.0.1?a=b;lr>",)),
     ]
 
 
@@ -193,6 +196,38 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("sanity-to-uri-empty-headers", request("OPTIONS", "sip:127.0.0.1", to="<sip:c@biloxi.com?>", n=409), UA),
         ("sanity-to-tel-uri", request("OPTIONS", "sip:127.0.0.1", to="<tel:+12015550123;x=y>", n=410), UA),
     ] + _registrar_default()
+
+
+def sanity_contact_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/sanity_contact.cfg: ``sanity_check("1511", "15")`` reads the Contact
+    for every method (the first header's last contact; every header must parse) and ``$rz``."""
+    def contact(name: str, n: int, value: str, method: str = "OPTIONS") -> tuple[str, bytes, Addr]:
+        return _req(name, method, "sip:carol@192.0.2.30", n, extra=tuple(f"Contact: {v}" for v in value.split("\n")))
+
+    def rz(name: str, n: int, ruri: str) -> tuple[str, bytes, Addr]:
+        return _req(name, "OPTIONS", ruri, n)
+
+    return [
+        contact("contact-empty-uri-headers-pass", 500, "<sip:c@h?>", "INVITE"),
+        contact("contact-host-underscore-options", 501, "<sip:u@b_c>"),
+        contact("contact-http-uri-message", 502, "<http://x>", "MESSAGE"),
+        contact("contact-http-uri-register", 503, "<http://x>", "REGISTER"),
+        contact("contact-bad-uri-last-of-list", 504, "<sip:ok@h>, <http://x>"),
+        contact("contact-bad-uri-first-of-list-passes", 505, "<http://x>, <sip:ok@h>", "INVITE"),
+        contact("contact-bad-uri-second-header-passes", 506, "<sip:ok@h>\n<http://x>"),
+        contact("contact-bad-second-header-body", 507, "<sip:ok@h>\n<sip:a@b"),
+        contact("contact-empty-options", 508, ""),
+        contact("contact-unterminated-quote-message", 509, '"unterminated <sip:a@b>', "MESSAGE"),
+        contact("contact-star-then-http", 510, "*, <http://x>", "INVITE"),
+        rz("rz-user-phone-is-tel", 511, "sip:+1201@h;user=phone"),
+        rz("rz-sips-user-phone-is-tel", 512, "sips:+1201@h;user=phone"),
+        rz("rz-user-phone-name-any-case", 513, "sip:+1201@h;USER=phone;x=1"),
+        rz("rz-user-phone-value-exact-case", 514, "sip:+1201@h;user=Phone"),
+        rz("rz-last-user-param-counts", 515, "sip:+1201@h;user=phone;user=ip"),
+        rz("rz-sips-stays-sips", 516, "sips:a@h"),
+        # Kamailio's parse_uri() refuses a ';' after '?' (400 Bad Request URI)
+        rz("ruri-semicolon-in-uri-headers", 517, "sip:a@h?a=b;c=d"),
+    ]
 
 
 def _registrar_default() -> list[tuple[str, bytes, Addr]]:

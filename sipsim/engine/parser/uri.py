@@ -283,6 +283,10 @@ def _kamailio_uri_tail(s: str, i: int, base: int, uri: SipUri) -> SipUri:
     params = s[i:q] if q >= 0 else s[i:]
     if "@" in params or (q >= 0 and "@" in s[q:]):
         raise ParseError(f"unexpected '@' in URI {s[:40]!r}", base + i)
+    if q >= 0 and ";" in s[q + 1:]:
+        # parse_uri() is in its headers state after '?': a ';' there is an error (no parameters
+        # after the headers), with or without user@ (measured: 400 Bad Request URI, loose_route -1)
+        raise ParseError(f"';' in the headers of URI {s[:40]!r}", base + s.index(";", q))
     if q < 0 and _KAM_MADDR_END.search(params):
         raise ParseError("the URI ends inside its maddr parameter", base + n)
     for chunk in params.split(";")[1:]:
