@@ -29,6 +29,7 @@ from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.nameaddr import NameAddr
 from sipsim.engine.parser.uri import KNOWN_SCHEMES, _kamailio_user_phone, parse_uri
 from sipsim.routing import uri_edit
 
@@ -165,7 +166,7 @@ def _addr_hdr(which: str, part: str) -> Callable[[Env, PvSpec], Value]:
             tag = na.param("tag")
             return tag or None
         if part == "display":
-            return na.display
+            return na.display if msg.profile_ser else display_as_written(msg, na)
         try:
             u = na.parsed_uri
         except ParseError:
@@ -173,6 +174,19 @@ def _addr_hdr(which: str, part: str) -> Callable[[Env, PvSpec], Value]:
         return (u.user or None) if part == "user" else (u.host or None)
 
     return get
+
+
+def display_as_written(msg: SipMsg, na: NameAddr) -> str | None:
+    """``$tn``/``$fn`` as Kamailio 5.6 gives them: the display name exactly as the message writes
+    it, from its first character to its last before ``<`` -- a quoted name keeps its quotes and
+    escapes (``"A \\"q\\" B"``, ``""``), an unquoted one its inner blanks, tabs and even a line
+    fold (``Bob   Smith``); only the white space around it goes (measured against the binary).
+    No ``<`` or nothing before it is no name (``<null>``). The ser profile gives the parser's
+    RFC reading instead (unquoted, blanks collapsed)."""
+    if not na.bracketed:
+        return None
+    written = msg.text[na.start:na.uri_start - 1].strip(" \t\r\n")
+    return written or None
 
 
 def raw_body(msg: SipMsg, h: HdrField) -> str:

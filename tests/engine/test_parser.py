@@ -383,3 +383,36 @@ def test_sl_filter_ack_takes_the_method_the_parser_read(profile: str, swallowed:
     ack = ack.replace("To: <sip:x@example.com>", to_line)
     result = d.feed(ack.encode(), ("127.0.0.1", 5080))
     assert (result.outcome == "dropped" and "sl:filter_ACK" in result.reason) is swallowed
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [("A\\B <sip:a@h>", 1), ("\\Bob <sip:a@h>", 0), ("<sip:a\\b@h>", 6), ("sip:a\\b@h", 5),
+     ("<sip:a@h>;x=a\\b", 13), ('"A\\"q" B\\ <sip:a@h>', 8)],
+)
+def test_kamailio_to_refuses_a_backslash_outside_quotes(body: str, where: int) -> None:
+    """Kamailio 5.6's parse_to() knows a backslash only as a quoted-pair's escape (measured: such a
+    To drops the message, such a From makes $fn <null>); the ser profile keeps the RFC grammar."""
+    with pytest.raises(ParseError, match="backslash outside a quoted string") as err:
+        parse_to(body, 100, "To", lenient=True)
+    assert err.value.offset == 100 + where
+    if body == "sip:a\\b@h":
+        assert parse_to(body, 0, "To").uri == "sip:a\\b@h"  # the RFC reader only delimits the URI
+    assert parse_to('"A\\\\B \\"q\\"" <sip:a@h>', 0, "To", lenient=True).uri == "sip:a@h"  # escapes in quotes
+
+
+@pytest.mark.parametrize(
+    "written", ['"A B"', '""', "Bob   Smith", "Bob", '"A \\"q\\" B"', "Bob\r\n Smith", "Bob \t Smith", '"A\tB"'],
+)
+@pytest.mark.parametrize("sep", ["", " ", "\t ", "\r\n "])
+def test_display_as_written_is_the_text_before_the_bracket(written: str, sep: str) -> None:
+    """$tn/$fn (routing/pv.py) cut the name out of the message from the NameAddr's start to its
+    '<': the offsets must hold on the fast path and on the walk, in both profiles."""
+    body = f"{written}{sep}<sip:a@h>;tag=1"
+    if "\r\n" in written and sep == "":
+        body = body.replace("Bob<", "Bob <")
+    buf = "To: " + body
+    for lenient in (True, False):
+        for fn in (parse_to, parse_to_general):
+            na = fn(body, 4, "To", lenient)
+            assert buf[na.start:na.uri_start - 1].strip(" \t\r\n") == written.strip()

@@ -230,6 +230,29 @@ def sanity_contact_messages() -> list[tuple[str, bytes, Addr]]:
     ]
 
 
+def names_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/names.cfg: ``$tn``/``$fn`` give the display name as written, and
+    Kamailio's ``parse_to()`` refuses a backslash outside quotes (To: dropped; From: ``<null>``)."""
+    def named(name: str, n: int, to: str, frm: str | None = None) -> tuple[str, bytes, Addr]:
+        return _req(name, "OPTIONS", "sip:c@192.0.2.30", n, to=to, frm=frm if frm is not None else to + ";tag=f1")
+
+    return [
+        named("name-quoted-keeps-quotes", 600, '"A B" <sip:a@h>'),
+        named("name-empty-quoted", 601, '"" <sip:a@h>'),
+        named("name-inner-spaces-kept", 602, "Bob   Smith <sip:a@h>"),
+        named("name-no-space-before-bracket", 603, "Bob<sip:a@h>"),
+        named("name-escaped-quotes-kept", 604, '"A \\"q\\" B"<sip:a@h>'),
+        named("name-none-is-null", 605, "<sip:a@h>"),
+        named("name-addr-spec-is-null", 606, "sip:a@h", "sip:f@h;tag=1"),
+        named("name-unquoted-folded", 607, "Bob\r\n Smith <sip:a@h>"),
+        named("name-tabs-kept-ends-trimmed", 608, " Bob \t Smith\t<sip:a@h>"),
+        named("name-quoted-then-fold", 609, '"A\tB"\r\n <sip:a@h>'),
+        named("to-backslash-unquoted-drops", 610, "A\\B <sip:a@h>"),
+        named("to-backslash-in-uri-drops", 611, "<sip:a\\b@h>"),
+        named("from-backslash-is-null", 612, "<sip:a@h>", "A\\B <sip:f@h>;tag=f1"),
+    ]
+
+
 def _registrar_default() -> list[tuple[str, bytes, Addr]]:
     """save() and lookup() of Kamailio 5.6's registrar, behind default.cfg's sanity_check()."""
     def reg(name: str, n: int, user: str, *extra: str, to: str | None = None, cseq: str | None = None,

@@ -1,4 +1,4 @@
-"""Differential tests: cfg scripts, run by the real Kamailio 5.6 and by sipsim, message by message.
+"""Differential tests: the cfg scripts of CASES, run by the real Kamailio 5.6 and by sipsim, message by message.
 
 For every message both must send the same datagrams (same destination, same bytes once our own
 Via branch, sl's To-tag and the Server header are masked), execute the same cfg lines in the same
@@ -65,6 +65,7 @@ CASES: dict[str, Case] = {
     "fuzzfound-default": Case(SCRIPTS / "default.cfg", ALIASES, fuzzfound.default_messages),
     "fuzzfound-registrar": Case(CFGS / "cseq.cfg", "", fuzzfound.registrar_messages),
     "sanity-contact": Case(CFGS / "sanity_contact.cfg", "", fuzzfound.sanity_contact_messages),
+    "names": Case(CFGS / "names.cfg", "", fuzzfound.names_messages),
 }
 
 

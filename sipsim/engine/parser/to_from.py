@@ -26,6 +26,8 @@ def fast(body: str, base: int, kamailio: bool = False) -> ToBody | None:
     """The two common shapes in one regular expression each, or None (then the general path
     decides, errors included). ``kamailio`` marks the result as read by the kamailio profile (its
     URI is then parsed by Kamailio's ``parse_uri()``: ``$tU`` of ``<tel:+1201>`` is ``+1201``)."""
+    if kamailio and "\\" in body:
+        return None  # the walk decides where a backslash may stand (inside quotes only)
     m = _FAST_NAMEADDR.fullmatch(body)
     if m is not None:
         display = m.group(1) if m.group(1) is not None else m.group(2)
@@ -72,12 +74,29 @@ def _line_break_in_quotes(body: str) -> int:
     return -1
 
 
+def _backslash_outside_quotes(body: str) -> int:
+    """Offset of a ``\\`` outside a quoted string of ``body``, or -1. Kamailio's ``parse_to()``
+    knows a backslash only as the escape of a quoted-pair: anywhere else -- in an unquoted display
+    name, the URI (in brackets or not), a parameter -- it is a parse error (measured)."""
+    quoted = escaped = False
+    for k, ch in enumerate(body):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            if not quoted:
+                return k
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+    return -1
+
+
 def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = False) -> ToBody:
     """The full grammar (quoted-pairs, white space and folding anywhere the RFC allows).
 
-    ``lenient`` (the kamailio profile) also has the one strictness of Kamailio's ``parse_to()``
-    the RFC does not: a quoted display name may not be folded (a CR or LF inside the quotes); its
-    URI is read by Kamailio's ``parse_uri()``."""
+    ``lenient`` (the kamailio profile) also has the two strictnesses of Kamailio's ``parse_to()``
+    the RFC does not: a quoted display name may not be folded (a CR or LF inside the quotes), and
+    a backslash may stand only inside quotes; its URI is read by Kamailio's ``parse_uri()``."""
     i = lex.skip_ws(body, 0)
     if i >= len(body):
         raise ParseError(f"empty {what} header", base)
@@ -85,6 +104,9 @@ def parse_to_general(body: str, base: int, what: str = "To", lenient: bool = Fal
         k = _line_break_in_quotes(body)
         if k >= 0:
             raise ParseError(f"a line break inside the quoted display name of the {what} header", base + k)
+        k = _backslash_outside_quotes(body)
+        if k >= 0:
+            raise ParseError(f"a backslash outside a quoted string in the {what} header", base + k)
     na, i = parse_name_addr(body, i, base, in_list=False, lenient_display=lenient, kamailio=lenient)
     i = lex.skip_ws(body, i)
     if i != len(body):
