@@ -283,3 +283,15 @@ def test_every_shipped_and_test_script_handles_every_message(profile: Profile) -
             result = driver.feed(data, src)
             assert result.final is not None, (script.name, name)
             assert not any("internal error" in ev.text for ev in result.events), (script.name, name)
+
+
+@pytest.mark.parametrize("profile", [Profile.KAMAILIO, Profile.SER])
+def test_an_xlog_line_ends_at_a_nul_byte_in_the_kamailio_profile(tmp_path: Path, profile: Profile) -> None:
+    """Kamailio writes a log line as a C string: a NUL inside a header ends it (newline included)."""
+    d = _driver(tmp_path, MODS + 'request_route {\n\txlog("L_INFO", "x=[$hdr(X)] end\\n");\n\texit;\n}\n',
+                ServerConfig(profile=profile))
+    msg = (b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKn\r\n"
+           b"From: <sip:b@h>;tag=1\r\nTo: <sip:a@h>\r\nCall-ID: nul1\r\nCSeq: 1 OPTIONS\r\n"
+           b"X: ab\x00cd\r\nContent-Length: 0\r\n\r\n")
+    got = [ev.detail["message"] for ev in d.feed(msg, ("192.0.2.1", 5060)).events if ev.step == "xlog"]
+    assert got == (["x=[ab"] if profile is Profile.KAMAILIO else ["x=[ab\x00cd] end\n"])

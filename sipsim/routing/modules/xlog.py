@@ -2,6 +2,7 @@
 
 The format's pseudo-variables are expanded (``$null`` prints ``<null>``) and the message becomes a
 step event (``step="xlog"``, ``detail={"level", "message"}``), which is where a learner reads it.
+In the kamailio profile a message ends at its first NUL byte, as Kamailio's log line does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def _check_level(params: list[Param]) -> None:
 
 def _emit(run: Run, level: str, params: list[Param]) -> Steps:
     message = params[-1].str(run)
+    if "\0" in message and not run.ctx.ser:
+        # Kamailio writes the line as a C string: it ends at a NUL byte (a header may carry one),
+        # and the rest — the newline too — is lost (measured with Kamailio 5.6.3)
+        message = message.split("\0", 1)[0]
     yield run.event("xlog", f"[{level}] {message.rstrip()}", detail={"level": level, "message": message})
     return 1
 
