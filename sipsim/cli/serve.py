@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from sipsim.cli.common import UsageError, add_server_options, fail, parse_hostport
+from sipsim.cli.common import UsageError, add_server_options, alias_error, fail, parse_hostport
 
 
 def _positive(text: str) -> int:
@@ -75,7 +75,6 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
     from pathlib import Path
 
     from sipsim.engine.config import Profile
-    from sipsim.engine.forward import split_alias
     from sipsim.real.log import LEVELS
     from sipsim.real.policy import PolicyError, parse_networks
     from sipsim.real.server import ServeOptions
@@ -88,11 +87,9 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         allow = parse_networks(args.allow_dest)
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
-    for alias in args.alias:
-        try:
-            split_alias(alias)  # [proto:]host[:port], [v6]:port: what `uri == myself` will read
-        except ValueError as exc:
-            raise UsageError(f"--alias: {exc}") from None
+    bad = alias_error(args.alias)  # [proto:]host[:port], [v6]:port: what `uri == myself` will read
+    if bad:
+        raise UsageError(bad)
     return ServeOptions(
         listen=parse_hostport(args.listen), workers=args.workers, profile=Profile(args.profile), route=args.route,
         db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,

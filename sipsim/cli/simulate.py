@@ -54,7 +54,7 @@ import json
 import sys
 from typing import Any
 
-from sipsim.cli.common import alias_error, fail
+from sipsim.cli.common import fail
 
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
 PING = """OPTIONS sip:{domain} SIP/2.0
@@ -104,10 +104,7 @@ def build_scenario(args: argparse.Namespace) -> Any:
     from sipsim.engine.scenario import ArrivalSpec, Scenario, ScenarioError, load_scenario, normalise_text
 
     if args.scenario:
-        sc = load_scenario(args.scenario)
-        bad = alias_error(sc.proxy.aliases, "proxy.aliases")  # as serve --alias: refused, not ignored
-        if bad:
-            raise ScenarioError(bad)
+        sc = load_scenario(args.scenario)  # (a bad proxy.aliases is refused there, as serve --alias)
     elif args.pcap:
         sc = Scenario(name="pcap", description="datagrams of a capture", source="(none)")
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from sipsim.cli.common import UsageError, alias_error, fail, parse_hostport
+from sipsim.cli.common import UsageError, fail, parse_hostport
 
 POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
 
@@ -71,9 +71,6 @@ def run(args: argparse.Namespace) -> int:
             scenario = load_scenario(scenario)
         except ScenarioError as exc:
             return fail(str(exc))
-        bad = alias_error(scenario.proxy.aliases, "proxy.aliases")
-        if bad:
-            return fail(bad)
     try:
         from sipsim.tui.app import run_tui
     except ImportError as exc:  # textual missing from a broken install

@@ -236,6 +236,15 @@ def _phone(uri: SipUri) -> bool:
     return uri.param("user") == "phone"
 
 
+def _refuse(ctx: WorkerContext, msg: SipMsg, error: int, cause: str, text: str, reason: str) -> Steps:
+    """``forward_request`` gives up before sending: the error (and its cause) ``sl_reply_error``
+    answers with, the step when it is narrated, and -1."""
+    set_ser_error(msg, error, cause)
+    if ctx.tracing:
+        yield ctx.event("forward_request", msg, text, reason=reason)
+    return -1
+
+
 def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) -> Steps:
     """Forward statelessly to ``dst`` (or $du / the R-URI). Returns 1, or -1 with ``ser_error``."""
     kamailio = not ctx.ser
@@ -246,68 +255,49 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             if kamailio and uri.scheme in ("tel", "urn"):
                 # Kamailio 5.6 parses a tel:/urn: URI (a user, no host) and then fails to resolve
                 # its empty host (measured: 478)
-                set_ser_error(msg, E_BAD_ADDRESS, f"a {uri.scheme}: URI has no host to send to")
-                if ctx.tracing:
-                    yield ctx.event("forward_request", msg, f"a {uri.scheme}: URI has no host: nothing to "
-                                    "resolve", reason=f"unresolvable {uri.scheme}: URI")
-                return -1
+                return (yield from _refuse(ctx, msg, E_BAD_ADDRESS, f"a {uri.scheme}: URI has no host to send to",
+                                           f"a {uri.scheme}: URI has no host: nothing to resolve",
+                                           f"unresolvable {uri.scheme}: URI"))
             dst = uri_dest(uri, kamailio=kamailio)
         except ParseError as exc:
-            set_ser_error(msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}")
-            if ctx.tracing:
-                yield ctx.event("forward_request", msg, f"cannot forward: {exc.reason}", reason=exc.reason)
-            return -1
+            return (yield from _refuse(ctx, msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}",
+                                       f"cannot forward: {exc.reason}", exc.reason))
         proto = uri_proto(uri, kamailio=kamailio)
         if kamailio and proto == "tls" and uri.scheme == "sips" and (uri.param("transport") or "").lower() == "udp":
-            set_ser_error(msg, E_UNSPEC, "a sips: URI cannot go over UDP")
-            if ctx.tracing:
-                yield ctx.event("forward_request", msg, "cannot forward: a sips: URI with ;transport=udp "
-                                "(a secure URI over an insecure transport)", reason="sips over UDP")
-            return -1
+            return (yield from _refuse(ctx, msg, E_UNSPEC, "a sips: URI cannot go over UDP",
+                                       "cannot forward: a sips: URI with ;transport=udp "
+                                       "(a secure URI over an insecure transport)", "sips over UDP"))
     if kamailio and (":" in dst[0] or not dst[0]) and not _kamailio_ipv6(dst[0]):
         # Kamailio 5.6 does not read an IPv6 address with an IPv4 tail (2001:db8::192.0.2.1), or
         # anything else in brackets that is not an IPv6 address ([2001:db8::zz], []), as an
         # address: it takes it for a name, which does not resolve (measured: 478).
-        set_ser_error(msg, E_BAD_ADDRESS, f"unresolvable {dst[0]}")
-        if ctx.tracing:
-            yield ctx.event("forward_request", msg, f"[{dst[0]}] is not read as an IPv6 address: "
-                            "taken for a name that does not resolve", reason=f"unresolvable {dst[0]}")
-        return -1
+        return (yield from _refuse(ctx, msg, E_BAD_ADDRESS, f"unresolvable {dst[0]}",
+                                   f"[{dst[0]}] is not read as an IPv6 address: taken for a name that does "
+                                   "not resolve", f"unresolvable {dst[0]}"))
     if kamailio:
         dst = (_kamailio_ipv4(dst[0]), dst[1])
     # (the branch is computed before a socket is chosen)
     if kamailio and msg.from_ is not None and msg.from_.parsed is None:
         # char_msg_val() needs the From-tag: parse_from_header() fails -> forward_request fails
-        set_ser_error(msg, E_UNSPEC, "the From header does not parse (char_msg_val failed)")
-        if ctx.tracing:
-            yield ctx.event("forward_request", msg, "cannot compute the branch: the From header does not parse",
-                            reason="bad From header")
-        return -1
+        return (yield from _refuse(ctx, msg, E_UNSPEC, "the From header does not parse (char_msg_val failed)",
+                                   "cannot compute the branch: the From header does not parse", "bad From header"))
     if _family(dst[0]) != _family(ctx.config.listen[0]):
         fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
-        set_ser_error(msg, E_NO_SOCKET, f"no {fam} listening socket to send to {dst[0]} from")
-        if ctx.tracing:
-            yield ctx.event("forward_request", msg,
-                            f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
-                            reason=f"no {fam} socket")
-        return -1
+        return (yield from _refuse(ctx, msg, E_NO_SOCKET, f"no {fam} listening socket to send to {dst[0]} from",
+                                   f"cannot forward to {dst[0]}: no {fam} listening socket to send from",
+                                   f"no {fam} socket"))
     if proto != "udp":
         # get_send_socket(): sipsim listens on one UDP socket, so a TCP/TLS/SCTP/WS next hop has no
         # socket to go out of (Kamailio: "no corresponding listening socket", 500 from sl_reply_error).
         # Simplification: Kamailio resolves a name first (an unknown name is 478 there, 500 here).
-        set_ser_error(msg, E_NO_SOCKET, f"no {proto.upper()} listening socket to send to {dst[0]} from")
-        if ctx.tracing:
-            yield ctx.event("forward_request", msg,
-                            f"cannot forward to {format_addr(dst)} over {proto.upper()}: only a UDP socket listens",
-                            reason=f"no {proto.upper()} socket")
-        return -1
+        return (yield from _refuse(ctx, msg, E_NO_SOCKET,
+                                   f"no {proto.upper()} listening socket to send to {dst[0]} from",
+                                   f"cannot forward to {format_addr(dst)} over {proto.upper()}: only a UDP socket "
+                                   "listens", f"no {proto.upper()} socket"))
     bad = is_bad_destination(dst[0])
     if bad:
-        set_ser_error(msg, E_BAD_ADDRESS, f"refused: {bad} {dst[0]}")
-        if ctx.tracing:
-            yield ctx.event("forward_request", msg, f"refuses to send to {bad} {dst[0]}",
-                            reason=f"bad destination {dst[0]}")
-        return -1
+        return (yield from _refuse(ctx, msg, E_BAD_ADDRESS, f"refused: {bad} {dst[0]}",
+                                   f"refuses to send to {bad} {dst[0]}", f"bad destination {dst[0]}"))
     branch = branch_builder(msg)
     data, via, changes = build_req_buf_from_sip_req(msg, ctx.config, branch)
     extra = f"; top Via gets {', '.join(changes)}" if changes else ""

@@ -33,6 +33,16 @@ async def until(pilot, check, timeout: float = 5.0, what: str = "") -> None:  # 
         await pilot.pause(0.05)
 
 
+async def enter_live(app, pilot, port: int, workers: int) -> int:  # noqa: ANN001
+    """``L``, then where and how many workers: live mode with its real workers up; the server's pid."""
+    await pilot.press("L")
+    await pilot.pause()
+    app.screen.query_one(Input).value = f"127.0.0.1:{port} {workers}"
+    await pilot.press("enter")
+    await until(pilot, lambda: app.source.live and len(app.source.pids) == workers, 10.0, "live mode")
+    return app.source.proc.pid
+
+
 def reply(sock: socket.socket, timeout: float) -> bytes | None:
     sock.settimeout(timeout)
     try:
@@ -56,13 +66,8 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
     server_pid = 0
     try:
         async with app.run_test(size=(160, 45)) as pilot:
-            await pilot.press("L")  # live mode: where, and how many workers
-            await pilot.pause()
-            app.screen.query_one(Input).value = f"127.0.0.1:{port} 2"
-            await pilot.press("enter")
-            await until(pilot, lambda: app.source.live and len(app.source.pids) == 2, 10.0, "live mode")
+            server_pid = await enter_live(app, pilot, port, 2)
             src = app.source
-            server_pid = src.proc.pid
             pids = list(src.pids)
             assert all(ppid(p) == server_pid for p in pids)  # real processes forked by the real server
             assert "LIVE" in app.top_line() and src.stepping  # live starts in live-step
@@ -164,13 +169,8 @@ async def test_live_top_bar_at_80_columns_names_the_server_first(isolated_networ
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
         a.bind(("127.0.0.1", 0))
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("L")
-            await pilot.pause()
-            app.screen.query_one(Input).value = f"127.0.0.1:{port} 3"
-            await pilot.press("enter")
-            await until(pilot, lambda: app.source.live and len(app.source.pids) == 3, 10.0, "live mode")
+            server_pid = await enter_live(app, pilot, port, 3)
             src = app.source
-            server_pid = src.proc.pid
             bar = app.main.query_one("#topbar")
 
             def shown() -> str:  # the 80 columns as painted (padding, and an ellipsis where cut)
