@@ -29,6 +29,10 @@ first; every process it starts is stopped by its PID):
   CPU time per forwarded message at a fixed moderate rate (the exact run time of all its processes
   from /proc/PID/schedstat, divided by 6 x successful calls; the median of three windows), and the ratios
   sipsim / Kamailio.
+* where sipsim's CPU goes: the same call mix captured through one sipsim worker (``--pcap``) and
+  replayed in-process through ``udp_rcv_loop`` (the engine alone, hot, no syscalls), beside the bare
+  Python forwarder's figure (the I/O and the process model); the rest is the server loop, caches gone
+  cold while a worker slept, and context switches.
 
 Goal (issue 4): sipsim >= 1.0x Kamailio-shipped's zero-failure rate, <= 1.5x its CPU per message.
 Bounded: a few minutes at most (``--quick``: shorter steps, for a smoke run).
@@ -65,6 +69,8 @@ CPU_RATE = 300  # calls/s for the CPU measurement: well inside what every proxy 
 CPU_SECONDS = 3.0
 CPU_WINDOWS = 3
 MSGS_PER_CALL = 6
+ENGINE_CALLS = 200  # captured for the in-process replay (engine_alone)
+ENGINE_REPLAYS = 5
 
 
 def free_port() -> int:
@@ -294,6 +300,68 @@ def measure(sipp: str, work: Path, starter, uas_port: int, step_seconds: float, 
         proxy.stop()
 
 
+def engine_alone(sipp: str, work: Path, uas_port: int) -> tuple[float, int]:
+    """The engine's own CPU per message on the very mix the calls above send, without the server
+    around it: one worker captures (``--pcap``) ``ENGINE_CALLS`` calls, then the datagrams it received
+    go through ``udp_rcv_loop`` in this process (the serve configuration: default route, SQLite
+    location, no narration), ``ENGINE_REPLAYS`` times over, hot, timed by process CPU time. What
+    live mode costs beyond this and beyond the bare forwarder's I/O is the server loop, the cold
+    caches after each sleep in ``recvfrom`` and the context switches. Returns (µs, messages)."""
+    from sipsim.engine.config import Profile, ServerConfig
+    from sipsim.engine.context import WorkerContext
+    from sipsim.engine.events import Datagram, Recv, Send
+    from sipsim.engine.script_cb import default_callbacks
+    from sipsim.engine.stats import CoreStats
+    from sipsim.engine.udp_server import udp_rcv_loop
+    from sipsim.packets.pcap import read_sip_datagrams
+    from sipsim.real.location import SQLiteLocation
+
+    port = free_port()
+    d = work / "sipsim-engine"
+    cap = d / "mix.pcap"
+    cmd = [sys.executable, "-m", "sipsim", "serve", "--listen", f"127.0.0.1:{port}", "--workers", "1",
+           "--db", str(d / "location.sqlite"), "--control", str(d / "ctl.sock"), "--log-level", "warning",
+           "--pcap", str(cap)]
+    proxy = launch("sipsim (capturing)", cmd, d, port, 1)
+    try:
+        register_uas(sipp, work, proxy, uas_port)
+        calls(sipp, work, proxy, ENGINE_CALLS // 2, 2.0, "engine")
+    finally:
+        proxy.stop()
+    received = [g for g in read_sip_datagrams(cap, ports=port) if g.dst[1] == port]
+    if not received or not received[0].data.startswith(b"REGISTER"):
+        raise SystemExit(f"the capture {cap} does not start with the REGISTER")
+    loc = SQLiteLocation(str(d / "replay.sqlite"))
+    loc.create()
+    ctx = WorkerContext(config=ServerConfig(profile=Profile.SER, listen=("127.0.0.1", port)), worker=1,
+                        callbacks=default_callbacks(), location=loc, stats=CoreStats())
+    ctx.tracing = False  # as a live worker without an observer
+    gen = udp_rcv_loop(ctx)
+    next(gen)
+    sent: list[int] = []
+
+    def feed(batch: list) -> None:  # noqa: ANN001
+        for g in batch:
+            item = gen.send(Datagram(g.data, g.src, g.dst, 1, 0.0))
+            n = 0
+            while type(item) is not Recv:
+                n += type(item) is Send
+                item = gen.send(None)
+            sent.append(n)
+
+    feed(received[:1])
+    body = received[1:]
+    feed(body)  # once untimed: every message must be forwarded, as in the live run
+    if sum(sent[1:]) != len(body):
+        raise SystemExit(f"the replay forwarded {sum(sent[1:])} of {len(body)} messages; the figure would mean nothing")
+    t0 = time.process_time()
+    for _ in range(ENGINE_REPLAYS):
+        feed(body)
+    used = time.process_time() - t0
+    loc.close()
+    return used / (ENGINE_REPLAYS * len(body)) * 1e6, len(body)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=4)
@@ -315,6 +383,7 @@ def main() -> int:
                             "-nostdin", "-buff_size", "4194304"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=work)
     results: dict[str, tuple[int, float]] = {}
+    engine: float | None = None
     t0 = time.monotonic()
     try:
         time.sleep(0.5)
@@ -328,6 +397,11 @@ def main() -> int:
         for starter, reg in plan:
             name, best, cpu = measure(sipp, work, starter, uas_port, step, cpu_s, reg)
             results[name] = (best, cpu)
+        if args.only in (None, "sipsim"):
+            print("== sipsim engine alone (the same mix, captured, then replayed in-process)", flush=True)
+            engine, msgs = engine_alone(sipp, work, uas_port)
+            print(f"    {engine:.1f} us per message ({msgs} messages x {ENGINE_REPLAYS}, process CPU time)",
+                  flush=True)
     finally:
         stop(uas)
     print(f"\n{'proxy':<18} {'zero-failure calls/s':>21} {'CPU us/message':>15}   ({time.monotonic() - t0:.0f} s, "
@@ -343,6 +417,16 @@ def main() -> int:
     if s and b:
         print(f"sipsim/bare Python      : call rate {s[0] / max(1, b[0]):.2f}x, CPU per message "
               f"{s[1] / max(b[1], 1e-9):.2f}x (the engine's own work; no goal)")
+    s, b = results.get("sipsim shipped"), results.get("bare Python")
+    if s and engine is not None:
+        parts = f"the engine alone (hot, in-process) {engine:.1f}"
+        if b:
+            parts += (f" + the I/O and process model (the bare forwarder's figure) {b[1]:.1f} + the rest "
+                      f"{s[1] - engine - b[1]:.1f}")
+        else:
+            parts += f" + the rest {s[1] - engine:.1f} (I/O: run without --only to see the bare forwarder's share)"
+        print(f"where sipsim's {s[1]:.1f} us per message go: {parts}; the rest is the worker loop, caches gone "
+              f"cold while a worker slept, and context switches")
     s, k = results.get("sipsim shipped"), results.get("Kamailio shipped")
     if s and k:
         print(f"goal vs Kamailio shipped: rate {'met' if s[0] >= k[0] else 'NOT met'}, "

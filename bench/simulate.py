@@ -17,7 +17,8 @@ each measurement is repeated R times (pipeline and simulation alternating); the 
 ``--calibrate`` instead measures what the simulator's defaults are made of: the median cost of
 each pipeline step (simulation.DEFAULT_COSTS), and — in a private network namespace, over
 loopback — sendto/recvfrom costs, the wake-up latency of a process blocked in recvfrom, the skb
-truesize charged per datagram size (SO_MEMINFO) and how many datagrams fit a receive buffer.
+truesize charged per datagram size (SO_MEMINFO), how many datagrams fit a receive buffer, and (with
+``ctxswitch.c``, compiled when ``cc`` exists) a context switch and an empty ``recvfrom``.
 """
 
 from __future__ import annotations
@@ -245,6 +246,26 @@ def calibrate_kernel() -> None:
     lat.sort()
     print(f"  sendto 500 bytes {send_us:.1f} µs; recvfrom of a queued datagram {recv_us:.1f} µs")
     print(f"  send -> blocked recvfrom returns: median {lat[150]:.0f} µs (p10 {lat[30]:.0f}, p90 {lat[270]:.0f})")
+    context_switch()
+
+
+def context_switch() -> None:
+    """A context switch and an empty recvfrom (a herd's wasted wake-up) are too short to time from
+    Python: ``ctxswitch.c`` does it, compiled here when a C compiler is around."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("  context switch: no C compiler (cc), not measured")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "ctxswitch"
+        subprocess.run([cc, "-O2", "-o", str(exe), str(Path(__file__).with_name("ctxswitch.c"))], check=True,
+                       timeout=60)
+        out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, check=True).stdout
+    print("".join(f"  {line}\n" for line in out.splitlines()), end="")
 
 
 def main() -> int:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +110,31 @@ def need_tool(name: str) -> str:
         pytest.fail(f"{name} is not installed; .ci/run installs it and CI must run this test")
     pytest.skip(f"{name} is not installed and CI is unset (install it: see .ci/run)")
     raise AssertionError("unreachable")
+
+
+SIOCSIFADDR, SIOCDIFADDR = 0x8916, 0x8936
+
+
+@contextlib.contextmanager
+def link_local_on_lo(addr: str = "fe80::1") -> Iterator[int]:
+    """``ip -6 addr add fe80::1/64 dev lo`` in the tests' private network namespace (SIOCSIFADDR on
+    an AF_INET6 socket takes a struct in6_ifreq), removed afterwards; yields lo's index. Returns
+    once the address can be bound: right after the ioctl ``bind`` fails (EADDRNOTAVAIL) for ~10 ms."""
+    index = socket.if_nametoindex("lo")
+    req = struct.pack("16sIi", socket.inet_pton(socket.AF_INET6, addr), 64, index)
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        fcntl.ioctl(s.fileno(), SIOCSIFADDR, req)
+        try:
+            deadline = time.monotonic() + 3
+            while True:
+                try:
+                    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+                        probe.bind((addr, 0, 0, index))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+            yield index
+        finally:
+            fcntl.ioctl(s.fileno(), SIOCDIFADDR, req)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Iterable
 
@@ -34,11 +35,32 @@ def parse_hostport(text: str, default_port: int = 5060) -> Addr:
         port = int(p)
     else:
         host, port = text, default_port
+        _refuse_port_lookalike(text)
     if not host:
         raise UsageError(f"bad address {text!r} (no host)")
     if not 0 < port < 65536:
         raise UsageError(f"bad address {text!r}: the port must be 1 to 65535")
     return host, port
+
+
+def _refuse_port_lookalike(text: str) -> None:
+    """``::1:5070`` is a valid IPv6 address (port 5060), but what the user meant is almost surely
+    ``[::1]:5070``. An unbracketed text that is an IPv6 address plus ``:PORT`` (a 4- or 5-digit
+    decimal number of 1024 or more) is refused — as ambiguous when the whole is an address too —
+    with the bracketed spellings. ``2001:db8::8080`` passes (``2001:db8:`` is no address)."""
+    head, _, last = text.rpartition(":")
+    if not (last.isdigit() and 4 <= len(last) <= 5 and 1024 <= int(last) < 65536):
+        return
+    try:
+        ipaddress.IPv6Address(head)
+    except ValueError:
+        return
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        raise UsageError(f"bad address {text!r}: an IPv6 address with a port takes brackets, [{head}]:{last}") from None
+    raise UsageError(f"ambiguous address {text!r}: write [{head}]:{last} for port {last} on {head}, "
+                     f"or [{text}] for the address {text}")
 
 
 def add_server_options(p: argparse.ArgumentParser, *, listen_default: str | None = "127.0.0.1:5060",

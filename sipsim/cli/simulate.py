@@ -28,6 +28,7 @@ are an example):
       "wasted_wakeups": 0,           # wake-ups that found the queue empty
       "metrics": {
         "time", "arrived", "queued", "drops", "handled", "pipeline_drops", "wasted_wakeups",
+        "wasted_cpu",                # seconds of CPU the wasted wake-ups cost (context switch + empty recvfrom)
         "took_without_sleeping", "sent",
         "outcomes": {"forwarded": n, "replied": n, "dropped": n},
         "latency": {"count", "p50", "p99", "mean", "max"},    # seconds, arrival -> first send
@@ -37,7 +38,7 @@ are an example):
                                      # one per socket that received (several with --policy reuseport)
         "wait_queue": {"max", "mean", "series": [[t, sleepers], ...]},
         "workers": [{"index", "id", "handled", "busy", "utilization", "took_without_sleeping",
-                     "wasted_wakeups"}, ...]          # in sleep order
+                     "wasted_wakeups", "wasted_cpu"}, ...]          # in sleep order
       },
       "peers": [{"name", "type", "address", "sent", "received", "retransmissions", "retransmitted",
                  "timeouts", ... per type: "calls_started", "calls_completed", "calls_failed",
@@ -231,7 +232,8 @@ def print_summary(result: Any, out: Any = None) -> None:
           file=out)
     print(f"              handled {s['handled']}: forwarded {o['forwarded']}, replied {o['replied']}, "
           f"dropped by a worker {o['dropped']}; sent {s['sent']}", file=out)
-    print(f"  wake-ups    wasted {s['wasted_wakeups']}; taken without sleeping {s['took_without_sleeping']}", file=out)
+    print(f"  wake-ups    wasted {s['wasted_wakeups']} ({s['wasted_cpu'] * 1e6:.1f} µs of CPU); "
+          f"taken without sleeping {s['took_without_sleeping']}", file=out)
     lat = s["latency"]
     print(f"  latency     arrival → first send: p50 {_ms(lat['p50'])}, p99 {_ms(lat['p99'])} "
           f"({lat['count']} datagrams)", file=out)
@@ -244,10 +246,12 @@ def print_summary(result: Any, out: Any = None) -> None:
         queued = f"at most {q['datagrams']['max']} datagrams / {q['bytes']['max']} bytes queued"
     print(f"  socket      {queued}; "
           f"wait-queue at most {s['wait_queue']['max']} sleepers (mean {s['wait_queue']['mean']:.2f})\n", file=out)
-    print(f"  {'worker':<8}{'sleep#':>7}{'handled':>9}{'busy':>13}{'util':>8}{'took':>7}{'wasted':>8}", file=out)
+    print(f"  {'worker':<8}{'sleep#':>7}{'handled':>9}{'busy':>13}{'util':>8}{'took':>7}{'wasted':>8}"
+          f"{'wasted CPU':>12}", file=out)
     for w in s["workers"]:
         print(f"  {'W' + str(w['id']):<8}{w['index']:>7}{w['handled']:>9}{_ms(w['busy']):>13}"
-              f"{w['utilization'] * 100:>7.1f}%{w['took_without_sleeping']:>7}{w['wasted_wakeups']:>8}", file=out)
+              f"{w['utilization'] * 100:>7.1f}%{w['took_without_sleeping']:>7}{w['wasted_wakeups']:>8}"
+              f"{w['wasted_cpu'] * 1e6:>9.1f} µs", file=out)
     hb = m.handled_by()
     shown = " ".join(map(str, hb[:48])) + (" …" if len(hb) > 48 else "")
     print(f"\n  handled by (workers numbered in sleep order): {shown or '-'}", file=out)

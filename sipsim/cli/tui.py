@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="override the number of workers (and the live server's)")
     p.add_argument("--policy", choices=POLICIES, help="override the kernel's wake-up policy")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default")
+    p.add_argument("--allow-dest", action="append", default=[], metavar="CIDR",
+                   help="with --live: the server may also send to this network (default: loopback only, as "
+                        "sipsim serve); repeatable")
 
 
 def live_address(text: str) -> tuple[str, int]:
@@ -65,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
             live = live_address(args.live)
         except UsageError as exc:
             return fail(f"--live: {exc}")
+    allow = tuple(getattr(args, "allow_dest", None) or ())
+    if allow:
+        from sipsim.real.policy import PolicyError, parse_networks
+
+        try:
+            parse_networks(allow)
+        except PolicyError as exc:
+            return fail(str(exc))
     scenario = getattr(args, "scenario", None)
     if scenario:  # loaded here so that a bad one is refused before the TUI starts
         try:
@@ -78,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         return run_tui(scenario=scenario, live=live, profile=getattr(args, "profile", None),
                        workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),
-                       route=getattr(args, "route", None))
+                       route=getattr(args, "route", None), allow_dest=allow)
     except ScenarioError as exc:
         return fail(str(exc))

@@ -5,7 +5,9 @@ counters and a bounded sample of the queue lengths, so it can follow a 100,000-d
 without keeping the events. What it measures:
 
 * per worker: datagrams handled, busy time (``recvfrom`` returned → the next ``recvfrom``),
-  datagrams taken without sleeping, wasted wake-ups; workers are numbered by the order they first
+  datagrams taken without sleeping, wasted wake-ups and the CPU time they cost (``wasted_cpu``,
+  seconds: the simulator charges each a context switch and an empty ``recvfrom``; live events
+  carry no such figure, so live it stays 0); workers are numbered by the order they first
   went to sleep (``sleep_index``) — the order Linux's FIFO wake-ups serve them in;
 * ``handled_by``: for each datagram that reached a worker, in arrival order, that worker's
   ``sleep_index`` (the round-robin lessons and tests read it);
@@ -100,6 +102,7 @@ class Metrics:
         self.queued = 0
         self.drops = 0
         self.wasted_wakeups = 0
+        self.wasted_cpu = 0.0
         self.sent = 0
         self.sleep_index: dict[int, int] = {}
         self.worker_of: dict[int, int] = {}  # msg -> worker
@@ -110,6 +113,7 @@ class Metrics:
         self.handled_per_worker: dict[int, int] = {}
         self.took: dict[int, int] = {}
         self.wasted: dict[int, int] = {}
+        self.wasted_cpu_of: dict[int, float] = {}
         self.busy: dict[int, float] = {}
         self._busy_since: dict[int, float] = {}
         self.depth = _Series()
@@ -186,6 +190,10 @@ class Metrics:
         elif kind == WASTED_WAKEUP:
             self.wasted_wakeups += 1
             self.wasted[ev.worker] = self.wasted.get(ev.worker, 0) + 1
+            cpu = ev.detail.get("cpu", 0.0) if ev.detail else 0.0
+            if cpu:
+                self.wasted_cpu += cpu
+                self.wasted_cpu_of[ev.worker] = self.wasted_cpu_of.get(ev.worker, 0.0) + cpu
         elif kind == DATAGRAM_SENT:
             self.sent += 1
             m = ev.msg
@@ -240,7 +248,8 @@ class Metrics:
         span = self.time or 1.0
         return [{"index": self.worker_index(w), "id": w, "handled": self.handled_per_worker.get(w, 0),
                  "busy": round(self.busy.get(w, 0.0), 9), "utilization": round(self.busy.get(w, 0.0) / span, 6),
-                 "took_without_sleeping": self.took.get(w, 0), "wasted_wakeups": self.wasted.get(w, 0)}
+                 "took_without_sleeping": self.took.get(w, 0), "wasted_wakeups": self.wasted.get(w, 0),
+                 "wasted_cpu": round(self.wasted_cpu_of.get(w, 0.0), 9)}
                 for w in ids]
 
     def summary(self) -> dict[str, Any]:
@@ -253,6 +262,7 @@ class Metrics:
             "handled": self.handled,
             "pipeline_drops": self.pipeline_drops,
             "wasted_wakeups": self.wasted_wakeups,
+            "wasted_cpu": round(self.wasted_cpu, 9),
             "took_without_sleeping": sum(self.took.values()),
             "sent": self.sent,
             "outcomes": self.outcomes(),

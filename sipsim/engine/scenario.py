@@ -24,7 +24,8 @@ A commented example with every key (all are optional)::
 
     [costs]                     # virtual seconds per step; see simulation.DEFAULT_COSTS
     parse_msg = 30e-6
-    try_to_wake_up = 60e-6      # the kernel side has costs too: sys_recvfrom, sys_sendto
+    try_to_wake_up = 60e-6      # the kernel side has costs too: sys_recvfrom, sys_sendto,
+                                #   context_switch, sys_recvfrom_empty (a wasted wake-up)
 
     [proxy]
     listen = "127.0.0.1:5060"

@@ -11,7 +11,11 @@ calibrated in ``costs.py``, overridable per step name in the scenario) times the
 factor (how much slower than the calibration machine this worker runs the pipeline), times
 ``uniform(1-jitter, 1+jitter)`` from a seeded ``random.Random``. The kernel side costs
 ``try_to_wake_up`` (a woken worker starts running that long after the wake-up — or as soon as it
-gets a CPU, if it waited longer than that), ``sys_recvfrom`` and ``sys_sendto``.
+gets a CPU, if it waited longer than that), ``sys_recvfrom`` and ``sys_sendto``. A woken worker
+that finds the queue empty (``wasted_wakeup``: a loser of a herd, or a FIFO sleeper whose datagram
+a passing worker took) holds its CPU for a ``context_switch`` and an empty ``sys_recvfrom_empty``,
+is charged that CPU time like any other, then goes back to ``recvfrom`` — taking a datagram that
+came meanwhile, or sleeping again at the tail of the wait-queue.
 
 CPUs. The machine has ``cpus`` CPUs; a runnable worker beyond them waits in a fair run-queue
 (``sched_fair.py``): like Linux's CFS/EEVDF, each worker accumulates virtual run time
@@ -24,8 +28,8 @@ worker that has run for a ``timeslice`` (default: Linux's EEVDF base slice, 0.75
 (1 + ⌊log₂ min(cpus, 8)⌋)) yields its CPU at the next step boundary when others wait, and the
 lowest vruntime runs next (EEVDF's ``RUN_TO_PARITY``). Simplified: no wake-up preemption, one
 run-queue for all CPUs (Linux has one per CPU, and gives a waking task an idle CPU if there is
-one), no nice levels, and a wasted wake-up charges its worker no CPU time (Linux spends a context
-switch and a look at the empty queue on it); ``sched_fair.py`` says what else.
+one), no nice levels; ``sched_fair.py`` says what else. Events about a worker carry its
+``vruntime`` (in ns, as last charged) for the snapshots.
 
 Stepping (forward, back, inject) is ``stepping.Simulation``, built on this runner.
 
@@ -157,6 +161,7 @@ class Runner:
         self._wake_cost = costs["try_to_wake_up"]
         self._recv_cost = costs["sys_recvfrom"]
         self._send_cost = costs["sys_sendto"]
+        self._wasted_cost = costs["context_switch"] + costs["sys_recvfrom_empty"]
         self._jitter = sc.jitter
         self._rng = random.Random(f"jitter:{sc.seed}")
         self.timeslice = sc.time_slice()
@@ -348,11 +353,15 @@ class Runner:
         if p.pause:
             return self._hold(p, self._woken)
         skb = p.sock.dequeue()
-        if skb is None:
-            self._imm.append((self._sleep, p))
+        if skb is None:  # on its CPU for a context switch and an empty look, then back into recvfrom
+            cost = self._wasted_cost
+            if self._jitter:
+                cost *= 1.0 + self._rng.uniform(-self._jitter, self._jitter)
+            self._at(self.now + cost, self._recv, p)
             return KernelEvent(WASTED_WAKEUP, self.now, p.id, None,
-                               f"W{p.id} woke up but the queue is empty: another worker took the datagram",
-                               {"socket": p.sock.index})
+                               f"W{p.id} woke up but the queue is empty: another worker took the datagram; "
+                               f"{cost * 1e6:.1f} µs of CPU (a context switch, an empty recvfrom) for nothing",
+                               {"socket": p.sock.index, "cpu": cost, "vruntime": p.vruntime})
         return self._got(p, skb, WORKER_WOKEN)
 
     def _sleep(self, p: _Proc) -> Event:
@@ -363,13 +372,13 @@ class Runner:
         return KernelEvent(WORKER_SLEEPS, self.now, p.id, None,
                            f"W{p.id} calls recvfrom: nothing queued, sleeps at the {at} of the wait-queue "
                            f"({' → '.join(f'W{w}' for w in q)})",
-                           {"socket": p.sock.index, "at": at, "wait_queue": tuple(q)})
+                           {"socket": p.sock.index, "at": at, "wait_queue": tuple(q), "vruntime": p.vruntime})
 
     def _got(self, p: _Proc, skb: Skb, kind: str) -> Event:
         d = skb.dgram
         sock = p.sock
         detail = {"socket": sock.index, "src": format_addr(d.src), "len": len(d.data), "charge": skb.charge,
-                  "first_line": skb.summary, "waited": self.now - d.time}
+                  "first_line": skb.summary, "waited": self.now - d.time, "vruntime": p.vruntime}
         how = "woken, recvfrom returns" if kind == WORKER_WOKEN else "finds data queued and takes without sleeping"
         ev = KernelEvent(kind, self.now, p.id, d.id, f"W{p.id} {how} #{d.id} ({skb.summary})", detail)
         self._advance(p, d)
@@ -410,24 +419,20 @@ class Runner:
         """A paused worker stops here; it goes on with ``cont`` when resumed."""
         p.cont, p.where = cont, _HELD
         self._free_cpu(p)
-        return None
 
     # -- a worker's steps -------------------------------------------------------------------------
     def _start(self, p: _Proc) -> Event:
         p.item = next(p.gen)
-        p.cont = self._cont
+        p.cont = self._process
         self._make_runnable(p, self.now, initial=True)
         return KernelEvent(WORKER_STARTED, self.now, p.id, None, f"W{p.id} starts (fork) and enters udp_rcv_loop",
-                           {"socket": p.sock.index})
-
-    def _cont(self, p: _Proc) -> None:
-        self._process(p)
+                           {"socket": p.sock.index, "vruntime": p.vruntime})
 
     def _process(self, p: _Proc) -> None:
         """Schedule what the worker yielded last (it is on a CPU)."""
         now = self.now
         if self._runq and now - p.exec_start >= self.timeslice:  # time slice used up and others wait
-            p.cont = self._cont
+            p.cont = self._process
             self._rq.put_prev_entity(p, now)
             self._free += 1
             self._make_runnable(p, now, place=False)  # the lowest vruntime runs next (maybe p again)
@@ -461,7 +466,7 @@ class Runner:
     def _exited(self, p: _Proc) -> Event:
         self._free_cpu(p)
         return KernelEvent(WORKER_EXITED, self.now, p.id, None, f"W{p.id} died: {p.item!r}",
-                           {"error": repr(p.item)})
+                           {"error": repr(p.item), "vruntime": p.vruntime})
 
     def _step_done(self, p: _Proc) -> Event | None:
         if p.pause:
@@ -504,7 +509,7 @@ class Runner:
             self.wire.append(WireRecord(self.now, send.src, (ip, port), send.data, "out", send.msg, p.id, self.count))
         ev = KernelEvent(DATAGRAM_SENT, self.now, p.id, send.msg, f"W{p.id} sends {summary} to {to}",
                          {"to": to, "len": len(send.data), "kind": send.kind, "first_line": summary,
-                          "peer": peer.name if peer is not None else None})
+                          "peer": peer.name if peer is not None else None, "vruntime": p.vruntime})
         self._advance(p, None)
         return ev
 
@@ -545,8 +550,9 @@ class Runner:
             if p.pause == 0 and p.where == _HELD:
                 self._make_runnable(p, self.now, dispatch=False)
         self._dispatch()
-        return KernelEvent(WORKERS_RESUMED, self.now, None, None,
-                           f"SIGCONT to {', '.join(f'W{p.id}' for p in targets)}", {"workers": [p.id for p in targets]})
+        said = ", ".join(f"W{p.id}" for p in targets)
+        return KernelEvent(WORKERS_RESUMED, self.now, None, None, f"SIGCONT to {said}",
+                           {"workers": [p.id for p in targets], "vruntime": {p.id: p.vruntime for p in targets}})
 
     # -- results --------------------------------------------------------------------------------------
     @property
@@ -581,14 +587,7 @@ def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | 
     runner = Runner(scenario, router=router, record_wire=wire is not None)
     metrics = Metrics()
     observe = metrics.observe
-    if trace is None:
-        runner.run(observe)
-    else:
-        def both(ev: Event, t: float) -> None:
-            observe(ev, t)
-            trace(ev, t)
-
-        runner.run(both)
+    runner.run(observe if trace is None else lambda ev, t: (observe(ev, t), trace(ev, t)))
     if wire is not None:
         wire.extend(runner.wire or ())
     return RunResult(scenario, metrics, runner.count, runner.rcvbuf, [p.summary() for p in runner.peers],

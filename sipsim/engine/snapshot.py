@@ -21,6 +21,13 @@ accepts both:
   report it), and the wait-queue is the order the workers entered ``recvfrom`` — which is the real
   order for Linux's FIFO wake-ups.
 
+Scheduler figures. The simulator's events about a worker carry its ``vruntime`` (``sched_fair.py``:
+the CPU time the scheduler has charged it, in ns) — when it starts, is woken, takes a datagram,
+wastes a wake-up, sends, sleeps, dies, or is resumed (SIGCONT; that event carries one per
+worker) — and the fold keeps the last figure reported. The scheduler charges a worker when it
+leaves its CPU, so a sleeping worker's figure is exact; a worker preempted at the end of its time
+slice shows its new figure at its next system call. Real workers report no vruntime: ``None``.
+
 Pipeline steps are :class:`~sipsim.engine.events.StepEvent`; each updates the worker's current
 message: the step, the steps done, the header flags parsed so far, the unparsed offset, the
 outcome, the lumps and the size of what was sent (when the step's ``detail`` says so).
@@ -135,6 +142,7 @@ class WorkerView:
     busy: float = 0.0  # seconds between recvfrom returning and the next recvfrom
     since: float = 0.0  # when it entered this state
     paused: bool = False
+    vruntime: int | None = None  # ns of CPU the scheduler charged, as last reported (simulator only)
 
     @property
     def state_text(self) -> str:
@@ -204,7 +212,22 @@ def fold(snap: Snapshot, ev: Event, time: float | None = None) -> Snapshot:
     handler = _KERNEL.get(ev.kind)
     t = ev.time if time is None else time
     base = replace(snap, step=snap.step + 1, time=t, event=ev)
-    return handler(base, ev, t) if handler is not None else base
+    snap = handler(base, ev, t) if handler is not None else base
+    vr = ev.detail.get("vruntime") if ev.detail else None
+    return snap if vr is None else _vruntime(snap, ev.worker, vr)
+
+
+def _vruntime(snap: Snapshot, wid: int | None, vr: Any) -> Snapshot:
+    """Record the ``vruntime`` an event reports: one figure for its worker, or (SIGCONT) one per
+    worker, keyed by worker id (a str key once the event went through JSON)."""
+    figures = vr if isinstance(vr, dict) else {wid: vr} if wid is not None else {}
+    if not figures:
+        return snap
+    figures = {int(k): int(v) for k, v in figures.items()}
+    if all(w.vruntime == figures[w.id] for w in snap.workers if w.id in figures):
+        return snap
+    workers = tuple(replace(w, vruntime=figures[w.id]) if w.id in figures else w for w in snap.workers)
+    return replace(snap, workers=workers)
 
 
 def fold_all(snap: Snapshot, events: list[Event] | tuple[Event, ...], times: list[float] | None = None) -> Snapshot:

@@ -11,10 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import ipaddress
 import os
 from typing import Any
 
 from sipsim.engine.events import Addr
+
+
+def capture_addr(addr: Addr) -> Addr:
+    """``addr`` as the capture's IP header carries it: the canonical text of the address
+    (``FE80:0::1`` -> ``fe80::1``), without brackets and without a ``%scope``: an IP header has no
+    field for the interface, so ``--listen [fe80::1%lo]:5060`` is captured as ``fe80::1``. Whoever
+    compares an address with a captured one (the TUI's live mode: is this datagram the proxy's?)
+    normalises it here first. A name (never resolved) is returned as it is."""
+    host, port = addr
+    bare = host.strip("[]").partition("%")[0]
+    try:
+        return str(ipaddress.ip_address(bare)), port
+    except ValueError:
+        return host, port
 
 
 def part_path(path: str, pid: int) -> str:

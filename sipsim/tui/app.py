@@ -57,8 +57,9 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
     def __init__(self, *, source: Source | None = None, scenario: Scenario | str | Path | None = None,
                  lesson: Any = None, live: Addr | None = None, live_workers: int | None = None,
-                 live_profile: str | None = None) -> None:
+                 live_profile: str | None = None, live_allow_dest: tuple[str, ...] = ()) -> None:
         super().__init__()
+        self.live_allow_dest = tuple(live_allow_dest)  # every live server this app starts may send there
         self.ui: dict[str, Any] = {}
         self.lesson: LessonState | None = None
         if source is None:
@@ -126,14 +127,15 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
 def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None, live: Addr | str | None = None,
             profile: str | None = None, workers: int | None = None, policy: str | None = None,
-            route: str | None = None) -> int:
+            route: str | None = None, allow_dest: tuple[str, ...] = ()) -> int:
     """Open the TUI and return its exit status.
 
     ``scenario``: a :class:`Scenario`, a shipped name or a ``.toml`` path (default: basic-call).
     ``lesson``: a :class:`sipsim.lessons.api.LessonSession` — the TUI builds the simulation from
     ``lesson.scenario`` and calls ``lesson.attach(sim)``. ``live``: ``"127.0.0.1:5060"`` or
     ``(host, port)`` to start in live mode. ``profile``/``workers``/``policy``/``route`` override
-    the scenario (and the live server). Raises ``ScenarioError`` for a scenario that cannot be used.
+    the scenario (and the live server); ``allow_dest``: networks a live server may send to besides
+    loopback (serve's ``--allow-dest``). Raises ``ScenarioError`` for a scenario that cannot be used.
     """
     sc: Scenario | None = None
     if lesson is None:
@@ -147,6 +149,7 @@ def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None
         addr = parse_hostport(live)
     elif live is not None:
         addr = live
-    app = SipsimApp(scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile)
+    app = SipsimApp(scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile,
+                    live_allow_dest=allow_dest)
     app.run()
     return int(app.return_code or 0)

@@ -382,7 +382,7 @@ class Controls:
     def action_inject(self) -> None:
         src = self.source
         proxy = addr_of(src.listen)
-        default = ("127.0.0.2", 5070) if src.live else ("192.0.2.99", 5060)
+        default = inject_source(proxy, src.live)
 
         def done(req: InjectRequest | None) -> None:
             if req is None:
@@ -550,6 +550,20 @@ class Controls:
     def on_unmount(self) -> None:
         if self.source.live:
             self.source.close()
+
+
+def inject_source(proxy: Addr, live: bool) -> Addr:
+    """The inject dialog's default sender. Simulated: a documentation address (nothing is sent).
+    Live: a real local address of the server's family — 127.0.0.2, ``::1``, or for a link-local
+    server its own address on another port (a scoped socket answers only its link)."""
+    if not live:
+        return "192.0.2.99", 5060
+    host = proxy[0]
+    if ":" not in host:
+        return "127.0.0.2", 5070
+    from sipsim.real.netinfo import is_link_local
+
+    return (host, 5070) if is_link_local(host) else ("::1", 5070)
 
 
 def addr_of(text: str) -> Addr:

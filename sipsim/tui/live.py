@@ -50,6 +50,7 @@ from typing import Any
 from sipsim.engine import snapshot as snapmod
 from sipsim.engine.events import DATAGRAM_SENT, WORKER_STARTED, Addr, KernelEvent, format_addr
 from sipsim.engine.snapshot import Event, Snapshot
+from sipsim.real.capture import capture_addr
 from sipsim.tui.history import History
 from sipsim.tui.live_capture import LiveCapture
 from sipsim.tui.sources import Source, Wire
@@ -71,9 +72,19 @@ class LiveSource(Source):
     live = True
 
     def __init__(self, listen: Addr, *, workers: int = 4, profile: str = "ser", route: str | None = None,
-                 python: str = sys.executable, stepping: bool = True) -> None:
-        self.listen_addr = listen
-        self.listen = format_addr(listen)
+                 python: str = sys.executable, stepping: bool = True,
+                 allow_dest: tuple[str, ...] = ()) -> None:
+        # Two forms of one address. ``where``, as given (``[fe80::1%lo]:5060``): the server's
+        # --listen, and what the top bar says. ``listen_addr``/``listen``, as peers and the capture
+        # see it (``fe80::1``: canonical, no scope — an IP header has no interface): what the ladder,
+        # the datagram panels and the capture compare with. inject() sends to ``where`` (the scope).
+        self.where = format_addr(listen)
+        self.listen_addr = capture_addr(listen)
+        self.listen = format_addr(self.listen_addr)
+        self._given = listen
+        # serve sends to loopback only unless told otherwise (`sipsim tui --live ... --allow-dest
+        # CIDR`): a teaching server never sprays the addresses it reads in messages by default
+        self.allow_dest = tuple(allow_dest or ())
         self.workers = workers
         self.profile = profile
         self.route = route
@@ -114,20 +125,22 @@ class LiveSource(Source):
             self.obs = Observer(os.path.join(self.tmp, "obs.sock"))
             pcap = os.path.join(self.tmp, "live.pcap")
             self.capture = LiveCapture(pcap, self.listen_addr)
-            cmd = [self.python, "-m", "sipsim", "serve", "--listen", self.listen, "--workers", str(self.workers),
+            cmd = [self.python, "-m", "sipsim", "serve", "--listen", self.where, "--workers", str(self.workers),
                    "--profile", self.profile, "--observe", self.obs.path, "--step-control", "--pcap", pcap,
                    "--control", os.path.join(self.tmp, "ctl.sock"), "--db", os.path.join(self.tmp, "loc.sqlite"),
                    "--log-level", "warning"]
             if self.route:
                 cmd += ["--route", self.route]
+            for net in self.allow_dest:
+                cmd += ["--allow-dest", net]
             self._log = open(os.path.join(self.tmp, "serve.log"), "wb")  # noqa: SIM115 - closed in close()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log)
             deadline = time.monotonic() + timeout
             while len(self.pids) < self.workers:
                 if self.proc.poll() is not None:
-                    raise LiveError(f"sipsim serve on {self.listen} exited: {self.log_tail() or self.proc.returncode}")
+                    raise LiveError(f"sipsim serve on {self.where} exited: {self.log_tail() or self.proc.returncode}")
                 if time.monotonic() > deadline:
-                    raise LiveError(f"sipsim serve on {self.listen} did not start in {timeout:g} s")
+                    raise LiveError(f"sipsim serve on {self.where} did not start in {timeout:g} s")
                 self.poll(wait=0.05)
         except BaseException:
             self.close()
@@ -144,7 +157,7 @@ class LiveSource(Source):
 
     def describe(self) -> str:
         pids = ", ".join(str(p) for p in self.pids[:6]) + (" …" if len(self.pids) > 6 else "")
-        return f"live {self.listen} · {self.profile} · {len(self.pids)} workers (pids {pids})"
+        return f"live {self.where} · {self.profile} · {len(self.pids)} workers (pids {pids})"
 
     def close(self) -> None:
         """Release held workers, stop the server by its PID (then any worker left), clean up."""
@@ -405,7 +418,7 @@ class LiveSource(Source):
         if m is None:
             return None
         host, _, port = m.src.rpartition(":")
-        return Wire(0.0, (host.strip("[]"), int(port or 0)), self.listen_addr, None, "in", msg, m.worker, m.size,
+        return Wire(0.0, capture_addr((host, int(port or 0))), self.listen_addr, None, "in", msg, m.worker, m.size,
                     m.first_line)
 
     def sent(self, msg: int) -> list[Wire]:
@@ -420,7 +433,7 @@ class LiveSource(Source):
                 recs = self.capture.sent_by(pid)
             data = recs[k].data if k < len(recs) and len(recs[k].data) == length else None
             host, _, port = str(d.get("to", "")).rpartition(":")
-            out.append(Wire(self.time_at(pos), self.listen_addr, (host.strip("[]"), int(port or 0)), data, "out", msg,
+            out.append(Wire(self.time_at(pos), self.listen_addr, capture_addr((host, int(port or 0))), data, "out", msg,
                             pid, length, str(d.get("first_line", ""))))
         return out
 
@@ -440,13 +453,29 @@ class LiveSource(Source):
         """Send ``data`` for real to the server from ``src`` (a local address: 127.0.0.x works)."""
         fam = socket.AF_INET6 if ":" in src[0] else socket.AF_INET
         try:
+            there, here = _sockaddr(self._given), _sockaddr(src)
+            if len(here) == 4 and not here[3] and len(there) == 4:
+                here = (*here[:3], there[3])  # a link-local source without its scope: the server's link
             with socket.socket(fam, socket.SOCK_DGRAM) as s:
-                s.bind(src)
-                s.sendto(data, self.listen_addr)
-        except OSError as exc:
+                s.bind(here)
+                s.sendto(data, there)
+        except (OSError, ValueError) as exc:
             raise LiveError(f"cannot send from {format_addr(src)}: {exc.strerror or exc} "
                             "(live mode sends real datagrams: use a local address such as 127.0.0.2:5070)") from None
-        return f"sent {len(data)} bytes from {format_addr(src)} to {self.listen}"
+        return f"sent {len(data)} bytes from {format_addr(src)} to {self.where}"
+
+
+def _sockaddr(addr: Addr) -> tuple[str, int] | tuple[str, int, int, int]:
+    """The socket address of ``addr``: IPv6 as a 4-tuple whose scope id comes from a ``%scope``
+    (``fe80::1%lo`` -> ``("fe80::1", port, 0, 1)``); Python's 2-tuple form does not give ``bind``
+    the scope, and a link-local address without one is refused ("Invalid argument")."""
+    host, port = addr
+    host = host.strip("[]")
+    if ":" not in host:
+        return host, port
+    bare, _, scope = host.partition("%")
+    index = (int(scope) if scope.isdigit() else socket.if_nametoindex(scope)) if scope else 0
+    return bare, port, 0, index
 
 
 def _stop_pid(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:

@@ -22,6 +22,7 @@ import struct
 from dataclasses import dataclass
 
 from sipsim.engine.events import Addr
+from sipsim.real.capture import capture_addr
 
 ID_BASE = 10**9
 _GLOBAL = 24
@@ -105,7 +106,9 @@ class LiveCapture:
 
     def __init__(self, path: str, listen: Addr) -> None:
         self.path = path
-        self.listen = listen
+        # compared with decoded IP headers, which carry no scope: a ``%lo`` (or another spelling of
+        # the address) kept here filed every datagram the proxy sent as one it received
+        self.listen = capture_addr(listen)
         self._parts: dict[int, _Part] = {}
 
     def refresh(self) -> int:

@@ -36,12 +36,14 @@ class LiveControls:
 
         self.push_screen(LiveStartScreen(default), done)  # type: ignore[attr-defined]
 
-    def start_live(self, addr: Addr, *, workers: int | None = None, profile: str | None = None) -> None:
+    def start_live(self, addr: Addr, *, workers: int | None = None, profile: str | None = None,
+                   allow_dest: tuple[str, ...] = ()) -> None:
         from sipsim.tui.live import LiveError, LiveSource
 
         sc = self.sim_source.scenario if self.sim_source is not None else None
         live = LiveSource(addr, workers=workers or (sc.workers if sc else 4),
-                          profile=profile or (sc.profile if sc else "ser"), route=sc.proxy.route if sc else None)
+                          profile=profile or (sc.profile if sc else "ser"), route=sc.proxy.route if sc else None,
+                          allow_dest=allow_dest or getattr(self, "live_allow_dest", ()))
         self.notify(f"starting sipsim serve on {format_addr(addr)} …")  # type: ignore[attr-defined]
 
         def start() -> None:
@@ -82,7 +84,7 @@ class LiveControls:
         workers panel (and in the "live: ..." note at the start). Narrow: shorter words, no clock."""
         src = self.source
         n = len(src.pids) or src.workers  # type: ignore[attr-defined]
-        server = f"{src.listen} · {n} worker{'s' if n != 1 else ''} · {src.profile}"  # type: ignore[attr-defined]
+        server = f"{src.where} · {n} worker{'s' if n != 1 else ''} · {src.profile}"  # type: ignore[attr-defined]
         held = len(src.waiting)
         if not src.watching:  # type: ignore[attr-defined]
             state = f"not watching: {src.detached_why}"  # type: ignore[attr-defined]

@@ -45,7 +45,7 @@ class Source:
     kind = "SIM"
     live = False
     profile = "ser"
-    listen = ""
+    listen = ""  # the proxy, "host:port" as peers and captures see it (live: no %scope; see LiveSource.where)
     history: History
 
     # -- moving (implemented by subclasses) --------------------------------------------------------

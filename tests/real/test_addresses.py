@@ -10,35 +10,16 @@ and reaches link-local peers through it.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import socket
-import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
-from helpers import free_udp_port
+from helpers import free_udp_port, link_local_on_lo
 from live_harness import LiveServer
 
 pytestmark = pytest.mark.network
-
-SIOCSIFADDR, SIOCDIFADDR = 0x8916, 0x8936  # with an AF_INET6 socket: struct in6_ifreq
-
-
-@contextlib.contextmanager
-def link_local_on_lo(addr: str = "fe80::1") -> Iterator[int]:
-    """``ip -6 addr add fe80::1/64 dev lo`` (in the tests' private namespace), removed afterwards."""
-    index = socket.if_nametoindex("lo")
-    req = struct.pack("16sIi", socket.inet_pton(socket.AF_INET6, addr), 64, index)
-    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-        fcntl.ioctl(s.fileno(), SIOCSIFADDR, req)
-        try:
-            yield index
-        finally:
-            fcntl.ioctl(s.fileno(), SIOCDIFADDR, req)
 
 
 def _options(ruri: str, via_host: str, tag: str) -> bytes:

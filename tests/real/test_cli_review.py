@@ -195,6 +195,16 @@ def test_help_and_argument_checks_of_the_offline_commands(capsys):
     with pytest.raises(UsageError, match="no closing"):
         parse_hostport("[::1")
     assert parse_hostport("[::1]:5070") == ("::1", 5070)
+    # an unbracketed IPv6 address that ends like a port: refused with both bracketed spellings
+    with pytest.raises(UsageError, match=r"ambiguous.*\[::1\]:5070 for port 5070.*\[::1:5070\]"):
+        parse_hostport("::1:5070")
+    with pytest.raises(UsageError, match=r"takes brackets, \[2001:db8::1\]:65535"):
+        parse_hostport("2001:db8::1:65535")
+    assert parse_hostport("[::1:5070]") == ("::1:5070", 5060)
+    for plain in ("::1", "2001:db8::8080", "::5060", "fe80::1%lo"):  # no address before a ':PORT'
+        assert parse_hostport(plain) == (plain, 5060)
+    assert main(["serve", "--listen", "::1:5070"]) == 2
+    assert "ambiguous address '::1:5070'" in capsys.readouterr().err
 
 
 def test_a_worker_that_cannot_start_says_why(tmp_path, isolated_network):

@@ -3,25 +3,27 @@ live-step holds a worker while another takes the next datagram; clients' retrans
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 from pathlib import Path
 
 import pytest
-from helpers import free_udp_port
+from helpers import free_udp_port, link_local_on_lo
 from textual.widgets import Input
 from tuikit import panel_text, settle
 
 from sipsim.tui.app import SipsimApp
+from sipsim.tui.live import LiveSource
 from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, WorkersPanel
 
 pytestmark = pytest.mark.network
 
 
-def options(port: int, local: int, callid: str) -> bytes:
-    return (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-{callid}\r\n"
-            f"From: <sip:tui@127.0.0.1>;tag={callid}\r\nTo: <sip:127.0.0.1:{port}>\r\nCall-ID: {callid}\r\n"
+def options(port: int, local: int, callid: str, host: str = "127.0.0.1") -> bytes:
+    return (f"OPTIONS sip:{host}:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {host}:{local};branch=z9hG4bK-{callid}\r\n"
+            f"From: <sip:tui@{host}>;tag={callid}\r\nTo: <sip:{host}:{port}>\r\nCall-ID: {callid}\r\n"
             f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
 
 
@@ -43,12 +45,19 @@ async def enter_live(app, pilot, port: int, workers: int) -> int:  # noqa: ANN00
     return app.source.proc.pid
 
 
-def reply(sock: socket.socket, timeout: float) -> bytes | None:
-    sock.settimeout(timeout)
-    try:
-        return sock.recvfrom(65535)[0]
-    except TimeoutError:
-        return None
+async def reply(pilot, sock: socket.socket, timeout: float) -> bytes | None:  # noqa: ANN001
+    """The next datagram on ``sock`` within ``timeout`` seconds, else None. The socket is polled
+    without blocking, between short pauses of the app: a blocking ``recv`` here would stop the
+    app's event loop (no observer events folded in, no redraw) for as long as it waits."""
+    sock.setblocking(False)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return sock.recv(65535)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return None
+        await pilot.pause(0.02)
 
 
 def ppid(pid: int) -> int:
@@ -58,7 +67,7 @@ def ppid(pid: int) -> int:
 
 async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_path: Path) -> None:
     port = free_udp_port()
-    app = SipsimApp()
+    app = SipsimApp(live_allow_dest=("192.0.2.0/24",))  # `sipsim tui --allow-dest`: handed to the server
     a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     a.bind(("127.0.0.1", 0))
@@ -70,6 +79,8 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             src = app.source
             pids = list(src.pids)
             assert all(ppid(p) == server_pid for p in pids)  # real processes forked by the real server
+            with open(f"/proc/{server_pid}/cmdline", "rb") as f:
+                assert b"\0--allow-dest\x00192.0.2.0/24\0" in f.read()
             assert "LIVE" in app.top_line() and src.stepping  # live starts in live-step
             keybar = app.main.query_one("#keybar")  # p and L say what they do now
             await until(pilot, lambda: "p run" in keybar._text.plain and "L leave live" in keybar._text.plain,
@@ -80,7 +91,7 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             await until(pilot, lambda: len(src.waiting) == 1, what="a held worker")
             held_a = next(iter(src.waiting))
             assert src.waiting[held_a]["step"] == "recvfrom" and held_a in pids
-            assert reply(a, 0.3) is None  # held: no answer
+            assert await reply(pilot, a, 0.3) is None  # held: no answer
             b.sendto(options(port, b.getsockname()[1], "b1"), ("127.0.0.1", port))
             await until(pilot, lambda: len(src.waiting) == 2, what="the second worker")
             held_b = next(p for p in src.waiting if p != held_a)
@@ -94,16 +105,16 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             app.pin_worker(held_a)
             await pilot.press("n")  # one step of the pinned worker only
             await until(pilot, lambda: src.waiting.get(held_a, {}).get("step") == "udp_rcv_loop", what="one step")
-            assert src.waiting[held_b]["step"] == "recvfrom" and reply(b, 0.2) is None
+            assert src.waiting[held_b]["step"] == "recvfrom" and await reply(pilot, b, 0.2) is None
             # b hears nothing and sends its request again: a retransmission, queued in the kernel
             b.sendto(options(port, b.getsockname()[1], "b1"), ("127.0.0.1", port))
             await pilot.pause(0.2)
             await pilot.press("p")  # run: everyone goes
             assert not src.stepping
             await until(pilot, lambda: "p live-step" in keybar._text.plain, what="p: live-step again")
-            assert (reply(a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
-            assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
-            assert (reply(b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (await reply(pilot, a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (await reply(pilot, b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (await reply(pilot, b, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
             await until(pilot, lambda: src.history.retransmissions == 1, what="the retransmission found")
             again = next(m for m in src.history.msgs.values() if m.retrans_of is not None)
             assert src.history.msgs[again.retrans_of].worker == held_b
@@ -122,7 +133,7 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
 
             # running: the answer comes at once, and the message panel has the bytes from the capture
             a.sendto(options(port, a.getsockname()[1], "a2"), ("127.0.0.1", port))
-            assert (reply(a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+            assert (await reply(pilot, a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
             await until(pilot, lambda: len([m for m in src.history.msgs.values() if m.sends]) == 4, what="4 answered")
             last = max(src.history.msgs.values(), key=lambda m: m.arrive)
             await until(pilot, lambda: src.datagram(last.id).data is not None, what="the captured bytes")
@@ -187,3 +198,54 @@ async def test_live_top_bar_at_80_columns_names_the_server_first(isolated_networ
             await pilot.press("L")
             await settle(pilot)
     assert not os.path.exists(f"/proc/{server_pid}")
+
+
+def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_network: None, tmp_path: Path) -> None:
+    """``--live '[fe80::1%lo]:PORT'``: the capture's IP headers carry ``fe80::1`` (no scope), and the
+    TUI compared them with ``fe80::1%lo``: every answer the proxy sent was filed as a datagram it
+    received, so the answers had no bytes and later requests got the wrong ones."""
+    port = free_udp_port("::1")
+    spelled = LiveSource(("[FE80:0::1%1]", port))  # any spelling: one form, the capture's (not started)
+    # loopback only unless told: the link's peers are reachable with --allow-dest fe80::/10
+    assert (spelled.listen_addr, spelled.listen, spelled.allow_dest) == (("fe80::1", port), f"[fe80::1]:{port}", ())
+    with link_local_on_lo() as lo, socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as c:
+        c.bind(("fe80::1", 0, 0, lo))
+        c.setblocking(False)
+        here = c.getsockname()[1]
+        live = LiveSource(("fe80::1%lo", port), workers=1, stepping=False, allow_dest=("fe80::/10",))
+        try:
+            live.start()
+            assert live.where == f"[fe80::1%lo]:{port}" and live.listen == f"[fe80::1]:{port}"
+            asks = [options(port, here, f"ll{n}", "[fe80::1]") for n in (1, 2)]
+
+            def answer() -> bytes:  # the observer is read meanwhile, as the TUI's timer does
+                deadline = time.monotonic() + 5
+                while True:
+                    with contextlib.suppress(BlockingIOError):
+                        return c.recv(65535)
+                    assert time.monotonic() < deadline, f"no answer: {live.log_tail()}"
+                    live.poll(wait=0.02)
+
+            c.sendto(asks[0], ("fe80::1", port, 0, lo))
+            answers = [answer()]
+            # injected from a link-local source without its scope: sent on the server's link
+            live.inject(asks[1], ("fe80::1", free_udp_port("::1")))
+            answers.append(answer())
+            assert all(a.startswith(b"SIP/2.0 200 OK") for a in answers), answers
+            deadline = time.monotonic() + 5
+            while len([m for m in live.history.msgs.values() if m.sends]) < 2:
+                assert time.monotonic() < deadline, "the two answered requests in the history"
+                live.poll(wait=0.05)
+            msgs = sorted(live.history.msgs.values(), key=lambda m: m.arrive)
+            for m, ask, ans in zip(msgs, asks, answers, strict=True):
+                got = live.datagram(m.id)
+                assert got is not None and got.data == ask and got.dst == ("fe80::1", port)
+                out = live.sent(m.id)
+                assert len(out) == 1 and out[0].data == ans, out
+                assert out[0].src == ("fe80::1", port) and out[0].dst == ("fe80::1", here)
+            pid = msgs[0].worker
+            assert pid is not None and len(live.capture.sent_by(pid)) == 2  # not filed as received
+            assert live.save_pcap(str(tmp_path / "ll.pcap")) == 4  # 2 requests in, 2 answers out
+        finally:
+            live.close()
+        assert live.proc is not None and not os.path.exists(f"/proc/{live.proc.pid}")

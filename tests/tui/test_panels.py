@@ -68,12 +68,23 @@ async def test_taking_without_sleeping_and_the_full_receive_buffer() -> None:
         assert "… and" in sock  # a long queue is counted, not listed
 
 
+def test_inject_default_sender_is_of_the_servers_family() -> None:
+    from sipsim.tui.controls import inject_source
+
+    assert inject_source(("127.0.0.1", 5060), live=False) == ("192.0.2.99", 5060)  # simulated: nothing is sent
+    assert inject_source(("127.0.0.1", 5060), live=True) == ("127.0.0.2", 5070)
+    assert inject_source(("::1", 5060), live=True) == ("::1", 5070)  # not 127.0.0.2: no IPv4 sender for [::1]
+    assert inject_source(("fe80::1", 5060), live=True) == ("fe80::1", 5070)  # on the server's link
+
+
 def test_cli_errors_are_one_line_and_exit_2(capsys) -> None:  # noqa: ANN001
     assert cli_main(["tui", "no-such-scenario"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sipsim: no scenario file or shipped scenario named 'no-such-scenario'")
     assert cli_main(["tui", "--live", "127.0.0.1:notaport"]) == 2
     assert "--live: bad port" in capsys.readouterr().err
+    assert cli_main(["tui", "--live", "127.0.0.1:5999", "--allow-dest", "10.0.0.0/33"]) == 2
+    assert "bad --allow-dest '10.0.0.0/33'" in capsys.readouterr().err
 
 
 def test_sipsim_without_arguments_opens_the_tui_on_the_builtin_call() -> None:

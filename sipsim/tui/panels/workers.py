@@ -14,6 +14,7 @@ from sipsim.tui.panels.base import Panel, wrap_parts
 ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
 STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold magenta", RUNNING: "bold yellow",
           PAUSED: "red", EXITED: "red"}
+SHORT = {RECEIVED: "recvfrom returned", TOOK: "took, never slept"}  # when the whole state does not fit
 
 
 class WorkersPanel(Panel):
@@ -31,6 +32,13 @@ its state, and the datagram it holds.
 * `↓` **recvfrom returned** after sleeping; `⇣` **took queued data without sleeping** — it came
   back to `recvfrom` while datagrams were queued, so it never slept;
 * `▶` **running** a step of `receive_msg`; `‖` paused (SIGSTOP, or held by live-step).
+
+In the simulator the number at the right of each line is the worker's **vruntime**: the CPU time
+the scheduler has charged it (µs, ms, s). When there are more runnable workers than CPUs, the
+lowest vruntime runs first — so the worker that just handled a datagram waits behind those that
+only woke up, and a herd's losers pay for their wasted wake-ups here too. It is charged when the
+worker leaves its CPU (it sleeps, or its time slice is over), as Linux's `update_curr()` does it.
+Live mode shows none: real workers report no simulated vruntime.
 
 The **wait-queue** line lists the sleepers in the order the kernel will wake them
 (`W2 → W3 → W4`): the first one gets the next datagram. A worker that finishes goes back to
@@ -51,6 +59,9 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         super().__init__(ui)
         self.cursor = 0
 
+    def after_show(self, view) -> None:  # noqa: ANN001
+        self.set_title("" if view.live else "vruntime on the right")
+
     def lines(self, width: int) -> tuple[list[Text], int]:
         v = self.view
         assert v is not None
@@ -58,7 +69,10 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         out: list[Text] = []
         ev = v.event
         namew = 7 if v.live else 4
+        vrs = {w.id: short_ns(w.vruntime) for w in snap.workers if w.vruntime is not None and not v.live}
+        vrw = max(map(len, vrs.values()), default=-1) + 1  # the vruntime column, and the space before it
         for i, w in enumerate(snap.workers):
+            vr = vrs.get(w.id, "")
             name = v.wname(w.id)
             sel = "›" if self.has_focus and i == self.cursor else " "
             pin = v.pinned == w.id
@@ -70,18 +84,24 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             # a narrow panel shortens the state before it hides which datagram the worker holds
             # ("running" first: the ▶ says it already)
             room = max(8, width - (1 + namew + 2) - (len(v.mname(w.msg.id)) + 2 if w.msg is not None else 0))
-            if len(state) > room and w.state == RUNNING:
+            if len(state) > room - vrw and w.state == RUNNING:  # (leaving room for the vruntime too)
                 state = state.removeprefix("running ")
+            if len(state) > room and w.state in SHORT:  # the icon says the rest
+                state = SHORT[w.state]
             if len(state) > room:
                 state = state[: room - 1] + "…"
             bold = ev is not None and ev.worker == w.id
             line = Text(f"{sel}{name:<{namew}}", style="bold" if bold else "")
             line.append(f"{ICONS.get(w.state, '?')} ", style=STYLES.get(w.state, ""))
             line.append(f"{state:<{min(22, room)}}", style=STYLES.get(w.state, ""))
+            keep = len(line.plain.rstrip()) + (len(v.mname(w.msg.id)) + 1 if w.msg is not None else 0)
             if msg:
                 line.append(msg, style="")
             if pin:
                 line.append(" (pinned)", style="italic")
+            if vr:  # right-aligned: the datagram's summary gives way to it, never the state or its number
+                # (a long state on a narrow panel leaves no room: that line shows none)
+                line = _with_suffix(line, vr, width, keep)
             out.append(line)
         if not snap.workers:
             out.append(Text("no worker has reported yet", style="dim"))
@@ -146,6 +166,32 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
 
     def action_unpin(self) -> None:
         self.app.pin_worker(None)  # type: ignore[attr-defined]
+
+
+def short_ns(ns: int) -> str:
+    """A vruntime in at most 6 characters: ``613µs``, ``12.3ms``, ``613ms``, ``1.23s``."""
+    if ns < 999_500:
+        return f"{ns / 1e3:.0f}µs"
+    if ns < 99_950_000:
+        return f"{ns / 1e6:.1f}ms"
+    if ns < 999_500_000:
+        return f"{ns / 1e6:.0f}ms"
+    return f"{ns / 1e9:.2f}s" if ns < 99_995_000_000 else f"{ns / 1e9:.0f}s"
+
+
+def _with_suffix(line: Text, suffix: str, width: int, keep: int) -> Text:
+    """``line`` with ``suffix`` right-aligned at ``width``: the line is cut (with …) to make room,
+    but never before ``keep`` characters (the name, state and datagram number); if even those do
+    not fit, the suffix is left out."""
+    room = width - len(suffix) - 1
+    if len(line) > room:
+        if room - 1 < keep:
+            return line
+        line = line[:room - 1]
+        line.append("…")
+    line.append(" " * (width - len(line) - len(suffix)))
+    line.append(suffix, style="dim")
+    return line
 
 
 def _has_handled(v, wid: int | None) -> bool:  # noqa: ANN001
