@@ -230,9 +230,9 @@ class Server:
             self.config = getattr(self.router, "config", self.config)
         self._wildcard_names()
         self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
-        # the engine writes the address without its scope (a scope means nothing to the peers)
-        self.config = self.config.with_(listen=(o.listen[0].strip("[]").partition("%")[0],
-                                                self.sock.getsockname()[1]))
+        # the engine writes the address in its canonical text (FE80:0::1 -> fe80::1, as Kamailio
+        # prints its sockets) and without its scope (a scope means nothing to the peers)
+        self.config = self.config.with_(listen=(str(listen_address(*o.listen)[0]), self.sock.getsockname()[1]))
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
         db = o.db or default_db_path()
         self.location = SQLiteLocation(db)

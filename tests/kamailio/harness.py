@@ -51,12 +51,17 @@ from kamailio import kamlog
 from kamailio.kamlog import LogReader, LogRecord
 from kamailio.netns import ALL_IPV4, Datagram, LoopbackCapture, PrivateNetns
 from kamailio.observation import Addr, Observation, Sent, fmt_addr
+from sipsim.real.procinfo import asleep_in_recvfrom
 
 __all__ = ["DEFAULT_SRC", "KamailioError", "KamailioProcess", "Observation", "Sent", "find_kamailio"]
 
 DEFAULT_SRC: Addr = ("192.0.2.1", 5060)
 BARRIER_DST: Addr = ("127.0.0.2", 9)
-ENV_RESET_GRACE = 0.015  # env-reset lines, no error logged, no 'cleaning up' after them: ended
+ENV_RESET_GRACE = 0.015  # env-reset lines, no error logged, no 'cleaning up' after them: ended ...
+# ... once the worker is asleep in recvfrom again and a sync line sent down Kamailio's own log pipe
+# has come out of it (every line the worker wrote is in): a worker preempted between its env-reset
+# lines and "cleaning up" on a loaded machine was taken for an error exit
+LOG_SYNC = "sipsim-log-sync "
 QUIET = 0.5  # fallback: nothing logged or sent for this long = finished (reported as end="quiet")
 
 
@@ -160,6 +165,7 @@ class KamailioProcess:
         self._cond = threading.Condition()
         self._reader: threading.Thread | None = None
         self._barrier_no = 0
+        self._sync_sent = self._sync_seen = 0
 
     # -- life cycle -----------------------------------------------------------------------------
     def __enter__(self) -> KamailioProcess:
@@ -239,6 +245,10 @@ class KamailioProcess:
         for raw in self.proc.stdout:
             line = raw.decode("latin-1")
             with self._cond:
+                if line.startswith(LOG_SYNC):  # ours (see _log_sync), not Kamailio's
+                    self._sync_seen = max(self._sync_seen, int(line[len(LOG_SYNC):].strip() or 0))
+                    self._cond.notify_all()
+                    continue
                 rec = self._log.feed(time.monotonic(), line)
                 if rec is not None:
                     self.pids.add(rec.pid)
@@ -373,7 +383,8 @@ class KamailioProcess:
         (a core ERROR line was logged: at once; otherwise after ENV_RESET_GRACE with no more
         lines), or a udp_rcv_loop refusal (a single line, no start line).
         """
-        busy: dict[int, list] = {}  # pid -> [time of last env-reset line or None, resets, error seen]
+        # pid -> [time of last env-reset line or None, resets, error seen, asleep and its lines all in]
+        busy: dict[int, list] = {}
         workers: list[int] = []
         end = ""
         scan = log_i
@@ -394,7 +405,7 @@ class KamailioProcess:
                     workers.append(rec.pid)
                     end = "udp-drop"
                 elif kamlog.is_start(rec) is not None:
-                    busy[rec.pid] = [None, 0, False]
+                    busy[rec.pid] = [None, 0, False, False]
                     workers.append(rec.pid)
                 elif state is None:
                     continue
@@ -402,23 +413,46 @@ class KamailioProcess:
                     busy.pop(rec.pid)
                     end = "cleaning-up"
                 elif kamlog.END_ENV_RESET in rec.text:
-                    state[0], state[1] = rec.t, state[1] + 1
+                    state[0], state[1], state[3] = rec.t, state[1] + 1, False
                     if state[1] == kamlog.ENV_RESET_XAVP_LISTS and state[2]:
                         busy.pop(rec.pid)
                         end = "error-exit"
                 else:
-                    state[0], state[1] = None, 0
+                    state[0], state[1], state[3] = None, 0, False
                     state[2] = state[2] or kamlog.is_receive_error(rec)
             for pid, state in list(busy.items()):
                 if state[0] is not None and now - state[0] >= ENV_RESET_GRACE:
-                    busy.pop(pid)
-                    end = "error-exit"
+                    if state[3]:  # synced, and nothing of it since: it ended there
+                        busy.pop(pid)
+                        end = "error-exit"
+                    elif asleep_in_recvfrom(pid) and self._log_sync():
+                        state[3] = True  # the next scan reads its last lines, if any came
             if workers and not busy:
                 return end, workers
             if not workers and now - t0 > 1.0:
                 return "not-received", workers
             if now - last > QUIET or now - t0 > timeout or self.proc.poll() is not None:  # type: ignore[union-attr]
                 return "quiet", workers
+
+    def _log_sync(self, timeout: float = 2.0) -> bool:
+        """Write a sync line into Kamailio's log pipe (its fd 2, opened through /proc) and wait until
+        the reader has it: every line written before it has been read. False if it never came."""
+        assert self.proc is not None
+        self._sync_sent += 1
+        n = self._sync_sent
+        try:
+            with open(f"/proc/{self.proc.pid}/fd/2", "wb", buffering=0) as pipe:
+                pipe.write(f"{LOG_SYNC}{n}\n".encode())
+        except OSError:
+            return False
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._sync_seen < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
 
     def _barrier(self, cap_i: int) -> list[Datagram]:
         """Send a marker through lo and wait until the capture has it: every earlier packet is in."""

@@ -80,7 +80,8 @@ def test_ipv6_alias_carries_a_port_and_wildcard_v6_addresses_are_me_on_the_port(
 def test_link_local_listen_with_its_scope_serves_and_forwards_on_that_link(tmp_path, isolated_network):
     port, far_port = free_udp_port("::1"), free_udp_port("::1")
     with link_local_on_lo() as lo:
-        args = ["--listen", f"[fe80::1%lo]:{port}", "--relay", "--allow-dest", "fe80::/10"]
+        # written as a user might: the server still names itself fe80::1 (its Via, `myself`)
+        args = ["--listen", f"[FE80:0::1%lo]:{port}", "--relay", "--allow-dest", "fe80::/10"]
         with LiveServer(tmp_path, workers=2, port=port, args=args) as srv, \
                 socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as c, \
                 socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as far:
