@@ -36,8 +36,9 @@ its state, and the datagram it holds.
 In the simulator the number at the right of each line is the worker's **vruntime**: the CPU time
 the scheduler has charged it (µs, ms, s). When there are more runnable workers than CPUs, the
 lowest vruntime runs first — so the worker that just handled a datagram waits behind those that
-only woke up, and a herd's losers pay for their wasted wake-ups here too. It is charged when the
-worker leaves its CPU (it sleeps, or its time slice is over), as Linux's `update_curr()` does it.
+only woke up, and a herd's losers pay for their wasted wake-ups here too. sipsim charges it when
+the worker leaves its CPU (it sleeps, or its time slice is over), so a running worker shows what it
+had when it started; Linux's `update_curr()` also charges the running task at every tick.
 Live mode shows none: real workers report no simulated vruntime.
 
 The **wait-queue** line lists the sleepers in the order the kernel will wake them
