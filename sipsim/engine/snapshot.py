@@ -163,6 +163,7 @@ class Snapshot:
     drops: int = 0  # datagrams the receive buffer refused
     pipeline_drops: int = 0  # datagrams a worker dropped (finished ones)
     wasted_wakeups: int = 0
+    wasted_cpu: float = 0.0  # seconds the wasted wake-ups cost (the simulator's ``cpu`` detail; live: 0)
     handled: int = 0  # datagrams that reached a worker
     took_without_sleeping: int = 0
     sent: int = 0
@@ -429,7 +430,9 @@ def _receives(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
 
 def _wasted(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     i, w = _find(snap, ev.worker if ev.worker is not None else 0)
-    return _put(snap, i, replace(w, wasted_wakeups=w.wasted_wakeups + 1), wasted_wakeups=snap.wasted_wakeups + 1)
+    cpu = float(ev.detail.get("cpu", 0.0)) if ev.detail else 0.0
+    return _put(snap, i, replace(w, wasted_wakeups=w.wasted_wakeups + 1), wasted_wakeups=snap.wasted_wakeups + 1,
+                wasted_cpu=snap.wasted_cpu + cpu)
 
 
 def _sent(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:

@@ -36,6 +36,11 @@ def test_on_one_cpu_each_loser_of_the_herd_holds_the_cpu_and_is_charged_for_it()
     # the figures: 3 losers per datagram, 18 wake-ups for nothing per worker
     m = run_scenario(load_scenario("herd").with_overrides(cpus=1)).metrics.summary()
     assert abs(m["wasted_cpu"] - 72 * LOSER_CPU) < 1e-12
+    # the snapshot the TUI shows (Workers panel: "wasted wake-ups 72 (158.4 µs of CPU)") folds the
+    # same total, and stepping back before a loser's wake-up takes its cost back out
+    assert abs(sim.snapshot.wasted_cpu - m["wasted_cpu"]) < 1e-12
+    assert abs(sim.goto(wasted[1] + 1).wasted_cpu - 2 * LOSER_CPU) < 1e-12
+    assert abs(sim.back().wasted_cpu - LOSER_CPU) < 1e-12
     assert [round(w["wasted_cpu"] / LOSER_CPU) for w in m["workers"]] == [18, 18, 18, 18]
     # exclusive wake-ups on the same arrivals waste nothing and charge nothing for it; every
     # worker handled the same six datagrams, so the herd cost each exactly its 18 losers' CPU

@@ -110,8 +110,10 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         note = self._event_note(v)
         if note is not None:
             out.append(note)
-        figures = (f"handled {snap.handled}", f"took without sleeping {snap.took_without_sleeping}",
-                   f"wasted wake-ups {snap.wasted_wakeups}")
+        wasted = f"wasted wake-ups {snap.wasted_wakeups}"
+        if snap.wasted_cpu:  # what the herd cost (simulated: a context switch and an empty recvfrom each)
+            wasted += f" ({snap.wasted_cpu * 1e6:.1f} µs of CPU)"
+        figures = (f"handled {snap.handled}", f"took without sleeping {snap.took_without_sleeping}", wasted)
         out.extend(wrap_parts([Text(f, style="dim") for f in figures], width, style="dim"))
         # the wait-queue and the figures are what this panel is about: when the workers are more
         # than the panel's rows, the list scrolls (to the selected worker when it has the focus)
@@ -122,7 +124,8 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         q = v.snap.wait_queue
         line = Text("wait-queue, next first: ", style="bold")
         if not q:
-            line.append("(empty — no worker sleeps in recvfrom)", style="dim")
+            full = "(empty — no worker sleeps in recvfrom)"
+            line.append(full if len(line) + len(full) <= width else "(empty)", style="dim")
             return [line]
         ev = v.event
         rejoined = (type(ev) is KernelEvent and ev.kind == WORKER_SLEEPS and ev.detail.get("at", "tail") == "tail"
