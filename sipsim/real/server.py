@@ -233,6 +233,16 @@ class Server:
         # the engine writes the address in its canonical text (FE80:0::1 -> fe80::1, as Kamailio
         # prints its sockets) and without its scope (a scope means nothing to the peers)
         self.config = self.config.with_(listen=(str(listen_address(*o.listen)[0]), self.sock.getsockname()[1]))
+        if self.router is None:
+            # the shipped default.cfg, parsed here once as Kamailio parses its cfg before forking:
+            # otherwise every worker (and every respawned one) imported the routing engine and
+            # parsed the script again after fork — some 60 ms of CPU each before its first recvfrom
+            from sipsim.routing import default_router
+
+            try:
+                self.router = default_router(self.config)
+            except Exception as exc:  # a broken install: one line, as for --route
+                raise ServeError(f"cannot load the shipped default.cfg: {exc}") from None
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
         db = o.db or default_db_path()
         self.location = SQLiteLocation(db)
@@ -245,6 +255,10 @@ class Server:
         self.db = db
         if o.pcap:
             check_writable(o.pcap, "--pcap")
+            # what each worker's capture needs, imported once here rather than after every fork
+            # (sipsim.packets loads its parts on first use)
+            from sipsim.packets import PcapWriter  # noqa: F401
+            from sipsim.real.capture import WorkerCapture  # noqa: F401
         self.stats = SharedStats(o.workers)
         ctl = o.control or default_control_path(self.config.listen)
         try:

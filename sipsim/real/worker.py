@@ -26,6 +26,7 @@ logged and the generator restarted: a worker never dies of its input.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import signal
@@ -324,8 +325,6 @@ def die_with_parent(server_pid: int) -> None:
     Python gets the same guarantee from the kernel. If the attendant is already gone, leave now.
     """
     try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):

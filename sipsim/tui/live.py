@@ -29,6 +29,15 @@ attendant), so the socket panel has no queued datagrams; and the observer channe
 datagram bytes — they come from the server's capture, once a worker has finished a message
 (:mod:`sipsim.tui.live_capture`).
 
+CPU time: twice a second, with the server's counters, the TUI reads each worker's
+``se.sum_exec_runtime`` from ``/proc/PID/schedstat`` (:attr:`LiveSource.cpu_ns`) — the CPU time the
+scheduler has charged it, in nanoseconds, exact (not the ticks of ``utime``/``stime``). For a
+nice-0 task the kernel's vruntime grows by exactly that much, so it is the real counterpart of the
+simulated vruntime the workers panel shows in the simulator. (The absolute ``se.vruntime`` in
+``/proc/PID/sched`` is measured against the worker's per-CPU run-queue: it compares nothing across
+workers, so it is not shown.) It is side information about *now*, not an event: it does not go into
+the fold, which stays a function of the events alone.
+
 History is bounded: past ``MAX_EVENTS`` events the oldest half is forgotten (positions stay
 absolute; ``base`` says where the kept history starts).
 """
@@ -105,6 +114,8 @@ class LiveSource(Source):
         self.timeline = snapmod.Timeline(snapmod.initial(policy="linux"))
         self.stats: dict[str, Any] = {}  # the server's `stats` answer (control socket), refreshed twice a second
         self.msg_rate: float | None = None  # datagrams/s received by the workers, from those stats
+        self.cpu_ns: dict[int, int] = {}  # pid -> CPU time so far (ns, /proc/PID/schedstat), read with the stats
+        self._gone: set[int] = set()  # worker pids found gone: never read again (the pid may be reused)
         self.watching = True
         self.detached_why = ""
         self._stats_at = 0.0
@@ -186,6 +197,7 @@ class LiveSource(Source):
         now = time.monotonic()
         if now - self._stats_at >= STATS_EVERY:
             self._read_stats(now)
+            self._read_cpu()
         if self.proc is not None and not self.died and self.proc.poll() is not None:
             self.died = f"sipsim serve exited ({self.proc.returncode}): {self.log_tail()}"
         obs = self.obs
@@ -269,6 +281,21 @@ class LiveSource(Source):
         if self._last_rcv is not None and now > self._last_rcv[0]:
             self.msg_rate = max(0.0, (rcv - self._last_rcv[1]) / (now - self._last_rcv[0]))
         self._last_rcv = (now, rcv)
+
+    def _read_cpu(self) -> None:
+        """Each known worker's CPU time now (a new dict each time, so a reader can tell a fresh read).
+        Only the pids the stream introduced; a few small procfs reads, which never block. A worker
+        that is gone reads as absent, and stays absent: its pid may later belong to someone else."""
+        cpu: dict[int, int] = {}
+        for pid in self.pids:
+            if pid in self._gone:
+                continue
+            ns = schedstat_ns(pid)
+            if ns is None:
+                self._gone.add(pid)
+            else:
+                cpu[pid] = ns
+        self.cpu_ns = cpu
 
     def _watch_rate(self, now: float, new: int, lost: int) -> None:
         start, events, lost0 = self._win
@@ -463,6 +490,16 @@ class LiveSource(Source):
             raise LiveError(f"cannot send from {format_addr(src)}: {exc.strerror or exc} "
                             "(live mode sends real datagrams: use a local address such as 127.0.0.2:5070)") from None
         return f"sent {len(data)} bytes from {format_addr(src)} to {self.where}"
+
+
+def schedstat_ns(pid: int) -> int | None:
+    """``se.sum_exec_runtime`` of ``pid``: the first field of ``/proc/PID/schedstat`` (nanoseconds
+    on a CPU), or None when the process is gone or the kernel does not say (no CONFIG_SCHED_INFO)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _sockaddr(addr: Addr) -> tuple[str, int] | tuple[str, int, int, int]:

@@ -12,8 +12,9 @@ channel.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, Addr, KernelEvent, StepEvent, format_addr
@@ -47,6 +48,9 @@ class Source:
     profile = "ser"
     listen = ""  # the proxy, "host:port" as peers and captures see it (live: no %scope; see LiveSource.where)
     history: History
+    # live: each real worker's CPU time so far (pid -> ns, from /proc/PID/schedstat; see LiveSource).
+    # The simulator has none: its workers' vruntime is part of the snapshot.
+    cpu_ns: Mapping[int, int] = MappingProxyType({})
 
     # -- moving (implemented by subclasses) --------------------------------------------------------
     @property

@@ -5,6 +5,10 @@ the same object to every panel; panels never ask the simulation or the server an
 could change it. A view is a pure function of the source's history, the position and a few UI
 choices (breakpoints, a pinned worker), so stepping to *k* and going back to *k − 1* draws exactly
 what going straight to *k − 1* draws.
+
+One exception, live only: ``cpu_ns``, each real worker's CPU time as ``/proc`` said it at the
+last read. It is side information about *now* (not an event, not in the history), so it is the
+same at every position; the workers panel takes a fresher copy of it between redraws.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class View:
     waiting: Mapping[int, dict[str, Any]] = field(default_factory=dict)  # live-step: held workers
     breakpoints: frozenset[str] = frozenset()
     pinned: int | None = None
+    cpu_ns: Mapping[int, int] = field(default_factory=dict)  # live: pid -> CPU time (ns) now; sim: empty
 
     @property
     def live(self) -> bool:
@@ -85,7 +90,7 @@ def build_view(source: Source, pos: int, *, breakpoints: frozenset[str] = frozen
     mview = source.message_view(focus, pos) if focus is not None else None
     if mview is not None:
         snap = source.snapshot_at(pos)  # message_view may have looked at an earlier position
-    return View(source, pos, snap, event, focus, mview, source.waiting, breakpoints, pinned)
+    return View(source, pos, snap, event, focus, mview, source.waiting, breakpoints, pinned, source.cpu_ns)
 
 
 def _last_msg_of(source: Source, worker: int, pos: int) -> int | None:

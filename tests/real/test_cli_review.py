@@ -163,6 +163,38 @@ sys.exit(srv.run())
     assert "listening on" not in res.stderr and res.stderr.rstrip().endswith("sipsim serve: stopped"), res.stderr
 
 
+def test_the_attendant_parses_the_default_route_once_before_forking(tmp_path, isolated_network):
+    """As Kamailio parses its cfg in the main process: the workers inherit the parsed default.cfg
+    (each used to import the routing engine and parse it again after fork, ~60 ms of CPU), and a
+    broken script is one startup error, not one per worker."""
+    broken = tmp_path / "broken.cfg"
+    broken.write_text("request_route {\n  forward(\n}\n")
+    code = f"""
+import sys
+from pathlib import Path
+import sipsim.routing
+from sipsim.real.server import Server, ServeOptions, ServeError
+def server(n):
+    return Server(ServeOptions(listen=("127.0.0.1", 0), workers=1, db=Path({str(tmp_path)!r}) / f"l{{n}}.sqlite",
+                               control={str(tmp_path)!r} + f"/c{{n}}.sock"))
+srv = server(1)
+srv.setup()
+print(type(srv.router).__name__, Path(srv.router.script.file).name, srv.router.config.listen == srv.config.listen)
+srv.sock.close()
+sipsim.routing.DEFAULT_CFG = Path({str(broken)!r})
+try:
+    server(2).setup()
+except ServeError as exc:
+    print("ServeError:", exc)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20,
+                         stdin=subprocess.DEVNULL)
+    assert res.returncode == 0, res.stderr
+    first, second = res.stdout.splitlines()
+    assert first == "CfgRouter default.cfg True", res.stdout
+    assert second.startswith("ServeError: cannot load the shipped default.cfg:"), res.stdout
+
+
 def test_stats_keeps_core_names_for_kamailios_counters_and_logs_blank_lines(tmp_path, isolated_network):
     port = free_udp_port()
     with LiveServer(tmp_path, workers=1, port=port) as srv:

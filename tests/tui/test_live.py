@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -195,6 +196,16 @@ async def test_live_top_bar_at_80_columns_names_the_server_first(isolated_networ
             await until(pilot, lambda: f"3 workers · {src.profile} │ running │ step " in shown(),
                         what=f"running: {shown()!r}")
             assert len(shown()) == 80 and "…" not in shown()
+            # the workers panel's title says what the figures at the right are, in full, and they fit
+            workers = app.main.panel(WorkersPanel)
+            top = workers.render_lines(Region(0, 0, workers.outer_size.width, 1))[0].text
+            assert "1 Workers — CPU time on the right" in top, top
+
+            def figures() -> bool:  # every worker line in sight (3 workers: one may scroll away) ends with one
+                seen = [x for x in (worker_line(app, p) for p in src.pids) if x]
+                return bool(seen) and all(re.search(r" \d+(\.\d+)?(µs|ms|s)$", x) for x in seen)
+
+            await until(pilot, figures, what="CPU times at the right of the workers")
             await pilot.press("L")
             await settle(pilot)
     assert not os.path.exists(f"/proc/{server_pid}")
@@ -249,3 +260,85 @@ def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_net
         finally:
             live.close()
         assert live.proc is not None and not os.path.exists(f"/proc/{live.proc.pid}")
+
+
+def schedstat_ns(pid: int) -> int:
+    """What the kernel says now: the first field of /proc/PID/schedstat (CPU time, ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def worker_line(app, pid: int) -> str:  # noqa: ANN001
+    """The worker's line in the workers panel ("" while it is scrolled out of a small panel)."""
+    return next((x for x in panel_text(app, WorkersPanel).splitlines() if x[1:].startswith(f"{pid} ")), "")
+
+
+def figure_ns(line: str) -> float:
+    """The figure at the end of a worker's line, back in nanoseconds (as precise as its digits)."""
+    m = re.search(r" (\d+(?:\.\d+)?)(µs|ms|s)$", line)
+    assert m is not None, f"no CPU time at the end of {line!r}"
+    return float(m[1]) * {"µs": 1e3, "ms": 1e6, "s": 1e9}[m[2]]
+
+
+async def test_live_workers_show_their_real_cpu_time(isolated_network: None) -> None:
+    """Live, the figure at the right of a worker's line is its real CPU time: the scheduler's
+    sum_exec_runtime as /proc/PID/schedstat gave it when the source last read it; it grows as the
+    worker handles datagrams, and the panel shows a new read without waiting for a new event."""
+    from sipsim.tui.panels.workers import short_ns
+
+    port = free_udp_port()
+    app = SipsimApp()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
+        a.bind(("127.0.0.1", 0))
+        async with app.run_test(size=(120, 30)) as pilot:
+            server_pid = await enter_live(app, pilot, port, 2)
+            src = app.source
+            pids = list(src.pids)
+            panel = app.main.panel(WorkersPanel)
+            assert str(panel.border_title).endswith("CPU time on the right")
+            await pilot.press("p")  # running: the workers answer at once
+            assert not src.stepping
+
+            async def handle(n: int, tag: str) -> None:
+                for k in range(n):
+                    a.sendto(options(port, a.getsockname()[1], f"{tag}{k}"), ("127.0.0.1", port))
+                    assert (await reply(pilot, a, 3.0) or b"").startswith(b"SIP/2.0 200 OK")
+
+            def shown(cpu: dict[int, int]) -> bool:  # every worker's line ends with that read of its CPU time
+                return all(worker_line(app, p).endswith(f" {short_ns(cpu[p])}") for p in pids)
+
+            def read() -> dict[int, int]:
+                """Make the source read /proc now (its next poll), bracketed by our own reads."""
+                before = {p: schedstat_ns(p) for p in pids}
+                src._stats_at = 0.0  # due now
+                src.poll()
+                after = {p: schedstat_ns(p) for p in pids}
+                cpu = dict(src.cpu_ns)
+                assert all(before[p] <= cpu[p] <= after[p] for p in pids), (before, cpu, after)
+                return cpu
+
+            def handled() -> dict[int, int]:
+                return {p: src.snapshot.worker(p).handled for p in pids}
+
+            await handle(2, "c")  # usually one each: the kernel wakes the sleepers in turn
+            await until(pilot, lambda: sum(handled().values()) == 2, what="two datagrams handled")
+            before = handled()
+            first = read()
+            await until(pilot, lambda: shown(src.cpu_ns), what=f"the CPU times {src.cpu_ns}")
+            lines = {p: worker_line(app, p) for p in pids}
+            for p in pids:  # the figure is that read, within its 3 digits (or it was read again since)
+                assert figure_ns(lines[p]) == pytest.approx(src.cpu_ns[p], rel=0.01)
+                assert src.cpu_ns[p] >= first[p]
+
+            await handle(6, "d")  # three more each, usually: more CPU time
+            await until(pilot, lambda: sum(handled().values()) == 8, what="eight datagrams handled")
+            busy = [p for p in pids if handled()[p] > before[p]]
+            assert busy
+            again = read()
+            await until(pilot, lambda: shown(src.cpu_ns), what=f"the new CPU times {src.cpu_ns}")
+            for p in busy:
+                grew = figure_ns(worker_line(app, p))
+                assert again[p] > first[p] and grew > figure_ns(lines[p]), (p, lines[p], worker_line(app, p))
+            await pilot.press("L")
+            await settle(pilot)
+    assert not os.path.exists(f"/proc/{server_pid}") and not any(os.path.exists(f"/proc/{p}") for p in pids)

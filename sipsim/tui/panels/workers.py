@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from sipsim.tui.panels.base import Panel, wrap_parts
 ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
 STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold magenta", RUNNING: "bold yellow",
           PAUSED: "red", EXITED: "red"}
+CPU_REFRESH = 0.25  # s between looks at the live source's CPU times (it reads them every 0.5 s)
 SHORT = {RECEIVED: "recvfrom returned", TOOK: "took, never slept"}  # when the whole state does not fit
 
 
@@ -39,7 +41,10 @@ lowest vruntime runs first — so the worker that just handled a datagram waits 
 only woke up, and a herd's losers pay for their wasted wake-ups here too. sipsim charges it when
 the worker leaves its CPU (it sleeps, or its time slice is over), so a running worker shows what it
 had when it started; Linux's `update_curr()` also charges the running task at every tick.
-Live mode shows none: real workers report no simulated vruntime.
+Live mode shows each real worker's **CPU time** there instead: the scheduler's `sum_exec_runtime`,
+read from `/proc/PID/schedstat` twice a second (the figure now, whichever step you look at). For
+workers of equal weight (nice 0) it is the very quantity the simulator's vruntime counts: Linux
+advances a nice-0 task's vruntime by exactly the CPU time it used.
 
 The **wait-queue** line lists the sleepers in the order the kernel will wake them
 (`W2 → W3 → W4`): the first one gets the next datagram. A worker that finishes goes back to
@@ -60,8 +65,23 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         super().__init__(ui)
         self.cursor = 0
 
+    def on_mount(self) -> None:
+        self.set_interval(CPU_REFRESH, self._fresh_cpu)
+
     def after_show(self, view) -> None:  # noqa: ANN001
-        self.set_title("" if view.live else "vruntime on the right")
+        self.set_title("CPU time on the right" if view.live else "vruntime on the right")
+
+    def _fresh_cpu(self) -> None:
+        """Live: the source reads the workers' CPU time twice a second, events or not; the app
+        redraws only when something happens, so this panel takes each new read itself (the view
+        with only its ``cpu_ns`` replaced: everything else stays what the app built)."""
+        v = self.view
+        if v is None or not v.live:
+            return
+        cpu = v.source.cpu_ns
+        if cpu is not v.cpu_ns and cpu != v.cpu_ns:
+            self.view = replace(v, cpu_ns=cpu)
+            self.redraw_panel()
 
     def lines(self, width: int) -> tuple[list[Text], int]:
         v = self.view
@@ -70,8 +90,10 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         out: list[Text] = []
         ev = v.event
         namew = 7 if v.live else 4
-        vrs = {w.id: short_ns(w.vruntime) for w in snap.workers if w.vruntime is not None and not v.live}
-        vrw = max(map(len, vrs.values()), default=-1) + 1  # the vruntime column, and the space before it
+        # simulated: the vruntime the snapshot folded; live: the real CPU time /proc says now
+        vrs = {w.id: short_ns(v.cpu_ns[w.id]) for w in snap.workers if w.id in v.cpu_ns} if v.live else \
+            {w.id: short_ns(w.vruntime) for w in snap.workers if w.vruntime is not None}
+        vrw = max(map(len, vrs.values()), default=-1) + 1  # the figures' column, and the space before it
         for i, w in enumerate(snap.workers):
             vr = vrs.get(w.id, "")
             name = v.wname(w.id)
@@ -87,6 +109,8 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             room = max(8, width - (1 + namew + 2) - (len(v.mname(w.msg.id)) + 2 if w.msg is not None else 0))
             if len(state) > room - vrw and w.state == RUNNING:  # (leaving room for the vruntime too)
                 state = state.removeprefix("running ")
+            if held is not None and len(state) > room - vrw:  # the top bar says live-step too
+                state = state.removesuffix(" (live-step)")
             if len(state) > room and w.state in SHORT:  # the icon says the rest
                 state = SHORT[w.state]
             if len(state) > room:
@@ -94,8 +118,12 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             bold = ev is not None and ev.worker == w.id
             line = Text(f"{sel}{name:<{namew}}", style="bold" if bold else "")
             line.append(f"{ICONS.get(w.state, '?')} ", style=STYLES.get(w.state, ""))
-            line.append(f"{state:<{min(22, room)}}", style=STYLES.get(w.state, ""))
-            keep = len(line.plain.rstrip()) + (len(v.mname(w.msg.id)) + 1 if w.msg is not None else 0)
+            pad = min(22, room)
+            if vr and msg:  # the padding gives way to the figure before the datagram's number does
+                pad = max(len(state), min(pad, room - vrw))
+            line.append(f"{state:<{pad}}", style=STYLES.get(w.state, ""))
+            # kept: the name, the state (and its padding when the datagram's number follows), the number
+            keep = len(line.plain) + len(v.mname(w.msg.id)) + 1 if w.msg is not None else len(line.plain.rstrip())
             if msg:
                 line.append(msg, style="")
             if pin:
@@ -173,7 +201,7 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
 
 
 def short_ns(ns: int) -> str:
-    """A vruntime in at most 6 characters: ``613µs``, ``12.3ms``, ``613ms``, ``1.23s``."""
+    """A vruntime or CPU time in at most 6 characters: ``613µs``, ``12.3ms``, ``613ms``, ``1.23s``."""
     if ns < 999_500:
         return f"{ns / 1e3:.0f}µs"
     if ns < 99_950_000:
