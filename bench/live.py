@@ -57,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sipsim.real.procinfo import sipp_counters  # noqa: E402
+from sipsim.real.procinfo import schedstat_ns, sipp_counters  # noqa: E402
 from sipsim.sandbox import enter_private_netns  # noqa: E402
 
 SIPP_DIR = ROOT / "tests" / "data" / "sipp"
@@ -110,14 +110,7 @@ def cpu_ns(pids: list[int]) -> int:
     """CPU time used so far by ``pids``, in nanoseconds: the scheduler's exact run time
     (``/proc/PID/schedstat``, first field), not utime+stime, which are counted in 10 ms ticks and
     so too coarse for a few seconds of a lightly loaded proxy."""
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
+    return sum(schedstat_ns(p) or 0 for p in pids)
 
 
 @dataclass
@@ -313,10 +306,9 @@ def engine_alone(sipp: str, work: Path, uas_port: int) -> tuple[float, float, in
     messages)."""
     from sipsim.engine.config import Profile, ServerConfig
     from sipsim.engine.context import WorkerContext
-    from sipsim.engine.events import Datagram, Recv, Send
+    from sipsim.engine.driver import MemoryDriver
     from sipsim.engine.script_cb import default_callbacks
     from sipsim.engine.stats import CoreStats
-    from sipsim.engine.udp_server import udp_rcv_loop
     from sipsim.packets.pcap import read_sip_datagrams
     from sipsim.real.location import SQLiteLocation
 
@@ -340,24 +332,17 @@ def engine_alone(sipp: str, work: Path, uas_port: int) -> tuple[float, float, in
     ctx = WorkerContext(config=ServerConfig(profile=Profile.SER, listen=("127.0.0.1", port)), worker=1,
                         callbacks=default_callbacks(), location=loc, stats=CoreStats())
     ctx.tracing = False  # as a live worker without an observer
-    gen = udp_rcv_loop(ctx)
-    next(gen)
-    sent: list[int] = []
+    driver = MemoryDriver(ctx=ctx)  # udp_rcv_loop, no kernel and no clock
 
-    def feed(batch: list) -> None:  # noqa: ANN001
-        for g in batch:
-            item = gen.send(Datagram(g.data, g.src, g.dst, 1, 0.0))
-            n = 0
-            while type(item) is not Recv:
-                n += type(item) is Send
-                item = gen.send(None)
-            sent.append(n)
+    def feed(batch: list) -> int:  # noqa: ANN001
+        """The datagrams sent for ``batch``."""
+        return sum(len(driver.feed(g.data, g.src, dst=g.dst).sent) for g in batch)
 
     feed(received[:1])
     body = received[1:]
-    feed(body)  # once untimed: every message must be forwarded, as in the live run
-    if sum(sent[1:]) != len(body):
-        raise SystemExit(f"the replay forwarded {sum(sent[1:])} of {len(body)} messages; the figure would mean nothing")
+    sent = feed(body)  # once untimed: every message must be forwarded, as in the live run
+    if sent != len(body):
+        raise SystemExit(f"the replay forwarded {sent} of {len(body)} messages; the figure would mean nothing")
     t0 = time.thread_time()
     for _ in range(ENGINE_REPLAYS):
         feed(body)

@@ -4,6 +4,9 @@
 path (``__skb_wait_for_more_packets`` on recent kernels). Tests, benchmarks and lesson 12 wait for
 every worker to be asleep before sending the next datagram, so the order they observe is the
 kernel's wake order, not the scheduler's luck on a 2-core machine.
+
+``schedstat_ns(pid)``: the CPU time the scheduler has charged the process (the TUI's live Workers
+panel and ``bench/live.py`` read it).
 """
 
 from __future__ import annotations
@@ -34,6 +37,17 @@ def wait_all_asleep(pids: Iterable[int], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.002)
     return False
+
+
+def schedstat_ns(pid: int) -> int | None:
+    """``se.sum_exec_runtime`` of ``pid``: the first field of ``/proc/PID/schedstat`` (nanoseconds
+    on a CPU, exact — not utime/stime's 10 ms ticks), or None when the process is gone or the kernel
+    does not say (no CONFIG_SCHED_INFO)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def wchan(pid: int) -> str:

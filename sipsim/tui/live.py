@@ -60,6 +60,7 @@ from sipsim.engine import snapshot as snapmod
 from sipsim.engine.events import DATAGRAM_SENT, WORKER_STARTED, Addr, KernelEvent, format_addr
 from sipsim.engine.snapshot import Event, Snapshot
 from sipsim.real.capture import capture_addr
+from sipsim.real.procinfo import schedstat_ns
 from sipsim.tui.history import History
 from sipsim.tui.live_capture import LiveCapture
 from sipsim.tui.sources import Source, Wire
@@ -490,16 +491,6 @@ class LiveSource(Source):
             raise LiveError(f"cannot send from {format_addr(src)}: {exc.strerror or exc} "
                             "(live mode sends real datagrams: use a local address such as 127.0.0.2:5070)") from None
         return f"sent {len(data)} bytes from {format_addr(src)} to {self.where}"
-
-
-def schedstat_ns(pid: int) -> int | None:
-    """``se.sum_exec_runtime`` of ``pid``: the first field of ``/proc/PID/schedstat`` (nanoseconds
-    on a CPU), or None when the process is gone or the kernel does not say (no CONFIG_SCHED_INFO)."""
-    try:
-        with open(f"/proc/{pid}/schedstat", "rb") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _sockaddr(addr: Addr) -> tuple[str, int] | tuple[str, int, int, int]:

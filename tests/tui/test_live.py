@@ -15,6 +15,7 @@ from helpers import free_udp_port, link_local_on_lo
 from textual.widgets import Input
 from tuikit import panel_text, settle
 
+from sipsim.real.procinfo import schedstat_ns
 from sipsim.tui.app import SipsimApp
 from sipsim.tui.live import LiveSource
 from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, WorkersPanel
@@ -260,12 +261,6 @@ def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_net
         finally:
             live.close()
         assert live.proc is not None and not os.path.exists(f"/proc/{live.proc.pid}")
-
-
-def schedstat_ns(pid: int) -> int:
-    """What the kernel says now: the first field of /proc/PID/schedstat (CPU time, ns)."""
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0])
 
 
 def worker_line(app, pid: int) -> str:  # noqa: ANN001
