@@ -10,8 +10,9 @@ F1 help on the focused panel and every key, ctrl+p the command palette, ctrl+q q
 from __future__ import annotations
 
 import argparse
+import sys
 
-from sipsim.cli.common import UsageError, fail, parse_hostport
+from sipsim.cli.common import UsageError, alias_error, fail, parse_hostport
 
 POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
 
@@ -42,40 +43,57 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-dest", action="append", default=[], metavar="CIDR",
                    help="with --live: the server may also send to this network (default: loopback only, as "
                         "sipsim serve); repeatable")
+    p.add_argument("--advertise", metavar="NAME",
+                   help="with --live: the name the server puts in its own Via (needed on 0.0.0.0 or [::])")
+    p.add_argument("--alias", action="append", default=[], metavar="NAME",
+                   help="with --live: another name that means the server (as sipsim serve); repeatable")
+    p.add_argument("--relay", action="store_true",
+                   help="with --live: forward requests for foreign domains (default: 403, as sipsim serve)")
 
 
-def live_address(text: str) -> tuple[str, int]:
+def live_address(text: str, advertise: str | None = None) -> tuple[str, int]:
     """``--live``'s HOST:PORT, refused here as ``sipsim serve`` refuses a bad ``--listen``
     (:func:`sipsim.real.netinfo.listen_address`: not an IP address, a link-local address without
-    its interface, a scope on an address that has none ...), before Textual takes the terminal:
-    otherwise the TUI opens and only then says that the server it started has exited."""
+    its interface, a scope on an address that has none, the wildcard without ``--advertise`` ...),
+    before Textual takes the terminal: otherwise the TUI opens and only then says that the server
+    it started has exited."""
     from sipsim.real.netinfo import listen_address
 
     addr = parse_hostport(text)
     try:
-        listen_address(*addr)
+        ip, _ = listen_address(*addr)
     except ValueError as exc:  # the hint names serve's option; here the user typed --live
         raise UsageError(str(exc).replace("--listen '", "--live '")) from None
+    if ip.is_unspecified and not advertise:
+        raise UsageError(f"{text} receives on every address of this machine, but the server must name one in "
+                         "its own Via: add --advertise ADDRESS (the address the phones use), or give that address")
     return addr
 
 
 def run(args: argparse.Namespace) -> int:
     from sipsim.engine.scenario import ScenarioError, load_scenario
+    from sipsim.tui.live_options import ServerOptions
 
+    options = ServerOptions(allow_dest=tuple(getattr(args, "allow_dest", None) or ()),
+                            advertise=getattr(args, "advertise", None) or None,
+                            aliases=tuple(getattr(args, "alias", None) or ()),
+                            relay=bool(getattr(args, "relay", False)))
     live = None
     if getattr(args, "live", None):
         try:
-            live = live_address(args.live)
+            live = live_address(args.live, options.advertise)
         except UsageError as exc:
             return fail(f"--live: {exc}")
-    allow = tuple(getattr(args, "allow_dest", None) or ())
-    if allow:
+    if options.allow_dest:
         from sipsim.real.policy import PolicyError, parse_networks
 
         try:
-            parse_networks(allow)
+            parse_networks(options.allow_dest)
         except PolicyError as exc:
             return fail(str(exc))
+    bad = alias_error(options.aliases)
+    if bad:
+        return fail(bad)
     scenario = getattr(args, "scenario", None)
     if scenario:  # loaded here so that a bad one is refused before the TUI starts
         try:
@@ -86,9 +104,12 @@ def run(args: argparse.Namespace) -> int:
         from sipsim.tui.app import run_tui
     except ImportError as exc:  # textual missing from a broken install
         return fail(f"the TUI needs Textual: {exc}", 1)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # Textual would spin on a pipe, at 100 % CPU
+        return fail("the TUI needs a terminal (stdin and stdout); for output to a file or pipe use "
+                    "`sipsim simulate` or `sipsim trace`")
     try:
         return run_tui(scenario=scenario, live=live, profile=getattr(args, "profile", None),
                        workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),
-                       route=getattr(args, "route", None), allow_dest=allow)
+                       route=getattr(args, "route", None), live_options=options)
     except ScenarioError as exc:
         return fail(str(exc))

@@ -116,6 +116,18 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
     shown = f"{ip}%{socket.if_indextoname(scope)}" if scope else str(ip)
     info: dict[str, Any] = {"listen": format_addr((shown, port)), "rcvbuf_requested": rcvbuf}
     try:
+        # Kamailio's udp_init sets SO_REUSEADDR, and so do we; but on Linux two UDP sockets that both
+        # set it may bind the same address and port, and the newer one takes the datagrams. A second
+        # server (sipsim or Kamailio) would start without a word and steal the first one's traffic:
+        # a bind without the option first tells "port in use" apart (sipsim's check; not Kamailio's).
+        probe = socket.socket(fam, socket.SOCK_DGRAM)
+        try:
+            probe.bind((str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise
+        finally:
+            probe.close()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
         if fam == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)

@@ -19,6 +19,7 @@ from sipsim.engine.scenario import Scenario, load_scenario
 from sipsim.tui.commands import SipsimCommands
 from sipsim.tui.controls import Controls
 from sipsim.tui.live_controls import LiveControls
+from sipsim.tui.live_options import SERVE_DEFAULTS, ServerOptions
 from sipsim.tui.panels.lesson import LessonState
 from sipsim.tui.screens.main import MainScreen, TopBar
 from sipsim.tui.sources import SimSource, Source
@@ -57,9 +58,9 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
     def __init__(self, *, source: Source | None = None, scenario: Scenario | str | Path | None = None,
                  lesson: Any = None, live: Addr | None = None, live_workers: int | None = None,
-                 live_profile: str | None = None, live_allow_dest: tuple[str, ...] = ()) -> None:
+                 live_profile: str | None = None, live_options: ServerOptions = SERVE_DEFAULTS) -> None:
         super().__init__()
-        self.live_allow_dest = tuple(live_allow_dest)  # every live server this app starts may send there
+        self.live_options = live_options  # handed to every live server this app starts (L or --live)
         self.ui: dict[str, Any] = {}
         self.lesson: LessonState | None = None
         if source is None:
@@ -127,15 +128,16 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
 def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None, live: Addr | str | None = None,
             profile: str | None = None, workers: int | None = None, policy: str | None = None,
-            route: str | None = None, allow_dest: tuple[str, ...] = ()) -> int:
+            route: str | None = None, live_options: ServerOptions = SERVE_DEFAULTS) -> int:
     """Open the TUI and return its exit status.
 
     ``scenario``: a :class:`Scenario`, a shipped name or a ``.toml`` path (default: basic-call).
     ``lesson``: a :class:`sipsim.lessons.api.LessonSession` — the TUI builds the simulation from
     ``lesson.scenario`` and calls ``lesson.attach(sim)``. ``live``: ``"127.0.0.1:5060"`` or
     ``(host, port)`` to start in live mode. ``profile``/``workers``/``policy``/``route`` override
-    the scenario (and the live server); ``allow_dest``: networks a live server may send to besides
-    loopback (serve's ``--allow-dest``). Raises ``ScenarioError`` for a scenario that cannot be used.
+    the scenario (and the live server); ``live_options``: what a live server gets besides (serve's
+    ``--allow-dest``, ``--advertise``, ``--alias``, ``--relay``).
+    Raises ``ScenarioError`` for a scenario that cannot be used.
     """
     sc: Scenario | None = None
     if lesson is None:
@@ -150,6 +152,6 @@ def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None
     elif live is not None:
         addr = live
     app = SipsimApp(scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile,
-                    live_allow_dest=allow_dest)
+                    live_options=live_options)
     app.run()
     return int(app.return_code or 0)

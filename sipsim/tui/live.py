@@ -63,6 +63,7 @@ from sipsim.real.capture import capture_addr
 from sipsim.real.procinfo import schedstat_ns
 from sipsim.tui.history import History
 from sipsim.tui.live_capture import LiveCapture
+from sipsim.tui.live_options import SERVE_DEFAULTS, ServerOptions
 from sipsim.tui.sources import Source, Wire
 
 MAX_EVENTS = 200_000
@@ -77,13 +78,14 @@ class LiveError(Exception):
     """Live mode could not start (port taken, server died …): one line for people."""
 
 
+
 class LiveSource(Source):
     kind = "LIVE"
     live = True
 
     def __init__(self, listen: Addr, *, workers: int = 4, profile: str = "ser", route: str | None = None,
                  python: str = sys.executable, stepping: bool = True,
-                 allow_dest: tuple[str, ...] = ()) -> None:
+                 options: ServerOptions = SERVE_DEFAULTS) -> None:
         # Two forms of one address. ``where``, as given (``[fe80::1%lo]:5060``): the server's
         # --listen, and what the top bar says. ``listen_addr``/``listen``, as peers and the capture
         # see it (``fe80::1``: canonical, no scope — an IP header has no interface): what the ladder,
@@ -94,7 +96,7 @@ class LiveSource(Source):
         self._given = listen
         # serve sends to loopback only unless told otherwise (`sipsim tui --live ... --allow-dest
         # CIDR`): a teaching server never sprays the addresses it reads in messages by default
-        self.allow_dest = tuple(allow_dest or ())
+        self.options = options
         self.workers = workers
         self.profile = profile
         self.route = route
@@ -143,8 +145,7 @@ class LiveSource(Source):
                    "--log-level", "warning"]
             if self.route:
                 cmd += ["--route", self.route]
-            for net in self.allow_dest:
-                cmd += ["--allow-dest", net]
+            cmd += self.options.args()
             self._log = open(os.path.join(self.tmp, "serve.log"), "wb")  # noqa: SIM115 - closed in close()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log)
             deadline = time.monotonic() + timeout

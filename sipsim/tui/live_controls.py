@@ -36,14 +36,13 @@ class LiveControls:
 
         self.push_screen(LiveStartScreen(default), done)  # type: ignore[attr-defined]
 
-    def start_live(self, addr: Addr, *, workers: int | None = None, profile: str | None = None,
-                   allow_dest: tuple[str, ...] = ()) -> None:
+    def start_live(self, addr: Addr, *, workers: int | None = None, profile: str | None = None) -> None:
         from sipsim.tui.live import LiveError, LiveSource
 
         sc = self.sim_source.scenario if self.sim_source is not None else None
         live = LiveSource(addr, workers=workers or (sc.workers if sc else 4),
                           profile=profile or (sc.profile if sc else "ser"), route=sc.proxy.route if sc else None,
-                          allow_dest=allow_dest or getattr(self, "live_allow_dest", ()))
+                          options=self.live_options)  # type: ignore[attr-defined]
         self.notify(f"starting sipsim serve on {format_addr(addr)} …")  # type: ignore[attr-defined]
 
         def start() -> None:

@@ -38,6 +38,9 @@ def _tui_without_textual(tmp_path: Path, *args: str) -> subprocess.CompletedProc
     ("[::1%lo]:5060", "a scope (%lo) belongs only to a link-local address (fe80::/10); leave it out"),
     ("[fe80::1%nosuch0]:5060", "this machine has no interface 'nosuch0'"),
     ("127.0.0.1:70000", "the port must be 1 to 65535"),
+    ("0.0.0.0:5060", "receives on every address of this machine, but the server must name one in its own Via: "
+                     "add --advertise ADDRESS"),
+    ("[::]:5060", "add --advertise ADDRESS"),
 ])
 def test_tui_live_refuses_a_bad_address_before_textual_starts(tmp_path: Path, addr: str, why: str) -> None:
     out = _tui_without_textual(tmp_path, "--live", addr)
@@ -52,6 +55,8 @@ def test_tui_live_takes_a_good_address_to_the_tui(tmp_path: Path, isolated_netwo
     for addr in (f"127.0.0.1:{free_udp_port()}", "[fe80::1%lo]:5060"):
         out = _tui_without_textual(tmp_path, "--live", addr)
         assert out.returncode == 1 and "the TUI needs Textual: poisoned by the test" in out.stderr, out.stderr
+    out = _tui_without_textual(tmp_path, "--live", f"0.0.0.0:{free_udp_port()}", "--advertise", "127.0.0.1")
+    assert out.returncode == 1 and "the TUI needs Textual: poisoned by the test" in out.stderr, out.stderr
 
 
 def test_tui_refuses_a_scenarios_bad_alias_before_textual_starts(tmp_path: Path) -> None:

@@ -42,12 +42,19 @@ def test_startup_errors_are_one_clear_line(tmp_path, isolated_network):
         "example.com:5060": "give an IPv4 or IPv6 address",
         "127.0.0.1:99999": "bad address",
     }
+    # another server that set SO_REUSEADDR (Kamailio's udp_init, sipsim): Linux would let a second
+    # such socket bind the same port and take its datagrams — refused all the same
+    shared = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    shared.bind(("127.0.0.1", 0))
+    cases[f"127.0.0.1:{shared.getsockname()[1]}"] = "the port is already in use"
     for listen, needle in cases.items():
         res = _serve("--listen", listen, *common)
         assert res.returncode != 0, listen
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.stderr, res.stderr
     busy.close()
+    shared.close()
     res = _serve("--listen", f"127.0.0.1:{free_udp_port()}", "--route", str(tmp_path / "nope.cfg"), *common)
     assert res.returncode == 1 and res.stderr.strip().splitlines() == [f"sipsim: --route {tmp_path}/nope.cfg: "
                                                                        "no such file"]

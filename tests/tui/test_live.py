@@ -18,6 +18,7 @@ from tuikit import panel_text, settle
 from sipsim.real.procinfo import schedstat_ns
 from sipsim.tui.app import SipsimApp
 from sipsim.tui.live import LiveSource
+from sipsim.tui.live_options import ServerOptions
 from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, WorkersPanel
 
 pytestmark = pytest.mark.network
@@ -69,7 +70,9 @@ def ppid(pid: int) -> int:
 
 async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_path: Path) -> None:
     port = free_udp_port()
-    app = SipsimApp(live_allow_dest=("192.0.2.0/24",))  # `sipsim tui --allow-dest`: handed to the server
+    # `sipsim tui --allow-dest --advertise --alias --relay`: handed to the server it starts
+    app = SipsimApp(live_options=ServerOptions(allow_dest=("192.0.2.0/24",), advertise="proxy.test",
+                                               aliases=("lab.test",), relay=True))
     a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     a.bind(("127.0.0.1", 0))
@@ -82,7 +85,8 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             pids = list(src.pids)
             assert all(ppid(p) == server_pid for p in pids)  # real processes forked by the real server
             with open(f"/proc/{server_pid}/cmdline", "rb") as f:
-                assert b"\0--allow-dest\x00192.0.2.0/24\0" in f.read()
+                cmdline = f.read()
+            assert b"\0--allow-dest\x00192.0.2.0/24\0--advertise\0proxy.test\0--alias\0lab.test\0--relay" in cmdline
             assert "LIVE" in app.top_line() and src.stepping  # live starts in live-step
             keybar = app.main.query_one("#keybar")  # p and L say what they do now
             await until(pilot, lambda: "p run" in keybar._text.plain and "L leave live" in keybar._text.plain,
@@ -219,12 +223,14 @@ def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_net
     port = free_udp_port("::1")
     spelled = LiveSource(("[FE80:0::1%1]", port))  # any spelling: one form, the capture's (not started)
     # loopback only unless told: the link's peers are reachable with --allow-dest fe80::/10
-    assert (spelled.listen_addr, spelled.listen, spelled.allow_dest) == (("fe80::1", port), f"[fe80::1]:{port}", ())
+    assert (spelled.listen_addr, spelled.listen) == (("fe80::1", port), f"[fe80::1]:{port}")
+    assert spelled.options.allow_dest == ()
     with link_local_on_lo() as lo, socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as c:
         c.bind(("fe80::1", 0, 0, lo))
         c.setblocking(False)
         here = c.getsockname()[1]
-        live = LiveSource(("fe80::1%lo", port), workers=1, stepping=False, allow_dest=("fe80::/10",))
+        live = LiveSource(("fe80::1%lo", port), workers=1, stepping=False,
+                          options=ServerOptions(allow_dest=("fe80::/10",)))
         try:
             live.start()
             assert live.where == f"[fe80::1%lo]:{port}" and live.listen == f"[fe80::1]:{port}"

@@ -92,7 +92,7 @@ class InjectScreen(ModalScreen[InjectRequest | None]):
 
         options = [(f"template: {n} — {d}", f"t:{n}") for n, d in template_names()]
         options += [(label, f"f:{label}") for label in self._files]
-        where = "sent for real to" if self.live else "arrives right after the current step at"
+        where = "is sent for real to" if self.live else "arrives right after the current step at"
         with Vertical(id="inject-box"):
             yield Static(f"Inject a datagram — it {where} {format_addr(self.proxy)}", id="inject-title", markup=False)
             yield Select(options, prompt="template or corpus file", value="t:options", allow_blank=False,
