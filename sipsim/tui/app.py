@@ -8,6 +8,9 @@ lays out the panels; :mod:`sipsim.tui.controls` has what the keys do.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -83,9 +86,25 @@ class SipsimApp(LiveControls, Controls, App[int]):
         self.push_screen(MainScreen())
         self.redraw()
         self.call_after_refresh(self.freeze_gc)
+        self._exit_on_signals(True)
         if self._live_request is not None:
             addr, workers, profile = self._live_request
             self.start_live(addr, workers=workers, profile=profile)
+
+    def _exit_on_signals(self, on: bool) -> None:
+        """SIGTERM or SIGHUP (a closed terminal, ``kill PID``) leave the app as ctrl+q does, so that
+        a live server it started is stopped by its PID (``on_unmount``) instead of being left
+        running, reparented to init, with its temporary folder."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                if on:
+                    loop.add_signal_handler(sig, self.exit)
+                else:
+                    loop.remove_signal_handler(sig)
+
+    def on_unmount(self) -> None:  # Textual runs Controls.on_unmount too (each class's handler, MRO)
+        self._exit_on_signals(False)  # the loop may outlive the app (tests): give the signals back
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
