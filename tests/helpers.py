@@ -1,4 +1,5 @@
-"""Small helpers shared by tests: corpus access, free ports, processes stopped by PID."""
+"""Small helpers shared by tests: corpus access, free ports, processes stopped by PID, a program
+in a terminal of its own."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import contextlib
 import csv
 import fcntl
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
+import termios
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,3 +143,39 @@ def link_local_on_lo(addr: str = "fe80::1") -> Iterator[int]:
             yield index
         finally:
             fcntl.ioctl(s.fileno(), SIOCDIFADDR, req)
+
+
+def spawn_in_pty(args: list[str], rows: int = 30, cols: int = 120) -> tuple[int, int]:
+    """``python -m sipsim ARGS`` in a terminal of its own (a real TUI, as a user starts it).
+    Returns (pid, the terminal's master fd); the caller waits for it (:func:`wait_exit_draining`),
+    kills it by that pid if it does not end, and closes the fd."""
+    size = struct.pack("HHHH", rows, cols, 0, 0)
+    pid, master = pty.fork()
+    if pid == 0:  # the child: nothing of pytest may run here
+        try:  # its size before the app starts (set from the parent it may come too late: 80×24)
+            fcntl.ioctl(0, termios.TIOCSWINSZ, size)
+            os.execve(sys.executable, [sys.executable, "-m", "sipsim", *args], dict(os.environ, TERM="xterm-256color"))
+        finally:
+            os._exit(127)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, size)
+    return pid, master
+
+
+def read_pty(master: int, wait: float = 0.1) -> bytes:
+    """What the program wrote to its terminal within ``wait`` seconds (b"" if nothing, or gone)."""
+    if select.select([master], [], [], wait)[0]:
+        with contextlib.suppress(OSError):
+            return os.read(master, 65536)
+    return b""
+
+
+def wait_exit_draining(pid: int, master: int, timeout: float) -> int | None:
+    """The exit code of the program in the pty, reading its terminal meanwhile (a full terminal
+    would block it); None if it is still running after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        read_pty(master)
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(st)
+    return None

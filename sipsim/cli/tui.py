@@ -51,22 +51,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --live: forward requests for foreign domains (default: 403, as sipsim serve)")
 
 
-def live_address(text: str, advertise: str | None = None) -> tuple[str, int]:
+def live_address(text: str, advertised: bool = False) -> tuple[str, int]:
     """``--live``'s HOST:PORT, refused here as ``sipsim serve`` refuses a bad ``--listen``
     (:func:`sipsim.real.netinfo.listen_address`: not an IP address, a link-local address without
     its interface, a scope on an address that has none, the wildcard without ``--advertise`` ...),
     before Textual takes the terminal: otherwise the TUI opens and only then says that the server
-    it started has exited."""
-    from sipsim.real.netinfo import listen_address
+    it started has exited. ``advertised``: an advertised address may be given (``--advertise``, or
+    a ``--route`` script's ``advertised_address``, which only the server reads)."""
+    from sipsim.real.netinfo import advertise_needed, listen_address
 
     addr = parse_hostport(text)
     try:
         ip, _ = listen_address(*addr)
     except ValueError as exc:  # the hint names serve's option; here the user typed --live
         raise UsageError(str(exc).replace("--listen '", "--live '")) from None
-    if ip.is_unspecified and not advertise:
-        raise UsageError(f"{text} receives on every address of this machine, but the server must name one in "
-                         "its own Via: add --advertise ADDRESS (the address the phones use), or give that address")
+    if ip.is_unspecified and not advertised:
+        raise UsageError(advertise_needed(text))
     return addr
 
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     live = None
     if getattr(args, "live", None):
         try:
-            live = live_address(args.live, options.advertise)
+            live = live_address(args.live, bool(options.advertise or getattr(args, "route", None)))
         except UsageError as exc:
             return fail(f"--live: {exc}")
     if options.allow_dest:

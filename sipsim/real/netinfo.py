@@ -122,3 +122,10 @@ def wildcard_aliases(version: int, port: int) -> tuple[str, ...]:
     if version == 4:
         return tuple(f"{ip}:{port}" for ip in local_ipv4())
     return tuple(f"[{ip}]:{port}" for ip in local_ipv6())
+
+
+def advertise_needed(where: str) -> str:
+    """Why a server on the wildcard (``where``: the option and address as the user gave them)
+    cannot start without ``--advertise``: one line, said alike by ``serve`` and ``tui --live``."""
+    return (f"{where} receives on every address of this machine, but the server must name one in its own Via: "
+            "add --advertise ADDRESS (the address the phones use), or listen on that address")

@@ -17,15 +17,24 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def asleep_in_recvfrom(pid: int) -> bool:
+def stat_fields(pid: int) -> list[str] | None:
+    """``/proc/PID/stat`` after the command name (which may hold spaces and parentheses): [0] is
+    the state (R, S, Z …), [1] the parent's pid. None: no such process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def asleep_in_recvfrom(pid: int) -> bool:
+    fields = stat_fields(pid)
+    try:
         with open(f"/proc/{pid}/wchan") as f:
             wchan = f.read().strip()
     except OSError:
         return False
-    return state == "S" and ("wait_for_more_packets" in wchan or "recv" in wchan)
+    return fields is not None and fields[0] == "S" and ("wait_for_more_packets" in wchan or "recv" in wchan)
 
 
 def wait_all_asleep(pids: Iterable[int], timeout: float = 5.0) -> bool:

@@ -49,7 +49,7 @@ from sipsim.engine.events import (
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
 from sipsim.real.log import INFO, Log
-from sipsim.real.netinfo import listen_address
+from sipsim.real.netinfo import advertise_needed, listen_address, wildcard_aliases
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
@@ -115,19 +115,17 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
     sock = socket.socket(fam, socket.SOCK_DGRAM)
     shown = f"{ip}%{socket.if_indextoname(scope)}" if scope else str(ip)
     info: dict[str, Any] = {"listen": format_addr((shown, port)), "rcvbuf_requested": rcvbuf}
+    # Python's (host, port) form drops a "%scope": the scope id goes in the 4-tuple
+    bind_to = (str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port)
     try:
         # Kamailio's udp_init sets SO_REUSEADDR, and so do we; but on Linux two UDP sockets that both
         # set it may bind the same address and port, and the newer one takes the datagrams. A second
         # server (sipsim or Kamailio) would start without a word and steal the first one's traffic:
         # a bind without the option first tells "port in use" apart (sipsim's check; not Kamailio's).
-        probe = socket.socket(fam, socket.SOCK_DGRAM)
-        try:
-            probe.bind((str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise
-        finally:
-            probe.close()
+        with socket.socket(fam, socket.SOCK_DGRAM) as probe:
+            if fam == socket.AF_INET6:  # as the real socket: [::] must not claim IPv4's port too
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            probe.bind(bind_to)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
         if fam == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -136,8 +134,7 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        # Python's (host, port) form drops a "%scope": the scope id goes in the 4-tuple
-        sock.bind((str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port))
+        sock.bind(bind_to)
     except OverflowError:
         sock.close()
         raise ServeError(f"bad port {port}") from None
@@ -293,11 +290,7 @@ class Server:
         if not ip.is_unspecified:
             return
         if not self.config.advertise:
-            raise ServeError(f"--listen {format_addr((str(ip), port))} receives on every address of this machine, "
-                             "but the proxy must name one in its own Via: add --advertise ADDRESS (the "
-                             "address the phones use), or listen on that address")
-        from sipsim.real.netinfo import wildcard_aliases
-
+            raise ServeError(advertise_needed(f"--listen {format_addr((str(ip), port))}"))
         mine = tuple(a for a in wildcard_aliases(ip.version, port) if a not in self.config.aliases)
         self.config = self.config.with_(aliases=self.config.aliases + mine)
 

@@ -78,7 +78,6 @@ class LiveError(Exception):
     """Live mode could not start (port taken, server died …): one line for people."""
 
 
-
 class LiveSource(Source):
     kind = "LIVE"
     live = True

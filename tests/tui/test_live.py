@@ -15,7 +15,7 @@ from helpers import free_udp_port, link_local_on_lo
 from textual.widgets import Input
 from tuikit import panel_text, settle
 
-from sipsim.real.procinfo import schedstat_ns
+from sipsim.real.procinfo import schedstat_ns, stat_fields
 from sipsim.tui.app import SipsimApp
 from sipsim.tui.live import LiveSource
 from sipsim.tui.live_options import ServerOptions
@@ -64,8 +64,9 @@ async def reply(pilot, sock: socket.socket, timeout: float) -> bytes | None:  # 
 
 
 def ppid(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
+    fields = stat_fields(pid)
+    assert fields is not None, f"no process {pid}"
+    return int(fields[1])
 
 
 async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_path: Path) -> None:

@@ -5,77 +5,49 @@ running, reparented to init, holding the port and leaving their temporary folder
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import signal
-import struct
-import sys
-import termios
 import time
 
 import pytest
-from helpers import free_udp_port
+from helpers import free_udp_port, read_pty, spawn_in_pty, wait_exit_draining
+
+from sipsim.real.procinfo import stat_fields
 
 
 def _children(pid: int) -> list[int]:
     out = []
     for name in os.listdir("/proc"):
         if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(name))
-            except (OSError, IndexError, ValueError):
-                pass
+            fields = stat_fields(int(name))
+            if fields is not None and fields[1] == str(pid):
+                out.append(int(name))
     return out
 
 
 def _alive(pid: int) -> bool:
     """Running or sleeping (a zombie has exited; a reused pid would not be our child's child)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_a_killed_live_tui_stops_its_server(isolated_network: None, sig: signal.Signals) -> None:
-    port = free_udp_port()
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a terminal of its own; nothing of pytest may run here
-        try:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-            os.execve(sys.executable, [sys.executable, "-m", "sipsim", "tui", "--live", f"127.0.0.1:{port}",
-                                       "--workers", "2"], dict(os.environ, TERM="xterm-256color"))
-        finally:
-            os._exit(127)
+    pid, master = spawn_in_pty(["tui", "--live", f"127.0.0.1:{free_udp_port()}", "--workers", "2"])
     status = None
     procs: list[int] = []
     try:
         deadline = time.monotonic() + 20
-        while True:  # the server and its two workers, all asleep in recvfrom
+        while True:  # the server and its two workers
             assert time.monotonic() < deadline, "the live server did not start"
-            if select.select([master], [], [], 0.1)[0]:
-                os.read(master, 65536)  # keep the terminal drained
+            read_pty(master)  # keep the terminal drained
             servers = _children(pid)
             procs = servers + [w for s in servers for w in _children(s)]
             if servers and len(procs) >= 3:
                 break
         time.sleep(0.3)  # the app has mounted and its handlers are in place
         os.kill(pid, sig)
-        deadline = time.monotonic() + 10
-        while status is None and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    os.read(master, 65536)
-                except OSError:
-                    pass
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = os.waitstatus_to_exitcode(st)
+        status = wait_exit_draining(pid, master, 10)
         assert status is not None, "the TUI did not exit"
         deadline = time.monotonic() + 5
         while any(_alive(p) for p in procs) and time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from helpers import read_pty, spawn_in_pty, wait_exit_draining
 from tuikit import panel_text, settle
 
 from sipsim.cli import main as cli_main
@@ -89,46 +90,23 @@ def test_cli_errors_are_one_line_and_exit_2(capsys) -> None:  # noqa: ANN001
 
 def test_sipsim_without_arguments_opens_the_tui_on_the_builtin_call() -> None:
     """`sipsim` (what `make run` runs) in a real terminal: the built-in scenario, then ctrl+q."""
-    import fcntl
     import os
-    import pty
-    import select
     import signal
-    import struct
-    import sys
-    import termios
     import time
 
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a terminal of its own; nothing of pytest may run here
-        try:  # its size before the app starts (set from the parent it may come too late: 80×24)
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-            os.execve(sys.executable, [sys.executable, "-m", "sipsim"], dict(os.environ, TERM="xterm-256color"))
-        finally:
-            os._exit(127)
-    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    pid, master = spawn_in_pty([])
     seen = b""
     status = None
     try:
         deadline = time.monotonic() + 15
         while b"4 workers" not in seen or b"wait-queue" not in seen:
             assert time.monotonic() < deadline, seen[-500:]
-            if select.select([master], [], [], 0.1)[0]:
-                seen += os.read(master, 65536)
+            seen += read_pty(master)
         assert b"basic-call" in seen and b"SIM" in seen
         os.write(master, b"n")
         time.sleep(0.2)
         os.write(master, b"\x11")  # ctrl+q
-        deadline = time.monotonic() + 10
-        while status is None and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.1)[0]:
-                try:
-                    os.read(master, 65536)
-                except OSError:
-                    pass
-            done, st = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = os.waitstatus_to_exitcode(st)
+        status = wait_exit_draining(pid, master, 10)
         assert status == 0
     finally:
         if status is None:
