@@ -3,7 +3,10 @@
 It is the Python twin of ``default.cfg`` (the routing engine runs that file the same way):
 
     request_route {
-        if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+        if (!mf_process_maxfwd_header("10")) {
+            if (!rfc_checks()) { exit; }      # ser profile only: a header that does not parse is a 400
+            sl_send_reply("483", "Too Many Hops"); exit;
+        }
         if (!sanity_check()) { exit; }        # ser profile: sipsim's rfc_checks instead
         if (uri == myself) {
             if (is_method("REGISTER")) { save("location"); exit; }   # save() answers by itself
@@ -51,8 +54,15 @@ class DefaultRoute:
 
     def request_route(self, ctx: WorkerContext, msg: SipMsg) -> Steps:
         method = msg.first_line.method if msg.first_line else ""
-        if (yield from mf_process_maxfwd_header(ctx, msg, 10)) < 0:
-            yield from sl_send_reply(ctx, msg, 483, "Too Many Hops", why="Max-Forwards reached 0")
+        mf = yield from mf_process_maxfwd_header(ctx, msg, 10)
+        if mf < 0:
+            # false: 0 hops left (-1), or a header up to Max-Forwards, or its value, does not
+            # parse (-2); Kamailio's script answers 483 to both, the careful proxy names a broken
+            # header with its RFC checks' 400 first
+            if ctx.ser and not (yield from rfc_checks(ctx, msg)):
+                return 0
+            why = "Max-Forwards reached 0" if mf == -1 else "Max-Forwards could not be read"
+            yield from sl_send_reply(ctx, msg, 483, "Too Many Hops", why=why)
             return 0
         if ctx.ser:
             if not (yield from rfc_checks(ctx, msg)):

@@ -346,7 +346,6 @@ def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
         return 0
     if parse_headers(msg, F_VIA2) < 0:
         ctx.stats["drop_replies"] += 1
-        ctx.stats["bad_msg_hdr"] += 1
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
         yield ctx.event("forward_reply", msg, f"looking for the second Via: {reason}; dropped",
                         outcome=DROPPED, reason=reason, unparsed=msg.unparsed)

@@ -56,7 +56,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
         try:
             value = parse_hdr_body(h)
         except ParseError as exc:
-            ctx.stats["bad_msg_hdr"] += 1
+            msg.hdr_errors += 1  # the ser profile parses the value with the header: a header error
             if ctx.tracing:
                 yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
             return -2

@@ -76,7 +76,6 @@ def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
         rc = parse_headers(msg, F_FROM | F_TO | F_CALLID | F_CSEQ)
         new = flag_names(msg._pf & ~before) if ctx.tracing else ()
         if rc < 0:
-            ctx.stats["bad_msg_hdr"] += 1
             reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
             if ctx.tracing:
                 yield ctx.event("parse_headers", msg, f"From/To/Call-ID/CSeq: {reason} (logged; the checks decide)",
@@ -100,8 +99,6 @@ def _parse_msg_text(msg: SipMsg) -> str:
 def _parse_failed(ctx: WorkerContext, msg: SipMsg) -> Steps:
     err = msg.parse_error
     reason = err.reason if err else "parse error"
-    if msg.hdr_error is not None:
-        ctx.stats["bad_msg_hdr"] += 1
     looks_like_request = not msg.text.lstrip(" \t\r\n\0")[:4].upper().startswith("SIP/")
     if ctx.ser and looks_like_request and _has_via_line(msg):
         if ctx.tracing:
@@ -235,6 +232,10 @@ def exec_post_script_cb(ctx: WorkerContext, msg: SipMsg, cb_type: int) -> Steps:
 
 
 def _free(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    # Kamailio counts bad_msg_hdr inside parse_headers, on every call that fails, whoever asked
+    # (core, module or script); the parser counts on the message and the count lands here
+    if msg.hdr_errors:
+        ctx.stats["bad_msg_hdr"] += msg.hdr_errors
     n = len(msg.headers)
     lumps = len(msg.add_rm)
     if ctx.tracing:

@@ -442,8 +442,6 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if ctx.tracing:
             yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
                             reason=failure.detail, detail={"check": name})
-        if name == "all headers parse":
-            ctx.stats["bad_msg_hdr"] += 1
         headers = failure.headers
         if failure.code == 400:
             headers = headers + (f'Warning: 399 sipsim "{_quote(failure.detail)}"',)

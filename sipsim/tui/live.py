@@ -116,6 +116,7 @@ class LiveSource(Source):
         self.timeline = snapmod.Timeline(snapmod.initial(policy="linux"))
         self.stats: dict[str, Any] = {}  # the server's `stats` answer (control socket), refreshed twice a second
         self.msg_rate: float | None = None  # datagrams/s received by the workers, from those stats
+        self.received: int | None = None  # datagrams the workers' recvfrom returned, from those stats
         self.cpu_ns: dict[int, int] = {}  # pid -> CPU time so far (ns, /proc/PID/schedstat), read with the stats
         self._gone: set[int] = set()  # worker pids found gone: never read again (the pid may be reused)
         self.watching = True
@@ -141,7 +142,7 @@ class LiveSource(Source):
             cmd = [self.python, "-m", "sipsim", "serve", "--listen", self.where, "--workers", str(self.workers),
                    "--profile", self.profile, "--observe", self.obs.path, "--step-control", "--pcap", pcap,
                    "--control", os.path.join(self.tmp, "ctl.sock"), "--db", os.path.join(self.tmp, "loc.sqlite"),
-                   "--log-level", "warning"]
+                   "--log-level", "warning", "--exit-with-parent"]  # a TUI killed with -9 leaves no server
             if self.route:
                 cmd += ["--route", self.route]
             cmd += self.options.args()
@@ -279,6 +280,7 @@ class LiveSource(Source):
         except (OSError, ValueError):
             return
         rcv = sum(int(w.get("stats", {}).get("rcv_datagrams", 0)) for w in self.stats.get("workers", []))
+        self.received = rcv
         if self._last_rcv is not None and now > self._last_rcv[0]:
             self.msg_rate = max(0.0, (rcv - self._last_rcv[1]) / (now - self._last_rcv[0]))
         self._last_rcv = (now, rcv)

@@ -196,3 +196,23 @@ def test_rfc_checks_refuse_a_date_not_in_gmt_and_a_three_colon_ipv6() -> None:
     assert outcome("[2001:db8:::192.0.2.1]") == ("replied", 400)
     assert outcome("[2001:db8::192.0.2.1]") == ("forwarded", None)
     assert outcome("[2001:db8::10:5070]") == ("forwarded", None)  # RFC 5118 §4.3: a group, not a port
+
+
+def test_a_header_that_does_not_parse_is_counted_in_bad_msg_hdr_and_ser_answers_400_not_483() -> None:
+    """Kamailio counts bad_msg_hdr in parse_headers itself, whoever asked; the careful proxy (ser)
+    names a broken header before Max-Forwards with 400 — only a Max-Forwards of 0 is 483."""
+    def options(cseq: bytes, to: bytes = b"<sip:bob@127.0.0.1>") -> bytes:
+        return (b"OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx\r\n"
+                b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: " + to + b"\r\nCall-ID: c1\r\nCSeq: " + cseq +
+                b"\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+
+    ser = MemoryDriver(ServerConfig(profile=Profile.SER, listen=("127.0.0.1", 5060)))
+    result = ser.feed(options(b"abc OPTIONS"), ("127.0.0.1", 5070))
+    assert (result.outcome, result.status) == ("replied", 400) and b"CSeq" in result.sent[0].data
+    assert ser.ctx.stats["bad_msg_hdr"] >= 1
+    kam = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO, listen=("127.0.0.1", 5060)))
+    kam.feed(options(b"1 OPTIONS", to=b"<sip:bob@127.0.0.1"), ("127.0.0.1", 5070))
+    counted = kam.ctx.stats["bad_msg_hdr"]
+    assert counted >= 1
+    good = kam.feed(options(b"2 OPTIONS"), ("127.0.0.1", 5070))
+    assert good.status == 404 and kam.ctx.stats["bad_msg_hdr"] == counted

@@ -19,7 +19,7 @@ from sipsim.real.procinfo import schedstat_ns, stat_fields
 from sipsim.tui.app import SipsimApp
 from sipsim.tui.live import LiveSource
 from sipsim.tui.live_options import ServerOptions
-from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, WorkersPanel
+from sipsim.tui.panels import LadderPanel, LogPanel, MessagePanel, SocketPanel, WorkersPanel
 
 pytestmark = pytest.mark.network
 
@@ -341,6 +341,10 @@ async def test_live_workers_show_their_real_cpu_time(isolated_network: None) -> 
             for p in busy:
                 grew = figure_ns(worker_line(app, p))
                 assert again[p] > first[p] and grew > figure_ns(lines[p]), (p, lines[p], worker_line(app, p))
+            # the Socket panel counts what the workers received (the server's counters): live
+            # there are no kernel events to count "arrived" from
+            await until(pilot, lambda: "received 8 · watched 8" in panel_text(app, SocketPanel),
+                        what=f"the socket panel's counts: {panel_text(app, SocketPanel)!r}")
             await pilot.press("L")
             await settle(pilot)
     assert not os.path.exists(f"/proc/{server_pid}") and not any(os.path.exists(f"/proc/{p}") for p in pids)

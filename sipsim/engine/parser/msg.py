@@ -73,6 +73,7 @@ class SipMsg:
     first_line: FirstLine | None = None
     eoh: int | None = None  # offset of the body (just past the empty line), once parsed to the end
     hdr_error: ParseError | None = None
+    hdr_errors = 0  # failed parse_headers calls: each is one bad_msg_hdr, counted when the message is freed
     parse_error: ParseError | None = None
     new_uri: str | None = None  # $ru when changed (not a lump)
     dst_uri: str | None = None  # $du

@@ -186,6 +186,7 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     if msg.eoh is not None:
         return 0  # everything is parsed; the asked kinds are simply not there
     if msg.hdr_error is not None:
+        msg.hdr_errors += 1  # Kamailio parses again from ``unparsed``, fails again and counts again
         return -1
     text = msg.text
     pos = msg.unparsed
@@ -258,6 +259,7 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
         msg._pf = pf
         msg.unparsed = pos
         msg.hdr_error = exc
+        msg.hdr_errors += 1
         return -1
 
 

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
 from sipsim.tui.panels.base import Panel, wrap_parts
+from sipsim.tui.panels.workers import CPU_REFRESH
 
 MAX_LISTED = 6  # queued datagrams listed one by one; the rest are counted
 
@@ -41,7 +42,9 @@ class SocketPanel(Panel):
 * **drops**, datagrams arrived, and with the `reuseport` policy one socket per worker.
 
 Live mode: the real kernel does not report its queue to the workers, so queued datagrams are not
-shown; drops come from the attendant, which reads the socket's drop counter (`SO_MEMINFO`).
+shown; drops come from the attendant, which reads the socket's drop counter (`SO_MEMINFO`);
+**received** is what the workers' `recvfrom` returned (the server's counters) and **watched** the
+datagrams whose steps reached the TUI.
 
 Keys: `up`/`down` scroll.
 
@@ -49,6 +52,19 @@ Kamailio: the socket is opened once by the main process before forking (`udp_ini
 `src/core/udp_server.c`, `SO_RCVBUF` grown up to `maxbuffer`); the queue and the drops are the
 kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
 """
+
+    _drawn_stats: object = None  # live: the server's stats answer the panel last drew
+
+    def on_mount(self) -> None:
+        self.set_interval(CPU_REFRESH, self._fresh_stats)
+
+    def _fresh_stats(self) -> None:
+        """Live: the fill, the kernel's drops and what the workers received come from the server's
+        stats, read twice a second whether events come or not; the app redraws on events only, so
+        the panel redraws itself when the source holds a new read."""
+        v = self.view
+        if v is not None and v.live and getattr(v.source, "stats", None) is not self._drawn_stats:
+            self.redraw_panel()
 
     def lines(self, width: int) -> tuple[list[Text], int]:
         """The figures first (fill, drops, what just happened, counters), the queued datagrams last:
@@ -59,6 +75,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         out: list[Text] = []
         multi = len(snap.sockets) > 1
         src = v.source
+        self._drawn_stats = getattr(src, "stats", None)
         head = f"{src.listen} · wake policy {snap.policy or '?'}"
         if len(head) > width:
             head = f"{src.listen} · policy {snap.policy or '?'}"
@@ -107,8 +124,16 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
             out.append(Text(f"✗ {v.mname(ev.msg)} dropped: {why}", style="bold red"))
         elif type(ev) is KernelEvent and ev.kind == DATAGRAM_QUEUED:
             out.append(Text(f"+ {v.mname(ev.msg)} queued", style="green"))
-        out.extend(wrap_parts([Text(f"arrived {snap.arrived}", style="dim"), Text(f"drops {snap.drops}", style="dim"),
-                               Text(f"handled {snap.handled}", style="dim")], width, style="dim"))
+        if v.live:
+            # no kernel events live, so no "arrived": what the workers' recvfrom returned (the
+            # server's counters; the kernel's drops are above) and what the TUI saw handled
+            received = getattr(src, "received", None)
+            counts = [Text(f"received {'?' if received is None else received}", style="dim"),
+                      Text(f"watched {snap.handled}", style="dim")]
+        else:
+            counts = [Text(f"arrived {snap.arrived}", style="dim"), Text(f"drops {snap.drops}", style="dim"),
+                      Text(f"handled {snap.handled}", style="dim")]
+        out.extend(wrap_parts(counts, width, style="dim"))
         if v.live and src.history.lost:
             out.append(Text(f"observer lost {src.history.lost} events (the TUI lagged)", style="yellow"))
         return out + listings, 0
