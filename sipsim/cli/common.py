@@ -96,3 +96,11 @@ def alias_error(aliases: Iterable[str], what: str = "--alias") -> str | None:
 def fail(message: str, status: int = 2) -> int:
     print(f"sipsim: {message}", file=sys.stderr)
     return status
+
+
+def no_terminal(instead: str) -> str | None:
+    """Why the TUI cannot start here, or None: it needs stdin and stdout to be a terminal (on a
+    pipe Textual spins at 100 % CPU and draws for no one). ``instead`` names the commands to use."""
+    if all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
+        return None
+    return f"the TUI needs a terminal (stdin and stdout); {instead}"

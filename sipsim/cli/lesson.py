@@ -3,25 +3,28 @@
     sipsim lesson N                                  # the TUI, stopping where the lesson speaks
     sipsim lesson N --text                           # the lesson as text, with its question IDs
     sipsim lesson N --check [--answer ID=VALUE ...]  # judge your answers against the simulation
-    sipsim lesson N --check --reference              # judge the lesson's own answers (teachers)
+    sipsim lesson N --check --reference              # judge the lesson's own answers (teachers;
+                                                     # lesson 13: add --route lessons/13-route-solution.cfg)
     sipsim lesson N --reset                          # forget your progress in lesson N
 
 N is the lesson's number or file name (sipsim lessons lists them). --answer gives an answer (a
-choice's text or its number on screen) and implies --check; answers are saved with your progress
-($XDG_STATE_HOME/sipsim/progress.json, by default ~/.local/state/sipsim/progress.json) and count
-again the next time. --route FILE runs the lesson's scenario with your routing script (lesson
-13); --policy, --profile and --workers change the scenario too, to see what a check says under
-another kernel or era. --live (lesson 12) also runs a real `sipsim serve` on 127.0.0.1 and
-compares the real kernel's wake order with the simulator's. The exit status is 0 when every check
-passes, 1 when one fails, 2 on an error.
+choice's text or its number on screen, #N when the choices are numbers themselves) and implies
+--check; an answer that cannot be read is refused, with what to type, and nothing is saved; answers
+are saved with your progress ($XDG_STATE_HOME/sipsim/progress.json, by default
+~/.local/state/sipsim/progress.json) and count again the next time. --route FILE runs the lesson's
+scenario with your routing script (lesson 13); --policy, --profile and --workers change the
+scenario too, to see what a check says under another kernel or era. --live (lesson 12) also runs a
+real `sipsim serve` on 127.0.0.1 and compares the real kernel's wake order with the simulator's.
+The exit status is 0 when every check passes, 1 when one fails, 2 on an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
-from sipsim.cli.common import fail
+from sipsim.cli.common import fail, no_terminal
 
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
 
@@ -107,14 +110,11 @@ def _check(session: object, answers: list[tuple[str, str]], *, reference: bool, 
                         f"{', '.join(sorted(known)) or 'none'})")
     if reference:
         answers = list(session.reference_answers().items()) + answers
-    from sipsim.lessons.judge import resolve_choice
-
+    for qid, value in answers:  # every answer is read before any is judged: a typo saves nothing
+        refused = session.refusal(qid, value, write=lambda v, qid=qid: f"--answer {shlex.quote(f'{qid}={v}')}")
+        if refused is not None:
+            return fail(f"--answer {qid}={value}: {refused}")
     for qid, value in answers:
-        spec = session.lesson.question_spec(qid)
-        assert spec is not None
-        if spec.choices and resolve_choice(value, spec.choices) is None:
-            listed = "; ".join(f"{i} = {c.text}" for i, c in enumerate(spec.choices, 1))
-            return fail(f"--answer {qid}={value}: none of the choices ({listed})")
         session.answer(qid, value)
     results = session.checks()
     if live:
@@ -134,4 +134,9 @@ def _tui(session: object) -> int:
         return fail(f"the TUI is not available in this installation ({exc}). Meanwhile: "
                     f"`sipsim lesson {number} --text` prints the lesson stop by stop, and "
                     f"`sipsim lesson {number} --check --answer ID=VALUE` checks your answers.", 1)
+    number = getattr(session, "number", "N")
+    refused = no_terminal(f"without one, `sipsim lesson {number} --text` prints the lesson stop by stop and "
+                          f"`sipsim lesson {number} --check --answer ID=VALUE` checks your answers")
+    if refused:
+        return fail(refused)
     return int(run_tui(lesson=session) or 0)

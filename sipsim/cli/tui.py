@@ -10,9 +10,8 @@ F1 help on the focused panel and every key, ctrl+p the command palette, ctrl+q q
 from __future__ import annotations
 
 import argparse
-import sys
 
-from sipsim.cli.common import UsageError, alias_error, fail, parse_hostport
+from sipsim.cli.common import UsageError, alias_error, fail, no_terminal, parse_hostport
 
 POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
 
@@ -104,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
         from sipsim.tui.app import run_tui
     except ImportError as exc:  # textual missing from a broken install
         return fail(f"the TUI needs Textual: {exc}", 1)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # Textual would spin on a pipe, at 100 % CPU
-        return fail("the TUI needs a terminal (stdin and stdout); for output to a file or pipe use "
-                    "`sipsim simulate` or `sipsim trace`")
+    refused = no_terminal("for output to a file or pipe use `sipsim simulate` or `sipsim trace`")
+    if refused:
+        return fail(refused)
     try:
         return run_tui(scenario=scenario, live=live, profile=getattr(args, "profile", None),
                        workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),

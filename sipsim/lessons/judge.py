@@ -10,6 +10,7 @@ or its number on screen (1-based) — and compares the choice's value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +60,7 @@ def normalise(value: Any, kind: str) -> Any:
             return float(value)
         if isinstance(value, int | float):
             return float(value)
-        m = re.search(r"-?\d+(?:\.\d+)?", str(value).replace(",", "").replace("_", ""))
-        return float(m.group()) if m else None
+        return read_number(str(value))
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -73,6 +73,82 @@ def normalise(value: Any, kind: str) -> Any:
         items = value if isinstance(value, list | tuple) else re.split(r"[\s,;>|→-]+", str(value))
         return tuple(str(x).strip().lower() for x in items if str(x).strip())
     return " ".join(str(value).split()).casefold()
+
+
+# One number as people write it: "12", "-3", "+0.5", "12.5" or "12,5", "1,280" or "1_280" (thousands),
+# "1e3"; not glued to a letter before it ("W1", "v2" are not numbers) nor after another digit.
+_NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:\d{1,3}(?:[,_]\d{3})+(?![\d,_])|\d+)(?:[.,]\d+)?(?:[eE][-+]?\d+)?"
+                     r"(?![.,_]?\d)")
+
+
+def read_number(text: str) -> float | None:
+    """The one number in ``text`` ("403", "403 Forbidden", "about 12", "6.6 µs", "1,280"), or None
+    when there is none ("abc", "twelve") or more than one ("200 or 403", "12-13"): a learner's
+    answer to a number question must say one number, and a word is not one."""
+    t = str(text).replace("\u2212", "-").replace("\u202f", "").replace("\u00a0", " ")
+    found = list(_NUMBER.finditer(t))
+    if len(found) != 1:
+        return None
+    digits = found[0].group()
+    if re.fullmatch(r"[-+]?\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?(?:[eE][-+]?\d+)?", digits):
+        digits = digits.replace(",", "").replace("_", "")  # thousands separators
+    else:
+        digits = digits.replace(",", ".")  # a decimal comma
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+_EXPECTED = {"number": ("a number", "one number in digits (12, 403 or 6.6)"),
+             "worker": ("a worker", "W1, w1, worker 1 or just 1"),
+             "bool": ("yes or no", "yes or no"),
+             "workers": ("a list of workers", "workers, e.g. W1 W0 W2"),
+             "flags": ("a list of header names", "header names, e.g. Via, From"),
+             "seq": ("a sequence", "a sequence, e.g. 200, 180")}
+
+
+def unreadable(answer: str, kind: str) -> str | None:
+    """Why ``answer`` cannot be read as a ``kind`` at all (None when it can). A refused answer is
+    not judged: "abc" for a number is a typing slip, not a wrong prediction."""
+    what, how = _EXPECTED.get(kind, ("an answer", "your answer"))
+    given = " ".join(str(answer).split())
+    if not given:
+        return f"the answer is empty: write {how}"
+    value = normalise(given, kind)
+    if value is None or (kind in ("workers", "flags", "seq") and not value):
+        return f"{given!r} is not {what}: write {how}"
+    return None
+
+
+def numbered_choices(choices: tuple[Choice, ...]) -> bool:
+    """Whether the choices are numbers themselves: then only "#2" names the second one."""
+    return any(c.text.strip().isdigit() for c in choices)
+
+
+def list_choices(choices: tuple[Choice, ...]) -> str:
+    """The choices with the place a learner may type for each: "1 = W0; 2 = W1", or "#1 = 6; #2 = 12"
+    when the choices are numbers themselves."""
+    mark = "#" if numbered_choices(choices) else ""
+    return "; ".join(f"{mark}{i} = {c.text}" for i, c in enumerate(choices, 1))
+
+
+def choice_refusal(answer: str, choices: tuple[Choice, ...], write: Callable[[str], str] = repr) -> str:
+    """What to say when ``answer`` names none of ``choices`` — with the exact answer to type.
+    ``write`` spells an answer the way the learner gives it (the CLI: ``--answer ID=VALUE``)."""
+    given = " ".join(str(answer).split())
+    head = f"{given!r} is none of the choices ({list_choices(choices)})"
+    if numbered_choices(choices):  # a bare number is an answer, not a place
+        m = re.fullmatch(r"\d+", given)
+        if m and 1 <= int(given) <= len(choices):
+            c = choices[int(given) - 1]
+            return (f"{head}. These choices are numbers themselves, so {given} is read as the answer {given}, "
+                    f"not as the choice in place {given}: to pick that one ({c.text}) write {write('#' + given)} "
+                    f"or {write(c.text)}")
+        return (f"{head}: write the choice itself, e.g. {write(choices[0].text)}, or its place with #, "
+                f"e.g. {write('#1')}")
+    return (f"{head}: write a choice's text, e.g. {write(choices[0].text)}, or its place in the list "
+            f"(1-{len(choices)}), e.g. {write('1')}")
 
 
 def same(answer: Any, observed: Observation, tolerance: float = 0.0) -> bool:
@@ -96,8 +172,7 @@ def resolve_choice(answer: str, choices: tuple[Choice, ...]) -> Choice | None:
         for c in choices:
             if any(re.fullmatch(rf"w\s*0*{int(worker.group(1))}", x.strip().casefold()) for x in (c.text, c.value)):
                 return c
-    numeric = any(c.text.strip().isdigit() for c in choices)  # then only "#2" means the second choice
-    m = re.fullmatch(r"#\s*(\d+)" if numeric else r"#?\s*(\d+)", a)
+    m = re.fullmatch(r"#\s*(\d+)" if numbered_choices(choices) else r"#?\s*(\d+)", a)  # "#2": the 2nd
     if m and 1 <= int(m.group(1)) <= len(choices):
         return choices[int(m.group(1)) - 1]
     return None

@@ -13,7 +13,9 @@ positions to pause at, in order; at each, ``narration(p)`` and ``question(p)``; 
 ``answer(id, text)`` where text is a choice's text, its value, or its number on screen
 ("2", 1-based). Everything is deterministic: same scenario, same stops, same results.
 
-Beyond the protocol: ``questions()`` (all of them, with positions), ``position_of(anchor)``,
+Beyond the protocol: ``refusal(id, text)`` (why an answer cannot be judged at all — no choice, no
+number — and what to type instead; ``answer`` refuses such an answer without recording it),
+``questions()`` (all of them, with positions), ``position_of(anchor)``,
 ``resume_position()`` (where the learner last was), ``progress()``, ``reference_answers()``,
 ``save()`` (writes the last anchor read; answers and checks are saved as they happen).
 """
@@ -21,6 +23,7 @@ Beyond the protocol: ``questions()`` (all of them, with positions), ``position_o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +31,16 @@ from typing import TYPE_CHECKING, Any
 from sipsim.engine.events import StepEvent
 from sipsim.lessons.anchors import resolve
 from sipsim.lessons.api import CheckResult, Narration, Progress, Question
-from sipsim.lessons.judge import Observation, choice_for, normalise, resolve_choice, same, show
+from sipsim.lessons.judge import (
+    Observation,
+    choice_for,
+    choice_refusal,
+    normalise,
+    resolve_choice,
+    same,
+    show,
+    unreadable,
+)
 from sipsim.lessons.model import CheckSpec, Judged, Lesson, LessonError, QuestionSpec
 from sipsim.lessons.predicates import evaluate
 from sipsim.lessons.progress import ProgressStore, with_answer
@@ -219,16 +231,36 @@ class Session:
             return CheckResult(question_id, False, f"lesson {self.number} has no question {question_id!r} "
                                                    f"(its questions: {known})")
         given = str(answer).strip()
+        refused = self.refusal(q.id, given)
+        if refused is not None:  # not an attempt: nothing is judged or recorded
+            return CheckResult(q.id, False, refused)
         if q.choices:
             choice = resolve_choice(given, q.choices)
-            if choice is None:
-                return CheckResult(q.id, False, f"{given!r} is none of the choices: answer with a choice's number "
-                                                f"(1-{len(q.choices)}) or its text")
+            assert choice is not None
             given = choice.text
         result = self._judge_question(q, given)
         self._progress = with_answer(self._progress, q.id, given)
         self._record(result)
         return result
+
+    def refusal(self, question_id: str, answer: str, write: Callable[[str], str] = repr) -> str | None:
+        """Why ``answer`` cannot be an answer to the question at all — it names none of the choices,
+        or a number question gets no number ("abc") — saying what to type instead (``write``
+        spells an answer as the learner gives it); None when it can be judged. A refused answer
+        is not an attempt: :meth:`answer` records nothing for it."""
+        q = self.lesson.question_spec(question_id)
+        if q is None:
+            known = ", ".join(x.id for x in self.lesson.questions)
+            return f"lesson {self.number} has no question {question_id!r} (its questions: {known})"
+        given = str(answer).strip()
+        if q.choices:
+            return None if resolve_choice(given, q.choices) is not None else choice_refusal(given, q.choices, write)
+        try:
+            kind = self._observe(q.judged).kind
+        except LessonError:
+            return None  # judging will say why it cannot judge
+        why = unreadable(given, kind)
+        return None if why is None else f"{why}; it was not counted as an attempt"
 
     def checks(self) -> list[CheckResult]:
         results = []
@@ -292,8 +324,9 @@ class Session:
 
     def _observe(self, judged: Judged) -> Observation:
         obs = evaluate(judged.check, self._view(judged), judged.args)
-        if judged.variant:  # say that this is another run than the one on screen
-            run = ", ".join(f"{k} {v}" for k, v in sorted(judged.variant.items()))
+        changed = {k: v for k, v in judged.variant.items() if k == "route" or getattr(self.scenario, k, None) != v}
+        if changed:  # say that this is another run than the one on screen (not when it is the same)
+            run = ", ".join(f"{k} {v}" for k, v in sorted(changed.items()))
             obs = Observation(obs.value, obs.kind, f"(the same scenario run with {run}) {obs.says}")
         return obs
 
@@ -309,8 +342,9 @@ class Session:
         ok = same(value, obs, q.tolerance)
         right = choice_for(obs, q.choices) if q.choices else None
         expected = right.text if right is not None else show(obs.value, obs.kind)
-        said = "Right" if ok else f"Not what the simulation did (you said {given!r})"
-        message = f"{said}: {obs.says}"
+        # the verdict itself is the caller's mark (PASS/FAIL, ✓ right/✗ not quite): the message
+        # says what the simulation did, and what was said when it differs
+        message = obs.says if ok else f"you said {given!r}; {obs.says}"
         if q.explain:
             message += f" {q.explain}"
         return CheckResult(q.id, ok, message, expected)

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterable
 
 from sipsim.lessons.api import CheckResult
+from sipsim.lessons.judge import list_choices, numbered_choices
 from sipsim.lessons.session import Session
 
 WIDTH = 100
@@ -46,7 +47,7 @@ def check_report(session: Session, results: Iterable[CheckResult]) -> tuple[str,
             tag = "TODO"
             msg = f"{q.prompt} — answer with --answer {q.id}=VALUE"
             if q.choices:
-                msg += " (" + "; ".join(f"{i} = {c.text}" for i, c in enumerate(q.choices, 1)) + ")"
+                msg += f" ({list_choices(q.choices)})"
         else:
             tag = "PASS" if r.passed else "FAIL"
             msg = r.message
@@ -82,8 +83,10 @@ def walkthrough(session: Session) -> str:
             if q.position == pos and q.id not in asked:
                 asked.add(q.id)
                 lines.append(f"   QUESTION {q.id}: {q.prompt}")
+                spec = session.lesson.question_spec(q.id)
+                mark = "#" if spec is not None and numbered_choices(spec.choices) else ""
                 for i, c in enumerate(q.choices, 1):
-                    lines.append(f"      {i}. {c}")
+                    lines.append(f"      {mark}{i}. {c}")
                 lines.append(f"      (sipsim lesson {session.number} --check --answer {q.id}=VALUE)")
         lines.append("")
     return "\n".join(lines)

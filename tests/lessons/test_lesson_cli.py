@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ def test_list_check_answer_and_resume(tmp_path: Path) -> None:
     r = sipsim(tmp_path, "lesson", "1", "--answer", "first-wake=2", "--answer", "fifth=W3")
     assert r.returncode == 1
     assert "PASS  first-wake" in r.stdout and "FAIL  fifth" in r.stdout
-    assert "[the simulation says: W1]" in r.stdout
+    flat = " ".join(r.stdout.split())  # the report wraps its lines at 120 columns
+    assert "FAIL fifth you said 'W3'; #5 " in flat and "[the simulation says: W1]" in flat
 
     # progress was saved: a second run resumes (first-wake stays answered), fixing only "fifth"
     store = ProgressStore(tmp_path / "state" / "sipsim" / "progress.json")
@@ -126,10 +128,50 @@ def test_the_tui_is_opened_or_its_absence_explained(monkeypatch: pytest.MonkeyPa
             return 0
 
     monkeypatch.setitem(sys.modules, "sipsim.tui.app", FakeApp)
+    # pytest's stdin and stdout are no terminal: refused as `sipsim tui` refuses, the TUI never starts
+    assert main(["lesson", "6"]) == 2
+    err = capsys.readouterr().err
+    assert "the TUI needs a terminal" in err and "sipsim lesson 6 --text" in err and not seen
+
+    monkeypatch.setattr("sipsim.cli.lesson.no_terminal", lambda instead: None)
     assert main(["lesson", "6", "--profile", "kamailio"]) == 0
     session = seen["session"]
     assert (session.number, session.scenario.profile) == (6, "kamailio")
     assert session.store is not None, "the TUI's answers are saved with the learner's progress"
+
+
+def test_the_tui_is_refused_without_a_terminal(tmp_path: Path) -> None:
+    """The real command, its output piped and no terminal on stdin: one line and exit 2 at once, as
+    `sipsim tui` says it (Textual would otherwise spin on the pipe)."""
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
+    for cmd, instead in ((["lesson", "1"], "sipsim lesson 1 --text"), (["tui"], "sipsim simulate")):
+        r = subprocess.run([sys.executable, "-m", "sipsim", *cmd], capture_output=True, text=True, env=env,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        assert r.returncode == 2 and r.stdout == "", (cmd, r.stdout, r.stderr)
+        assert "the TUI needs a terminal (stdin and stdout)" in r.stderr and instead in r.stderr, (cmd, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_refused_answers_say_what_to_type_and_count_for_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "state" / "sipsim" / "progress.json"
+    # choices that are numbers: "2" is no choice; the message gives the exact argument for the 2nd
+    r = sipsim(tmp_path, "lesson", "3", "--answer", "capacity=2")
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    suggested = re.findall(r"--answer '([^']+)'", r.stderr)
+    assert suggested == ["capacity=#2"], r.stderr
+    assert not store.exists(), "a refused answer is not saved"
+    r = sipsim(tmp_path, "lesson", "3", "--answer", suggested[0])
+    assert "PASS  capacity" in r.stdout, r.stdout + r.stderr
+
+    # a number question: a word is refused, not judged; reasonable forms of a number are read
+    for bad in ("abc", "twelve", "200 or 403", ""):
+        r = sipsim(tmp_path, "lesson", "13", "--answer", f"options-answer={bad}")
+        assert r.returncode == 2 and r.stdout == "", (bad, r.stdout)
+        assert "not counted as an attempt" in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
+    assert "options-answer" not in ProgressStore(store).get(13).answered
+    r = sipsim(tmp_path, "lesson", "13", "--route", str(find_lesson(13).files["solution"]),
+               "--answer", "options-answer=200 OK", "--answer", "mallory-answer= 403 Forbidden")
+    assert "PASS  options-answer" in r.stdout and "PASS  mallory-answer" in r.stdout, r.stdout + r.stderr
 
 
 @pytest.mark.network

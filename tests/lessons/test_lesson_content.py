@@ -260,3 +260,107 @@ def test_runs_a_lesson_suggests_can_be_made() -> None:
     assert (5, {"profile": "ser"}) in suggested, suggested
     for number, overrides in suggested:
         assert Session(find_lesson(number), overrides=overrides).stops(), (number, overrides)
+
+
+def test_lesson_5_questions_hold_in_both_profiles() -> None:
+    """"Where does Kamailio keep the change?" is about Kamailio whatever profile the lesson runs in,
+    and it is asked before the narration gives the answer away (lumps are explained at mf-done)."""
+    lesson = find_lesson(5)
+    q = lesson.question_spec("where-is-the-change")
+    assert q is not None and q.judged.variant == {"profile": "kamailio"}
+    for profile in ("ser", "kamailio"):
+        session = Session(lesson, overrides={"profile": profile})
+        assert session.position_of(q.at) < session.position_of("mf-done") <= session.position_of(q.reveal or "")
+        for qid, answer in session.reference_answers().items():
+            assert session.answer(qid, answer).passed, (profile, qid)
+        assert all(r.passed for r in session.checks()), profile
+        assert not session.answer(q.id, "in msg->buf, rewritten in place").passed, profile
+
+
+def test_lesson_13_names_its_tasks_and_asks_for_its_answers() -> None:
+    """The exercise's three tasks are "Task N" in the lesson, its checks and the starting script,
+    and the lesson tells how to answer its two questions."""
+    lesson = find_lesson(13)
+    text = lesson.path.read_text()
+    start = lesson.files["start"].read_text()
+    for n in (1, 2, 3):
+        assert f"**Task {n}**" in text and f"# Task {n}:" in start and f"Task {n}  " in start, n
+    assert "TODO" not in text and "TODO" not in start, "the check report's TODO means 'not answered yet'"
+    assert sorted(c.says.split(":")[0] for c in lesson.checks if c.says.startswith("Task")) == \
+        ["Task 1", "Task 2", "Task 3"]
+    for q in lesson.questions:
+        assert f"`{q.id}`" in text and f"--answer {q.id}=" in text, q.id
+
+
+def test_lesson_commands_use_the_projects_interpreter() -> None:
+    """A script of the repository is run with the venv's Python (`python` may not even exist), and
+    what the lesson says it needs is what the script does."""
+    for lesson in LESSONS:
+        text = lesson.path.read_text()
+        for m in re.finditer(r"(\S*python3?)\s+(bench/\w+\.py|docs/\w+\.py)", text):
+            assert m.group(1) == "`.venv/bin/python", (lesson.number, m.group(0))
+            assert (Path(__file__).parents[2] / m.group(2)).is_file(), m.group(2)
+    live = find_lesson(12).path.read_text()
+    assert "`.venv/bin/python bench/live.py`" in live and "private network namespace" in live and "root" in live
+    assert "enter_private_netns()" in (Path(__file__).parents[2] / "bench/live.py").read_text()
+
+
+def test_lesson_4_one_cpu_or_four_same_summary_other_order() -> None:
+    """What lesson 4 says about `--cpus 1`: the summary is the same (takers, wasted wake-ups and
+    their CPU), the order of events is not — on four CPUs the winner goes back to sleep last, at
+    the tail of the wait-queue; on one CPU first, at the head — and the next datagram goes to
+    another worker either way."""
+    from sipsim.engine.events import KernelEvent
+    from sipsim.engine.scenario import load_scenario
+    from sipsim.engine.stepping import Simulation
+    from sipsim.lessons.view import RunView
+
+    text = find_lesson(4).path.read_text()
+    assert "sipsim simulate herd --count 2 --trace --cpus 1" in text
+    assert "--cpus 1 --json" not in text, "wasted_cpu is the same on one CPU: nothing to see there"
+    runs = {}
+    for cpus in (4, 1):
+        sim = Simulation(load_scenario("herd").with_overrides(count=2, cpus=cpus))
+        view = RunView(sim)
+        sleeps = [ev.worker for ev in sim.events if isinstance(ev, KernelEvent) and ev.kind == "worker_sleeps"]
+        winner = evaluate("taker", view, {"msg": 1}).value
+        runs[cpus] = (evaluate("takers", view, {}).value, evaluate("wasted_wakeups", view, {}).value,
+                      evaluate("lesson4_wasted_cpu", view, {}).value)
+        first_back = sleeps[4:8]  # after the four first sleeps: who goes back to sleep after datagram 1
+        assert f"W{first_back[-1 if cpus == 4 else 0]}" == str(winner), (cpus, first_back, winner)
+        assert evaluate("taker", view, {"msg": 2}).value != winner
+    assert runs[4] == runs[1], runs
+
+
+def test_readme_commands_and_links_work(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The teachers' reference check of lessons/README.md runs as written from the top folder and
+    passes, and the seed's "buffer, zero-terminated" row cites the lessons about the worker's receive
+    buffer (lesson 3 is about the kernel's queue)."""
+    from sipsim.cli import main
+
+    top = Path(__file__).parents[2]
+    readme = (lessons_dir() / "README.md").read_text()
+    commands = re.findall(r"^    (sipsim lesson \d+ --check --reference.*)$", readme, re.M)
+    assert any("--route lessons/13-route-solution.cfg" in c for c in commands), commands
+    monkeypatch.chdir(top)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    for command in commands:
+        assert main(command.split()[1:]) == 0, (command, capsys.readouterr())
+        assert "Lesson complete." in capsys.readouterr().out
+    row = next(line for line in readme.splitlines() if "zero-terminated" in line)
+    cited = {int(n) for n in re.findall(r"\b(\d+)\b", row.rsplit("|", 2)[1])}
+    assert cited and 3 not in cited
+    for n in cited:
+        assert re.search(r"static (?:per-process |receive )?buffer", find_lesson(n).path.read_text()), n
+
+
+def test_a_lesson_that_names_eevdf_says_how_it_picks() -> None:
+    """EEVDF does not simply run the lowest vruntime: it runs the eligible task with the earliest
+    virtual deadline (Documentation/scheduler/sched-eevdf.rst)."""
+    named = [lesson for lesson in LESSONS if "EEVDF" in lesson.path.read_text()]
+    assert named
+    for lesson in named:
+        text = " ".join(lesson.path.read_text().split())
+        assert "eligible" in text and "virtual deadline" in text, lesson.number
+        assert "EEVDF since 6.6), the one that has had the least CPU" not in text

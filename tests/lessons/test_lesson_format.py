@@ -227,3 +227,29 @@ def test_session_implements_the_tui_contract() -> None:
         mine = getattr(Session, name)
         assert list(inspect.signature(mine).parameters) == list(inspect.signature(member).parameters), name
     assert set(LessonSession.__annotations__) == {"number", "title", "scenario"}
+
+
+def test_numbers_are_read_as_people_write_them_and_words_are_refused() -> None:
+    from sipsim.lessons.judge import read_number, unreadable
+
+    for text, value in [("403", 403), ("403 Forbidden", 403), (" about 12 ", 12), ("6.6 µs", 6.6), ("12,5", 12.5),
+                        ("1,280", 1280), ("1_280", 1280), ("-3", -3), ("+0.5", 0.5), ("1e3", 1000), ("#2", 2)]:
+        assert read_number(text) == value, text
+    for text in ("abc", "twelve", "W1", "200 or 403", "12-13", "1,5,6", ""):
+        assert read_number(text) is None, text
+        assert unreadable(text, "number") is not None, text
+    assert not same("abc", Observation(0, "number", "")), "a word is no number, not even 0"
+    assert unreadable("1,280", "number") is None and unreadable("maybe", "bool") and unreadable("no", "bool") is None
+
+
+def test_a_refused_answer_is_no_attempt(tmp_path: Path) -> None:
+    """An answer that is no choice (or no number) is refused with what to type, and not recorded;
+    when the choices are numbers, a bare place number is refused and "#N" named."""
+    text = LESSON.replace('choices = ["W0", "W1"]\nanswer = "W0"', 'choices = ["6", "12"]\nanswer = "12"') \
+        .replace('check = "taker"\nargs = { msg = 2 }', 'check = "workers_used"')
+    s = Session(load_lesson_file(write_lesson(tmp_path, text)))
+    r = s.answer("who", "1")
+    assert not r.passed and "'#1'" in r.message and "'6'" in r.message, r.message
+    assert "who" not in s.progress().answered and "who" not in s.progress().passed
+    assert s.refusal("who", "#2") is None and s.answer("who", "#2").passed is False  # judged: 2 workers used
+    assert s.progress().answered == {"who": "12"}
