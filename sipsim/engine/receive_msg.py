@@ -60,8 +60,10 @@ def _receive_msg(ctx: WorkerContext, msg: SipMsg) -> Steps:
             text = (f"allocates sip_msg #{msg.msg_no}: buf holds the {msg.len} bytes and a second copy is kept in "
                     "orig; changes will be made to buf")
         else:
+            # (how it changes the message anyway is lesson 5's question, asked at this step: the
+            # mf_process_maxfwd_header and forward_request steps show the lumps)
             text = (f"allocates sip_msg #{msg.msg_no}: buf points at the {msg.len} received bytes and is never "
-                    "written; changes will be lumps")
+                    "written")
         yield ctx.event("receive_msg", msg, text, detail={"msg_no": msg.msg_no, "len": msg.len})
 
     # parse_msg: first line + headers up to the first Via
