@@ -66,9 +66,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--control", metavar="PATH",
                    help="control socket for `sipsim stats` (default: derived from --listen)")
     p.add_argument("--pcap", metavar="FILE",
-                   help="save every datagram received and sent to FILE (written when the server stops)")
+                   help="save every datagram received and sent to FILE, written when the server stops (each "
+                        "worker writes FILE.PID.part until then; the parts a server killed with SIGKILL leaves "
+                        "are merged into a file of their own, calls-recovered.pcap for calls.pcap, by the next "
+                        "serve --pcap FILE when it starts)")
     p.add_argument("--log-level", choices=("debug", "info", "notice", "warning", "error"), default="info",
-                   help="info logs one line per message (default); warning keeps only problems")
+                   help="info logs one line per message (default); debug adds one line per receive_msg "
+                        "step; warning keeps only problems")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (as on SIGTERM) when the process that started serve is gone, even if it was "
+                        "killed: for a program that runs serve as its child (`sipsim tui --live` does). "
+                        "Without it serve outlives its parent (nohup, a closed terminal)")
 
 
 def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns ServeOptions
@@ -76,6 +84,7 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
 
     from sipsim.engine.config import Profile
     from sipsim.real.log import LEVELS
+    from sipsim.real.netinfo import listen_address
     from sipsim.real.policy import PolicyError, parse_networks
     from sipsim.real.server import ServeOptions
 
@@ -90,12 +99,18 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
     bad = alias_error(args.alias)  # [proto:]host[:port], [v6]:port: what `uri == myself` will read
     if bad:
         raise UsageError(bad)
+    listen = parse_hostport(args.listen)
+    try:  # a name, a link-local address without its interface ...: a bad command line, as in `tui --live`
+        listen_address(*listen)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return ServeOptions(
-        listen=parse_hostport(args.listen), workers=args.workers, profile=Profile(args.profile), route=args.route,
+        listen=listen, workers=args.workers, profile=Profile(args.profile), route=args.route,
         db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,
         dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
         on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],
         advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap,
+        exit_with_parent=args.exit_with_parent,
     )
 
 
@@ -109,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         return Server(opts).run()
     except ServeError as exc:
-        return fail(str(exc), 1)
+        return fail(str(exc), exc.status)
     except OSError as exc:
         return fail(f"serve: {exc}", 1)

@@ -40,6 +40,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     parsed = flag_names(msg._pf & ~before)  # every kind the parser went over to find it
     if rc < 0 and msg.maxforwards is None:
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
+        msg.extra["cause"] = f"cannot reach Max-Forwards: {reason}"
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, f"cannot reach Max-Forwards: {reason}",
                             unparsed=msg.unparsed)
@@ -57,6 +58,7 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
             value = parse_hdr_body(h)
         except ParseError as exc:
             msg.hdr_errors += 1  # the ser profile parses the value with the header: a header error
+            msg.extra["cause"] = f"Max-Forwards is not a number: {exc.reason}"
             if ctx.tracing:
                 yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
             return -2
@@ -64,11 +66,13 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     else:
         value = str2s(h.body)
         if value is None:
+            msg.extra["cause"] = f"Max-Forwards {h.body[:20]!r} is not a number"
             if ctx.tracing:
                 yield ctx.event("mf_process_maxfwd_header", msg,
                                 f"Max-Forwards {h.body[:20]!r}: unable to parse the max forwards number (error)")
             return -2
     if value == 0:
+        msg.extra["cause"] = "Max-Forwards is 0"
         if ctx.tracing:
             yield ctx.event("mf_process_maxfwd_header", msg, "Max-Forwards is 0: must not forward (false)",
                             parsed=parsed, unparsed=msg.unparsed, detail={"value": 0})

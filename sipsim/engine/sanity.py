@@ -327,6 +327,7 @@ def sanity_check(ctx: WorkerContext, msg: SipMsg, checks: int = DEFAULT_CHECKS,
         if ctx.tracing:
             yield ctx.event("sanity_check", msg, f"check {bit} ({name}) failed: {failure.detail}",
                             unparsed=msg.unparsed, reason=failure.detail, detail={"check": bit, "mask": checks})
+        msg.extra["cause"] = failure.detail
         if failure.code is not None and msg.first_line is not None and msg.first_line.method != "ACK":
             yield from sl_send_reply(ctx, msg, failure.code, failure.reason, failure.headers, why=f"sanity_check {bit}")
         return fail
@@ -442,6 +443,7 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if ctx.tracing:
             yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
                             reason=failure.detail, detail={"check": name})
+        msg.extra["cause"] = failure.detail
         headers = failure.headers
         if failure.code == 400:
             headers = headers + (f'Warning: 399 sipsim "{_quote(failure.detail)}"',)

@@ -85,9 +85,11 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
     dst = reply_dest(msg)
     text = f"answers {code} {reason} to {format_addr(dst)}" + (f" ({why})" if why else "")
     detail = {"to": format_addr(dst), "bytes": len(data), "to_tag": to_tag}
-    cause = ser_error_cause(msg) if why == "sl_reply_error" else None
+    # what failed first: before sl_reply_error, the internal error; before another refusal, what a
+    # check or function noted (msg.extra["cause"]: Max-Forwards is 0, which header does not parse)
+    cause = ser_error_cause(msg) if why == "sl_reply_error" else msg.extra.get("cause") if code >= 400 else None
     if cause:
-        detail["cause"] = cause  # what failed before sl_reply_error (the live log line says it)
+        detail["cause"] = cause  # the live log line says it
         text += f": {cause}"
     yield ctx.event("sl_send_reply", msg, text, outcome=REPLIED, status=code, reason=reason, detail=detail)
     err = yield Send(dst, data, ctx.config.listen, "reply", msg.id)

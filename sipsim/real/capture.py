@@ -2,9 +2,17 @@
 
 Each worker writes what it receives (after ``recvfrom``) and what it sends (after ``sendto``) to a
 pcap of its own (``FILE.<pid>.part``: no locking between processes, no cost when off); when the
-server stops, the attendant merges the parts in time order into ``FILE`` and removes them — a part
-left by a worker killed with SIGKILL is merged too (up to its last complete record). IP and UDP
-headers are real (sipsim.packets.pcapwriter), so Wireshark and tshark decode the file as SIP.
+server stops, the attendant merges its workers' parts in time order into ``FILE`` and removes them —
+a part left by a worker killed with SIGKILL is merged too (up to its last complete record). IP and
+UDP headers are real (sipsim.packets.pcapwriter), so Wireshark and tshark decode the file as SIP.
+
+An attendant killed with SIGKILL merges nothing (its workers leave too: they asked the kernel for
+SIGTERM when it dies). The next ``sipsim serve --pcap FILE`` finds those parts when it starts — a
+part whose worker is no longer running — and merges them into a file of their own
+(``calls-recovered.pcap`` for ``calls.pcap``, then ``calls-recovered-2.pcap`` …) before it begins,
+saying so in one line: the earlier run's capture is not lost, and not mixed into this run's ``FILE``.
+With only its own workers' parts merged at stop, two servers given the same FILE by mistake no
+longer delete each other's parts (the last to stop still replaces FILE: a warning says so).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import contextlib
 import glob
 import ipaddress
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from sipsim.engine.events import Addr
@@ -34,6 +43,27 @@ def capture_addr(addr: Addr) -> Addr:
 
 def part_path(path: str, pid: int) -> str:
     return f"{path}.{pid}.part"
+
+
+def parts_of(path: str) -> dict[int, str]:
+    """Every ``path.<pid>.part`` there is, by pid."""
+    out: dict[int, str] = {}
+    for part in glob.glob(glob.escape(path) + ".*.part"):
+        pid = part[len(path) + 1:-len(".part")]
+        if pid.isdigit():
+            out[int(pid)] = part
+    return out
+
+
+def is_running_worker(pid: int) -> bool:
+    """Is ``pid`` a running sipsim worker (its ``comm`` is ``sipsim-udp-N``)? Then its part is being
+    written; any other pid (gone, or reused by another program) left its part behind."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            comm, _, rest = f.read().partition("(")[2].rpartition(")")
+    except OSError:
+        return False
+    return comm.startswith("sipsim-udp") and rest.split()[:1] != ["Z"]
 
 
 class WorkerCapture:
@@ -59,24 +89,64 @@ class WorkerCapture:
             self._w.close()
 
 
-def merge_parts(path: str, port: int) -> int:
-    """Merge every worker part into ``path`` (time order) and delete them. Returns the record count.
-    ``port`` is the proxy's: every datagram to or from it is kept, SIP-looking or not."""
+def merge_parts(path: str, port: int | None, pids: Iterable[int] | None = None, *, into: str | None = None) -> int:
+    """Merge worker parts of ``path`` into ``into`` (default ``path``), in time order, and delete
+    them. Returns the record count. ``pids``: only these workers' parts (a server merges its own
+    and leaves another server's alone); None: every part. ``port`` is the proxy's: every datagram
+    to or from it is kept, SIP-looking or not; None keeps every datagram (a part's own port is
+    not known after the fact)."""
     from sipsim.packets import PcapWriter
     from sipsim.packets.pcap import PcapError, read_capture
 
-    parts = sorted(glob.glob(glob.escape(path) + ".*.part"))
+    found = parts_of(path)
+    parts = sorted(found[p] for p in (found if pids is None else set(pids) & set(found)))
+    ports: Iterable[int] = (port,) if port is not None else range(65536)
     records = []
     for part in parts:
         try:
-            records.extend(read_capture(part, ports=(port,), keep_empty=True).datagrams)
+            records.extend(read_capture(part, ports=ports, keep_empty=True).datagrams)
         except (PcapError, OSError):
             pass
     records.sort(key=lambda r: r.capture_time)
-    with PcapWriter(path) as w:
+    with PcapWriter(into or path) as w:
         for r in records:
             w.write(r.capture_time, tuple(r.src), tuple(r.dst), r.data)
     for part in parts:
         with contextlib.suppress(OSError):
             os.unlink(part)
     return len(records)
+
+
+def recover_parts(path: str) -> tuple[str, list[int], int] | None:
+    """Merge the parts a server killed with SIGKILL left for ``path`` (their workers no longer
+    run) into a file of their own. Returns (that file, the pids, records) or None if there were none."""
+    left = [pid for pid in parts_of(path) if not is_running_worker(pid)]
+    if not left:
+        return None
+    root, ext = os.path.splitext(path)
+    out, n = f"{root}-recovered{ext or '.pcap'}", 1
+    while os.path.exists(out):
+        n += 1
+        out = f"{root}-recovered-{n}{ext or '.pcap'}"
+    return out, sorted(left), merge_parts(path, None, left, into=out)
+
+
+def recover_at_start(path: str) -> list[str]:
+    """What a starting ``sipsim serve --pcap path`` finds of earlier runs, as log lines: parts left
+    by a server killed with SIGKILL (merged now, into a file of their own, so that neither that
+    capture nor this one is lost or mixed), and parts a running server is writing."""
+    lines = []
+    try:
+        found = recover_parts(path)
+    except Exception as exc:  # noqa: BLE001 - an old capture must not stop the server
+        return [f"--pcap {path}: could not merge the parts an earlier run left: {exc}"]
+    if found is not None:
+        out, pids, n = found
+        lines.append(f"--pcap {path}: an earlier server did not stop cleanly (killed with SIGKILL?) and left "
+                     f"{len(pids)} capture part(s): merged {n} datagram(s) into {out}")
+    busy = sorted(parts_of(path))
+    if busy:
+        lines.append(f"--pcap {path}: a running server writes this capture too (workers "
+                     f"{' '.join(map(str, busy))}); each merges only its own parts, but the last to stop "
+                     "replaces the file: give each server its own --pcap")
+    return lines

@@ -27,6 +27,14 @@ def printable(data: bytes, limit: int = 100) -> str:
     return data[:limit].translate(_PRINTABLE).decode("ascii")
 
 
+# the same for text that may carry bytes from the network (a step's narration quotes the message)
+_CONTROLS = {c: "?" for c in [*range(0x20), 0x7F]}
+
+
+def printable_text(text: str, limit: int = 300) -> str:
+    return text[:limit].translate(_CONTROLS)
+
+
 class Log:
     """A level threshold and a writer; one per process (re-created after fork for the pid)."""
 

@@ -46,6 +46,7 @@ from sipsim.engine.events import (
     KernelEvent,
     format_addr,
 )
+from sipsim.real import pktinfo
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
 from sipsim.real.log import INFO, Log
@@ -68,7 +69,15 @@ _FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
 
 
 class ServeError(Exception):
-    """A startup problem, reported as one line (port in use, bad address, bad route…)."""
+    """A startup problem, reported as one line (port in use, bad address, bad route…).
+
+    ``status`` is the exit status: 1 for what the machine refuses (port in use, an address this
+    machine does not have, a broken script), 2 for a bad command line (a listen address that is
+    no address), as for every other usage error."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -91,6 +100,7 @@ class ServeOptions:
     advertise: str | None = None
     aliases: tuple[str, ...] = ()
     pcap: str | None = None
+    exit_with_parent: bool = False
 
 
 @dataclass
@@ -108,7 +118,7 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
     try:
         ip, scope = listen_address(host, port)  # a link-local address comes with its interface
     except ValueError as exc:
-        raise ServeError(str(exc)) from None
+        raise ServeError(str(exc), 2) from None
     if rcvbuf is not None and not 0 < rcvbuf <= MAX_RCVBUF:
         raise ServeError(f"--rcvbuf {rcvbuf}: give 1 to {MAX_RCVBUF} bytes")
     fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
@@ -129,6 +139,8 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
         if fam == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if ip.is_unspecified:  # the wildcard: which local address each datagram reached (sipsim.real.pktinfo)
+            pktinfo.enable(sock)
         if rcvbuf:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
@@ -137,7 +149,7 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
         sock.bind(bind_to)
     except OverflowError:
         sock.close()
-        raise ServeError(f"bad port {port}") from None
+        raise ServeError(f"bad port {port}", 2) from None
     except OSError as exc:
         sock.close()
         where = f"udp:{info['listen']}"
@@ -222,6 +234,8 @@ class Server:
         self._next_purge = 0.0
         self._wake_r = self._wake_w = -1
         self.announced = False
+        # --exit-with-parent: the process that started us, read first thing (see _parent_gone)
+        self.parent = os.getppid() if opts.exit_with_parent else 0
 
     # -- start-up ------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -267,7 +281,10 @@ class Server:
             # what each worker's capture needs, imported once here rather than after every fork
             # (sipsim.packets loads its parts on first use)
             from sipsim.packets import PcapWriter  # noqa: F401
-            from sipsim.real.capture import WorkerCapture  # noqa: F401
+            from sipsim.real.capture import WorkerCapture, recover_at_start  # noqa: F401
+
+            for line in recover_at_start(o.pcap):  # parts a server killed with SIGKILL left behind
+                self.log.warning(line)
         self.stats = SharedStats(o.workers)
         ctl = o.control or default_control_path(self.config.listen)
         try:
@@ -290,7 +307,7 @@ class Server:
         if not ip.is_unspecified:
             return
         if not self.config.advertise:
-            raise ServeError(advertise_needed(f"--listen {format_addr((str(ip), port))}"))
+            raise ServeError(advertise_needed(f"--listen {format_addr((str(ip), port))}"), 2)
         mine = tuple(a for a in wildcard_aliases(ip.version, port) if a not in self.config.aliases)
         self.config = self.config.with_(aliases=self.config.aliases + mine)
 
@@ -438,6 +455,8 @@ class Server:
                 while os.read(self._wake_r, 512):
                     pass
         self._reap()
+        if self.parent and not self.stopping:
+            self._parent_gone()
         if self.stopping:
             return
         if self.control.fileno() in r:
@@ -456,6 +475,21 @@ class Server:
                 self.log.warning(f"location purge failed: {exc}")
             finally:
                 self.location.close()  # no connection may cross the next fork
+
+    def _parent_gone(self) -> None:
+        """``--exit-with-parent``: when the process that started serve is gone, stop as on SIGTERM.
+
+        A dead parent's children are handed to init (or to a sub-reaper): ``getppid()`` changes,
+        and the attendant sees it at its next tick (twice a second). Not prctl(PR_SET_PDEATHSIG):
+        the kernel sends that signal when the parent *thread* that forked us ends, and the TUI
+        starts serve from a short-lived worker thread — the server would stop as soon as it is up.
+        Kamailio has no such option (a supervisor such as systemd stops it); a program that runs
+        serve as its child, and may be killed with SIGKILL, needs it so as not to leave the port held.
+        """
+        if os.getppid() == self.parent:
+            return
+        self.log.notice(f"the process that started serve ({self.parent}) is gone: stopping (--exit-with-parent)")
+        self.stopping = True
 
     def _watch_drops(self) -> None:
         if self.sock is None:
@@ -549,7 +583,7 @@ class Server:
             from sipsim.real.capture import merge_parts
 
             try:
-                n = merge_parts(self.opts.pcap, self.opts.listen[1])
+                n = merge_parts(self.opts.pcap, self.opts.listen[1], [p for s in self.slots for p in s.history])
                 self.log.notice(f"saved {n} datagrams to {self.opts.pcap}")
             except Exception as exc:  # noqa: BLE001 - a capture problem must not hide the shutdown
                 self.log.error(f"could not write {self.opts.pcap}: {exc}")

@@ -11,12 +11,18 @@ yields:
   ``poll()`` first, and ``poll`` sleepers are all woken together — a different lesson.
   The answer is ``Datagram(data, src, listen, id, time.time())`` with ``id = pid * 10**9 + n``
   (``n`` counts this worker's datagrams from 1), unique within the server as Kamailio's
-  ``msg->id`` + ``msg->pid`` pair is.
+  ``msg->id`` + ``msg->pid`` pair is. On a wildcard socket (0.0.0.0, ::) it is ``recvmsg`` with
+  IP_PKTINFO instead, and the datagram's ``dst`` is the local address it really reached
+  (:mod:`sipsim.real.pktinfo`).
 * ``Send`` — the destination policy (:mod:`sipsim.real.policy`) first, then a real ``sendto`` from
-  the shared socket (Kamailio sends from the socket it received on, too). A refusal or failure is
-  answered with the engine's error strings, which the pipeline turns into 477/478.
+  the shared socket (Kamailio sends from the socket it received on, too; a wildcard socket answers
+  a peer from the address that peer used, with ``sendmsg``). A refusal or failure is answered with
+  the engine's error strings, which the pipeline turns into 477/478.
 * ``StepEvent`` — kept for the log line, sent to the observer if there is one; with
-  ``--step-control`` the worker waits for the observer's go-ahead before going on.
+  ``--step-control`` the worker waits for the observer's go-ahead before going on. With
+  ``--log-level debug`` each step is also one DEBUG line (``#id step: text``); the worker then
+  makes every step, as for an observer (about twice the engine's work per message), where info
+  makes only the deciding ones. The level is read once, before the loop.
 
 After each message the worker logs one line (info level), stores its counters in its row of
 the shared statistics, and goes back to ``recvfrom``. SIGTERM/SIGINT: a worker asleep in
@@ -54,7 +60,8 @@ from sipsim.engine.location import LocationStore
 from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
-from sipsim.real.log import INFO, Log, printable
+from sipsim.real import pktinfo
+from sipsim.real.log import DEBUG, INFO, Log, printable, printable_text
 from sipsim.real.netinfo import is_link_local
 from sipsim.real.observe import ObserverLink, ObserverStop
 from sipsim.real.policy import DestPolicy, error_code
@@ -108,11 +115,18 @@ class LiveWorker:
         stats.update({k: v for k, v in setup.stats.read(setup.slot).items() if v})  # go on from the slot's totals
         self.ctx = WorkerContext(config=setup.config, worker=self.pid, router=setup.router,
                                  callbacks=default_callbacks(), location=setup.location, stats=stats)
-        # Without an observer nobody reads the narration of each step: only the steps that decide a
-        # message's fate are made (the log line needs them).
-        self.ctx.tracing = bool(setup.observe)
+        # Without an observer (or --log-level debug) nobody reads the narration of each step: only
+        # the steps that decide a message's fate are made (the log line needs them).
+        self.ctx.tracing = bool(setup.observe) or self.log.enabled(DEBUG)
         self.listen = setup.config.listen
         self.where = f"udp:{format_addr(self.listen)}"
+        # a wildcard socket (0.0.0.0, ::): each datagram says which local address it reached
+        # (sipsim.real.pktinfo); a socket on one address keeps plain recvfrom/sendto
+        self.wildcard = setup.config.listen[0] in ("0.0.0.0", "::")
+        self.local: tuple[str, str, int] | None = None  # (dst, answer-from, ifindex) of the current datagram
+        self.peer = ""  # the current datagram's source address
+        self.route_source = pktinfo.RouteSource(setup.sock.family, self.listen[0]) if self.wildcard else None
+        self.last_reply = b""  # the last local reply sent: its Warning says why a 4xx was sent
         # A link-local peer (fe80::/10) is reached through one interface: the scope the socket is
         # bound with, else the one its datagram came in on (a wildcard socket; per worker)
         name = setup.sock.getsockname()
@@ -153,17 +167,29 @@ class LiveWorker:
             stats["send_refused"] += 1
             self.log.warning(f"not sending {item.kind} of #{item.msg} to {format_addr(item.to)}: {why}")
             return error_code(why)
+        src = self.listen
         try:
-            if is_link_local(ip):
-                self.s.sock.sendto(item.data, (ip, item.to[1], 0, self.scope or self.scopes.get(ip, 0)))
-            else:
-                self.s.sock.sendto(item.data, (ip, item.to[1]))
+            scope = (self.scope or self.scopes.get(ip, 0)) if is_link_local(ip) else 0
+            to = (ip, item.to[1], 0, scope) if scope else (ip, item.to[1])
+            if not self.wildcard:
+                self.s.sock.sendto(item.data, to)
+            elif self.local is not None and ip == self.peer:
+                # back to the host that sent the message: from the address it sent it to
+                local, index = self.local[1], self.local[2]
+                self.s.sock.sendmsg([item.data], pktinfo.source(self.s.sock.family, local, index), 0, to)
+                src = (local, self.listen[1])
+            else:  # another host: the kernel picks the source; the capture records its pick
+                self.s.sock.sendto(item.data, to)
+                assert self.route_source is not None
+                src = (self.route_source(ip, scope), self.listen[1])
         except (OSError, OverflowError, ValueError, TypeError) as exc:
             stats["send_failed"] += 1
             self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}")
             return "send-failed"
+        if item.kind == "reply":
+            self.last_reply = item.data
         if self.capture is not None:
-            self.capture.write(time.time(), self.listen, (ip, item.to[1]), item.data)
+            self.capture.write(time.time(), src, (ip, item.to[1]), item.data)
         obs = self.obs
         if obs is not None and obs.active:
             first = printable(item.data.split(b"\r\n", 1)[0])
@@ -184,6 +210,9 @@ class LiveWorker:
         slot = s.slot
         log = self.log
         log_info = log.enabled(INFO)
+        log_debug = log.enabled(DEBUG)  # read once: the hot path tests a local, never the level
+        wildcard = self.wildcard
+        ancillary = pktinfo.ANCILLARY_SIZE
         base = pid * ID_BASE
         listen = self.listen
         stopping = self.stopping
@@ -204,19 +233,21 @@ class LiveWorker:
                 pass
         dgram: Datagram | None = None
         final: StepEvent | None = None
+        failed: StepEvent | None = None  # a route:error after the message was already answered
         status = 0
         while True:
             kind = type(item)
             if kind is Recv:
                 if dgram is not None:
                     if log_info:
-                        self._log_message(dgram, final)
+                        self._log_message(dgram, final, failed)
                     if obs is not None:
                         stats["observer_lost"] = obs.lost
                     shared.write(slot, stats)
                     if self.capture is not None:
                         self.capture.flush()
-                    dgram = final = None
+                    dgram = final = failed = None
+                    self.last_reply = b""
                 if stopping[0]:
                     break
                 if obs is not None:
@@ -229,7 +260,11 @@ class LiveWorker:
                 try:
                     if stopping[0]:
                         break
-                    data, src = sock.recvfrom(65535)
+                    if wildcard:
+                        data, anc, _flags, src = sock.recvmsg(65535, ancillary)
+                        self.local = pktinfo.destination(anc)
+                    else:
+                        data, src = sock.recvfrom(65535)
                 except ObserverStop:
                     break
                 except OSError as exc:
@@ -249,14 +284,19 @@ class LiveWorker:
                     if len(self.scopes) >= 4096:
                         self.scopes.clear()
                     self.scopes[host] = src[3]
+                dst = listen
+                if wildcard:
+                    self.peer = host
+                    if self.local is not None:
+                        dst = (self.local[0], listen[1])
                 if obs is not None:
                     obs.poll_commands()  # "stop at the next step" may have come while we slept
                 if self.capture is not None:
-                    self.capture.write(now, (host, src[1]), listen, data)
+                    self.capture.write(now, (host, src[1]), dst, data)
                     if obs is not None and obs.stepping:
                         self.capture.flush()  # a held message's bytes must be readable at once
                 self.counter += 1
-                dgram = Datagram(data, (host, src[1]), listen, base + self.counter, now)
+                dgram = Datagram(data, (host, src[1]), dst, base + self.counter, now)
                 stats["rcv_datagrams"] += 1
                 if obs is not None and obs.active:
                     first = printable(data.split(b"\r\n", 1)[0])
@@ -267,6 +307,10 @@ class LiveWorker:
             elif kind is StepEvent:
                 if item.outcome is not None:
                     final = item
+                elif final is not None and item.step == "route:error":
+                    failed = item
+                if log_debug:
+                    log.debug(f"#{item.msg} {item.step}: {printable_text(item.text)}")
                 if obs is not None:
                     obs.step(item)
                     if obs.stepping:
@@ -299,23 +343,48 @@ class LiveWorker:
             self.capture.close()
         return status
 
-    def _log_message(self, dgram: Datagram, final: StepEvent | None) -> None:
+    def _log_message(self, dgram: Datagram, final: StepEvent | None, failed: StepEvent | None = None) -> None:
+        """The one line per message: what came in, from whom, and what became of it — with the
+        reason when the server refused it (which header did not parse, what the script raised)."""
         data = dgram.data
         end = data.find(b"\r\n")
         first = printable(data[:end] if end >= 0 else data, 80).strip() if data else "(empty datagram)"
         first = first or "(blank first line)"
+        cause = final.detail.get("cause") if final is not None and final.detail else None
         if final is None:
             outcome = "dropped: no outcome"
         elif final.outcome == "replied":
             outcome = f"replied {final.status} {final.reason or ''}".rstrip()
-            cause = final.detail.get("cause") if final.detail else None
-            if cause:  # sl_reply_error: say what failed first (forward() refused, no socket ...)
-                outcome += f" ({cause})"
+            if not cause and final.status and final.status >= 400:
+                cause = reply_warning(self.last_reply)
         else:
             outcome = f"{final.outcome}: {final.reason}" if final.reason else str(final.outcome)
             if final.outcome == "forwarded" and final.reason and final.reason.startswith("forwarded"):
                 outcome = final.reason
+        if cause:  # sl_reply_error: what failed first (forward() refused ...); a script's exception ...
+            outcome += f" ({printable_text(cause, 200)})"
+        if failed is not None:  # the script failed after the message had its answer
+            why = failed.detail.get("cause") if failed.detail else None
+            outcome += f"; then {printable_text(failed.reason or failed.text, 200)}" + \
+                (f" ({printable_text(why, 200)})" if why else "")
         self.log.info(f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
+
+
+def reply_warning(reply: bytes) -> str | None:
+    """The text of a ``Warning: 399 sipsim "..."`` header in a reply we sent (RFC 3261 §20.43):
+    what the peer was told about why its request was refused (a header that does not parse ...).
+    Read only for a 4xx-6xx reply, when the log line is written."""
+    head = reply.partition(b"\r\n\r\n")[0]
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"warning":
+            text = value.strip().decode("utf-8", "replace")
+            code, _, rest = text.partition(" ")
+            _agent, _, quoted = rest.partition(" ")
+            if code.isdigit() and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
+                return quoted[1:-1].replace('\\"', '"')
+            return text
+    return None
 
 
 def die_with_parent(server_pid: int) -> None:

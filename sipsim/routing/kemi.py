@@ -337,9 +337,11 @@ class KemiRouter:
         done = msg.msg_flags & (FL_FORWARDED | FL_REPLIED)  # an answer already sent stays the outcome
         if not done:
             msg.extra["outcome_set"] = True  # the engine must not replace this reason with a generic one
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the message holds
+        # "cause" survives a quiet run (ctx.tracing off): the live server's log line names the error
         return ctx.event("route:error", msg, text, outcome=None if done else DROPPED,
                          reason=f"KEMI script error at {where}",
-                         detail={"file": str(self.path), "line": line, "error": f"{type(exc).__name__}: {exc}"})
+                         detail={"file": str(self.path), "line": line, "error": error, "cause": error})
 
 
 def _takes_one(f: Callable[..., Any]) -> bool:

@@ -461,10 +461,12 @@ class LiveSource(Source):
             if len(recs) <= k and self.capture is not None:
                 self.capture.refresh()
                 recs = self.capture.sent_by(pid)
-            data = recs[k].data if k < len(recs) and len(recs[k].data) == length else None
+            rec = recs[k] if k < len(recs) and len(recs[k].data) == length else None
             host, _, port = str(d.get("to", "")).rpartition(":")
-            out.append(Wire(self.time_at(pos), self.listen_addr, capture_addr((host, int(port or 0))), data, "out", msg,
-                            pid, length, str(d.get("first_line", ""))))
+            # the capture has the real source: on a wildcard listen, the address the peer used
+            src = rec.src if rec is not None else self.listen_addr
+            out.append(Wire(self.time_at(pos), src, capture_addr((host, int(port or 0))), rec.data if rec else None,
+                            "out", msg, pid, length, str(d.get("first_line", ""))))
         return out
 
     def save_pcap(self, path: str) -> int:

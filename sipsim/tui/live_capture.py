@@ -15,9 +15,11 @@ is datagram ``pid × 10⁹ + n``. The size is checked too, so a record the worke
 
 from __future__ import annotations
 
+import functools
 import glob
 import ipaddress
 import os
+import socket
 import struct
 from dataclasses import dataclass
 
@@ -62,6 +64,39 @@ def decode_frame(frame: bytes) -> tuple[Addr, Addr, bytes] | None:
     return (s, sport), (d, dport), bytes(udp[8:ulen])
 
 
+def sent_by_proxy(src: Addr, listen: Addr) -> bool:
+    """Whether a captured datagram from ``src`` is one the proxy sent (else one it received).
+
+    A proxy on one address sends from exactly ``listen``. On a wildcard (0.0.0.0, ``[::]``) it
+    receives on, and answers from, whichever local address the peer used (``IP_PKTINFO``), so a
+    datagram is the proxy's when it comes from the listen port on an address of this machine — no
+    other local socket can hold that port while the wildcard does; a phone elsewhere sending from
+    its own port 5060 has an address that is not ours."""
+    if src == listen:
+        return True
+    host, port = listen
+    if src[1] != port:
+        return False
+    try:
+        if not ipaddress.ip_address(host).is_unspecified:
+            return False
+    except ValueError:
+        return False
+    return _is_local(src[0])
+
+
+@functools.lru_cache(maxsize=256)
+def _is_local(ip: str) -> bool:
+    """An address of this machine: one a socket may bind (nothing is sent)."""
+    try:
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((ip, 0))
+        return True
+    except OSError:
+        return False
+
+
 class _Part:
     """One worker's part file, read from where we stopped last time."""
 
@@ -95,7 +130,7 @@ class _Part:
                 continue
             src, dst, data = decoded
             rec = Captured(sec + usec / 1e6, src, dst, data)
-            (self.sent if src == listen else self.received).append(rec)
+            (self.sent if sent_by_proxy(src, listen) else self.received).append(rec)
             new += 1
         self.offset += pos
         return new

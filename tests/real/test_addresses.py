@@ -38,12 +38,16 @@ def test_address_mistakes_get_one_clear_line(tmp_path, isolated_network):
     ValueError in every worker at the first request."""
     port = free_udp_port()
     common = ["--db", str(tmp_path / "l.sqlite"), "--control", str(tmp_path / "c.sock"), "--workers", "1"]
+    # every listen address the command line gets wrong is a usage error (2), as any bad option and
+    # as `tui --live` says it; `foo:5060` was 1. What the machine refuses (not its address) is 1.
     cases = [
         # the hint names the interface holding fe80::1 if there is one (another test may add it to lo)
-        (f"[fe80::1]:{port}", [], 1, "a link-local address needs a scope, the interface it is on: "
+        (f"[fe80::1]:{port}", [], 2, "a link-local address needs a scope, the interface it is on: "
                                      "--listen '[fe80::1%"),
-        (f"[fe80::1%nosuch0]:{port}", [], 1, "this machine has no interface 'nosuch0'"),
-        (f"[::1%lo]:{port}", [], 1, "a scope (%lo) belongs only to a link-local address"),
+        (f"[fe80::1%nosuch0]:{port}", [], 2, "this machine has no interface 'nosuch0'"),
+        (f"[::1%lo]:{port}", [], 2, "a scope (%lo) belongs only to a link-local address"),
+        (f"foo:{port}", [], 2, "bad listen address 'foo': give an IPv4 or IPv6 address (names are not resolved)"),
+        (f"192.0.2.1:{port}", [], 1, "192.0.2.1 is not an address of this machine"),
         (f"127.0.0.1:{port}", ["--alias", "[2001:db8::1]:50x"], 2, "--alias: bad alias '[2001:db8::1]:50x'"),
         (f"127.0.0.1:{port}", ["--alias", "[2001:db8::1"], 2, "an IPv6 reference is [address] or [address]:port"),
     ]

@@ -65,7 +65,7 @@ def test_startup_mistakes_get_one_line_and_no_worker_crash_loop(tmp_path, isolat
         ([*listen, "--route", str(tmp_path)], 1, "is a folder"),
         ([*listen, "--control", str(tmp_path / "missing" / "c.sock")], 1, "missing/c.sock"),
         # a wildcard listen cannot name itself in its Via
-        (["--listen", f"0.0.0.0:{free_udp_port()}"], 1, "add --advertise"),
+        (["--listen", f"0.0.0.0:{free_udp_port()}"], 2, "add --advertise"),  # a usage error, as in tui --live
         (["--listen", "[::1"], 2, "no closing ']'"),
     ]
     for extra, status, needle in cases:

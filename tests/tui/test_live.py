@@ -282,6 +282,50 @@ def figure_ns(line: str) -> float:
     return float(m[1]) * {"µs": 1e3, "ms": 1e6, "s": 1e9}[m[2]]
 
 
+
+def test_live_wildcard_listen_files_each_answer_as_sent_from_the_address_asked(isolated_network: None) -> None:
+    """``--live 0.0.0.0:PORT``: the server answers from the address the peer used (IP_PKTINFO), so
+    the capture's answers come from 127.0.0.1 or 127.0.0.2, never from the listen address
+    0.0.0.0; the TUI still files them as sent, and each request has its own bytes."""
+    port = free_udp_port()
+    live = LiveSource(("0.0.0.0", port), workers=1, stepping=False, options=ServerOptions(advertise="127.0.0.1"))
+    clients = []
+    try:
+        live.start()
+        answers, asked = [], ("127.0.0.1", "127.0.0.2")
+        for n, to in enumerate(asked):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            clients.append(c)
+            c.bind(("127.0.0.1", 0))
+            c.connect((to, port))  # takes datagrams from (to, port) only
+            c.setblocking(False)
+            c.send(options(port, c.getsockname()[1], f"wc{n}"))
+            deadline = time.monotonic() + 5
+            while True:
+                with contextlib.suppress(BlockingIOError):
+                    answers.append(c.recv(65535))
+                    break
+                assert time.monotonic() < deadline, f"no answer from {to}: {live.log_tail()}"
+                live.poll(wait=0.02)
+        assert all(a.startswith(b"SIP/2.0 200 OK") for a in answers), answers
+        deadline = time.monotonic() + 5
+        while len([m for m in live.history.msgs.values() if m.sends]) < 2:
+            assert time.monotonic() < deadline, "the two answered requests in the history"
+            live.poll(wait=0.05)
+        msgs = sorted(live.history.msgs.values(), key=lambda m: m.arrive)
+        for m, to, c, ans in zip(msgs, asked, clients, answers, strict=True):
+            got = live.datagram(m.id)
+            assert got is not None and got.dst == (to, port) and b"wc" in got.data
+            out = live.sent(m.id)
+            assert len(out) == 1 and out[0].data == ans and out[0].src == (to, port), out
+            assert out[0].dst == c.getsockname()
+        assert len(live.capture.sent_by(msgs[0].worker)) == 2  # not filed as received
+    finally:
+        live.close()
+        for c in clients:
+            c.close()
+    assert live.proc is not None and not os.path.exists(f"/proc/{live.proc.pid}")
+
 async def test_live_workers_show_their_real_cpu_time(isolated_network: None) -> None:
     """Live, the figure at the right of a worker's line is its real CPU time: the scheduler's
     sum_exec_runtime as /proc/PID/schedstat gave it when the source last read it; it grows as the

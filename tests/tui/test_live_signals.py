@@ -1,7 +1,9 @@
 """A live TUI that is killed (``kill PID``, a closed terminal) stops the server it started.
 
 Before, SIGTERM or SIGHUP ended the TUI at once: its ``sipsim serve`` and workers went on
-running, reparented to init, holding the port and leaving their temporary folder behind."""
+running, reparented to init, holding the port and leaving their temporary folder behind. SIGTERM
+and SIGHUP now leave the app as ctrl+q does; SIGKILL cannot be caught, so the TUI starts its
+server with ``--exit-with-parent`` and the attendant leaves when it sees its parent gone."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
 def test_a_killed_live_tui_stops_its_server(isolated_network: None, sig: signal.Signals) -> None:
     pid, master = spawn_in_pty(["tui", "--live", f"127.0.0.1:{free_udp_port()}", "--workers", "2"])
     status = None
