@@ -8,6 +8,7 @@ It is the Python twin of ``default.cfg`` (the routing engine runs that file the 
             sl_send_reply("483", "Too Many Hops"); exit;
         }
         if (!sanity_check()) { exit; }        # ser profile: sipsim's rfc_checks instead
+        loose_route();                        # RFC 3261 16.4: our own Route goes, the next one is $du
         if (uri == myself) {
             if (is_method("REGISTER")) { save("location"); exit; }   # save() answers by itself
             if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }
@@ -69,6 +70,12 @@ class DefaultRoute:
                 return 0
         elif not (yield from sanity_check(ctx, msg)):
             return 0
+        from sipsim.routing.modules.rr import follow_route_set  # the rr module's code (it imports the engine)
+
+        rc, done = follow_route_set(ctx, msg)  # RFC 3261 16.4: our own Route is removed
+        if ctx.tracing:
+            yield ctx.event("loose_route", msg, f"{done} -> {rc}",
+                            detail={"rc": rc, "ruri": msg.ruri, "du": msg.dst_uri})
         mine = uri_is_myself(ctx, msg)
         if ctx.tracing:
             yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",

@@ -24,13 +24,11 @@ SIGTERM/SIGINT: every worker finishes its current message and exits; a worker st
 from __future__ import annotations
 
 import contextlib
-import errno
 import ipaddress
 import os
 import select
 import signal
 import socket
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +44,6 @@ from sipsim.engine.events import (
     KernelEvent,
     format_addr,
 )
-from sipsim.real import pktinfo
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
 from sipsim.real.log import INFO, Log
@@ -54,30 +51,14 @@ from sipsim.real.netinfo import advertise_needed, listen_address, wildcard_alias
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
+from sipsim.real.udp_init import MAX_RCVBUF, ServeError, open_socket, socket_meminfo  # noqa: F401 - the CLI reads MAX_RCVBUF here
 from sipsim.real.worker import WorkerSetup, run_worker, set_process_name
 
-SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # linux/sock_diag.h: SK_MEMINFO_* array
-SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_RCVBUF, SK_MEMINFO_DROPS = 0, 1, 8
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
-# SO_RCVBUF takes a C int and Linux doubles it (capped at INT_MAX): anything above this is nonsense
-MAX_RCVBUF = 2**30
 KILL_AFTER = 1.5  # seconds between SIGTERM and SIGKILL for a worker that does not leave
 READY_WAIT = 2.0  # how long to wait for a new worker to reach recvfrom before forking the next
 MAX_DEATHS, DEATH_WINDOW = 20, 10.0
 PURGE_EVERY = 60.0  # usrloc timer: delete expired bindings
 _FORK_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
-
-
-class ServeError(Exception):
-    """A startup problem, reported as one line (port in use, bad address, bad route…).
-
-    ``status`` is the exit status: 1 for what the machine refuses (port in use, an address this
-    machine does not have, a broken script), 2 for a bad command line (a listen address that is
-    no address), as for every other usage error."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -110,78 +91,6 @@ class Slot:
     started: float = 0.0
     respawns: int = 0
     history: list[int] = field(default_factory=list)
-
-
-def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[str, Any]]:
-    """``udp_init``: create, size and bind the shared UDP socket. Clear errors, no traceback."""
-    host, port = listen
-    try:
-        ip, scope = listen_address(host, port)  # a link-local address comes with its interface
-    except ValueError as exc:
-        raise ServeError(str(exc), 2) from None
-    if rcvbuf is not None and not 0 < rcvbuf <= MAX_RCVBUF:
-        raise ServeError(f"--rcvbuf {rcvbuf}: give 1 to {MAX_RCVBUF} bytes")
-    fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    sock = socket.socket(fam, socket.SOCK_DGRAM)
-    shown = f"{ip}%{socket.if_indextoname(scope)}" if scope else str(ip)
-    info: dict[str, Any] = {"listen": format_addr((shown, port)), "rcvbuf_requested": rcvbuf}
-    # Python's (host, port) form drops a "%scope": the scope id goes in the 4-tuple
-    bind_to = (str(ip), port, 0, scope) if fam == socket.AF_INET6 else (str(ip), port)
-    try:
-        # Kamailio's udp_init sets SO_REUSEADDR, and so do we; but on Linux two UDP sockets that both
-        # set it may bind the same address and port, and the newer one takes the datagrams. A second
-        # server (sipsim or Kamailio) would start without a word and steal the first one's traffic:
-        # a bind without the option first tells "port in use" apart (sipsim's check; not Kamailio's).
-        with socket.socket(fam, socket.SOCK_DGRAM) as probe:
-            if fam == socket.AF_INET6:  # as the real socket: [::] must not claim IPv4's port too
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            probe.bind(bind_to)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as udp_init; UDP port sharing needs more
-        if fam == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        if ip.is_unspecified:  # the wildcard: which local address each datagram reached (sipsim.real.pktinfo)
-            pktinfo.enable(sock)
-        if rcvbuf:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        sock.bind(bind_to)
-    except OverflowError:
-        sock.close()
-        raise ServeError(f"bad port {port}", 2) from None
-    except OSError as exc:
-        sock.close()
-        where = f"udp:{info['listen']}"
-        if exc.errno == errno.EADDRINUSE:
-            raise ServeError(f"cannot listen on {where}: the port is already in use "
-                             "(another server is running there?)") from None
-        if exc.errno == errno.EADDRNOTAVAIL:
-            on = f" on {socket.if_indextoname(scope)}" if scope else ""
-            raise ServeError(f"cannot listen on {where}: {ip} is not an address of this machine{on}") from None
-        if exc.errno == errno.EACCES:
-            raise ServeError(f"cannot listen on {where}: permission denied (ports below 1024 need privileges)") \
-                from None
-        raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}") from None
-    info["listen"] = format_addr((shown, sock.getsockname()[1]))  # the port the kernel gave for port 0
-    info["rcvbuf"] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-    return sock, info
-
-
-def socket_meminfo(sock: socket.socket) -> dict[str, int]:
-    """Queue bytes, buffer size and the kernel's drop counter of the socket (SO_MEMINFO).
-
-    ``drops`` is the socket's ``sk_drops``: datagrams the kernel discarded because the receive
-    buffer was full (what ``/proc/net/udp`` shows in its ``drops`` column and what feeds the
-    system-wide ``Udp: RcvbufErrors``).
-    """
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 9 * 4)
-        vals = struct.unpack("9I", raw[:36])
-        return {"rcv_queue": vals[SK_MEMINFO_RMEM_ALLOC], "rcvbuf": vals[SK_MEMINFO_RCVBUF],
-                "drops": vals[SK_MEMINFO_DROPS]}
-    except (OSError, struct.error):
-        return {"rcv_queue": 0, "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "drops": 0}
 
 
 def check_writable(path: str, option: str) -> None:
@@ -429,9 +338,7 @@ class Server:
             why = ("Linux doubles the value for its bookkeeping" if info["rcvbuf"] == 2 * asked else
                    "Linux doubles the value, within its minimum and maximum")
             buf += f" (asked {asked}; {why})"
-        # --relay only switches the shipped default route (SIPSIM_NO_RELAY); a script decides itself
-        relay = ("on" if o.relay else "off") if not o.route else \
-            f"as the script decides (SIPSIM_NO_RELAY {'undefined' if o.relay else 'defined'})"
+        relay = relay_words(o.route, o.relay)
         n = len(self.slots)
         self.log.notice(
             f"sipsim serve: listening on udp:{self.sock_info['listen']}, profile {o.profile.value}, "
@@ -589,6 +496,21 @@ class Server:
                 self.log.error(f"could not write {self.opts.pcap}: {exc}")
         if self.announced or alive:  # also when Ctrl-C reached the workers first (the terminal signals the group)
             self.log.notice("sipsim serve: stopped")
+
+
+def relay_words(route: str | None, relay: bool) -> str:
+    """What ``--relay`` means for this run, for the start-up line. It only defines or leaves out
+    ``SIPSIM_NO_RELAY`` for the script: the shipped default route reads it; a script of the user's
+    decides by itself, and one that never reads it (forwarder.cfg) relays whatever --relay says."""
+    if not route:
+        return "on" if relay else "off (--relay to allow foreign domains)"
+    try:
+        reads = "SIPSIM_NO_RELAY" in Path(route).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        reads = False
+    if not reads:
+        return "as the script decides (it never reads SIPSIM_NO_RELAY, so --relay changes nothing)"
+    return f"as the script decides (SIPSIM_NO_RELAY {'undefined: --relay given' if relay else 'defined'})"
 
 
 def describe_status(status: int) -> str:

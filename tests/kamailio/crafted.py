@@ -271,7 +271,7 @@ def crafted() -> list[Crafted]:
             "Call-ID: crafted-port@192.0.2.1",
             "CSeq: 2 BYE",
         )),
-        Crafted("route-header-ignored", "Route header present: forward() still goes to the R-URI", msg(
+        Crafted("route-header-followed", "in-dialog Route set: loose_route() makes the top Route the next hop", msg(
             "BYE sip:carol@192.0.2.9 SIP/2.0",
             "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKcr-route",
             "Route: <sip:192.0.2.77;lr>",

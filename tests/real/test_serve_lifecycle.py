@@ -133,3 +133,16 @@ def test_parts_of_an_attendant_killed_with_sigkill_are_merged_apart_by_the_next_
     new = read_capture(pcap, ports=srv.port).datagrams  # this run's capture: this run only
     assert len(new) == 2 and b"CSeq: 2 OPTIONS" in new[0].data, new
     assert not list(tmp_path.glob("calls.pcap.*.part"))
+
+
+def test_the_start_up_line_says_what_relay_means_for_the_script() -> None:
+    """--relay defines (or not) SIPSIM_NO_RELAY for the script: the start-up line must not say
+    "SIPSIM_NO_RELAY defined" for a script that relays everything and never reads it."""
+    from sipsim.real.server import relay_words
+    from sipsim.routing import DEFAULT_CFG
+
+    forwarder = DEFAULT_CFG.parent / "forwarder.cfg"
+    assert relay_words(None, False).startswith("off") and relay_words(None, True) == "on"
+    assert "never reads SIPSIM_NO_RELAY, so --relay changes nothing" in relay_words(str(forwarder), False)
+    assert relay_words(str(DEFAULT_CFG), False).endswith("(SIPSIM_NO_RELAY defined)")
+    assert "undefined: --relay given" in relay_words(str(DEFAULT_CFG), True)

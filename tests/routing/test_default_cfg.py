@@ -14,7 +14,10 @@ ALIASES = ("biloxi.com", "registrar.biloxi.com", "atlanta.com")
 
 
 def _messages() -> list[tuple[str, bytes, tuple[str, int]]]:
-    return [(e.id, with_body(e), ("192.0.2.1", 5060)) for e in corpus()] + crafted.dialog_messages()
+    # (an INVITE for a user of ours nobody registered: the 404 — bye-after-strict, which used to
+    # give one, is now loose-routed to its target)
+    unknown = ("invite-unknown-user", crafted.request("INVITE", "sip:nobody@biloxi.com", n=90), crafted.UA)
+    return [(e.id, with_body(e), ("192.0.2.1", 5060)) for e in corpus()] + crafted.dialog_messages() + [unknown]
 
 
 @pytest.mark.parametrize("relay", [True, False], ids=["relay", "no-relay"])
@@ -62,12 +65,13 @@ def test_stepping_through_default_cfg_for_an_invite(profile: Profile) -> None:
     check = "rfc_checks" if profile is Profile.SER else "sanity_check"
     mf = _line_of('if (!mf_process_maxfwd_header("10"))')
     ck = _line_of(f"if (!{check}())", 2 if profile is Profile.SER else 1)  # ser: also in the 483 block
+    lr = _line_of("\tloose_route();")
     me = _line_of("if (uri == myself)")
     rg = _line_of('if (is_method("REGISTER"))')
     op = _line_of('if (is_method("OPTIONS") && $rU == $null)')
     lk = _line_of('if (!lookup("location"))')
     fw = _line_of("if (!forward())")
-    expected = [("if", mf), ("mf_process_maxfwd_header", mf), ("if", ck), (check, ck), ("if", me),
+    expected = [("if", mf), ("mf_process_maxfwd_header", mf), ("if", ck), (check, ck), ("loose_route", lr), ("if", me),
                 ("if", rg), ("is_method", rg), ("if", op), ("is_method", op), ("if", lk), ("lookup", lk),
                 ("if", fw), ("forward", fw)]
     actions = [ev for ev in result.events if ev.step.startswith("route:") and "action" in ev.detail]
@@ -122,3 +126,15 @@ def _walk(actions):  # noqa: ANN001, ANN202 - every action, including the calls 
             yield from calls(a.cond)
             yield from _walk(a.then)
             yield from _walk(a.orelse or [])
+
+
+@pytest.mark.parametrize("profile", [Profile.SER, Profile.KAMAILIO], ids=["ser", "kamailio"])
+def test_a_preloaded_route_naming_the_proxy_is_removed(profile: Profile) -> None:
+    """RFC 3261 16.4: a phone with an outbound proxy sends Route: <sip:PROXY;lr>; the proxy removes
+    its own entry before relaying, or the next hop would route the request straight back."""
+    config = ServerConfig(profile=profile, listen=("127.0.0.1", 5060))
+    invite = crafted.request("INVITE", "sip:carol@192.0.2.9", extra=("Route: <sip:127.0.0.1;lr>",), n=91)
+    for driver in (MemoryDriver(config, router=load_route(DEFAULT_CFG, config)), MemoryDriver(config)):
+        result = driver.feed(invite, crafted.UA)
+        assert result.outcome == "forwarded" and [s.to for s in result.sent] == [("192.0.2.9", 5060)]
+        assert b"Route:" not in result.sent[0].data and b"Route:" in invite

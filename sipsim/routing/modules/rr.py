@@ -153,6 +153,25 @@ def _puri(na: NameAddr, kamailio: bool = True) -> SipUri:
         raise _Fail(f"bad Route URI {na.uri!r}") from None
 
 
+class _Caller:
+    """What the loose-routing code reads of a script run: the worker and the effective config."""
+
+    def __init__(self, ctx, config) -> None:  # noqa: ANN001 - WorkerContext, ServerConfig
+        self.ctx, self.config = ctx, config
+
+
+def follow_route_set(ctx, msg: SipMsg) -> tuple[int, str]:  # noqa: ANN001 - WorkerContext
+    """``loose_route()`` for Python callers (the built-in default route, default.cfg's twin): the
+    same processing, with the worker's own config; returns (rc, what was done)."""
+    notes: list[str] = []
+    try:
+        rc = _loose_route(_Caller(ctx, ctx.config), msg, notes)
+    except _Fail as exc:
+        rc = RR_ERROR
+        notes.append(str(exc))
+    return rc, "; ".join(notes) or "done"
+
+
 @export("loose_route", "rr", (0,), route_types=REQUEST_ROUTE)
 def loose_route(run: Run, params: list[Param]) -> Steps:
     """loose_route(): follow the Route set (RFC 3261 loose routing); true when it chose the next hop."""
