@@ -101,7 +101,8 @@ class LiveServer:
             return []
 
     def stats(self) -> dict[str, int]:
-        return self.query("stats")["core"]
+        answer = self.query("stats")  # Kamailio's core group and sipsim's own live counters
+        return {**answer["core"], **answer.get("sipsim", {})}
 
     def log_text(self) -> str:
         try:

@@ -1,15 +1,21 @@
 """`sipsim stats`: the core statistics of a running `sipsim serve`, summed over its workers.
 
-Printed as `kamcmd stats.get_statistics core:` prints them (core:rcv_requests = 12), then
-sipsim's own live-mode counters (sipsim:rcv_datagrams, sipsim:send_refused ...), then the receive
-socket (effective buffer size, bytes queued, datagrams the kernel dropped because the buffer was
-full) and each worker's pid. The server is found by its --listen address (give the same one) or
-its --control socket. --json prints the control socket's answer as is.
+Printed as `kamcmd stats.get_statistics core:` prints them: Kamailio 5.6's whole core group
+(kex's fixed list: rcv_requests, rcv_requests_invite ..., rcv_replies_4xx, rcv_replies_486,
+rcv_replies_2xx_reg ..., fwd_requests ...), zeros included, sorted by name (core:rcv_requests = 12);
+then sipsim's own live-mode counters (sipsim:rcv_datagrams, sipsim:send_refused ...), then the
+receive socket (effective buffer size, bytes queued, datagrams the kernel dropped because the buffer
+was full) and each worker's pid. The server is found by its --listen address (give the same one) or
+its --control socket.
+
+--json prints the same groups: {"core": {Kamailio's counters}, "sipsim": {sipsim's live-mode
+counters}, "socket": {...}, "workers": [{"slot", "pid", "respawns", "stats"}, ...], ...}.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sipsim.cli.common import UsageError, fail, parse_hostport
 
@@ -20,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--control", metavar="PATH", help="the server's control socket (default: derived from --listen)")
     p.add_argument("--listen", default="127.0.0.1:5060", metavar="IP:PORT",
                    help="the server's listen address, to find its default control socket (127.0.0.1:5060)")
-    p.add_argument("--json", action="store_true", help="print the raw JSON answer")
+    p.add_argument("--json", action="store_true",
+                   help='print JSON: {"core": {...}, "sipsim": {...}, "socket": {...}, "workers": [...]}')
     p.add_argument("--ps", action="store_true", help="print the process table instead (like kamcmd core.ps)")
 
 
@@ -41,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"no sipsim server answers on {path}: {getattr(exc, 'strerror', None) or exc}{hint}", 1)
     if "error" in answer:
         return fail(str(answer["error"]), 1)
+    if not args.ps:
+        answer = _grouped(answer)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
@@ -48,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
         for proc in answer["processes"]:
             print(f"{proc['pid']:>8}  {proc['desc']}")
         return 0
-    from sipsim.real.stats import LIVE_STATS
-
     # Kamailio's core counters under core:, sipsim's own live-mode counters under sipsim:
-    for name, value in answer["core"].items():
-        print(f"{'sipsim' if name in LIVE_STATS else 'core'}:{name} = {value}")
+    for group in ("core", "sipsim"):
+        for name, value in answer[group].items():
+            print(f"{group}:{name} = {value}")
     sock = answer.get("socket", {})
     print(f"socket:listen = {sock.get('listen')}")
     for key in ("rcvbuf", "rcvbuf_requested", "rcv_queue", "drops"):
@@ -62,3 +70,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"worker:{w['slot']} pid = {w['pid']} respawns = {w['respawns']} "
               f"rcv_datagrams = {w['stats'].get('rcv_datagrams', 0)}")
     return 0
+
+
+def _grouped(answer: dict[str, Any]) -> dict[str, Any]:
+    """The control socket's ``stats`` answer with its counters as ``kamcmd`` groups them.
+
+    A server that already answers ``{"core": ..., "sipsim": ...}`` is taken as it is; one that
+    sums everything under ``"core"`` (sipsim's own counters included) is split here, so the JSON
+    and the text always show the same groups. Other keys are kept in place.
+    """
+    from sipsim.real.stats import grouped
+
+    core = answer.get("core")
+    if not isinstance(core, dict):
+        return answer
+    if isinstance(answer.get("sipsim"), dict):
+        groups = grouped({**core, **answer["sipsim"]})
+    else:
+        groups = grouped(core)
+    out: dict[str, Any] = {}
+    for key, value in answer.items():
+        if key == "core":
+            out["core"], out["sipsim"] = groups["core"], groups["sipsim"]
+        elif key != "sipsim":
+            out[key] = value
+    return out

@@ -5,7 +5,11 @@ requests and/or replies. Kamailio runs them newest-registered first; the first p
 that returns 0 stops the chain and the message is dropped. Two real ones are installed by default,
 as a Kamailio with kex and sl loaded has them:
 
-* ``kex:core_stats`` counts ``rcv_requests``/``rcv_replies`` (and per method / per class);
+* ``kex:core_stats`` counts ``rcv_requests``/``rcv_replies`` and Kamailio 5.6's fixed per-method,
+  per-class and per-code counters (``sipsim.engine.stats``). Kamailio registers three functions
+  (``km_cb_req_stats`` for requests; ``km_cb_rpl_stats`` and ``km_cb_rpl_stats_by_method`` for
+  replies); we register the request one and one reply callback doing both reply jobs, under the
+  one name — a simplification: a reply's trace shows one kex callback, not two;
 * ``sl:filter_ACK`` swallows an ACK that answers one of our own stateless replies (its To-tag is
   ours): there is nothing to forward it to (``src/modules/sl/sl_funcs.c``). It tests the parsed
   method (``method_value``), so whatever the first-line parser calls an ACK counts: in the
@@ -21,8 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sipsim.engine.parser.hf import F_TO
+from sipsim.engine.parser.fline import SIP_VERSION
+from sipsim.engine.parser.hf import F_CSEQ, F_TO
 from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.stats import KAMAILIO_KNOWN_UNCOUNTED, REPLY_BY_METHOD, REPLY_STATS, REQUEST_STAT
 
 if TYPE_CHECKING:
     from sipsim.engine.context import WorkerContext
@@ -58,16 +64,49 @@ class ScriptCallbacks:
         return [cb for cb in (self.pre if pre else self.post) if cb.types & cb_type]
 
 
-def kex_core_stats(msg: SipMsg, ctx: WorkerContext) -> int:
+def km_cb_req_stats(msg: SipMsg, ctx: WorkerContext) -> int:
+    """kex's request counter: ``rcv_requests``, then the method's own counter (one dict lookup on
+    the parsed method bit). A method the parser does not know is an ``unsupported_methods``."""
     fl = msg.first_line
     if fl is None:
         return 1
-    if msg.is_request:
-        ctx.stats["rcv_requests"] += 1
-        ctx.stats[f"rcv_requests_{fl.method.lower()}"] += 1
-    else:
-        ctx.stats["rcv_replies"] += 1
-        ctx.stats[f"rcv_replies_{fl.status // 100}xx"] += 1
+    stats = ctx.stats
+    stats["rcv_requests"] += 1
+    if fl.version != SIP_VERSION and not fl.is_sip:
+        return 1  # Kamailio: !IS_SIP(msg) counts the request, not its method
+    name = REQUEST_STAT.get(fl.method_value)
+    if name is not None:
+        if name == "unsupported_methods" and not ctx.ser and fl.method.upper() in KAMAILIO_KNOWN_UNCOUNTED:
+            return 1  # Kamailio 5.6's parser knows these (KDMQ, GET ...): not unsupported, not counted
+        stats[name] += 1
+    return 1
+
+
+def km_cb_rpl_stats(msg: SipMsg, ctx: WorkerContext) -> int:
+    """kex's two reply counters in one: ``rcv_replies`` with its class/18x/code counters
+    (``km_cb_rpl_stats``), then the class per CSeq method (``km_cb_rpl_stats_by_method``), which
+    parses the CSeq itself if nobody has (a failed parse counts as a ``bad_msg_hdr``, as in Kamailio)."""
+    fl = msg.first_line
+    if fl is None:
+        return 1
+    stats = ctx.stats
+    stats["rcv_replies"] += 1
+    status = fl.status
+    for name in REPLY_STATS.get(status, ()):
+        stats[name] += 1
+    if msg.cseq is None:
+        parse_headers(msg, F_CSEQ)
+    cseq = msg.cseq.parsed if msg.cseq is not None else None
+    if cseq is None:
+        return 1
+    cls = status // 100
+    if 1 <= cls <= 6:
+        method = cseq.method
+        names = REPLY_BY_METHOD.get(method, False)
+        if names is False:
+            names = REPLY_BY_METHOD.get(method.upper())
+        if names:
+            stats[names[cls - 1]] += 1
     return 1
 
 
@@ -85,6 +124,7 @@ def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
 
 def default_callbacks() -> ScriptCallbacks:
     cbs = ScriptCallbacks()
-    cbs.register_pre(kex_core_stats, name="kex:core_stats")
+    cbs.register_pre(km_cb_req_stats, types=REQUEST_CB, name="kex:core_stats")
+    cbs.register_pre(km_cb_rpl_stats, types=ONREPLY_CB, name="kex:core_stats")
     cbs.register_pre(sl_filter_ack, types=REQUEST_CB, name="sl:filter_ACK")
     return cbs

@@ -229,7 +229,7 @@ class Server:
             if self.sock is not None:
                 sock.update(socket_meminfo(self.sock))
             return {"server": os.getpid(), "uptime": round(time.time() - self.started, 3),
-                    "core": self.stats.total(), "workers": workers, "socket": sock,
+                    **self.stats.total_grouped(), "workers": workers, "socket": sock,
                     "profile": self.config.profile.value, "relay": self.config.relay, "db": str(self.db)}
         if cmd == "ps":
             where = format_addr(self.config.listen)

@@ -112,7 +112,9 @@ class LiveWorker:
         self.stopping = [False]
         self.interruptible = [False]
         stats = CoreStats()
-        stats.update({k: v for k, v in setup.stats.read(setup.slot).items() if v})  # go on from the slot's totals
+        # go on from the slot's totals; every name present, zeros too, so the write after each
+        # message never falls into Counter.__missing__ (a Python call per absent name)
+        stats.update(setup.stats.read(setup.slot))
         self.ctx = WorkerContext(config=setup.config, worker=self.pid, router=setup.router,
                                  callbacks=default_callbacks(), location=setup.location, stats=stats)
         # Without an observer (or --log-level debug) nobody reads the narration of each step: only
@@ -168,6 +170,9 @@ class LiveWorker:
             self.log.warning(f"not sending {item.kind} of #{item.msg} to {format_addr(item.to)}: {why}")
             return error_code(why)
         src = self.listen
+        # stamped before the send: the peer may answer, and another worker capture its answer,
+        # before this worker runs again — a stamp taken after would put the answer first
+        sent_at = time.time() if self.capture is not None else 0.0
         try:
             scope = (self.scope or self.scopes.get(ip, 0)) if is_link_local(ip) else 0
             to = (ip, item.to[1], 0, scope) if scope else (ip, item.to[1])
@@ -189,7 +194,7 @@ class LiveWorker:
         if item.kind == "reply":
             self.last_reply = item.data
         if self.capture is not None:
-            self.capture.write(time.time(), src, (ip, item.to[1]), item.data)
+            self.capture.write(sent_at, src, (ip, item.to[1]), item.data)
         obs = self.obs
         if obs is not None and obs.active:
             first = printable(item.data.split(b"\r\n", 1)[0])

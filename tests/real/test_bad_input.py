@@ -147,7 +147,7 @@ def test_corpus_and_fuzz_over_udp(tmp_path, isolated_network):
         stats = srv.query("stats")
         assert stats["socket"]["drops"] == 0, "paced: the kernel never had to drop one"
         assert srv.worker_pids() == pids, "no worker ever exited"
-        assert stats["core"]["internal_errors"] == 0
+        assert stats["sipsim"]["internal_errors"] == 0
         assert ask_options(srv.port) == "SIP/2.0 200 OK"
         log = srv.log_text()
     assert "Traceback" not in log
