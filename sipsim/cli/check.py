@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sipsim.cli.common import fail
+from sipsim.cli.common import EXIT_STATUS, fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check a routing script (.cfg or KEMI .py) without running it, like kamailio -c",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", metavar="FILE", help="a Kamailio cfg script or a KEMI Python script")
     p.add_argument("--profile", choices=("ser", "kamailio"),
                    help="check for one profile only (default: both, for a cfg script)")

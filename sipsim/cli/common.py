@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import re
 import sys
+import textwrap
 from collections.abc import Iterable
 
 from sipsim.engine.events import Addr
@@ -12,6 +14,21 @@ from sipsim.engine.events import Addr
 
 class UsageError(Exception):
     """A bad command line: printed as one line, exit status 2."""
+
+
+# One rule for every command that loads files: 2 is the command line's fault (an unknown option, a
+# bad value, a datagram or scenario that is missing or is no file), 1 is the world's (a routing script that
+# is missing or does not load, a port that is taken, a missing folder). Said in each --help epilog.
+EXIT_STATUS = textwrap.fill(
+    "Exit status: 0 done; 1 a routing script (--route, or check's FILE) that is missing or does not load, or "
+    "what the machine refuses (a port in use, a folder that does not exist or cannot be written); 2 a usage "
+    "error (a bad option or value, an input named on the command line that is missing, empty or no regular "
+    "file: trace's FILE, simulate's SCENARIO).", 96)
+
+# RFC 3261 §25.1 hostname: labels of letters, digits and '-' (not at either end), the last one
+# starting with a letter; '_' is taken as Kamailio's parser takes it.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
 
 
 def parse_hostport(text: str, default_port: int = 5060) -> Addr:
@@ -76,6 +93,72 @@ def add_server_options(p: argparse.ArgumentParser, *, listen_default: str | None
                    help="another name that means this proxy: host, host:port or [v6]:port (as Kamailio's "
                         "alias=); repeatable")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
+
+
+def sip_host_error(text: str, what: str = "--advertise") -> str | None:
+    """Why ``text`` is no SIP host (RFC 3261 §25.1: hostname, IPv4address or IPv6reference), as
+    one line, or None. A bare IPv6 address is taken too (it is bracketed in the Via). There is no
+    port: the Via carries the listening port, and sipsim has no advertise-with-port."""
+    host = text.strip()
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return f"{what} {text!r}: no IPv6 address inside the brackets"
+        host = host[1:-1]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if ip.is_unspecified:
+            return f"{what} {text!r}: the wildcard is no address a peer can send to; name the one they use"
+        return None
+    labels = host.rstrip(".").split(".")
+    if host and _HOSTNAME.fullmatch(host) and not all(label.isdigit() for label in labels) \
+            and not labels[-1][0].isdigit():
+        return None
+    if re.fullmatch(r"[^:\[\]]+:\d+|\[[^\]]*\]:\d+", host):
+        return (f"{what} {text!r}: give the name or address alone, without a port (the Via carries the "
+                "port the proxy listens on)")
+    return (f"{what} {text!r}: not a SIP host — give a host name (letters, digits, '-' and dots), an IPv4 "
+            "address or an IPv6 address")
+
+
+def ip_literal(addr: Addr, what: str) -> Addr:
+    """``addr`` with an IP address as its host, or UsageError: a datagram comes from an address,
+    never from a name (a name would end up in Via's received=)."""
+    try:
+        ipaddress.ip_address(addr[0].strip("[]"))
+    except ValueError:
+        raise UsageError(f"{what} {addr[0]!r}: give an IPv4 or IPv6 address and a port (names are not "
+                         "resolved), e.g. 192.0.2.10:5070 or [2001:db8::10]:5070") from None
+    return addr
+
+
+def shown(text: str) -> str:
+    """Engine text for a terminal. The engine keeps message bytes as latin-1 text (one character
+    per octet, so the bytes on the wire never change); SIP and cfg text are UTF-8, so a run of such
+    characters that is valid UTF-8 is shown decoded (``cafÃ©`` -> ``café``). Any other text —
+    sipsim's own ``§`` or ``µs``, a lone latin-1 octet — is left as it is."""
+    if text.isascii():
+        return text
+    return _HIGH_RUN.sub(_as_utf8, text)
+
+
+def shown_bytes(data: bytes) -> str:
+    """Octets of a datagram for a terminal: UTF-8, an undecodable octet shown as U+FFFD."""
+    return data.decode("utf-8", errors="replace")
+
+
+_HIGH_RUN = re.compile("[\x80-\xff]+")
+
+
+def _as_utf8(m: re.Match[str]) -> str:
+    try:
+        return m.group().encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group()
 
 
 def alias_error(aliases: Iterable[str], what: str = "--alias") -> str | None:

@@ -20,9 +20,10 @@ def add_message_options(p: argparse.ArgumentParser, *, sending: bool) -> None:
     p.add_argument("--to", metavar="HOST:PORT",
                    help="where the message goes" + (" (required)" if sending else " (default 127.0.0.1:5060)"))
     p.add_argument("--from", dest="src", metavar="HOST:PORT",
-                   help="where it comes from" + (" (default: an ephemeral port on the address the "
-                                                  "kernel picks for --to)" if sending else
-                                                  " (default 127.0.0.1:5070, or [::1]:5070 for IPv6)"))
+                   help="alice's address, the caller: requests come from it; a reply template is bob's "
+                        "answer to alice's INVITE, sent to --to (the proxy)"
+                        + (" (default: an ephemeral port on the address the kernel picks for --to)" if sending else
+                           " (default 127.0.0.1:5070, or [::1]:5070 for IPv6)"))
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="Header=value",
                    help="set a header (replaces its first occurrence or adds it); repeatable")
     p.add_argument("--seed", type=int, default=None,
@@ -84,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     except PacketsError as exc:
         return fail(str(exc))
     data = composed.msg.to_bytes()
+    # who really sends it: a reply template is bob's answer to the proxy, not a datagram from --from
+    src, dst = composed.src or src, composed.dst or dst
     if args.show:
         from sipsim.packets.layer import sip_packet
 

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{path}: {exc}", 1)
     if args.json:
         for aor, contact, expires, q, callid, cseq, received, ua in rows:
-            print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)), "q": q,
+            print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)),
+                              "q": -1 if q is None else q,  # as the text and usrloc: -1 = no ;q= given
                               "callid": callid, "cseq": cseq, "received": received, "user_agent": ua}))
         return 0
     aors = sorted({r[0] for r in rows})

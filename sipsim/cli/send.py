@@ -7,7 +7,8 @@ message's Via and Contact can carry the real local address and port and the answ
 it. A raw message FILE is sent as it is, except that its top Via's sent-by is pointed at that
 address (--keep-via to send it untouched). Then it waits, at most --wait seconds, and stops
 earlier once a final response has come and the line has been quiet for a moment. Exit 0 when an
-answer arrived, 1 when none, 2 for a usage error. For example:
+answer arrived; 1 when none came, or the machine refused (--from's port in use, nothing listening
+at --to); 2 for a usage error. For example:
 
     sipsim send register --to 127.0.0.1:5060
 """
@@ -115,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         sock = _open_socket(fam, dst, src)
     except OSError as exc:
         where = f"--from {hostport(src)}" if src else f"a local address to reach {hostport(dst)}"
-        return fail(f"cannot bind {where}: {exc.strerror or exc}", 2 if src else 1)
+        # the port in use, an address this machine does not have: the machine refuses, as for serve (1)
+        return fail(f"cannot bind {where}: {exc.strerror or exc}", 1)
     with sock:
         local = sock.getsockname()[:2]
         try:
@@ -187,10 +189,23 @@ def _collect(sock: Any, sent: Any, local: tuple[str, int], dst: tuple[str, int],
             deadline = min(deadline, time.monotonic() + QUIET_AFTER_FINAL)
             if sent.method.upper() == "INVITE" and not acked_note:
                 acked_note = True
-                print("note: sipsim send sends one message and does not ACK; the answering side "
-                      "retransmits its final response for a while (RFC 3261 §13.3.1.4, §17.2.1)",
-                      file=sys.stderr)
+                print(f"note: {no_ack_note(got)}", file=sys.stderr)
     if not answers:
         print(f"sipsim: no answer within {args.wait:g} s", file=sys.stderr)
         return 1
     return 0
+
+
+def no_ack_note(final: Any) -> str:
+    """What becomes of a final response to an INVITE that sipsim send never ACKs. Only a
+    transaction retransmits it — a UAS (a 2xx until the ACK, RFC 3261 §13.3.1.4) or a stateful
+    proxy or UAS server transaction (3xx-6xx, §17.2.1) — never a stateless proxy's own reply
+    (Kamailio's sl_send_reply): it is sent once. sipsim serve is stateless: its replies carry
+    ``Server: sipsim``, which tells them apart; any other answer may be either."""
+    server = (final.get_header("Server") or "").strip().lower()
+    if server.startswith("sipsim"):
+        return ("sipsim send sends one message and does not ACK; this answer is sipsim serve's own stateless "
+                "reply (sl_send_reply), sent once: nothing retransmits it")
+    return ("sipsim send sends one message and does not ACK. If a UAS or a stateful proxy (a transaction) "
+            "sent this answer, it retransmits it for a while, waiting for the ACK (RFC 3261 §13.3.1.4 for a 2xx, "
+            "§17.2.1 for 3xx-6xx); a stateless proxy's own reply (Kamailio's sl_send_reply) is sent once")

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import argparse
 
-from sipsim.cli.common import UsageError, add_server_options, alias_error, fail, parse_hostport
+from sipsim.cli.common import (
+    EXIT_STATUS,
+    UsageError,
+    add_server_options,
+    alias_error,
+    fail,
+    parse_hostport,
+    sip_host_error,
+)
 
 
 def _positive(text: str) -> int:
@@ -42,12 +50,14 @@ def _rcvbuf(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run a live stateless proxy + registrar on a UDP port (forked workers)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_options(p)
     p.add_argument("--workers", type=_positive, default=4, metavar="N",
                    help="worker processes blocking in recvfrom on the one socket (4)")
     p.add_argument("--db", metavar="PATH",
-                   help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite)")
+                   help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite, its folder "
+                        "created; a PATH given must be in a folder that exists)")
     p.add_argument("--rcvbuf", type=_rcvbuf, metavar="BYTES",
                    help="the socket's receive buffer (SO_RCVBUF; Linux doubles it; the effective value is logged)")
     p.add_argument("--relay", action="store_true",
@@ -64,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--on-child-death", choices=("respawn", "shutdown"), default="respawn",
                    help="respawn a dead worker (default), or stop the whole server as Kamailio does")
     p.add_argument("--control", metavar="PATH",
-                   help="control socket for `sipsim stats` (default: derived from --listen)")
+                   help="control socket for `sipsim stats` (default: derived from --listen, in $XDG_RUNTIME_DIR/"
+                        "sipsim/; a PATH given must be in a folder that exists)")
     p.add_argument("--pcap", metavar="FILE",
                    help="save every datagram received and sent to FILE, written when the server stops (each "
                         "worker writes FILE.PID.part until then; the parts a server killed with SIGKILL leaves "
@@ -99,6 +110,9 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
     bad = alias_error(args.alias)  # [proto:]host[:port], [v6]:port: what `uri == myself` will read
     if bad:
         raise UsageError(bad)
+    bad = sip_host_error(args.advertise) if args.advertise is not None else None  # it goes into our Via
+    if bad:
+        raise UsageError(bad)
     listen = parse_hostport(args.listen)
     try:  # a name, a link-local address without its interface ...: a bad command line, as in `tui --live`
         listen_address(*listen)
@@ -114,6 +128,23 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
     )
 
 
+def missing_folder(path: str | None, option: str) -> str | None:
+    """A file serve creates (--db, --control) in a folder that does not exist: said before
+    anything starts, as for --pcap, rather than the folders made in silence (a typo in the path
+    would otherwise leave a tree of folders and a database nobody looks for). The default paths
+    (under $XDG_STATE_HOME, $XDG_RUNTIME_DIR) are still created."""
+    import os
+
+    if not path:
+        return None
+    if os.path.isdir(path):
+        return f"{option} {path}: is a folder; give a file name"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{option} {path}: no such folder {folder}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from sipsim.real.server import ServeError, Server
 
@@ -121,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
         opts = options_from_args(args)
     except UsageError as exc:
         return fail(str(exc))
+    for path, option in ((args.db, "--db"), (args.control, "--control")):
+        missing = missing_folder(path, option)
+        if missing:  # the machine's state, not the command line: 1, as --pcap's check
+            return fail(missing, 1)
     try:
         return Server(opts).run()
     except ServeError as exc:

@@ -2,8 +2,9 @@
 
     sipsim simulate [SCENARIO] [--workers N] [--policy fifo|wake-all|reuseport|lifo] [--rate R]
                     [--count N] [--rcvbuf BYTES] [--seed S] [--cpus N] [--until SECONDS]
-                    [--profile ser|kamailio] [--route FILE] [--pcap FILE [--pcap-proxy IP:PORT|any]
-                    [--pcap-time-scale X]] [--save-pcap OUT] [--trace] [--json] [--list]
+                    [--profile ser|kamailio] [--route FILE] [--no-relay] [--pcap FILE
+                    [--pcap-proxy IP:PORT|any] [--pcap-time-scale X]] [--save-pcap OUT] [--trace]
+                    [--json] [--list]
 
 SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
 (--list; default basic-call). Options override the file. --rate/--count change every arrival
@@ -11,6 +12,8 @@ stream of the scenario (a scenario without one gets a stream of OPTIONS pings to
 --pcap adds the SIP datagrams of a capture as arrivals, at their captured times (with no
 SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --pcap-proxy), whose
 place the simulated proxy takes; what was left out, and why, goes to stderr.
+The simulated proxy relays requests for other domains (a scenario's proxy.relay, default true);
+--no-relay makes it answer 403 as `sipsim serve` does without --relay. Host names are not resolved.
 --trace prints one line per event; --json prints one object — a stable interface (the values
 are an example):
 
@@ -43,7 +46,7 @@ are an example):
       "peers": [{"name", "type", "address", "sent", "received", "retransmissions", "retransmitted",
                  "timeouts", ... per type: "calls_started", "calls_completed", "calls_failed",
                  "late_provisionals" (uac); "invites", "answered", "acked", "byes", "registered" (uas)}],
-      "core_stats": {"rcv_requests": n, ...},         # Kamailio's core statistics, all workers
+      "core_stats": {"rcv_requests": n, ...},         # Kamailio 5.6's core group: its fixed 85 names, zeros too
       "trace": [{"time": t, "type": "kernel"|"step", ...event fields}]   # only with --trace
     }
 """
@@ -55,7 +58,7 @@ import json
 import sys
 from typing import Any
 
-from sipsim.cli.common import fail
+from sipsim.cli.common import EXIT_STATUS, fail, shown
 
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
 PING = """OPTIONS sip:{domain} SIP/2.0
@@ -72,7 +75,8 @@ Content-Length: 0
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="run a scenario on the simulated kernel (workers, wait-queue, socket)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=__doc__, epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a .toml file or a shipped scenario's name")
     p.add_argument("--workers", type=int, metavar="N", help="number of workers")
     p.add_argument("--policy", choices=POLICY_CHOICES, help="the kernel's wake-up policy")
@@ -84,11 +88,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=float, metavar="SECONDS", help="stop at this virtual time")
     p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
     p.add_argument("--route", metavar="FILE", help="a routing script (.cfg or KEMI .py) instead of the default route")
+    p.add_argument("--no-relay", action="store_true",
+                   help="answer 403 to requests for other domains, as serve does without --relay (the scenario's "
+                        "proxy.relay = false)")
     p.add_argument("--pcap", metavar="FILE", help="add the SIP datagrams of a pcap/pcapng capture as arrivals")
     p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy; the datagrams sent to it arrive (default: guessed; "
                         "'any': every datagram arrives)")
-    p.add_argument("--pcap-time-scale", type=float, default=1.0, metavar="X",
+    p.add_argument("--pcap-time-scale", type=float, default=None, metavar="X",
                    help="with --pcap: multiply the captured gaps by X (2: half speed, 0.5: double, 0: a burst)")
     p.add_argument("--save-pcap", metavar="OUT", help="save every datagram in and out of the proxy to a pcap "
                    "(Wireshark/tshark decode it as SIP)")
@@ -104,6 +111,11 @@ def build_scenario(args: argparse.Namespace) -> Any:
     from sipsim.engine.peers import proxy_domain
     from sipsim.engine.scenario import ArrivalSpec, Scenario, ScenarioError, load_scenario, normalise_text
 
+    if not args.pcap:
+        given = [o for o, v in (("--pcap-proxy", args.pcap_proxy), ("--pcap-time-scale", args.pcap_time_scale))
+                 if v is not None]
+        if given:
+            raise ScenarioError(f"{given[0]} goes with --pcap (which capture?)")
     if args.scenario:
         sc = load_scenario(args.scenario)  # (a bad proxy.aliases is refused there, as serve --alias)
     elif args.pcap:
@@ -128,6 +140,8 @@ def build_scenario(args: argparse.Namespace) -> Any:
     sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
                            rcvbuf=args.rcvbuf, seed=args.seed, profile=args.profile, cpus=args.cpus,
                            route=args.route)
+    if args.no_relay:
+        sc = replace(sc, proxy=replace(sc.proxy, relay=False))
     if args.until is not None:
         if not args.until > 0:  # also refuses nan
             raise ScenarioError(f"--until {args.until}: give a virtual time in seconds above 0")
@@ -149,7 +163,8 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     from sipsim.packets.pcap import read_capture
     from sipsim.packets.replay import family_mismatch, parse_proxy_option, plan_replay
 
-    scale = getattr(args, "pcap_time_scale", 1.0)
+    scale = getattr(args, "pcap_time_scale", None)
+    scale = 1.0 if scale is None else scale
     if not 0 <= scale < float("inf"):  # also refuses nan
         raise ScenarioError(f"--pcap-time-scale {scale}: give a factor >= 0 (1: as captured)")
     try:
@@ -184,9 +199,9 @@ def trace_line(ev: Any, t: float) -> str:
 
     if type(ev) is StepEvent:
         mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
-        return f"{t * 1e3:12.4f} ms  W{ev.worker:<5} {mark} {ev.step:<26} #{ev.msg} {ev.text}"
+        return f"{t * 1e3:12.4f} ms  W{ev.worker:<5} {mark} {ev.step:<26} #{ev.msg} {shown(ev.text)}"
     who = f"W{ev.worker}" if ev.worker is not None else "kernel"
-    return f"{t * 1e3:12.4f} ms  {who:<6}   {ev.kind:<26} {ev.text}"
+    return f"{t * 1e3:12.4f} ms  {who:<6}   {ev.kind:<26} {shown(ev.text)}"
 
 
 def trace_record(ev: Any, t: float) -> dict[str, Any]:
@@ -217,6 +232,8 @@ def _ms(v: float | None) -> str:
 
 
 def print_summary(result: Any, out: Any = None) -> None:
+    from sipsim.engine.events import format_addr
+
     out = out or sys.stdout
     sc, m = result.scenario, result.metrics
     s = m.summary()
@@ -224,6 +241,13 @@ def print_summary(result: Any, out: Any = None) -> None:
     q = s["socket_queue"]
     print(f"sipsim simulate: {sc.name} — {sc.workers} workers, profile {sc.profile}, policy {sc.policy}, "
           f"{sc.cpu_count()} CPUs, rcvbuf {result.rcvbuf} bytes, seed {sc.seed}", file=out)
+    if sc.proxy.route:
+        relay = f"relay as {sc.proxy.route} decides (SIPSIM_NO_RELAY {'undefined' if sc.proxy.relay else 'defined'})"
+    elif sc.proxy.relay:
+        relay = "relay on — serve's default is off; --no-relay to see its 403"
+    else:
+        relay = "relay off, as serve's default: requests for other domains get 403"
+    print(f"  proxy {format_addr(sc.proxy.listen)}, {relay}", file=out)
     if sc.description:
         print(f"  {sc.description}", file=out)
     cut = "" if result.finished else " (stopped by --until)"
@@ -292,7 +316,7 @@ def save_wire_pcap(path: str, wire: list[Any]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sipsim.engine.scenario import ScenarioError, list_scenarios
+    from sipsim.engine.scenario import ScenarioError, list_scenarios, load_router
     from sipsim.engine.simulation import run_scenario
 
     if args.list:
@@ -305,6 +329,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except (OSError, ValueError) as exc:  # unreadable files, PcapError
         return fail(str(exc), 1)
+    try:  # a routing script that does not load is no usage error: 1, as trace, serve and check say
+        router = load_router(sc, sc.server_config())
+    except ScenarioError as exc:
+        return fail(str(exc), 1)
     records: list[dict[str, Any]] | None = [] if args.trace and args.json else None
     trace = None
     if args.trace:
@@ -316,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
                 print(trace_line(ev, t))
     wire: list[Any] | None = [] if args.save_pcap else None
     try:
-        result = run_scenario(sc, trace=trace, wire=wire)
+        result = run_scenario(sc, trace=trace, wire=wire, router=router)
     except ScenarioError as exc:
         return fail(str(exc))
     if wire is not None:

@@ -12,6 +12,17 @@ are printed, not sent. For example:
     {"file": "...", "outcome": "forwarded"|"replied"|"dropped", "status": <int or null>,
      "reason": "...", "sent": [{"to": "host:port", "data": "<latin-1 text>"}],
      "steps": [{"step": "...", ...}]}
+
+("data" holds the octets one character each: encode it as latin-1 to get them back.)
+
+Relaying: as the RFC 3261 §24 examples (a proxy that forwards for other domains), trace relays
+requests for a domain that is not the proxy's; `sipsim serve` does not unless --relay, and
+answers 403 — give --no-relay to see that. Host names are never resolved: a request forwarded to
+a name is shown sent to name:port; serve, without --dns, answers 478 instead.
+
+FILE - reads one datagram from stdin. --full prints each datagram sent in full; a forwarded one
+as a diff against the datagram received ('-' a line the proxy changed or left out, '+' its new
+text: its own Via, received=/rport, Max-Forwards one less).
 """
 
 from __future__ import annotations
@@ -21,7 +32,18 @@ import json
 import sys
 from pathlib import Path
 
-from sipsim.cli.common import UsageError, add_server_options, alias_error, fail, parse_hostport
+from sipsim.cli.common import (
+    EXIT_STATUS,
+    UsageError,
+    add_server_options,
+    alias_error,
+    fail,
+    ip_literal,
+    parse_hostport,
+    shown,
+    shown_bytes,
+    sip_host_error,
+)
 
 DEFAULT_LISTEN = "127.0.0.1:5060"  # --listen when neither given nor taken from a capture
 # --from when not given: a client beside the proxy (as `sipsim craft` assumes), never the proxy's
@@ -31,8 +53,10 @@ DEFAULT_FROM = {4: "127.0.0.1:5070", 6: "[::1]:5070"}
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trace", help="run one datagram (or a folder of .dat files) through the pipeline, step by step",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("path", nargs="?", metavar="FILE.dat|DIR", help="a raw SIP message, or a folder of .dat files")
+                       description=__doc__, epilog=EXIT_STATUS,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", nargs="?", metavar="FILE.dat|DIR|-",
+                   help="a raw SIP message, a folder of .dat files, or - for one message on stdin")
     p.add_argument("--from", dest="src", default=None, metavar="IP:PORT",
                    help="the datagram's source address (default 127.0.0.1:5070, or [::1]:5070 when --listen "
                         "is IPv6)")
@@ -42,18 +66,62 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "guessed; 'any' traces every datagram)")
     add_server_options(p, listen_default=None,
                        listen_help=f"default {DEFAULT_LISTEN}; with --pcap, the capture's proxy")
+    p.add_argument("--no-relay", action="store_true",
+                   help="answer 403 to requests for other domains, as serve does without --relay (default: "
+                        "relay, as the RFC 3261 §24 proxies)")
+    p.add_argument("--full", "-v", action="store_true",
+                   help="print each datagram sent in full, its lines marked against the datagram received")
     p.add_argument("--json", action="store_true", help="one JSON object per datagram (stable interface)")
 
 
-def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+def check_addresses(args: argparse.Namespace) -> None:
+    """Refuse addresses no proxy could have (UsageError): a source that is a name, a listen
+    address that is a name or the wildcard without --advertise (the Via would say 0.0.0.0 and the
+    proxy would forward to itself), a source of the other family, an advertised name that is no
+    SIP host. Sets ``args.src`` to the default when not given."""
+    from sipsim.engine.events import format_addr
+    from sipsim.real.netinfo import advertise_needed, listen_address
+
+    if args.advertise is not None:
+        bad = sip_host_error(args.advertise)
+        if bad:
+            raise UsageError(bad)
+    listen = parse_hostport(args.listen or DEFAULT_LISTEN)
+    try:
+        ip = listen_address(*listen)[0]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    args.wildcard = ip.is_unspecified
+    if ip.is_unspecified and not args.advertise and not args.route:  # a script may set advertised_address
+        raise UsageError(advertise_needed(f"--listen {format_addr((str(ip), listen[1]))}"))
     if args.src is None:
-        listen_ip = parse_hostport(args.listen or DEFAULT_LISTEN)[0]
-        args.src = DEFAULT_FROM[6 if ":" in listen_ip else 4]
-    src = parse_hostport(args.src)
+        args.src = DEFAULT_FROM[ip.version]
+    src = ip_literal(parse_hostport(args.src), "--from")
+    if (":" in src[0]) != (ip.version == 6):
+        raise UsageError(f"--from {args.src} and --listen {format_addr((str(ip), listen[1]))} are not of one "
+                         "family: a socket receives IPv4 or IPv6 datagrams, not both")
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
     if args.pcap:
-        return _pcap_inputs(args)
+        if args.path:
+            raise UsageError(f"give either {args.path} or --pcap {args.pcap}, not both")
+        if args.src is not None:
+            raise UsageError("--from goes with a FILE: a capture gives each datagram's own source")
+        inputs = _pcap_inputs(args)
+        check_addresses(args)  # the capture may have set --listen
+        return inputs
+    if args.pcap_proxy:
+        raise UsageError("--pcap-proxy goes with --pcap (which capture's proxy?)")
+    check_addresses(args)
+    src = parse_hostport(args.src)
     if not args.path:
-        raise UsageError("give a FILE.dat, a folder or --pcap FILE")
+        raise UsageError("give a FILE.dat, a folder, - (stdin) or --pcap FILE")
+    if args.path == "-":
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise UsageError("nothing on stdin: give one SIP message (sipsim craft TEMPLATE prints one)")
+        return [("<stdin>", data, src, 0.0)]
     path = Path(args.path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".dat")
@@ -61,9 +129,29 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int],
             raise UsageError(f"no .dat files in {path}")
     elif path.is_file():
         files = [path]
+    elif path.exists():
+        raise UsageError(f"{path}: not a regular file ({_file_kind(path)}); give a FILE.dat, a folder or - for stdin")
     else:
         raise UsageError(f"no such file or folder: {path}")
-    return [(str(f), f.read_bytes(), src, 0.0) for f in files]
+    out = []
+    for f in files:
+        data = f.read_bytes()
+        if not data and len(files) == 1:
+            raise UsageError(f"{f}: empty file: no datagram to trace")
+        out.append((str(f), data, src, 0.0))
+    return out
+
+
+def _file_kind(path: Path) -> str:
+    if path.is_char_device():
+        return "a character device"
+    if path.is_fifo():
+        return "a named pipe; for a pipe give - and redirect stdin"
+    if path.is_socket():
+        return "a socket"
+    if path.is_block_device():
+        return "a block device"
+    return "not a file nor a folder"
 
 
 def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
@@ -106,16 +194,44 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
 def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriver
     from sipsim.engine.config import Profile, ServerConfig
     from sipsim.engine.driver import MemoryDriver
+    from sipsim.engine.events import format_addr
 
-    config = ServerConfig(profile=Profile(args.profile), listen=parse_hostport(args.listen or DEFAULT_LISTEN),
-                          advertise=args.advertise, aliases=tuple(args.alias))
+    listen = parse_hostport(args.listen or DEFAULT_LISTEN)
+    config = ServerConfig(profile=Profile(args.profile), listen=listen, advertise=args.advertise,
+                          aliases=tuple(args.alias), relay=not args.no_relay)
     router = None
     if args.route:
         from sipsim.routing import load_route  # the routing engine (issue 5)
 
         router = load_route(args.route, config)
         config = router.config  # a script's global parameters (advertised_address, check_via ...) apply
+    if getattr(args, "wildcard", False):
+        from sipsim.real.netinfo import advertise_needed, wildcard_aliases
+
+        if not config.advertise:  # neither --advertise nor the script's advertised_address
+            raise UsageError(advertise_needed(f"--listen {format_addr(listen)}"))
+        # as serve on the wildcard: every address of this machine means "me"
+        ip = listen[0].strip("[]")
+        mine = wildcard_aliases(6 if ":" in ip else 4, listen[1])
+        config = config.with_(aliases=config.aliases + tuple(a for a in mine if a not in config.aliases))
     return MemoryDriver(config, router=router)
+
+
+def header(args: argparse.Namespace, config) -> str:  # noqa: ANN001 - ServerConfig
+    """The text mode's first line: where the traced proxy stands and how it differs from serve."""
+    from sipsim.engine.events import format_addr
+
+    if args.route:
+        relay = (f"relay as {args.route} decides (SIPSIM_NO_RELAY {'defined' if args.no_relay else 'undefined'}"
+                 f"{'' if args.no_relay else '; --no-relay defines it, as serve without --relay'})")
+    elif args.no_relay:
+        relay = "relay off, as serve's default: requests for other domains get 403"
+    else:
+        relay = "relay on — serve's default is off; --no-relay to see its 403"
+    via = f", Via {config.advertise}" if config.advertise else ""
+    return (f"sipsim trace: proxy udp:{format_addr(config.listen)}{via}, profile {config.profile.value}, "
+            f"route {args.route or 'default.cfg (shipped)'}; {relay}. Names are not resolved: a forward to a "
+            "name shows name:port (serve resolves only with --dns, else answers 478).")
 
 
 def result_json(name: str, result) -> dict:  # noqa: ANN001
@@ -131,27 +247,77 @@ def result_json(name: str, result) -> dict:  # noqa: ANN001
     }
 
 
-def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None) -> None:  # noqa: ANN001
+def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001
+               full: bool = False) -> None:
     from sipsim.engine.events import format_addr
     from sipsim.packets.message import printable
 
     out = out if out is not None else sys.stdout  # looked up now: sys.stdout may have been replaced
 
-    first = printable(data.split(b"\n", 1)[0].decode("latin-1").strip())  # a capture may hold any octets
+    first = printable(shown_bytes(data.split(b"\n", 1)[0]).strip())  # a capture may hold any octets
     print(f"== {name}: {len(data)} bytes from {format_addr(src)}: {first[:70]}", file=out)
     width = max((len(ev.step) for ev in result.events), default=10)
     for ev in result.events:
         mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
-        print(f"  {mark} {ev.step:<{width}}  {ev.text}", file=out)
+        print(f"  {mark} {ev.step:<{width}}  {printable(shown(ev.text))}", file=out)
     for s in result.sent:
-        first_line = s.data.split(b"\r\n", 1)[0].decode("latin-1")
+        first_line = printable(shown_bytes(s.data.split(b"\r\n", 1)[0]))
         print(f"    sent to {format_addr(s.to)} ({s.kind}): {first_line}", file=out)
+        if not _is_ip(s.to[0]):
+            print(f"      ({s.to[0]} is a name: sipsim does not resolve it; serve without --dns answers 478)",
+                  file=out)
+        if full:
+            for line in full_lines(data, s.data, s.kind):
+                print(f"      {line}".rstrip(), file=out)
     status = f" {result.status}" if result.status else ""
-    print(f"  = {result.outcome}{status}: {result.reason}", file=out)
+    print(f"  = {result.outcome}{status}: {shown(result.reason)}", file=out)
     print(file=out)
 
 
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def full_lines(received: bytes, sent: bytes, kind: str) -> list[str]:
+    """The datagram sent, line by line, for --full. A forwarded request or reply is the received
+    one changed, shown as a diff against it: a line the proxy added or changed (its own Via,
+    received=/rport on the sender's, Max-Forwards one less) is marked '+', right after the
+    received line it replaces or that was left out (a reply's top Via), marked '-'. A local reply
+    is a new message: shown as it is."""
+    import difflib
+
+    from sipsim.packets.message import printable
+
+    def lines(data: bytes) -> list[str]:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        out = [printable(shown_bytes(line)) for line in head.split(b"\r\n")]
+        if sep:
+            out.append("")
+            out += [printable(shown_bytes(line)) for line in body.split(b"\r\n")] if body else []
+        return out
+
+    new = lines(sent)
+    if kind == "reply":
+        return [f"  {line}" for line in new]
+    old = lines(received.replace(b"\n", b"\r\n") if b"\r\n" not in received else received)
+    marked: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            marked += [f"  {line}" for line in new[j1:j2]]
+        else:
+            marked += [f"- {line}" for line in old[i1:i2]] + [f"+ {line}" for line in new[j1:j2]]
+    return marked
+
+
 def run(args: argparse.Namespace) -> int:
+    from sipsim.routing.errors import RouteError
+
     try:
         bad = alias_error(args.alias)  # as serve: one line, not an alias that silently names nothing
         if bad:
@@ -160,14 +326,16 @@ def run(args: argparse.Namespace) -> int:
         driver = build_driver(args)
     except UsageError as exc:
         return fail(str(exc))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RouteError) as exc:  # a script that does not load: 1, as check and serve
         return fail(str(exc), 1)
+    if not args.json:
+        print(header(args, driver.ctx.config) + "\n")
     for name, data, src, t in inputs:
         result = driver.feed(data, src, time=t)
         if args.json:
             print(json.dumps(result_json(name, result), ensure_ascii=False))
         else:
-            print_text(name, data, src, result)
+            print_text(name, data, src, result, full=args.full)
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from sipsim.cli.common import UsageError, alias_error, fail, no_terminal, parse_hostport
+from sipsim.cli.common import UsageError, alias_error, fail, no_terminal, parse_hostport, sip_host_error
 
 POLICIES = ("fifo", "wake-all", "reuseport", "lifo")  # kept in step with sipsim.engine.kernel_queue
 
@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
             parse_networks(options.allow_dest)
         except PolicyError as exc:
             return fail(str(exc))
-    bad = alias_error(options.aliases)
-    if bad:
+    bad = alias_error(options.aliases) or (sip_host_error(options.advertise) if options.advertise else None)
+    if bad:  # refused here as serve refuses them, not by the server the TUI starts
         return fail(bad)
     scenario = getattr(args, "scenario", None)
     if scenario:  # loaded here so that a bad one is refused before the TUI starts

@@ -30,7 +30,17 @@ class Profile(StrEnum):
 
 MIN_UDP_PACKET = 32  # config.h: shorter datagrams are "probing packets", silently dropped
 MSG_RECV_MAX_SIZE = 32767  # newer Kamailio's msg_recv_max_size (5.6 has no such check)
-BUF_SIZE = 65535  # recvfrom buffer
+BUF_SIZE = 65535  # recvfrom buffer (Kamailio's udp_rcv_loop reads into BUF_SIZE bytes)
+# the largest UDP payload: an IP datagram's 16-bit length less the headers it counts — IPv4's
+# total length counts its 20-byte header and UDP's 8; IPv6's payload length only UDP's 8 (RFC 2675
+# jumbograms aside). Both are below BUF_SIZE: Kamailio's buffer never truncates a UDP datagram.
+MAX_UDP_PAYLOAD_V4 = 65_507
+MAX_UDP_PAYLOAD_V6 = 65_527
+
+
+def max_udp_payload(src_host: str) -> int:
+    """The most bytes a UDP datagram from ``src_host`` (an IP literal, brackets allowed) can carry."""
+    return MAX_UDP_PAYLOAD_V6 if ":" in src_host else MAX_UDP_PAYLOAD_V4
 SIP_PORT = 5060
 
 

@@ -65,11 +65,15 @@ def char_msg_val(msg: SipMsg) -> str:
 
 
 def branch_builder(msg: SipMsg) -> str:
-    """``z9hG4bK`` + hex(hash of Call-ID and CSeq number) + ``.`` + char_msg_val + ``.0``."""
+    """``z9hG4bK`` + hex(hash of Call-ID and CSeq number) + ``.`` + char_msg_val + ``.0``.
+
+    ``char_msg_val`` comes first, as in Kamailio: it parses the transaction's headers, so the hash
+    reads a Call-ID and CSeq that exist even when the script asked for none of them (ser profile)."""
+    val = char_msg_val(msg)
     callid = msg.callid.body if msg.callid is not None else ""
     cseq = msg.cseq.parsed.number if msg.cseq is not None and msg.cseq.parsed is not None else ""
     hash_index = int(hashlib.md5(f"{callid}{cseq}".encode("latin-1")).hexdigest()[:4], 16)
-    return f"{BRANCH_MAGIC}{hash_index:x}.{char_msg_val(msg)}.0"
+    return f"{BRANCH_MAGIC}{hash_index:x}.{val}.0"
 
 
 _ALIAS_PROTOS = ("udp:", "tcp:", "tls:", "sctp:", "ws:", "wss:", "any:")

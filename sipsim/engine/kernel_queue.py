@@ -19,8 +19,15 @@ Receive queue and byte accounting (``net/ipv4/udp.c``, ``__udp_enqueue_schedule_
     simulator gives the same numbers.
     ``sk_rcvbuf`` starts at ``net.core.rmem_default`` (212,992 bytes). ``setsockopt(SO_RCVBUF, x)``
     sets it to ``2 * x`` (the kernel doubles the value to leave room for its own overhead) with a
-    floor of 4,608 bytes and a ceiling of ``2 * (INT_MAX / 2)`` (``__sock_set_rcvbuf`` caps the
-    request at ``INT_MAX / 2`` before doubling, so that the doubled value stays an ``int``).
+    floor of ``SOCK_MIN_RCVBUF`` and a ceiling of ``2 * (INT_MAX / 2)``: ``__sock_set_rcvbuf``
+    (``net/core/sock.c``) caps the request at ``INT_MAX / 2``, so that the doubled value stays an
+    ``int``, then stores ``max(val * 2, SOCK_MIN_RCVBUF)``. ``include/net/sock.h`` defines
+    ``TCP_SKB_MIN_TRUESIZE`` as ``2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff))`` — room for one
+    small frame and its ``sk_buff`` — with ``SOCK_MIN_RCVBUF`` equal to it and ``SOCK_MIN_SNDBUF``
+    twice it (the send side wants two skbs in flight). On x86-64 that is 2048 + 256 = 2,304 bytes
+    for receiving (4,608 is the *send* floor). Measured on Linux 6.18: ``setsockopt(SO_RCVBUF, 1)``
+    then ``getsockopt`` reads 2304, asking 1152 still gives 2304, asking 1153 gives 2306, asking
+    2000 gives 4000; live mode logs the same ``rcvbuf 2304 bytes``.
     Simplifications: we do not clamp to ``rmem_max`` (as if it had been raised, or
     ``SO_RCVBUFFORCE`` used); charges are released as soon as a worker dequeues (Linux
     batches the release, ``udp_rmem_release``, so under load its buffer looks slightly fuller);
@@ -65,9 +72,9 @@ LIFO = "lifo"
 POLICIES = (FIFO, WAKE_ALL, REUSEPORT, LIFO)
 
 RMEM_DEFAULT = 212_992  # net.core.rmem_default: sk_rcvbuf of a socket nobody tuned
-SOCK_MIN_RCVBUF = 4_608  # 2 * (2048 + sizeof(struct sk_buff) aligned)
 SO_RCVBUF_CAP = (2**31 - 1) // 2  # INT_MAX / 2: the largest request __sock_set_rcvbuf doubles
 SKB_STRUCT = 256  # SKB_DATA_ALIGN(sizeof(struct sk_buff)) on x86-64
+SOCK_MIN_RCVBUF = 2048 + SKB_STRUCT  # TCP_SKB_MIN_TRUESIZE = 2,304: the smallest sk_rcvbuf
 SKB_HEAD_OVERHEAD = 379  # headroom + IP/UDP headers + skb_shared_info, as measured
 SKB_SMALL_HEAD = 576  # the small-head cache (Linux >= 6.3)
 SKB_PAGED_FROM = 16_384  # heads at least this big go to page fragments instead

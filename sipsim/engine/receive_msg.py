@@ -22,17 +22,22 @@ the same names. Two profiles (see ``config.py``):
 
 A message Kamailio cannot parse is dropped silently (``core parsing of SIP message failed``).
 sipsim's ``ser`` profile answers such a *request* with 400 when the datagram still shows its Via,
-as RFC 4475 asks of a proxy — SER itself dropped it like Kamailio; lessons point this out.
+as RFC 4475 asks of a proxy — SER itself dropped it like Kamailio; lessons point this out. The
+top Via line is then parsed on its own (``parse_msg`` failed before or at it), so the 400 goes
+where any reply goes (RFC 3261 §18.2.2: the source IP, the Via's port or 5060, the source port
+with ``rport``) and its Via carries ``received=`` (§18.2.1); only when that line does not parse
+either does the 400 go back to the datagram's source address and port, and the step says so.
 
 ``receive_msg`` never raises: every datagram ends in a forwarded, replied or dropped event.
 """
 
 from __future__ import annotations
 
+from sipsim.engine.config import SIP_PORT
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.events import DROPPED, Datagram
 from sipsim.engine.forward import forward_reply
-from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, flag_names
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, HdrField, flag_names
 from sipsim.engine.parser.msg import FL_FORWARDED, FL_REPLIED, ReceiveInfo, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers, parse_msg
 from sipsim.engine.sanity import missing_quadruple
@@ -101,13 +106,32 @@ def _parse_msg_text(msg: SipMsg) -> str:
 def _parse_failed(ctx: WorkerContext, msg: SipMsg) -> Steps:
     err = msg.parse_error
     reason = err.reason if err else "parse error"
-    looks_like_request = not msg.text.lstrip(" \t\r\n\0")[:4].upper().startswith("SIP/")
-    if ctx.ser and looks_like_request and _has_via_line(msg):
+    head = msg.text.lstrip(" \t\r\n\0")[:4]
+    # a reply is never answered, nor an ACK (methods are case-sensitive; "SIP/" is not)
+    looks_like_request = not head.upper().startswith("SIP/") and head != "ACK "
+    via_line = _first_via_line(msg) if ctx.ser and looks_like_request else None
+    if via_line is not None:
+        # parse_msg stopped before (or at) the first Via; the ser profile still answers 400, so the
+        # top Via is parsed on its own, from its raw line: where the reply goes and what it carries
+        # (received=, rport=) follow from it (RFC 3261 §18.2.1, §18.2.2), as for any other reply
+        via_error = _parse_via_alone(msg, via_line)
+        if via_error is None:
+            v = msg.via1
+            assert v is not None
+            port = "the source port (rport)" if v.rport is not None else f"port {v.port or SIP_PORT}"
+            where = (f"the top Via line parses on its own (sent-by {v.sent_by()}): the reply goes to the source "
+                     f"address, {port}")
+            why = "RFC 4475 asks for 400; SER and Kamailio drop silently; sent per the top Via (RFC 3261 §18.2.2)"
+        else:
+            where = f"the top Via does not parse either ({via_error})"
+            why = ("RFC 4475 asks for 400; SER and Kamailio drop silently; the top Via does not parse, so the "
+                   "reply goes back to the datagram's source address and port")
         if ctx.tracing:
-            yield ctx.event("parse_msg", msg, f"parse_msg failed: {reason}", reason=reason, unparsed=msg.unparsed)
+            yield ctx.event("parse_msg", msg, f"parse_msg failed: {reason}; {where}", reason=reason,
+                            unparsed=msg.unparsed)
         yield from sl_send_reply(ctx, msg, 400, "Bad Request",
                                  (f'Warning: 399 sipsim "{reason[:120]}"',),
-                                 why="sipsim ser profile: RFC 4475 asks for 400; SER and Kamailio drop silently")
+                                 why=f"sipsim ser profile: {why}")
     else:
         yield ctx.event("parse_msg", msg, f"core parsing of SIP message failed: {reason}; dropped",
                         outcome=DROPPED, reason=f"parse error: {reason}", unparsed=msg.unparsed)
@@ -115,11 +139,33 @@ def _parse_failed(ctx: WorkerContext, msg: SipMsg) -> Steps:
     return -1
 
 
-def _has_via_line(msg: SipMsg) -> bool:
+def _first_via_line(msg: SipMsg) -> int | None:
+    """Where the first raw Via header line starts (found by its name only), or None."""
     from sipsim.engine.msg_translator import raw_header_lines
     from sipsim.engine.parser.hf import HdrType
 
-    return any(t is HdrType.HDR_VIA_T for t, *_ in raw_header_lines(msg))
+    return next((start for t, _n, start, *_ in raw_header_lines(msg) if t is HdrType.HDR_VIA_T), None)
+
+
+def _parse_via_alone(msg: SipMsg, start: int) -> str | None:
+    """Parse the Via header line at ``start`` by itself and make it the message's first Via
+    (``msg.via1``) — which ``sl_send_reply`` then answers by. Returns None, or why it does not parse.
+
+    Simplification: Kamailio never does this (it drops a message that fails ``parse_msg``); the
+    line goes through the same ``get_hdr_field`` as in ``parse_headers``.
+    """
+    from sipsim.engine.parser.errors import ParseError
+    from sipsim.engine.parser.hf import HdrType
+    from sipsim.engine.parser.msg_parser import get_hdr_field
+
+    try:
+        hdr = get_hdr_field(msg.text, start, msg.mode)
+    except ParseError as exc:
+        return exc.reason
+    if isinstance(hdr, HdrField) and hdr.type is HdrType.HDR_VIA_T and hdr.parsed:
+        msg.h_via1, msg.via1 = hdr, hdr.parsed[0]
+        return None
+    return "not a Via header line"
 
 
 def _core_checks(ctx: WorkerContext, msg: SipMsg) -> str | None:

@@ -10,6 +10,17 @@ back to ``default_expires``), while an empty one (``;expires``, ``;expires=``) i
 all; an empty ``q`` is no q; of a repeated parameter the last counts. A value under
 ``min_expires`` (60 s) is raised to it. A REGISTER without Contact is a query.
 
+**The longest binding** (``max_expires``). RFC 3261 §20.19 gives delta-seconds a range of 0 to
+2**32-1, and §10.2.1.1/§10.3 let a registrar grant less than it was asked: the granted value is
+what the 200 says (``;expires=`` on each Contact), and the UA refreshes by it. The ``ser``
+profile takes an Expires header or ``expires`` parameter above 2**32-1 for no value at all —
+``default_expires`` (3600 s), as RFC 4475 §3.1.2.4 suggests for such out-of-range numbers — and
+grants at most ``max_expires`` = 86400 s (one day: the RFC's own 7200 s example of §24.1
+passes; a 136-year binding of a phone that was switched off does not).
+That cap is sipsim's choice for the RFC-minded profile, not a Kamailio default: Kamailio's
+registrar has ``max_expires`` 0, i.e. no cap, and the ``kamailio`` profile keeps it that way
+unless a route sets the module parameter.
+
 **The kamailio profile** reads the REGISTER as Kamailio 5.6 does (measured against the binary;
 the ``ser`` profile keeps the RFC's reading): the Contact headers with Kamailio's own scanner
 (:func:`~sipsim.engine.parser.contact.parse_contact_kamailio`), the To URI with its lenient
@@ -74,6 +85,7 @@ from sipsim.engine.sl import add_lump_rpl, sl_send_reply
 
 DEFAULT_EXPIRES = 3600
 MIN_EXPIRES = 60
+SER_MAX_EXPIRES = 86_400  # the ser profile's max_expires (see the module docstring); Kamailio's is 0: no cap
 CSEQ_DELAY = 20  # usrloc's cseq_delay: the same CSeq within this many seconds is a retransmission
 
 # The registrar module's errors: (code, the text of its P-Registrar-Error header)
@@ -194,10 +206,15 @@ def contact_list(bindings: list[Binding], now: float) -> str:
 
 
 def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
-         default_expires: int = DEFAULT_EXPIRES, min_expires: int = MIN_EXPIRES) -> Steps:
+         default_expires: int = DEFAULT_EXPIRES, min_expires: int = MIN_EXPIRES,
+         max_expires: int | None = None) -> Steps:
     """Returns 1 after answering 200, -1 after answering an error (see the module docstring).
 
-    ``default_expires``/``min_expires`` are the registrar module's parameters of the same names."""
+    ``default_expires``/``min_expires``/``max_expires`` are the registrar module's parameters of
+    the same names; ``max_expires`` 0 means no cap, None the profile's default (ser: 86400 s,
+    kamailio: 0)."""
+    if max_expires is None:
+        max_expires = SER_MAX_EXPIRES if ctx.ser else 0
     now = msg.time
     aor = ""
     try:
@@ -208,7 +225,7 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
             current: list[Binding] = []
         else:
             changes = []
-            plan = _Plan(msg, aor, now, contacts, expires_hdr, default_expires, min_expires, changes)
+            plan = _Plan(msg, aor, now, contacts, expires_hdr, (default_expires, min_expires, max_expires), changes)
             current = ctx.location.update(aor, now, plan)
     except RegError as exc:
         if ctx.tracing:
@@ -246,6 +263,8 @@ def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
                 expires_hdr = int(parse_hdr_body(msg.expires))  # type: ignore[arg-type]
             except ParseError:
                 raise RegError(R_PARSE_EXP) from None
+            if expires_hdr > UINT_MAX:
+                expires_hdr = None  # beyond delta-seconds' range: default_expires (module docstring)
     try:
         bodies: list[ContactBody] = [parse_contact_kamailio(h.body, h.body_start) if kamailio
                                      else parse_hdr_body(h) for h in msg.headers_named("Contact")]  # type: ignore[misc]
@@ -274,9 +293,11 @@ class _Plan:
     """The change one REGISTER makes to its AOR's contacts (usrloc's rules; may raise RegError)."""
 
     def __init__(self, msg: SipMsg, aor: str, now: float, contacts: list, expires_hdr: int | None,
-                 default_expires: int, min_expires: int, changes: list[str]) -> None:
+                 limits: tuple[int, int, int], changes: list[str]) -> None:
         self.msg, self.aor, self.now, self.contacts = msg, aor, now, contacts
-        self.expires_hdr, self.default, self.min, self.changes = expires_hdr, default_expires, min_expires, changes
+        self.expires_hdr, self.changes = expires_hdr, changes
+        self.default, self.min, self.max = limits  # default_expires, min_expires, max_expires (0: none)
+        self.asked = 0  # the expiry the contact being read asked for (to say when it was shortened)
 
     def _expires(self, na) -> int:  # noqa: ANN001
         param = param_body(na, "expires")
@@ -285,7 +306,11 @@ class _Plan:
         else:
             value = str2int(param)  # not a number: Kamailio falls back to default_expires
             expires = value if value is not None else self.default
-        return expires if expires == 0 else max(expires, self.min)
+        self.asked = expires
+        if expires == 0:
+            return 0
+        expires = max(expires, self.min)
+        return min(expires, self.max) if self.max else expires
 
     def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
@@ -328,7 +353,8 @@ class _Plan:
             # a new AOR's contact listed twice: the later sighting updates the binding just made
             new = self._binding(na, expires, q, callid, cseq)
             order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
-            self.changes.append(f"{na.uri} for {expires} s")
+            capped = f" (asked {self.asked} s; max_expires {self.max})" if self.asked > expires else ""
+            self.changes.append(f"{na.uri} for {expires} s{capped}")
         return order
 
 

@@ -13,14 +13,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sipsim.engine.config import max_udp_payload
 from sipsim.engine.events import Addr
 
 # setsockopt(SO_RCVBUF) takes a C int
 INT_MAX = 2**31 - 1
-# the largest UDP payload: 65,535 bytes of IP datagram less the IP and UDP headers
-# (IPv4: 20 + 8; IPv6 has no IP header in its payload length, only UDP's 8)
-MAX_UDP_PAYLOAD_V4 = 65_507
-MAX_UDP_PAYLOAD_V6 = 65_527
 
 
 class ScenarioError(ValueError):
@@ -101,9 +98,10 @@ def parse_addr(text: Any, what: str, default_port: int = 5060, *, port_zero: boo
 
 
 def check_datagram_size(data: bytes, src: Addr, what: str) -> None:
-    """A UDP datagram cannot carry more than 65,507 bytes over IPv4 (65,527 over IPv6):
-    ``sendto`` refuses a bigger one with EMSGSIZE, so no such datagram can reach the proxy."""
-    limit = MAX_UDP_PAYLOAD_V6 if ":" in src[0] else MAX_UDP_PAYLOAD_V4
+    """A UDP datagram cannot carry more than 65,507 bytes over IPv4 (65,527 over IPv6; see
+    ``config.py``): ``sendto`` refuses a bigger one with EMSGSIZE, so no such datagram can reach
+    the proxy."""
+    limit = max_udp_payload(src[0])
     if len(data) > limit:
         raise ScenarioError(f"{what}: a datagram of {len(data):,} bytes cannot be sent over UDP "
                             f"(at most {limit:,} bytes of payload over IPv{6 if ':' in src[0] else 4})")

@@ -11,13 +11,14 @@ never answers an ACK. Replies above 100 get a To-tag (RFC 3261 §8.2.6.2; Kamail
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.errors import err2reason, ser_error_cause
 from sipsim.engine.events import DROPPED, REPLIED, Send, format_addr
-from sipsim.engine.msg_translator import build_res_buf_from_sip_req, reply_dest
-from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO
+from sipsim.engine.msg_translator import build_res_buf_from_sip_req, raw_header_lines, reply_dest
+from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 
@@ -28,15 +29,62 @@ def _tag_prefix(ctx: WorkerContext) -> str:
 
 
 def sl_tag(ctx: WorkerContext, msg: SipMsg) -> str:
-    """Our To-tag: a fixed per-server part (to recognise our own replies) and a per-request CRC."""
-    parse_headers(msg, F_CALLID | F_FROM)
-    callid = msg.callid.body if msg.callid is not None else ""
-    ftag = ""
-    if msg.from_ is not None and msg.from_.parsed is not None:
-        ftag = msg.from_.parsed.param("tag") or ""
-    branch = (msg.via1.branch or "") if msg.via1 is not None else ""
-    crc = zlib.crc32(f"{callid}|{ftag}|{branch}".encode("latin-1"))
-    return f"{_tag_prefix(ctx)}.{crc:08x}"
+    """Our To-tag: a fixed per-server part (to recognise our own replies) and a per-request CRC.
+
+    The CRC covers the Call-ID, the From-tag and the top Via's branch, so a retransmission gets
+    the same tag and another request another one. A field the parser could not give (the ser
+    profile answers 400 to a request that does not parse) is read from the raw header line; when
+    none of the three can be found, the CRC covers the datagram itself.
+    """
+    callid = ftag = branch = None
+    if msg.first_line is not None:  # (with no first line, nothing was parsed: parse_headers would start at 0)
+        parse_headers(msg, F_CALLID | F_FROM)
+        if msg.callid is not None:
+            callid = msg.callid.body
+        if msg.from_ is not None and msg.from_.parsed is not None:
+            ftag = msg.from_.parsed.param("tag") or ""
+    if msg.via1 is not None:
+        branch = msg.via1.branch or ""
+    if callid is None or ftag is None or branch is None:
+        raw = raw_fields(msg)
+        callid = raw.get("callid", "") if callid is None else callid
+        ftag = raw.get("ftag", "") if ftag is None else ftag
+        branch = raw.get("branch", "") if branch is None else branch
+    key = f"{callid}|{ftag}|{branch}".encode("latin-1") if callid or ftag or branch else msg.data
+    return f"{_tag_prefix(ctx)}.{zlib.crc32(key):08x}"
+
+
+def _raw_param(body: str, name: str) -> str | None:
+    """A header parameter ``;name=value`` in a raw header body (after any ``<...>``), or None."""
+    tail = body[body.rfind(">") + 1:] if ">" in body else body
+    m = re.search(r";[ \t]*" + name + r"[ \t]*=[ \t]*([^;,\s]+)", tail, re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def raw_fields(msg: SipMsg) -> dict[str, str]:
+    """What a reply needs from a request that does not parse, read from its raw header lines
+    (the first of each kind): ``callid``, ``ftag``, ``totag``, ``branch`` — each only if found."""
+    text, out = msg.text, {}
+    for htype, _name, start, body_end, _end in raw_header_lines(msg):
+        body = text[start:body_end].partition(":")[2].strip()
+        if htype is HdrType.HDR_CALLID_T:
+            out.setdefault("callid", body)
+        elif htype is HdrType.HDR_FROM_T and "fseen" not in out:
+            out["fseen"] = ""
+            tag = _raw_param(body, "tag")
+            if tag:
+                out["ftag"] = tag
+        elif htype is HdrType.HDR_TO_T and "tseen" not in out:
+            out["tseen"] = ""
+            tag = _raw_param(body, "tag")
+            if tag:
+                out["totag"] = tag
+        elif htype is HdrType.HDR_VIA_T and "vseen" not in out:
+            out["vseen"] = ""
+            branch = _raw_param(body.split(",")[0], "branch")
+            if branch:
+                out["branch"] = branch
+    return {k: v for k, v in out.items() if not k.endswith("seen")}
 
 
 def is_our_sl_tag(ctx: WorkerContext, tag: str) -> bool:
@@ -47,9 +95,10 @@ def needs_tag(ctx: WorkerContext, msg: SipMsg, code: int) -> bool:
     threshold = 101 if ctx.ser else 180
     if code < threshold:
         return False
-    parse_headers(msg, F_TO)
-    to = msg.to.parsed if msg.to is not None else None
-    return not (to is not None and to.param("tag"))
+    if msg.first_line is not None and parse_headers(msg, F_TO) == 0:
+        to = msg.to.parsed if msg.to is not None else None
+        return not (to is not None and to.param("tag"))
+    return "totag" not in raw_fields(msg)  # the headers do not parse: does the raw To line have a tag?
 
 
 def add_lump_rpl(msg: SipMsg, header: str) -> None:

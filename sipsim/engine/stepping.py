@@ -20,6 +20,7 @@ from sipsim.engine import snapshot as snapmod
 from sipsim.engine.events import Addr
 from sipsim.engine.metrics import Metrics
 from sipsim.engine.scenario import Scenario
+from sipsim.engine.scenario_check import check_datagram_size
 from sipsim.engine.simulation import CHECKPOINT, Event, Injection, Runner, WireRecord
 from sipsim.engine.snapshot import Snapshot
 
@@ -117,7 +118,11 @@ class Simulation:
     # -- changing the future ----------------------------------------------------------------------
     def inject(self, data: bytes, src: Addr = ("192.0.2.99", 5060), *, note: str = "") -> None:
         """A datagram arrives at the proxy right after the current step. Anything computed after
-        the current step (and any injection there) is discarded and recomputed."""
+        the current step (and any injection there) is discarded and recomputed.
+
+        ScenarioError (a ValueError) for a datagram UDP cannot carry (over 65,507 bytes from an
+        IPv4 source, 65,527 from IPv6): its sender's ``sendto`` would fail, nothing would arrive."""
+        check_datagram_size(data, src, "inject")
         p = self.position
         entry = (bytes(data), src, {"note": note} if note else {})
         if p < len(self.events):

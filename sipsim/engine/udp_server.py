@@ -11,10 +11,21 @@ packet", dropped silently — that is where CRLF keep-alives vanish; a source po
 32767; set ``ServerConfig.msg_recv_max_size`` to model them). The ``ser`` profile models the seed's
 "if configured so, basic sanity checks over the received message": it drops empty datagrams and a
 source port 0, and lets ``parse_msg`` judge the rest.
+
+Datagrams too big for UDP. Kamailio calls ``recvfrom`` with a ``BUF_SIZE`` (65,535-byte) buffer
+and does not ask for ``MSG_TRUNC``: a longer datagram would be cut to 65,535 bytes without a word.
+That never happens, because UDP cannot carry one: at most 65,507 bytes of payload over IPv4 and
+65,527 over IPv6 (``config.MAX_UDP_PAYLOAD_V4``/``_V6``; only an IPv6 jumbogram, RFC 2675, could
+be longer, and sipsim does not model those). The sender's ``sendto`` fails with EMSGSIZE and the
+kernel never queues anything. So sipsim *refuses* such a datagram, in any profile, before
+``recvfrom`` returns — it does not pretend to truncate something no network delivers. Only the
+in-memory driver (``sipsim trace`` of a large ``.dat`` file) can hand one over; the simulated
+kernel refuses it at injection and scenario files are checked when they load.
 """
 
 from __future__ import annotations
 
+from sipsim.engine.config import BUF_SIZE, MAX_UDP_PAYLOAD_V6, max_udp_payload
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.events import DROPPED, Datagram, Recv, format_addr
 from sipsim.engine.receive_msg import receive_msg
@@ -33,6 +44,15 @@ def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
     """One turn of the loop after ``recvfrom`` returned."""
     n = len(dgram.data)
     cfg = ctx.config
+    limit = max_udp_payload(dgram.src[0])
+    if n > limit:
+        fam = 6 if limit == MAX_UDP_PAYLOAD_V6 else 4
+        why = (f"no UDP datagram carries {n:,} bytes: over IPv{fam} the payload is at most {limit:,} bytes, so a "
+               f"sender's sendto fails with EMSGSIZE and recvfrom (into its {BUF_SIZE:,}-byte buffer) never sees it")
+        yield ctx.event("recvfrom", dgram.id, f"{why}; nothing is received", outcome=DROPPED,
+                        reason=f"impossible UDP datagram: {n:,} bytes > {limit:,}",
+                        detail={"src": format_addr(dgram.src), "len": n, "max": limit})
+        return -1
     if ctx.tracing:
         yield ctx.event("recvfrom", dgram.id, f"recvfrom returns {n} bytes from {format_addr(dgram.src)}",
                         detail={"src": format_addr(dgram.src), "len": n})

@@ -29,6 +29,10 @@ class Composed:
     msg: SipMessage
     source: str  # "template" or "file"
     name: str
+    # a template's real sender and receiver: alice -> proxy for a request, bob -> proxy for a reply
+    # (None for a file: it goes from wherever it is sent)
+    src: Address | None = None
+    dst: Address | None = None
 
 
 def parse_set(item: str) -> tuple[str, str]:
@@ -57,7 +61,7 @@ def compose(spec: str, *, src: Address, dst: Address, sets: Iterable[tuple[str, 
     """The message for a TEMPLATE name or a FILE path, with ``sets`` applied."""
     if is_template(spec):
         crafted = craft_crafted(spec, src=src, dst=dst, seed=seed, sets=sets)
-        return Composed(crafted.msg, "template", spec.strip().lower())
+        return Composed(crafted.msg, "template", spec.strip().lower(), crafted.src, crafted.dst)
     if not os.path.exists(spec):
         raise TemplateError(f"{spec!r} is neither a template nor a file; templates: {', '.join(TEMPLATES)}")
     try:

@@ -9,9 +9,21 @@ as a Scapy packet ``IP/UDP/SIP`` between the addresses given::
     d.reply(inv, 100); d.reply(inv, 180); ok = d.reply(inv, 200)   # same To-tag, SDP answer
     d.ack(); d.bye(); d.reply(bye, 200)
 
-What it simplifies (say so to learners): a ``proxy`` given to the Dialog only changes where the
-caller's packets are sent (the proxy forwards on the Request-URI); no Record-Route/Route set is
-built, and replies are crafted as the UAS would send them (one Via per proxy is not added).
+With a ``proxy`` the call goes alice → proxy → bob, as RFC 3261 §16 and Kamailio's stateless
+forwarding have it: every request of either side is sent to the proxy; a reply is crafted on the
+request *as the proxy forwarded it* (:func:`sipsim.packets.proxy_hop.proxied`: the proxy's Via on
+top with the branch sipsim's engine computes, the sender's Via below with received/rport, and a
+Record-Route on the INVITE) and sent by the answering side to the proxy, which forwards it by its
+second Via. The dialog's route set is that Record-Route (§12.1.1, §12.1.2), so ACK (for a 2xx)
+and BYE carry ``Route: <sip:PROXY;lr;...>`` and the remote target (the peer's Contact) as their
+Request-URI (§12.2.1.1). A REGISTER, and an OPTIONS to the server itself, are answered by the
+proxy (the registrar) directly. ``record_route=False`` models a proxy that does not record-route
+(sipsim's built-in default route): no Record-Route, no Route.
+
+What it simplifies (say so to learners): one proxy, stateless; the proxy is modelled as
+``sipsim serve`` runs it by default (``ser`` profile, see :mod:`sipsim.packets.proxy_hop`); a
+request that bob's answer is built on keeps alice's Request-URI (a location lookup would rewrite
+it, but no reply copies it).
 
 Deterministic: with ``seed=None`` every tag, branch and Call-ID is derived from the inputs (the
 addresses, the users and a counter), so the same calls craft the same bytes; a ``seed`` gives
@@ -32,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from sipsim.packets.addr import SIP_PORT, Address, as_address, hostport, is_ipv6, uri_host
 from sipsim.packets.errors import PacketsError
 from sipsim.packets.message import SIPHeader, SipMessage, parse_cseq, reason_phrase, via_branch
+from sipsim.packets.proxy_hop import proxied, record_route_value
 
 if TYPE_CHECKING:
     from scapy.packet import Packet
@@ -149,15 +162,21 @@ class Dialog:
 
     def __init__(self, caller: Address | str, callee: Address | str, *, caller_user: str = "alice",
                  callee_user: str = "bob", domain: str | None = None, proxy: Address | str | None = None,
-                 seed: int | None = None) -> None:
+                 record_route: bool = True, seed: int | None = None) -> None:
         self.caller = as_address(caller)
         self.callee = as_address(callee)
         if is_ipv6(self.caller[0]) != is_ipv6(self.callee[0]):
             raise PacketsError("caller and callee must both be IPv4 or both IPv6")
         self.proxy = as_address(proxy) if proxy is not None else None
+        if self.proxy is not None and is_ipv6(self.proxy[0]) != is_ipv6(self.caller[0]):
+            raise PacketsError("the proxy and the user agents must all be IPv4 or all IPv6")
+        self.record_route = record_route and self.proxy is not None
         self.caller_user, self.callee_user = caller_user, callee_user
         self.domain = domain or domain_of(self.proxy or self.callee)
-        self.ids = Ids(f"{self.caller}|{self.callee}|{caller_user}|{callee_user}|{self.domain}", seed)
+        # unseeded identifiers derive from the caller and the first hop (the proxy when there is
+        # one): the templates' callee follows from those two, and a template keeps its bytes
+        first_hop = self.proxy or self.callee
+        self.ids = Ids(f"{self.caller}|{first_hop}|{caller_user}|{callee_user}|{self.domain}", seed)
         self.call_id = f"{self.ids.token(16)}@{uri_host(self.caller[0])}"
         self.from_tag = self.ids.token(8)
         self.to_tag = self.ids.token(8)
@@ -192,6 +211,39 @@ class Dialog:
     def _from_callee(self, msg: SipMessage) -> Crafted:
         return Crafted(msg, self.callee, self.proxy or self.caller)
 
+    @property
+    def route_set(self) -> list[str]:
+        """The dialog's route set (Route values of in-dialog requests): the proxy's Record-Route.
+        With one proxy both sides hold the same single entry (the caller reverses the 2xx's
+        Record-Route list, §12.1.2; the callee keeps the request's order, §12.1.1)."""
+        if not self.record_route or self.proxy is None:
+            return []
+        return [record_route_value(self.proxy, self.from_tag)]
+
+    def _peer(self, sender: Address) -> Address:
+        return self.callee if sender == self.caller else self.caller
+
+    def _answered_by_proxy(self, req: SipMessage) -> bool:
+        """A REGISTER, or an OPTIONS with no user in its URI, is for the server itself (the
+        default route's ``save("location")`` and its OPTIONS ping answer)."""
+        method = req.method.upper()
+        return method == "REGISTER" or (method == "OPTIONS" and "@" not in req.uri)
+
+    def as_received(self, req: SipMessage, sender: Address) -> SipMessage:
+        """``req`` as its final recipient receives it: through the proxy when there is one (the
+        proxy's Via above the sender's, the Record-Route on an initial INVITE), else as sent."""
+        if self.proxy is None or self._answered_by_proxy(req):
+            return req
+        initial = req.method.upper() == "INVITE" and not has_tag(req.get_header("To") or "")
+        return proxied(req, sender, self.proxy, record_route=self.record_route and initial,
+                       from_tag=self.from_tag)
+
+    def received_invite(self) -> SipMessage:
+        """The INVITE as bob receives it (what his replies are built on)."""
+        if self.invite_msg is None:
+            raise PacketsError("no INVITE was sent in this dialog yet")
+        return self.as_received(self.invite_msg, self.caller)
+
     def _via(self, addr: Address, branch: str | None = None) -> str:
         return f"SIP/2.0/UDP {hostport(addr)};branch={branch or self.ids.branch()};rport"
 
@@ -213,13 +265,17 @@ class Dialog:
         return self._from_caller(request("REGISTER", f"sip:{self.domain}", headers))
 
     def _dialog_headers(self, method: str, *, from_callee: bool, to_tag: bool, cseq: int,
-                        branch: str | None = None) -> list[tuple[str, str]]:
+                        branch: str | None = None, routed: bool = True) -> list[tuple[str, str]]:
+        """Via, Max-Forwards, Route (an in-dialog request, ``routed``, with a route set), From, To,
+        Call-ID, CSeq of a request of this call."""
         me = self.callee if from_callee else self.caller
         caller_side = f"<{self.caller_aor}>;tag={self.from_tag}"
         callee_side = f"<{self.callee_aor}>" + (f";tag={self.to_tag}" if to_tag else "")
+        route = [("Route", r) for r in self.route_set] if to_tag and routed else []
         return [
             ("Via", self._via(me, branch)),
             ("Max-Forwards", "70"),
+            *route,
             ("From", callee_side if from_callee else caller_side),
             ("To", caller_side if from_callee else callee_side),
             ("Call-ID", self.call_id),
@@ -250,8 +306,9 @@ class Dialog:
             headers = self._dialog_headers("ACK", from_callee=False, to_tag=True, cseq=cseq or 1)
             uri = self.callee_contact
         else:
+            # (the INVITE's Route header fields, i.e. none: the route set is not used, §17.1.1.3)
             headers = self._dialog_headers("ACK", from_callee=False, to_tag=True, cseq=cseq or 1,
-                                           branch=self._invite_branch())
+                                           branch=self._invite_branch(), routed=False)
             uri = self.invite_msg.uri
         return self._from_caller(request("ACK", uri, headers))
 
@@ -297,6 +354,7 @@ class Dialog:
         return self._from_caller(request("MESSAGE", self.callee_aor, headers, text.encode(), "text/plain"))
 
     def _build_reply(self, req: SipMessage, status: int, reason: str | None = None) -> SipMessage:
+        """A reply to ``req`` *as its recipient received it* (see :meth:`as_received`)."""
         method = req.method.upper()
         tag = None if status == 100 else self.to_tag
         contact = f"<{self.callee_contact}>" if method == "INVITE" and 100 < status < 300 else None
@@ -339,15 +397,24 @@ class Dialog:
         return self._build_message(text).packet()
 
     def reply(self, request_pkt: Packet, status: int, reason: str | None = None) -> Packet:
-        """The reply of whichever side received ``request_pkt``: sent back from its destination to its
-        source; the dialog's To-tag (none on 100); Contact and an SDP answer on a 2xx to INVITE."""
+        """The reply of whichever side received ``request_pkt``: the dialog's To-tag (none on 100);
+        Contact and an SDP answer on a 2xx to INVITE. Without a proxy it goes back from the
+        request's destination to its source. A request sent to the proxy is answered by the other
+        side, through the proxy: built on the request as the proxy forwarded it (two Vias) and sent
+        from that side to the proxy — except a REGISTER or an OPTIONS ping, which the proxy itself
+        answers."""
         from sipsim.packets.layer import sip_layer, sip_packet
 
         layer = sip_layer(request_pkt)
         if layer is None:
             raise PacketsError("that packet has no SIP layer to reply to")
         src, dst = _endpoints(request_pkt)
-        return sip_packet(self._build_reply(layer.message(), status, reason), dst, src)
+        req = layer.message()
+        if self.proxy is not None and dst == self.proxy and not self._answered_by_proxy(req):
+            # the proxy forwarded it to the other side, who answers through the proxy
+            received = self.as_received(req, src)
+            return sip_packet(self._build_reply(received, status, reason), self._peer(src), self.proxy)
+        return sip_packet(self._build_reply(req, status, reason), dst, src)
 
 
 def _endpoints(pkt: Any) -> tuple[Address, Address]:

@@ -3,10 +3,10 @@
 The attendant listens on a Unix *stream* socket. A client connects, writes one command line and
 reads one JSON document back; the server then closes the connection. Commands:
 
-* ``stats`` — ``{"core": {name: total}, "workers": [{"slot", "pid", "stats"}], "socket": {...},
-  "server": pid, "uptime": seconds}``: the core statistics summed over workers (as
-  ``kamcmd stats.get_statistics core:``), each worker's own row, and the receive socket's buffer
-  size and kernel drop counter;
+* ``stats`` — ``{"core": {name: total}, "sipsim": {name: total}, "workers": [{"slot", "pid",
+  "stats"}], "socket": {...}, "server": pid, "uptime": seconds}``: Kamailio's core group summed
+  over workers (as ``kamcmd stats.get_statistics core:``), sipsim's own live counters, each
+  worker's own row, and the receive socket's buffer size and kernel drop counter;
 * ``ps`` — the process table (as ``kamcmd core.ps``): ``{"processes": [{"pid", "desc"}]}``.
 
 An unknown command gets ``{"error": "..."}``. The default path is derived from the listen
@@ -50,6 +50,9 @@ class ControlServer:
         self.handler = handler
         if len(path.encode()) > 107:
             raise OSError(f"control socket path too long: {path}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):  # only runtime_dir() makes folders: the default place
+            raise OSError(f"control socket {path}: no such folder {folder}")
         self._refuse_if_live(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)

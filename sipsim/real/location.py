@@ -75,8 +75,15 @@ class SQLiteLocation:
 
     # -- connection management ------------------------------------------------------------
     def create(self) -> None:
-        """Create the folder, the file and the table (the attendant calls this before forking)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Create the file and the table (the attendant calls this before forking). The folder is
+        created only for the default path (``$XDG_STATE_HOME/sipsim``): a path given with --db
+        names a folder that must exist, or a typo would leave a tree of folders and a database
+        nobody looks for (OSError, "no such folder")."""
+        folder = self.path.parent
+        if not folder.is_dir():
+            if self.path != default_db_path():
+                raise OSError(f"no such folder {folder}")
+            folder.mkdir(parents=True, exist_ok=True)
         db = self._db()
         db.executescript(SCHEMA)
         have = {row[1] for row in db.execute("PRAGMA table_info(location)")}

@@ -57,7 +57,7 @@ def defines_for(config: ServerConfig) -> dict[str, str]:
 def parse_cfg(path: str | Path, defines: dict[str, str]) -> Any:
     """Lex and parse a cfg file into a Script (cached by file identity and defines)."""
     from sipsim.routing import modules  # noqa: F401 - registers the functions
-    from sipsim.routing.lexer import Lexer
+    from sipsim.routing.lexer import Lexer, script_lines
     from sipsim.routing.parser import Parser
     from sipsim.routing.tree import Script
 
@@ -71,8 +71,7 @@ def parse_cfg(path: str | Path, defines: dict[str, str]) -> Any:
     if cached is not None:
         return cached
     tokens = Lexer(defines).lex_file(p)
-    text = p.read_text(encoding="latin-1")
-    script = Parser(tokens, Script(file=str(path), lines=text.split("\n"))).parse()
+    script = Parser(tokens, Script(file=str(path), lines=script_lines(p))).parse()
     if len(_CACHE) > 64:
         _CACHE.clear()
     _CACHE[key] = script

@@ -13,11 +13,16 @@ file*. We do the same, so line and column numbers always refer to the file as wr
 * ``include_file "x.cfg"`` / ``import_file "x.cfg"`` read another file in place (relative to
   the including file; ``import_file`` ignores a missing file).
 
-A script is read as bytes (latin-1: one character per byte), as Kamailio reads it, so a UTF-8 text
-in ``append_hf("...")`` goes out as the same bytes. Strings: ``"..."`` with Kamailio's escapes
-(``\\n \\r \\t \\a \\\\ \\" \\xHH \\ooo``; any other ``\\c`` stays as written) and ``'...'`` taken
-literally; adjacent strings are joined. A pseudo-variable (``$ru``, ``$var(x)``, ``$(hdr(Via)[1])``)
-is one token.
+A script is UTF-8 text, read as such, so that a column is the one an editor shows and an error
+names the character written (``'—'``, not its first octet). Kamailio's lexer works on octets and
+passes a string's octets through untouched; so does this one: a string (and a pseudo-variable)
+holds its octets as the engine holds message text, one latin-1 character per octet, and
+``append_hf("X: café")`` goes out as the UTF-8 octets written. An octet that is not UTF-8 is kept
+as it is in a string (``surrogateescape``) and named as an octet in an error.
+
+Strings: ``"..."`` with Kamailio's escapes (``\\n \\r \\t \\a \\\\ \\" \\xHH \\ooo``; any other
+``\\c`` stays as written) and ``'...'`` taken literally; adjacent strings are joined. A
+pseudo-variable (``$ru``, ``$var(x)``, ``$(hdr(Via)[1])``) is one token.
 """
 
 from __future__ import annotations
@@ -61,9 +66,9 @@ class Token:
         if self.kind == "EOF":
             return "the end of the file"
         if self.kind == "STR":
-            return f'the string "{self.value[:30]}"'
+            return f'the string "{shown(self.value)[:30]}"'
         if self.kind == "PVAR":
-            return f"the pseudo-variable {self.value}"
+            return f"the pseudo-variable {shown(self.value)}"
         if self.kind == "NUM":
             return f"the number {self.value}"
         return f"'{self.value}'"
@@ -89,7 +94,7 @@ class Lexer:
     def lex_file(self, path: str | Path) -> list[Token]:
         p = Path(path)
         try:
-            text = p.read_text(encoding="latin-1")
+            text = read_script(p)
         except OSError as exc:
             raise CfgError(f"cannot read the script: {exc.strerror or exc}", str(path), 0, 0) from None
         self._lex(text, str(path), p.parent)
@@ -291,7 +296,7 @@ class Lexer:
                     j += len(op)
                     break
             else:
-                raise CfgError(f"unexpected character {c!r}", file, lineno, j + 1)
+                raise CfgError(f"unexpected {_char(c)}", file, lineno, j + 1)
         return depth, comment_at
 
     def _emit(self, kind: str, value: str, file: str, line: int, col: int, end_col: int,
@@ -359,7 +364,7 @@ class Lexer:
                 out.append(c)
                 k += 1
                 continue
-            out.append(c)
+            out.append(octets(c))
             k += 1
         raise CfgError("the string is not closed on this line", file, lineno, j + 1, expected=f"closing {quote}")
 
@@ -382,7 +387,7 @@ class Lexer:
                 if k < 0:
                     raise CfgError("unbalanced parentheses in a pseudo-variable", file, lineno, j + 1,
                                    expected="')'")
-        self._emit("PVAR", s[j:k], file, lineno, j + 1, k)
+        self._emit("PVAR", octets(s[j:k]), file, lineno, j + 1, k)
         return k
 
     def _include(self, word: str, s: str, k: int, file: str, lineno: int, col: int, base: Path) -> int:
@@ -400,12 +405,41 @@ class Lexer:
         self._include_depth += 1
         saved = self._last_line
         try:
-            text = path.read_text(encoding="latin-1")
+            text = read_script(path)
             self._lex(text, str(path), path.parent)
         finally:
             self._include_depth -= 1
             self._last_line = saved
         return k + m.end()
+
+
+def read_script(path: str | Path) -> str:
+    """A cfg file's text: UTF-8, an octet that is not kept as a lone surrogate (see octets())."""
+    return Path(path).read_bytes().decode("utf-8", errors="surrogateescape")
+
+
+def script_lines(path: str | Path) -> list[str]:
+    """A cfg file's lines for display (an error's line, a step's source): UTF-8, an octet that is
+    not shown as U+FFFD — one character for one, so columns agree with the lexer's."""
+    return Path(path).read_bytes().decode("utf-8", errors="replace").split("\n")
+
+
+def octets(text: str) -> str:
+    """Script text as the engine holds message text: its octets, one latin-1 character each."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", errors="surrogateescape").decode("latin-1")
+
+
+def shown(value: str) -> str:
+    """A token value (octets as latin-1) back to text for an error message."""
+    return value.encode("latin-1", errors="replace").decode("utf-8", errors="replace")
+
+
+def _char(c: str) -> str:
+    if 0xDC80 <= ord(c) <= 0xDCFF:  # an octet that is not UTF-8, kept by surrogateescape
+        return f"octet 0x{ord(c) - 0xDC00:02X} (not UTF-8: a cfg file is UTF-8 text)"
+    return f"character {c!r}"
 
 
 def _balanced(s: str, k: int, open_: str, close: str) -> int:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sipsim.routing import functions as fn
 from sipsim.routing import pv
 from sipsim.routing.errors import CfgError
-from sipsim.routing.lexer import Token
+from sipsim.routing.lexer import Token, script_lines
 from sipsim.routing.tree import RouteCall, Script
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ class TokenStream:
         lines = self._lines.get(tok.file)
         if lines is None:
             try:
-                lines = Path(tok.file).read_text(encoding="latin-1").split("\n")
+                lines = script_lines(tok.file)
             except OSError:
                 lines = self.script.lines
             self._lines[tok.file] = lines

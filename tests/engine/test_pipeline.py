@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from helpers import corpus, with_body
 
 from sipsim.engine.config import Profile, ServerConfig
@@ -216,3 +218,110 @@ def test_a_header_that_does_not_parse_is_counted_in_bad_msg_hdr_and_ser_answers_
     assert counted >= 1
     good = kam.feed(options(b"2 OPTIONS"), ("127.0.0.1", 5070))
     assert good.status == 404 and kam.ctx.stats["bad_msg_hdr"] == counted
+
+
+def _unparsable(call: str, via: str, to_tag: str = "") -> bytes:
+    """An OPTIONS whose To display name never closes its quote (RFC 4475 §3.1.2.6): parse_msg
+    fails at the To line, before it reaches the Via."""
+    return (f'OPTIONS sip:user@example.com SIP/2.0\r\nTo: "Mr. J. User <sip:j.user@example.com>{to_tag}\r\n'
+            f"From: sip:caller@example.net;tag=f-{call}\r\nCall-ID: {call}\r\nCSeq: 8 OPTIONS\r\n{via}\r\n"
+            "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def test_ser_400_to_an_unparsable_request_is_sent_by_its_top_via_with_a_tag_of_its_own() -> None:
+    """RFC 3261 §18.2.1/§18.2.2 for the ser profile's 400: the source IP with the Via's port (or the
+    source port with rport), received= in the copied Via, and a To-tag per request."""
+    d = MemoryDriver(ServerConfig(profile=Profile.SER))
+    src = ("198.51.100.7", 5070)
+    via = "Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bK-{}"
+    first = d.feed(_unparsable("c1", via.format("c1")), src)
+    (sent,) = first.sent
+    assert (first.status, sent.to) == (400, ("198.51.100.7", 5050)), "the Via's port at the source IP"
+    assert b"Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bK-c1;received=198.51.100.7\r\n" in sent.data
+    other = d.feed(_unparsable("c2", via.format("c2")), src).sent[0]
+    again = d.feed(_unparsable("c1", via.format("c1")), src).sent[0]
+
+    def tag(s) -> bytes:  # noqa: ANN001
+        return re.search(rb"\r\nTo: [^\r]*;tag=([^\r;]+)\r\n", s.data).group(1)
+
+    assert tag(sent) != tag(other), "two requests, two To-tags"
+    assert tag(sent) == tag(again), "a retransmission gets the same To-tag"
+    no_port = "Via: SIP/2.0/UDP 192.0.2.59;branch=z9hG4bK-c3"
+    assert d.feed(_unparsable("c3", no_port), src).sent[0].to == ("198.51.100.7", 5060)
+    rport = d.feed(_unparsable("c4", "Via: SIP/2.0/UDP 192.0.2.59:5050;rport;branch=z9hG4bK-c4"), src).sent[0]
+    assert rport.to == src and b";rport=5070;branch=z9hG4bK-c4;received=198.51.100.7\r\n" in rport.data
+    tagged = d.feed(_unparsable("c5", via.format("c5"), to_tag=";tag=theirs"), src).sent[0]
+    assert tag(tagged) == b"theirs", "a To that has a tag keeps it (RFC 3261 §8.2.6.2)"
+    # only when the Via line itself does not parse does the 400 go back where the datagram came from
+    bad = d.feed(_unparsable("c6", "Via: SIP/2.0/UDP 192.0.2.59:5050;;branch=z9hG4bK-c6"), src)
+    assert bad.sent[0].to == src and b"received=" not in bad.sent[0].data
+    assert "top Via does not parse" in bad.final.text and "source address" in bad.final.text
+    ack = d.feed(_unparsable("c7", via.format("c7")).replace(b"OPTIONS", b"ACK"), src)
+    assert ack.outcome == "dropped" and not ack.sent, "an ACK is never answered"
+    # the kamailio profile still drops it silently, as Kamailio 5.6 does
+    kam = MemoryDriver(ServerConfig(profile=Profile.KAMAILIO)).feed(_unparsable("c1", via.format("c1")), src)
+    assert kam.outcome == "dropped" and not kam.sent
+
+
+def test_a_datagram_too_big_for_udp_never_comes_out_of_recvfrom() -> None:
+    """UDP carries at most 65,507 bytes over IPv4 and 65,527 over IPv6: anything longer is refused
+    (with the limit in words) instead of being received — in both profiles."""
+    def message(size: int) -> bytes:
+        head = (b"MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbig\r\n"
+                b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: big\r\nCSeq: 1 MESSAGE\r\n"
+                b"Content-Length: %05d\r\n\r\n")
+        n = size - len(head % 0)
+        return head % n + b"x" * n
+
+    for profile in Profile:
+        d = MemoryDriver(ServerConfig(profile=profile))
+        for src, fits in ((("127.0.0.1", 5070), 65_507), (("::1", 5070), 65_527)):
+            first = d.feed(message(fits), src).events[0]
+            assert (first.step, first.detail["len"], first.outcome) == ("recvfrom", fits, None)
+            too_big = d.feed(message(fits + 1), src)
+            assert too_big.outcome == "dropped" and not too_big.sent
+            assert [ev.step for ev in too_big.events] == ["recvfrom"], "nothing reaches receive_msg"
+            assert f"at most {fits:,} bytes" in too_big.events[0].text
+            assert "returns" not in too_big.events[0].text
+        huge = d.feed(message(70_234), ("127.0.0.1", 5070))
+        assert huge.reason == "impossible UDP datagram: 70,234 bytes > 65,507"
+
+
+def test_ser_registrar_grants_at_most_max_expires_and_answers_what_it_granted() -> None:
+    """RFC 3261 §10.3: the registrar may shorten the expiry and says what it granted; a value above
+    2**32-1 is out of delta-seconds' range (default_expires). Kamailio's max_expires is 0 (no cap)."""
+    def granted(profile: Profile, contact: bytes, expires: bytes = b"") -> tuple[bytes, int]:
+        d = MemoryDriver(ServerConfig(profile=profile, aliases=("example.org",), relay=False))
+        reg = (b"REGISTER sip:example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKr\r\n"
+               b"From: <sip:bob@example.org>;tag=r\r\nTo: <sip:bob@example.org>\r\nCall-ID: reg1\r\n"
+               b"CSeq: 1 REGISTER\r\nContact: " + contact + b"\r\n" + expires + b"Content-Length: 0\r\n\r\n")
+        result = d.feed(reg, ("127.0.0.1", 5071), time=1000.0)
+        assert result.status == 200
+        said = re.search(rb"\r\nContact: <[^>]+>;expires=(\d+)\r\n", result.sent[0].data).group(1)
+        (binding,) = d.ctx.location.all(1000.0)
+        return said, binding.remaining(1000.0)
+
+    ser = Profile.SER
+    assert granted(ser, b"<sip:bob@127.0.0.1:5072>", b"Expires: 4294967296\r\n") == (b"3600", 3600)
+    assert granted(ser, b"<sip:bob@127.0.0.1:5072>;expires=4294967296") == (b"3600", 3600)
+    assert granted(ser, b"<sip:bob@127.0.0.1:5072>", b"Expires: 4294967295\r\n") == (b"86400", 86400)
+    assert granted(ser, b"<sip:bob@127.0.0.1:5072>;expires=90000") == (b"86400", 86400)
+    assert granted(ser, b"<sip:bob@127.0.0.1:5072>", b"Expires: 7200\r\n") == (b"7200", 7200)  # RFC 3261 §24.1
+    kam = Profile.KAMAILIO
+    assert granted(kam, b"<sip:bob@127.0.0.1:5072>;expires=4294967295") == (b"4294967295", 4294967295)
+
+
+def test_the_branch_hash_reads_call_id_and_cseq_even_when_nothing_parsed_them_yet() -> None:
+    """Kamailio's forward_request runs char_msg_val first (it parses the transaction's headers);
+    in the ser profile a script that asked for no header (forwarder.cfg) hashed an empty Call-ID."""
+    import hashlib
+
+    from sipsim.routing import DEFAULT_CFG, load_route
+
+    for profile in Profile:
+        config = ServerConfig(profile=profile, listen=("127.0.0.1", 5060))
+        driver = MemoryDriver(config, router=load_route(DEFAULT_CFG.parent / "forwarder.cfg", config))
+        result = driver.feed(F1, ALICE)
+        top = next(ln for ln in result.sent[0].data.split(b"\r\n") if ln.startswith(b"Via:"))
+        want = int(hashlib.md5(b"a84b4c76e66710314159").hexdigest()[:4], 16)
+        assert f"branch=z9hG4bK{want:x}.".encode() in top, (profile, top)

@@ -15,6 +15,7 @@ from sipsim.packets.templates import craft, craft_bytes, craft_message, template
 
 CALLER = ("192.0.2.10", 5060)
 CALLEE = ("192.0.2.20", 5062)
+PROXY = ("192.0.2.5", 5060)
 
 
 def tag(value: str) -> str | None:
@@ -89,23 +90,28 @@ def test_cancel_and_non_2xx_ack_reuse_the_invite_transaction() -> None:
 
 @pytest.mark.parametrize("name", [n for n, _ in template_names()])
 def test_every_template_crafts_ipv4_and_ipv6_deterministically(name: str) -> None:
-    pkt = craft(name, src=CALLER, dst=CALLEE)
-    assert addresses(pkt) == (CALLER, CALLEE) and pkt.haslayer("IP")
+    # the templates are one call alice (src) -> proxy (dst) -> bob: a request goes from alice to
+    # the proxy, a reply from bob (alice's host, port 5080) to the proxy
+    pkt = craft(name, src=CALLER, dst=PROXY)
+    reply = isinstance(pkt[SIP], SIPResponse)
+    assert addresses(pkt) == ((CALLER[0], 5080) if reply else CALLER, PROXY) and pkt.haslayer("IP")
     data = bytes(pkt[SIP])
-    assert data == craft_bytes(name, src=CALLER, dst=CALLEE)  # same inputs, same bytes
+    assert data == craft_bytes(name, src=CALLER, dst=PROXY)  # same inputs, same bytes
     assert SipMessage.parse(data).to_bytes() == data
-    seeded = craft_bytes(name, src=CALLER, dst=CALLEE, seed=1)
-    assert seeded == craft_bytes(name, src=CALLER, dst=CALLEE, seed=1) != data
+    seeded = craft_bytes(name, src=CALLER, dst=PROXY, seed=1)
+    assert seeded == craft_bytes(name, src=CALLER, dst=PROXY, seed=1) != data
 
     v6 = craft(name, src="[2001:db8::a]:5070", dst="[2001:db8::b]:5060")
     assert v6.haslayer("IPv6") and not v6.haslayer("IP")
-    assert addresses(v6) == (("2001:db8::a", 5070), ("2001:db8::b", 5060))
+    assert addresses(v6) == (("2001:db8::a", 5080 if reply else 5070), ("2001:db8::b", 5060))
     layer = v6[SIP]
-    via = layer.get_header("Via")
-    if isinstance(layer, SIPRequest) and via is not None:
-        assert "[2001:db8::a]:5070" in via  # the sender's own address, bracketed (RFC 5118)
+    vias = layer.get_headers("Via")
+    if isinstance(layer, SIPRequest) and vias:
+        assert "[2001:db8::a]:5070" in vias[0]  # the sender's own address, bracketed (RFC 5118)
     if isinstance(layer, SIPResponse):
-        assert "[2001:db8::b]:5060" in via  # a reply carries the request sender's Via
+        # the proxy's Via (port 5060 left out, as it writes it) over alice's, which it marked
+        assert vias[0].startswith("SIP/2.0/UDP [2001:db8::b];branch=z9hG4bK")
+        assert vias[1].startswith("SIP/2.0/UDP [2001:db8::a]:5070;") and "received=2001:db8::a" in vias[1]
     if layer.body.startswith(b"v=0"):
         assert b"IN IP6 2001:db8::" in layer.body
 

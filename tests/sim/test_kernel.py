@@ -46,10 +46,26 @@ def test_receive_buffer_capacity_matches_linux(so_rcvbuf: int | None, payload: i
     assert fill(so_rcvbuf, payload) == accepted
 
 
-def test_so_rcvbuf_is_doubled_and_default_is_rmem_default() -> None:
+# SO_RCVBUF asked -> getsockopt(SO_RCVBUF) read back, measured on Linux 6.18 x86-64: doubled, with
+# the floor SOCK_MIN_RCVBUF = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)) = 2304 (4608 is the
+# *send* floor, SOCK_MIN_SNDBUF)
+MEASURED_RCVBUF = {1: 2304, 1000: 2304, 1152: 2304, 1153: 2306, 2000: 4000, 4096: 8192, 65536: 131072}
+
+
+def test_so_rcvbuf_is_doubled_with_the_kernel_floor_and_default_is_rmem_default() -> None:
     assert effective_rcvbuf(None) == RMEM_DEFAULT == 212_992
-    assert effective_rcvbuf(65536) == 131072
-    assert effective_rcvbuf(1) == 4608  # SOCK_MIN_RCVBUF
+    assert {asked: effective_rcvbuf(asked) for asked in MEASURED_RCVBUF} == MEASURED_RCVBUF
+
+
+def test_so_rcvbuf_floor_matches_the_running_kernel(isolated_network: None) -> None:
+    import socket
+
+    got = {}
+    for asked in (1, 1152, 1153, 2000):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, asked)
+            got[asked] = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    assert got == {asked: effective_rcvbuf(asked) for asked in got}
 
 
 def test_reuseport_hash_is_stable_and_spreads() -> None:

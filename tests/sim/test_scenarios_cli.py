@@ -153,7 +153,8 @@ def test_cli_pcap_and_route(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert statuses == [403] * 5
     cfg.write_text("request_route {\n\tthis is not cfg\n")
     rc, out, err = run_cli(capsys, "--pcap", str(tmp_path / "c.pcap"), "--route", str(cfg))
-    assert rc == 2 and "deny.cfg:2" in err and "Traceback" not in err
+    # a script that does not load is no usage error: 1, as trace, serve and check (cli.common.EXIT_STATUS)
+    assert rc == 1 and "deny.cfg:2" in err and "Traceback" not in err
 
 
 def test_the_documented_example_is_a_working_scenario(tmp_path: Path) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simkit import options, scenario, stream
 
 from sipsim.engine.scenario import Scenario, load_scenario
+from sipsim.engine.scenario_check import ScenarioError
 from sipsim.engine.stepping import CHECKPOINT, Simulation
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,6 +96,18 @@ def test_injection_discards_the_old_future_and_later_injections() -> None:
     fresh.inject(options(2))
     fresh.run()
     assert sim.events == fresh.events
+
+
+def test_a_datagram_udp_cannot_carry_cannot_be_injected() -> None:
+    sim = Simulation(scenarios()["burst"])
+    sim.goto(10)
+    before = list(sim.events)
+    too_big = options(1) + b"x" * (65_508 - len(options(1)))
+    with pytest.raises(ScenarioError, match="65,508 bytes cannot be sent over UDP"):
+        sim.inject(too_big, ("192.0.2.99", 5060))
+    assert sim.injections == [] and sim.events == before, "nothing changed"
+    sim.inject(too_big[:-1], ("192.0.2.99", 5060))  # 65,507 bytes: the largest IPv4 UDP payload
+    assert [k for k, _, _ in sim.injections] == [10]
 
 
 def test_same_seed_same_trace_other_seed_other_trace() -> None:

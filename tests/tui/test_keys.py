@@ -10,6 +10,7 @@ from textual.widgets import Input, TextArea
 from tuikit import footer_actions, panel_text, screen_svg, settle
 
 from sipsim.engine.events import DATAGRAM_QUEUED, KernelEvent, StepEvent
+from sipsim.routing import DEFAULT_CFG
 from sipsim.tui.app import SipsimApp
 from sipsim.tui.panels import (
     LadderPanel,
@@ -62,8 +63,10 @@ async def test_stepping_back_draws_what_going_straight_there_draws() -> None:
         assert screen_svg(stepped) == expected
         # what that screen shows: W1 in default.cfg, about to call mf_process_maxfwd_header
         pipe = panel_text(stepped, PipelinePanel)
-        assert "▶ request_route  script line 34" in pipe
-        assert "default.cfg" in pipe and "▶  34" in pipe
+        mf_line = next(i for i, ln in enumerate(DEFAULT_CFG.read_text().split("\n"), 1)
+                       if "mf_process_maxfwd_header(" in ln)
+        assert f"▶ request_route  script line {mf_line}" in pipe
+        assert "default.cfg" in pipe and f"▶  {mf_line}" in pipe
         await p2.press("n")
         await settle(p2)
         assert "▶ mf_process_maxfwd_header  Max-For" in panel_text(stepped, PipelinePanel)

@@ -1,0 +1,75 @@
+"""``sipsim serve``'s paths and names, checked before anything starts: a --db or --control in a
+folder that does not exist is refused as --pcap's is (it used to be created in silence, a typo
+leaving a tree of folders and a database nobody looks for), and --advertise must be a SIP host."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import free_udp_port, stop_pid
+
+from sipsim.real.control import ControlServer
+from sipsim.real.location import SQLiteLocation, default_db_path
+
+pytestmark = pytest.mark.network
+
+
+def _serve_exit(*args: str, timeout: float = 15) -> tuple[int | None, str]:
+    """serve's exit status and stderr; None if it was still running after ``timeout`` (stopped by PID)."""
+    proc = subprocess.Popen([sys.executable, "-m", "sipsim", "serve", *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        return proc.returncode, err
+    except subprocess.TimeoutExpired:
+        stop_pid(proc)
+        return None, proc.communicate()[1]
+
+
+@pytest.mark.parametrize("option", ["--db", "--control"])
+def test_a_file_in_a_missing_folder_is_refused_and_nothing_is_created(tmp_path: Path, option: str,
+                                                                     isolated_network: None) -> None:
+    missing = tmp_path / "no" / "such"
+    name = "x.sqlite" if option == "--db" else "x.sock"
+    rc, err = _serve_exit("--listen", f"127.0.0.1:{free_udp_port()}", option, str(missing / name),
+                          "--db" if option == "--control" else "--control",
+                          str(tmp_path / ("ctl.sock" if option == "--db" else "loc.sqlite")))
+    assert rc == 1, err
+    assert f"{option} {missing / name}: no such folder {missing}" in err and "Traceback" not in err
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(("advertise", "said"), [
+    ("bad name!", "--advertise 'bad name!': not a SIP host"),
+    ("proxy.example:5080", "without a port"),
+    ("[2001:db8::zz]", "no IPv6 address inside the brackets"),
+])
+def test_advertise_must_be_a_sip_host(tmp_path: Path, advertise: str, said: str, isolated_network: None) -> None:
+    rc, err = _serve_exit("--listen", f"127.0.0.1:{free_udp_port()}", "--advertise", advertise,
+                          "--db", str(tmp_path / "loc.sqlite"), "--control", str(tmp_path / "ctl.sock"))
+    assert rc == 2 and said in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_only_the_default_places_are_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    given = SQLiteLocation(tmp_path / "typo" / "loc.sqlite")
+    with pytest.raises(OSError, match="no such folder"):
+        given.create()
+    assert not (tmp_path / "typo").exists()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    default = SQLiteLocation(default_db_path())
+    default.create()  # the default folder is made, as before
+    default.close()
+    assert (tmp_path / "state" / "sipsim" / "location.sqlite").is_file()
+    with pytest.raises(OSError, match="no such folder"):
+        ControlServer(str(tmp_path / "typo" / "ctl.sock"), lambda cmd: {})
+    assert not (tmp_path / "typo").exists()
+
+
+def test_tui_live_refuses_a_bad_advertise_as_serve_before_textual_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    from sipsim.cli import main
+
+    assert main(["tui", "--live", "127.0.0.1:5999", "--advertise", "bad name!"]) == 2
+    assert "--advertise 'bad name!': not a SIP host" in capsys.readouterr().err
