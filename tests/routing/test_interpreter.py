@@ -242,17 +242,20 @@ def test_record_route_then_loose_route_round_trip(tmp_path: Path) -> None:
 def test_registrar_modparams_are_honoured_and_the_engine_defaults_untouched(tmp_path: Path) -> None:
     driver = _driver(tmp_path, 'alias="biloxi.com"\n' + MODS + """modparam("registrar", "default_expires", 900)
 modparam("registrar", "min_expires", 120)
+modparam("registrar", "max_expires", 600)
 request_route {
 	save("location");
 }
 """)
     reg = crafted.request("REGISTER", "sip:biloxi.com", to="<sip:bob@biloxi.com>", frm="<sip:bob@biloxi.com>;tag=1",
-                          extra=("Contact: <sip:bob@192.0.2.4>, <sip:bob@192.0.2.5>;expires=30",))
+                          extra=("Contact: <sip:bob@192.0.2.4>, <sip:bob@192.0.2.5>;expires=30, "
+                                 "<sip:bob@192.0.2.6>;expires=7200",))
     result = driver.feed(reg, ("192.0.2.4", 5060))
     contacts = [ln for ln in result.sent[0].data.split(b"\r\n") if ln.startswith(b"Contact:")]
     # one Contact header listing every binding, as Kamailio's registrar writes it (5.6.3 lists
-    # .5 first: the registrar meets one header's contacts last first)
-    assert contacts == [b"Contact: <sip:bob@192.0.2.5>;expires=120, <sip:bob@192.0.2.4>;expires=900"]
+    # .5 first: the registrar meets one header's contacts last first); 900 and 7200 are capped
+    assert contacts == [b"Contact: <sip:bob@192.0.2.6>;expires=600, <sip:bob@192.0.2.5>;expires=120, "
+                        b"<sip:bob@192.0.2.4>;expires=600"]
     assert (engine_registrar.DEFAULT_EXPIRES, engine_registrar.MIN_EXPIRES) == (3600, 60)
 
 

@@ -2,7 +2,8 @@
 
 They call the engine's registrar (:mod:`sipsim.engine.registrar`), which stores bindings in the
 worker context's location table (one table, whatever its name: use_domain is off). The module
-parameters ``default_expires`` and ``min_expires`` are honoured (passed to the engine's ``save``).
+parameters ``default_expires``, ``min_expires`` and ``max_expires`` are honoured (passed to the
+engine's ``save``; without ``max_expires`` the profile's default applies: ser 86400 s, kamailio 0 = no cap).
 ``save`` replies itself (200 with the bindings, or a 4xx) as Kamailio's registrar does.
 """
 
@@ -30,7 +31,9 @@ def save(run: Run, params: list[Param]) -> Steps:
     table = params[0].str(run)
     de = int(run.script.modparam("registrar", "default_expires", engine_registrar.DEFAULT_EXPIRES))
     me = int(run.script.modparam("registrar", "min_expires", engine_registrar.MIN_EXPIRES))
-    return (yield from engine_registrar.save(run.ctx, msg, table, default_expires=de, min_expires=me))
+    mx = run.script.modparam("registrar", "max_expires", None)
+    return (yield from engine_registrar.save(run.ctx, msg, table, default_expires=de, min_expires=me,
+                                             max_expires=None if mx is None else int(mx)))
 
 
 @export("lookup", "registrar", (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE, fixup=_check_table, fmt=False)
