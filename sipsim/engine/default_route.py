@@ -8,7 +8,10 @@ It is the Python twin of ``default.cfg`` (the routing engine runs that file the 
             sl_send_reply("483", "Too Many Hops"); exit;
         }
         if (!sanity_check()) { exit; }        # ser profile: sipsim's rfc_checks instead
-        loose_route();                        # RFC 3261 16.4: our own Route goes, the next one is $du
+        if (has_totag() && !(uri == myself) && is_myself("$route_uri")) {   # in a dialog through us
+            loose_route(); if (!forward()) { sl_reply_error(); } exit;       # whatever the relay policy
+        }
+        if (!has_totag() || !(uri == myself)) { loose_route(); }   # RFC 3261 16.4: our Route goes
         if (uri == myself) {
             if (is_method("REGISTER")) { save("location"); exit; }   # save() answers by itself
             if (is_method("OPTIONS") && $rU == $null) { sl_send_reply("200", "OK"); exit; }
@@ -27,7 +30,9 @@ from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.forward import check_self, forward_request
 from sipsim.engine.maxfwd import mf_process_maxfwd_header
 from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.hf import F_TO
 from sipsim.engine.parser.msg import SipMsg
+from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.registrar import lookup, save
 from sipsim.engine.sanity import rfc_checks, sanity_check
 from sipsim.engine.sl import sl_reply_error, sl_send_reply
@@ -39,6 +44,33 @@ def uri_is_myself(ctx: WorkerContext, msg: SipMsg) -> bool:
     except ParseError:
         return False
     return uri.is_sip and check_self(ctx.config, uri.host, uri.port)
+
+
+def _has_totag(msg: SipMsg) -> bool:
+    parse_headers(msg, F_TO)
+    return bool(msg.to is not None and msg.to.parsed is not None and msg.to.parsed.param("tag"))
+
+
+def _route_names_us(ctx: WorkerContext, msg: SipMsg) -> bool:
+    """``is_myself("$route_uri")``: the first Route entry is this proxy."""
+    from sipsim.routing.interp import uri_is_myself as names_us  # (the routing engine imports the engine)
+    from sipsim.routing.pv import route_uri
+
+    uri = route_uri(msg)
+    try:
+        return uri is not None and names_us(ctx.config, uri)
+    except ParseError:
+        return False
+
+
+def _loose_route(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    """``loose_route()``: RFC 3261 16.4 — our own Route is removed, the next one becomes $du."""
+    from sipsim.routing.modules.rr import follow_route_set  # the rr module's own code
+
+    rc, done = follow_route_set(ctx, msg)
+    if ctx.tracing:
+        yield ctx.event("loose_route", msg, f"{done} -> {rc}", detail={"rc": rc, "ruri": msg.ruri, "du": msg.dst_uri})
+    return rc
 
 
 class DefaultRoute:
@@ -70,13 +102,17 @@ class DefaultRoute:
                 return 0
         elif not (yield from sanity_check(ctx, msg)):
             return 0
-        from sipsim.routing.modules.rr import follow_route_set  # the rr module's code (it imports the engine)
-
-        rc, done = follow_route_set(ctx, msg)  # RFC 3261 16.4: our own Route is removed
-        if ctx.tracing:
-            yield ctx.event("loose_route", msg, f"{done} -> {rc}",
-                            detail={"rc": rc, "ruri": msg.ruri, "du": msg.dst_uri})
         mine = uri_is_myself(ctx, msg)
+        in_dialog = _has_totag(msg)
+        if in_dialog and not mine and _route_names_us(ctx, msg):
+            # inside a dialog whose route set names us: it decides, whatever the relay policy
+            yield from _loose_route(ctx, msg)
+            if (yield from forward_request(ctx, msg)) < 0:
+                yield from sl_reply_error(ctx, msg)
+            return 1
+        if not in_dialog or not mine:  # (an ACK for a non-2xx keeps the INVITE's R-URI and Route)
+            yield from _loose_route(ctx, msg)
+            mine = uri_is_myself(ctx, msg)
         if ctx.tracing:
             yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",
                             detail={"myself": mine})

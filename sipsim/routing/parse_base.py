@@ -92,6 +92,12 @@ class TokenStream:
         return spec
 
     def _need_pv_module(self, spec: pv.PvSpec, t: Token) -> None:
+        owner = pv.MODULE_NAMES.get(spec.name)
+        if owner is not None:
+            if owner not in self.script.modules:
+                raise self.error(f"{spec.text} is provided by the {owner} module, which is not loaded", t,
+                                 f'loadmodule "{owner}.so" before the routes')
+            return
         if spec.name not in pv.CORE_NAMES and "pv" not in self.script.modules:
             raise self.error(f"{spec.text} is provided by the pv module, which is not loaded", t,
                              'loadmodule "pv.so" before the routes')

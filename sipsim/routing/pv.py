@@ -246,6 +246,26 @@ def _hdr(env: Env, spec: PvSpec) -> Value:
         return None
 
 
+def _route_uri(env: Env, spec: PvSpec) -> Value:
+    """``$route_uri`` (the rr module's): the URI of the first Route header's first entry, or $null."""
+    return route_uri(env.msg)
+
+
+def route_uri(msg: SipMsg) -> str | None:
+    """The URI of the first Route entry (``$route_uri``), or None when there is no Route."""
+    if parse_headers(msg, F_EOH) < 0:
+        return None
+    found = msg.headers_named("Route")
+    if not found:
+        return None
+    body = raw_body(msg, found[0]).strip()
+    if body.startswith("<") or "<" in body.split(",", 1)[0]:
+        start = body.index("<") + 1
+        end = body.find(">", start)
+        return body[start:end] if end >= 0 else None
+    return body.split(",", 1)[0].split(";", 1)[0].strip() or None
+
+
 def _hdrc(env: Env, spec: PvSpec) -> Value:
     if parse_headers(env.msg, F_EOH) < 0:
         return 0
@@ -395,6 +415,7 @@ _TABLE: dict[str, tuple[Callable[[Env, PvSpec], Value], Callable[[Env, PvSpec, V
     "ct": (_named_body("Contact"), None, "none"),
     "hdr": (_hdr, None, "required"),
     "hdrc": (_hdrc, None, "required"),
+    "route_uri": (_route_uri, None, "none"),
     "var": (_var, _set_var, "required"),
     "avp": (_avp, _set_avp, "required"),
     "rc": (_rc, None, "none"),
@@ -417,6 +438,7 @@ REFUSED = {
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CORE_NAMES = frozenset({"null", "rc", "retcode"})  # the core's own; every other one comes with pv.so
+MODULE_NAMES = {"route_uri": "rr"}  # the ones another module exports
 
 
 def known_names() -> list[str]:

@@ -99,7 +99,7 @@ def test_step_control_holds_a_worker_while_another_takes_the_next_datagram(tmp_p
             steps_a += 1
             ready_a = _until(obs, lambda e: e.get("worker") == wa and (e["type"] == "ready"
                                                                        or e.get("kind") == "worker_sleeps"))[-1]
-            assert steps_a < 40
+            assert steps_a < 80  # a bound, not a figure: one OPTIONS is some 40 steps
         r = _reply(a, 1.0)
         assert (r or b"").startswith(b"SIP/2.0 200 OK")
         assert _reply(b, 0.2) is None and ready_b["worker"] in obs.waiting

@@ -65,13 +65,16 @@ def test_stepping_through_default_cfg_for_an_invite(profile: Profile) -> None:
     check = "rfc_checks" if profile is Profile.SER else "sanity_check"
     mf = _line_of('if (!mf_process_maxfwd_header("10"))')
     ck = _line_of(f"if (!{check}())", 2 if profile is Profile.SER else 1)  # ser: also in the 483 block
-    lr = _line_of("\tloose_route();")
+    d1 = _line_of('if (has_totag() && !(uri == myself) && is_myself("$route_uri"))')
+    d2 = _line_of("if (!has_totag() || !(uri == myself))")
+    lr = _line_of("\tloose_route();", 2)  # the second: the first is in the in-dialog block
     me = _line_of("if (uri == myself)")
     rg = _line_of('if (is_method("REGISTER"))')
     op = _line_of('if (is_method("OPTIONS") && $rU == $null)')
     lk = _line_of('if (!lookup("location"))')
-    fw = _line_of("if (!forward())")
-    expected = [("if", mf), ("mf_process_maxfwd_header", mf), ("if", ck), (check, ck), ("loose_route", lr), ("if", me),
+    fw = _line_of("if (!forward())", 2)
+    expected = [("if", mf), ("mf_process_maxfwd_header", mf), ("if", ck), (check, ck), ("if", d1), ("has_totag", d1),
+                ("if", d2), ("has_totag", d2), ("loose_route", lr), ("if", me),
                 ("if", rg), ("is_method", rg), ("if", op), ("is_method", op), ("if", lk), ("lookup", lk),
                 ("if", fw), ("forward", fw)]
     actions = [ev for ev in result.events if ev.step.startswith("route:") and "action" in ev.detail]
@@ -138,3 +141,26 @@ def test_a_preloaded_route_naming_the_proxy_is_removed(profile: Profile) -> None
         result = driver.feed(invite, crafted.UA)
         assert result.outcome == "forwarded" and [s.to for s in result.sent] == [("192.0.2.9", 5060)]
         assert b"Route:" not in result.sent[0].data and b"Route:" in invite
+
+
+@pytest.mark.parametrize("profile", [Profile.SER, Profile.KAMAILIO], ids=["ser", "kamailio"])
+def test_a_phone_using_the_proxy_as_outbound_proxy_completes_its_dialogs_without_relay(profile: Profile) -> None:
+    """Its ACK and BYE carry Route: <sip:PROXY;lr> and a To-tag: the route set decides, whatever the
+    relay policy (Kamailio's stock WITHINDLG) — but only a Route naming us; and an ACK for a non-2xx
+    keeps the INVITE's R-URI (ours) and Route (RFC 3261 17.1.1.3): it must reach the callee too."""
+    config = ServerConfig(profile=profile, listen=("127.0.0.1", 5060), aliases=("biloxi.com",), relay=False)
+    ours = ("Route: <sip:127.0.0.1;lr>",)
+    bye = crafted.request("BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", extra=ours, n=92)
+    foreign = crafted.request("BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1",
+                              extra=("Route: <sip:192.0.2.77;lr>",), n=93)
+    reg = crafted.request("REGISTER", "sip:biloxi.com", to="<sip:bob@biloxi.com>", frm="<sip:bob@biloxi.com>;tag=r1",
+                          extra=("Contact: <sip:bob@192.0.2.4:5070>",), n=94)
+    ack = crafted.request("ACK", "sip:bob@biloxi.com", to="<sip:bob@biloxi.com>;tag=busy1", extra=ours, n=95)
+    for driver in (MemoryDriver(config, router=load_route(DEFAULT_CFG, config)), MemoryDriver(config)):
+        result = driver.feed(bye, crafted.UA)
+        assert result.outcome == "forwarded" and [s.to for s in result.sent] == [("192.0.2.4", 5070)]
+        assert b"Route:" not in result.sent[0].data
+        assert driver.feed(foreign, crafted.UA).status == 403  # a Route that is not ours opens nothing
+        assert driver.feed(reg, ("192.0.2.4", 5070)).status == 200
+        result = driver.feed(ack, crafted.UA)
+        assert result.outcome == "forwarded" and [s.to for s in result.sent] == [("192.0.2.4", 5070)], result.reason
