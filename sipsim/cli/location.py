@@ -3,6 +3,12 @@
 Reads the SQLite location table a `sipsim serve` writes (the default path, or --db); works while
 the server runs (WAL: readers never block it) and after it stopped. Expired bindings are not
 shown (the server ignores them, and purges them every minute).
+
+``Received::`` is usrloc's ``received`` field: the address a NATed phone really sent from, stored
+only when the script asks (nathelper's ``fix_nated_register``), and then used by ``lookup()`` as
+the next hop. sipsim's registrar never sets it (no nathelper), so it reads ``[not set]``, as in
+``kamctl ul show`` for a plain registration. sipsim does keep where each REGISTER came from, for
+people only (``lookup()`` never uses it): that is ``Source::``, a line Kamailio does not have.
 """
 
 from __future__ import annotations
@@ -48,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         for aor, contact, expires, q, callid, cseq, received, ua in rows:
             print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)),
                               "q": -1 if q is None else q,  # as the text and usrloc: -1 = no ;q= given
-                              "callid": callid, "cseq": cseq, "received": received, "user_agent": ua}))
+                              "callid": callid, "cseq": cseq, "received": None, "source": received,
+                              "user_agent": ua}))
         return 0
     aors = sorted({r[0] for r in rows})
     print(f"Domain:: location table={path} records={len(aors)}")
@@ -62,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\t\t\tCallid:: {callid}")
         print(f"\t\t\tCseq:: {cseq}")
         print(f"\t\t\tUser-agent:: {ua}")
-        print(f"\t\t\tReceived:: {received or ''}")
+        print("\t\t\tReceived:: [not set]")  # no nathelper: lookup() sends to the Contact itself
+        print(f"\t\t\tSource:: {received or '[unknown]'} (where the REGISTER came from; sipsim only, not used)")
     if not rows:
         print("\t(no bindings)")
     return 0

@@ -236,7 +236,8 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
                 add_lump_rpl(msg, f"Contact: {contact_list(bindings, now)}")
         add_lump_rpl(msg, f"P-Registrar-Error: {exc.text}")
         reason = "Bad Request" if exc.code == 400 else "Server Internal Error"
-        yield from sl_send_reply(ctx, msg, exc.code, reason, why=f"save: {exc.text}")
+        msg.extra["cause"] = exc.text  # sl_send_reply puts it in the event: the live log line says why
+        yield from sl_send_reply(ctx, msg, exc.code, reason, why="save")
         return -1
     if ctx.tracing:
         yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",

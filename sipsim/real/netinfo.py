@@ -124,6 +124,30 @@ def wildcard_aliases(version: int, port: int) -> tuple[str, ...]:
     return tuple(f"[{ip}]:{port}" for ip in local_ipv6())
 
 
+LOOPBACK_NAME = "localhost"
+
+
+def loopback_aliases(host: str, port: int) -> tuple[str, ...]:
+    """``localhost:PORT`` when the server listens on 127.0.0.1, ::1 or the wildcard, else nothing.
+
+    Kamailio, with ``auto_aliases`` on (its default), asks the resolver for the name of each
+    address it listens on and makes that name an alias with the socket's port
+    (``fix_socket_list()`` in ``src/core/socket_info.c``); for 127.0.0.1 the answer comes from
+    ``/etc/hosts``, without DNS: ``localhost``. So ``REGISTER sip:localhost`` is "myself" there.
+    sipsim asks nobody (simplification): it adds the one name RFC 6761 (§6.3) reserves for the
+    loopback, for the two addresses that name — and for the wildcard, which receives on them too.
+    Other names a resolver might return (a host name on 127.0.1.1, a reverse DNS name) are not
+    added: give them with ``--alias``.
+    """
+    try:
+        ip = ipaddress.ip_address(host.strip("[]").partition("%")[0])
+    except ValueError:
+        return ()
+    if ip.is_unspecified or ip in (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")):
+        return (f"{LOOPBACK_NAME}:{port}",)
+    return ()
+
+
 def advertise_needed(where: str) -> str:
     """Why a server on the wildcard (``where``: the option and address as the user gave them)
     cannot start without ``--advertise``: one line, said alike by ``serve`` and ``tui --live``."""

@@ -47,7 +47,7 @@ from sipsim.engine.events import (
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
 from sipsim.real.log import INFO, Log
-from sipsim.real.netinfo import advertise_needed, listen_address, wildcard_aliases
+from sipsim.real.netinfo import advertise_needed, listen_address, loopback_aliases, wildcard_aliases
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
@@ -143,6 +143,7 @@ class Server:
         self._next_purge = 0.0
         self._wake_r = self._wake_w = -1
         self.announced = False
+        self.auto_aliases: tuple[str, ...] = ()  # names added as Kamailio's auto_aliases would (localhost)
         # --exit-with-parent: the process that started us, read first thing (see _parent_gone)
         self.parent = os.getppid() if opts.exit_with_parent else 0
 
@@ -165,6 +166,10 @@ class Server:
         # the engine writes the address in its canonical text (FE80:0::1 -> fe80::1, as Kamailio
         # prints its sockets) and without its scope (a scope means nothing to the peers)
         self.config = self.config.with_(listen=(str(listen_address(*o.listen)[0]), self.sock.getsockname()[1]))
+        # Kamailio's auto_aliases: the loopback's name, with the socket's port (netinfo.loopback_aliases)
+        taken = {a.lower() for a in self.config.aliases}
+        self.auto_aliases = tuple(a for a in loopback_aliases(o.listen[0], self.config.listen[1]) if a not in taken)
+        self.config = self.config.with_(aliases=self.config.aliases + self.auto_aliases)
         if self.router is None:
             # the shipped default.cfg, parsed here once as Kamailio parses its cfg before forking:
             # otherwise every worker (and every respawned one) imported the routing engine and
@@ -345,7 +350,9 @@ class Server:
             f"{n} worker{'s' if n != 1 else ''} ({pids}), {buf}, relay {relay}, "
             f"route {o.route or 'default.cfg (shipped)'}, location {self.db}, "
             f"control {self.control.path if self.control else '-'}"
-            + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else ""))
+            + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else "")
+            + (f", alias {', '.join(self.auto_aliases)} (auto_aliases, as Kamailio names its loopback listen)"
+               if self.auto_aliases else ""))
         self.log.info(f"destination policy: {self.policy.describe()}")
         if self.config.advertise or self.config.aliases:
             self.log.info(f"this server is {self.config.advertised_host} in its Via; uri == myself also for: "

@@ -22,10 +22,14 @@ yields:
   ``--step-control`` the worker waits for the observer's go-ahead before going on. With
   ``--log-level debug`` each step is also one DEBUG line (``#id step: text``); the worker then
   makes every step, as for an observer (about twice the engine's work per message), where info
-  makes only the deciding ones. The level is read once, before the loop.
+  makes only the deciding ones. The level is read once, before the loop. An ``xlog`` step (the
+  script's own ``xlog``/``xinfo``/``KSR.info`` ...) is logged at the level it names, whatever the
+  tracing (L_ERR → error, L_WARN → warning, L_NOTICE → notice, L_INFO → info, L_DBG → debug), as
+  Kamailio prints it: ``#id xlog: text``.
 
 After each message the worker logs one line (info level), stores its counters in its row of
-the shared statistics, and goes back to ``recvfrom``. SIGTERM/SIGINT: a worker asleep in
+the shared statistics, and goes back to ``recvfrom`` (watched by an observer, it stores the row
+at ``recvfrom`` too, so ``rcv_datagrams`` counts a held message as the TUI does). SIGTERM/SIGINT: a worker asleep in
 ``recvfrom`` leaves at once; a busy one finishes its message first. A bug in the engine is
 logged and the generator restarted: a worker never dies of its input.
 """
@@ -61,7 +65,7 @@ from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
 from sipsim.real import pktinfo
-from sipsim.real.log import DEBUG, INFO, Log, printable, printable_text
+from sipsim.real.log import DEBUG, ERROR, INFO, NOTICE, WARNING, Log, printable, printable_text
 from sipsim.real.netinfo import is_link_local
 from sipsim.real.observe import ObserverLink, ObserverStop
 from sipsim.real.policy import DestPolicy, error_code
@@ -216,6 +220,7 @@ class LiveWorker:
         log = self.log
         log_info = log.enabled(INFO)
         log_debug = log.enabled(DEBUG)  # read once: the hot path tests a local, never the level
+        log_level = log.level
         wildcard = self.wildcard
         ancillary = pktinfo.ANCILLARY_SIZE
         base = pid * ID_BASE
@@ -304,6 +309,11 @@ class LiveWorker:
                 dgram = Datagram(data, (host, src[1]), dst, base + self.counter, now)
                 stats["rcv_datagrams"] += 1
                 if obs is not None and obs.active:
+                    # watched (the TUI): the row counts the datagram at recvfrom, as the TUI does —
+                    # a worker held in live-step has "received" it long before it is done with it.
+                    # Unwatched, the row is written when the message is done (one write per message).
+                    shared.write(slot, stats)
+                if obs is not None and obs.active:
                     first = printable(data.split(b"\r\n", 1)[0])
                     obs.kernel(KernelEvent(WORKER_WOKEN, now, pid, dgram.id,
                                            f"recvfrom returned {len(data)} bytes from {format_addr(dgram.src)}",
@@ -314,7 +324,11 @@ class LiveWorker:
                     final = item
                 elif final is not None and item.step == "route:error":
                     failed = item
-                if log_debug:
+                if item.step == "xlog":  # the script's own log line, at the level it names
+                    level, text = xlog_level(item.text)
+                    if level >= log_level:
+                        log(level, f"#{item.msg} xlog: {printable_text(text)}")
+                elif log_debug:
                     log.debug(f"#{item.msg} {item.step}: {printable_text(item.text)}")
                 if obs is not None:
                     obs.step(item)
@@ -373,6 +387,25 @@ class LiveWorker:
             outcome += f"; then {printable_text(failed.reason or failed.text, 200)}" + \
                 (f" ({printable_text(why, 200)})" if why else "")
         self.log.info(f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
+
+
+# xlog's levels (Kamailio's L_* names) as the server's log levels: L_ALERT, L_BUG and L_CRIT are
+# worse than an error, but the server has no level above ERROR
+XLOG_LEVELS = {"L_ALERT": ERROR, "L_BUG": ERROR, "L_CRIT": ERROR, "L_ERR": ERROR, "L_WARN": WARNING,
+               "L_NOTICE": NOTICE, "L_INFO": INFO, "L_DBG": DEBUG}
+
+
+def xlog_level(text: str) -> tuple[int, str]:
+    """The level and message of an ``xlog`` step, whose text reads ``[L_INFO] message`` (the
+    routing engine's xlog module writes it so; the text is kept even when the worker does not
+    trace, where the detail with the level is dropped). Kamailio prints an xlog line at the
+    level it names, whatever else it logs; a level it does not know is printed as L_ERR, xlog's
+    default."""
+    if text.startswith("[L_"):
+        name, sep, message = text[1:].partition("] ")
+        if sep:
+            return XLOG_LEVELS.get(name, ERROR), message
+    return ERROR, text
 
 
 def reply_warning(reply: bytes) -> str | None:

@@ -37,12 +37,15 @@ class SipsimApp(LiveControls, Controls, App[int]):
     TITLE = "sipsim"
     COMMANDS: ClassVar = App.COMMANDS | {SipsimCommands}
     BINDINGS: ClassVar = [
+        # help first (as htop's F1): on a narrow footer the keys that do not fit are left out, and
+        # help lists them all, so it must never be one of those left out
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("f1", "help", "help", show=False),
         Binding("n", "step", "step"),
         Binding("b", "back", "back"),
         Binding("right_square_bracket", "next_msg", "next", key_display="]"),
         Binding("left_square_bracket", "prev_msg", "prev", key_display="["),
         Binding("p", "run", "run"),
-        Binding("f1", "help", "help"),
         Binding("h", "hint", "hint"),
         Binding("g", "goto", "goto"),
         Binding("x", "breakpoint", "break"),

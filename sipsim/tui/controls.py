@@ -35,7 +35,7 @@ APP_HELP = """\
 The screen shows one moment of a SIP proxy modelled on Kamailio (formerly SER): its worker
 processes (1), its socket (2), what the worker in focus does with its datagram (3 pipeline,
 4 message, 5 layers), the call flow (6 ladder) and every event (7 log). `n` steps, `b` steps back.
-Focus a panel with its number and press `F1` for its own help.
+Focus a panel with its number and press `?` (or `F1`) for its own help.
 """
 
 
@@ -73,11 +73,14 @@ class Controls:
         src = self.source
         compact = self.size.width < COMPACT_BELOW  # type: ignore[attr-defined]
         what = [src.describe()]
-        if compact and isinstance(src, SimSource):  # the scenario and its workers before the details
-            sc = src.scenario
-            what = [f"{sc.name} · {sc.workers} worker{'s' if sc.workers != 1 else ''} · {sc.profile} · {sc.policy}"]
         if self.lesson is not None and not src.live:
             what.insert(0, f"lesson {self.lesson.session.number}")
+        if compact and isinstance(src, SimSource):
+            # the profile and the wake-up policy change what every panel shows: they come before
+            # the scenario and its workers (the part that may be cut)
+            sc = src.scenario
+            what = [f"{sc.profile} · {sc.policy}", *what[:-1],
+                    f"{sc.name} · {sc.workers} worker{'s' if sc.workers != 1 else ''}"]
         where: list[str] = []
         pos = src.position
         if src.live:  # the server first (address, workers, profile), then what the observer does
@@ -85,10 +88,11 @@ class Controls:
             compact = False
         else:
             end = " (end)" if src.at_end else ""
-            where.append(f"step {pos}{end} · t={src.time_at(pos):.6f} s")
+            where.append(f"step {pos}{end} · t={src.time_at(pos):.6f}" + ("s" if compact else " s"))
             speed = SPEEDS[self.speed]
             if compact:
-                where.append(f"▶ running {speed}/s" if self.running else f"paused (p: {speed}/s)")
+                # (paused, the speed is only what p would do: it gives way to the profile and policy)
+                where.append(f"▶ running {speed}/s" if self.running else "paused")
             else:
                 where.append(f"▶ running {speed} steps/s (+/-)" if self.running
                              else f"paused (p runs at {speed}/s, +/-)")
@@ -163,7 +167,11 @@ class Controls:
 
     # -- stepping -----------------------------------------------------------------------------------
     def action_step(self) -> None:
+        """``n``: one step. While ``p`` runs, the run pauses first (as a debugger's step does):
+        the step is taken from where the run stopped, and the cursor stays there."""
         src = self.source
+        if self.running:
+            self.stop_running()
         if src.live and src.position >= src.length:
             pid = src.go(self._focused_worker())  # type: ignore[attr-defined]
             if pid is None:
@@ -178,6 +186,9 @@ class Controls:
         return ev.worker if ev is not None else None
 
     def action_back(self) -> None:
+        """``b``: one step back (pausing a run first, as ``n`` does)."""
+        if self.running:
+            self.stop_running()
         self.goto(self.source.position - 1)
 
     def action_home(self) -> None:
@@ -247,7 +258,8 @@ class Controls:
             if value is None:
                 return
             try:
-                target = parse_goto(value, time_to_pos=time_to_pos, msg_to_pos=msg_to_pos)
+                target = parse_goto(value, time_to_pos=time_to_pos, msg_to_pos=msg_to_pos,
+                                    msg_number=getattr(src, "msg_of_number", None))
             except ValueError as exc:
                 self.notify(str(exc), severity="warning")  # type: ignore[attr-defined]
                 return
@@ -257,7 +269,8 @@ class Controls:
             self.goto(target)
 
         here = src.position
-        self.push_screen(GotoScreen(here, time_to_pos=time_to_pos, msg_to_pos=msg_to_pos), done)  # type: ignore[attr-defined]
+        self.push_screen(GotoScreen(here, time_to_pos=time_to_pos, msg_to_pos=msg_to_pos,  # type: ignore[attr-defined]
+                                    msg_number=getattr(src, "msg_of_number", None)), done)
 
     # -- running ----------------------------------------------------------------------------------------
     def action_run(self) -> None:
@@ -484,7 +497,14 @@ class Controls:
         except Exception as exc:  # a lesson bug: say it, keep going
             self.notify(f"the lesson could not check that answer: {exc}", severity="error")  # type: ignore[attr-defined]
             return
-        self.lesson.result, self.lesson.result_pos = result, self.source.position
+        pos = self.source.position
+        self.lesson.result, self.lesson.result_pos = result, pos
+        try:  # a refused answer ("not one of the choices") leaves the question open: not kept as a verdict
+            still = self.lesson.session.question(pos)
+        except Exception:
+            still = None
+        if still is None or still.id != qid:
+            self.lesson.results[qid] = result  # shown again whenever the learner is back at its stop
         self._moved()
 
     def action_hint(self) -> None:
@@ -525,10 +545,17 @@ class Controls:
         (another scenario, other workers …), leave the lesson rather than fail."""
         try:
             self.lesson.session.attach(sim)  # type: ignore[union-attr]
-        except Exception as exc:  # LessonError: an anchor never happens in this simulation
-            title = getattr(self.lesson.session, "title", "the lesson")  # type: ignore[union-attr]
+        except Exception:  # LessonError: an anchor never happens in this simulation
+            session = self.lesson.session  # type: ignore[union-attr]
+            number = getattr(session, "number", "")
+            own = getattr(getattr(session, "scenario", None), "name", "")
+            self.closed_lesson = self.lesson  # the palette's "lesson: N" reopens it, answers and all
             self.lesson = None
-            self.notify(f"{title} is closed: {exc}", severity="warning")  # type: ignore[attr-defined]
+            # said plainly: the anchor's name and its filters are the lesson author's words, not the learner's
+            self.notify(f"Lesson {number} needs its own scenario{f' ({own})' if own else ''} and what it "
+                        f"talks about does not happen in this one; it is closed. Reopen it from the palette "
+                        f"(ctrl+p, \"lesson {number}\") or with `sipsim lesson {number}`.",
+                        severity="warning")  # type: ignore[attr-defined]
             self.refresh_bindings()  # type: ignore[attr-defined]
 
     def _use_sim(self, new: SimSource, *, keep_position: bool) -> None:

@@ -5,7 +5,7 @@ change — which costs a few hundred milliseconds on this screen. This bar draws
 one line of text: the bindings of the focused panel and of the app that are shown and enabled
 (``check_action`` hides the others: no ``b`` at step 0), then ``^p palette``. A key whose meaning
 depends on the state says what it does now (the app's ``key_label``: ``p pause`` while running).
-On a narrow terminal the keys that do not fit are left out whole (F1 lists them all), never cut in
+On a narrow terminal the keys that do not fit are left out whole (`?` lists them all), never cut in
 the middle; ``quit`` always stays. A click on a key runs its action.
 """
 

@@ -129,6 +129,12 @@ class LiveSource(Source):
         self.capture: LiveCapture | None = None
         self._may_refresh = False  # poll(): one more read of the capture allowed for this batch
         self.history = History(self.listen, datagram=self._data_in)
+        # Display numbers: each worker numbers its own datagrams (id = pid × 10⁹ + n, as Kamailio's
+        # msg->id is per process), so two workers' first datagrams are both "1". The screen numbers
+        # them once more, in the order their recvfrom reached the TUI: #1, #2 … unique and short.
+        self._number: dict[int, int] = {}  # msg id -> display number
+        self._by_number: dict[int, int] = {}  # display number -> msg id
+        self._numbered = 0
 
     # -- the server ------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> LiveSource:
@@ -261,6 +267,10 @@ class LiveSource(Source):
             self.t0 = t
         self.timeline.append(ev, t)
         pos = self.base + len(self.timeline)
+        if ev.msg is not None and ev.msg not in self._number:
+            self._numbered += 1
+            self._number[ev.msg] = self._numbered
+            self._by_number[self._numbered] = ev.msg
         if type(ev) is KernelEvent and ev.kind == DATAGRAM_SENT and ev.worker is not None and ev.msg is not None:
             k = self._sent_k.get(ev.worker, 0)
             self._sent_k[ev.worker] = k + 1
@@ -354,6 +364,21 @@ class LiveSource(Source):
         self.base += dropped
         self.history.trim(self.base)
         self._pos = max(self._pos, self.base)
+        kept = self.history.msgs
+        self._number = {mid: k for mid, k in self._number.items() if mid in kept}
+        self._by_number = {k: mid for mid, k in self._number.items()}
+
+    # -- names -----------------------------------------------------------------------------------
+    def msg_label(self, msg: int) -> str:
+        """How the screen names a live datagram: ``#7`` — the 7th datagram the TUI saw a worker
+        receive — unique across workers, where the worker's own number (``#1@4242``: its 1st)
+        repeats from worker to worker. A datagram the TUI never saw keeps the worker's form."""
+        k = self._number.get(msg)
+        return f"#{k}" if k is not None else f"#{msg % 10**9}@{msg // 10**9}"
+
+    def msg_of_number(self, k: int) -> int | None:
+        """The datagram the screen calls ``#k`` (None: no such number, or forgotten)."""
+        return self._by_number.get(k)
 
     # -- step control ----------------------------------------------------------------------------
     @property

@@ -60,20 +60,32 @@ class LiveControls:
         self.source = live
         self.pinned = None
         self._live_timer = self.set_interval(LIVE_POLL, self._live_tick)  # type: ignore[attr-defined]
-        self.notify(f"live: {live.describe()}")  # type: ignore[attr-defined]
+        held = (" — workers start held (live-step): press p to let them run, n for one step"
+                if live.stepping else "")
+        self.notify(f"live: {live.describe()}{held}")  # type: ignore[attr-defined]
         self._moved()
 
     def stop_live(self) -> None:
+        """Leave live mode. When we stop the server (``L``) the note says so, with its pid; the
+        words of a crash are kept for a server that exited by itself (``_live_tick`` has already
+        shown why, from its log)."""
         src = self.source
         if self._live_timer is not None:
             self._live_timer.stop()
             self._live_timer = None
+        died = bool(getattr(src, "died", ""))
+        proc = getattr(src, "proc", None)
+        pid = f" (pid {proc.pid})" if proc is not None else ""
         if src.live:
             src.close()
         if self.sim_source is not None:
             self.source = self.sim_source
         self.condition = None
-        self.notify("live mode stopped: the server is gone; back to the simulation")  # type: ignore[attr-defined]
+        if died:
+            self.notify(f"live mode ended: the server{pid} exited by itself; back to the simulation",  # type: ignore[attr-defined]
+                        severity="error")
+        else:
+            self.notify(f"live mode stopped: the server was stopped{pid}; back to the simulation")  # type: ignore[attr-defined]
         self._moved()
 
     def live_top_parts(self, compact: bool) -> list[str]:

@@ -120,9 +120,24 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
             if ev.outcome == DROPPED:
                 dropped_at = anchor
     rows.extend(prelude)
+    # receive_msg returned before the first line chose a branch: a datagram that did not parse (or
+    # was dropped earlier) takes neither; what it looks like says nothing about what it "is"
+    stopped = _stopped_before_branch(done, dropped_at)
+    if stopped is not None:
+        branch = None
+    steps = skeleton(profile, branch)
+    # a step not run while a later one was (onreply_route when the script has none; anything once
+    # free_sip_msg ran) never will be: – rather than ·
+    last_done = max((i for i, (st, _) in enumerate(steps) if st in done), default=-1)
     section = ""
     after_drop = False
-    for step, sec in skeleton(profile, branch):
+    for k, (step, sec) in enumerate(steps):
+        if sec and stopped is not None:
+            if sec != section:
+                section = sec
+                if sec == "request":
+                    rows.append(Row(0, SKIPPED, "neither branch", stopped))
+            continue
         if sec != section:
             section = sec
             if sec:
@@ -140,17 +155,33 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
                 note = _short(ev) + (f" (×{count})" if count > 1 else "")
             rows.append(Row(depth, mark, step, note, pos, step))
         else:
-            mark = SKIPPED if after_drop and step != "free_sip_msg" else PENDING
-            note = "not reached: the message was dropped" if mark == SKIPPED else NOTES.get(step, "")
+            mark = SKIPPED if (after_drop and step != "free_sip_msg") or k < last_done else PENDING
+            note = NOTES.get(step, "")
+            if mark == SKIPPED:
+                note = ("not reached: the message was dropped" if after_drop
+                        else "not run: the script has no onreply_route" if step == "onreply_route"
+                        else "not run")
             rows.append(Row(depth, mark, step, note, 0, step))
         for sub in nested.get(step, []):
             rows.append(Row(depth + 1, sub.mark, sub.name, sub.note, sub.pos, sub.step))
         if dropped_at == step:
             after_drop = True
-    if branch is not None:
+    if branch is not None and stopped is None:
         other = "reply" if branch == "request" else "request"
         rows.append(Row(0, SKIPPED, f"{other} branch", f"not taken: this is a {branch}"))
     return rows
+
+
+def _stopped_before_branch(done: dict[str, tuple[int, StepEvent, int]], dropped_at: str | None) -> str | None:
+    """Why no branch was taken (None: one was, or may still be): ``parse_msg`` failed (a failed
+    parse carries a ``reason``; the ``ser`` profile may still answer 400 before it frees the
+    message), or the message was dropped before ``parse_msg`` ran."""
+    parsed = done.get("parse_msg")
+    if parsed is not None and (parsed[1].reason or parsed[1].outcome == DROPPED):
+        return "parse_msg failed: no first line to choose by"
+    if parsed is None and dropped_at in ("recvfrom", "udp_rcv_loop", "receive_msg"):
+        return "dropped before parse_msg"
+    return None
 
 
 _ALL_STEPS = frozenset(s for v in (*COMMON.values(), *BRANCHES.values(), END) for s in v)

@@ -49,12 +49,9 @@ class View:
         return str(wid) if self.source.live else f"W{wid}"
 
     def mname(self, msg_id: int | None) -> str:
-        """``#7`` in the simulator; live ids (pid × 10⁹ + n) read ``#n@pid``."""
-        if msg_id is None:
-            return "#?"
-        if self.source.live and msg_id >= 10**9:
-            return f"#{msg_id % 10**9}@{msg_id // 10**9}"
-        return f"#{msg_id}"
+        """``#7`` in the simulator; live, the number the TUI gave the datagram in arrival order (the
+        ids, pid × 10⁹ + n, count per worker: two workers' first datagrams were both "#1")."""
+        return mname(self.source, msg_id)
 
     @property
     def time(self) -> float:
@@ -101,3 +98,12 @@ def _last_msg_of(source: Source, worker: int, pos: int) -> int | None:
     ev = source.event_at(found)
     return ev.msg if ev is not None else None
 
+
+def mname(source: Any, msg_id: int | None) -> str:
+    """A datagram's name on screen (see :meth:`View.mname`); panels without a view use it too."""
+    if msg_id is None:
+        return "#?"
+    if source.live and msg_id >= 10**9:
+        label = getattr(source, "msg_label", None)
+        return label(msg_id) if label is not None else f"#{msg_id % 10**9}@{msg_id // 10**9}"
+    return f"#{msg_id}"

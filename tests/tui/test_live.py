@@ -134,7 +134,7 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             await pilot.press("f")  # maximized: the whole line
             await settle(pilot)
             log = panel_text(app, LogPanel)
-            assert f"↻ {again.worker}" in log and f"↻ retransmission of #1@{held_b}" in log
+            assert f"↻ {again.worker}" in log and f"↻ retransmission of {src.msg_label(again.retrans_of)}" in log
             assert "same Call-ID, CSeq and Via branch" in log
             await pilot.press("f")
 
@@ -392,3 +392,56 @@ async def test_live_workers_show_their_real_cpu_time(isolated_network: None) -> 
             await pilot.press("L")
             await settle(pilot)
     assert not os.path.exists(f"/proc/{server_pid}") and not any(os.path.exists(f"/proc/{p}") for p in pids)
+
+
+async def test_live_says_it_starts_held_counts_held_datagrams_and_how_it_ended(isolated_network: None) -> None:
+    """The start dialog and the first note say the workers start held (a teacher pointing sipp at
+    it otherwise sees timeouts); a held datagram counts as received in the Socket panel, as the
+    Workers panel counts it handled; two workers' first datagrams get two different names; and
+    leaving with L says the server was stopped, while a server that dies says so differently."""
+    port = free_udp_port()
+    app = SipsimApp()
+
+    def notes() -> list[str]:
+        return [str(n.message) for n in app._notifications]
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
+        a.bind(("127.0.0.1", 0))
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.press("L")
+            await pilot.pause()
+            hint = str(app.screen.query_one("#live-hint").render())
+            assert "start held (live-step)" in hint and "press p to let them run" in hint, hint
+            app.screen.query_one(Input).value = f"127.0.0.1:{port} 2"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.source.live and len(app.source.pids) == 2, 10.0, "live mode")
+            src = app.source
+            server_pid = src.proc.pid
+            assert any(n.startswith("live: ") and "workers start held (live-step): press p to let them run" in n
+                       for n in notes()), notes()
+            for tag in ("h1", "h2"):
+                a.sendto(options(port, a.getsockname()[1], tag), ("127.0.0.1", port))
+            await until(pilot, lambda: len(src.waiting) == 2, what="both workers held")
+            ids = sorted(m.id for m in src.history.msgs.values())
+            assert len(ids) == 2 and {i % 10**9 for i in ids} == {1}  # each worker's own first datagram
+            assert sorted(src.msg_label(i) for i in ids) == ["#1", "#2"]  # the screen tells them apart
+            assert {src.msg_of_number(1), src.msg_of_number(2)} == set(ids)
+            await until(pilot, lambda: "received 2 · watched 2" in panel_text(app, SocketPanel),
+                        what=f"held datagrams counted received: {panel_text(app, SocketPanel)!r}")
+            await pilot.press("L")
+            await settle(pilot)
+            assert f"live mode stopped: the server was stopped (pid {server_pid}); back to the simulation" \
+                in notes(), notes()
+            assert not any("exited by itself" in n for n in notes())
+            # a server that dies: the crash wording, not "was stopped"
+            await pilot.press("L")
+            await pilot.pause()
+            app.screen.query_one(Input).value = f"127.0.0.1:{port} 1"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.source.live and len(app.source.pids) == 1, 10.0, "live mode again")
+            server_pid = app.source.proc.pid
+            os.kill(server_pid, 9)
+            await until(pilot, lambda: not app.source.live, what="live mode left after the crash")
+            assert f"live mode ended: the server (pid {server_pid}) exited by itself; back to the simulation" \
+                in notes(), notes()
+    assert not os.path.exists(f"/proc/{server_pid}")

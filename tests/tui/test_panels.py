@@ -46,7 +46,7 @@ async def test_workers_socket_layers_and_message_tabs_tell_the_story() -> None:
         await settle(pilot)
         hexdump = panel_text(app, MessagePanel)
         # rfc_checks parsed every header: unparsed is at the body (offset 351 = 0x15f), in sight
-        assert "[hex]" in hexdump and "▸ 0150  " in hexdump and "✓ 0140  " in hexdump and "· 0160  " in hexdump
+        assert "[hex]" in hexdump and "▸ 0158  " in hexdump and "✓ 0150  " in hexdump and "· 0160  " in hexdump
         assert app.source.position == pos
 
 

@@ -12,6 +12,7 @@ from sipsim.tui.panels.base import Panel
 
 GUTTER = 3
 MIN_COL = 14
+FOLDED = "…"  # the column that stands for the addresses there is no room for
 
 
 class LadderPanel(Panel):
@@ -23,8 +24,11 @@ class LadderPanel(Panel):
 
 One column per address (the proxy in the middle, peers by name when the scenario names them),
 one arrow per datagram that reached or left the proxy, in the order it happened, as sngrep draws
-it. Each arrow says the method or status **and the worker that handled it**: an arrow into the
-proxy names the worker whose `recvfrom` took it (`queued` while none has yet, `✗ dropped` if the
+it. When there are more addresses than columns fit, the least used share the last column, headed
+`… N more`, and the panel's title lists them (`f` maximizes the panel: more columns).
+
+Each arrow says the method or status **and the worker that handled it**: an arrow into the proxy
+names the worker whose `recvfrom` took it (`queued` while none has yet, `✗ dropped` if the
 receive buffer refused it); an arrow out names the worker that sent it.
 
 `⇅ reordered` marks a datagram that arrived before another of the same flow but left after it:
@@ -47,6 +51,7 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
         super().__init__(ui)
         self.cursor: int | None = None  # index into the visible rows
         self._visible: list[LadderRow] = []
+        self.folded: list[str] = []  # addresses drawn in the last column, "…" (too many to show each)
 
     @property
     def call_filter(self) -> str:
@@ -58,7 +63,16 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
 
     def after_show(self, view) -> None:  # noqa: ANN001
         self.cursor = None
-        self.set_title(f"Call-ID ~ {self.call_filter}" if self.call_filter else "")
+        self._title()
+
+    def _title(self) -> None:
+        """The filter, and which addresses share the ``…`` column (all of them: the header has
+        room for one)."""
+        parts = [f"Call-ID ~ {self.call_filter}"] if self.call_filter else []
+        if self.folded:
+            names = self.view.source.history.names if self.view is not None else {}
+            parts.append("… = " + ", ".join(f"{names[a]} {a}" if names.get(a) else a for a in self.folded))
+        self.set_title(" · ".join(parts))
 
     def set_filter(self, text: str) -> None:
         self.call_filter = text.strip()
@@ -77,30 +91,46 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
             rows = [r for r in rows if f in h.fill_call_id(h.msgs[r.msg]).lower()] if rows else rows
         return rows
 
-    def columns(self, rows: list[LadderRow]) -> list[str]:
+    def columns(self, rows: list[LadderRow], fit: int = 1_000_000) -> tuple[list[str], list[str]]:
+        """The columns (first peer, the proxy, the other peers in the order first seen) and the
+        addresses folded into the last column, ``…``, when more than ``fit`` columns would be
+        needed: unnamed addresses before the peers the scenario names, then the least used ones
+        (fewest arrows; the later seen on a tie), so a datagram from an injected source never
+        hides the call's own participants."""
         v = self.view
         assert v is not None
         proxy = v.source.listen
-        seen: dict[str, None] = {}
+        seen: dict[str, int] = {}
         for r in rows:
-            seen.setdefault(r.dst if r.out else r.src)
+            a = r.dst if r.out else r.src
+            seen[a] = seen.get(a, 0) + 1
         addrs = [a for a in seen if a != proxy]
-        return [*addrs[:1], proxy, *addrs[1:]]
+        folded: list[str] = []
+        if len(addrs) + 1 > fit:
+            order = {a: i for i, a in enumerate(addrs)}
+            names = v.source.history.names  # a peer the scenario names is a participant: kept first
+            ranked = sorted(addrs, key=lambda a: (not names.get(a), -seen[a], order[a]))
+            kept = set(ranked[: max(0, fit - 2)])
+            folded = [a for a in ranked if a not in kept]  # the most used first
+            addrs = [a for a in addrs if a in kept]
+        return [*addrs[:1], proxy, *addrs[1:]], folded
 
     def lines(self, width: int) -> tuple[list[Text], int]:
         v = self.view
         assert v is not None
         rows = self._visible = self.visible_rows()
         if not rows:
+            self.folded = []
+            self._title()
             what = f"no datagram of a call matching {self.call_filter!r} yet" if self.call_filter else "no datagram yet"
             return [Text(what, style="dim")], 0
-        cols = self.columns(rows)
         width = max(width, GUTTER + MIN_COL * 2)  # drawn at least this wide; the window crops
         room = width - GUTTER
-        fit = max(2, room // MIN_COL)
-        others = len(cols) > fit
-        if others:
-            cols = [*cols[: fit - 1], "…"]
+        cols, folded = self.columns(rows, max(2, room // MIN_COL))
+        self.folded = folded
+        if folded:
+            cols = [*cols, FOLDED]
+        self._title()
         colw = room // len(cols)
         centers = [GUTTER + i * colw + colw // 2 for i in range(len(cols))]
         index = {a: i for i, a in enumerate(cols)}
@@ -121,7 +151,13 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
     def _header(self, cols, centers, colw, names, proxy, width, *, top) -> Text:  # noqa: ANN001
         line = [" "] * width
         for a, c in zip(cols, centers, strict=True):
-            label = ("proxy" if a == proxy else names.get(a, "")) if top else a
+            if a == FOLDED:  # the folded addresses: how many on top, the first of them below
+                more = self.folded
+                label = f"… {len(more)} more" if top else ", ".join(names.get(a) or a for a in more)
+                if len(label) > colw - 1:
+                    label = label[: max(1, colw - 2)] + "…"
+            else:
+                label = ("proxy" if a == proxy else names.get(a, "")) if top else a
             label = label[: colw - 1]
             start = max(0, min(width - len(label), c - len(label) // 2))
             line[start:start + len(label)] = list(label)

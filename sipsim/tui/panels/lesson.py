@@ -4,11 +4,18 @@ It speaks only through :mod:`sipsim.lessons.api`: ``narration(position)`` whenev
 moves, ``question(position)`` (asked, not answered yet) with its choices or a free-text input,
 ``answer(id, text)`` → :class:`~sipsim.lessons.api.CheckResult`, ``hint(position)`` on ``h``.
 The lesson content itself lives with the lessons (``sipsim lesson N`` opens the TUI on one).
+
+Layout, top to bottom: the narration (the only part that scrolls), then what must never scroll
+out of sight — the verdict on the answer given at this stop, the hint, the score so far
+("answered 2 of 5 · 1 right", and "end of the lesson: n/m right" at the end) — then the open
+question and its choices. A long narration on a short pane (80×24) can push none of these away.
+The verdict stays with its question: it shows from the question's stop until the next question
+is asked, so stepping on to the reveal (or coming back later) still shows it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -26,10 +33,91 @@ class LessonState:
     """The lesson and what the learner did on this screen (answers are kept by the session)."""
 
     session: Any  # sipsim.lessons.api.LessonSession
-    result: Any = None  # the last CheckResult
+    result: Any = None  # the last CheckResult (also a refused answer: "not counted as an attempt")
     result_pos: int = -1
     hint: str = ""
     hint_pos: int = -1
+    results: dict[str, Any] = field(default_factory=dict)  # question id → its CheckResult, once answered
+
+
+def _questions(session: Any) -> list[Any] | None:
+    """Every question with its position (beyond the protocol: None when the session cannot say)."""
+    fn = getattr(session, "questions", None)
+    if fn is None:
+        return None
+    try:
+        return list(fn())
+    except Exception:  # a lesson bug must not take the pane down
+        return None
+
+
+def _progress(session: Any) -> Any:
+    fn = getattr(session, "progress", None)
+    try:
+        return fn() if fn is not None else None
+    except Exception:
+        return None
+
+
+def verdicts(state: LessonState, pos: int) -> list[Text]:
+    """The verdict(s) to show at ``pos``: the answer just given here, else the answers to the
+    question(s) asked at the latest question stop at or before ``pos`` (kept until the next
+    question is asked, so the reveal a step or two later still shows what was said)."""
+    out: list[Text] = []
+    said_here = ""
+    if state.result is not None and state.result_pos == pos:
+        out.extend(_result_lines(state.result))
+        said_here = state.result.id
+    qs = _questions(state.session)
+    if qs is None:  # a session that does not list its questions: the last verdict until the next one
+        if not out and state.result is not None and 0 <= state.result_pos <= pos:
+            q = state.session.question(pos)
+            if q is None or q.position <= state.result_pos:
+                out.extend(_result_lines(state.result))
+        return out
+    asked = [q for q in qs if q.position <= pos]
+    if not asked:
+        return out
+    last = max(q.position for q in asked)
+    progress = _progress(state.session)
+    for q in asked:
+        if q.position != last or q.id == said_here:
+            continue
+        r = state.results.get(q.id)
+        if r is not None:
+            out.extend(_result_lines(r))
+        elif progress is not None and q.id in progress.answered:  # answered in an earlier session
+            right = q.id in progress.passed
+            out.append(Text(f"{'✓ right' if right else '✗ not quite'} (answered earlier): "
+                            f"you said {progress.answered[q.id]!r}", style="green" if right else "red"))
+    return out
+
+
+def _result_lines(r: Any) -> list[Text]:
+    mark = "✓ right" if r.passed else "✗ not quite"
+    lines = [Text(f"{mark}: {r.message}", style="bold green" if r.passed else "bold red")]
+    if r.expected and not r.passed:
+        lines.append(Text(f"expected: {r.expected}", style="dim"))
+    return lines
+
+
+def score_line(session: Any, at_end: bool, open_now: bool = False) -> Text | None:
+    """"answered 2 of 5 · 1 right"; at the end of the run "end of the lesson: 4/5 right" (and what
+    is left to answer: the question open below, or ones to step back to)."""
+    qs, progress = _questions(session), _progress(session)
+    if not qs or progress is None:
+        return None
+    ids = {q.id for q in qs}
+    answered = len(ids & set(progress.answered))
+    right = len(ids & set(progress.passed))
+    if at_end:
+        left = len(ids) - answered
+        more = "" if not left else (" · answer the question below" if open_now and left == 1
+                                    else f" · {left} not answered yet (b steps back to them)")
+        return Text(f"end of the lesson: {right}/{len(ids)} right{more}", style="bold")
+    if not answered:
+        return None
+    return Text(f"answered {answered} of {len(ids)} · {right} right", style="dim")
 
 
 class LessonPanel(PanelInfo, Vertical, can_focus=True):
@@ -41,8 +129,11 @@ class LessonPanel(PanelInfo, Vertical, can_focus=True):
 What the lesson says about the step on screen (its narration is tied to *what happens* — "the first
 `parse_msg` of the INVITE" — not to step numbers), then a **question**: predict what comes next
 *before* you step on. Choose an answer (`up`/`down`, `enter`) or type it and press `enter`; the
-check compares it with what the simulation really does and says why. `h` shows a hint. `p` (run)
-stops where the lesson has something to say.
+check compares it with what the simulation really does and says why, right above the question's
+place, and keeps saying it until the next question (come back to the stop and it is still there).
+Below it: how many questions you answered and got right; at the end of the run, your score.
+With no question open, `up`/`down`/`pgup`/`pgdn`/`home`/`end` scroll the narration while this pane
+has the focus. `h` shows a hint. `p` (run) stops where the lesson has something to say.
 
 Each claim about Kamailio names its source (file and function) so you can read the real thing.
 """
@@ -60,45 +151,58 @@ Each claim about Kamailio names its source (file and function) so you can read t
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="lesson-scroll"):
             yield Static(id="lesson-text")
-        # the open question sits outside the scrolled text, right above its choices: on a short
-        # pane (80×24) the choices must never be all the learner sees
+        # what must stay in sight outside the scrolled text: the verdict, the hint, the score, then
+        # the open question right above its choices (on 80×24 the choices must never be all there is)
+        yield Static(id="lesson-status")
         yield Static(id="lesson-question")
         yield OptionList(id="lesson-choices")
         yield Input(placeholder="your answer, then enter", id="lesson-answer")
 
     def on_mount(self) -> None:
-        self.query_one("#lesson-question").display = False
-        self.query_one("#lesson-choices").display = False
-        self.query_one("#lesson-answer").display = False
+        for sel in ("#lesson-status", "#lesson-question", "#lesson-choices", "#lesson-answer"):
+            self.query_one(sel).display = False
 
     def on_focus(self) -> None:
-        """Focus goes to where the learner answers, when a question is open."""
+        """Focus goes to where the learner answers when a question is open, else to the narration
+        (so that ↑/↓/PgDn scroll it, and ``end`` goes to its end rather than the simulation's)."""
         for sel in ("#lesson-choices", "#lesson-answer"):
             w = self.query_one(sel)
             if w.display:
                 w.focus()
                 return
+        self.query_one("#lesson-scroll").focus()
 
     def show_lesson(self, state: LessonState | None, pos: int) -> None:
         self.state, self.pos = state, pos
         text = self.query_one("#lesson-text", Static)
+        status = self.query_one("#lesson-status", Static)
         choices = self.query_one("#lesson-choices", OptionList)
         answer = self.query_one("#lesson-answer", Input)
         question = self.query_one("#lesson-question", Static)
         if state is None:
-            self.plain = "no lesson is open — `sipsim lesson N` starts one"
+            self.plain = "no lesson is open — `sipsim lesson N` or the palette (ctrl+p, lesson) starts one"
+            self.border_title = f"{self.NUMBER} {self.TITLE}"
+            self._shown = self._question = None
             text.update(Text(self.plain, style="dim"))
-            choices.display = answer.display = question.display = False
+            choices.display = answer.display = question.display = status.display = False
             return
         s = state.session
         nar = s.narration(pos)
         q = s.question(pos)
-        key = (id(state), nar, q, state.result if state.result_pos == pos else None,
-               state.hint if state.hint_pos == pos else None)
+        said = verdicts(state, pos)
+        if state.hint and state.hint_pos == pos:
+            said.append(Text(f"hint: {state.hint}", style="italic magenta"))
+        score = score_line(s, bool(getattr(self.app.source, "at_end", False)), q is not None)  # type: ignore[attr-defined]
+        if score is not None:
+            said.append(score)
+        key = (id(state), nar, q, tuple(x.plain for x in said))
         if key == self._shown:
             return  # nothing new to say at this step (stepping stays cheap with a lesson open)
         self._shown = key
-        parts: list[RenderableType] = [Text(f"Lesson {s.number}: {s.title}", style="bold")]
+        # the lesson's title lives in the border: on 80×24 every line inside is worth a line of narration
+        head = f"Lesson {s.number}: {s.title}"
+        self.border_title = f"{self.NUMBER} {head}"
+        parts: list[RenderableType] = []
         if nar is not None:
             parts.append(Text(nar.title, style="bold cyan"))
             parts.append(Markdown(nar.text))
@@ -109,17 +213,11 @@ Each claim about Kamailio names its source (file and function) so you can read t
             asked.append(Text(f"? {q.prompt}", style="bold yellow"))
             how = "↑/↓ choose, enter answers" if q.choices else "type your answer below, enter answers"
             asked.append(Text(f"8 focuses this pane · {how} · h hint", style="dim"))
-        if state.result is not None and state.result_pos == pos:
-            r = state.result
-            mark = "✓ right" if r.passed else "✗ not quite"
-            parts.append(Text(f"{mark}: {r.message}", style="bold green" if r.passed else "bold red"))
-            if r.expected and not r.passed:
-                parts.append(Text(f"expected: {r.expected}", style="dim"))
-        if state.hint and state.hint_pos == pos:
-            parts.append(Text(f"hint: {state.hint}", style="italic magenta"))
-        self.plain = "\n".join(x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
-                               for x in parts + asked)
+        self.plain = "\n".join([head] + [x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
+                                         for x in parts] + [x.plain for x in said + asked])
         text.update(Group(*parts))
+        status.update(Group(*said))
+        status.display = bool(said)
         question.update(Group(*asked))
         question.display = bool(asked)
         if q is not None and (self._question is None or q.id != self._question.id):
@@ -129,8 +227,11 @@ Each claim about Kamailio names its source (file and function) so you can read t
                 choices.highlighted = 0
             answer.value = ""
         self._question = q
+        had_focus = self.app.focused in (choices, answer)  # type: ignore[attr-defined]
         choices.display = q is not None and bool(q.choices)
         answer.display = q is not None and not q.choices
+        if had_focus and not (choices.display or answer.display):
+            self.query_one("#lesson-scroll").focus()  # answered: the keys scroll the narration again
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

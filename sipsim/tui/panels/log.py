@@ -12,6 +12,7 @@ from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, WORKER_WOKEN
 from sipsim.tui.history import History
 from sipsim.tui.panels.base import Panel
 from sipsim.tui.sources import Source
+from sipsim.tui.view import mname
 
 
 def event_line(src: Source, pos: int) -> str:
@@ -54,7 +55,7 @@ def annotation(src: Source, pos: int) -> str:
 
 
 def _mname(src: Source, msg_id: int) -> str:
-    return f"#{msg_id % 10**9}@{msg_id // 10**9}" if src.live and msg_id >= 10**9 else f"#{msg_id}"
+    return mname(src, msg_id)
 
 
 class LogPanel(Panel):

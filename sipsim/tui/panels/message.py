@@ -12,6 +12,7 @@ from sipsim.tui.msgtext import LABEL_WIDTH, Line
 from sipsim.tui.panels.base import Panel, mark_style
 
 TABS = ("buf", "orig", "lumps", "out", "hex")
+HEX_WIDTHS = (16, 8, 4)  # bytes per hex row, the widest that fits the panel
 KIND_WORDS = {"reply": "local reply", "request": "forwarded request", "fwd_reply": "forwarded reply"}
 
 
@@ -57,12 +58,15 @@ parse further only when they need to), `·` not parsed yet, `=` body.
 
 * **buf** — `ser` profile (the seed): the working copy; changes are made here at once
   (`✎ changed`, `+ added`). `kamailio` profile: the received bytes, **never written**.
-* **orig** — `ser` only: the untouched copy `receive_msg` keeps. Kamailio removed it in 2003.
+* **orig** — `ser` only: the untouched copy `receive_msg` keeps. Kamailio removed it in 2003
+  (in the `kamailio` profile the tab reads `orig (ser only)`, or `orig –`, and is skipped).
 * **lumps** — the recorded changes (insert/delete at an offset of the received buffer, and a new
   Request-URI): in Kamailio they are applied only when an outgoing buffer is built.
 * **out** — what the worker sent for this datagram (forwarded or a local reply), lines changed
   from the received message marked.
-* **hex** — the bytes, 16 per row, with the `unparsed` offset marked.
+* **hex** — the bytes with their ASCII beside them and the row holding the `unparsed` offset
+  marked: 16 per row when the panel has room (73 columns; `f` maximizes it), else 8 or 4 — the
+  first line says how many.
 
 Live mode: the observer channel carries no bytes; they come from the server's own capture once
 the worker has finished the message (`serve --pcap`); until then only the first line is known.
@@ -103,14 +107,20 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
             self.tab = name
             self.redraw_panel()
 
-    def _tab_bar(self) -> Text:
+    def _tab_bar(self, width: int = 0) -> Text:
+        """The tabs; one the profile does not have (orig in ``kamailio``) says so in words, not by
+        its style alone: ``orig (ser only)``, or ``orig –`` when the panel is narrow."""
+        off = [t for t in TABS if t not in self.tabs()]
+        full = sum(len(t) + 3 for t in TABS) + 2 + sum(len(" (ser only)") for _ in off)
         bar = Text()
         for t in TABS:
-            off = t not in self.tabs()
             if t == self.tab:
                 bar.append(f"[{t}]", style="bold reverse")
+            elif t in off:
+                bar.append(f" {t}", style="dim strike")
+                bar.append(" (ser only) " if not width or full <= width else " – ", style="dim")
             else:
-                bar.append(f" {t} ", style="dim strike" if off else "")
+                bar.append(f" {t} ")
             bar.append(" ")
         return bar
 
@@ -119,13 +129,13 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
         assert v is not None
         m = v.focus
         if m is None:
-            return [self._tab_bar(), Text("no datagram yet", style="dim")], 0
+            return [self._tab_bar(width), Text("no datagram yet", style="dim")], 0
         if self.tab not in self.tabs():
             self.tab = "buf"
         head = Text(f"{v.mname(m.id)} ", style="bold")
         head.append(m.first_line, style="cyan")
         head.append(f"  from {m.src} · {m.size} B", style="dim")
-        out = [head, self._tab_bar()]
+        out = [head, self._tab_bar(width)]
         wire = v.source.datagram(m.id)
         data = wire.data if wire is not None else None
         mv = v.mview
@@ -208,13 +218,21 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
     def _tab_hex(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
         if data is None:
             return self._no_bytes(v)
-        out = [Text(f"{len(data)} bytes" + (f"; unparsed at offset {unparsed} (0x{unparsed:x})"
-                                            if unparsed is not None else "; not parsed yet"), style="italic dim")]
+        per = hex_per_row(width)
+        out = [Text(f"{len(data)} bytes, {per} per row" + (f"; unparsed at offset {unparsed} (0x{unparsed:x})"
+                                                           if unparsed is not None else "; not parsed yet"),
+                    style="italic dim")]
         anchor = 0
-        for mark, row in msgtext.hexdump(data, unparsed):
+        for mark, row in msgtext.hexdump(data, unparsed, per):
             if mark == msgtext.AT_UNPARSED:
                 anchor = len(out)
             t = Text(f"{mark} ", style=mark_style(mark))
             t.append(row)
             out.append(t)
         return out, anchor
+
+
+def hex_per_row(width: int) -> int:
+    """How many bytes a hex row shows in ``width`` columns, with their ASCII: a row of n bytes
+    takes 4n + 9 (the mark, the offset, n × "xx ", the ASCII)."""
+    return next((n for n in HEX_WIDTHS if 4 * n + 9 <= width), HEX_WIDTHS[-1])

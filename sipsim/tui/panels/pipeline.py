@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 
 from sipsim.engine.events import StepEvent
 from sipsim.tui.panels.base import Panel, mark_style
@@ -25,24 +26,31 @@ document; `kamailio`: 5.6), for the datagram in focus (the one the last event co
 pinned worker's):
 
 `✓` done · `▶` the step the worker is on · `·` not reached yet · `✗` dropped here, with the
-reason · `–` never reached (dropped earlier) or the branch not taken.
+reason · `–` never reached (dropped earlier, or the worker finished without it) or the branch not
+taken.
 
 After `parse_msg` the first line decides the **request branch** (core sanity, pre-script
 callbacks, `request_route`) or the **reply branch** (`forward_reply`; in 5.6 `onreply_route` first
-when the script has one). What a step calls is nested under it — the script's functions
-(`mf_process_maxfwd_header`, `save`, `lookup`, `forward_request`, `sl_send_reply` …) and each
-`sendto`. While the script runs, the **script** itself is shown with `▶` on the current line.
+when the script has one — without one it stays `–`). A datagram that does not parse takes
+**neither**: `receive_msg` frees it (the `ser` profile may first answer 400).
 
-Breakpoints `●`: `x` toggles one on the selected step (`up`/`down` select when this panel has
-focus; otherwise on the current step); `p` (run) stops at any step with a breakpoint. Live, a
-worker reporting that step turns live-step on (the workers stop at their next step: the report
-comes after the step was taken).
+What a step calls is nested under it — the script's functions (`mf_process_maxfwd_header`,
+`save`, `lookup`, `forward_request`, `sl_send_reply` …) and each `sendto`. While the script
+runs, the **script** itself is shown with `▶` on the current line.
+
+Keys: `up`/`down` select a row when this panel has focus, `enter` goes to that step.
+
+Breakpoints `●`: `x` toggles one on the selected step (otherwise on the current step); `p`
+(run) stops at any step with a breakpoint. Live, a worker reporting that step turns live-step on
+(the workers stop at their next step: the report comes after the step was taken).
 
 Kamailio: `receive_msg()` in `src/core/receive.c`; `parse_msg()` in
 `src/core/parser/msg_parser.c`; `exec_pre_script_cb()` in `src/core/script_cb.c`; `forward_reply()`
 and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_route()`
 (`src/core/action.c`).
 """
+
+    BINDINGS: ClassVar = [Binding("enter", "jump", "go there")]
 
     def __init__(self, ui: dict[str, Any] | None = None) -> None:
         super().__init__(ui)
@@ -65,7 +73,8 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
         m = v.focus
         src = v.source
         events = [(p, src.event_at(p)) for p in src.msg_events(m, v.pos)]
-        parsed = any(type(ev) is StepEvent and ev.step == "parse_msg" for _, ev in events)
+        # the branch is known once parse_msg read the first line (a failed parse carries a reason)
+        parsed = any(type(ev) is StepEvent and ev.step == "parse_msg" and not ev.reason for _, ev in events)
         return build_rows(v.profile, m.is_reply if parsed else None, events, v.pos, live=v.live)  # type: ignore[arg-type]
 
     def selected_step(self) -> str | None:
@@ -144,6 +153,18 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
             self.cursor = cur
         self.cursor = max(0, min(len(self._rows) - 1, self.cursor + n))
         self.redraw_panel()
+
+
+    def action_jump(self) -> None:
+        """``enter``: to the step of the selected row (as in the ladder and the log)."""
+        if self.cursor is None or not 0 <= self.cursor < len(self._rows):
+            return
+        r = self._rows[self.cursor]
+        if r.pos <= 0:
+            why = "never reached" if r.mark == SKIPPED else "not reached yet: n steps to it"
+            self.app.notify(f"{r.name}: {why}")
+            return
+        self.app.jump_to(r.pos)  # type: ignore[attr-defined]
 
 
 def _script_place(rows: list[Row]) -> int:

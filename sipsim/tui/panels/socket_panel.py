@@ -43,8 +43,9 @@ class SocketPanel(Panel):
 
 Live mode: the real kernel does not report its queue to the workers, so queued datagrams are not
 shown; drops come from the attendant, which reads the socket's drop counter (`SO_MEMINFO`);
-**received** is what the workers' `recvfrom` returned (the server's counters) and **watched** the
-datagrams whose steps reached the TUI.
+**received** is what the workers' `recvfrom` returned (the server's counters, read twice a second;
+a watched worker counts a datagram as it returns from `recvfrom`, so a message held in live-step is
+received already) and **watched** the datagrams whose steps reached the TUI.
 
 Keys: `up`/`down` scroll.
 

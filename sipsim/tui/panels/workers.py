@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding
 
-from sipsim.engine.events import WORKER_SLEEPS, WORKER_TAKES, KernelEvent
+from sipsim.engine.events import WASTED_WAKEUP, WORKER_SLEEPS, WORKER_TAKES, WORKER_WAKEUP, KernelEvent
 from sipsim.engine.snapshot import EXITED, PAUSED, RECEIVED, RUNNING, SLEEPING, STARTING, TOOK, WOKEN
 from sipsim.tui.panels.base import Panel, wrap_parts
 
@@ -17,6 +17,8 @@ STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold mag
           PAUSED: "red", EXITED: "red"}
 CPU_REFRESH = 0.25  # s between looks at the live source's CPU times (it reads them every 0.5 s)
 SHORT = {RECEIVED: "recvfrom returned", TOOK: "took, never slept"}  # when the whole state does not fit
+WASTED_TEXT = "woken for nothing: queue empty"  # a woken worker whose wake-up was wasted (state WOKEN still)
+LOOK_BACK = 4000  # events searched back for a woken worker's last event (a herd is a few per worker)
 
 
 class WorkersPanel(Panel):
@@ -31,6 +33,8 @@ its state, and the datagram it holds.
 
 * `z` **sleeping in recvfrom** — blocked in the kernel, on the socket's wait-queue;
 * `!` **woken by the kernel** — taken off the wait-queue, not running yet (it may wait for a CPU);
+  `! woken for nothing` — woken with the others (a wake-all herd), but another worker took the
+  datagram: it finds the queue empty and goes **back to sleep** (a wasted wake-up);
 * `↓` **recvfrom returned** after sleeping; `⇣` **took queued data without sleeping** — it came
   back to `recvfrom` while datagrams were queued, so it never slept;
 * `▶` **running** a step of `receive_msg`; `‖` paused (SIGSTOP, or held by live-step).
@@ -94,12 +98,13 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         vrs = {w.id: short_ns(v.cpu_ns[w.id]) for w in snap.workers if w.id in v.cpu_ns} if v.live else \
             {w.id: short_ns(w.vruntime) for w in snap.workers if w.vruntime is not None}
         vrw = max(map(len, vrs.values()), default=-1) + 1  # the figures' column, and the space before it
+        wasted = _woken_for_nothing(v)
         for i, w in enumerate(snap.workers):
             vr = vrs.get(w.id, "")
             name = v.wname(w.id)
             sel = "›" if self.has_focus and i == self.cursor else " "
             pin = v.pinned == w.id
-            state = w.state_text
+            state = WASTED_TEXT if w.id in wasted else w.state_text
             held = v.waiting.get(w.id)
             if held is not None:
                 state = f"held after {held.get('step')} (live-step)"
@@ -157,7 +162,7 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             return [line]
         ev = v.event
         rejoined = (type(ev) is KernelEvent and ev.kind == WORKER_SLEEPS and ev.detail.get("at", "tail") == "tail"
-                    and ev.worker == q[-1] and _has_handled(v, ev.worker))
+                    and ev.worker == q[-1] and _slept_before(v, ev.worker))
         parts: list[Text] = []
         for i, wid in enumerate(q):
             style = "bold green" if i == 0 else ""
@@ -176,13 +181,18 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             q = v.snap.wait_queue
             if ev.detail.get("at") == "head":
                 return Text(f"↺ {name} sleeps at the head of the wait-queue", style="yellow")
-            if not _has_handled(v, ev.worker):  # its first recvfrom: nothing was done, nothing to rejoin
+            before = _before(v, ev.worker)
+            if before is not None and before.state == WOKEN:  # woken with the herd, got nothing
+                return Text(f"↺ {name} back to sleep: woken for nothing", style="yellow")
+            if not _slept_before(v, ev.worker):  # its first recvfrom: nothing was done, nothing to rejoin
                 return Text(f"z {name} sleeps in recvfrom for the first time", style="yellow")
             if len(q) > 1 and q[-1] == ev.worker:
                 return Text(f"↺ {name} done: rejoins the queue at the tail", style="yellow")
             return Text(f"↺ {name} calls recvfrom and sleeps", style="yellow")
         if ev.kind == WORKER_TAKES:
             return Text(f"⇣ {name} took queued data, never slept", style="magenta")
+        if ev.kind == WASTED_WAKEUP:
+            return Text(f"✗ {name} wasted wake-up: the queue is empty", style="yellow")
         return None
 
     def action_scroll_lines(self, n: int) -> None:
@@ -226,7 +236,39 @@ def _with_suffix(line: Text, suffix: str, width: int, keep: int) -> Text:
     return line
 
 
-def _has_handled(v, wid: int | None) -> bool:  # noqa: ANN001
-    """Whether the worker has had a datagram before (a first sleep is not a return to the queue)."""
-    w = v.snap.worker(wid) if wid is not None else None
-    return w is not None and w.handled > 0
+def _before(v, wid: int | None):  # noqa: ANN001, ANN202
+    """The worker as it was just before the event at the cursor (None: unknown, e.g. the first
+    event, or live history already dropped). A snapshot of the history: stepping back is exact."""
+    if wid is None or v.pos <= getattr(v.source, "base", 0):
+        return None
+    try:
+        return v.source.snapshot_at(v.pos - 1).worker(wid)
+    except (IndexError, KeyError, ValueError):
+        return None
+
+
+def _slept_before(v, wid: int | None) -> bool:  # noqa: ANN001
+    """Whether the worker had slept in ``recvfrom`` before the event at the cursor: its first sleep
+    is not a return to the queue (``sleep_index`` is set at a worker's first sleep and kept)."""
+    w = _before(v, wid)
+    return w is not None and (w.sleep_index is not None or w.handled > 0)
+
+
+def _woken_for_nothing(v) -> set[int]:  # noqa: ANN001
+    """The woken workers (``!``) whose latest event is a wasted wake-up: the kernel woke them with
+    a herd, another worker took the datagram, and they have not gone back to sleep yet. The
+    snapshot keeps them WOKEN; the events say more (looked up backwards from the cursor)."""
+    todo = {w.id for w in v.snap.workers if w.state == WOKEN and w.wasted_wakeups > 0}
+    out: set[int] = set()
+    pos, stop = v.pos, max(getattr(v.source, "base", 0), v.pos - LOOK_BACK)
+    while todo and pos >= stop:
+        ev = v.source.event_at(pos)
+        pos -= 1
+        if type(ev) is not KernelEvent or ev.worker not in todo:
+            continue
+        if ev.kind == WASTED_WAKEUP:
+            out.add(ev.worker)
+            todo.discard(ev.worker)
+        elif ev.kind == WORKER_WAKEUP:
+            todo.discard(ev.worker)
+    return out

@@ -3,6 +3,7 @@ address (or the next drop). The app arms it; the simulator finds it at once, liv
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -52,11 +53,49 @@ class Condition:
         return match
 
 
+ADDR_HELP = "type an IP (127.0.0.2, ::1) or IP:PORT (127.0.0.2:5060, [::1]:5060)"
+
+
+def parse_sender(text: str) -> str:
+    """The sender a ``from`` condition compares with an event's ``src`` (``host:port``, IPv6 as
+    ``[v6]:port``): ``127.0.0.2:5060``, ``127.0.0.2``, ``[::1]:5060`` or ``[::1]`` (``::1`` too).
+    Raises ValueError with words a learner can act on: a typo must not arm a break that never fires."""
+    value = text.strip()
+    if not value:
+        raise ValueError(f"no address: {ADDR_HELP}")
+    host, port = value, ""
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"{value!r} is not an address: {ADDR_HELP}")
+        port = rest[1:] if rest else ""
+        if rest and not port:
+            raise ValueError(f"{value!r}: no port after the colon: {ADDR_HELP}")
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+        if not port:
+            raise ValueError(f"{value!r}: no port after the colon: {ADDR_HELP}")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address: {ADDR_HELP} (no host names: nothing is "
+                         "looked up)") from None
+    if value.startswith("[") and ip.version != 6:
+        raise ValueError(f"{value!r}: brackets are for IPv6 addresses: {ADDR_HELP}")
+    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"{port!r} is not a port (1–65535): {ADDR_HELP}")
+    shown = f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+    return f"{shown}:{int(port)}" if port else shown
+
+
 CHOICES = (("reply", "next reply (a status line arrives)"), ("invite", "next INVITE"),
            ("from", "next datagram from an address…"), ("drop", "next drop (kernel or pipeline)"))
 
 
 class CondBreakScreen(ModalScreen[Condition | None]):
+    DEFAULT_CSS = """
+    CondBreakScreen #cond-hint.error { color: $error; }
+    """
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
@@ -83,11 +122,14 @@ class CondBreakScreen(ModalScreen[Condition | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = event.value.strip()
-        if not value:
-            self.query_one("#cond-hint", Static).update("type the sender's address (IP or IP:PORT)")
+        try:
+            sender = parse_sender(event.value)
+        except ValueError as exc:  # the dialog stays open, with what is wrong in its hint line
+            hint = self.query_one("#cond-hint", Static)
+            hint.update(str(exc))
+            hint.add_class("error")
             return
-        self.dismiss(Condition("from", value))
+        self.dismiss(Condition("from", sender))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

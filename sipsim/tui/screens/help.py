@@ -24,15 +24,21 @@ GLOBAL_KEYS = """\
 | `X` | conditional break | `i` | inject a datagram |
 | `L` | live mode on / off | `s` | save a pcap |
 | `1`–`8` | focus a panel | `f` | maximize / restore it |
-| `F1` | this help | `ctrl+p` | palette: scenario, profile, policy, workers, theme |
+| `?` / `F1` | this help | `ctrl+p` | palette: scenario, profile, policy, workers, theme |
 | `ctrl+q` | quit | `h` | lesson hint |
 """
 
 
 class HelpScreen(ModalScreen[None]):
+    # Textual sizes an h3 to its text (width: auto) and crops it at the box: on 80 columns a panel's
+    # heading would lose its end; a heading as wide as the box wraps instead
+    DEFAULT_CSS = """
+    HelpScreen MarkdownH3, HelpScreen MarkdownH4 { width: 1fr; }
+    """
     BINDINGS: ClassVar = [
         Binding("escape", "dismiss_help", "Close"),
         Binding("f1", "dismiss_help", "Close", show=False),
+        Binding("question_mark", "dismiss_help", "Close", show=False),
         Binding("q", "dismiss_help", "Close", show=False),
         Binding("ctrl+q", "app.quit", "quit", priority=True),  # in the key bar here too
     ]

@@ -55,9 +55,10 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def parse_goto(text: str, *, time_to_pos, msg_to_pos) -> int:  # noqa: ANN001
+def parse_goto(text: str, *, time_to_pos, msg_to_pos, msg_number=None) -> int:  # noqa: ANN001
     """``123`` (a step), ``t=0.05`` (the last step at or before that time) or ``#7`` (where datagram
-    7 arrived; live: ``#17@4242``). Raises ValueError with a message for people."""
+    7 arrived; live: ``#7`` as the screen numbers them when ``msg_number`` maps that number to the
+    datagram's id, or the worker's own ``#17@4242``). Raises ValueError with a message for people."""
     text = text.strip()
     if not text:
         raise ValueError("type a step number, t=SECONDS or #ID")
@@ -73,9 +74,14 @@ def parse_goto(text: str, *, time_to_pos, msg_to_pos) -> int:  # noqa: ANN001
             mid = int(pid) * 10**9 + int(n) if pid else int(n)
         except ValueError:
             raise ValueError(f"not a datagram id: {text[1:]!r}") from None
+        if not pid and msg_number is not None:
+            found = msg_number(mid)
+            if found is None:
+                raise ValueError(f"no datagram {text} (yet)")
+            mid = found
         pos = msg_to_pos(mid)
         if pos is None:
-            raise ValueError(f"no datagram #{mid} (yet)")
+            raise ValueError(f"no datagram {text} (yet)")
         return int(pos)
     try:
         n = int(text)
@@ -87,14 +93,14 @@ def parse_goto(text: str, *, time_to_pos, msg_to_pos) -> int:  # noqa: ANN001
 
 
 class GotoScreen(PromptScreen):
-    def __init__(self, current: int, *, time_to_pos, msg_to_pos) -> None:  # noqa: ANN001
+    def __init__(self, current: int, *, time_to_pos, msg_to_pos, msg_number=None) -> None:  # noqa: ANN001
         super().__init__("Go to", "a step number · t=SECONDS (virtual time) · #ID (where a datagram arrived)",
                          str(current), prompt_id="goto")
-        self._t2p, self._m2p = time_to_pos, msg_to_pos
+        self._t2p, self._m2p, self._num = time_to_pos, msg_to_pos, msg_number
 
     def validate(self, value: str) -> str:
         try:
-            parse_goto(value, time_to_pos=self._t2p, msg_to_pos=self._m2p)
+            parse_goto(value, time_to_pos=self._t2p, msg_to_pos=self._m2p, msg_number=self._num)
         except ValueError as exc:
             return str(exc)
         return ""
@@ -102,8 +108,10 @@ class GotoScreen(PromptScreen):
 
 class LiveStartScreen(PromptScreen):
     def __init__(self, default: str) -> None:
-        super().__init__("Live mode: run sipsim serve on", "IP:PORT [workers]  — e.g. 127.0.0.1:5060 4 · "
-                         "the workers are real processes; escape cancels", default, prompt_id="live")
+        super().__init__("Live mode: run sipsim serve on",
+                         "IP:PORT [workers]  — e.g. 127.0.0.1:5060 4 · the workers are real processes. "
+                         "They start held (live-step): nothing is answered until you press p to let them "
+                         "run (n: one step). escape cancels", default, prompt_id="live")
 
     def validate(self, value: str) -> str:
         from sipsim.cli.common import UsageError, parse_hostport
