@@ -250,6 +250,7 @@ def result_json(name: str, result) -> dict:  # noqa: ANN001
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001
                full: bool = False) -> None:
     from sipsim.engine.events import format_addr
+    from sipsim.engine.network import is_ip
     from sipsim.packets.message import printable
 
     out = out if out is not None else sys.stdout  # looked up now: sys.stdout may have been replaced
@@ -263,7 +264,7 @@ def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *
     for s in result.sent:
         first_line = printable(shown_bytes(s.data.split(b"\r\n", 1)[0]))
         print(f"    sent to {format_addr(s.to)} ({s.kind}): {first_line}", file=out)
-        if not _is_ip(s.to[0]):
+        if not is_ip(s.to[0]):
             print(f"      ({s.to[0]} is a name: sipsim does not resolve it; serve without --dns answers 478)",
                   file=out)
         if full:
@@ -272,16 +273,6 @@ def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *
     status = f" {result.status}" if result.status else ""
     print(f"  = {result.outcome}{status}: {shown(result.reason)}", file=out)
     print(file=out)
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def full_lines(received: bytes, sent: bytes, kind: str) -> list[str]:

@@ -24,7 +24,7 @@ class VirtualNetwork:
     proxy's own names (listen address, advertise, aliases) or a peer's host name as written."""
 
     def __init__(self, listen: Addr, proxy_names: tuple[str, ...], hosts: dict[str, str], peers: list[Peer]) -> None:
-        self.listen = (str(ipaddress.ip_address(listen[0].strip("[]"))) if _is_ip(listen[0]) else listen[0].lower(),
+        self.listen = (str(ipaddress.ip_address(listen[0].strip("[]"))) if is_ip(listen[0]) else listen[0].lower(),
                        listen[1])
         self._proxy_names = {listen[0].lower(), *filter(None, map(_alias_host, proxy_names))}
         self._hosts = {k.lower(): v for k, v in hosts.items()}
@@ -38,7 +38,7 @@ class VirtualNetwork:
         key = host.lower()
         if key not in self._cache:
             bare = key.strip("[]")
-            if _is_ip(bare):
+            if is_ip(bare):
                 ip: str | None = str(ipaddress.ip_address(bare))
             elif bare in self._hosts:
                 ip = self._hosts[bare]
@@ -67,7 +67,7 @@ def _alias_host(name: str) -> str | None:
         return None
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

@@ -313,7 +313,6 @@ class LiveWorker:
                     # a worker held in live-step has "received" it long before it is done with it.
                     # Unwatched, the row is written when the message is done (one write per message).
                     shared.write(slot, stats)
-                if obs is not None and obs.active:
                     first = printable(data.split(b"\r\n", 1)[0])
                     obs.kernel(KernelEvent(WORKER_WOKEN, now, pid, dgram.id,
                                            f"recvfrom returned {len(data)} bytes from {format_addr(dgram.src)}",

@@ -12,15 +12,15 @@ import pytest
 from helpers import free_udp_port, need_tool, stop_pid
 from live_harness import REGISTER_XML, LiveServer, register, run_sipp, sipp_counters, start_uas, uac_args
 
+from sipsim.real.procinfo import stat_fields
+
 pytestmark = [pytest.mark.network, pytest.mark.sipp]
 
 
 def _state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
+    """The process's state letter, None if there is no such process."""
+    fields = stat_fields(pid)
+    return fields[0] if fields is not None else None
 
 
 def test_kill_a_worker_during_calls_then_sigterm(tmp_path, isolated_network):

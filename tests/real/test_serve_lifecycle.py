@@ -21,6 +21,7 @@ from helpers import free_udp_port
 from live_harness import LiveServer, ask_options
 
 from sipsim.real.control import query
+from sipsim.real.procinfo import stat_fields
 
 pytestmark = pytest.mark.network
 
@@ -36,12 +37,9 @@ time.sleep(60)
 
 
 def _state(pid: int) -> str | None:
-    """The process's state letter, None if there is no such process (a zombie, Z, has left)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
+    """The process's state letter, None if there is no such process."""
+    fields = stat_fields(pid)
+    return fields[0] if fields is not None else None
 
 
 def _running(pid: int) -> bool:

@@ -217,6 +217,25 @@ async def test_live_top_bar_at_80_columns_names_the_server_first(isolated_networ
     assert not os.path.exists(f"/proc/{server_pid}")
 
 
+def answer_polling(live: LiveSource, c: socket.socket) -> bytes:
+    """The next datagram on the non-blocking ``c``, reading the observer meanwhile as the TUI's
+    timer does (a held or lagging observer would otherwise stall the server)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with contextlib.suppress(BlockingIOError):
+            return c.recv(65535)
+        assert time.monotonic() < deadline, f"no answer: {live.log_tail()}"
+        live.poll(wait=0.02)
+
+
+def answered_in_history(live: LiveSource, n: int) -> list:
+    """The first ``n`` answered requests of the live history, in arrival order, once all are there."""
+    deadline = time.monotonic() + 5
+    while len([m for m in live.history.msgs.values() if m.sends]) < n:
+        assert time.monotonic() < deadline, f"the {n} answered requests in the history"
+        live.poll(wait=0.05)
+    return sorted(live.history.msgs.values(), key=lambda m: m.arrive)
+
 def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_network: None, tmp_path: Path) -> None:
     """``--live '[fe80::1%lo]:PORT'``: the capture's IP headers carry ``fe80::1`` (no scope), and the
     TUI compared them with ``fe80::1%lo``: every answer the proxy sent was filed as a datagram it
@@ -237,25 +256,13 @@ def test_live_link_local_listen_files_datagrams_as_the_capture_does(isolated_net
             assert live.where == f"[fe80::1%lo]:{port}" and live.listen == f"[fe80::1]:{port}"
             asks = [options(port, here, f"ll{n}", "[fe80::1]") for n in (1, 2)]
 
-            def answer() -> bytes:  # the observer is read meanwhile, as the TUI's timer does
-                deadline = time.monotonic() + 5
-                while True:
-                    with contextlib.suppress(BlockingIOError):
-                        return c.recv(65535)
-                    assert time.monotonic() < deadline, f"no answer: {live.log_tail()}"
-                    live.poll(wait=0.02)
-
             c.sendto(asks[0], ("fe80::1", port, 0, lo))
-            answers = [answer()]
+            answers = [answer_polling(live, c)]
             # injected from a link-local source without its scope: sent on the server's link
             live.inject(asks[1], ("fe80::1", free_udp_port("::1")))
-            answers.append(answer())
+            answers.append(answer_polling(live, c))
             assert all(a.startswith(b"SIP/2.0 200 OK") for a in answers), answers
-            deadline = time.monotonic() + 5
-            while len([m for m in live.history.msgs.values() if m.sends]) < 2:
-                assert time.monotonic() < deadline, "the two answered requests in the history"
-                live.poll(wait=0.05)
-            msgs = sorted(live.history.msgs.values(), key=lambda m: m.arrive)
+            msgs = answered_in_history(live, 2)
             for m, ask, ans in zip(msgs, asks, answers, strict=True):
                 got = live.datagram(m.id)
                 assert got is not None and got.data == ask and got.dst == ("fe80::1", port)
@@ -300,19 +307,9 @@ def test_live_wildcard_listen_files_each_answer_as_sent_from_the_address_asked(i
             c.connect((to, port))  # takes datagrams from (to, port) only
             c.setblocking(False)
             c.send(options(port, c.getsockname()[1], f"wc{n}"))
-            deadline = time.monotonic() + 5
-            while True:
-                with contextlib.suppress(BlockingIOError):
-                    answers.append(c.recv(65535))
-                    break
-                assert time.monotonic() < deadline, f"no answer from {to}: {live.log_tail()}"
-                live.poll(wait=0.02)
+            answers.append(answer_polling(live, c))
         assert all(a.startswith(b"SIP/2.0 200 OK") for a in answers), answers
-        deadline = time.monotonic() + 5
-        while len([m for m in live.history.msgs.values() if m.sends]) < 2:
-            assert time.monotonic() < deadline, "the two answered requests in the history"
-            live.poll(wait=0.05)
-        msgs = sorted(live.history.msgs.values(), key=lambda m: m.arrive)
+        msgs = answered_in_history(live, 2)
         for m, to, c, ans in zip(msgs, asked, clients, answers, strict=True):
             got = live.datagram(m.id)
             assert got is not None and got.dst == (to, port) and b"wc" in got.data
