@@ -1,15 +1,18 @@
-"""`sipsim stats`: the core statistics of a running `sipsim serve`, summed over its workers.
+"""`sipsim stats`: the core and sl statistics of a running `sipsim serve`, summed over its workers.
 
 Printed as `kamcmd stats.get_statistics core:` prints them: Kamailio 5.6's whole core group
 (kex's fixed list: rcv_requests, rcv_requests_invite ..., rcv_replies_4xx, rcv_replies_486,
 rcv_replies_2xx_reg ..., fwd_requests ...), zeros included, sorted by name (core:rcv_requests = 12);
-then sipsim's own live-mode counters (sipsim:rcv_datagrams, sipsim:send_refused ...), then the
-receive socket (effective buffer size, bytes queued, datagrams the kernel dropped because the buffer
-was full) and each worker's pid. The server is found by its --listen address (give the same one) or
-its --control socket.
+then, as `kamcmd stats.get_statistics sl:` prints them, the sl module's counters of the replies the
+server sent itself (sl:200_replies, sl:404_replies, sl:4xx_replies for the other 4xx codes ...,
+sl:sent_replies, sl:failures, sl:received_ACKs); then sipsim's own live-mode counters
+(sipsim:rcv_datagrams, sipsim:send_refused ...), then the receive socket (effective buffer size,
+bytes queued, datagrams the kernel dropped because the buffer was full) and each worker's pid.
+The server is found by its --listen address (give the same one) or its --control socket.
 
---json prints the same groups: {"core": {Kamailio's counters}, "sipsim": {sipsim's live-mode
-counters}, "socket": {...}, "workers": [{"slot", "pid", "respawns", "stats"}, ...], ...}.
+--json prints the same groups: {"core": {Kamailio's core counters}, "sl": {its sl counters},
+"sipsim": {sipsim's live-mode counters}, "socket": {...},
+"workers": [{"slot", "pid", "respawns", "stats"}, ...], ...}.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from sipsim.cli.common import UsageError, fail, parse_hostport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("stats", help="core statistics of a running `sipsim serve` (like kamcmd stats)",
+    p = sub.add_parser("stats", help="core and sl statistics of a running `sipsim serve` (like kamcmd stats)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--control", metavar="PATH", help="the server's control socket (default: derived from --listen)")
     p.add_argument("--listen", default="127.0.0.1:5060", metavar="IP:PORT",
                    help="the server's listen address, to find its default control socket (127.0.0.1:5060)")
     p.add_argument("--json", action="store_true",
-                   help='print JSON: {"core": {...}, "sipsim": {...}, "socket": {...}, "workers": [...]}')
+                   help='print JSON: {"core": {...}, "sl": {...}, "sipsim": {...}, "socket": {...}, "workers": [...]}')
     p.add_argument("--ps", action="store_true", help="print the process table instead (like kamcmd core.ps)")
 
 
@@ -57,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         for proc in answer["processes"]:
             print(f"{proc['pid']:>8}  {proc['desc']}")
         return 0
-    # Kamailio's core counters under core:, sipsim's own live-mode counters under sipsim:
-    for group in ("core", "sipsim"):
+    # Kamailio's core and sl counters under core: and sl:, sipsim's own live-mode counters under sipsim:
+    for group in ("core", "sl", "sipsim"):
         for name, value in answer[group].items():
             print(f"{group}:{name} = {value}")
     sock = answer.get("socket", {})
@@ -75,23 +78,25 @@ def run(args: argparse.Namespace) -> int:
 def _grouped(answer: dict[str, Any]) -> dict[str, Any]:
     """The control socket's ``stats`` answer with its counters as ``kamcmd`` groups them.
 
-    A server that already answers ``{"core": ..., "sipsim": ...}`` is taken as it is; one that
-    sums everything under ``"core"`` (sipsim's own counters included) is split here, so the JSON
-    and the text always show the same groups. Other keys are kept in place.
+    A server that already answers ``{"core": ..., "sl": ..., "sipsim": ...}`` is taken as it is;
+    one that sums everything under ``"core"`` (sipsim's own counters included), or has no ``"sl"``
+    group yet (it shows as zeros), is split here, so the JSON and the text always show the same
+    groups. Other keys are kept in place.
     """
     from sipsim.real.stats import grouped
 
     core = answer.get("core")
     if not isinstance(core, dict):
         return answer
-    if isinstance(answer.get("sipsim"), dict):
-        groups = grouped({**core, **answer["sipsim"]})
-    else:
-        groups = grouped(core)
+    merged = dict(core)
+    for group in ("sl", "sipsim"):
+        if isinstance(answer.get(group), dict):
+            merged.update(answer[group])
+    groups = grouped(merged)
     out: dict[str, Any] = {}
     for key, value in answer.items():
         if key == "core":
-            out["core"], out["sipsim"] = groups["core"], groups["sipsim"]
-        elif key != "sipsim":
+            out.update(groups)
+        elif key not in groups:
             out[key] = value
     return out

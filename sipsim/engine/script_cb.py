@@ -118,6 +118,7 @@ def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
         to = msg.to.parsed if msg.to is not None else None
         tag = to.param("tag") if to is not None else None
         if tag and is_our_sl_tag(ctx, tag):
+            ctx.stats["received_ACKs"] += 1  # sl:received_ACKs — the ACK for one of sl's own replies
             return 0
     return 1
 

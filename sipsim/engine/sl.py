@@ -6,6 +6,10 @@ when the Via asked for ``rport`` (or ``force_rport()`` was called), else the Via
 never answers an ACK. Replies above 100 get a To-tag (RFC 3261 §8.2.6.2; Kamailio's sl adds it from
 180 up) so the UAC can match the ACK, and sl recognises that tag again when the ACK arrives
 (``sl:filter_ACK`` pre-script callback).
+
+Every reply is counted in the worker's statistics under Kamailio 5.6's ``sl`` group
+(``sipsim.engine.stats.SL_STATS``): a sent reply in its one code counter and ``sent_replies``; a
+reply asked for but not sent (to an ACK, unbuildable, or sendto failed) in ``failures``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sipsim.engine.msg_translator import build_res_buf_from_sip_req, raw_header_
 from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.stats import sl_reply_stat
 
 
 def _tag_prefix(ctx: WorkerContext) -> str:
@@ -113,18 +118,26 @@ def add_lump_rpl(msg: SipMsg, header: str) -> None:
 
 def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
                   headers: tuple[str, ...] = (), why: str = "") -> Steps:
-    """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does)."""
+    """Send a stateless reply. Returns 1 on success, -1 on failure (as the module does).
+
+    Counts as Kamailio's sl does: the reply's code counter and ``sent_replies`` once it is sent,
+    ``failures`` when it is not. An ACK is refused on that same error path, so it returns -1 too
+    (measured on Kamailio 5.6.3: ``if (!sl_send_reply(...))`` is taken for an ACK).
+    """
+    stats = ctx.stats
     if msg.first_line is not None and msg.first_line.method_is("ACK"):
+        stats["failures"] += 1
         yield ctx.event("sl_send_reply", msg, f"would answer {code} {reason}, but an ACK is never answered",
                         outcome=DROPPED, reason=f"an ACK is never answered (would have been {code})")
         msg.extra["outcome_set"] = True
-        return 1
+        return -1
     if not ctx.ser and parse_headers(msg, F_EOH) < 0:
         # build_res_buf_from_sip_req needs every header parsed: Kamailio logs "response building
         # failed" and sends nothing. (The ser profile answers from the raw header lines instead.)
         yield ctx.event("sl_send_reply", msg, f"cannot build the {code} reply: the headers do not parse; nothing sent",
                         outcome=DROPPED, reason=f"reply {code} could not be built: headers do not parse")
         msg.extra["outcome_set"] = True
+        stats["failures"] += 1
         return -1
     to_tag = sl_tag(ctx, msg) if needs_tag(ctx, msg, code) else None
     lumps = msg.extra.get("reply_lumps")
@@ -144,7 +157,10 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
     err = yield Send(dst, data, ctx.config.listen, "reply", msg.id)
     if err:
         yield ctx.event("sl_send_reply", msg, f"sending the reply failed: {err}", outcome="dropped", reason=str(err))
+        stats["failures"] += 1
         return -1
+    stats[sl_reply_stat(code)] += 1
+    stats["sent_replies"] += 1
     msg.msg_flags |= FL_REPLIED
     return 1
 

@@ -1,4 +1,5 @@
-"""Core statistics, named as Kamailio 5.6's kex module names them (``src/modules/kex/core_stats.c``).
+"""Core and sl statistics, named as Kamailio 5.6 names them (``src/modules/kex/core_stats.c``,
+``src/modules/sl/sl_stats.c``).
 
 Kamailio registers a *fixed* list of counters in the ``core`` group, so ``kamcmd
 stats.get_statistics core:`` always prints the same names, zeros included:
@@ -21,6 +22,25 @@ method names are matched in any case, in the request line and in the CSeq.
 ``rcv_*`` are counted by pre-script callbacks (``sipsim.engine.script_cb``), so a message dropped
 before the callbacks is never counted as received — as in Kamailio. The callbacks do one or two
 dict lookups in the tables below, built once: the per-message path builds no string.
+
+The ``sl`` group (:data:`SL_STATS`) counts what the sl module itself answered — the replies a
+stateless server sends, which the core group never sees (``fwd_*`` counts only what is relayed).
+Measured on Kamailio 5.6.3 (tests/engine/test_stats_kamailio.py), its semantics differ from kex's:
+
+* each sent reply adds to exactly **one** code counter: the codes with a counter of their own (200,
+  202, 300, 301, 302, 400, 401, 403, 404, 407, 408, 483, 500) to theirs, any other code to its
+  class (``4xx_replies`` means "another 4xx": a 404 is *not* in it); a code outside 200–699 to
+  ``xxx_replies`` — provisional replies included: 5.6 lists ``1xx_replies`` but never counts in it
+  (later versions do);
+* ``sent_replies`` is the sum of those code counters (every reply sent);
+* ``failures``: a reply sl was asked for but did not send — the request is an ACK, the reply could
+  not be built, or sending it failed (none of these count in a code counter);
+* ``received_ACKs``: ACKs sl recognised as answering one of its own replies (its To-tag) and
+  absorbed before the script (the ``sl:filter_ACK`` callback,
+  ``sipsim.engine.script_cb.sl_filter_ack``, counts it when it drops the ACK);
+* ``sent_err_replies`` is listed but Kamailio 5.6 always reports 0: its per-process value is never
+  added into the total it prints (``sl_reply_error()``'s 500 counts in ``500_replies``). We keep
+  the name and the 0 so the listing matches.
 """
 
 from __future__ import annotations
@@ -64,6 +84,39 @@ CORE_STATS: tuple[str, ...] = (
 """Every counter of Kamailio 5.6's ``core`` group, in the order kex registers them (kamcmd prints
 them sorted by name)."""
 
+#: reply codes with an sl counter of their own (every other code counts in its class's counter)
+SL_REPLY_CODES = (200, 202, 300, 301, 302, 400, 401, 403, 404, 407, 408, 483, 500)
+
+SL_STATS: tuple[str, ...] = (
+    "1xx_replies", "200_replies", "202_replies", "2xx_replies",
+    "300_replies", "301_replies", "302_replies", "3xx_replies",
+    "400_replies", "401_replies", "403_replies", "404_replies", "407_replies", "408_replies",
+    "483_replies", "4xx_replies",
+    "500_replies", "5xx_replies", "6xx_replies", "xxx_replies",
+    "sent_replies", "sent_err_replies", "failures", "received_ACKs",
+)
+"""Every counter of Kamailio 5.6's ``sl`` group, in the order sl registers them (kamcmd prints
+them sorted by name). None shares a name with the core group, so one Counter holds both."""
+
+
+def _sl_reply_name(code: int) -> str:
+    if code in SL_REPLY_CODES:
+        return f"{code}_replies"
+    # 100–699 only. Kamailio 5.6's sl puts a provisional reply with the codes outside 100–699
+    # (under 200 is "xxx" there): 1xx_replies is listed but stays 0
+    return "xxx_replies" if code < 200 else f"{code // 100}xx_replies"
+
+
+#: status code -> the one sl code counter a sent reply adds to (codes outside 100–699 are not in
+#: the table: :func:`sl_reply_stat` gives them ``xxx_replies`` too)
+SL_REPLY_STATS: dict[int, str] = {code: _sl_reply_name(code) for code in range(100, 700)}
+
+
+def sl_reply_stat(code: int) -> str:
+    """The sl counter a reply with status ``code`` adds to (besides ``sent_replies``)."""
+    return SL_REPLY_STATS.get(code, "xxx_replies")
+
+
 #: method bit (``FirstLine.method_value``) -> its request counter; METHOD_OTHER -> unsupported_methods
 REQUEST_STAT: dict[int, str] = {METHODS[m]: f"rcv_requests_{m.lower()}" for m in KEX_REQUEST_METHODS}
 REQUEST_STAT[METHOD_OTHER] = "unsupported_methods"
@@ -99,9 +152,15 @@ REPLY_BY_METHOD: dict[str, tuple[str, ...] | None] = _by_method()
 
 
 class CoreStats(Counter):
-    """A Counter of the core statistics of one worker (live workers keep their own counters in it too)."""
+    """A Counter of the core and sl statistics of one worker (live workers keep their own counters
+    in it too)."""
 
     def snapshot(self) -> dict[str, int]:
         """Exactly Kamailio's core group (:data:`CORE_STATS`), zeros included, in kex's order."""
         get = self.get
         return {name: get(name, 0) for name in CORE_STATS}
+
+    def sl_snapshot(self) -> dict[str, int]:
+        """Exactly Kamailio's sl group (:data:`SL_STATS`), zeros included, in sl's order."""
+        get = self.get
+        return {name: get(name, 0) for name in SL_STATS}

@@ -325,3 +325,23 @@ def test_the_branch_hash_reads_call_id_and_cseq_even_when_nothing_parsed_them_ye
         top = next(ln for ln in result.sent[0].data.split(b"\r\n") if ln.startswith(b"Via:"))
         want = int(hashlib.md5(b"a84b4c76e66710314159").hexdigest()[:4], 16)
         assert f"branch=z9hG4bK{want:x}.".encode() in top, (profile, top)
+
+
+def test_the_ack_for_an_sl_reply_is_absorbed_and_counted_in_received_acks() -> None:
+    """sl's pre-script callback drops the ACK that carries its own To-tag (it answers one of sl's
+    replies; nothing to forward) and counts it in sl:received_ACKs, as Kamailio 5.6 does."""
+    import re
+
+    for profile in Profile:
+        driver = MemoryDriver(ServerConfig(profile=profile, listen=("127.0.0.1", 5060)))
+        invite = (b"INVITE sip:nobody@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKack1\r\n"
+                  b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:nobody@127.0.0.1>\r\nCall-ID: ack1\r\n"
+                  b"CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        answer = driver.feed(invite, ("127.0.0.1", 5070))
+        assert answer.status == 404
+        tag = re.search(rb"\r\nTo: [^\r]*;tag=([^;\r]+)", answer.sent[0].data).group(1)
+        ack = (invite.replace(b"INVITE sip", b"ACK sip", 1).replace(b"CSeq: 1 INVITE", b"CSeq: 1 ACK")
+               .replace(b"To: <sip:nobody@127.0.0.1>", b"To: <sip:nobody@127.0.0.1>;tag=" + tag))
+        result = driver.feed(ack, ("127.0.0.1", 5070))
+        assert result.outcome == "dropped" and not result.sent and result.final.step == "exec_pre_script_cb"
+        assert driver.ctx.stats["received_ACKs"] == 1, profile

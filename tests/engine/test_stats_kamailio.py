@@ -13,6 +13,7 @@ methods the parser knows but kex does not count (KDMQ, GET ...), an unknown one 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from kamailio.harness import KamailioProcess
 
 from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.driver import MemoryDriver
-from sipsim.engine.stats import CORE_STATS
+from sipsim.engine.stats import CORE_STATS, SL_STATS
 from sipsim.routing import load_route
 
 pytestmark = [pytest.mark.kamailio, pytest.mark.network]
@@ -98,3 +99,84 @@ def test_core_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None)
     assert theirs["rcv_requests"] == len(REQUEST_METHODS) + 1 and theirs["unsupported_methods"] == 2
     assert theirs["rcv_replies"] == len(REPLIES) and theirs["rcv_replies_1xx_invite"] == 3
     assert theirs["fwd_requests"] == theirs["fwd_replies"] == 0
+
+
+# -- the sl group ------------------------------------------------------------------------------------
+
+#: codes the sl probe answers: each one with a counter of its own, others of each class, 1xx, 6xx
+SL_CODES = (100, 180, 183, 200, 202, 299, 300, 301, 302, 380, 400, 401, 403, 404, 407, 408, 483, 486,
+            500, 503, 600, 603, 699)
+SL_SCRIPT = ('loadmodule "kex.so"\nloadmodule "pv.so"\nloadmodule "sl.so"\n\nrequest_route {\n'
+             + "".join(f'\tif ($rU == "c{c}") {{\n\t\tsl_send_reply("{c}", "Probe");\n\t\texit;\n\t}}\n'
+                       for c in SL_CODES)
+             + '\tif ($rU == "err") {\n\t\tsl_reply_error();\n\t\texit;\n\t}\n'
+             '\tif (!sl_send_reply("404", "Not Found")) {\n\t\tforward("192.0.2.9");\n\t}\n\texit;\n}\n')
+
+
+def sl_request(method: str, user: str, n: int, to_tag: str = "") -> bytes:
+    return msg(f"{method} sip:{user}@example.org SIP/2.0", f"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKsl{n}",
+               "Max-Forwards: 70", f"To: <sip:bob@example.org>{to_tag}", "From: <sip:alice@example.org>;tag=a",
+               f"Call-ID: sl-{n}", f"CSeq: 1 {method}")
+
+
+def sl_datagrams() -> list[bytes]:
+    """One OPTIONS per code, one sl_reply_error(), an INVITE (404), and an ACK sl does not
+    recognise (a foreign To-tag): the script asks sl to answer it, which sl refuses (a failure,
+    and sl_send_reply() is false: the script forwards the ACK instead)."""
+    out = [sl_request("OPTIONS", f"c{c}", n) for n, c in enumerate(SL_CODES, 1)]
+    out += [sl_request("OPTIONS", "err", 90), sl_request("INVITE", "bob", 91),
+            sl_request("ACK", "bob", 92, ";tag=not-ours")]
+    return out
+
+
+def kamcmd_group(kamcmd: str, sock: str, group: str) -> dict[str, int]:
+    res = subprocess.run([kamcmd, "-s", f"unix:{sock}", "stats.get_statistics", f"{group}:"],
+                         capture_output=True, text=True, timeout=10)
+    assert res.returncode == 0, res.stderr
+    out = {}
+    for line in res.stdout.splitlines():
+        name, _, value = line.strip().partition(" = ")
+        assert name.startswith(f"{group}:"), line
+        out[name.removeprefix(f"{group}:")] = int(value)
+    return out
+
+
+def test_sl_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None) -> None:
+    """Every name of ``kamcmd stats.get_statistics sl:`` and every value: which one counter each
+    code adds to (a 404 is not in 4xx_replies; 5.6 counts 1xx in xxx_replies), 6xx,
+    sl_reply_error() (a 500), an ACK sl refuses to answer (a failure) — and where each datagram's
+    answer went, so the refusal's return value (false) is checked too."""
+    need_tool("unshare")
+    need_tool("kamailio")
+    kamcmd = need_tool("kamcmd")
+    sock = str(tmp_path / "ctl.sock")
+    ctl = f'loadmodule "ctl.so"\nmodparam("ctl", "binrpc", "unix:{sock}")\n'
+    kam_script = SL_SCRIPT.replace('loadmodule "kex.so"\n', f'loadmodule "kex.so"\n{ctl}')
+    sent = len(SL_CODES) + 2  # every OPTIONS, the error reply and the INVITE's 404; not the ACK
+    with KamailioProcess(kam_script) as k:
+        their_dsts = []
+        for data in sl_datagrams():
+            obs = k.send(data)
+            assert obs.end != "not-received", obs.notable()
+            their_dsts.append([x.dst for x in obs.sent])
+        # sl sums its per-process counters at most once per timer tick (1/16 s) and keeps the
+        # sum in between: ask again until the last reply shows
+        deadline = time.monotonic() + 5
+        while (theirs := kamcmd_group(kamcmd, sock, "sl"))["sent_replies"] < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    (tmp_path / "sl.cfg").write_text(SL_SCRIPT)
+    config = ServerConfig(profile=Profile.KAMAILIO, listen=("127.0.0.1", 5060))
+    driver = MemoryDriver(config, router=load_route(tmp_path / "sl.cfg", config))
+    our_dsts = [[s.to for s in driver.feed(data, ("192.0.2.1", 5060)).sent] for data in sl_datagrams()]
+    ours = driver.ctx.stats.sl_snapshot()
+
+    assert our_dsts == their_dsts and their_dsts[-1] == [("192.0.2.9", 5060)]  # the refused ACK: forwarded
+
+    assert list(ours) == list(SL_STATS)
+    assert sorted(ours) == sorted(theirs), "the fixed set of names differs from Kamailio 5.6's sl group"
+    assert ours == theirs
+    # the probe did exercise them: one code counter per reply, none in two
+    assert theirs["sent_replies"] == sent and theirs["failures"] == 1
+    assert theirs["404_replies"] == 2 and theirs["4xx_replies"] == 1 and theirs["6xx_replies"] == 3
+    assert theirs["500_replies"] == 2 and theirs["xxx_replies"] == 3 and theirs["1xx_replies"] == 0

@@ -1,11 +1,14 @@
-"""``sipsim stats`` shows Kamailio 5.6's whole core group, counted by live workers, grouped as
-``kamcmd`` groups them — and ``--json`` shows the very same groups.
+"""``sipsim stats`` shows Kamailio 5.6's whole core and sl groups, counted by live workers, grouped
+as ``kamcmd`` groups them — and ``--json`` shows the very same groups.
 
 A live server gets a request of each interesting kind (a known method, one in lower case, an
-unknown one) and two replies it forwards; ``sipsim stats`` must then print every ``core:`` counter
-of kex's fixed list (zeros included, sorted by name as ``kamcmd stats.get_statistics core:``), the
-per-method and per-class ones with the right values, and sipsim's own counters only under
-``sipsim:``. The JSON answer must carry the same numbers under the same two groups.
+unknown one, an OPTIONS to the server itself, an ACK it will not relay) and two replies it
+forwards; ``sipsim stats`` must then print every ``core:`` counter of kex's fixed list (zeros
+included, sorted by name as ``kamcmd stats.get_statistics core:``), the per-method and per-class
+ones with the right values, then every ``sl:`` counter: the replies the server sent itself (the
+403s and the 200, each in its one code counter) and the reply sl refused (to the ACK); and
+sipsim's own counters only under ``sipsim:``. The JSON answer must carry the same numbers under
+the same three groups.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ import pytest
 from live_harness import LiveServer, eventually
 
 from sipsim.cli.stats import _grouped
-from sipsim.engine.stats import CORE_STATS
+from sipsim.engine.stats import CORE_STATS, SL_STATS
 from sipsim.real.stats import LIVE_STATS
 
 pytestmark = pytest.mark.network
 
 
-def _request(method: str, port: int, n: int) -> bytes:
-    return (f"{method} sip:{n}@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-gs{n}\r\n"
+def _request(method: str, port: int, n: int, ruri: str = "") -> bytes:
+    ruri = ruri or f"sip:{n}@127.0.0.1:{port}"
+    return (f"{method} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-gs{n}\r\n"
             f"Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=a{n}\r\nTo: <sip:b@127.0.0.1>\r\n"
             f"Call-ID: gs{n}@127.0.0.1\r\nCSeq: {n} {method}\r\nContact: <sip:a@127.0.0.1:{port}>\r\n"
             "Content-Length: 0\r\n\r\n").encode()
@@ -46,7 +50,8 @@ def test_live_stats_count_kex_counters_and_group_text_and_json_alike(tmp_path, i
         c.bind(("127.0.0.1", 0))
         me = c.getsockname()[1]
         sent = [_request("OPTIONS", me, 1), _request("register", me, 2), _request("FOO", me, 3),
-                _reply("180 Ringing", "INVITE", srv.port, me, 4), _reply("486 Busy Here", "bye", srv.port, me, 5)]
+                _reply("180 Ringing", "INVITE", srv.port, me, 4), _reply("486 Busy Here", "bye", srv.port, me, 5),
+                _request("OPTIONS", me, 6, ruri=f"sip:127.0.0.1:{srv.port}"), _request("ACK", me, 7)]
         for data in sent:
             c.sendto(data, ("127.0.0.1", srv.port))
         assert eventually(lambda: srv.stats()["rcv_datagrams"] == len(sent), timeout=5), srv.stats()
@@ -60,31 +65,46 @@ def test_live_stats_count_kex_counters_and_group_text_and_json_alike(tmp_path, i
     core = [ln for ln in lines if ln.startswith("core:")]
     names = [ln.split(" = ")[0].removeprefix("core:") for ln in core]
     assert names == sorted(CORE_STATS)  # kamcmd's listing: every name, sorted
-    values = {ln.split(" = ")[0]: int(ln.split(" = ")[1]) for ln in lines if ln.startswith(("core:", "sipsim:"))}
+    values = {ln.split(" = ")[0]: int(ln.split(" = ")[1]) for ln in lines
+              if ln.startswith(("core:", "sl:", "sipsim:"))}
     nonzero = {k: v for k, v in values.items() if v and k.startswith("core:rcv_")}
-    assert nonzero == {"core:rcv_requests": 3, "core:rcv_requests_options": 1, "core:rcv_requests_register": 1,
+    assert nonzero == {"core:rcv_requests": 5, "core:rcv_requests_options": 2, "core:rcv_requests_register": 1,
+                       "core:rcv_requests_ack": 1,
                        "core:rcv_replies": 2, "core:rcv_replies_1xx": 1, "core:rcv_replies_18x": 1,
                        "core:rcv_replies_1xx_invite": 1, "core:rcv_replies_4xx": 1, "core:rcv_replies_486": 1,
                        "core:rcv_replies_4xx_bye": 1}
     assert values["core:unsupported_methods"] == 1 and values["core:fwd_replies"] == 2
     assert values["sipsim:rcv_datagrams"] == len(sent)
-    assert lines.index(core[-1]) < min(i for i, ln in enumerate(lines) if ln.startswith("sipsim:"))
+    # sl: what the server answered itself — the 403s (not relaying) and the 200 to the OPTIONS for
+    # it, each in its one code counter; the ACK it was asked to answer 403 to, refused
+    sl = [ln for ln in lines if ln.startswith("sl:")]
+    assert [ln.split(" = ")[0].removeprefix("sl:") for ln in sl] == sorted(SL_STATS)
+    assert {k: v for k, v in values.items() if v and k.startswith("sl:")} == {
+        "sl:403_replies": 3, "sl:200_replies": 1, "sl:sent_replies": 4, "sl:failures": 1}
+    first = {g: min(i for i, ln in enumerate(lines) if ln.startswith(f"{g}:")) for g in ("core", "sl", "sipsim")}
+    assert lines.index(core[-1]) < first["sl"] and lines.index(sl[-1]) < first["sipsim"]
 
     answer = json.loads(js.stdout)
     assert list(answer["core"]) == sorted(CORE_STATS) and list(answer["sipsim"]) == list(LIVE_STATS)
-    as_text = {f"{g}:{k}": v for g in ("core", "sipsim") for k, v in answer[g].items()}
+    assert list(answer["sl"]) == sorted(SL_STATS)
+    as_text = {f"{g}:{k}": v for g in ("core", "sl", "sipsim") for k, v in answer[g].items()}
     assert as_text == values  # the JSON says exactly what the text says
     assert sum(w["stats"]["rcv_datagrams"] for w in answer["workers"]) == len(sent)
 
 
 def test_grouping_takes_old_and_new_server_answers() -> None:
-    """The control socket may sum everything under "core" (sipsim's counters included) or answer
-    the two groups itself: the CLI prints the same in both cases and keeps the other keys."""
-    flat = {"core": {"rcv_requests": 3, "rcv_datagrams": 5, "send_refused": 1}, "socket": {"listen": "x"},
-            "workers": []}
-    split = {"core": {"rcv_requests": 3}, "sipsim": {"rcv_datagrams": 5, "send_refused": 1},
+    """The control socket may sum everything under "core" (sipsim's and sl's counters included),
+    answer core and sipsim groups without sl (an older server), or all three groups itself: the
+    CLI prints the same in every case and keeps the other keys."""
+    flat = {"core": {"rcv_requests": 3, "rcv_datagrams": 5, "send_refused": 1, "404_replies": 2},
+            "socket": {"listen": "x"}, "workers": []}
+    split = {"core": {"rcv_requests": 3}, "sl": {"404_replies": 2}, "sipsim": {"rcv_datagrams": 5, "send_refused": 1},
              "socket": {"listen": "x"}, "workers": []}
-    a, b = _grouped(flat), _grouped(split)
-    assert a == b and list(a) == ["core", "sipsim", "socket", "workers"]
+    old = {"core": {"rcv_requests": 3}, "sipsim": {"rcv_datagrams": 5, "send_refused": 1},
+           "socket": {"listen": "x"}, "workers": []}
+    a, b, c = _grouped(flat), _grouped(split), _grouped(old)
+    assert a == b and list(a) == list(c) == ["core", "sl", "sipsim", "socket", "workers"]
     assert a["core"]["rcv_requests"] == 3 and a["core"]["rcv_requests_invite"] == 0
     assert set(a["core"]) == set(CORE_STATS) and a["sipsim"]["rcv_datagrams"] == 5
+    assert a["sl"]["404_replies"] == 2 and a["sl"]["4xx_replies"] == 0 and list(a["sl"]) == sorted(SL_STATS)
+    assert c["sl"] == dict.fromkeys(sorted(SL_STATS), 0) and c["core"] == a["core"]
