@@ -164,12 +164,7 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             assert not app.source.live and "SIM" in app.top_line()
             assert not os.path.exists(f"/proc/{server_pid}") and not any(os.path.exists(f"/proc/{p}") for p in pids)
             # live again, then quit the app: the server goes with it
-            await pilot.press("L")
-            await pilot.pause()
-            app.screen.query_one(Input).value = f"127.0.0.1:{port} 1"
-            await pilot.press("enter")
-            await until(pilot, lambda: app.source.live and len(app.source.pids) == 1, 10.0, "live mode again")
-            server_pid = app.source.proc.pid
+            server_pid = await enter_live(app, pilot, port, 1)
             await pilot.press("ctrl+q")
     finally:
         a.close()
@@ -431,12 +426,7 @@ async def test_live_says_it_starts_held_counts_held_datagrams_and_how_it_ended(i
                 in notes(), notes()
             assert not any("exited by itself" in n for n in notes())
             # a server that dies: the crash wording, not "was stopped"
-            await pilot.press("L")
-            await pilot.pause()
-            app.screen.query_one(Input).value = f"127.0.0.1:{port} 1"
-            await pilot.press("enter")
-            await until(pilot, lambda: app.source.live and len(app.source.pids) == 1, 10.0, "live mode again")
-            server_pid = app.source.proc.pid
+            server_pid = await enter_live(app, pilot, port, 1)
             os.kill(server_pid, 9)
             await until(pilot, lambda: not app.source.live, what="live mode left after the crash")
             assert f"live mode ended: the server (pid {server_pid}) exited by itself; back to the simulation" \
