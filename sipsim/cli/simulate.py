@@ -47,6 +47,7 @@ are an example):
                  "timeouts", ... per type: "calls_started", "calls_completed", "calls_failed",
                  "late_provisionals" (uac); "invites", "answered", "acked", "byes", "registered" (uas)}],
       "core_stats": {"rcv_requests": n, ...},         # Kamailio 5.6's core group: its fixed 85 names, zeros too
+      "sl_stats": {"200_replies": n, ...},            # its sl group: 24 names, zeros too (replies sl sent)
       "trace": [{"time": t, "type": "kernel"|"step", ...event fields}]   # only with --trace
     }
 """
@@ -220,7 +221,7 @@ def result_json(result: Any, trace: list[dict[str, Any]] | None = None) -> dict[
         "events": result.events, "finished": result.finished,
         "handled_by": m.handled_by(), "drops": m.drops, "pipeline_drops": m.pipeline_drops,
         "wasted_wakeups": m.wasted_wakeups, "metrics": m.summary(), "peers": result.peers,
-        "core_stats": result.core_stats,
+        "core_stats": result.core_stats, "sl_stats": result.sl_stats,
     }
     if trace is not None:
         out["trace"] = trace

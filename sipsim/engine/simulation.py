@@ -561,10 +561,17 @@ class Runner:
         return not self._heap and not self._imm and not self._inject
 
     def core_stats(self) -> dict[str, int]:
+        return self._total().snapshot()
+
+    def sl_stats(self) -> dict[str, int]:
+        """Kamailio 5.6's sl group summed over the workers (``kamcmd stats.get_statistics sl:``)."""
+        return self._total().sl_snapshot()
+
+    def _total(self) -> CoreStats:
         total = CoreStats()
         for p in self.procs:
             total.update(p.ctx.stats)
-        return total.snapshot()
+        return total
 
 
 @dataclass
@@ -578,6 +585,7 @@ class RunResult:
     peers: list[dict[str, Any]] = field(default_factory=list)
     core_stats: dict[str, int] = field(default_factory=dict)
     finished: bool = True
+    sl_stats: dict[str, int] = field(default_factory=dict)
 
 
 def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | None = None,
@@ -591,4 +599,4 @@ def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | 
     if wire is not None:
         wire.extend(runner.wire or ())
     return RunResult(scenario, metrics, runner.count, runner.rcvbuf, [p.summary() for p in runner.peers],
-                     runner.core_stats(), finished=runner.exhausted)
+                     runner.core_stats(), finished=runner.exhausted, sl_stats=runner.sl_stats())

@@ -79,3 +79,16 @@ def test_a_whole_call_is_counted_per_method_and_class() -> None:
         assert s[f"rcv_replies_{c}xx"] == s[f"rcv_replies_{c}xx_invite"] + s[f"rcv_replies_{c}xx_bye"], c
     assert s["rcv_replies_2xx_invite"] >= 1 and s["rcv_replies_2xx_bye"] >= 1
     assert s["rcv_replies_18x"] <= s["rcv_replies_1xx"]
+
+
+def test_simulate_json_carries_the_sl_group_of_the_replies_sl_sent(capsys: pytest.CaptureFixture[str]) -> None:
+    """basic-call: the REGISTER's 200 is the only reply the proxy itself sends (the rest it
+    forwards): sl_stats has sl's 24 names, that 200 in 200_replies and sent_replies, nothing else."""
+    from sipsim.engine.stats import SL_STATS
+
+    assert main(["simulate", "basic-call", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    sl = out["sl_stats"]
+    assert list(sl) == list(SL_STATS)
+    assert {k: v for k, v in sl.items() if v} == {"200_replies": 1, "sent_replies": 1}
+    assert out["core_stats"]["fwd_requests"] > 0  # the forwarded ones are not sl's
