@@ -150,6 +150,20 @@ def test_names_resolve_only_through_the_private_hosts_file(kamailio: str) -> Non
         assert obs.other and {s.dst for s in obs.other} == {("127.0.0.1", 53)}
 
 
+def _same_but_a_tick(now: object, recorded: object) -> bool:
+    """Equal, or equal but for the registrar's remaining times: Kamailio writes a binding's expiry
+    minus its clock when it builds the 200, one second less when a second boundary fell between
+    saving and answering (``expires=3599`` for 3600)."""
+    if now == recorded:
+        return True
+    pattern = re.compile(r"(expires=)(\d+)")
+    a, b = json.dumps(now, sort_keys=True), json.dumps(recorded, sort_keys=True)
+    if pattern.sub(r"\1N", a) != pattern.sub(r"\1N", b):
+        return False
+    pairs = zip(pattern.finditer(a), pattern.finditer(b), strict=True)
+    return all(int(x.group(2)) in (int(y.group(2)), int(y.group(2)) - 1) for x, y in pairs)
+
+
 def test_recorded_ground_truth_is_what_kamailio_does_now(kamailio: str) -> None:
     """tests/data/kamailio56/corpus.json is reproducible: the same Kamailio gives the same bytes."""
     from kamailio import record_ground_truth as rgt
@@ -165,4 +179,4 @@ def test_recorded_ground_truth_is_what_kamailio_does_now(kamailio: str) -> None:
         results, _ = rgt.run_variant(variant, rgt.VARIANTS[variant], inputs, doc["hosts"])
         for key, obs in results.items():
             section, name = ("crafted", key.split("/", 1)[1]) if key.startswith("crafted/") else ("corpus", key)
-            assert obs == doc[section][name][variant], f"{key} [{variant}] differs from the recording"
+            assert _same_but_a_tick(obs, doc[section][name][variant]), f"{key} [{variant}] differs from the recording"
