@@ -560,14 +560,8 @@ class Runner:
         """Nothing is left to happen (False when ``until`` cut the run short)."""
         return not self._heap and not self._imm and not self._inject
 
-    def core_stats(self) -> dict[str, int]:
-        return self._total().snapshot()
-
-    def sl_stats(self) -> dict[str, int]:
-        """Kamailio 5.6's sl group summed over the workers (``kamcmd stats.get_statistics sl:``)."""
-        return self._total().sl_snapshot()
-
-    def _total(self) -> CoreStats:
+    def totals(self) -> CoreStats:
+        """The workers' counters summed: ``.snapshot()`` is Kamailio's core group, ``.sl_snapshot()`` sl's."""
         total = CoreStats()
         for p in self.procs:
             total.update(p.ctx.stats)
@@ -598,5 +592,6 @@ def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | 
     runner.run(observe if trace is None else lambda ev, t: (observe(ev, t), trace(ev, t)))
     if wire is not None:
         wire.extend(runner.wire or ())
+    totals = runner.totals()
     return RunResult(scenario, metrics, runner.count, runner.rcvbuf, [p.summary() for p in runner.peers],
-                     runner.core_stats(), finished=runner.exhausted, sl_stats=runner.sl_stats())
+                     totals.snapshot(), finished=runner.exhausted, sl_stats=totals.sl_snapshot())

@@ -278,7 +278,7 @@ class RunView:
         raise LessonError(f"no peer named {name!r} in this scenario (peers: {names})")
 
     def core_stats(self) -> dict[str, int]:
-        return self.sim.runner.core_stats()
+        return self.sim.runner.totals().snapshot()
 
 
 def worker_name(w: int | None) -> str:
