@@ -129,6 +129,7 @@ def _parse_failed(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if ctx.tracing:
             yield ctx.event("parse_msg", msg, f"parse_msg failed: {reason}; {where}", reason=reason,
                             unparsed=msg.unparsed)
+        msg.extra["cause"] = reason[:120]  # what the Warning tells the peer (the live log line says it)
         yield from sl_send_reply(ctx, msg, 400, "Bad Request",
                                  (f'Warning: 399 sipsim "{reason[:120]}"',),
                                  why=f"sipsim ser profile: {why}")

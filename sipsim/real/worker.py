@@ -132,7 +132,6 @@ class LiveWorker:
         self.local: tuple[str, str, int] | None = None  # (dst, answer-from, ifindex) of the current datagram
         self.peer = ""  # the current datagram's source address
         self.route_source = pktinfo.RouteSource(setup.sock.family, self.listen[0]) if self.wildcard else None
-        self.last_reply = b""  # the last local reply sent: its Warning says why a 4xx was sent
         # A link-local peer (fe80::/10) is reached through one interface: the scope the socket is
         # bound with, else the one its datagram came in on (a wildcard socket; per worker)
         name = setup.sock.getsockname()
@@ -195,8 +194,6 @@ class LiveWorker:
             stats["send_failed"] += 1
             self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}")
             return "send-failed"
-        if item.kind == "reply":
-            self.last_reply = item.data
         if self.capture is not None:
             self.capture.write(sent_at, src, (ip, item.to[1]), item.data)
         obs = self.obs
@@ -257,7 +254,6 @@ class LiveWorker:
                     if self.capture is not None:
                         self.capture.flush()
                     dgram = final = failed = None
-                    self.last_reply = b""
                 if stopping[0]:
                     break
                 if obs is not None:
@@ -373,8 +369,6 @@ class LiveWorker:
             outcome = "dropped: no outcome"
         elif final.outcome == "replied":
             outcome = f"replied {final.status} {final.reason or ''}".rstrip()
-            if not cause and final.status and final.status >= 400:
-                cause = reply_warning(self.last_reply)
         else:
             outcome = f"{final.outcome}: {final.reason}" if final.reason else str(final.outcome)
             if final.outcome == "forwarded" and final.reason and final.reason.startswith("forwarded"):
@@ -405,23 +399,6 @@ def xlog_level(text: str) -> tuple[int, str]:
         if sep:
             return XLOG_LEVELS.get(name, ERROR), message
     return ERROR, text
-
-
-def reply_warning(reply: bytes) -> str | None:
-    """The text of a ``Warning: 399 sipsim "..."`` header in a reply we sent (RFC 3261 §20.43):
-    what the peer was told about why its request was refused (a header that does not parse ...).
-    Read only for a 4xx-6xx reply, when the log line is written."""
-    head = reply.partition(b"\r\n\r\n")[0]
-    for line in head.split(b"\r\n")[1:]:
-        name, colon, value = line.partition(b":")
-        if colon and name.strip().lower() == b"warning":
-            text = value.strip().decode("utf-8", "replace")
-            code, _, rest = text.partition(" ")
-            _agent, _, quoted = rest.partition(" ")
-            if code.isdigit() and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
-                return quoted[1:-1].replace('\\"', '"')
-            return text
-    return None
 
 
 def die_with_parent(server_pid: int) -> None:
