@@ -290,7 +290,7 @@ def _header_names(data: bytes, start: int, end: int) -> list[str]:
         nl = data.find(b"\n", pos)
         line = data[pos:nl if nl >= 0 else len(data)].rstrip(b"\r")
         if line and line[:1] not in (b" ", b"\t") and b":" in line:
-            names.append(line.split(b":", 1)[0].strip().decode("latin-1"))
+            names.append(line.split(b":", 1)[0].strip().decode("utf-8", errors="replace"))
         if nl < 0:
             break
         pos = nl + 1
@@ -418,8 +418,9 @@ def sent_to(view: RunView, msg: Any, nth: int = 1) -> Observation:
 
 def _header_values(data: bytes, name: str) -> list[str]:
     """The values of every ``name`` header line in a SIP datagram's header block (name compared
-    without case; folded continuation lines joined), in order."""
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    without case; folded continuation lines joined), in order. Read as UTF-8, as SIP text is
+    (RFC 3261 §7.3.1): a display name ``"Zoë"`` compares equal to the ``Zoë`` a lesson expects."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8", errors="replace")
     lines: list[str] = []
     for line in head.split("\r\n")[1:]:
         if line[:1] in (" ", "\t") and lines:
@@ -440,7 +441,7 @@ def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation
         value, where = _outcome(m)
         return Observation("nothing sent", "text", f"{m.describe()}: nothing was sent; {value} {where}.")
     dst, data = sent[nth - 1]
-    what = data.split(b"\r\n", 1)[0].decode("latin-1")
+    what = data.split(b"\r\n", 1)[0].decode("utf-8", errors="replace")
     found = _header_values(data, name)
     if not found:
         return Observation("none", "text", f"{m.describe()}: the {what!r} sent to {dst} has no {name} header.")

@@ -38,6 +38,7 @@ from sipsim.engine.events import (
     StepEvent,
 )
 from sipsim.engine.snapshot import Event
+from sipsim.tui.wiretext import from_engine, line_text
 
 DataLookup = Callable[[int], bytes | None]
 
@@ -55,15 +56,19 @@ def request_key(data: bytes) -> tuple[str, str, str] | None:
     if cid is None or cseq is None:
         return None
     seq = cseq.group(1) + b" " + cseq.group(2)
-    return (cid.group(1).strip().decode("latin-1"), seq.decode("latin-1"),
-            via.group(1).decode("latin-1") if via else "")
+    return (_key(cid.group(1).strip()), _key(seq), _key(via.group(1)) if via else "")
+
+
+def _key(value: bytes) -> str:
+    """A key that keeps every byte (two Call-IDs differing in one bad byte stay two): never shown."""
+    return value.decode("utf-8", errors="surrogateescape")
 
 
 def call_id_of(data: bytes | None) -> str:
     if not data:
         return ""
     m = _CALLID.search(data.split(b"\r\n\r\n", 1)[0])
-    return m.group(1).strip().decode("latin-1") if m else ""
+    return line_text(m.group(1).strip()) if m else ""
 
 
 def is_reply_line(first_line: str) -> bool:
@@ -194,7 +199,7 @@ class History:
 
     def _arrive(self, msg_id: int, pos: int, d: Mapping[str, Any]) -> MsgInfo:
         get = d.get
-        m = MsgInfo(msg_id, pos, src=get("src", ""), first_line=get("first_line", ""), size=get("len", 0),
+        m = MsgInfo(msg_id, pos, src=get("src", ""), first_line=from_engine(get("first_line", "")), size=get("len", 0),
                     peer=get("peer", "") or "", note=get("note", "") or "")
         if get("injected"):
             m.note = ("injected: " + m.note) if m.note else "injected"
@@ -294,7 +299,7 @@ class History:
         d = ev.detail
         to = d.get("to", "")
         m = self.msgs.get(ev.msg or 0)
-        row = LadderRow(pos, True, ev.msg or 0, self.listen, to, d.get("first_line", ""), worker=ev.worker,
+        row = LadderRow(pos, True, ev.msg or 0, self.listen, to, from_engine(d.get("first_line", "")), worker=ev.worker,
                         peer=d.get("peer", "") or "", kind=d.get("kind", ""))
         if row.peer and to:
             self.names.setdefault(to, row.peer)

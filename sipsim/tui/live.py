@@ -65,6 +65,7 @@ from sipsim.tui.history import History
 from sipsim.tui.live_capture import LiveCapture
 from sipsim.tui.live_options import SERVE_DEFAULTS, ServerOptions
 from sipsim.tui.sources import Source, Wire
+from sipsim.tui.wiretext import line_text
 
 MAX_EVENTS = 200_000
 POLL_BUDGET = 600  # events folded in per poll; beyond, the observer socket fills and workers count losses
@@ -469,7 +470,7 @@ class LiveSource(Source):
         rec = self.capture.received(msg, m.size if m else None) if self.capture is not None else None
         if rec is not None:
             return Wire(rec.time, rec.src, rec.dst, rec.data, "in", msg, m.worker if m else None, len(rec.data),
-                        rec.data.split(b"\r\n", 1)[0].decode("latin-1", "replace"))
+                        line_text(rec.data.split(b"\r\n", 1)[0]))
         if m is None:
             return None
         host, _, port = m.src.rpartition(":")

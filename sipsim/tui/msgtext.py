@@ -11,9 +11,13 @@ alone — so a learner sees the parser's progress as the steps go by::
     ·            │ From: …
 
 Header kinds come from the engine's own name table (``parser/hf.py``); offsets are the byte offsets
-the engine reports (``unparsed``, lump offsets). In the ``ser`` profile ``buf`` is the edited copy
-(the lumps applied at once, as the seed says) and ``orig`` the received bytes; in the ``kamailio``
-profile ``buf`` is never written and the changes live only as lumps until a buffer is built.
+the engine reports (``unparsed``, lump offsets), and stay so: lines are split on the bytes and
+each is decoded for the screen as UTF-8 on its own (:mod:`sipsim.tui.wiretext`, with ``\\xNN``
+for a byte that is not text), so ``Zoë`` reads as such and a line's span is still its bytes'.
+
+In the ``ser`` profile ``buf`` is the edited copy (the lumps applied at once, as the seed says) and
+``orig`` the received bytes; in the ``kamailio`` profile ``buf`` is never written and the changes
+live only as lumps until a buffer is built.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sipsim.engine.lumps import Lump, apply_lumps
 from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrType
+from sipsim.tui import wiretext
+from sipsim.tui.wiretext import Shown
 
 PARSED, UNPARSED, AT_UNPARSED, CHANGED, ADDED, BODY, REMOVED = "✓", "·", "▸", "✎", "+", "=", "−"
-_HNAME = re.compile(r"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:")
+_HNAME = re.compile(rb"([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:")
 _LABELS = {
     HdrType.HDR_VIA_T: "via", HdrType.HDR_TO_T: "to", HdrType.HDR_FROM_T: "from", HdrType.HDR_CSEQ_T: "cseq",
     HdrType.HDR_CALLID_T: "callid", HdrType.HDR_CONTACT_T: "contact", HdrType.HDR_MAXFORWARDS_T: "maxfwd",
@@ -40,7 +47,7 @@ LABEL_WIDTH = 10
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One line of a datagram: its byte span, text (no line end), gutter mark and label."""
+    """One line of a datagram: its byte span, text as shown (no line end), gutter mark and label."""
 
     start: int
     end: int
@@ -48,52 +55,74 @@ class Line:
     mark: str
     label: str
     kind: str  # first_line | header | blank | body
+    escapes: tuple[tuple[int, int], ...] = ()  # spans of ``text`` standing for bytes not shown as such
+
+    @classmethod
+    def of(cls, p: Piece, mark: str, label: str, kind: str) -> Line:
+        return cls(p.start, p.end, p.text, mark, label, kind, p.shown.escapes)
 
 
-def split_lines(data: bytes) -> list[tuple[int, int, str]]:
-    """(start, end, text) per line; ``end`` is past the LF; CR/LF are not in ``text``."""
-    text = data.decode("latin-1")
-    out, pos, n = [], 0, len(text)
+class Piece(NamedTuple):
+    """One line of a datagram as split from its bytes: byte span (``end`` past the LF), the
+    line's bytes without CR/LF, and how they read on screen (:mod:`sipsim.tui.wiretext`)."""
+
+    start: int
+    end: int
+    raw: bytes
+    shown: Shown
+
+    @property
+    def text(self) -> str:
+        return self.shown.text
+
+
+@lru_cache(maxsize=16)
+def split_lines(data: bytes) -> tuple[Piece, ...]:
+    """The lines of ``data``, split on its bytes (an LF byte is never inside a UTF-8 character),
+    so every span stays a byte span the engine's offsets compare with; each line is decoded for
+    the screen once per datagram (cached: the panel redraws it at every step)."""
+    out, pos, n = [], 0, len(data)
     while pos < n:
-        lf = text.find("\n", pos)
+        lf = data.find(b"\n", pos)
         end = n if lf < 0 else lf + 1
-        out.append((pos, end, text[pos:end].rstrip("\r\n")))
+        raw = data[pos:end].rstrip(b"\r\n")
+        out.append(Piece(pos, end, raw, wiretext.shown(raw)))
         pos = end
-    return out
+    return tuple(out)
 
 
-def layout(data: bytes) -> list[tuple[int, int, str, str, str]]:
-    """(start, end, text, kind, label) per line: the first line, each header line (folded lines
-    take their header's label), the empty line, the body."""
-    out = []
+def layout(data: bytes) -> list[tuple[Piece, str, str]]:
+    """(line, kind, label) per line: the first line, each header line (folded lines take their
+    header's label), the empty line, the body. Read from the bytes, not the text shown."""
+    out: list[tuple[Piece, str, str]] = []
     in_body = False
     vias = 0
     prev_label = ""
-    for i, (start, end, text) in enumerate(split_lines(data)):
+    for i, p in enumerate(split_lines(data)):
         if i == 0:
-            out.append((start, end, text, "first_line", "first_line"))
+            out.append((p, "first_line", "first_line"))
             continue
         if in_body:
-            out.append((start, end, text, "body", "body"))
+            out.append((p, "body", "body"))
             continue
-        if text == "":
+        if p.raw == b"":
             in_body = True
-            out.append((start, end, text, "blank", "end"))
+            out.append((p, "blank", "end"))
             continue
-        if text[:1] in (" ", "\t"):
-            out.append((start, end, text, "header", prev_label))
+        if p.raw[:1] in (b" ", b"\t"):
+            out.append((p, "header", prev_label))
             continue
-        m = _HNAME.match(text)
+        m = _HNAME.match(p.raw)
         if m is None:
             label = "?"
         else:
-            t = NAME_TO_TYPE.get(m.group(1).lower(), HdrType.HDR_OTHER_T)
+            t = NAME_TO_TYPE.get(m.group(1).decode("ascii").lower(), HdrType.HDR_OTHER_T)
             label = _LABELS.get(t, "other")
             if t == HdrType.HDR_VIA_T:
                 vias += 1
                 label = f"via{vias}" if vias <= 2 else "via"
         prev_label = label
-        out.append((start, end, text, "header", label))
+        out.append((p, "header", label))
     return out
 
 
@@ -103,24 +132,25 @@ def gutter(data: bytes, unparsed: int | None) -> list[Line]:
     ``unparsed`` None: ``parse_msg`` has not run (nothing is parsed)."""
     out: list[Line] = []
     marked = False
-    for start, end, text, kind, label in layout(data):
+    for p, kind, label in layout(data):
         if kind == "body":
-            out.append(Line(start, end, text, BODY, "body", kind))
+            out.append(Line.of(p, BODY, "body", kind))
             continue
-        if unparsed is not None and (start < unparsed or (kind == "first_line" and unparsed > 0)):
-            out.append(Line(start, end, text, PARSED, label, kind))
+        if unparsed is not None and (p.start < unparsed or (kind == "first_line" and unparsed > 0)):
+            out.append(Line.of(p, PARSED, label, kind))
         elif not marked:
             marked = True
-            out.append(Line(start, end, text, AT_UNPARSED, "unparsed", kind))
+            out.append(Line.of(p, AT_UNPARSED, "unparsed", kind))
         else:
-            out.append(Line(start, end, text, UNPARSED, "", kind))
+            out.append(Line.of(p, UNPARSED, "", kind))
     return out
 
 
 def _first_line_span(data: bytes) -> Any:
-    line = data.split(b"\n", 1)[0].decode("latin-1")
-    a = line.find(" ")
-    b = line.find(" ", a + 1) if a >= 0 else -1
+    """Byte offsets of the Request-URI (between the first two spaces), where a new one goes."""
+    line = data.split(b"\n", 1)[0]
+    a = line.find(b" ")
+    b = line.find(b" ", a + 1) if a >= 0 else -1
     if a < 0 or b < 0:
         return None
     return SimpleNamespace(uri_start=a + 1, uri_end=b)
@@ -141,27 +171,26 @@ def diff_marked(base: bytes, new: bytes, base_lines: list[Line] | None = None) -
     place, so a removed Via shows where it was)."""
     old = split_lines(base)
     cur = split_lines(new)
-    sm = difflib.SequenceMatcher(a=[t for _, _, t in old], b=[t for _, _, t in cur], autojunk=False)
+    sm = difflib.SequenceMatcher(a=[p.raw for p in old], b=[p.raw for p in cur], autojunk=False)
     out: list[Line] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        changed, paired = _pair_changed([t for _, _, t in old[i1:i2]], [t for _, _, t in cur[j1:j2]]) \
+        changed, paired = _pair_changed([p.text for p in old[i1:i2]], [p.text for p in cur[j1:j2]]) \
             if tag == "replace" else (set(), set())
         for i in range(i1, i2) if tag in ("delete", "replace") else ():
             if i - i1 not in paired:
-                start, end, text = old[i]
-                out.append(Line(start, end, text, REMOVED, "removed", "removed"))
+                out.append(Line.of(old[i], REMOVED, "removed", "removed"))
         for k in range(j2 - j1):
-            start, end, text = cur[j1 + k]
+            p = cur[j1 + k]
             if tag == "equal":
                 if base_lines is not None and i1 + k < len(base_lines):
                     b = base_lines[i1 + k]
-                    out.append(Line(start, end, text, b.mark, b.label, b.kind))
+                    out.append(Line.of(p, b.mark, b.label, b.kind))
                 else:
-                    out.append(Line(start, end, text, " ", "", "header"))
+                    out.append(Line.of(p, " ", "", "header"))
             elif k in changed:
-                out.append(Line(start, end, text, CHANGED, "changed", "header"))
+                out.append(Line.of(p, CHANGED, "changed", "header"))
             else:
-                out.append(Line(start, end, text, ADDED, "added", "header"))
+                out.append(Line.of(p, ADDED, "added", "header"))
     return out
 
 
@@ -204,5 +233,15 @@ def describe_lump(lump: tuple[Any, ...]) -> str:
     op, off, length, text = lump[0], lump[1], lump[2], lump[3]
     why = lump[4] if len(lump) > 4 else ""
     if op == "add":
-        return f"insert at {off:>4}: {text.rstrip(chr(13) + chr(10))!r}  ({why})"
+        return f"insert at {off:>4}: '{engine_quoted(text.rstrip(chr(13) + chr(10)))}'  ({why})"
     return f"delete {length} at {off:>4}  ({why})"
+
+
+def engine_quoted(text: str) -> str:
+    """A lump's text (engine text: one latin-1 character per byte) as it reads on screen, with
+    CR, LF and TAB inside it escaped so a multi-line insert stays one line."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:  # not bytes as characters: show the characters
+        return text
+    return wiretext.shown(data, "").text

@@ -21,6 +21,7 @@ from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, Addr, Kernel
 from sipsim.engine.scenario import Scenario
 from sipsim.engine.snapshot import Event, MessageView, Snapshot
 from sipsim.tui.history import History, MsgInfo
+from sipsim.tui.wiretext import line_text
 
 ROUTING_STEPS = ("request_route", "onreply_route")
 
@@ -314,4 +315,5 @@ class SimSource(Source):
 
 
 def _first_line(data: bytes) -> str:
-    return data.split(b"\r\n", 1)[0][:120].decode("latin-1", errors="replace")
+    """The first line as the screen shows it (UTF-8; cut after decoding, never inside a character)."""
+    return line_text(data.split(b"\r\n", 1)[0][:480])[:120]

@@ -24,6 +24,7 @@ from sipsim.engine.events import (
     StepEvent,
 )
 from sipsim.engine.snapshot import Event
+from sipsim.tui.wiretext import from_engine, narration
 
 DONE, CURRENT, PENDING, FAILED, SKIPPED = "✓", "▶", "·", "✗", "–"
 
@@ -99,8 +100,8 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
                 how = "woken: recvfrom returns" if ev.kind == WORKER_WOKEN else "taken without sleeping"
                 prelude.append(Row(0, mark, how, f"by {worker_name(ev.worker, live)}", pos))
             elif ev.kind == DATAGRAM_SENT:
-                nested.setdefault(anchor, []).append(
-                    Row(2, mark, "sendto", f"{ev.detail.get('first_line', '')[:28]} → {ev.detail.get('to', '')}", pos))
+                what = from_engine(ev.detail.get("first_line", ""))[:28]
+                nested.setdefault(anchor, []).append(Row(2, mark, "sendto", f"{what} → {ev.detail.get('to', '')}", pos))
             continue
         assert type(ev) is StepEvent
         step = ev.step
@@ -113,7 +114,8 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
         elif step.startswith("route:") and step != "route:end":
             if pos == current:
                 line = ev.detail.get("line")
-                routing_now = (anchor, f"script line {line}: {ev.detail.get('src', '')}" if line else ev.text)
+                said = f"script line {line}: {ev.detail.get('src', '')}" if line else ev.text
+                routing_now = (anchor, narration(said))
         else:
             nested.setdefault(anchor, []).append(
                 Row(2, FAILED if ev.outcome == DROPPED else mark, step.removeprefix("route:"), _short(ev), pos, step))
@@ -147,7 +149,7 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
         if got is not None:
             pos, ev, count = got
             if ev.outcome == DROPPED:
-                mark, note = FAILED, f"dropped: {ev.reason or ev.text}"
+                mark, note = FAILED, f"dropped: {narration(ev.reason or ev.text)}"
             elif routing_now is not None and routing_now[0] == step:
                 mark, note = CURRENT, routing_now[1]
             else:
@@ -188,7 +190,7 @@ _ALL_STEPS = frozenset(s for v in (*COMMON.values(), *BRANCHES.values(), END) fo
 
 
 def _short(ev: StepEvent) -> str:
-    text = ev.text
+    text = narration(ev.text)
     if ev.step == "exec_pre_script_cb" and ev.detail.get("callback"):
         text = f"{ev.detail['callback']} → {ev.detail.get('rc')}"
     return text

@@ -13,6 +13,7 @@ from sipsim.tui.history import History
 from sipsim.tui.panels.base import Panel
 from sipsim.tui.sources import Source
 from sipsim.tui.view import mname
+from sipsim.tui.wiretext import narration
 
 
 def event_line(src: Source, pos: int) -> str:
@@ -26,11 +27,11 @@ def event_line(src: Source, pos: int) -> str:
     else:
         who = str(ev.worker) if live else f"W{ev.worker}"
     if type(ev) is StepEvent:
-        text = f"{ev.step}: {ev.text}"
+        text = f"{ev.step}: {narration(ev.text)}"
         if ev.outcome:
             text += f"  [{ev.outcome}{' ' + str(ev.status) if ev.status else ''}]"
     else:
-        text = ev.text
+        text = narration(ev.text)
     return f"{who:<{8 if live else 6}} {text}"
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 
 from sipsim.tui import msgtext
 from sipsim.tui.msgtext import LABEL_WIDTH, Line
 from sipsim.tui.panels.base import Panel, mark_style
+from sipsim.tui.wiretext import from_engine
 
 TABS = ("buf", "orig", "lumps", "out", "hex")
 HEX_WIDTHS = (16, 8, 4)  # bytes per hex row, the widest that fits the panel
@@ -17,29 +20,50 @@ KIND_WORDS = {"reply": "local reply", "request": "forwarded request", "fwd_reply
 
 
 def gutter_text(lines: list[Line], width: int) -> tuple[list[Text], int]:
-    """Lines with their mark and label in a gutter; long lines wrap under a ↪ mark."""
+    """Lines with their mark and label in a gutter; long lines wrap under a ↪ mark. An escape
+    (a byte that is not text, ``\\xff``) is in reverse video, apart from the same characters
+    typed in the message; lines wrap by terminal cells (a CJK character takes two)."""
     out: list[Text] = []
     anchor = 0
     room = max(10, width - LABEL_WIDTH - 5)
     for ln in lines:
         if ln.mark == msgtext.AT_UNPARSED:
             anchor = len(out)
-        text = ln.text.expandtabs(4) or ("(empty line: end of the headers)" if ln.kind == "blank" else "")
-        first = True
-        while True:
-            chunk, text = text[:room], text[room:]
-            if first:
+        body = Text(ln.text or ("(empty line: end of the headers)" if ln.kind == "blank" else ""),
+                    style="dim" if ln.mark in (msgtext.UNPARSED, msgtext.BODY) else "")
+        for a, b in ln.escapes:
+            body.stylize("reverse", a, b)
+        body.expand_tabs(4)
+        whole = [(sp.start, sp.end) for sp in body.spans if sp.style == "reverse"]
+        for k, chunk in enumerate(body.divide(wrap_offsets(body.plain, room, whole))):
+            if k == 0:
                 t = Text(f"{ln.mark} ", style=mark_style(ln.mark))
                 t.append(f"{ln.label:<{LABEL_WIDTH}}", style=mark_style(ln.mark) or "dim")
             else:
                 t = Text(f"  {'↪':>{LABEL_WIDTH}}", style="dim")
             t.append(" │ ", style="dim")
-            t.append(chunk, style="dim" if ln.mark in (msgtext.UNPARSED, msgtext.BODY) else "")
+            t.append_text(chunk)
             out.append(t)
-            first = False
-            if not text:
-                break
     return out, anchor
+
+
+def wrap_offsets(text: str, room: int, whole: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Where ``text`` breaks into pieces of at most ``room`` terminal cells: never inside a
+    character nor inside a ``whole`` span (an escape stays ``\\xff``, not ``\\x`` over ``ff``);
+    something wider than ``room`` gets a line of its own."""
+    if not whole and cell_len(text) == len(text):  # one cell per character: the common case
+        return list(range(room, len(text), room))
+    ends = dict(whole)
+    cuts, used, i = [], 0, 0
+    while i < len(text):
+        j = ends.get(i, i + 1)
+        w = cell_len(text[i:j])
+        if used and used + w > room:
+            cuts.append(i)
+            used = 0
+        used += w
+        i = j
+    return cuts
 
 
 class MessagePanel(Panel):
@@ -67,6 +91,12 @@ parse further only when they need to), `·` not parsed yet, `=` body.
 * **hex** — the bytes with their ASCII beside them and the row holding the `unparsed` offset
   marked: 16 per row when the panel has room (73 columns; `f` maximizes it), else 8 or 4 — the
   first line says how many.
+
+Text is read as UTF-8, as SIP is (RFC 3261 §7.3.1: `"Zoë"` reads `Zoë`). What cannot be shown
+as itself is an escape in reverse video: `\\xNN` is one byte that is not text — not valid UTF-8
+(RFC 4475's `mpart01` carries `0xff`) or a control byte (`intmeth`'s NUL, BEL, DEL), the same
+byte the hex tab shows; `\\uNNNN` is a character that draws nothing (a byte-order mark, a bidi
+override). The gutter's marks and offsets count bytes, as the parser does.
 
 Live mode: the observer channel carries no bytes; they come from the server's own capture once
 the worker has finished the message (`serve --pcap`); until then only the first line is known.
@@ -188,8 +218,8 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
             t.append(msgtext.describe_lump(lump))
             out.append(t)
         if mv.new_uri:
-            out.append(Text(f"new R-URI ($ru): {mv.new_uri} — not a lump: written in place of the old one",
-                            style="cyan"))
+            uri = msgtext.engine_quoted(mv.new_uri)
+            out.append(Text(f"new R-URI ($ru): {uri} — not a lump: written in place of the old one", style="cyan"))
         return out, 0
 
     def _tab_out(self, v, data, unparsed, width) -> tuple[list[Text], int]:  # noqa: ANN001
@@ -206,10 +236,10 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
             who = v.wname(ev.worker if ev is not None else None)
             out.append(Text(f"→ {d.get('to', '?')} by {who} · {d.get('len', '?')} B · {kind}", style="bold"))
             if w is None or w.data is None:
-                out.append(Text(f"  {d.get('first_line', '')} (bytes not captured yet)", style="yellow"))
+                out.append(Text(f"  {from_engine(d.get('first_line', ''))} (bytes not captured yet)", style="yellow"))
                 continue
             lines = msgtext.diff_marked(data, w.data) if data is not None else [
-                Line(a, b, t, " ", "", "header") for a, b, t in msgtext.split_lines(w.data)]
+                Line.of(p, " ", "", "header") for p in msgtext.split_lines(w.data)]
             out.extend(gutter_text(lines, width)[0])
         if not out:
             out.append(Text("nothing sent for this datagram yet", style="dim"))

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from sipsim.engine.events import StepEvent
 from sipsim.tui.panels.base import Panel, mark_style
 from sipsim.tui.steps import CURRENT, PENDING, SKIPPED, Row, build_rows, script_lines
+from sipsim.tui.wiretext import narration
 
 SCRIPT_CONTEXT = 3  # lines shown above and below the current script line
 
@@ -130,7 +131,7 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
         lines = script_lines(path)
         out = [Text(f"  ── {os.path.basename(path)} ({ev.detail.get('route', 'route')}) ──", style="bold")]
         if not lines:
-            out.append(Text(f"  line {line_no}: {ev.detail.get('src', '')}"))
+            out.append(Text(f"  line {line_no}: {narration(str(ev.detail.get('src', '')))}"))
             return out, 1
         height = self.content_size.height
         context = SCRIPT_CONTEXT if height >= 16 or height == 0 else 2 if height >= 10 else 1

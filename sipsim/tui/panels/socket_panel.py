@@ -7,6 +7,7 @@ from rich.text import Text
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
 from sipsim.tui.panels.base import Panel, wrap_parts
 from sipsim.tui.panels.workers import CPU_REFRESH
+from sipsim.tui.wiretext import from_engine
 
 MAX_LISTED = 6  # queued datagrams listed one by one; the rest are counted
 
@@ -110,7 +111,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
             listings.append(Text(f"{len(s.queue)} queued (oldest first):"))
             for q in s.queue[:MAX_LISTED]:
                 line = Text(f"  {v.mname(q.id)} ", style="bold")
-                line.append(f"{q.summary[:40]} ", style="cyan")
+                line.append(f"{from_engine(q.summary)[:40]} ", style="cyan")
                 line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
                 if q.note:
                     line.append(f" — {q.note}", style="yellow")

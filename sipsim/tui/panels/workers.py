@@ -11,6 +11,7 @@ from textual.binding import Binding
 from sipsim.engine.events import WASTED_WAKEUP, WORKER_SLEEPS, WORKER_TAKES, WORKER_WAKEUP, KernelEvent
 from sipsim.engine.snapshot import EXITED, PAUSED, RECEIVED, RUNNING, SLEEPING, STARTING, TOOK, WOKEN
 from sipsim.tui.panels.base import Panel, wrap_parts
+from sipsim.tui.wiretext import from_engine
 
 ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
 STYLES = {SLEEPING: "dim", WOKEN: "bold cyan", RECEIVED: "cyan", TOOK: "bold magenta", RUNNING: "bold yellow",
@@ -108,7 +109,7 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             held = v.waiting.get(w.id)
             if held is not None:
                 state = f"held after {held.get('step')} (live-step)"
-            msg = f" {v.mname(w.msg.id)} {w.msg.summary}" if w.msg is not None else ""
+            msg = f" {v.mname(w.msg.id)} {from_engine(w.msg.summary)}" if w.msg is not None else ""
             # a narrow panel shortens the state before it hides which datagram the worker holds
             # ("running" first: the ▶ says it already)
             room = max(8, width - (1 + namew + 2) - (len(v.mname(w.msg.id)) + 2 if w.msg is not None else 0))

@@ -3,7 +3,10 @@
 The datagram is crafted with Scapy (``IP/UDP/SIP`` from the source to the proxy, via
 ``sipsim.packets.sip_packet``) and its UDP payload is what arrives: in the simulator right after the
 current step (the future is recomputed), live as a real datagram sent from that address.
-Corpus files keep their exact bytes unless you edit them; edited text gets CRLF line ends.
+Corpus files keep their exact bytes unless you edit them; edited text gets CRLF line ends. The
+text is UTF-8; a byte that is not text (RFC 4475's ``0xff``, a NUL) reads ``\\xNN``
+(:func:`sipsim.tui.wiretext.editable`) and goes back as that byte, so an edit elsewhere keeps it —
+and typing ``\\xNN`` sends any byte.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from sipsim.engine.events import Addr, format_addr
 from sipsim.tui.keybar import KeyBar
+from sipsim.tui.wiretext import editable, from_editable
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ class InjectScreen(ModalScreen[InjectRequest | None]):
                 status.update(f"cannot craft {value[2:]}: {exc}")
                 return
             self._raw = None
-            text = data.decode("latin-1").replace("\r\n", "\n")
+            text = editable(data)
             status.update(f"template {value[2:]}: edit freely; line ends become CRLF")
         else:
             path = self._files.get(value[2:])
@@ -143,9 +147,11 @@ class InjectScreen(ModalScreen[InjectRequest | None]):
             except OSError as exc:
                 status.update(f"cannot read {path}: {exc.strerror}")
                 return
-            text = data.decode("latin-1").replace("\r\n", "\n")
+            text = editable(data)
             self._raw, self._raw_text = data, text
-            status.update(f"{path.name}: {len(data)} bytes, sent byte for byte unless you edit it")
+            odd = "" if text == data.decode("utf-8", errors="replace").replace("\r\n", "\n") else \
+                " (\\xNN: a byte that is not text, sent as that byte)"
+            status.update(f"{path.name}: {len(data)} bytes{odd}, sent byte for byte unless you edit it")
         area.load_text(text)
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -172,7 +178,7 @@ class InjectScreen(ModalScreen[InjectRequest | None]):
         if self._raw is not None and text == self._raw_text:
             data = self._raw
         else:
-            data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("latin-1", errors="replace")
+            data = from_editable(text)
         if not data:
             status.update("nothing to send: the text is empty")
             return
