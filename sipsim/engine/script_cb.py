@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from sipsim.engine.parser.fline import SIP_VERSION
 from sipsim.engine.parser.hf import F_CSEQ, F_TO
 from sipsim.engine.parser.msg_parser import parse_headers
-from sipsim.engine.stats import KAMAILIO_KNOWN_UNCOUNTED, REPLY_BY_METHOD, REPLY_STATS, REQUEST_STAT
+from sipsim.engine.stats import REPLY_BY_METHOD, REPLY_STATS, REQUEST_STAT
 
 if TYPE_CHECKING:
     from sipsim.engine.context import WorkerContext
@@ -66,7 +66,9 @@ class ScriptCallbacks:
 
 def km_cb_req_stats(msg: SipMsg, ctx: WorkerContext) -> int:
     """kex's request counter: ``rcv_requests``, then the method's own counter (one dict lookup on
-    the parsed method bit). A method the parser does not know is an ``unsupported_methods``."""
+    the parsed method bit). A method the parser does not know (``METHOD_OTHER``) is an
+    ``unsupported_methods``; one it knows but kex has no counter for (in the kamailio profile KDMQ,
+    GET, POST, PUT, DELETE, which Kamailio 5.6's parser gives bits of their own) adds nothing more."""
     fl = msg.first_line
     if fl is None:
         return 1
@@ -76,8 +78,6 @@ def km_cb_req_stats(msg: SipMsg, ctx: WorkerContext) -> int:
         return 1  # Kamailio: !IS_SIP(msg) counts the request, not its method
     name = REQUEST_STAT.get(fl.method_value)
     if name is not None:
-        if name == "unsupported_methods" and not ctx.ser and fl.method.upper() in KAMAILIO_KNOWN_UNCOUNTED:
-            return 1  # Kamailio 5.6's parser knows these (KDMQ, GET ...): not unsupported, not counted
         stats[name] += 1
     return 1
 

@@ -5,9 +5,12 @@ Kamailio registers a *fixed* list of counters in the ``core`` group, so ``kamcmd
 stats.get_statistics core:`` always prints the same names, zeros included:
 
 * ``rcv_requests`` and one counter for each of 14 known methods (``rcv_requests_invite`` …
-  ``rcv_requests_publish``). A request whose method the parser does not know at all counts in
-  ``rcv_requests`` and ``unsupported_methods``; one the parser knows but kex has no counter for
-  (KDMQ, GET, POST, PUT, DELETE in Kamailio 5.6) counts in ``rcv_requests`` only;
+  ``rcv_requests_publish``). kex looks at the parser's method bit: ``METHOD_OTHER`` (a method the
+  parser does not know) counts in ``rcv_requests`` and ``unsupported_methods``; a bit kex has no
+  counter for — KDMQ, GET, POST, PUT, DELETE, which Kamailio 5.6's first-line parser knows
+  (``fline.KAMAILIO_METHODS``) — counts in ``rcv_requests`` only. No special case is needed: the
+  kamailio profile's parser gives those five their own bits, so :data:`REQUEST_STAT` simply has
+  no entry for them (the ser profile's parser does not know them: there they are unsupported);
 * ``rcv_replies``, per class ``rcv_replies_1xx`` … ``_6xx``, ``rcv_replies_18x`` (180–189) and five
   codes of their own (401, 404, 407, 480, 486); a status outside 100–699 counts in ``rcv_replies``
   only;
@@ -47,7 +50,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sipsim.engine.parser.fline import METHOD_OTHER, METHODS
+from sipsim.engine.parser.fline import KAMAILIO_METHODS, METHOD_OTHER, METHODS
 
 #: kex's per-method request counters, in its order (the method names as the parser knows them).
 KEX_REQUEST_METHODS = ("INVITE", "CANCEL", "ACK", "BYE", "INFO", "REGISTER", "SUBSCRIBE", "NOTIFY",
@@ -57,9 +60,6 @@ KEX_REPLY_CODES = (401, 404, 407, 480, 486)
 #: CSeq methods with per-class reply counters, and the suffix kex gives them.
 KEX_REPLY_METHODS = {"INVITE": "invite", "CANCEL": "cancel", "BYE": "bye", "REGISTER": "reg",
                      "MESSAGE": "message", "PRACK": "prack", "UPDATE": "update", "REFER": "refer"}
-#: Methods Kamailio 5.6's parser knows (so they are not ``unsupported_methods``) but kex does not
-#: count by name. sipsim's parser gives them no method bit, so the callback looks them up here.
-KAMAILIO_KNOWN_UNCOUNTED = frozenset({"KDMQ", "GET", "POST", "PUT", "DELETE"})
 
 _CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "6xx")
 
@@ -117,7 +117,8 @@ def sl_reply_stat(code: int) -> str:
     return SL_REPLY_STATS.get(code, "xxx_replies")
 
 
-#: method bit (``FirstLine.method_value``) -> its request counter; METHOD_OTHER -> unsupported_methods
+#: method bit (``FirstLine.method_value``) -> its request counter; METHOD_OTHER -> unsupported_methods.
+#: A known bit without a counter (KDMQ, GET, POST, PUT, DELETE) is not in the table: nothing more counted.
 REQUEST_STAT: dict[int, str] = {METHODS[m]: f"rcv_requests_{m.lower()}" for m in KEX_REQUEST_METHODS}
 REQUEST_STAT[METHOD_OTHER] = "unsupported_methods"
 
@@ -139,7 +140,8 @@ REPLY_STATS: dict[int, tuple[str, ...]] = {s: _reply_names(s) for s in range(100
 
 
 def _by_method() -> dict[str, tuple[str, ...] | None]:
-    table: dict[str, tuple[str, ...] | None] = dict.fromkeys(METHODS)  # known, but no counters: None
+    # known (Kamailio's CSeq parser knows the same 19 methods as its first-line parser), but no counters: None
+    table: dict[str, tuple[str, ...] | None] = dict.fromkeys(KAMAILIO_METHODS)
     for method, suffix in KEX_REPLY_METHODS.items():
         table[method] = tuple(f"rcv_replies_{c}_{suffix}" for c in _CLASSES)
     return table

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from sipsim.engine.context import Steps
+from sipsim.engine.parser.fline import KAMAILIO_METHODS, METHOD_OTHER
 from sipsim.engine.sanity import DEFAULT_CHECKS, DEFAULT_URI_CHECKS, sanity_check
 from sipsim.routing import (
     modules,  # noqa: F401 - registers the handlers
@@ -155,10 +156,25 @@ def _method(run: Run) -> str:
     return str(pv.get(run, pv.parse_pv("$rm")) or "")
 
 
+def _method_bit(run: Run, method: str) -> int:
+    """The method's bit as Kamailio tests it: a request's parsed ``method_value`` (so the profile's
+    first-line parser decides, as in Kamailio), a reply's CSeq method looked up in any case
+    (Kamailio's CSeq parser knows the same methods as its 5.6 first-line parser)."""
+    fl = run.msg.first_line
+    if run.msg.is_request and fl is not None:
+        return fl.method_value
+    return KAMAILIO_METHODS.get(method.upper(), METHOD_OTHER)
+
+
 def _is_method_in(run: Run, letters: str) -> Steps:
+    """``KSR.is_method_in("IRB")``: one letter per known method, in any case (``K`` KDMQ, ``G`` GET,
+    ``T`` POST, ``V`` PUT, ``D`` DELETE among them), tested against the method's *bit*, so
+    ``invite`` is an INVITE (in the kamailio profile) and a method the parser does not know
+    (``METHOD_OTHER``) is in no list. Kamailio 5.6's ``sr_kemi_core_is_method_in()``."""
     method = _method(run)
-    wanted = [_METHOD_LETTERS.get(c.upper(), "") for c in letters]
-    hit = method in wanted
+    bit = _method_bit(run, method)
+    names = {_METHOD_LETTERS[c.upper()] for c in letters if c.upper() in _METHOD_LETTERS}
+    hit = bit != METHOD_OTHER and any(KAMAILIO_METHODS[name] == bit for name in names)
     yield run.event("is_method_in", f"method {method} {'is' if hit else 'is not'} in {letters!r}")
     return hit
 

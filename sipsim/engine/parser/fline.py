@@ -14,6 +14,15 @@ binary by tests/routing/fuzz_kamailio.py): known method names in any case (``inv
 INVITE), spaces or tabs after the status code and before the version, white space after the
 version, a version that merely *starts* with ``SIP/2.0`` (``SIP/2.01`` is SIP), any three-digit
 status code (``099``), but no status line without white space after the code (``SIP/2.0 200``).
+
+The two profiles know different methods. The ``ser`` profile keeps the seed's fourteen
+(:data:`METHODS`: INVITE … PUBLISH, spelled exactly so). The ``kamailio`` profile knows what 5.6's
+``parse_first_line()`` knows (:data:`KAMAILIO_METHODS`): those fourteen and five more, KDMQ (the
+dmq module's own method), GET, POST, PUT and DELETE (HTTP methods, for xhttp and friends, which
+receive HTTP over the SIP ports). A method with a bit is no ``unsupported_methods`` in kex's
+statistics, but kex has no ``rcv_requests_*`` counter for the five new ones, so they count in
+``rcv_requests`` only (``sipsim.engine.stats``). Values are Kamailio 5.6's ``enum request_method``
+bits, ``METHOD_OTHER`` included, so a learner can read them beside ``msg_parser.h``.
 """
 
 from __future__ import annotations
@@ -29,7 +38,10 @@ SIP_REQUEST = 1
 SIP_REPLY = 2
 SIP_VERSION = "SIP/2.0"
 
-METHOD_OTHER = 1 << 31
+#: any method the parser has no bit for (Kamailio 5.6: ``METHOD_OTHER``, the bit after DELETE's; the
+#: ser profile never gives bits 14–18, so one value serves both)
+METHOD_OTHER = 1 << 19
+#: The ``ser`` profile's known methods: the seed's fourteen, matched exactly (RFC 3261: case-sensitive).
 METHODS = {
     "INVITE": 1,
     "CANCEL": 2,
@@ -45,6 +57,18 @@ METHODS = {
     "UPDATE": 2048,
     "REFER": 4096,
     "PUBLISH": 8192,
+}
+#: The ``kamailio`` profile's known methods, matched in any case: Kamailio 5.6's ``parse_first_line()``
+#: gives a bit to the fourteen above and to these five (``METHOD_KDMQ`` … ``METHOD_DELETE``). kex does
+#: not count them by name and does not call them unsupported; ``is_method()``/``KSR.is_method_in()``
+#: test their bits like any other's.
+KAMAILIO_METHODS = {
+    **METHODS,
+    "KDMQ": 1 << 14,
+    "GET": 1 << 15,
+    "POST": 1 << 16,
+    "PUT": 1 << 17,
+    "DELETE": 1 << 18,
 }
 
 
@@ -64,8 +88,10 @@ class FirstLine:
     proto_sip: bool | None = None  # Kamailio's FLINE_FLAG_PROTO_SIP when its parser decided it
 
     def method_is(self, name: str) -> bool:
-        """Is this a request of the known method ``name`` (Kamailio: ``method_value``, any case)?"""
-        return self.type == SIP_REQUEST and self.method_value == METHODS[name]
+        """Is this a request of the known method ``name`` (Kamailio: ``method_value``, any case)?
+        ``name`` is one of :data:`KAMAILIO_METHODS` (the ser profile's parser never gives the five
+        extra bits, so asking it for ``"KDMQ"`` is simply false)."""
+        return self.type == SIP_REQUEST and self.method_value == KAMAILIO_METHODS[name]
 
     @property
     def is_request(self) -> bool:
@@ -204,8 +230,9 @@ def parse_first_line_kamailio(text: str, start: int) -> FirstLine:
     m = _FAST_REQUEST.match(text, start)
     if m is not None and m.end() < n:
         method = m.group(1)
-        return FirstLine(SIP_REQUEST, start, m.end(), SIP_VERSION, method, METHODS.get(method.upper(), METHOD_OTHER),
-                         m.group(2), m.start(2), m.end(2), proto_sip=True)
+        return FirstLine(SIP_REQUEST, start, m.end(), SIP_VERSION, method,
+                         KAMAILIO_METHODS.get(method.upper(), METHOD_OTHER), m.group(2), m.start(2), m.end(2),
+                         proto_sip=True)
     m = _FAST_REPLY.match(text, start)
     if m is not None and m.end() < n:
         return FirstLine(SIP_REPLY, start, m.end(), SIP_VERSION, status=int(m.group(1)), reason=m.group(2),
@@ -226,7 +253,7 @@ def _first_line_walk(text: str, start: int, n: int) -> FirstLine:
         if text[tmp] != " ":
             raise ParseError("the method is not followed by a space", tmp)
         method = text[start:tmp]
-        value = METHODS.get(method.upper(), METHOD_OTHER)
+        value = KAMAILIO_METHODS.get(method.upper(), METHOD_OTHER)
     second = tmp + 1
     tmp = _token_end(text, second, n)
     if tmp >= n:
