@@ -22,6 +22,16 @@ workers are separate processes, so the shared table is an SQLite file:
   the database changed (``PRAGMA data_version`` moves when *another* connection commits; this
   connection's own writes clear the cache themselves). A REGISTER taken by any worker is
   therefore seen by the very next lookup in every worker, as before.
+* **one file after a clean stop**: SQLite folds the ``-wal`` file back into the database and
+  deletes it (with ``-shm``) only when the *last* connection closes — a closing connection tries
+  for an exclusive lock on the file once, without waiting, and leaves both files if any other
+  connection is still open. On SIGTERM every worker closes at the same moment, each sees the
+  others still open, and all of them leave the files behind (strace shows each one's lock
+  refused with EAGAIN). So the workers' own closes are only a courtesy: the attendant, once it has
+  reaped every worker, opens the file one last time and closes it (:meth:`close_last`), alone.
+  A worker killed with SIGKILL cannot corrupt the file (WAL: a transaction without its commit
+  record is ignored; the kernel drops a dead process's locks); the attendant's last close folds
+  what it committed back in as well.
 
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
@@ -60,6 +70,11 @@ def default_db_path() -> Path:
     """``$XDG_STATE_HOME/sipsim/location.sqlite`` (``~/.local/state/sipsim/location.sqlite``)."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "sipsim" / "location.sqlite"
+
+
+def wal_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The ``-wal`` and ``-shm`` files beside the database that exist now."""
+    return [p for p in (Path(f"{os.fspath(path)}-wal"), Path(f"{os.fspath(path)}-shm")) if p.exists()]
 
 
 class SQLiteLocation:
@@ -113,6 +128,27 @@ class SQLiteLocation:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
+
+    def close_last(self) -> bool:
+        """Close as the server's last connection: the WAL is folded back into the database file
+        and ``-wal``/``-shm`` are deleted (the attendant calls this after reaping every worker).
+
+        Opening reads the file, which attaches this connection to the WAL; closing it then finds
+        no other connection, takes the exclusive lock, checkpoints and deletes both files. The
+        explicit PASSIVE checkpoint first copies every committed change into the database file
+        even when that lock cannot be had. Returns False when ``-wal`` or ``-shm`` is still there:
+        another process (a second server on the same --db, a ``sipsim location`` at that moment)
+        still has the database open, and the last of those to close will fold it in. A database
+        file removed while the server ran is not recreated.
+        """
+        self.close()
+        if not self.path.is_file():
+            return True
+        try:
+            self._db().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            self.close()
+        return not wal_files(self.path)
 
     # -- the LocationStore protocol ---------------------------------------------------------
     def update(self, aor: str, now: float, change: Change) -> list[Binding]:

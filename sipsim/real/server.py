@@ -17,8 +17,9 @@ SIGCHLD). ``--on-child-death shutdown`` does exactly that; the default, ``respaw
 worker into the dead one's slot at once and logs it (more forgiving in a lab; a crash loop of
 more than ``MAX_DEATHS`` deaths in ``DEATH_WINDOW`` seconds still stops the server).
 SIGTERM/SIGINT: every worker finishes its current message and exits; a worker still there after
-``KILL_AFTER`` seconds is killed; the attendant reaps every child and exits (Kamailio waits up to
-``ser_kill_timeout`` = 60 s; we keep it short so the server is gone within 2 s).
+``KILL_AFTER`` seconds is killed; the attendant reaps every child, closes the location database
+last (so SQLite folds its WAL back in: :meth:`SQLiteLocation.close_last`) and exits (Kamailio waits
+up to ``ser_kill_timeout`` = 60 s; we keep it short so the server is gone within 2 s).
 """
 
 from __future__ import annotations
@@ -491,8 +492,15 @@ class Server:
             self.obs.close()
         if self.sock is not None:
             self.sock.close()
-        with contextlib.suppress(Exception):
-            self.location.close()
+        # every worker is reaped: the attendant's connection is the last one, and its close folds
+        # the WAL back into the database (see sipsim.real.location: the workers' own closes,
+        # all at once, each see the others open and leave -wal/-shm behind)
+        try:
+            if not self.location.close_last():
+                self.log.info(f"location: {self.db}-wal kept: another process has the database open "
+                              "(the last one to close it folds it in)")
+        except Exception as exc:  # noqa: BLE001 - a busy or broken DB must not stop the shutdown
+            self.log.warning(f"location {self.db}: could not close it cleanly: {exc}")
         if self.opts.pcap:
             from sipsim.real.capture import merge_parts
 
