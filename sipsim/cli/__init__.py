@@ -35,20 +35,27 @@ def build_parser() -> argparse.ArgumentParser:
                "`sipsim COMMAND --help` describes a command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for _name, module in COMMANDS.items():
-        try:
-            mod = importlib.import_module(f"sipsim.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sipsim.cli.{module}":
-                raise
-            continue  # subcommand not built yet
-        mod.register(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(f"sipsim.cli.{module}").register(sub)
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; an option the command does not know is refused with *that command's*
+    usage line (argparse alone reports it against ``sipsim [-h] COMMAND``, which tells the user nothing
+    about the options ``sipsim trace`` does take)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = getattr(args, "command", None)
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        owner = sub.choices[command] if sub is not None and command in sub.choices else parser
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command is None:
         # No subcommand: the TUI on the built-in scenario, or (until the TUI exists) a trace of
         # the built-in call flow.

@@ -152,3 +152,21 @@ def test_stdin_and_inputs_that_are_no_datagram_file(capsys, tmp_path: Path) -> N
     assert rc == 2 and "empty.dat: empty file: no datagram to trace" in err
     rc, _, err = trace(capsys, str(tmp_path / "missing.dat"))
     assert rc == 2 and "no such file or folder" in err
+
+
+@pytest.mark.parametrize("command", sorted(__import__("sipsim.cli", fromlist=["COMMANDS"]).COMMANDS))
+def test_an_unknown_option_is_refused_with_the_commands_own_usage(capsys, command):
+    """``sipsim trace --bogus`` must show trace's usage (its real options), not ``sipsim [-h] COMMAND``."""
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--no-such-option"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert f"usage: sipsim {command} " in err
+    assert "usage: sipsim [-h] COMMAND" not in err
+
+
+def test_an_unknown_option_without_a_command_gets_the_top_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--no-such-option"])
+    assert exc.value.code == 2
+    assert "usage: sipsim [-h] COMMAND" in capsys.readouterr().err
