@@ -37,7 +37,7 @@ def format_addr(addr: Addr) -> str:
     return f"{host}:{port}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Datagram:
     """One UDP payload as ``recvfrom`` returns it.
 
@@ -52,6 +52,14 @@ class Datagram:
     id: int = 0
     time: float = 0.0
 
+    def __init__(self, data: bytes, src: Addr, dst: Addr, id: int = 0, time: float = 0.0) -> None:
+        # written out, as StepEvent's: one is made for every datagram
+        _dg_set[0](self, data)
+        _dg_set[1](self, src)
+        _dg_set[2](self, dst)
+        _dg_set[3](self, id)
+        _dg_set[4](self, time)
+
 
 @dataclass(frozen=True, slots=True)
 class Recv:
@@ -60,7 +68,7 @@ class Recv:
     sock: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Send:
     """``sendto(sock, data, to)``. ``kind`` says why: a local reply, a forwarded request or reply."""
 
@@ -69,6 +77,18 @@ class Send:
     src: Addr
     kind: str  # "reply" | "request" | "fwd_reply"
     msg: int = 0
+
+    def __init__(self, to: Addr, data: bytes, src: Addr, kind: str, msg: int = 0) -> None:
+        # written out, as StepEvent's: one is made for nearly every message
+        _send_set[0](self, to)
+        _send_set[1](self, data)
+        _send_set[2](self, src)
+        _send_set[3](self, kind)
+        _send_set[4](self, msg)
+
+
+_dg_set = tuple(getattr(Datagram, name).__set__ for name in ("data", "src", "dst", "id", "time"))
+_send_set = tuple(getattr(Send, name).__set__ for name in ("to", "data", "src", "kind", "msg"))
 
 
 @dataclass(frozen=True, slots=True, init=False)

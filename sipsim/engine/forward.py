@@ -124,10 +124,7 @@ def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
     host = strip_brackets(host).lower().rstrip(".")
     port = port or SIP_PORT
     listen_host, listen_port = cfg.listen
-    names = {strip_brackets(listen_host).lower()}
-    if cfg.advertise:
-        names.add(cfg.advertise.lower())
-    if host in names or same_ip(host, listen_host):
+    if host in _own_names(listen_host, cfg.advertise) or same_ip(host, listen_host):
         return port == listen_port
     for alias in cfg.aliases:
         try:
@@ -137,6 +134,16 @@ def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
         if host == a_host and (a_port is None or a_port == port):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _own_names(listen_host: str, advertise: str | None) -> frozenset[str]:
+    """The names ``check_self`` compares a host with: the listen address and the advertised name.
+    Made once per configuration (check_self runs several times for every message)."""
+    names = {strip_brackets(listen_host).lower()}
+    if advertise:
+        names.add(advertise.lower())
+    return frozenset(names)
 
 
 def uri_dest(uri: SipUri, kamailio: bool = False) -> Addr:
@@ -155,8 +162,12 @@ def uri_dest(uri: SipUri, kamailio: bool = False) -> Addr:
     return strip_brackets(host), port
 
 
+@functools.lru_cache(maxsize=1024)
 def is_bad_destination(host: str) -> str | None:
-    """Why a destination must not be sent to (broadcast, unspecified, multicast), or None."""
+    """Why a destination must not be sent to (broadcast, unspecified, multicast), or None.
+
+    The answer depends on the host text alone, and a proxy sends to the same few hosts again and
+    again: it is cached."""
     if ":" not in host:
         parts = host.split(".")
         if len(parts) != 4 or not all(is_digits(p) for p in parts):
@@ -193,10 +204,12 @@ def _kamailio_ipv6(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)
 def _kamailio_ipv4(host: str) -> str:
     """Kamailio 5.6's ``str2ip()`` reads each of four dotted numbers of up to three digits into a
     byte, so ``192.0.2.256`` is 192.0.2.0 and ``999.0.2.1`` is 231.0.2.1 (measured): the address a
-    quirk of the real server sends to, which a learner may meet."""
+    quirk of the real server sends to, which a learner may meet. (Cached: it depends on the text
+    alone, and every forwarded request asks it.)"""
     parts = host.split(".")
     if len(parts) != 4 or IPV4_RE.fullmatch(host):
         return host  # a name (or anything but four parts), or an address Kamailio reads as written
@@ -305,11 +318,12 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
     branch = branch_builder(msg)
     data, via, changes = build_req_buf_from_sip_req(msg, ctx.config, branch)
     extra = f"; top Via gets {', '.join(changes)}" if changes else ""
+    to = format_addr(dst)
     yield ctx.event(
         "forward_request", msg,
-        f"adds '{via}'{extra}; sends {len(data)} bytes to {format_addr(dst)}",
-        outcome=FORWARDED, reason=f"forwarded to {format_addr(dst)}",
-        detail={"to": format_addr(dst), "branch": branch, "via": via, "received": changes, "bytes": len(data),
+        f"adds '{via}'{extra}; sends {len(data)} bytes to {to}",
+        outcome=FORWARDED, reason=f"forwarded to {to}",
+        detail={"to": to, "branch": branch, "via": via, "received": changes, "bytes": len(data),
                 "lumps": [lump.describe() for lump in msg.add_rm]} if ctx.tracing else None,
     )
     err = yield Send(dst, data, ctx.config.listen, "request", msg.id)
@@ -385,12 +399,13 @@ def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
                         outcome=DROPPED, reason=f"refusing to send to {dst[0]}")
         return 0
     data = build_res_buf_from_sip_res(msg)
+    to = format_addr(dst)
     yield ctx.event(
         "forward_reply", msg,
-        f"removes the top Via ({v1.sent_by() if v1 else '?'}); sends to the next Via {format_addr(dst)}",
+        f"removes the top Via ({v1.sent_by() if v1 else '?'}); sends to the next Via {to}",
         outcome=FORWARDED, status=msg.first_line.status if msg.first_line else None,
-        reason=f"forwarded to {format_addr(dst)}", unparsed=msg.unparsed,
-        detail={"to": format_addr(dst), "bytes": len(data),
+        reason=f"forwarded to {to}", unparsed=msg.unparsed,
+        detail={"to": to, "bytes": len(data),
                 "lumps": [lump.describe() for lump in msg.add_rm]} if ctx.tracing else None,
     )
     err = yield Send(dst, data, cfg.listen, "fwd_reply", msg.id)

@@ -26,7 +26,7 @@ ADD = "add"
 DEL = "del"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Lump:
     op: str  # ADD or DEL
     offset: int  # offset in the received buffer
@@ -35,10 +35,23 @@ class Lump:
     why: str = ""  # who made it and why (for learners)
     send_time: bool = False  # made while building an outgoing buffer (our Via, received=)
 
+    def __init__(self, op: str, offset: int, length: int = 0, text: str = "", why: str = "",
+                 send_time: bool = False) -> None:
+        # written out (as events.StepEvent's): several are made for every forwarded message
+        _lump_set[0](self, op)
+        _lump_set[1](self, offset)
+        _lump_set[2](self, length)
+        _lump_set[3](self, text)
+        _lump_set[4](self, why)
+        _lump_set[5](self, send_time)
+
     def describe(self) -> str:
         if self.op == ADD:
             return f"insert at {self.offset}: {self.text!r} ({self.why})"
         return f"delete {self.length} bytes at {self.offset} ({self.why})"
+
+
+_lump_set = tuple(getattr(Lump, name).__set__ for name in ("op", "offset", "length", "text", "why", "send_time"))
 
 
 def insert(msg: SipMsg, offset: int, text: str, why: str, *, send_time: bool = False) -> Lump:
@@ -70,10 +83,10 @@ def apply_lumps(data: bytes, lumps: list[Lump], new_uri: str | None = None,
     Inserts at one offset keep the order they were made in; an insert at the start of a deleted
     range goes before the deletion (that is how a value is replaced).
     """
-    edits = list(lumps)
+    edits = lumps  # (copied only when the new R-URI adds two edits: the caller's list stays as it is)
     if new_uri is not None and first_line is not None:
-        edits.append(Lump(DEL, first_line.uri_start, first_line.uri_end - first_line.uri_start, "", "new R-URI"))
-        edits.append(Lump(ADD, first_line.uri_start, 0, new_uri, "new R-URI"))
+        edits = [*lumps, Lump(DEL, first_line.uri_start, first_line.uri_end - first_line.uri_start, "", "new R-URI"),
+                 Lump(ADD, first_line.uri_start, 0, new_uri, "new R-URI")]
     if not edits:
         return data if stop is None else data[:stop]
     end = len(data) if stop is None else stop

@@ -33,8 +33,9 @@ from sipsim.engine.receive_msg import receive_msg
 
 def udp_rcv_loop(ctx: WorkerContext, sock: int = 0) -> Steps:
     """The worker main loop. The driver sends a Datagram for each Recv, or None to stop."""
+    recv = Recv(sock)  # immutable, the same call every turn: made once
     while True:
-        dgram = yield Recv(sock)
+        dgram = yield recv
         if dgram is None:
             return 0
         yield from handle_datagram(ctx, dgram)

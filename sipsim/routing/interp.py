@@ -219,7 +219,13 @@ def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
 def _if(run: Run, a: If, label: str) -> Steps:
     c: Any = a.cond
     try:
-        v = eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c))
+        if c.pure:
+            v = eval_pure(run, c)
+        elif type(c) is UnOp and c.op == "!" and type(c.operand) is ActionExpr:
+            # if (!f()): the most common test of a script, answered as _unop would, one generator less
+            v = 0 if (yield from call_in_expr(run, c.operand)) else 1
+        else:
+            v = yield from _STEPS[type(c)](run, c)
         if type(v) is not int:  # mostly it is (a test, a function call): no conversion call then
             v = to_int(v)
     except EvalError as exc:

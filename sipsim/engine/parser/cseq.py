@@ -37,7 +37,8 @@ _FAST = re.compile(r"(\d+) ([A-Za-z0-9\-.!%*_+`'~]+)")
 def parse_cseq(body: str, base: int, folding: bool = True, token_number: bool = False) -> CSeqBody:
     m = _FAST.fullmatch(body)
     if m is not None:
-        return CSeqBody(number=m.group(1), method=m.group(2))
+        number, method = m.groups()
+        return CSeqBody(number=number, method=method)
     i = lex.skip_ws(body, 0)
     j = i
     if token_number:

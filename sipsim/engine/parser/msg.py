@@ -37,13 +37,22 @@ FL_REPLIED = 1 << 1  # a local reply was sent for this request
 FL_FORWARDED = 1 << 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ReceiveInfo:
     """Kamailio's ``receive_info_t``: where the datagram came from and which socket took it."""
 
     src: Addr
     dst: Addr
     proto: str = "udp"
+
+    def __init__(self, src: Addr, dst: Addr, proto: str = "udp") -> None:
+        # written out (as events.StepEvent's): one is made for every message
+        _ri_set[0](self, src)
+        _ri_set[1](self, dst)
+        _ri_set[2](self, proto)
+
+
+_ri_set = tuple(getattr(ReceiveInfo, name).__set__ for name in ("src", "dst", "proto"))
 
 
 class SipMsg:

@@ -89,6 +89,14 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
         if body and body[-1] in " \t":
             body = body.rstrip(" \t")
         return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode)
+    return _get_hdr_field_general(text, pos, mode)
+
+
+def _get_hdr_field_general(text: str, pos: int, mode: ParserMode) -> HdrField | _EOH:
+    """``get_hdr_field`` past its common case: the empty line, folding, a bare LF, errors.
+
+    Called directly by ``parse_headers`` once its own (in-line) common case did not match, so the
+    regular expression is not tried twice on the same line."""
     n = len(text)
     if pos >= n:
         if mode.eoh_at_end and pos > 0 and text[pos - 1] == "\n":
@@ -175,8 +183,9 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     The loop is :func:`get_hdr_field` with its common case written in line: one regular
     expression delimits an unfolded ``Name: value`` CRLF line (every header of nearly every
     message); anything else — folding, a bare LF, the empty line, an error — goes through
-    ``get_hdr_field``'s general path. The work per header is on every message's path, hence the
-    hoisted lookups and the flags kept in a local until the loop stops.
+    ``get_hdr_field``'s general path (without trying the expression again). The work per header
+    is on every message's path, hence the hoisted lookups and the flags kept in a local until the
+    loop stops.
     """
     if next:
         msg._pf &= ~flags
@@ -202,18 +211,20 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
             if m is not None:  # get_hdr_field's common case, in line
                 name, body = m.group(1, 2)
                 i = m.start(2)
+                j = i + len(body)  # where the value ends
+                end = j + 2  # the line's CRLF ends the match (the look-ahead takes nothing)
                 if body and body[-1] in " \t":
                     body = body.rstrip(" \t")
+                    j = i + len(body)
                 htype = types.get(name)
                 if htype is None:
                     htype = hdr_type(name)
-                end = m.end()
-                hdr = HdrField(htype, name, body, pos, i, i + len(body), end)
+                hdr = HdrField(htype, name, body, pos, i, j, end)
                 bit, attr, unique, parse = kinds[htype]
                 if parse is not None:
                     hdr.parsed = parse(body, i, mode)
             else:
-                found = get_hdr_field(text, pos, mode)
+                found = _get_hdr_field_general(text, pos, mode)
                 if isinstance(found, _EOH):
                     if found.no_body:
                         msg.extra["no_body"] = True

@@ -30,17 +30,16 @@ def fast(body: str, base: int, kamailio: bool = False) -> ToBody | None:
         return None  # the walk decides where a backslash may stand (inside quotes only)
     m = _FAST_NAMEADDR.fullmatch(body)
     if m is not None:
-        display = m.group(1) if m.group(1) is not None else m.group(2)
-        na = NameAddr(display, m.group(3), base + m.start(3), base + m.end(3), True, start=base, end=base + len(body),
-                      kamailio=kamailio)
-        params = m.group(4)
+        quoted, tokens, uri, params = m.groups()
+        uri_start, uri_end = m.span(3)
+        na = NameAddr(quoted if quoted is not None else tokens, uri, base + uri_start, base + uri_end, True,
+                      start=base, end=base + len(body), kamailio=kamailio)
     else:
         m = _FAST_ADDRSPEC.fullmatch(body)
         if m is None:
             return None
-        na = NameAddr(None, m.group(1), base, base + m.end(1), False, start=base, end=base + len(body),
-                      kamailio=kamailio)
-        params = m.group(2)
+        uri, params = m.groups()
+        na = NameAddr(None, uri, base, base + len(uri), False, start=base, end=base + len(body), kamailio=kamailio)
     if params:
         for chunk in params.split(";")[1:]:
             name, eq, value = chunk.partition("=")

@@ -92,6 +92,8 @@ def parse_uri(s: str, base: int = 0, kamailio: bool = False) -> SipUri:
         if s[:4].lower() not in ("tel:", "urn:"):
             raise ParseError(f"bad URI {s[:40]!r}: Kamailio reads only sip:, sips:, tel: and urn: URIs", base)
         return _tel_urn_kamailio(s, base)
+    if s.startswith("sip:"):  # nearly every URI: the scheme needs no expression
+        return _parse_sip(s, "sip", 4, base)
     m = _SCHEME_RE.match(s)
     if not m:
         raise ParseError(f"bad URI {s[:40]!r}: no scheme", base)

@@ -79,8 +79,10 @@ class ViaBody:
 
 # The common shape, ``SIP/2.0/UDP host[:port];p=v;p``, parsed in one regular expression; anything
 # else (white space, folding, several values) takes the general path below. Both give the same result.
+# The host is a hostname or IPv4 address by the lexer's own expression (no character that may end a
+# host can start the port or a parameter, so it is the same host), or an IPv6 reference checked after.
 _FAST = re.compile(
-    r"(SIP)/(2\.0)/([A-Za-z]+) ([A-Za-z0-9.\-_]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?"
+    rf"(SIP)/(2\.0)/([A-Za-z]+) ({lex.HOSTNAME_RE.pattern}|\[[0-9A-Fa-f:.]+\])(?::(\d{{1,5}}))?"
     r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:\[\]]+)?)*)"
 )
 
@@ -94,20 +96,15 @@ def fast_via(body: str, base: int, kamailio: bool = False) -> ViaBody | None:
     m = _FAST.fullmatch(body)
     if m is None:
         return None
-    host = m.group(4)
-    if host[0] == "[":
-        if not lex.is_ipv6(host[1:-1]):
-            return None
-    elif not lex.HOSTNAME_RE.fullmatch(host):
+    _sip, _version, transport, host, port, plist = m.groups()
+    if host[0] == "[" and not lex.is_ipv6(host[1:-1]):
         return None
-    port = m.group(5)
     if port is not None:
         port = int(port)
         if port > 65535:
             return None
-    pos = m.start(6)
+    params_start = pos = m.start(6)
     params: list[ViaParam] = []
-    plist = m.group(6)
     if plist:
         for chunk in plist[1:].split(";"):
             name, eq, value = chunk.partition("=")
@@ -118,7 +115,7 @@ def fast_via(body: str, base: int, kamailio: bool = False) -> ViaBody | None:
             pos = end
     end = base + len(body)
     # (positional: host_end, next_start, last_wins -- Kamailio's parser keeps a repeated one's last)
-    return ViaBody("SIP", "2.0", m.group(3).upper(), host, port, params, base, end, end, base + m.start(6),
+    return ViaBody("SIP", "2.0", transport.upper(), host, port, params, base, end, end, base + params_start,
                    base + m.end(4), None, kamailio)
 
 
