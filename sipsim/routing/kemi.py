@@ -72,6 +72,7 @@ from sipsim.routing.ksr import (
     _Cancelled,
     _local,
     _pv_get,
+    load_log,
 )
 from sipsim.routing.tree import Script
 
@@ -158,6 +159,7 @@ class KemiRouter:
         self.child_init = child_init
         self._vars: dict[int, tuple[weakref.ref[Any], dict[str, int | str]]] = {}
         self._inited: set[int] = set()
+        self.load_log: list[tuple[str, str]] = []  # (level, text) of the KSR log calls made while loading
         try:
             self.lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
         except OSError:
@@ -193,18 +195,19 @@ class KemiRouter:
         _refuse_stateful(tree, path)
         sys.modules.setdefault("KSR", KSR)
         namespace: dict[str, Any] = {"__name__": f"sipsim_kemi_{path.stem}", "__file__": str(path), "KSR": KSR}
-        try:
-            exec(code, namespace)  # noqa: S102 - the user's own routing script, as app_python3 loads it
-        except BaseException as exc:  # noqa: BLE001 - report any failure of the user's code with its line
-            raise KemiError(f"the script failed while loading: {type(exc).__name__}: {exc}", str(path),
-                            _script_line(exc, str(path))) from None
-        target: Any = namespace
-        if callable(namespace.get("mod_init")):
+        with load_log() as logged:  # KSR.info() ... while loading: kept, as Kamailio logs them at start-up
             try:
-                target = namespace["mod_init"]()
-            except Exception as exc:  # noqa: BLE001
-                raise KemiError(f"mod_init() failed: {type(exc).__name__}: {exc}", str(path),
+                exec(code, namespace)  # noqa: S102 - the user's own routing script, as app_python3 loads it
+            except BaseException as exc:  # noqa: BLE001 - report any failure of the user's code with its line
+                raise KemiError(f"the script failed while loading: {type(exc).__name__}: {exc}", str(path),
                                 _script_line(exc, str(path))) from None
+            target: Any = namespace
+            if callable(namespace.get("mod_init")):
+                try:
+                    target = namespace["mod_init"]()
+                except Exception as exc:  # noqa: BLE001
+                    raise KemiError(f"mod_init() failed: {type(exc).__name__}: {exc}", str(path),
+                                    _script_line(exc, str(path))) from None
 
         def member(name: str) -> Any:
             return target.get(name) if isinstance(target, dict) else getattr(target, name, None)
@@ -218,8 +221,13 @@ class KemiRouter:
                 raise KemiError(f"{fn_name} must take exactly one argument (the message)", str(path),
                                 getattr(getattr(f, "__code__", None), "co_firstlineno", None))
         child_init = member("child_init")
-        return cls(path, config, request_fn, reply_fn if callable(reply_fn) else None,
-                   child_init if callable(child_init) else None)
+        router = cls(path, config, request_fn, reply_fn if callable(reply_fn) else None,
+                     child_init if callable(child_init) else None)
+        router.load_log = logged
+        # `sipsim check` shows a script's warnings: these are the lines Kamailio would log at start-up
+        router.script.warnings.extend(f"{path}: logged while loading [{level}]: {text.rstrip()}"
+                                      for level, text in logged)
+        return router
 
     def caller_position(self) -> tuple[int, int, str]:
         """(line, column, source) of the script line that made the current KSR call."""

@@ -5,8 +5,10 @@ generator to the route (``session.call``) — usually the very handler the cfg i
 the same function (``KSR.sl.sl_send_reply`` runs the handler of ``sl_send_reply()``), so a KEMI
 script and a cfg script behave alike. Differences from cfg, as in Kamailio's KEMI: nothing
 returns 0 to stop the script (``KSR.x.exit()`` does), ``KSR.sanity.sanity_check`` returns -1 on
-failure, ``KSR.is_method*`` return booleans. Anything not listed here raises an AttributeError
-naming what is available; ``KSR.tm``/``KSR.tmx``/... raise: sipsim models the stateless core.
+failure, ``KSR.is_method*`` and ``KSR.is_<METHOD>()`` return booleans. Anything not listed here
+raises an AttributeError naming what is available; ``KSR.tm``/``KSR.tmx``/... raise: sipsim models
+the stateless core. Only the logging functions work while the script loads (``mod_init()``, the
+object's ``__init__``): there is no message yet, so they go to the router's load log.
 """
 
 from __future__ import annotations
@@ -125,6 +127,10 @@ def _pv_get(run: Run, name: str) -> Any:
     return to_python(pv.get(run, _spec(name)))
 
 
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
 def _pv_set(run: Run, name: str, value: Any, kind: type) -> Steps:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise KemiCallError(f"KSR.pv.set{'i' if kind is int else 's'}({name!r}, {value!r}): "
@@ -179,12 +185,94 @@ def _is_method_in(run: Run, letters: str) -> Steps:
     return hit
 
 
-def _log(level: str) -> Callable[..., Any]:
-    def body(run: Run, message: str) -> Steps:
-        yield run.event("xlog", f"[{level}] {str(message).rstrip()}", detail={"level": level, "message": message})
-        return None
+def _log_body(run: Run, level: str, message: Any) -> Steps:
+    yield run.event("xlog", f"[{level}] {str(message).rstrip()}", detail={"level": level, "message": message})
+    return None
 
-    return _custom(level.lower()[2:], body)
+
+def _logged_at_load(level: str, message: Any) -> bool:
+    """A log call while the script loads (``mod_init()``, the object's ``__init__``): there is no
+    message, so it goes to the load log (:func:`load_log`) — Kamailio writes it to its log at
+    start-up, as the official kamailio-basic-kemi-python example does. True when it was taken."""
+    log = getattr(_local, "load_log", None)
+    if getattr(_local, "session", None) is not None or log is None:
+        return False
+    log.append((level, str(message)))
+    return True
+
+
+def _log(level: str) -> Callable[..., Any]:
+    routed = _custom(level.lower()[2:], lambda run, message: _log_body(run, level, message))
+
+    def ksr_function(message: Any) -> Any:
+        return None if _logged_at_load(level, message) else routed(message)
+
+    ksr_function.__name__ = level.lower()[2:]
+    return ksr_function
+
+
+#: KSR.log(level, message): the level by name, in any case; any other name logs at L_ERR
+_LOG_NAMES = {"dbg": "L_DBG", "info": "L_INFO", "notice": "L_NOTICE", "warn": "L_WARN", "err": "L_ERR",
+              "crit": "L_CRIT"}
+
+
+def _log_any(level_name: Any, message: Any) -> Any:
+    level = _LOG_NAMES.get(str(level_name).lower(), "L_ERR")
+    if _logged_at_load(level, message):
+        return None
+    return _custom("log", lambda run, lv, msg: _log_body(run, level, msg))(level_name, message)
+
+
+class load_log:  # noqa: N801 - used as a context manager around the script's loading
+    """Collects the KSR log calls made while the script loads (see :func:`_logged_at_load`)."""
+
+    def __enter__(self) -> list[tuple[str, str]]:
+        _local.load_log = []
+        return _local.load_log
+
+    def __exit__(self, *exc: object) -> None:
+        _local.load_log = None
+
+
+# -- KSR.is_<METHOD>() and the other core tests ----------------------------------------------------
+#: the methods Kamailio 5.6's KEMI core has an ``is_<METHOD>()`` for (``sr_kemi_core_is_method_*``)
+KEMI_IS_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "SUBSCRIBE", "PUBLISH", "NOTIFY",
+                   "REFER", "INFO", "UPDATE", "PRACK", "MESSAGE", "KDMQ", "GET", "POST", "PUT", "DELETE")
+
+
+def _is_named_method(name: str) -> Callable[..., Any]:
+    """``KSR.is_INVITE()`` ...: the method's bit against ``name``'s (a request's parsed method, a
+    reply's CSeq method), as ``is_method_in`` tests it; so ``invite`` is an INVITE."""
+    want = KAMAILIO_METHODS[name]
+
+    def body(run: Run) -> Steps:
+        method = _method(run)
+        hit = _method_bit(run, method) == want
+        yield run.event("is_method", f"method {method} {'is' if hit else 'is not'} {name}")
+        return hit
+
+    return _custom(f"is_{name}", body)
+
+
+def _is_myself_of(what: str, value: Callable[[Run], Any]) -> Callable[..., Steps]:
+    def body(run: Run) -> Steps:
+        from sipsim.engine.forward import check_self
+        from sipsim.routing.interp import uri_is_myself
+
+        v = value(run)
+        mine = v is not None and (check_self(run.config, str(v), None) if what == "source IP"
+                                  else uri_is_myself(run.config, str(v)))
+        yield run.event("is_myself", f"{what} {pv.to_text(v)} {'is' if mine else 'is not'} this server")
+        return mine
+
+    return body
+
+
+def _dst_uri(run: Run, uri: Any) -> Steps:
+    """``KSR.setdsturi(uri)`` / ``KSR.resetdsturi()`` (uri None): ``$du``, as the cfg assignment sets it."""
+    pv.assign(run, _spec("$du"), None if uri is None else to_engine(str(uri)))
+    yield run.event("pv", "$du is now " + ("unset" if uri is None else repr(uri)))
+    return True
 
 
 def _exit(run: Run) -> Steps:
@@ -249,6 +337,12 @@ def _build_ksr() -> types.ModuleType:
                   get=_custom("pv.get", _event_only("pv", lambda r, v, n: f"{n} is {pv.to_text(v)}", _pv_get)),
                   gete=_custom("pv.gete", _event_only("pv", lambda r, v, n: f"{n} is {v!r}",
                                                       lambda r, n: "" if _pv_get(r, n) is None else _pv_get(r, n))),
+                  getw=_custom("pv.getw", _event_only("pv", lambda r, v, n: f"{n} is {v}",
+                                                      lambda r, n: _or(_pv_get(r, n), "<<null>>"))),
+                  getvs=_custom("pv.getvs", _event_only("pv", lambda r, v, n, d: f"{n} is {v!r}",
+                                                        lambda r, n, d: _or(_pv_get(r, n), d))),
+                  getvn=_custom("pv.getvn", _event_only("pv", lambda r, v, n, d: f"{n} is {v!r}",
+                                                        lambda r, n, d: _or(_pv_get(r, n), d))),
                   is_null=_custom("pv.is_null", _event_only("pv", lambda r, v, n: f"{n} is{'' if v else ' not'} null",
                                                             lambda r, n: _pv_get(r, n) is None)),
                   sets=_custom("pv.sets", lambda r, n, v: _pv_set(r, n, v, str)),
@@ -286,8 +380,19 @@ def _build_ksr() -> types.ModuleType:
         "isflagset": _custom("isflagset", _flag_op("isflagset")),
         "set_drop": _custom("set_drop", _set_drop),
         "info": _log("L_INFO"), "err": _log("L_ERR"), "dbg": _log("L_DBG"), "warn": _log("L_WARN"),
-        "notice": _log("L_NOTICE"), "crit": _log("L_CRIT"),
+        "notice": _log("L_NOTICE"), "crit": _log("L_CRIT"), "log": _log_any,
+        "is_myself_furi": _custom("is_myself_furi", _is_myself_of("From URI", lambda r: _pv_get(r, "$fu"))),
+        "is_myself_turi": _custom("is_myself_turi", _is_myself_of("To URI", lambda r: _pv_get(r, "$tu"))),
+        "is_myself_srcip": _custom("is_myself_srcip", _is_myself_of("source IP", lambda r: r.msg.rcv.src[0])),
+        "seturi": _fn("seturi", "seturi", None, kinds=(str,), to_bool=True),
+        "setuser": _fn("setuser", "setuser", None, kinds=(str,), to_bool=True),
+        "sethost": _fn("sethost", "sethost", None, kinds=(str,), to_bool=True),
+        "setdsturi": _custom("setdsturi", lambda r, uri: _dst_uri(r, uri)),
+        "resetdsturi": _custom("resetdsturi", lambda r: _dst_uri(r, None)),
+        "isdsturiset": _custom("isdsturiset", _event_only("pv", lambda r, v: f"$du is{'' if v else ' not'} set",
+                                                          lambda r: bool(r.msg.dst_uri))),
     }
+    members.update({f"is_{m}": _is_named_method(m) for m in KEMI_IS_METHODS})
     for name in STATEFUL_SUBMODULES:
         st = _Stateful()
         st._path = name
@@ -295,8 +400,11 @@ def _build_ksr() -> types.ModuleType:
     for k, v in members.items():
         setattr(ksr, k, v)
 
+    modelled = sorted(k for k in members if k not in STATEFUL_SUBMODULES)
+
     def missing(name: str) -> Any:
-        raise AttributeError(f"KSR.{name} is not modeled by sipsim (available: {', '.join(sorted(members))})")
+        raise AttributeError(f"KSR.{name} is not modeled by sipsim (available: {', '.join(modelled)}; "
+                             f"not modelled, stateful: {', '.join(STATEFUL_SUBMODULES)})")
 
     ksr.__getattr__ = missing  # type: ignore[attr-defined]
     return ksr

@@ -8,7 +8,10 @@ file*. We do the same, so line and column numbers always refer to the file as wr
   next line with a trailing ``\\``;
 * ``#!ifdef NAME`` / ``#!ifndef NAME`` / ``#!else`` / ``#!endif`` (nested);
 * ``#!subst "/regex/replacement/flags"`` and ``#!substdef "/NAME/value/"`` (a define that is also
-  replaced inside strings); ``#!KAMAILIO``, ``#!SER``, ``#!ALL``, ``#!MAXCOMPAT`` are accepted;
+  replaced inside strings), applied to each following line and to a define's value where the
+  define is used; ``#!KAMAILIO``, ``#!SER``, ``#!ALL``, ``#!MAXCOMPAT`` are accepted;
+* numbers: decimal, ``0x`` hexadecimal and, with a leading 0, octal (``010`` is 8; see
+  ``parse_base._num`` for how they become 32-bit values);
 * comments: ``#`` to the end of the line, ``//`` to the end of the line, ``/* ... */`` (nested);
 * ``include_file "x.cfg"`` / ``import_file "x.cfg"`` read another file in place (relative to
   the including file; ``import_file`` ignores a missing file).
@@ -310,7 +313,10 @@ class Lexer:
             if depth > MAX_DEFINE_DEPTH:
                 raise CfgError(f"define {word} expands into itself", file, line, col)
             sub = Lexer({k: v for k, v in self.defines.items() if k != word})
-            sub._lex(value, file, Path("."))
+            # the value goes through the #!subst/#!substdef rules in force where it is used, as the
+            # rest of the line did (Kamailio 5.6.3: "#!define G "at HOSTX"" then "#!substdef
+            # "/HOSTX/10.1.1.1/"" makes G "at 10.1.1.1")
+            sub._lex(self._apply_substs(value) if self.substs else value, file, Path("."))
             for t in sub.tokens:
                 # keep the value's own spacing so that "1.2.3.4" stays adjacent tokens
                 c, e = (col + t.col - 1, col + t.end_col - 1) if t.line == 1 else (col, end_col)

@@ -4,31 +4,100 @@ A value is what a pseudo-variable or a constant gives: an int, a str or ``None``
 and strings convert the way the cfg language converts them (``to_int``/``to_str``); ``==`` compares
 as numbers when the left side is one, else as strings. Kept apart from the interpreter
 (``interp.py``), which decides *when* expressions are evaluated; this module says what they give.
+
+Numbers are C ``int``s, 32 bits, as in Kamailio 5.6 (measured with 5.6.3): ``2147483647 + 1`` is
+-2147483648, ``65536 * 65536`` is 0, a shift counts modulo 32 (``1 << 33`` is 2, as the x86 shift
+instruction does) and ``>>`` keeps the sign. Division truncates toward 0.
+
+Text becomes a number as ``rval_get_int`` makes it (:func:`str2int`). When it cannot —
+``"7 "``, ``"1_0"``, ``"2147483648"`` — Kamailio logs a WARNING and goes on with **0**; so does
+:func:`to_int`, and the warning waits in :func:`take_warnings` for the interpreter to show it as a
+``route:warning`` step.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 
 from sipsim.routing import pv
 from sipsim.routing.regex import search
 
+INT_MIN = -(1 << 31)
+INT_MAX = (1 << 31) - 1
+_DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
 
 class EvalError(ValueError):
-    """An expression that cannot be evaluated (a string where a number is needed, division by 0 ...)."""
+    """An expression that cannot be evaluated (division by 0 ...)."""
+
+
+def wrap32(n: int) -> int:
+    """``n`` as a C ``int`` holds it: the low 32 bits, as a signed number."""
+    if INT_MIN <= n <= INT_MAX:
+        return n
+    return ((n - INT_MIN) & 0xFFFFFFFF) + INT_MIN
+
+
+def str2int(text: str) -> int | None:
+    """Kamailio 5.6's automatic text-to-number conversion (``rval_get_int``); None when it fails.
+
+    Measured on the 5.6.3 binary: an optional ``+``/``-`` and ASCII decimal digits, whose value must
+    fit an ``int`` (``2147483648`` fails, ``-2147483648`` does not; leading zeros are decimal); or
+    ``0x``/``0X`` and hexadecimal digits, without a sign, kept to their low 32 bits
+    (``0xffffffff`` is -1, ``0x100000000`` is 0). Nothing else: no space before or after, no
+    ``_``, no ``0b``/``0o``. The empty text and a lone sign give 0 without a warning.
+    """
+    if text[:2] in ("0x", "0X"):
+        digits = text[2:]
+        if not digits or not _HEX.issuperset(digits):
+            return None
+        return wrap32(int(digits, 16))
+    sign = text[:1]
+    digits = text[1:] if sign in ("+", "-") and sign else text
+    if not digits:
+        return 0
+    if not _DIGITS.issuperset(digits):
+        return None
+    n = int(digits, 10)
+    if sign == "-":
+        n = -n
+    return n if INT_MIN <= n <= INT_MAX else None
+
+
+#: conversion warnings not shown yet (see :func:`take_warnings`); bounded, in case nobody takes them
+PENDING: list[str] = []
+MAX_PENDING = 16
+
+
+def take_warnings() -> list[str]:
+    """The conversion warnings since the last call, oldest first, and forget them.
+
+    The operators are plain functions that know neither the message nor the worker, so they cannot
+    make a step event themselves; the interpreter takes the warnings right after it evaluated an
+    expression (nothing else runs in between: a worker is one generator) and shows each as a
+    ``route:warning`` step of the action that evaluated it.
+    """
+    if not PENDING:
+        return []
+    out = PENDING[:]
+    PENDING.clear()
+    return out
 
 
 def to_int(v: pv.Value) -> int:
+    if type(v) is int:
+        return v
     if v is None:
         return 0
-    if isinstance(v, int):
-        return v
-    s = v.strip()
-    try:
-        return int(s, 10)
-    except ValueError:
-        raise EvalError(f"{v[:30]!r} is not a number") from None
+    n = str2int(v)  # type: ignore[arg-type]
+    if n is None:
+        if len(PENDING) < MAX_PENDING:
+            shown = v if len(v) <= 40 else v[:37] + "..."  # type: ignore[arg-type]
+            PENDING.append(f"automatic string to int conversion for {shown!r} failed: 0 is used instead "
+                            "(Kamailio 5.6 logs this WARNING and goes on with 0 too)")
+        return 0
+    return n
 
 
 def to_str(v: pv.Value) -> str:
@@ -42,7 +111,7 @@ def unop_value(op: str, v: pv.Value) -> pv.Value:
     if op == "defined" or op == "undefined":
         return int((v is not None) == (op == "defined"))
     if op == "-":
-        return -to_int(v)
+        return wrap32(-to_int(v))  # -(-2147483648) is itself, as in C
     if op == "~":
         return ~to_int(v)
     if op == "strlen":
@@ -59,13 +128,22 @@ def unop_value(op: str, v: pv.Value) -> pv.Value:
 def _div(a: int, b: int) -> int:
     if b == 0:
         raise EvalError("division by 0")
-    return int(a / b)
+    q = abs(a) // abs(b)  # C truncates toward 0
+    return wrap32(q if (a < 0) == (b < 0) else -q)  # -2147483648 / -1 stays in 32 bits
 
 
-# the operators on two numbers (both sides converted with to_int)
+def _mod(a: int, b: int) -> int:
+    if b == 0:
+        raise EvalError("division by 0")
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r  # C: the remainder has the sign of the dividend
+
+
+# the operators on two numbers (both sides converted with to_int), with C int arithmetic
 _INT_OPS: dict[str, Callable[[int, int], int]] = {
-    "-": operator.sub, "*": operator.mul, "/": _div, "%": lambda a, b: a - _div(a, b) * b,
-    "|": operator.or_, "&": operator.and_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift,
+    "-": lambda a, b: wrap32(a - b), "*": lambda a, b: wrap32(a * b), "/": _div, "%": _mod,
+    "|": lambda a, b: wrap32(a | b), "&": lambda a, b: wrap32(a & b), "^": lambda a, b: wrap32(a ^ b),
+    "<<": lambda a, b: wrap32(a << (b & 31)), ">>": lambda a, b: wrap32(a) >> (b & 31),
     ">": lambda a, b: int(a > b), "<": lambda a, b: int(a < b), ">=": lambda a, b: int(a >= b),
     "<=": lambda a, b: int(a <= b),
 }
@@ -90,7 +168,7 @@ def binop_value(op: str, left: pv.Value, right: pv.Value) -> pv.Value:
     if op == "+":
         if isinstance(left, str) or (left is None and isinstance(right, str)):
             return to_str(left) + to_str(right)
-        return to_int(left) + to_int(right)
+        return wrap32(to_int(left) + to_int(right))
     a, b = to_int(left), to_int(right)
     fn = _INT_OPS.get(op)
     if fn is None:

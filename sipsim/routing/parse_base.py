@@ -8,6 +8,7 @@ from sipsim.routing import functions as fn
 from sipsim.routing import pv
 from sipsim.routing.errors import CfgError
 from sipsim.routing.lexer import Token, script_lines
+from sipsim.routing.operators import wrap32
 from sipsim.routing.tree import RouteCall, Script
 
 if TYPE_CHECKING:
@@ -111,8 +112,18 @@ class TokenStream:
 
 
 def _num(t: Token) -> int:
-    """A NUM token: decimal, or hexadecimal with 0x (a leading 0 is still decimal, as in Kamailio)."""
+    """A NUM token as Kamailio's lexer reads it: ``strtol`` in base 16 (``0x``), 8 (a leading 0:
+    ``010`` is 8) or 10, into a C ``long`` (64 bits: larger values stop at its maximum), then cut to
+    the ``int`` the cfg language computes with (measured with 5.6.3: ``4294967295`` is -1,
+    ``99999999999`` is 1215752191). ``09`` is not a number in Kamailio (a syntax error)."""
     v = t.value
-    return int(v, 16) if v[:2].lower() == "0x" else int(v, 10)
-
-
+    if v[:2].lower() == "0x":
+        n = int(v[2:], 16)
+    elif v[:1] == "0" and len(v) > 1:
+        if not set(v) <= set("01234567"):
+            raise CfgError(f"syntax error: {v} is not a number (a leading 0 makes it octal, digits 0-7 only)",
+                           t.file, t.line, t.col)
+        n = int(v, 8)
+    else:
+        n = int(v, 10)
+    return wrap32(min(n, (1 << 63) - 1))

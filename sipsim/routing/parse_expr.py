@@ -11,7 +11,7 @@ import ipaddress
 
 from sipsim.routing.errors import CfgError
 from sipsim.routing.lexer import Token
-from sipsim.routing.operators import EvalError, binop_value
+from sipsim.routing.operators import EvalError, binop_value, wrap32
 from sipsim.routing.parse_base import BARE_CMDS, BINARY, ELEMS, EQ_PREC, RET_KINDS, TokenStream, _num
 from sipsim.routing.tree import (
     ActionExpr,
@@ -86,7 +86,7 @@ class ExprParser(TokenStream):
             self.next()
             operand = self._int_operand(self.unary(), "-")
             if isinstance(operand, Const) and isinstance(operand.value, int):
-                return Const(t.file, t.line, t.col, -operand.value)
+                return Const(t.file, t.line, t.col, wrap32(-operand.value))
             return UnOp(t.file, t.line, t.col, "-", operand)
         if t.is_op("~"):
             self.next()
@@ -122,6 +122,11 @@ class ExprParser(TokenStream):
             e = self.expr()
             close = self.peek()
             if not close.is_op(")"):
+                if close.is_op("="):
+                    # if ($rU = "bob"): Kamailio 5.6 takes it as an assignment whose value is tested
+                    # (measured: it assigns and the test is true); a teaching tool says so instead
+                    raise self.error("'=' assigns; did you mean '=='? (Kamailio 5.6 would assign here and test "
+                                     "the assigned value; sipsim refuses it)", close, "'==' to compare")
                 raise self.error(f"unexpected {close.describe()} in the expression", close, "')'")
             self.next()
             return e

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sipsim.routing import functions as fn
 from sipsim.routing.errors import CfgError
 from sipsim.routing.lexer import Token
+from sipsim.routing.operators import wrap32
 from sipsim.routing.parse_base import RET_KINDS, _num
 from sipsim.routing.parse_cmd import CmdParser
 from sipsim.routing.tree import (
@@ -211,7 +212,7 @@ class Parser(CmdParser):
                              "a quoted string or a number")
         self.expect_op(")", "')' to close modparam")
         module, name = mod_tok.value, par_tok.value
-        value: int | str = _num(val_tok) * (-1 if neg else 1) if val_tok.kind == "NUM" else val_tok.value
+        value: int | str = wrap32(_num(val_tok) * (-1 if neg else 1)) if val_tok.kind == "NUM" else val_tok.value
         if module not in self.script.modules:
             raise self.error(f"modparam for module '{module}', which is not loaded (loadmodule it first)", mod_tok)
         kind = fn.MODPARAMS.get((module, name)) or fn.MODPARAMS.get((module, "*"))
@@ -220,10 +221,11 @@ class Parser(CmdParser):
             raise self.error(f"modparam: module '{module}' has no parameter '{name}' that sipsim models", par_tok,
                              ", ".join(known) if known else None)
         if kind == "int" and isinstance(value, str):
-            try:
-                value = int(value, 16) if value.lower().startswith("0x") else int(value, 10)
-            except ValueError:
-                raise self.error(f"modparam {module}.{name} must be a number", val_tok) from None
+            # Kamailio looks a parameter up by name *and* type: a quoted "20" for an int parameter
+            # is "parameter <max_limit> of type <1:string> not found" and the start fails (5.6.3)
+            raise self.error(f"modparam {module}.{name} is a number: write it without quotes "
+                             f"(Kamailio: parameter <{name}> of type <1:string> not found in module <{module}>)",
+                             val_tok, f'modparam("{module}", "{name}", {value.strip() or "N"})')
         limit = fn.MODPARAM_LIMITS.get((module, name))
         if limit is not None and value != limit[0]:
             raise self.error(f"modparam {module}.{name}={value}: {limit[1]}", val_tok)
@@ -300,10 +302,17 @@ class Parser(CmdParser):
 
     # -- actions ------------------------------------------------------------------------------
     def actions_until(self, close: str) -> tuple[list[Action], Token]:
+        """The actions of a ``{ ... }`` block up to ``close``. An empty block — ``{ }``, not even a
+        ``;`` — is a syntax error in Kamailio's grammar (measured with 5.6.3: a route, an
+        ``if``/``else`` or a ``while`` body), so it is one here too."""
         out: list[Action] = []
+        start = self.peek()
         while True:
             t = self.peek()
             if t.is_op(close):
+                if t is start:
+                    raise self.error("syntax error: an empty block ('{ }'); Kamailio needs at least one "
+                                     "action (';' alone is enough)", t, "an action")
                 return out, self.next()
             if t.kind == "EOF":
                 raise self.error(f"the block is not closed: reached {t.describe()}", t, f"'{close}'")
@@ -398,7 +407,7 @@ class Parser(CmdParser):
                     self.next()
                 v = self.next()
                 if v.kind == "NUM":
-                    value: int | str = -_num(v) if neg else _num(v)
+                    value: int | str = wrap32(-_num(v)) if neg else _num(v)
                     is_str = False
                 elif v.kind == "STR" and not neg:
                     value, is_str = v.value, True

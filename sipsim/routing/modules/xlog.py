@@ -15,11 +15,25 @@ SHORT = {"xdbg": "L_DBG", "xinfo": "L_INFO", "xnotice": "L_NOTICE", "xwarn": "L_
          "xbug": "L_BUG", "xcrit": "L_CRIT", "xalert": "L_ALERT"}
 
 
+#: xlog reads a level name by its third character only (measured with Kamailio 5.6.3: "L_INFOO" and
+#: "M_INFO" log at INFO, "L_EVIL" at ERR; "INFO", "L_", "l_info", "L_dbg" fail at start-up)
+BY_LETTER = {"A": "L_ALERT", "B": "L_BUG", "C": "L_CRIT", "E": "L_ERR", "W": "L_WARN", "N": "L_NOTICE",
+             "I": "L_INFO", "D": "L_DBG"}
+
+
+def level_name(text: str) -> str | None:
+    """The level a name gives (``L_ERR`` ...), or None when xlog refuses it."""
+    if len(text) > 2 and text[1] == "_":
+        return BY_LETTER.get(text[2])
+    return None
+
+
 def _check_level(params: list[Param]) -> None:
     if len(params) >= 2 and params[0].is_const:
         level = str_const(params[-2], "the log level")
-        if level not in LEVELS:
-            raise FixupError(f"unknown log level {level!r} (use one of {', '.join(LEVELS)})")
+        if level_name(level) is None:
+            raise FixupError(f"unknown log level {level!r} (use one of {', '.join(LEVELS)}; Kamailio reads "
+                             "only the letter after 'L_')")
 
 
 def _emit(run: Run, level: str, params: list[Param]) -> Steps:
@@ -36,6 +50,7 @@ def _emit(run: Run, level: str, params: list[Param]) -> Steps:
 def xlog(run: Run, params: list[Param]) -> Steps:
     """xlog([[facility,] level,] "format"): log with pseudo-variables expanded."""
     level = params[-2].str(run) if len(params) >= 2 else "L_ERR"
+    level = level_name(level) or level
     return (yield from _emit(run, level, params))
 
 
