@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         summary = _summary(router)
         for w in getattr(getattr(router, "script", None), "warnings", []):
             warned.setdefault(str(w), []).append(profile.value)
+        for level, text in getattr(router, "load_log", ()):
+            # a KEMI script's KSR.info() ... in mod_init: Kamailio logs these at start-up; they are
+            # the script's own lines, not a complaint about it
+            print(f"{args.path}: logged while loading [{level}]: {text.rstrip()}", file=sys.stderr)
     for w, given_by in warned.items():
         # the same script checked twice gives most warnings twice: say each once, and name the
         # profile only when the other one did not give it (an #!ifdef SIPSIM_SER branch)

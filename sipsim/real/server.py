@@ -53,7 +53,7 @@ from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
 from sipsim.real.udp_init import MAX_RCVBUF, ServeError, open_socket, socket_meminfo  # noqa: F401 - the CLI reads MAX_RCVBUF here
-from sipsim.real.worker import WorkerSetup, run_worker, set_process_name
+from sipsim.real.worker import WorkerSetup, run_worker, set_process_name, xlog_level
 
 KILL_AFTER = 1.5  # seconds between SIGTERM and SIGKILL for a worker that does not leave
 READY_WAIT = 2.0  # how long to wait for a new worker to reach recvfrom before forking the next
@@ -162,6 +162,10 @@ class Server:
             # the script's globals (advertised_address, alias, check_via, server_signature) describe
             # this server, as `sipsim trace --route` and the simulator apply them
             self.config = getattr(self.router, "config", self.config)
+        for level, text in getattr(self.router, "load_log", ()):
+            # a KEMI script's KSR.info() ... in mod_init: logged at start-up at its level, as Kamailio does
+            lvl, line = xlog_level(f"[{level}] {text.rstrip()}")
+            self.log(lvl, f"{o.route}: {line}")
         self._wildcard_names()
         self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
         # the engine writes the address in its canonical text (FE80:0::1 -> fe80::1, as Kamailio

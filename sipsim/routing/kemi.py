@@ -223,10 +223,7 @@ class KemiRouter:
         child_init = member("child_init")
         router = cls(path, config, request_fn, reply_fn if callable(reply_fn) else None,
                      child_init if callable(child_init) else None)
-        router.load_log = logged
-        # `sipsim check` shows a script's warnings: these are the lines Kamailio would log at start-up
-        router.script.warnings.extend(f"{path}: logged while loading [{level}]: {text.rstrip()}"
-                                      for level, text in logged)
+        router.load_log = logged  # what Kamailio would log at start-up: `sipsim check` and serve show it
         return router
 
     def caller_position(self) -> tuple[int, int, str]:
