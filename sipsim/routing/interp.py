@@ -179,7 +179,12 @@ def do_action(run: Run, a: Action, label: str) -> Steps:
 
 def _traced(run: Run, a: Action, label: str, steps: Steps) -> Steps:
     yield action_event(run, a, label)
-    return (yield from steps)
+    ret = yield from steps
+    notes = run.extra.pop("pv_notes", None)  # variables that are $null because a header did not parse
+    if notes:
+        for note in dict.fromkeys(notes):
+            yield run.event("route:pv-null", note, detail={"file": a.file, "line": a.line})
+    return ret
 
 
 def call(run: Run, a: Call, label: str) -> Steps:
@@ -379,16 +384,54 @@ def eval_pure(run: Run, e: Expr) -> pv.Value:
         return spec.get(run, spec)
     if kind is BinOp:
         op = e.op  # type: ignore[union-attr]
-        if op == "||":
-            return 1 if to_int(eval_pure(run, e.left)) or to_int(eval_pure(run, e.right)) else 0  # type: ignore
-        if op == "&&":
-            return 1 if to_int(eval_pure(run, e.left)) and to_int(eval_pure(run, e.right)) else 0  # type: ignore
+        if op == "||" or op == "&&":
+            return _logic(run, e)  # type: ignore[arg-type]
         return binop_value(op, eval_pure(run, e.left), eval_pure(run, e.right))  # type: ignore[union-attr]
     if kind is UnOp:
         return unop_value(e.op, eval_pure(run, e.operand))  # type: ignore[union-attr]
     if kind is Elem:
         return _elem(run, e)  # type: ignore[arg-type]
     raise EvalError(f"cannot evaluate {kind.__name__} here")
+
+
+def _is_const(e: Any) -> bool:
+    """Made of constants only (``1 == 0``, ``!1``): Kamailio's optimizer folds it at load time."""
+    c = e.__dict__.get("kconst")
+    if c is None:
+        t = type(e)
+        c = t is Const or (t is BinOp and _is_const(e.left) and _is_const(e.right)) or (
+            t is UnOp and _is_const(e.operand))
+        e.kconst = c
+    return c
+
+
+def _failed(x: Any, v: Any) -> bool:
+    """``v`` is the error of a core test (``uri == myself`` on an R-URI that does not parse: -1),
+    possibly carried through a folded ``||``/``&&``."""
+    return type(v) is int and v < 0 and (type(x) is Elem or (type(x) is BinOp and x.op in ("||", "&&")))
+
+
+def _logic(run: Run, e: BinOp) -> pv.Value:
+    """``||`` and ``&&`` as Kamailio 5.6 evaluates them (measured, tests/routing/test_pv_errors.py).
+
+    A core test that fails (``uri == myself`` when the R-URI does not parse) gives an error, -1:
+    alone in an ``if`` it is false, ``!`` makes it false too, but next to another test it counts
+    as *not 0*: ``uri == myself || $var(x) == 1`` is true. A side made of constants only is folded
+    away first: ``uri == myself || 0`` is just ``uri == myself`` (false), ``X || 1`` is 1,
+    ``X && 0`` is 0, ``X && 1`` is X.
+    """
+    op, left, right = e.op, e.left, e.right
+    lc, rc = _is_const(left), _is_const(right)
+    if lc or rc:
+        c_expr, x = (right, left) if rc else (left, right)
+        c = bool(to_int(eval_pure(run, c_expr)))
+        if (op == "||") == c:
+            return 1 if c else 0
+        v = eval_pure(run, x)
+        return v if _failed(x, v) else (1 if to_int(v) else 0)  # type: ignore[return-value]
+    if op == "||":
+        return 1 if to_int(eval_pure(run, left)) or to_int(eval_pure(run, right)) else 0
+    return 1 if to_int(eval_pure(run, left)) and to_int(eval_pure(run, right)) else 0
 
 
 def call_in_expr(run: Run, e: ActionExpr) -> Steps:
@@ -433,13 +476,15 @@ def _binop(run: Run, e: BinOp) -> Steps:
     op = e.op
     x: Any = e.left
     left = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
-    if op == "||" and to_int(left):
+    if op == "||" and to_int(left) and not _failed(x, left):  # a failed test does not end a ||: see _logic
         return 1
     if op == "&&" and not to_int(left):
         return 0
     x = e.right
     right = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
-    if op == "||" or op == "&&":
+    if op == "||":
+        return 1 if to_int(left) or to_int(right) else 0
+    if op == "&&":
         return 1 if to_int(right) else 0
     return binop_value(op, left, right)
 
@@ -468,6 +513,8 @@ def _elem(run: Run, e: Elem) -> int:
         if value is None:
             return 0
         if isinstance(right, Myself):
+            if what == "uri" and not pv.is_uri_ok(msg):
+                return -1  # Kamailio: the test fails with an error -- neither == nor != is true
             res = uri_is_myself(run.config, str(value), msg if what == "uri" else None)
         elif op == "=~":
             return int(search(to_str(run.eval_pure(right)), str(value)))  # type: ignore[arg-type]

@@ -14,6 +14,11 @@ R-URI (``msg.new_uri``) once the script changed it, as Kamailio does.
 to the next and start at 0 (Kamailio creates them when the script is loaded). ``$avp(x)`` live
 for one message.
 
+An index may be a variable (``$(hdr(Via)[$var(i)])``): it is read per message; a negative one
+counts headers from the end (and gives no AVP), one that holds text fails the read as in Kamailio.
+More variables live in :mod:`sipsim.routing.pv_more`, format strings in
+:mod:`sipsim.routing.pv_format`.
+
 Simplifications: no transformations (``{s.len}`` ...), no ``$xavp``/``$shv``/``$sel``, no ``tm``
 variables (``$T_*``) — each is refused at load time with a clear message.
 """
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.nameaddr import NameAddr
@@ -54,9 +59,10 @@ class PvSpec:
     text: str  # as written: $ru, $var(x), $(hdr(Via)[1])
     name: str
     param: str | None
-    index: str | None  # "1", "-1", "*" or None
+    index: str | None  # "1", "-1", "*", "$var(i)" (then index_pv) or None
     get: Callable[[Env, PvSpec], Value]
     set: Callable[[Env, PvSpec, Value], None] | None
+    index_pv: PvSpec | None = None  # $(hdr(Via)[$var(i)]): the variable that gives the index
 
     @property
     def writable(self) -> bool:
@@ -92,7 +98,7 @@ def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
         if part == "host":
             return u.host or None
         if part == "port":
-            return u.port if u.port is not None else 5060  # Kamailio prints the default port
+            return u.port if u.port is not None else pv_more.default_port(u)  # Kamailio prints the default
         if part == "scheme":
             # Kamailio's parse_uri() (phone2tel) makes a sip:/sips: URI with ;user=phone a tel: URI
             if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and _kamailio_user_phone(u.params):
@@ -217,33 +223,29 @@ def _cseq_num(env: Env, spec: PvSpec) -> Value:
     return int(number) if c.parsed.is_number else number  # "x", "12a": the kamailio profile lets them through
 
 
-def _named_body(name: str) -> Callable[[Env, PvSpec], Value]:
-    def get(env: Env, spec: PvSpec) -> Value:
-        if parse_headers(env.msg, F_EOH) < 0:
-            return None
-        h = env.msg.header(name)
-        return raw_body(env.msg, h) if h is not None else None
-
-    return get
+def _named_body(htype: HdrType, name: str) -> Callable[[Env, PvSpec], Value]:
+    """``$ua``, ``$ct``: the first header of that kind, parsing only as far as it (Kamailio asks
+    ``parse_headers`` for that header's flag, not for all: a broken header after it harms nothing)."""
+    return lambda env, spec: pv_more.header_of(env, spec, htype, name)
 
 
 def _hdr(env: Env, spec: PvSpec) -> Value:
     """``$hdr(Name)``: the first header of that name (compact forms too), ``$(hdr(Name)[n])`` the nth."""
     msg = env.msg
-    if parse_headers(msg, F_EOH) < 0:
+    if parse_headers(msg, F_EOH) < 0:  # $hdr needs every header parsed: one broken header and it is $null
+        pv_more.note_unparsed(env, spec, spec.param or "", every=True)
         return None
     found = msg.headers_named(spec.param or "")
     if not found:
         return None
-    if spec.index is None:
+    i = index_of(env, spec) if spec.index is not None else None
+    if i is None:
         return raw_body(msg, found[0])
-    if spec.index == "*":
+    if i == "*":
         return ",".join(raw_body(msg, h) for h in found)
-    i = int(spec.index)
-    try:
-        return raw_body(msg, found[i])
-    except IndexError:
+    if type(i) is not int or not -len(found) <= i < len(found):
         return None
+    return raw_body(msg, found[i])
 
 
 def _route_uri(env: Env, spec: PvSpec) -> Value:
@@ -283,12 +285,12 @@ def _avp(env: Env, spec: PvSpec) -> Value:
     values = env.msg.extra.get("avps", {}).get(spec.param or "")
     if not values:
         return None
-    if spec.index is None:
+    i = index_of(env, spec) if spec.index is not None else None
+    if i is None:
         return values[0]
-    if spec.index == "*":
+    if i == "*":
         return ", ".join(str(v) for v in values)
-    i = int(spec.index)
-    return values[i] if 0 <= i < len(values) else None
+    return values[i] if type(i) is int and 0 <= i < len(values) else None
 
 
 def _rc(env: Env, spec: PvSpec) -> Value:
@@ -411,8 +413,8 @@ _TABLE: dict[str, tuple[Callable[[Env, PvSpec], Value], Callable[[Env, PvSpec, V
     "tn": (_addr_hdr("to", "display"), None, "none"),
     "ci": (_callid, None, "none"),
     "cs": (_cseq_num, None, "none"),
-    "ua": (_named_body("User-Agent"), None, "none"),
-    "ct": (_named_body("Contact"), None, "none"),
+    "ua": (_named_body(HdrType.HDR_USERAGENT_T, "User-Agent"), None, "none"),
+    "ct": (_named_body(HdrType.HDR_CONTACT_T, "Contact"), None, "none"),
     "hdr": (_hdr, None, "required"),
     "hdrc": (_hdrc, None, "required"),
     "route_uri": (_route_uri, None, "none"),
@@ -436,7 +438,8 @@ REFUSED = {
     "sel": "select expressions ($sel) are not modeled by sipsim",
 }
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.?")
+_INDEX_RE = re.compile(r"-?[0-9]+|\*")
 CORE_NAMES = frozenset({"null", "rc", "retcode"})  # the core's own; every other one comes with pv.so
 MODULE_NAMES = {"route_uri": "rr"}  # the ones another module exports
 
@@ -445,47 +448,96 @@ def known_names() -> list[str]:
     return sorted(_TABLE)
 
 
-def parse_pv(text: str) -> PvSpec:
-    """Resolve ``$name``, ``$name(param)`` or ``$(name(param)[index])``. Raises PvError."""
-    if not text.startswith("$") or len(text) < 2:
-        raise PvError(f"{text!r} is not a pseudo-variable")
+def known_names_set() -> dict[str, object]:
+    return _TABLE  # type: ignore[return-value]
+
+
+def _split(text: str) -> tuple[str, str | None, str | None]:
+    """``$(name(param)[index])`` -> (name, param, index) as written; ``$name(param)`` has no index."""
     body = text[1:]
-    index = None
-    if body.startswith("("):
+    paren = body.startswith("(")
+    if paren:
         if not body.endswith(")"):
             raise PvError(f"{text}: missing ')'")
         body = body[1:-1]
-        if "{" in body:
-            raise PvError(f"{text}: transformations ({{...}}) are not modeled by sipsim")
-        m = re.fullmatch(r"(.*?)\[(-?\d+|\*)\]", body)
-        if m:
-            body, index = m.group(1), m.group(2)
-    m = _NAME_RE.match(body)
-    if not m:
-        raise PvError(f"{text}: a pseudo-variable name must start with a letter")
-    name = m.group()
-    rest = body[m.end():]
-    param: str | None = None
+    k = 0
+    while k < len(body) and body[k] in _NAME_CHARS:
+        k += 1
+    if k == 0:
+        raise PvError(f"{text}: a pseudo-variable needs a name after '$'")
+    name, rest = body[:k], body[k:]
+    param = index = None
+    if rest.startswith("("):
+        depth, j = 0, -1
+        while j + 1 < len(rest):
+            j += 1
+            depth += (rest[j] == "(") - (rest[j] == ")")
+            if depth == 0:
+                break
+        if depth:
+            raise PvError(f"{text}: the parameter's '(' is not closed")
+        param, rest = rest[1:j].strip(), rest[j + 1:]
+    if paren and rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            raise PvError(f"{text}: the index's '[' is not closed")
+        index, rest = rest[1:end], rest[end + 1:]
+    if paren and rest.startswith("{"):
+        raise PvError(f"{text}: transformations ({{...}}) are not modeled by sipsim")
     if rest:
-        if not (rest.startswith("(") and rest.endswith(")")):
-            raise PvError(f"{text}: unexpected {rest!r} after the name")
-        param = rest[1:-1].strip()
+        raise PvError(f"{text}: unexpected {rest!r} after the name")
+    return name, param, index
+
+
+def parse_pv(text: str) -> PvSpec:
+    """Resolve ``$name``, ``$name(param)`` or ``$(name(param)[index])``; the index is a number
+    (``-1`` counts from the end), ``*`` or a variable (``[$var(i)]``). Raises PvError."""
+    if not text.startswith("$") or len(text) < 2:
+        raise PvError(f"{text!r} is not a pseudo-variable")
+    name, param, index = _split(text)
     for prefix, why in REFUSED.items():
         if name.startswith(prefix) if prefix.endswith("_") else name == prefix:
             raise PvError(f"{text}: {why}")
     entry = _TABLE.get(name)
     if entry is None:
+        if name in pv_more.NOT_MODELED:
+            raise PvError(f"{text} exists in Kamailio but is not modeled by sipsim ({pv_more.NOT_MODELED[name]})")
         raise PvError(f"unknown pseudo-variable {text} (sipsim knows ${', $'.join(known_names())})")
     getter, setter, need = entry
     if need == "required" and not param:
         raise PvError(f"{text} needs a name in parentheses, e.g. ${name}(x)")
     if need == "none" and param is not None:
         raise PvError(f"{text}: ${name} takes no parameter")
-    if index is not None and name not in ("hdr", "avp"):
-        raise PvError(f"{text}: only $hdr and $avp take an index")
+    index_pv = None
+    if index is not None:
+        if name not in ("hdr", "avp"):
+            raise PvError(f"{text}: only $hdr and $avp take an index")
+        if index.startswith("$"):
+            # as Kamailio: the variable's text is read up to its end, what follows it is ignored
+            index_pv = parse_pv(index[:pv_format.scan_pv(index, 0)])
+        elif not _INDEX_RE.fullmatch(index):
+            raise PvError(f"{text}: invalid index [{index}]: write a number (-1 is the last), * "
+                          "or a variable such as $var(i)")
     if name == "avp" and param and ":" in param:
         param = param.split(":", 1)[1]  # $avp(s:name) -> name
-    return PvSpec(text, name, param, index, getter, setter)
+    return PvSpec(text, name, param, index, getter, setter, index_pv)
+
+
+_BAD_INDEX = object()
+
+
+def index_of(env: Env, spec: PvSpec) -> object:
+    """The index of ``$(hdr(X)[...])``: an int, ``"*"``, None (no index) or ``_BAD_INDEX`` when a
+    variable index does not hold a number (Kamailio: "invalid index value", and the read fails)."""
+    if spec.index_pv is None:
+        return spec.index if spec.index in (None, "*") else int(spec.index)  # type: ignore[arg-type]
+    v = spec.index_pv.get(env, spec.index_pv)
+    return v if type(v) is int else _BAD_INDEX
+
+
+def read_fails(env: Env, spec: PvSpec) -> bool:
+    """The read of ``spec`` fails in Kamailio (xlog prints nothing rather than ``<null>``)."""
+    return spec.index_pv is not None and index_of(env, spec) is _BAD_INDEX
 
 
 def get(env: Env, spec: PvSpec) -> Value:
@@ -503,57 +555,13 @@ def to_text(value: Value) -> str:
     return "<null>" if value is None else str(value)
 
 
-# -- format strings (xlog, sl_send_reply reasons, append_hf ...) ---------------------------------
-Part = str | PvSpec
-
-
-def parse_format(s: str) -> list[Part]:
-    """Split ``"ru=$ru from $si"`` into literal text and pseudo-variables. Raises PvError."""
-    parts: list[Part] = []
-    buf: list[str] = []
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        if c != "$" or i + 1 >= n or not (s[i + 1] == "(" or s[i + 1] == "_" or s[i + 1].isalpha()):
-            buf.append(c)
-            i += 1
-            continue
-        j = i + 1
-        if s[j] == "(":
-            j = _close(s, j)
-        else:
-            m = _NAME_RE.match(s, j)
-            assert m is not None
-            j = m.end()
-            if j < n and s[j] == "(":
-                j = _close(s, j)
-        if j < 0:
-            raise PvError(f"unbalanced parentheses in {s[i:i + 30]!r}")
-        if buf:
-            parts.append("".join(buf))
-            buf = []
-        parts.append(parse_pv(s[i:j]))
-        i = j
-    if buf:
-        parts.append("".join(buf))
-    return parts
-
-
-def _close(s: str, j: int) -> int:
-    depth = 0
-    while j < len(s):
-        if s[j] == "(":
-            depth += 1
-        elif s[j] == ")":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return -1
-
-
-def expand(env: Env, parts: list[Part]) -> str:
-    return "".join(p if isinstance(p, str) else to_text(get(env, p)) for p in parts)
+def is_uri_ok(msg: SipMsg) -> bool:
+    """The message's (new) R-URI parses (``parse_sip_msg_uri`` succeeds)."""
+    try:
+        msg.parsed_ruri()
+    except ParseError:
+        return False
+    return True
 
 
 def is_uri(s: str) -> bool:
@@ -562,3 +570,12 @@ def is_uri(s: str) -> bool:
     except ParseError:
         return False
     return True
+
+
+# the other modules of the pv family: new variables, format strings (they import this one)
+from sipsim.routing import pv_format, pv_more  # noqa: E402
+
+_TABLE.update(pv_more.TABLE)
+Part = pv_format.Part
+parse_format = pv_format.parse_format
+expand = pv_format.expand

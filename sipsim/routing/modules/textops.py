@@ -123,10 +123,18 @@ def remove_hf(run: Run, params: list[Param]) -> Steps:
 
 @export("is_present_hf", "textops", (1,), rve=True)
 def is_present_hf(run: Run, params: list[Param]) -> Steps:
-    """is_present_hf("Name"): the received message has such a header."""
+    """is_present_hf("Name"): the received message has such a header.
+
+    As Kamailio's, it parses *every* header first: when one of them is broken the answer is false
+    even for a header that comes before the broken one (lesson 6: each caller parses as far as it
+    needs; this one needs all)."""
     msg = run.msg
     name = params[0].str(run)
-    parse_headers(msg, F_EOH)
+    if parse_headers(msg, F_EOH) < 0:
+        why = msg.hdr_error.reason if msg.hdr_error is not None else "parse error"
+        yield run.event("is_present_hf", f"cannot parse all the headers ({why}): {name} counts as absent",
+                        detail={"name": name, "result": False, "reason": why})
+        return -1
     found = bool(msg.headers_named(name))
     yield run.event("is_present_hf", f"{name} header {'present' if found else 'absent'}",
                     detail={"name": name, "result": found})
@@ -168,6 +176,8 @@ def is_myself(run: Run, params: list[Param]) -> Steps:
     """is_myself("sip:host:port" or "host"): the URI or host is this server (check_self)."""
     value = params[0].str(run)
     try:
+        if not value.startswith(("sip:", "sips:")):  # as kex: only a lower-case scheme makes it a URI;
+            raise ParseError("not a sip: URI")  # "SIP:bob@h" is taken as a host name, which is not ours
         parse_uri(value)
         mine = uri_is_myself(run.config, value)
     except ParseError:
