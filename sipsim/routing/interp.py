@@ -49,7 +49,7 @@ from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import parse_uri
 from sipsim.routing import pv
-from sipsim.routing.operators import EvalError, binop_value, to_int, to_str, unop_value
+from sipsim.routing.operators import PENDING, EvalError, binop_value, take_warnings, to_int, to_str, unop_value
 from sipsim.routing.regex import search
 from sipsim.routing.tree import (
     Action,
@@ -219,6 +219,17 @@ def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
                                                 "value": value})
 
 
+def _warnings(run: Run, a: Action) -> Steps:
+    """Kamailio's WARNING for a text it could not turn into a number (it went on with 0), as a
+    ``route:warning`` step of the action that evaluated it (see ``operators.take_warnings``).
+    A quiet run (nobody watching) only forgets them: it narrates nothing but errors."""
+    texts = take_warnings()
+    if run.tracing:
+        for text in texts:
+            yield run.event("route:warning", f"line {a.line}: {text}",
+                            detail={"file": a.file, "line": a.line, "kline": a.kline, "warning": text})
+
+
 # Each evaluation below reads ``eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))``:
 # a pure expression is a plain call, one that calls a function goes through its generator.
 def _if(run: Run, a: If, label: str) -> Steps:
@@ -236,6 +247,8 @@ def _if(run: Run, a: If, label: str) -> Steps:
     except EvalError as exc:
         yield run.event("route:error", f"if expression evaluation failed at line {a.line}: {exc}; taken as false")
         v = 0
+    if PENDING:
+        yield from _warnings(run, a)
     if run.flags & EXIT_R_F:
         return 0
     run.flags &= ~(RETURN_R_F | BREAK_R_F)
@@ -262,6 +275,8 @@ def _while(run: Run, a: While, label: str) -> Steps:
             v = to_int(eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c)))
         except EvalError:
             v = 0
+        if PENDING:
+            yield from _warnings(run, a)
         if run.tracing:
             yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
         if not v:
@@ -295,21 +310,13 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
         flat.extend(case.actions)
     start = None
     if not err:
+        key = to_str(value) if a.strings else to_int(value)  # converted once, as Kamailio does
         for case, at in starts:
-            if case.values is None:
-                continue
-            if a.strings:
-                if to_str(value) in case.values:
-                    start = at
-                    break
-            else:
-                try:
-                    iv = to_int(value)
-                except EvalError:
-                    break
-                if iv in case.values:
-                    start = at
-                    break
+            if case.values is not None and key in case.values:
+                start = at
+                break
+    if PENDING:
+        yield from _warnings(run, a)
     if start is None:
         start = next((at for case, at in starts if case.values is None), None)
     if start is None:
@@ -331,8 +338,12 @@ def _assign(run: Run, a: Assign, label: str) -> Steps:
         value = eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))
         pv.assign(run, a.target.spec, value)  # type: ignore[union-attr]
     except (EvalError, pv.PvError, ValueError) as exc:
+        if PENDING:
+            yield from _warnings(run, a)
         yield run.event("route:error", f"assignment at line {a.line} failed: {exc}", reason=str(exc))
         return -1
+    if PENDING:
+        yield from _warnings(run, a)
     return 1
 
 
@@ -354,6 +365,8 @@ def _ret(run: Run, a: Ret, label: str) -> Steps:
             value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)))
         except EvalError:
             value = 1
+        if PENDING:
+            yield from _warnings(run, a)
     if a.kind == "exit":
         run.flags |= EXIT_R_F
         run.end = ("exit", a)
