@@ -425,7 +425,7 @@ def _failed(x: Any, v: Any) -> bool:
 
 
 def _logic(run: Run, e: BinOp) -> pv.Value:
-    """``||`` and ``&&`` as Kamailio 5.6 evaluates them (measured, tests/routing/test_pv_errors.py).
+    """``||`` and ``&&`` as Kamailio 5.6 evaluates them (measured, tests/routing/test_pv_kamailio56.py).
 
     A core test that fails (``uri == myself`` when the R-URI does not parse) gives an error, -1:
     alone in an ``if`` it is false, ``!`` makes it false too, but next to another test it counts

@@ -2,7 +2,7 @@
 of the R-URI and destination URI, the body (``$cT``, ``$cl``, ``$bs``), the source as a URI
 (``$su``), the advertised address (``$RAi``) and the flags (``$mf``, ``$sf``).
 
-Values are those of Kamailio 5.6.3, measured (tests/routing/test_pv_more.py): ``$op`` and
+Values are those of Kamailio 5.6.3, measured (tests/routing/test_pv_kamailio56.py): ``$op`` and
 ``$dp`` give 5060 when the URI names no port, ``$rP``/``$oP`` give ``UDP`` when it names no
 transport and the ``transport`` parameter as written otherwise, ``$cl`` is 0 without a
 Content-Length header.
