@@ -9,7 +9,12 @@ import sys
 DESCRIPTION = """\
 Build one SIP message without sending it. TEMPLATE is a template name (see --list) or a file
 holding a raw SIP message (e.g. tests/data/rfc4475/wsinv.dat). Prints the message as it would go
-on the wire, or the Scapy IP/UDP/SIP tree with --show, or saves it to a pcap with --pcap."""
+on the wire, or the Scapy IP/UDP/SIP tree with --show, or saves it to a pcap with --pcap OUT.
+
+--pcap OUT *writes* a capture (trace --pcap and simulate --pcap read one): an OUT that exists is
+refused unless --force. The packet is stamped with the current time. The capture records the
+datagram as a socket sends it: one frame, never IP fragments, even past a 1500-byte MTU (its DF
+bit is then clear, as Linux sends a datagram it must fragment)."""
 
 
 def add_message_options(p: argparse.ArgumentParser, *, sending: bool) -> None:
@@ -36,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_message_options(p, sending=False)
     p.add_argument("--show", action="store_true", help="print Scapy's layer tree (IP/UDP/SIP) instead")
-    p.add_argument("--pcap", metavar="OUT", help="save the message as a one-packet pcap file")
+    p.add_argument("--pcap", metavar="OUT",
+                   help="write the message to a new one-packet pcap file OUT (this writes; trace --pcap reads)")
+    p.add_argument("--force", action="store_true", help="with --pcap: overwrite OUT if it exists")
 
 
 def print_templates() -> None:
@@ -75,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.template:
         return fail("craft: which message? give a TEMPLATE or a FILE (sipsim craft --list shows the templates)")
+    if args.force and not args.pcap:
+        return fail("--force goes with --pcap OUT (it allows overwriting OUT)")
+    if args.pcap:
+        from sipsim.packets.pcapwriter import existing_capture_error
+
+        exists = existing_capture_error(args.pcap, "craft --pcap")
+        if exists and not args.force:  # before anything is built: a clobber is refused at once
+            return fail(exists)
     try:
         dst = option_address("--to", args.to) if args.to else DEFAULT_DST
         src = option_address("--from", args.src) if args.src else default_src(dst)
@@ -92,16 +107,18 @@ def run(args: argparse.Namespace) -> int:
 
         print(sip_packet(data, src, dst).show2(dump=True), end="")
     if args.pcap:
+        import time
+
         from sipsim.packets.pcapwriter import PcapWriter
 
         try:
-            with PcapWriter(args.pcap) as w:
+            with PcapWriter(args.pcap, epoch=time.time()) as w:  # crafted now: not 1970
                 w.write(0.0, src, dst, data)
         except PcapError as exc:
             return fail(str(exc), 1)
         except PacketsError as exc:
             return fail(str(exc))
-        print(f"saved {composed.msg.summary()} ({len(data)} octets, {hostport(src)} -> {hostport(dst)}) "
+        print(f"saved {composed.msg.summary()} ({len(data)} bytes, {hostport(src)} -> {hostport(dst)}) "
               f"to {args.pcap}", file=sys.stderr)
     if not args.show and not args.pcap:
         sys.stdout.flush()

@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             sock.sendto(data, dst)
         except OSError as exc:
             return fail(f"cannot send to {hostport(dst)}: {exc.strerror or exc}", 1)
-        print(f"sent {msg.summary()} ({len(data)} octets) {hostport(local)} -> {hostport(dst)}",
+        print(f"sent {msg.summary()} ({len(data)} bytes) {hostport(local)} -> {hostport(dst)}",
               file=sys.stderr)
         return _collect(sock, msg, local, dst, args)
 
@@ -176,7 +176,7 @@ def _collect(sock: Any, sent: Any, local: tuple[str, int], dst: tuple[str, int],
         elapsed = (time.monotonic() - start) * 1000
         got = SipMessage.parse(data)
         print(f"--- answer {answers} from {hostport(peer[:2])} after {elapsed:.1f} ms "
-              f"({len(data)} octets): {got.summary()} ---", flush=True)
+              f"({len(data)} bytes): {got.summary()} ---", flush=True)
         if args.show:
             from sipsim.packets.layer import sip_packet
 

@@ -77,10 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="control socket for `sipsim stats` (default: derived from --listen, in $XDG_RUNTIME_DIR/"
                         "sipsim/; a PATH given must be in a folder that exists)")
     p.add_argument("--pcap", metavar="FILE",
-                   help="save every datagram received and sent to FILE, written when the server stops (each "
-                        "worker writes FILE.PID.part until then; the parts a server killed with SIGKILL leaves "
-                        "are merged into a file of their own, calls-recovered.pcap for calls.pcap, by the next "
-                        "serve --pcap FILE when it starts)")
+                   help="write every datagram received and sent to a new capture FILE when the server stops "
+                        "(this writes; to replay a capture use trace --pcap or simulate --pcap; an existing FILE "
+                        "is refused unless --force). Each worker writes FILE.PID.part until then; the parts a "
+                        "server killed with SIGKILL leaves are merged into a file of their own, "
+                        "calls-recovered.pcap for calls.pcap, by the next serve --pcap FILE when it starts. One "
+                        "frame per datagram as the socket saw it (reassembled), not wire fragments")
+    p.add_argument("--force", action="store_true", help="with --pcap: overwrite FILE if it exists")
     p.add_argument("--log-level", choices=("debug", "info", "notice", "warning", "error"), default="info",
                    help="info logs one line per message (default); debug adds one line per receive_msg "
                         "step; warning keeps only problems")
@@ -103,6 +106,8 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         raise UsageError("--step-control needs --observe PATH (the observer gives the go-ahead)")
     if args.step_timeout <= 0:
         raise UsageError("--step-timeout must be positive")
+    if args.force and not args.pcap:
+        raise UsageError("--force goes with --pcap FILE (it allows overwriting FILE)")
     try:
         allow = parse_networks(args.allow_dest)
     except PolicyError as exc:
@@ -123,7 +128,7 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,
         dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
         on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],
-        advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap,
+        advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap, pcap_force=args.force,
         exit_with_parent=args.exit_with_parent,
     )
 

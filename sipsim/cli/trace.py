@@ -11,9 +11,20 @@ are printed, not sent. For example:
 
     {"file": "...", "outcome": "forwarded"|"replied"|"dropped", "status": <int or null>,
      "reason": "...", "sent": [{"to": "host:port", "data": "<latin-1 text>"}],
-     "steps": [{"step": "...", ...}]}
+     "steps": [{"step": "...", ...}], "src": "host:port", "dst": "host:port",
+     "frame": <int or null>, "time": "<ISO 8601 UTC>" or null}
 
-("data" holds the octets one character each: encode it as latin-1 to get them back.)
+("data" holds the bytes one character each: encode it as latin-1 to get them back.) "src" and
+"dst" are the datagram's addresses (for a FILE: --from and the proxy's --listen). With --pcap,
+"frame" is the capture's frame number as Wireshark and tshark count it (a datagram reassembled
+from IP fragments: the frame of the fragment that completed it, where Wireshark shows the
+message) and "time" that frame's timestamp, e.g. "2026-11-28T00:22:39.123456Z"; "file" is
+FILE#N, N counting the datagrams replayed. For a FILE both are null.
+
+--pcap reads a capture (it never writes one: `craft --pcap`, `serve --pcap` and `simulate
+--save-pcap` write). Only SIP over UDP is traced; TCP, TLS and SCTP packets are counted and
+skipped. Each datagram is headed with its frame number and time of day (local time, as
+Wireshark's time column), e.g. "== lo.pcapng frame 67 (00:22:39.123456)".
 
 Relaying: as the RFC 3261 §24 examples (a proxy that forwards for other domains), trace relays
 requests for a domain that is not the proxy's; `sipsim serve` does not unless --relay, and
@@ -30,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sipsim.cli.common import (
@@ -60,7 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="src", default=None, metavar="IP:PORT",
                    help="the datagram's source address (default 127.0.0.1:5070, or [::1]:5070 when --listen "
                         "is IPv6)")
-    p.add_argument("--pcap", metavar="FILE", help="take the datagrams (and their sources) from a pcap/pcapng capture")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="read the datagrams (and their sources) from a pcap/pcapng capture; SIP over UDP only "
+                        "(TCP, TLS, SCTP are skipped and counted)")
     p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
                         "guessed; 'any' traces every datagram)")
@@ -102,7 +116,29 @@ def check_addresses(args: argparse.Namespace) -> None:
                          "family: a socket receives IPv4 or IPv6 datagrams, not both")
 
 
-def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+@dataclass(frozen=True)
+class Input:
+    """One datagram to trace. ``dst``: where it was sent (None: the traced proxy's address);
+    ``frame``/``capture_ns``: where it is in a capture (None for a FILE)."""
+
+    name: str
+    data: bytes
+    src: tuple[str, int]
+    time: float = 0.0
+    dst: tuple[str, int] | None = None
+    frame: int | None = None
+    capture_ns: int | None = None
+
+    def heading(self) -> str:
+        """``lo.pcapng frame 67 (00:22:39.123456)`` for a capture's datagram; else the name."""
+        if self.frame is None or self.capture_ns is None:
+            return self.name
+        from sipsim.packets.pcap import time_of_day
+
+        return f"{self.name.rpartition('#')[0]} frame {self.frame} ({time_of_day(self.capture_ns)})"
+
+
+def _inputs(args: argparse.Namespace) -> list[Input]:
     if args.pcap:
         if args.path:
             raise UsageError(f"give either {args.path} or --pcap {args.pcap}, not both")
@@ -121,7 +157,7 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int],
         data = sys.stdin.buffer.read()
         if not data:
             raise UsageError("nothing on stdin: give one SIP message (sipsim craft TEMPLATE prints one)")
-        return [("<stdin>", data, src, 0.0)]
+        return [Input("<stdin>", data, src)]
     path = Path(args.path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".dat")
@@ -138,7 +174,7 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int],
         data = f.read_bytes()
         if not data and len(files) == 1:
             raise UsageError(f"{f}: empty file: no datagram to trace")
-        out.append((str(f), data, src, 0.0))
+        out.append(Input(str(f), data, src))
     return out
 
 
@@ -154,7 +190,7 @@ def _file_kind(path: Path) -> str:
     return "not a file nor a folder"
 
 
-def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, int], float]]:
+def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     """The datagrams the capture's proxy received (see sipsim.packets.replay); what was left out
     and why goes to stderr. Without --listen the traced proxy listens where the captured one did;
     with it, the captured proxy's address becomes an alias, so a Request-URI or Route naming it
@@ -169,6 +205,7 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
         proxy = parse_proxy_option(args.pcap_proxy)
     except PcapError as exc:
         raise UsageError(str(exc)) from None
+    listen_given = args.listen is not None
     capture = read_capture(args.pcap)
     plan = plan_replay(capture.datagrams, proxy)
     for note in capture.notes():
@@ -187,8 +224,26 @@ def _pcap_inputs(args: argparse.Namespace) -> list[tuple[str, bytes, tuple[str, 
             args.alias = [*args.alias, uri_host(plan.proxy[0]), where]
     wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
-        raise UsageError(f"{args.pcap}: {wrong}; give --listen an address of that family, or leave --listen out")
-    return [(f"{args.pcap}#{i + 1}", d.data, d.src, d.time) for i, d in enumerate(plan.arrivals)]
+        raise UsageError(f"{args.pcap}: {wrong}; {_family_fix(plan.arrivals, plan.proxy, listen_given)}")
+    return [Input(f"{args.pcap}#{i + 1}", d.data, d.src, d.time, d.dst, d.frame, d.capture_ns)
+            for i, d in enumerate(plan.arrivals)]
+
+
+def _family_fix(arrivals: list, proxy: tuple[str, int] | None, listen_given: bool) -> str:  # noqa: ANN001
+    """What to do when the traced proxy cannot receive the capture's datagrams (the other address
+    family). Leaving --listen out helps only when it was given and a proxy was picked (the traced
+    proxy then stands where the captured one did); with --pcap-proxy any it is --listen of the
+    datagrams' family, and for a capture of both families, one proxy's datagrams."""
+    from sipsim.packets.addr import is_ipv6
+
+    families = {is_ipv6(d.dst[0]) for d in arrivals}
+    example = "[::1]:5060" if True in families else "127.0.0.1:5060"
+    if proxy is not None and listen_given:
+        return "give --listen an address of that family, or leave --listen out"
+    if len(families) > 1:
+        return ("the capture holds both IPv4 and IPv6 datagrams and one socket receives one family: name "
+                "one proxy with --pcap-proxy IP:PORT")
+    return f"give --listen an address of that family (e.g. --listen {example})"
 
 
 def build_driver(args: argparse.Namespace):  # noqa: ANN201 - returns MemoryDriver
@@ -234,10 +289,13 @@ def header(args: argparse.Namespace, config) -> str:  # noqa: ANN001 - ServerCon
             "name shows name:port (serve resolves only with --dns, else answers 478).")
 
 
-def result_json(name: str, result) -> dict:  # noqa: ANN001
+def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, int] | None = None) -> dict:  # noqa: ANN001
+    """One --json object (a stable interface: keys are added, never renamed or removed). ``item``
+    gives src/dst/frame/time; ``proxy`` is the traced proxy's address (a FILE's destination)."""
     from sipsim.engine.events import format_addr
+    from sipsim.packets.pcap import utc_time
 
-    return {
+    out = {
         "file": name,
         "outcome": result.outcome,
         "status": result.status if result.outcome == "replied" or result.status else None,
@@ -245,10 +303,19 @@ def result_json(name: str, result) -> dict:  # noqa: ANN001
         "sent": [{"to": format_addr(s.to), "data": s.data.decode("latin-1")} for s in result.sent],
         "steps": [ev.to_dict() for ev in result.events],
     }
+    if item is not None:
+        dst = item.dst or proxy
+        out.update({
+            "src": format_addr(item.src),
+            "dst": format_addr(dst) if dst else None,
+            "frame": item.frame,
+            "time": utc_time(item.capture_ns) if item.capture_ns is not None else None,
+        })
+    return out
 
 
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001
-               full: bool = False) -> None:
+               full: bool = False, dst: tuple[str, int] | None = None) -> None:
     from sipsim.engine.events import format_addr
     from sipsim.engine.network import is_ip
     from sipsim.packets.message import printable
@@ -256,7 +323,8 @@ def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *
     out = out if out is not None else sys.stdout  # looked up now: sys.stdout may have been replaced
 
     first = printable(shown_bytes(data.split(b"\n", 1)[0]).strip())  # a capture may hold any octets
-    print(f"== {name}: {len(data)} bytes from {format_addr(src)}: {first[:70]}", file=out)
+    to = f" to {format_addr(dst)}" if dst else ""  # a capture's datagram: where it was sent
+    print(f"== {name}: {len(data)} bytes from {format_addr(src)}{to}: {first[:70]}", file=out)
     width = max((len(ev.step) for ev in result.events), default=10)
     for ev in result.events:
         mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
@@ -321,12 +389,13 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc), 1)
     if not args.json:
         print(header(args, driver.ctx.config) + "\n")
-    for name, data, src, t in inputs:
-        result = driver.feed(data, src, time=t)
+    proxy = driver.ctx.config.listen
+    for item in inputs:
+        result = driver.feed(item.data, item.src, time=item.time)
         if args.json:
-            print(json.dumps(result_json(name, result), ensure_ascii=False))
+            print(json.dumps(result_json(item.name, result, item, proxy), ensure_ascii=False))
         else:
-            print_text(name, data, src, result, full=args.full)
+            print_text(item.heading(), item.data, item.src, result, full=args.full, dst=item.dst)
     return 0
 
 

@@ -70,7 +70,7 @@ def compose(spec: str, *, src: Address, dst: Address, sets: Iterable[tuple[str, 
     except OSError as exc:
         raise PacketsError(f"cannot read {spec!r}: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE:
-        raise PacketsError(f"{spec!r} is larger than a UDP datagram can be ({MAX_FILE} octets)")
+        raise PacketsError(f"{spec!r} is larger than a UDP datagram can be ({MAX_FILE} bytes)")
     if not data:
         raise PacketsError(f"{spec!r} is empty")
     msg = SipMessage.parse(data)

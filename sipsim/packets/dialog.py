@@ -56,10 +56,17 @@ _TAG_PARAM = re.compile(r";\s*tag\s*=", re.I)
 class Ids:
     """Tags, branches and Call-IDs: derived from a salt and a counter, or from a seeded RNG."""
 
-    def __init__(self, salt: str, seed: int | None = None) -> None:
+    def __init__(self, salt: str, seed: int | str | None = None) -> None:
         self._salt = salt
+        self._seed = seed
         self._rng = random.Random(seed) if seed is not None else None
         self._n = 0
+
+    def stream(self, name: str) -> Ids:
+        """Identifiers of their own for an independent transaction (a REGISTER, an OPTIONS ping, a
+        MESSAGE), still derived from the same salt and seed: crafted in a fresh dialog, each would
+        otherwise draw the very first token after the call's — every template with one branch."""
+        return Ids(f"{self._salt}|{name}", None if self._seed is None else f"{self._seed}|{name}")
 
     def token(self, length: int = 10) -> str:
         self._n += 1
@@ -186,6 +193,14 @@ class Dialog:
         self.register_cseq = 0
         self.session = int(self.ids.token(8), 16) % 10**9
         self.invite_msg: SipMessage | None = None
+        # Independent transactions draw their identifiers from streams of their own, so that two
+        # templates crafted with the same --from/--to/--seed (each in a fresh Dialog) never share
+        # a branch, a From-tag or a Call-ID (RFC 3261 §8.1.1.7: a branch is unique per
+        # transaction): the call's requests (INVITE, ACK, BYE) take their branches from "call";
+        # REGISTER and MESSAGE from their own; the OPTIONS ping draws from ``ids`` itself, as
+        # before (its bytes, which the TUI's inject dialog shows, stay the same). The call's
+        # Call-ID and tags, and the REGISTER's Call-ID, come from ``ids`` above.
+        self._streams: dict[str, Ids] = {}
 
     # -- addresses and names ------------------------------------------------------------------------
 
@@ -244,6 +259,12 @@ class Dialog:
             raise PacketsError("no INVITE was sent in this dialog yet")
         return self.as_received(self.invite_msg, self.caller)
 
+    def _stream(self, method: str) -> Ids:
+        """The identifiers of one kind of transaction: "call", or a method (see ``__init__``)."""
+        if method not in self._streams:
+            self._streams[method] = self.ids.stream(method)
+        return self._streams[method]
+
     def _via(self, addr: Address, branch: str | None = None) -> str:
         return f"SIP/2.0/UDP {hostport(addr)};branch={branch or self.ids.branch()};rport"
 
@@ -251,10 +272,11 @@ class Dialog:
 
     def _build_register(self, expires: int = 3600) -> Crafted:
         self.register_cseq += 1
+        ids = self._stream("REGISTER")
         headers = [
-            ("Via", self._via(self.caller)),
+            ("Via", self._via(self.caller, ids.branch())),
             ("Max-Forwards", "70"),
-            ("From", f"<{self.caller_aor}>;tag={self.ids.token(8)}"),
+            ("From", f"<{self.caller_aor}>;tag={ids.token(8)}"),
             ("To", f"<{self.caller_aor}>"),
             ("Call-ID", self.register_call_id),
             ("CSeq", f"{self.register_cseq} REGISTER"),
@@ -273,7 +295,7 @@ class Dialog:
         callee_side = f"<{self.callee_aor}>" + (f";tag={self.to_tag}" if to_tag else "")
         route = [("Route", r) for r in self.route_set] if to_tag and routed else []
         return [
-            ("Via", self._via(me, branch)),
+            ("Via", self._via(me, branch or self._stream("call").branch())),
             ("Max-Forwards", "70"),
             *route,
             ("From", callee_side if from_callee else caller_side),
@@ -332,12 +354,15 @@ class Dialog:
         return self._from_caller(request("CANCEL", self.invite_msg.uri, headers))
 
     def _out_of_dialog(self, method: str, to: str) -> list[tuple[str, str]]:
+        """A request outside the call: a transaction of its own, with its own branch, From-tag and
+        Call-ID (from the method's stream); CSeq 1, the first request of that Call-ID."""
+        ids = self.ids if method == "OPTIONS" else self._stream(method)
         return [
-            ("Via", self._via(self.caller)),
+            ("Via", self._via(self.caller, ids.branch())),
             ("Max-Forwards", "70"),
-            ("From", f"<{self.caller_aor}>;tag={self.ids.token(8)}"),
+            ("From", f"<{self.caller_aor}>;tag={ids.token(8)}"),
             ("To", f"<{to}>"),
-            ("Call-ID", f"{self.ids.token(16)}@{uri_host(self.caller[0])}"),
+            ("Call-ID", f"{ids.token(16)}@{uri_host(self.caller[0])}"),
             ("CSeq", f"1 {method}"),
         ]
 

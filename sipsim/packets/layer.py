@@ -152,7 +152,7 @@ class SIPBytesField(Field[bytes, bytes]):
             lines.pop()
         shown = [printable(line[:-1] if line.endswith("\r") else line) for line in lines]
         note = "; after Content-Length, a UDP receiver ignores them" if self.name == "trailing" else ""
-        shown.insert(0, f"({len(x)} octets{note})")
+        shown.insert(0, f"({len(x)} bytes{note})")
         return _continuation(self, shown)
 
 

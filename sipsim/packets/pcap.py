@@ -8,8 +8,18 @@ them into arrivals; ``time_scale`` stretches (2.0) or compresses (0.5) the timin
 Read here without Scapy (plain ``struct``), because a capture can hold millions of packets and a
 replay should start at once: classic pcap (µs and ns, either byte order, gzip-compressed too) and
 pcapng (every section and interface, each with its own link type and timestamp resolution);
-link types Ethernet (with 802.1Q/QinQ tags), Linux cooked v1 and v2 (SLL, SLL2), raw IP, IPv4,
-IPv6, BSD loopback (NULL and LOOP); IPv4 and IPv6 (extension headers walked, fragments reassembled).
+link types Ethernet, Linux cooked v1 and v2 (SLL, SLL2; each with 802.1Q/802.1ad VLAN tags, QinQ
+too), raw IP, IPv4, IPv6, BSD loopback (NULL and LOOP); IPv4 and IPv6 (extension headers walked,
+fragments reassembled). Only SIP over UDP: TCP, TLS, SCTP and WebSocket packets are counted and
+skipped. Another capture format (snoop, ERF, ...) can be converted with Wireshark's
+``editcap -F pcapng IN OUT``.
+
+Each datagram keeps where it is in the capture: ``frame``, the number Wireshark and tshark give the
+packet (the first packet of the file is frame 1; a datagram reassembled from IP fragments has the
+number of the fragment that completed it, where Wireshark shows the reassembled message), and
+``capture_ns``/``capture_time``, that packet's timestamp. The datagrams are returned in time order;
+a capture whose timestamps go backwards (pcapng interfaces interleaved, a clock stepped back) is
+re-sorted, and :meth:`Capture.notes` says so: the frame numbers stay the file's.
 
 Which datagrams are SIP: those from or to one of ``ports`` (5060 by default), and any other whose
 payload starts like a SIP request or status line (the way Wireshark's heuristic finds SIP).
@@ -53,13 +63,43 @@ PCAPNG_BOM = 0x1A2B3C4D
 @dataclass(frozen=True, slots=True)
 class SipDatagram:
     """One UDP datagram as a receiver gets it. ``time``: seconds after the first datagram of the
-    capture, multiplied by ``time_scale``; ``capture_time``: absolute capture timestamp (s)."""
+    capture, multiplied by ``time_scale``; ``capture_time``: absolute capture timestamp (s since
+    the epoch), ``capture_ns`` the same in integer nanoseconds (exact); ``frame``: the capture's
+    frame number (1 = the file's first packet, as Wireshark counts; 0 when not from a capture)."""
 
     time: float
     src: Address
     dst: Address
     data: bytes
     capture_time: float = 0.0
+    frame: int = 0
+    capture_ns: int = 0
+
+
+def _fraction(ns: int) -> str:
+    """The sub-second part at the capture's resolution: 6 digits, or 9 for a nanosecond stamp."""
+    sub = ns % 10**9
+    return f"{sub // 1000:06d}" if sub % 1000 == 0 else f"{sub:09d}"
+
+
+def time_of_day(ns: int) -> str:
+    """``00:22:39.123456``: a capture timestamp as Wireshark's default time column shows it (the
+    local time of day)."""
+    from datetime import datetime
+
+    return f"{datetime.fromtimestamp(ns // 10**9):%H:%M:%S}.{_fraction(ns)}"
+
+
+def utc_time(ns: int) -> str:
+    """``2026-11-28T00:22:39.123456Z``: a capture timestamp in ISO 8601, UTC (for JSON)."""
+    from datetime import UTC, datetime
+
+    return f"{datetime.fromtimestamp(ns // 10**9, UTC):%Y-%m-%dT%H:%M:%S}.{_fraction(ns)}Z"
+
+
+def frame_label(d: SipDatagram) -> str:
+    """``frame 67 (00:22:39.123456)``: where to find the datagram in Wireshark (Go to packet)."""
+    return f"frame {d.frame} ({time_of_day(d.capture_ns)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +119,15 @@ class Capture:
     datagrams: list[SipDatagram]
     packets: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    backwards: int = 0  # SIP datagrams whose timestamp is earlier than the one before them in the file
 
     def notes(self) -> list[str]:
-        """Readable lines about what was left out (for a CLI or a log)."""
-        return [f"{n} packet(s) skipped: {reason}" for reason, n in sorted(self.skipped.items())]
+        """Readable lines about what was left out, and about a re-sorting (for a CLI or a log)."""
+        out = [f"{n} packet(s) skipped: {reason}" for reason, n in sorted(self.skipped.items())]
+        if self.backwards:
+            out.append(f"timestamps go backwards {self.backwards} time(s) in the file: the datagrams are taken in "
+                       "time order, not file order (the frame numbers shown are the file's)")
+        return out
 
 
 # -- containers: pcap and pcapng ---------------------------------------------------------------------
@@ -124,7 +169,8 @@ def iter_frames(path: str | os.PathLike[str], notes: Counter[str] | None = None)
             else:
                 raise PcapError(
                     f"{name!r} is not a pcap or pcapng capture (it starts with {head.hex(' ')}; "
-                    "expected a1 b2 c3 d4, a1 b2 3c 4d or 0a 0d 0d 0a)")
+                    "expected a1 b2 c3 d4, a1 b2 3c 4d or 0a 0d 0d 0a); if it is another capture format "
+                    f"(snoop, ERF, ...), Wireshark's editcap converts it: editcap -F pcapng {name} OUT.pcapng")
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise PcapError(f"cannot read capture {name!r}: {exc}") from None
         except struct.error:
@@ -241,19 +287,31 @@ def _idb(payload: bytes, endian: str) -> tuple[int, int, int, int]:
 # -- link layer, IP and UDP ----------------------------------------------------------------------------
 
 
+_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)  # 802.1Q, 802.1ad (QinQ outer tag), the older QinQ value
+
+
+def _after_vlan(data: bytes, etype_at: int, payload_at: int) -> bytes | None:
+    """The IP packet after a link header whose EtherType is at ``etype_at`` and whose payload
+    starts at ``payload_at``, VLAN tags walked (each is 2 octets of TCI then the next EtherType:
+    4 octets). Ethernet, SLL and SLL2 differ only in where those two fields are."""
+    if len(data) < etype_at + 2:
+        return None
+    etype = struct.unpack("!H", data[etype_at:etype_at + 2])[0]
+    while etype in _VLAN_TPIDS and len(data) >= payload_at + 4:
+        etype = struct.unpack("!H", data[payload_at + 2:payload_at + 4])[0]
+        payload_at += 4
+    return data[payload_at:] if etype in (0x0800, 0x86DD) else None
+
+
 def _network(frame: Frame) -> bytes | None:
     """The IP packet inside a frame, or None when the frame carries something else."""
     lt, data = frame.linktype, frame.data
     if lt == LINKTYPE_ETHERNET:
-        pos, etype = 12, struct.unpack("!H", data[12:14])[0] if len(data) >= 14 else 0
-        while etype in (0x8100, 0x88A8, 0x9100) and len(data) >= pos + 6:
-            pos += 4
-            etype = struct.unpack("!H", data[pos:pos + 2])[0]
-        return data[pos + 2:] if etype in (0x0800, 0x86DD) else None
-    if lt == LINKTYPE_LINUX_SLL:
-        return data[16:] if data[14:16] in (b"\x08\x00", b"\x86\xdd") else None
-    if lt == LINKTYPE_LINUX_SLL2:
-        return data[20:] if data[0:2] in (b"\x08\x00", b"\x86\xdd") else None
+        return _after_vlan(data, 12, 14)
+    if lt == LINKTYPE_LINUX_SLL:  # 16 octets, the protocol (an EtherType) last
+        return _after_vlan(data, 14, 16)
+    if lt == LINKTYPE_LINUX_SLL2:  # 20 octets, the protocol first
+        return _after_vlan(data, 0, 20)
     if lt in (LINKTYPE_NULL, LINKTYPE_LOOP):
         return data[4:]  # the address family's byte order varies; the IP version nibble decides
     if lt in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, *_RAW_ALIASES):
@@ -307,11 +365,11 @@ class _Decoder:
         if ihl < 20 or total < ihl:
             self.skipped["bad IPv4 header"] += 1
             return None
+        if proto != 17:  # before the length: a TCP segment cut by the snap length is still no UDP
+            self.skipped[_not_udp(proto)] += 1
+            return None
         if len(ip) < total:
             self.skipped["cut short by the capture's snap length"] += 1
-            return None
-        if proto != 17:
-            self.skipped[_not_udp(proto)] += 1
             return None
         src, dst = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20]))
         payload = ip[ihl:total]
@@ -331,9 +389,9 @@ class _Decoder:
         if plen == 0:
             self.skipped["IPv6 jumbogram"] += 1
             return None
-        if len(ip) < 40 + plen:
-            self.skipped["cut short by the capture's snap length"] += 1
-            return None
+        # cut short by the snap length: the extension headers that were captured still tell
+        # whether it is UDP at all (a TCP segment is "not UDP", not "cut short")
+        cut = len(ip) < 40 + plen
         src, dst = str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40]))
         rest = ip[40:40 + plen]
         fragmented = False
@@ -345,6 +403,8 @@ class _Decoder:
                 nh, size = rest[0], (rest[1] + 2) * 4
                 rest = rest[size:]
             elif nh == 44 and len(rest) >= 8 and not fragmented:
+                if cut:
+                    break
                 next_nh, offs, ident = rest[0], struct.unpack("!H", rest[2:4])[0], rest[4:8]
                 whole = self.frags.feed((6, src, dst, ident), offs & 0xFFF8, bool(offs & 1), rest[8:], ts_ns)
                 if whole is None:
@@ -352,8 +412,14 @@ class _Decoder:
                 nh, rest, fragmented = next_nh, whole, True
             else:
                 break
+        if cut and nh in (*_IPV6_EXT, 44, 51):  # the captured part ends inside the extension headers
+            self.skipped["cut short by the capture's snap length"] += 1
+            return None
         if nh != 17:
             self.skipped[_not_udp(nh)] += 1
+            return None
+        if cut:
+            self.skipped["cut short by the capture's snap length"] += 1
             return None
         return self._udp(src, dst, rest)
 
@@ -384,10 +450,11 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
     port_set = frozenset(int(p) for p in ports) if ports is not None else frozenset({5060})
     skipped: Counter[str] = Counter()
     decoder = _Decoder(skipped)
-    found: list[tuple[int, Address, Address, bytes]] = []
+    found: list[tuple[int, int, Address, Address, bytes]] = []  # (ts_ns, frame number, src, dst, data)
     packets = 0
+    backwards = 0
     for frame in iter_frames(path, skipped):
-        packets += 1
+        packets += 1  # also the frame's number: Wireshark counts every packet of the file from 1
         ip = _network(frame)
         if ip is None:
             reason = "not IP" if frame.linktype in SUPPORTED_LINKTYPES else f"link type {frame.linktype} not supported"
@@ -400,18 +467,21 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
         if not data and not (keep_empty and (src[1] in port_set or dst[1] in port_set)):
             skipped["empty UDP datagram"] += 1
         elif src[1] in port_set or dst[1] in port_set or (by_content and looks_like_sip(data)):
-            found.append((frame.ts_ns, src, dst, data))
+            if found and frame.ts_ns < found[-1][0]:
+                backwards += 1
+            found.append((frame.ts_ns, packets, src, dst, data))
         else:
             skipped["UDP but not SIP"] += 1
     if decoder.frags.incomplete or decoder.frags.expired:
         skipped["IP datagram never completed (fragments missing)"] += decoder.frags.incomplete + decoder.frags.expired
     if decoder.frags.invalid:
         skipped["invalid IP fragment"] += decoder.frags.invalid
-    found.sort(key=lambda r: r[0])  # pcapng interfaces may interleave out of order; sort is stable
+    if backwards:  # pcapng interfaces may interleave out of order, a clock may step back; stable sort
+        found.sort(key=lambda r: r[0])
     t0 = found[0][0] if found else 0
-    datagrams = [SipDatagram((ts - t0) / 1e9 * time_scale, src, dst, data, ts / 1e9)
-                 for ts, src, dst, data in found]
-    return Capture(datagrams, packets, skipped)
+    datagrams = [SipDatagram((ts - t0) / 1e9 * time_scale, src, dst, data, ts / 1e9, number, ts)
+                 for ts, number, src, dst, data in found]
+    return Capture(datagrams, packets, skipped, backwards)
 
 
 def read_sip_datagrams(path: str | os.PathLike[str], *, ports: Iterable[int] | int | None = None,

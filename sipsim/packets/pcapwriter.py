@@ -2,9 +2,17 @@
 
 Each datagram becomes a full frame, as a capture on Linux's loopback interface would show it:
 an Ethernet header with zero MAC addresses, a real IPv4 or IPv6 header (lengths, IPv4 header
-checksum, TTL/hop limit 64, an IPv4 ID counting up from 1, DF set as Linux sets it on UDP) and a UDP
-header with its length and checksum (RFC 768 pseudo-header). Timestamps are ``epoch + time``:
-the simulator passes virtual seconds and gets a deterministic file; live mode passes wall-clock time.
+checksum, TTL/hop limit 64, an IPv4 ID counting up from 1) and a UDP header with its length and
+checksum (RFC 768 pseudo-header). Timestamps are ``epoch + time``: the simulator passes virtual
+seconds and an epoch (so the file is deterministic and does not start in 1970); live mode passes
+wall-clock time.
+
+**What the capture records is what the socket saw**: one whole UDP datagram per frame, as
+``recvfrom`` returned it or ``sendto`` was given it — not the packets on a wire. A datagram larger
+than a 1500-octet Ethernet MTU would leave a real interface as IP fragments; here it is one frame,
+the datagram already reassembled. Its IPv4 header has DF (don't fragment) clear, as Linux sends a
+UDP datagram it must fragment, so that Wireshark does not show a 1500+ packet that DF forbids;
+a datagram that fits the MTU has DF set, as Linux sets it (path MTU discovery) on UDP.
 
 A simulated proxy listening on IPv4 may be handed an IPv6 datagram (a scenario with an IPv6 capture
 replayed into it): such a record is written as IPv6 with the IPv4 end as an IPv4-mapped address
@@ -12,8 +20,8 @@ replayed into it): such a record is written as IPv6 with the IPv4 end as an IPv4
 failing the whole save.
 
 No Scapy here: the simulator and the live server save captures without paying for its import.
-Datagrams are not fragmented (the loopback MTU is 64 KiB): one larger than fits one IP packet
-(65,507 octets over IPv4, 65,527 over IPv6) is refused.
+Datagrams are never written as fragments (see above): one larger than fits one IP packet
+(65,507 bytes over IPv4, 65,527 over IPv6) is refused.
 
     with PcapWriter("call.pcap") as w:
         w.write(0.0, ("192.0.2.10", 5060), ("192.0.2.20", 5060), invite_bytes)
@@ -36,6 +44,7 @@ from sipsim.packets.pcap import LINKTYPE_ETHERNET, PCAP_MAGIC_NS, PCAP_MAGIC_US
 SNAPLEN = 262144
 MAX_UDP4 = 65535 - 20 - 8
 MAX_UDP6 = 65535 - 8
+ETHERNET_MTU = 1500  # an IPv4 packet larger than this is sent fragmented, with DF clear
 
 
 class DatagramLike(Protocol):
@@ -63,17 +72,18 @@ def udp_ip_packet(src: Address, dst: Address, data: bytes, ident: int = 1) -> by
     udp_len = 8 + len(data)
     if is_ipv6(sip):
         if len(data) > MAX_UDP6:
-            raise PacketsError(f"a {len(data)}-octet datagram does not fit one IPv6 packet (max {MAX_UDP6})")
+            raise PacketsError(f"a {len(data)}-byte datagram does not fit one IPv6 packet (max {MAX_UDP6} bytes)")
         s, d = ipaddress.IPv6Address(sip).packed, ipaddress.IPv6Address(dip).packed
         pseudo = s + d + struct.pack("!IxxxB", udp_len, 17)
         udp = _udp(sport, dport, data, pseudo)
         return struct.pack("!IHBB", 6 << 28, udp_len, 17, 64) + s + d + udp
     if len(data) > MAX_UDP4:
-        raise PacketsError(f"a {len(data)}-octet datagram does not fit one IPv4 packet (max {MAX_UDP4})")
+        raise PacketsError(f"a {len(data)}-byte datagram does not fit one IPv4 packet (max {MAX_UDP4} bytes)")
     s, d = ipaddress.IPv4Address(sip).packed, ipaddress.IPv4Address(dip).packed
     pseudo = s + d + struct.pack("!xBH", 17, udp_len)
     udp = _udp(sport, dport, data, pseudo)
-    header = struct.pack("!BBHHHBBH", 0x45, 0, 20 + udp_len, ident & 0xFFFF, 0x4000, 64, 17, 0) + s + d
+    df = 0x4000 if 20 + udp_len <= ETHERNET_MTU else 0  # see the module docstring
+    header = struct.pack("!BBHHHBBH", 0x45, 0, 20 + udp_len, ident & 0xFFFF, df, 64, 17, 0) + s + d
     header = header[:10] + struct.pack("!H", inet_checksum(header)) + header[12:]
     return header + udp
 
@@ -94,12 +104,38 @@ def same_family(src: Address, dst: Address) -> tuple[Address, Address]:
     return src, (f"::ffff:{dst[0]}", dst[1])
 
 
+READERS = "sipsim trace --pcap FILE and sipsim simulate --pcap FILE read one"
+
+
+def existing_capture_error(path: str | os.PathLike[str], what: str) -> str | None:
+    """Why a command that *writes* a capture must not open ``path``, or None: the one rule of every
+    writer (``craft --pcap``, ``serve --pcap``, ``simulate --save-pcap``, each with ``--force``).
+
+    ``what`` names the option as typed (``"serve --pcap"``). The same word ``--pcap`` means *read*
+    for ``trace`` and ``simulate``: a user who types ``sipsim serve --pcap customer.pcap`` to replay
+    a customer's capture would otherwise destroy it. So a file that exists and holds something is
+    refused; an empty file (just made by a shell redirection) and what is no regular file (a FIFO,
+    ``/dev/stdout`` on a terminal or a pipe) are written to as asked."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None  # no such file (or none we can see): whoever opens it says why it fails
+    import stat
+
+    if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+        return None
+    return (f"{what} {name}: the file exists ({st.st_size} bytes), and {what} writes a capture, which would "
+            f"replace it ({READERS}); add --force to overwrite it")
+
+
 class PcapWriter:
     """A pcap file (Ethernet link type) of UDP datagrams; see the module docstring.
 
     ``target``: a path or a binary file object (left open on close). ``epoch``: seconds added to
-    every ``time`` (0 = 1970, fine for simulated time). ``nanosecond``: ns timestamps (pcap magic
-    a1b23c4d) instead of µs.
+    every ``time`` (0 = 1970: give the simulator an epoch, see :func:`sipsim.packets.replay.save_epoch`).
+    ``nanosecond``: ns timestamps (pcap magic a1b23c4d) instead of µs. A path that exists is
+    replaced: a command line checks :func:`existing_capture_error` first.
     """
 
     def __init__(self, target: str | os.PathLike[str] | BinaryIO, *, epoch: float = 0.0,

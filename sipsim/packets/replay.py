@@ -132,3 +132,18 @@ def family_mismatch(arrivals: list[SipDatagram], listen_host: str) -> str | None
     fam, theirs = ("IPv6", "IPv4") if v6 else ("IPv4", "IPv6")
     return (f"{len(other)} of the capture's {len(arrivals)} datagram(s) came over {theirs}, but the proxy "
             f"listens on {listen_host} ({fam}), and a socket never receives the other family's datagrams")
+
+
+def save_epoch(arrivals: list[SipDatagram], start: float = 0.0) -> float:
+    """The ``epoch`` for :class:`~sipsim.packets.pcapwriter.PcapWriter` when the simulator saves a
+    replay (``simulate --pcap IN --save-pcap OUT``): OUT then begins where IN did, so that mergecap
+    and Wireshark's time columns line the two captures up.
+
+    The simulator places the first arrival at virtual time ``start``; the epoch puts that instant
+    at the first arrival's captured timestamp (its exact nanoseconds). Later datagrams line up
+    as well when the replay keeps the captured gaps (``--pcap-time-scale`` 1, the default); a
+    scaled replay matches at its first datagram only. No arrivals: 0.0 (the caller picks)."""
+    if not arrivals:
+        return 0.0
+    first = arrivals[0]
+    return (first.capture_ns / 1e9 if first.capture_ns else first.capture_time) - start

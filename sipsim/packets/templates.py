@@ -153,7 +153,7 @@ _TEMPLATES: list[Template] = [
     Template("no-via", "broken: OPTIONS without any Via header", _broken(_no_via), True),
     Template("no-cseq", "broken: OPTIONS without a CSeq header", _broken(_no_cseq), True),
     Template("max-forwards-0", "broken: OPTIONS with Max-Forwards 0 (a proxy answers 483)", _broken(_mf0), True),
-    Template("bad-content-length", "broken: MESSAGE whose Content-Length claims 20 octets too many",
+    Template("bad-content-length", "broken: MESSAGE whose Content-Length claims 20 bytes too many",
              _broken(_bad_cl, "message"), True),
     Template("wrong-version", "broken: OPTIONS with SIP/3.0 in the request line (505)", _broken(_bad_version), True),
 ]

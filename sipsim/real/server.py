@@ -82,6 +82,7 @@ class ServeOptions:
     advertise: str | None = None
     aliases: tuple[str, ...] = ()
     pcap: str | None = None
+    pcap_force: bool = False  # --force: --pcap may replace a file that exists
     exit_with_parent: bool = False
 
 
@@ -94,9 +95,17 @@ class Slot:
     history: list[int] = field(default_factory=list)
 
 
-def check_writable(path: str, option: str) -> None:
+def check_writable(path: str, option: str, *, force: bool = True) -> None:
     """A file the server will write later (each worker's capture part) must be writable now: a
-    worker that cannot open it would die at once, again and again, with the reason lost."""
+    worker that cannot open it would die at once, again and again, with the reason lost. Without
+    ``force`` a file that exists is refused too (a usage error, 2): ``serve --pcap`` writes, and
+    the user may have meant to replay that capture (sipsim.packets.pcapwriter.existing_capture_error)."""
+    if not force:
+        from sipsim.packets.pcapwriter import existing_capture_error
+
+        exists = existing_capture_error(path, f"serve {option}")
+        if exists:
+            raise ServeError(exists, 2)
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise ServeError(f"{option} {path}: is a folder; give a file name")
@@ -151,6 +160,8 @@ class Server:
     # -- start-up ------------------------------------------------------------------------------
     def setup(self) -> None:
         o = self.opts
+        if o.pcap:  # first: a refused --pcap leaves no socket bound and no database made
+            check_writable(o.pcap, "--pcap", force=o.pcap_force)
         if o.workers < 1 or o.workers > 256:
             raise ServeError(f"--workers {o.workers}: give 1 to 256")
         if o.observe and len(control_path(o.observe, 4194304).encode()) > UNIX_PATH_MAX:
@@ -196,7 +207,6 @@ class Server:
             raise ServeError(f"location database {db}: {exc}") from None
         self.db = db
         if o.pcap:
-            check_writable(o.pcap, "--pcap")
             # what each worker's capture needs, imported once here rather than after every fork
             # (sipsim.packets loads its parts on first use)
             from sipsim.packets import PcapWriter  # noqa: F401

@@ -497,7 +497,9 @@ class LiveSource(Source):
 
     def save_pcap(self, path: str) -> int:
         from sipsim.packets import PcapWriter
+        from sipsim.tui.sources import refuse_to_overwrite
 
+        refuse_to_overwrite(path)
         if self.capture is None:
             return 0
         records = self.capture.all_records()

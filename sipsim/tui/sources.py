@@ -305,13 +305,27 @@ class SimSource(Source):
         return out
 
     def save_pcap(self, path: str) -> int:
+        import time
+
         from sipsim.packets import PcapWriter
 
+        refuse_to_overwrite(path)
         records = [r for r in self.wire_until(self.position) if r.data is not None]  # bytes known: written
-        with PcapWriter(path) as w:
+        # simulated time starts at 0: stamped from now, so Wireshark shows today, not 1970
+        with PcapWriter(path, epoch=time.time()) as w:
             for r in records:
                 w.write(r.time, r.src, r.dst, r.data)
         return len(records)
+
+
+def refuse_to_overwrite(path: str) -> None:
+    """The `s` key never replaces a file that holds something (the command line's writers refuse it
+    too unless --force): a capture typed over by mistake is lost for good. Raises FileExistsError,
+    which the key's handler shows; the user enters another name."""
+    from sipsim.packets.pcapwriter import existing_capture_error
+
+    if existing_capture_error(path, "save") is not None:
+        raise FileExistsError("the file exists, and the TUI never replaces one: press s again and give another name")
 
 
 def _first_line(data: bytes) -> str:

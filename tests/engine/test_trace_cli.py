@@ -22,7 +22,7 @@ def test_json_shape_for_a_folder_in_name_order() -> None:
     names = [r["file"].rsplit("/", 1)[1] for r in rows]
     assert names == sorted(p.name for p in (DATA / "rfc4475").glob("*.dat"))
     for r in rows:
-        assert set(r) == {"file", "outcome", "status", "reason", "sent", "steps"}
+        assert set(r) == {"file", "outcome", "status", "reason", "sent", "steps", "src", "dst", "frame", "time"}
         assert r["outcome"] in ("forwarded", "replied", "dropped")
         assert r["status"] is None or isinstance(r["status"], int)
         assert all(set(s) == {"to", "data"} for s in r["sent"])

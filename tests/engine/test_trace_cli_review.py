@@ -49,7 +49,8 @@ def test_the_header_says_trace_relays_and_no_relay_gives_serves_403(capsys, fore
     assert "= replied 403: Relaying Forbidden" in out and "forwarded to" not in out
     rc, out, _ = trace(capsys, foreign, "--no-relay", "--json")
     row = json.loads(out)
-    assert set(row) == {"file", "outcome", "status", "reason", "sent", "steps"}  # the stable shape
+    assert set(row) == {"file", "outcome", "status", "reason", "sent", "steps",  # the stable shape, and the
+                        "src", "dst", "frame", "time"}  # keys added for captures
     assert (row["outcome"], row["status"], row["sent"][0]["to"]) == ("replied", 403, "127.0.0.1:5070")
     # a script decides for itself: --no-relay defines SIPSIM_NO_RELAY, as serve without --relay
     cfg = Path(__file__).parents[2] / "sipsim" / "routing" / "scripts" / "default.cfg"

@@ -68,7 +68,7 @@ def test_send_options_prints_the_200_ok(responder, host: str, shown: str) -> Non
     res = sipsim("send", "options", "--to", f"{shown}:{peer.port}")
     out, err = res.stdout.decode(), res.stderr.decode()
     assert res.returncode == 0, err
-    assert re.search(rf"--- answer 1 from {re.escape(shown)}:{peer.port} after [0-9.]+ ms \(\d+ octets\): 200 OK ---",
+    assert re.search(rf"--- answer 1 from {re.escape(shown)}:{peer.port} after [0-9.]+ ms \(\d+ bytes\): 200 OK ---",
                      out)
     assert "\nSIP/2.0 200 OK\r\n" in out
     # what the peer got: the real source address and port in Via and Contact, so answers come back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,17 @@ async def test_save_pcap_of_what_passed_through(tmp_path: Path) -> None:
         app.screen.query_one(Input).value = str(out)
         await pilot.press("enter")
         await settle(pilot)
+        saved = out.read_bytes()
+        # the same name again (the default name repeats at one position): refused, the file kept
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert out.read_bytes() == saved
+        assert any("never replaces" in str(n.message) for n in app._notifications)
     records = read_sip_datagrams(str(out))
+    assert abs(records[0].capture_time - time.time()) < 600, "stamped from now, not 1970"
     firsts = [r.data.split(b"\r\n", 1)[0] for r in records]
     # REGISTER in, 200 out, INVITE in, INVITE out, 100 in, 100 out (up to the 100 Trying forwarded)
     assert firsts == [b"REGISTER sip:127.0.0.1 SIP/2.0", b"SIP/2.0 200 OK", b"INVITE sip:bob@127.0.0.1 SIP/2.0",
