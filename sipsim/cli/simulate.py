@@ -1,9 +1,10 @@
 """`sipsim simulate`: run a scenario on the simulated kernel and summarise what happened.
 
     sipsim simulate [SCENARIO] [--workers N] [--policy fifo|wake-all|reuseport|lifo] [--rate R]
-                    [--count N] [--rcvbuf BYTES] [--seed S] [--cpus N] [--until SECONDS]
+                    [--count N] [--rcvbuf BYTES] [--rmem-max BYTES] [--seed S] [--cpus N]
+                    [--until SECONDS]
                     [--profile ser|kamailio] [--route FILE] [--no-relay] [--pcap FILE
-                    [--pcap-proxy IP:PORT|any] [--pcap-time-scale X]] [--save-pcap OUT] [--trace]
+                    [--pcap-proxy IP:PORT|any] [--pcap-time-scale X]] [--save-pcap OUT [--force]] [--trace]
                     [--json] [--list]
 
 SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
@@ -14,18 +15,38 @@ SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --p
 place the simulated proxy takes; what was left out, and why, goes to stderr.
 The simulated proxy relays requests for other domains (a scenario's proxy.relay, default true);
 --no-relay makes it answer 403 as `sipsim serve` does without --relay. Host names are not resolved.
---trace prints one line per event; --json prints one object — a stable interface (the values
-are an example):
+--rcvbuf is SO_RCVBUF as a program asks it: the kernel caps the request at net.core.rmem_max
+(--rmem-max, or the scenario's rmem_max; default 212992, the stock value), then doubles it:
+--rcvbuf 10000000 gives an sk_rcvbuf of 425984 unless --rmem-max is raised (as root's
+`sysctl -w net.core.rmem_max=...` would). --seed changes only what is random: the workers' start
+order (when the scenario gives none), step-cost jitter, Poisson arrivals and the reuseport hash;
+on a scenario with none of those the summary says the seed changes nothing.
+
+The text summary. Times are virtual: "busy" in ms, from recvfrom returning a datagram to the
+worker's next recvfrom (handling it, and any wait for a CPU meanwhile; wasted wake-ups are
+counted apart, under "wasted CPU"), "util" busy time as a percentage of the run; "sleep#" the
+worker's place in the order workers first went to sleep; "took" datagrams the worker took
+*without sleeping* (it came back to recvfrom with data queued); "wasted" wake-ups that found the
+queue empty, and the CPU they cost. "handled by" names the worker (W1, W0, ...) that took each
+datagram, in arrival order.
+
+--trace prints one line per event; --json prints one object — a stable interface (keys are only
+ever added). Units in JSON: seconds for every time and duration ("time", "busy", "wasted_cpu",
+latencies, series times), "utilization" a fraction (0.004 = 0.4 %), bytes for buffer sizes;
+events' "vruntime" is in nanoseconds. The values are an example:
 
     {
+      "schema": 2,                   # this layout's version: 2 added schema, rmem_max, handled_by_names
       "scenario": "basic-call", "source": "...", "seed": 1, "workers": 4, "cpus": 4,
       "profile": "ser", "policy": "fifo",
-      "rcvbuf": 212992,              # the socket's sk_rcvbuf in bytes (SO_RCVBUF doubled)
+      "rcvbuf": 212992,              # the socket's sk_rcvbuf in bytes (SO_RCVBUF capped, then doubled)
+      "rmem_max": 212992,            # net.core.rmem_max the simulated kernel capped SO_RCVBUF at
       "time": 0.3717,                # virtual seconds at the last event
       "events": 200, "finished": true,   # false when --until/`until` cut the run short
       "handled_by": [0, 1, 2, 3, 0, 1, 2, 3],
                                      # per datagram that reached a worker, in arrival order: the
                                      # worker that took it, numbered in the order workers first slept
+      "handled_by_names": ["W1", "W0", "W2", "W3", ...],   # the same workers by name (as in --trace)
       "drops": 0,                    # datagrams the receive buffer refused (RcvbufErrors)
       "pipeline_drops": 0,           # datagrams a worker took and dropped
       "wasted_wakeups": 0,           # wake-ups that found the queue empty
@@ -41,7 +62,8 @@ are an example):
                                      # one per socket that received (several with --policy reuseport)
         "wait_queue": {"max", "mean", "series": [[t, sleepers], ...]},
         "workers": [{"index", "id", "handled", "busy", "utilization", "took_without_sleeping",
-                     "wasted_wakeups", "wasted_cpu"}, ...]          # in sleep order
+                     "wasted_wakeups", "wasted_cpu"}, ...]          # in sleep order; busy in s,
+                                     # utilization a fraction; "took_without_sleeping" is the text's "took"
       },
       "peers": [{"name", "type", "address", "sent", "received", "retransmissions", "retransmitted",
                  "timeouts", ... per type: "calls_started", "calls_completed", "calls_failed",
@@ -62,6 +84,7 @@ from typing import Any
 from sipsim.cli.common import EXIT_STATUS, fail, shown
 
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
+JSON_SCHEMA = 2  # --json's layout version (1: before the key was there); bumped when keys are added
 PING = """OPTIONS sip:{domain} SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ping-{n};rport
 Max-Forwards: 70
@@ -83,7 +106,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", choices=POLICY_CHOICES, help="the kernel's wake-up policy")
     p.add_argument("--rate", type=float, metavar="R", help="datagrams per second of every arrival stream")
     p.add_argument("--count", type=int, metavar="N", help="datagrams in every arrival stream")
-    p.add_argument("--rcvbuf", type=int, metavar="BYTES", help="SO_RCVBUF (the kernel doubles it)")
+    p.add_argument("--rcvbuf", type=int, metavar="BYTES",
+                   help="SO_RCVBUF as asked: the kernel caps it at net.core.rmem_max (--rmem-max, stock 212992), "
+                        "then doubles it")
+    p.add_argument("--rmem-max", type=int, metavar="BYTES", dest="rmem_max",
+                   help="net.core.rmem_max of the simulated kernel (sysctl; default 212992): the cap on --rcvbuf")
     p.add_argument("--seed", type=int, metavar="S", help="seed for start order, jitter and Poisson arrivals")
     p.add_argument("--cpus", type=int, metavar="N", help="CPUs of the simulated machine")
     p.add_argument("--until", type=float, metavar="SECONDS", help="stop at this virtual time")
@@ -98,8 +125,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "'any': every datagram arrives)")
     p.add_argument("--pcap-time-scale", type=float, default=None, metavar="X",
                    help="with --pcap: multiply the captured gaps by X (2: half speed, 0.5: double, 0: a burst)")
-    p.add_argument("--save-pcap", metavar="OUT", help="save every datagram in and out of the proxy to a pcap "
-                   "(Wireshark/tshark decode it as SIP)")
+    p.add_argument("--save-pcap", metavar="OUT",
+                   help="write every datagram in and out of the proxy to a new pcap OUT (Wireshark/tshark decode "
+                        "it as SIP; this writes, --pcap reads; an existing OUT is refused unless --force). One "
+                        "frame per datagram as the socket saw it (reassembled), not wire fragments; a replay's "
+                        "OUT starts at the first replayed datagram's captured time, others at the current time")
+    p.add_argument("--force", action="store_true", help="with --save-pcap: overwrite OUT if it exists")
     p.add_argument("--trace", action="store_true", help="one line per event")
     p.add_argument("--json", action="store_true", help="one JSON object (stable interface, see above)")
     p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
@@ -125,8 +156,11 @@ def build_scenario(args: argparse.Namespace) -> Any:
         sc = load_scenario("basic-call")
     arrivals = sc.arrivals
     if args.pcap:
+        from sipsim.packets.replay import save_epoch
+
         sc, records = _replay(args, sc)
         start = 0.01  # after the workers went to sleep
+        args.save_epoch = save_epoch(records, start)  # --save-pcap lines up with the capture read
         arrivals += tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
                                       label=f"pcap#{i + 1}") for i, r in enumerate(records))
     if not arrivals and (args.rate is not None or args.count is not None):
@@ -139,7 +173,8 @@ def build_scenario(args: argparse.Namespace) -> Any:
     if args.rate is not None and not 0 < args.rate < float("inf"):  # also refuses nan
         raise ScenarioError(f"--rate {args.rate}: give datagrams per second, a finite number above 0")
     sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
-                           rcvbuf=args.rcvbuf, seed=args.seed, profile=args.profile, cpus=args.cpus,
+                           rcvbuf=args.rcvbuf, rmem_max=getattr(args, "rmem_max", None), seed=args.seed,
+                           profile=args.profile, cpus=args.cpus,
                            route=args.route)
     if args.no_relay:
         sc = replace(sc, proxy=replace(sc.proxy, relay=False))
@@ -216,16 +251,30 @@ def trace_record(ev: Any, t: float) -> dict[str, Any]:
 def result_json(result: Any, trace: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     sc, m = result.scenario, result.metrics
     out: dict[str, Any] = {
+        "schema": JSON_SCHEMA,
         "scenario": sc.name, "source": sc.source, "seed": sc.seed, "workers": sc.workers, "cpus": sc.cpu_count(),
-        "profile": sc.profile, "policy": sc.policy, "rcvbuf": result.rcvbuf, "time": m.time,
-        "events": result.events, "finished": result.finished,
-        "handled_by": m.handled_by(), "drops": m.drops, "pipeline_drops": m.pipeline_drops,
+        "profile": sc.profile, "policy": sc.policy, "rcvbuf": result.rcvbuf, "rmem_max": sc.rmem_max,
+        "time": m.time, "events": result.events, "finished": result.finished,
+        "handled_by": m.handled_by(), "handled_by_names": handled_by_names(m), "drops": m.drops,
+        "pipeline_drops": m.pipeline_drops,
         "wasted_wakeups": m.wasted_wakeups, "metrics": m.summary(), "peers": result.peers,
         "core_stats": result.core_stats, "sl_stats": result.sl_stats,
     }
     if trace is not None:
         out["trace"] = trace
     return out
+
+
+def handled_by_names(m: Any) -> list[str]:
+    """The worker that took each datagram, in arrival order, by name (W<id>)."""
+    return [f"W{m.worker_of[k]}" for k in sorted(m.worker_of)]
+
+
+def seed_is_used(sc: Any) -> bool:
+    """Whether anything in ``sc`` draws on its seed: a seeded start order, jitter, Poisson
+    arrivals or the reuseport hash."""
+    return (sc.start_order is None or sc.jitter > 0 or sc.policy == "reuseport"
+            or any(spec.poisson for spec in sc.arrivals))
 
 
 def _ms(v: float | None) -> str:
@@ -242,6 +291,12 @@ def print_summary(result: Any, out: Any = None) -> None:
     q = s["socket_queue"]
     print(f"sipsim simulate: {sc.name} — {sc.workers} workers, profile {sc.profile}, policy {sc.policy}, "
           f"{sc.cpu_count()} CPUs, rcvbuf {result.rcvbuf} bytes, seed {sc.seed}", file=out)
+    if sc.rcvbuf is not None and sc.rcvbuf > sc.rmem_max:
+        print(f"  SO_RCVBUF {sc.rcvbuf} was capped at net.core.rmem_max {sc.rmem_max} (doubled: {result.rcvbuf}); "
+              "--rmem-max raises the cap", file=out)
+    if not seed_is_used(sc):
+        print(f"  (seed {sc.seed} changes nothing here: fixed start order, no jitter, no Poisson arrivals, "
+              "no reuseport hash)", file=out)
     if sc.proxy.route:
         relay = f"relay as {sc.proxy.route} decides (SIPSIM_NO_RELAY {'undefined' if sc.proxy.relay else 'defined'})"
     elif sc.proxy.relay:
@@ -277,9 +332,11 @@ def print_summary(result: Any, out: Any = None) -> None:
         print(f"  {'W' + str(w['id']):<8}{w['index']:>7}{w['handled']:>9}{_ms(w['busy']):>13}"
               f"{w['utilization'] * 100:>7.1f}%{w['took_without_sleeping']:>7}{w['wasted_wakeups']:>8}"
               f"{w['wasted_cpu'] * 1e6:>9.1f} µs", file=out)
-    hb = m.handled_by()
-    shown = " ".join(map(str, hb[:48])) + (" …" if len(hb) > 48 else "")
-    print(f"\n  handled by (workers numbered in sleep order): {shown or '-'}", file=out)
+    print("  (busy: recvfrom returned → next recvfrom; util: busy / run time; took: datagrams taken without "
+          "sleeping; wasted: wake-ups that found the queue empty)", file=out)
+    hb = handled_by_names(m)
+    shown = " ".join(hb[:48]) + (" …" if len(hb) > 48 else "")
+    print(f"\n  handled by (in arrival order): {shown or '-'}", file=out)
     if result.peers:
         print("\n  peers", file=out)
         for p in result.peers:
@@ -306,11 +363,11 @@ def _peer_text(p: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def save_wire_pcap(path: str, wire: list[Any]) -> int:
-    """Write the proxy's datagrams (simulated time from 0) to a pcap with real IP/UDP headers."""
+def save_wire_pcap(path: str, wire: list[Any], epoch: float = 0.0) -> int:
+    """Write the proxy's datagrams to a pcap with real IP/UDP headers, virtual time t at ``epoch + t``."""
     from sipsim.packets import PcapWriter
 
-    with PcapWriter(path) as w:
+    with PcapWriter(path, epoch=epoch) as w:
         for r in wire:
             w.write(r.time, r.src, r.dst, r.data)
     return len(wire)
@@ -324,6 +381,14 @@ def run(args: argparse.Namespace) -> int:
         for name, desc in list_scenarios():
             print(f"{name:<14} {desc}")
         return 0
+    if args.force and not args.save_pcap:
+        return fail("--force goes with --save-pcap OUT (it allows overwriting OUT)")
+    if args.save_pcap and not args.force:  # refused before anything runs: --save-pcap writes
+        from sipsim.packets.pcapwriter import existing_capture_error
+
+        exists = existing_capture_error(args.save_pcap, "simulate --save-pcap")
+        if exists:
+            return fail(exists)
     try:
         sc = build_scenario(args)
     except ScenarioError as exc:
@@ -349,8 +414,11 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return fail(str(exc))
     if wire is not None:
+        import time
+
+        epoch = getattr(args, "save_epoch", None)  # a replay: the capture's time; else now (not 1970)
         try:
-            save_wire_pcap(args.save_pcap, wire)
+            save_wire_pcap(args.save_pcap, wire, time.time() if epoch is None else epoch)
         except (OSError, ValueError) as exc:
             return fail(f"cannot write {args.save_pcap}: {exc}", 1)
     if args.json:

@@ -10,7 +10,9 @@ A commented example with every key (all are optional)::
     workers = 4                 # udp_rcv_loop processes (Kamailio's `children`)
     profile = "ser"             # "ser" (the seed's era) or "kamailio" (5.6)
     policy = "fifo"             # fifo | wake-all | reuseport | lifo (see kernel_queue.py)
-    rcvbuf = 65536              # SO_RCVBUF in bytes; the kernel doubles it. Omit: rmem_default
+    rcvbuf = 65536              # SO_RCVBUF in bytes; the kernel caps it at rmem_max, then doubles
+                                # it. Omit: rmem_default (212992)
+    rmem_max = 4194304          # net.core.rmem_max, the cap on SO_RCVBUF (default: stock 212992)
     cpus = 2                    # CPUs of the machine (default: one per worker)
     seed = 7                    # seeds start order, jitter and Poisson arrivals
     jitter = 0.1                # each step cost is scaled by uniform(1-j, 1+j)
@@ -92,7 +94,7 @@ from typing import Any
 
 from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.events import Addr
-from sipsim.engine.kernel_queue import POLICIES
+from sipsim.engine.kernel_queue import POLICIES, RMEM_MAX
 from sipsim.engine.scenario_check import (
     INT_MAX,
     ScenarioError,
@@ -174,6 +176,7 @@ class Scenario:
     profile: str = "ser"
     policy: str = "fifo"
     rcvbuf: int | None = None
+    rmem_max: int = RMEM_MAX  # net.core.rmem_max (sysctl): the largest SO_RCVBUF request honoured
     cpus: int | None = None
     seed: int = 0
     jitter: float = 0.0
@@ -247,7 +250,7 @@ class Scenario:
                        rate: float | None = None, count: int | None = None, rcvbuf: int | None = None,
                        seed: int | None = None, profile: str | None = None, cpus: int | None = None,
                        route: str | None = None, arrivals: tuple[ArrivalSpec, ...] | None = None,
-                       start_order: tuple[int, ...] | None = None) -> Scenario:
+                       start_order: tuple[int, ...] | None = None, rmem_max: int | None = None) -> Scenario:
         """The command line's options applied over the file (``--rate``/``--count`` change the
         arrival streams: every stream's count, and its rate — a spaced stream gets 1/rate)."""
         changes: dict[str, Any] = {}
@@ -263,6 +266,8 @@ class Scenario:
             changes["policy"] = policy
         if rcvbuf is not None:
             changes["rcvbuf"] = rcvbuf
+        if rmem_max is not None:
+            changes["rmem_max"] = rmem_max
         if seed is not None:
             changes["seed"] = seed
         if profile is not None:
@@ -301,6 +306,9 @@ class Scenario:
             raise ScenarioError("cpus must be at least 1")
         if self.rcvbuf is not None and not 0 <= self.rcvbuf <= INT_MAX:
             raise ScenarioError(f"rcvbuf must be between 0 and {INT_MAX} (SO_RCVBUF is a C int), not {self.rcvbuf}")
+        if not 0 <= self.rmem_max <= INT_MAX:
+            raise ScenarioError(f"rmem_max must be between 0 and {INT_MAX} (net.core.rmem_max is a C int), "
+                                f"not {self.rmem_max}")
         if not 0 <= self.jitter < 1:
             raise ScenarioError("jitter must be in [0, 1)")
         if self.timeslice is not None and self.timeslice <= 0:
@@ -328,8 +336,8 @@ class Scenario:
 
 
 # -- loading ---------------------------------------------------------------------------------------
-_TOP_KEYS = {"name", "description", "workers", "profile", "policy", "rcvbuf", "cpus", "seed", "jitter",
-             "timeslice", "start_order", "start_gap", "latency", "until", "speeds", "costs", "proxy",
+_TOP_KEYS = {"name", "description", "workers", "profile", "policy", "rcvbuf", "rmem_max", "cpus", "seed",
+             "jitter", "timeslice", "start_order", "start_gap", "latency", "until", "speeds", "costs", "proxy",
              "hosts", "peers", "arrivals", "pauses"}
 _PROXY_KEYS = {"listen", "advertise", "aliases", "relay", "route", "check_via", "add_local_rport"}
 _ARRIVAL_KEYS = {"time", "src", "text", "file", "files", "glob", "count", "spacing", "rate", "poisson", "raw",
@@ -440,7 +448,7 @@ def from_dict(d: dict[str, Any], *, base: Path | None = None, source: str = "") 
     for key in ("name", "description", "profile", "policy"):
         if key in d:
             kw[key] = string(d[key], key)
-    for key in ("workers", "cpus", "seed", "rcvbuf"):
+    for key in ("workers", "cpus", "seed", "rcvbuf", "rmem_max"):
         if key in d:
             kw[key] = number(d[key], key, integer=True, minimum=None if key == "seed" else 0)
     for key in ("jitter", "timeslice", "start_gap", "latency", "until"):

@@ -1,11 +1,12 @@
 """The simulated CPUs' run-queue: Linux's fair scheduling class, reduced to what decides which
 runnable worker gets a free CPU.
 
-Why it matters here. With ``wake-all`` every sleeper becomes runnable at once; on fewer CPUs
-than workers the scheduler's choice decides who reaches the socket first and wins the datagram.
-A first-come run-queue always picks the worker woken first — on one CPU the last winner, which
-ran first and so was first back in the wait-queue — and one worker wins forever. Linux instead
-runs the task that has had the least CPU, so the winner rotates.
+Why it matters here. With ``wake-all`` every sleeper becomes runnable at once. A woken worker
+that finds an idle CPU just runs (Linux's wake-up path picks an idle CPU for it): the first woken
+— the most recent sleeper, usually the last winner — wins again. But the CPU that delivers the
+datagram, or every CPU when all are busy, is given out by the scheduler's choice, and Linux runs
+the task that has had the least CPU: on one CPU the last winner runs last and the winner rotates
+(measured on Linux 6.18 with the herd pinned to one CPU: ``0123 0123 …``).
 
 The model (Linux's names, ``kernel/sched/fair.c``, so a learner can look them up):
 
@@ -19,7 +20,9 @@ The model (Linux's names, ``kernel/sched/fair.c``, so a learner can look them up
   (``place_entity``): its vruntime is raised to at least ``min_vruntime`` minus a *sleeper
   credit* of half of ``sysctl_sched_latency``, 3 ms × (1 + ⌊log₂ min(cpus, 8)⌋) — CFS's
   ``GENTLE_FAIR_SLEEPERS``. A worker that slept a long time is thus owed a little CPU, not all
-  the CPU the others used meanwhile; a newly forked worker starts at ``min_vruntime``;
+  the CPU the others used meanwhile; a newly forked worker starts at ``min_vruntime``. This
+  placement is CFS's (Linux up to 6.5): EEVDF removed the sleeper credit (below), so on 6.6+
+  it is a model of the effect, not the kernel's rule;
 * a free CPU takes the waiting worker with the lowest vruntime (``pick_next_entity``: CFS's
   leftmost task); ties go to the one that has waited longest (the order it became runnable).
   With a free CPU for every waiting worker there is nothing to choose: each gets one, in the

@@ -21,9 +21,12 @@ CPUs. The machine has ``cpus`` CPUs; a runnable worker beyond them waits in a fa
 (``sched_fair.py``): like Linux's CFS/EEVDF, each worker accumulates virtual run time
 (``vruntime``, the CPU time it was charged), a waking worker is placed at no less than the
 run-queue's ``min_vruntime`` minus a bounded sleeper credit (``place_entity``), and a free CPU
-takes the waiting worker with the lowest vruntime — the one that has had the least CPU. The
-kernel wakes a whole herd (``wake-all``) before any of it runs, so the scheduler chooses among all
-of them: on one CPU the worker that just handled a datagram runs last, and the winner rotates. A
+takes the waiting worker with the lowest vruntime — the one that has had the least CPU. A herd
+(``wake-all``) is woken head first, the most recent sleeper first; like Linux's wake-up path,
+which gives a waking task an idle CPU, each woken worker takes an idle CPU at once — except the
+CPU that delivers the datagram (its softirq; on loopback, the sender), given out only after the
+whole herd is woken, to the lowest vruntime. So with an idle CPU the last winner, woken first,
+wins again; on one CPU the scheduler picks, and the winner rotates (both measured on Linux). A
 worker that has run for a ``timeslice`` (default: Linux's EEVDF base slice, 0.75 ms ×
 (1 + ⌊log₂ min(cpus, 8)⌋)) yields its CPU at the next step boundary when others wait, and the
 lowest vruntime runs next (EEVDF's ``RUN_TO_PARITY``). Simplified: no wake-up preemption, one
@@ -31,12 +34,11 @@ run-queue for all CPUs (Linux has one per CPU, and gives a waking task an idle C
 one), no nice levels; ``sched_fair.py`` says what else. Events about a worker carry its
 ``vruntime`` (in ns, as last charged) for the snapshots.
 
-Stepping (forward, back, inject) is ``stepping.Simulation``, built on this runner.
-
-Determinism. Same scenario + seed + injections = same event stream: the agenda is ordered by
-(time, insertion number), randomness comes only from seeded generators (jitter here, start order
-and Poisson arrivals in the scenario), and every action emits at most one event — so an
-injection "after step k" has one meaning.
+Stepping (forward, back, inject) is ``stepping.Simulation``, built on this runner. Determinism:
+same scenario + seed + injections = same event stream: the agenda is ordered by (time, insertion
+number), randomness comes only from seeded generators (jitter here, start order and Poisson
+arrivals in the scenario), and every action emits at most one event — so an injection "after
+step k" has one meaning.
 
 Simplifications (besides those of ``kernel_queue.py``): worker pauses (SIGSTOP) take effect at the
 next step boundary; a worker paused while sleeping leaves ``recvfrom`` and re-enters it (at the
@@ -95,6 +97,7 @@ from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.snapshot import Event
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
+from sipsim.engine.wire import WireRecord as WireRecord  # (stepping and the CLI import it from here)
 
 CHECKPOINT = 256
 Injection = tuple[bytes, Addr, dict[str, Any]]  # data, source, meta (shown in the arrival's detail)
@@ -126,22 +129,6 @@ class _Proc:
         self.pause = 0  # nesting depth of pause windows
 
 
-@dataclass(frozen=True, slots=True)
-class WireRecord:
-    """One datagram on the proxy's wire: arriving (``"in"``, even if the receive buffer then drops it)
-    or leaving (``"out"``). Kept only when asked (``record_wire``): the TUI's message panel and
-    ``--save-pcap`` need the bytes, the events carry only their first line."""
-
-    time: float
-    src: Addr
-    dst: Addr
-    data: bytes
-    direction: str  # "in" | "out"
-    msg: int  # the datagram id (for "out": the id of the datagram being handled)
-    worker: int | None = None
-    event: int = -1  # index of the event that reports it (datagram_queued/_dropped, datagram_sent)
-
-
 class Runner:
     """Runs one scenario as a stream of events: ``next_event()`` returns them one by one."""
 
@@ -153,7 +140,7 @@ class Runner:
         router = router if router is not None else load_router(sc, config)
         config = getattr(router, "config", None) or config  # a cfg script may add aliases etc.
         self.listen = config.listen
-        self.rcvbuf = effective_rcvbuf(sc.rcvbuf)
+        self.rcvbuf = effective_rcvbuf(sc.rcvbuf, sc.rmem_max)
         self.kernel = Kernel(sc.policy, rcvbuf=self.rcvbuf, workers=sc.workers, seed=sc.seed)
         costs = dict(DEFAULT_COSTS[sc.profile])
         costs.update(sc.costs)
@@ -175,7 +162,7 @@ class Runner:
         self._rq = CfsRq(sc.cpu_count())
         self._runq = self._rq.queue  # the waiting workers (the same list)
         self._free = sc.cpu_count()
-        self._waking = 0  # wake-ups of a herd still to happen before a CPU is given out
+        self._waking = 0  # wake-ups of a herd still to happen before the last CPU is given out
         self._until = sc.until if sc.until is not None else float("inf")
         self._next_id = 0
         self._inject = {k: list(v) for k, v in (injections or {}).items()}
@@ -313,15 +300,16 @@ class Runner:
         if meta:
             detail.update(meta)  # who sent it, retransmission and its note, injected, stream label
         if sock.enqueue(Skb(Datagram(data, src, self.listen, mid, now), charge, summary)):
-            detail["rmem"] = sock.rmem
+            detail["rmem"], detail["held"] = sock.rmem, sock.held
             detail["queued"] = len(sock.queue)
             if sock.waiters:
                 self._imm.append((self._wake, sock))
             note = f" — {meta['note']}" if meta and "note" in meta else ""
             return KernelEvent(DATAGRAM_QUEUED, now, None, mid,
                                f"#{mid} {summary} from {s_src}: {n} bytes queued, charged {charge} "
-                               f"({sock.rmem}/{sock.rcvbuf} bytes, {len(sock.queue)} in the queue){note}", detail)
-        detail["rmem"] = sock.rmem
+                               f"({sock.rmem}/{sock.rcvbuf} bytes, {len(sock.queue)} in the queue"
+                               f"{f'; {sock.held} bytes read, not yet released' if sock.held else ''}){note}", detail)
+        detail["rmem"], detail["held"] = sock.rmem, sock.held
         return KernelEvent(DATAGRAM_DROPPED, now, None, mid,
                            f"#{mid} {summary} from {s_src}: dropped, the receive buffer is full "
                            f"({sock.rmem} + {charge} > {sock.rcvbuf} bytes)", detail)
@@ -331,8 +319,8 @@ class Runner:
         ids = self.kernel.to_wake(sock)
         if not ids:
             return None
-        # the kernel wakes the whole herd in one go (__wake_up_common) before any of it runs: one
-        # event each, but the CPUs are given out only after the last, to the lowest vruntime
+        # the kernel wakes the whole herd in one go (__wake_up_common), head first: one event each;
+        # a woken worker takes an idle CPU at once, but the waking CPU is given out after the last
         self._waking += len(ids) - 1
         for wid in ids[1:]:
             self._imm.append((self._herd_wakeup, self.procs[wid]))
@@ -378,7 +366,8 @@ class Runner:
         d = skb.dgram
         sock = p.sock
         detail = {"socket": sock.index, "src": format_addr(d.src), "len": len(d.data), "charge": skb.charge,
-                  "first_line": skb.summary, "waited": self.now - d.time, "vruntime": p.vruntime}
+                  "first_line": skb.summary, "waited": self.now - d.time, "vruntime": p.vruntime,
+                  "rmem": sock.rmem, "held": sock.held}  # sk_rmem_alloc after the read (release is batched)
         how = "woken, recvfrom returns" if kind == WORKER_WOKEN else "finds data queued and takes without sleeping"
         ev = KernelEvent(kind, self.now, p.id, d.id, f"W{p.id} {how} #{d.id} ({skb.summary})", detail)
         self._advance(p, d)
@@ -397,13 +386,13 @@ class Runner:
             self._dispatch()
 
     def _dispatch(self) -> None:
-        """Free CPUs take waiting workers (``CfsRq.pick_next_entity``). A woken worker starts
+        """Free CPUs take waiting workers (``CfsRq.pick_next_entity``); while a herd is being woken,
+        all but one (the waking CPU, kept for its last wake-up). A woken worker starts
         ``try_to_wake_up`` after its wake-up, or now if it waited longer for the CPU."""
-        if self._waking:  # a herd is being woken: its last wake-up gives the CPUs out
-            return
         rq, now = self._rq, self.now
-        while self._free and rq.queue:
-            p: _Proc = rq.pick_next_entity(self._free)  # type: ignore[assignment]
+        keep = 1 if self._waking else 0
+        while self._free > keep and rq.queue:
+            p: _Proc = rq.pick_next_entity(self._free - keep)  # type: ignore[assignment]
             self._free -= 1
             p.where = _CPU
             start = p.ready if p.ready > now else now

@@ -349,7 +349,9 @@ def _queued(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     item = QueuedDatagram(ev.msg or 0, d.get("src", ""), d.get("len", 0), d.get("charge", 0),
                           _first_line(d), t, note)
     rcvbuf = d.get("rcvbuf", s.rcvbuf)
-    s = replace(s, queue=s.queue + (item,), rmem=s.rmem + item.charge, rcvbuf=rcvbuf)
+    # the kernel's own sk_rmem_alloc when the event carries it (it counts bytes read but not yet
+    # released: udp_rmem_release batches the release); live streams only have the charges
+    s = replace(s, queue=s.queue + (item,), rmem=d.get("rmem", s.rmem + item.charge), rcvbuf=rcvbuf)
     return replace(snap, sockets=_set_sock(snap, idx, s), arrived=snap.arrived + 1)
 
 
@@ -415,7 +417,8 @@ def _receives(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
             for q in s.queue:
                 if q.id == ev.msg:
                     item = q
-                    s = replace(s, queue=tuple(x for x in s.queue if x.id != ev.msg), rmem=s.rmem - q.charge)
+                    s = replace(s, queue=tuple(x for x in s.queue if x.id != ev.msg),
+                                rmem=d["rmem"] if "rmem" in d else s.rmem - q.charge)
                     break
         out.append(s)
     msg = MessageView(ev.msg or 0, src=d.get("src", item.src if item else ""),

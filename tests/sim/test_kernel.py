@@ -198,9 +198,14 @@ def test_step_costs_and_worker_speed_set_virtual_time() -> None:
 
 
 def test_so_rcvbuf_request_is_capped_before_doubling_as_linux_does() -> None:
-    # __sock_set_rcvbuf: min(val, INT_MAX / 2) * 2 — sk_rcvbuf stays a positive int
-    assert effective_rcvbuf(2**31 - 1) == effective_rcvbuf(2**30) == 2 * ((2**31 - 1) // 2) == 2_147_483_646
-    assert effective_rcvbuf(2**30 - 1) == 2**31 - 2
+    # sk_setsockopt: min(val, rmem_max); __sock_set_rcvbuf: min(val, INT_MAX / 2) * 2 — sk_rcvbuf
+    # stays a positive int even when rmem_max was raised past it
+    huge = 2**31 - 1
+    assert effective_rcvbuf(huge, huge) == effective_rcvbuf(2**30, huge) == 2 * ((2**31 - 1) // 2) == 2_147_483_646
+    assert effective_rcvbuf(2**30 - 1, huge) == 2**31 - 2
+    # a stock kernel (rmem_max 212992) quietly gives at most 425984, whatever was asked
+    assert effective_rcvbuf(10_000_000) == effective_rcvbuf(huge) == effective_rcvbuf(212_993) == 425_984
+    assert effective_rcvbuf(212_991) == 425_982
 
 
 @pytest.mark.parametrize("cpus,slice_ms", [(1, 0.75), (2, 1.5), (4, 2.25), (8, 3.0), (16, 3.0), (64, 3.0)])

@@ -23,33 +23,75 @@ def test_simultaneous_burst_drops_exactly_what_does_not_fit() -> None:
 
 
 def test_overload_every_drop_is_a_datagram_that_did_not_fit() -> None:
-    """Replay the socket's byte accounting from the events alone, independently of the kernel."""
+    """Replay the socket's byte accounting from the events alone, independently of the kernel:
+    a datagram read is given back (udp_rmem_release) only once the bytes read since the last
+    release reach sk_rcvbuf / 4, or the reader has emptied the batch it took from the queue."""
     sc = load_scenario("overload").with_overrides(count=1500)
     sim = Simulation(sc)
     sim.run()
     rcvbuf = sim.runner.rcvbuf
-    queue: dict[int, int] = {}
-    queued = dropped = 0
+    queue: dict[int, int] = {}  # queued msg -> charge, in arrival order
+    held = batch = 0  # bytes read and not released; datagrams left in the reader's batch
+    queued = dropped = batched = 0
     for ev in sim.events:
         if not isinstance(ev, KernelEvent):
             continue
         if ev.kind in ("datagram_queued", "datagram_dropped"):
             charge = skb_truesize(ev.detail["len"])
             assert ev.detail["charge"] == charge
-            fits = sum(queue.values()) + charge <= rcvbuf or not queue
+            fits = sum(queue.values()) + held + charge <= rcvbuf or not queue
             assert fits == (ev.kind == "datagram_queued"), ev.text
+            assert ev.detail["rmem"] == sum(queue.values()) + held + (charge if fits else 0), ev.text
             if fits:
                 queue[ev.msg] = charge
                 queued += 1
             else:
                 dropped += 1
         elif ev.kind in ("worker_woken", "worker_takes"):
-            queue.pop(ev.msg)
-    assert dropped > 100 and queued > 100
+            assert next(iter(queue)) == ev.msg  # the head of the queue
+            batch = batch or len(queue)
+            held += queue.pop(ev.msg)
+            batch -= 1
+            if held >= rcvbuf >> 2 or not batch:
+                batched += held > ev.detail["charge"]
+                held = 0
+            assert (ev.detail["rmem"], ev.detail["held"]) == (sum(queue.values()) + held, held), ev.text
+    assert dropped > 100 and queued > 100 and batched > 10  # releases of several datagrams at once
     snap = sim.snapshot
     assert snap.drops == dropped and snap.arrived == queued + dropped and snap.handled == queued
     r = run_scenario(sc)
     assert r.metrics.drops == dropped and r.metrics.pipeline_drops == 0
+
+
+def test_reading_gives_the_buffer_back_four_datagrams_at_a_time_as_linux_does() -> None:
+    """/tmp/review-sim/out_rmem_release.txt, Linux 6.18: SO_RCVBUF 8192 (sk_rcvbuf 16384), 12
+    datagrams of 240 bytes queued (1280 each, 15360): reading 1-3 leaves rmem_alloc at 15360 and
+    20 more are all dropped; after 4 reads it is 10240 and 4 get in; after 8, 5120 (8 get in)."""
+    from sipsim.engine.events import Datagram
+    from sipsim.engine.kernel_queue import SimSocket, Skb, effective_rcvbuf
+
+    def skb(i: int) -> Skb:
+        return Skb(Datagram(b"x" * 240, ("192.0.2.1", 5060), ("127.0.0.1", 5060), i), skb_truesize(240))
+
+    linux = {0: (15360, 0), 1: (15360, 0), 2: (15360, 0), 3: (15360, 0), 4: (10240, 4), 5: (10240, 4),
+             6: (10240, 4), 7: (10240, 4), 8: (5120, 8)}
+    for reads, (rmem, accepted) in linux.items():
+        sock = SimSocket(0, effective_rcvbuf(8192))
+        assert sum(sock.enqueue(skb(i)) for i in range(40)) == 12 and sock.rmem == 15360
+        for _ in range(reads):
+            assert sock.dequeue() is not None
+        assert sock.rmem == rmem, reads
+        assert sock.queued_bytes == (12 - reads) * 1280
+        assert sum(sock.enqueue(skb(100 + i)) for i in range(20)) == accepted, reads
+    # the reader empties its batch: everything it read is given back, whatever the threshold
+    sock = SimSocket(0, effective_rcvbuf(65536))
+    for i in range(3):
+        sock.enqueue(skb(i))
+    sock.dequeue(), sock.dequeue()
+    assert (sock.rmem, sock.held) == (3 * 1280, 2 * 1280)
+    sock.enqueue(skb(3))  # arrives after the reader took its batch of 3: not in it
+    sock.dequeue()
+    assert (sock.rmem, sock.held, len(sock.queue)) == (1280, 0, 1)
 
 
 def test_overload_invite_saved_by_timer_a() -> None:

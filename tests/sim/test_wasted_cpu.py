@@ -29,7 +29,7 @@ def test_on_one_cpu_each_loser_of_the_herd_holds_the_cpu_and_is_charged_for_it()
         # its next event is going back to sleep, that much later, with that much more vruntime;
         # meanwhile nobody else ran: the loser had the only CPU
         j = next(k for k in range(i + 1, len(events)) if getattr(events[k], "worker", None) == ev.worker)
-        assert events[j].kind == "worker_sleeps" and events[j].detail["at"] == "tail"
+        assert events[j].kind == "worker_sleeps" and events[j].detail["at"] == "head"  # poll: add_wait_queue
         assert abs(times[j] - times[i] - LOSER_CPU) < 1e-12
         assert events[j].detail["vruntime"] - ev.detail["vruntime"] == round(LOSER_CPU * 1e9)
         assert all(getattr(e, "worker", None) is None for e in events[i + 1:j])

@@ -49,7 +49,7 @@ async def test_a_wasted_wake_up_is_not_a_first_sleep() -> None:
         app.goto(back)
         await settle(pilot)
         text = panel_text(app, WorkersPanel)
-        assert f"W{loser} back to sleep: woken for nothing" in text
+        assert f"W{loser} woken for nothing: sleeps at the head" in text
         assert "for the first time" not in text
         # stepping back onto it from the next step draws the same note (folded from the history)
         app.goto(back + 1)

@@ -180,13 +180,16 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
         name = v.wname(ev.worker)
         if ev.kind == WORKER_SLEEPS:
             q = v.snap.wait_queue
-            if ev.detail.get("at") == "head":
-                return Text(f"↺ {name} sleeps at the head of the wait-queue", style="yellow")
+            head = ev.detail.get("at") == "head"  # a poll()-style waiter: it rejoins at the head
             before = _before(v, ev.worker)
             if before is not None and before.state == WOKEN:  # woken with the herd, got nothing
+                if head:  # (the panel is narrow: the short form)
+                    return Text(f"↺ {name} woken for nothing: sleeps at the head", style="yellow")
                 return Text(f"↺ {name} back to sleep: woken for nothing", style="yellow")
             if not _slept_before(v, ev.worker):  # its first recvfrom: nothing was done, nothing to rejoin
                 return Text(f"z {name} sleeps in recvfrom for the first time", style="yellow")
+            if head:
+                return Text(f"↺ {name} sleeps at the head of the wait-queue", style="yellow")
             if len(q) > 1 and q[-1] == ev.worker:
                 return Text(f"↺ {name} done: rejoins the queue at the tail", style="yellow")
             return Text(f"↺ {name} calls recvfrom and sleeps", style="yellow")
