@@ -355,8 +355,14 @@ class Server:
         buf = f"rcvbuf {info['rcvbuf']} bytes"
         asked = info.get("rcvbuf_requested")
         if asked:
-            why = ("Linux doubles the value for its bookkeeping" if info["rcvbuf"] == 2 * asked else
-                   "Linux doubles the value, within its minimum and maximum")
+            cap = info.get("rmem_max")
+            if info["rcvbuf"] == 2 * asked:
+                why = "Linux doubles the value for its bookkeeping"
+            elif cap is not None and asked > cap:
+                why = (f"Linux caps it at net.core.rmem_max = {cap}, then doubles it; "
+                       f"sysctl -w net.core.rmem_max={asked} raises the cap")
+            else:
+                why = "Linux doubles the value, within its minimum and maximum"
             buf += f" (asked {asked}; {why})"
         relay = relay_words(o.route, o.relay)
         n = len(self.slots)

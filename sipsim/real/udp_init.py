@@ -19,7 +19,6 @@ from sipsim.real.netinfo import listen_address
 
 SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # linux/sock_diag.h: SK_MEMINFO_* array
 SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_RCVBUF, SK_MEMINFO_DROPS = 0, 1, 8
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 # SO_RCVBUF takes a C int and Linux doubles it (capped at INT_MAX): anything above this is nonsense
 MAX_RCVBUF = 2**30
 
@@ -66,10 +65,10 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
         if ip.is_unspecified:  # the wildcard: which local address each datagram reached (sipsim.real.pktinfo)
             pktinfo.enable(sock)
         if rcvbuf:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)  # root: past net.core.rmem_max
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            # SO_RCVBUF, as Kamailio's udp_init: the kernel caps the request at net.core.rmem_max even
+            # for root (SO_RCVBUFFORCE would pass it, and hide from a learner why a real server's buffer
+            # stays smaller than asked); the start-up line says so and how to raise the cap
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.bind(bind_to)
     except OverflowError:
         sock.close()
@@ -89,7 +88,17 @@ def open_socket(listen: Addr, rcvbuf: int | None) -> tuple[socket.socket, dict[s
         raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}") from None
     info["listen"] = format_addr((shown, sock.getsockname()[1]))  # the port the kernel gave for port 0
     info["rcvbuf"] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    info["rmem_max"] = rmem_max()
     return sock, info
+
+
+def rmem_max() -> int | None:
+    """``net.core.rmem_max``: the most SO_RCVBUF may ask for (the kernel then doubles it)."""
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
 
 
 def socket_meminfo(sock: socket.socket) -> dict[str, int]:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from helpers import free_udp_port
@@ -82,6 +83,16 @@ def test_ipv6_listen_answers_and_refuses_foreign_destinations(tmp_path, isolated
         assert eventually(lambda: srv.stats()["send_refused"] == 1), srv.stats()
         assert "2001:db8::1 is outside 127.0.0.0/8, ::1/128" in srv.log_text()
         c.close()
+
+
+def test_rcvbuf_beyond_rmem_max_is_capped_as_for_kamailio_and_the_start_line_says_why(tmp_path, isolated_network):
+    """SO_RCVBUF, never root's SO_RCVBUFFORCE: the kernel caps the request at net.core.rmem_max (then
+    doubles it), as it does for Kamailio, and the start-up line names the sysctl that raises the cap."""
+    cap = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    with LiveServer(tmp_path, workers=1, args=["--rcvbuf", str(cap + 4096)]) as srv:
+        sock = srv.query("stats")["socket"]
+        assert sock["rcvbuf"] == 2 * cap, sock
+        assert f"caps it at net.core.rmem_max = {cap}" in srv.log_text()
 
 
 def test_rcvbuf_is_reported_and_kernel_drops_are_counted(tmp_path, isolated_network):
