@@ -1,7 +1,10 @@
-"""`sipsim tui [SCENARIO] [--live HOST:PORT]`: the step-through TUI (also `sipsim` alone).
+"""`sipsim tui [SCENARIO] [--pcap FILE] [--live HOST:PORT]`: the step-through TUI (also `sipsim` alone).
 
 Opens a simulation of SCENARIO (a shipped name, see `sipsim simulate --list`, or a .toml file;
-default: basic-call — 4 workers, a REGISTER and a call). With --live it starts a real
+default: basic-call — 4 workers, a REGISTER and a call). With --pcap it replays the SIP datagrams
+of a capture (pcap or pcapng, as `sipsim simulate --pcap` does: those sent to the capture's proxy
+arrive at the simulated one, at their captured times), so a real trace can be stepped through
+message by message. With --live it starts a real
 `sipsim serve` on HOST:PORT (the port must be free) and shows its real workers, held step by step;
 the server stops when you leave live mode (L) or quit. Keys: n step, b back, p run/pause,
 F1 help on the focused panel and every key, ctrl+p the command palette, ctrl+q quit.
@@ -31,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
                    help="a shipped scenario name or a .toml file (default: basic-call)")
+    p.add_argument("--pcap", metavar="FILE",
+                   help="replay the SIP datagrams of a pcap/pcapng capture in the simulator (read, never written)")
+    p.add_argument("--pcap-proxy", action="append", default=[], metavar="IP:PORT|any",
+                   help="with --pcap: the capture's proxy (default: guessed), as sipsim simulate --pcap-proxy")
+    p.add_argument("--pcap-time-scale", type=float, metavar="X",
+                   help="with --pcap: multiply the captured gaps by X (0: a burst)")
     p.add_argument("--live", metavar="HOST:PORT",
                    help="start sipsim serve on HOST:PORT (a free local port) and watch its real workers")
     p.add_argument("--profile", choices=("ser", "kamailio"),
@@ -94,7 +103,18 @@ def run(args: argparse.Namespace) -> int:
     if bad:  # refused here as serve refuses them, not by the server the TUI starts
         return fail(bad)
     scenario = getattr(args, "scenario", None)
-    if scenario:  # loaded here so that a bad one is refused before the TUI starts
+    if getattr(args, "pcap", None):
+        if live is not None:
+            return fail("--pcap replays a capture in the simulator; live mode watches a real server: give one")
+        try:
+            scenario = replay_scenario(args)
+        except ScenarioError as exc:
+            return fail(str(exc))
+        except (OSError, ValueError) as exc:  # an unreadable file, a PcapError
+            return fail(str(exc), 1)
+    elif getattr(args, "pcap_proxy", None) or getattr(args, "pcap_time_scale", None) is not None:
+        return fail("--pcap-proxy and --pcap-time-scale go with --pcap (which capture?)")
+    elif scenario:  # loaded here so that a bad one is refused before the TUI starts
         try:
             scenario = load_scenario(scenario)
         except ScenarioError as exc:
@@ -112,3 +132,18 @@ def run(args: argparse.Namespace) -> int:
                        route=getattr(args, "route", None), live_options=options)
     except ScenarioError as exc:
         return fail(str(exc))
+
+
+def replay_scenario(args: argparse.Namespace) -> object:
+    """The scenario ``sipsim simulate [SCENARIO] --pcap FILE ...`` would run: the same command line,
+    read by simulate's own parser and built by its ``build_scenario``, so the TUI replays a capture
+    exactly as the command line does (same proxy guess, same notes on stderr, same refusals)."""
+    from sipsim.cli import build_parser
+    from sipsim.cli.simulate import build_scenario
+
+    argv = ["simulate", *([args.scenario] if args.scenario else []), "--pcap", args.pcap]
+    for proxy in args.pcap_proxy:
+        argv += ["--pcap-proxy", proxy]
+    if args.pcap_time_scale is not None:
+        argv += ["--pcap-time-scale", repr(args.pcap_time_scale)]
+    return build_scenario(build_parser().parse_args(argv))
