@@ -173,6 +173,10 @@ class Server:
             # the script's globals (advertised_address, alias, check_via, server_signature) describe
             # this server, as `sipsim trace --route` and the simulator apply them
             self.config = getattr(self.router, "config", self.config)
+        for warning in getattr(getattr(self.router, "script", None), "warnings", ()):
+            # what `sipsim check` warns about (a failure_route that never runs here, a global sipsim
+            # does not use): a lab user who starts the server with a script must see it too
+            self.log.warning(str(warning))
         for level, text in getattr(self.router, "load_log", ()):
             # a KEMI script's KSR.info() ... in mod_init: logged at start-up at its level, as Kamailio does
             lvl, line = xlog_level(f"[{level}] {text.rstrip()}")

@@ -171,3 +171,4 @@ def test_check_and_serve_show_what_the_script_logged_while_loading(tmp_path: Pat
     lines = text.splitlines()
     assert any(" INFO " in line and line.endswith(f"{path}: from mod_init") for line in lines), text
     assert any(" WARNING " in line and line.endswith(f"{path}: a warning while loading") for line in lines), text
+
