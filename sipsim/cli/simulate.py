@@ -4,7 +4,7 @@
                     [--count N] [--rcvbuf BYTES] [--rmem-max BYTES] [--seed S] [--cpus N]
                     [--until SECONDS]
                     [--profile ser|kamailio] [--route FILE] [--no-relay] [--pcap FILE
-                    [--pcap-proxy IP:PORT|any] [--pcap-time-scale X]] [--save-pcap OUT [--force]] [--trace]
+                    [--pcap-proxy IP:PORT|any ...] [--pcap-time-scale X]] [--save-pcap OUT [--force]] [--trace]
                     [--json] [--list]
 
 SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
@@ -12,7 +12,9 @@ SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a
 stream of the scenario (a scenario without one gets a stream of OPTIONS pings to the proxy).
 --pcap adds the SIP datagrams of a capture as arrivals, at their captured times (with no
 SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --pcap-proxy), whose
-place the simulated proxy takes; what was left out, and why, goes to stderr.
+place the simulated proxy takes; what was left out, and why, goes to stderr. A proxy with several
+addresses takes --pcap-proxy once per address: the first is where the simulated proxy listens
+(with no SCENARIO), the others are its aliases, and what reached any of them arrives.
 The simulated proxy relays requests for other domains (a scenario's proxy.relay, default true);
 --no-relay makes it answer 403 as `sipsim serve` does without --relay. Host names are not resolved.
 --rcvbuf is SO_RCVBUF as a program asks it: the kernel caps the request at net.core.rmem_max
@@ -120,9 +122,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="answer 403 to requests for other domains, as serve does without --relay (the scenario's "
                         "proxy.relay = false)")
     p.add_argument("--pcap", metavar="FILE", help="add the SIP datagrams of a pcap/pcapng capture as arrivals")
-    p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
+    p.add_argument("--pcap-proxy", action="append", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy; the datagrams sent to it arrive (default: guessed; "
-                        "'any': every datagram arrives)")
+                        "'any': every datagram arrives). Repeat it for each address of a proxy with several: "
+                        "the first is the listen address, the others aliases")
     p.add_argument("--pcap-time-scale", type=float, default=None, metavar="X",
                    help="with --pcap: multiply the captured gaps by X (2: half speed, 0.5: double, 0: a burst)")
     p.add_argument("--save-pcap", metavar="OUT",
@@ -188,8 +191,9 @@ def build_scenario(args: argparse.Namespace) -> Any:
 def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     """The capture's datagrams that reach the simulated proxy (sipsim.packets.replay), notes on
     stderr. The simulated proxy stands in for the captured one: with no SCENARIO it listens on the
-    captured proxy's address (the saved pcap then reads like the original); with one, that address
-    becomes an alias, so a Request-URI or Route naming it still means "myself"."""
+    captured proxy's first address (the saved pcap then reads like the original) and its other
+    addresses are aliases; with one, every address becomes an alias, so a Request-URI or Route
+    naming any still means "myself"."""
     from dataclasses import replace
 
     from sipsim.engine.peers import proxy_domain
@@ -197,14 +201,14 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
-    from sipsim.packets.replay import family_mismatch, parse_proxy_option, plan_replay
+    from sipsim.packets.replay import family_mismatch, parse_proxy_options, plan_replay
 
     scale = getattr(args, "pcap_time_scale", None)
     scale = 1.0 if scale is None else scale
     if not 0 <= scale < float("inf"):  # also refuses nan
         raise ScenarioError(f"--pcap-time-scale {scale}: give a factor >= 0 (1: as captured)")
     try:
-        proxy = parse_proxy_option(getattr(args, "pcap_proxy", None))
+        proxy = parse_proxy_options(getattr(args, "pcap_proxy", None))
     except PcapError as exc:
         raise ScenarioError(str(exc)) from None
     capture = read_capture(args.pcap, time_scale=scale)
@@ -215,14 +219,13 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise ScenarioError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
     if plan.proxy is not None:
-        host, port = plan.proxy
-        if args.scenario:
-            # the scenario's peers take the first alias as their domain: keep the one they used
-            kept = sc.proxy.aliases or (proxy_domain(sc),)
-            names = (uri_host(host), f"{uri_host(host)}:{port}")
-            sc = replace(sc, proxy=replace(sc.proxy, aliases=(*kept, *names)))
-        else:
-            sc = replace(sc, proxy=replace(sc.proxy, listen=(host, port)))
+        others = plan.addresses if args.scenario else plan.aliases
+        # the scenario's peers take the first alias as their domain: keep the one they used
+        kept = (sc.proxy.aliases or (proxy_domain(sc),)) if args.scenario else sc.proxy.aliases
+        names = [n for host, port in others for n in (uri_host(host), f"{uri_host(host)}:{port}")]
+        sc = replace(sc, proxy=replace(sc.proxy, aliases=tuple(dict.fromkeys((*kept, *names)))))
+        if not args.scenario:
+            sc = replace(sc, proxy=replace(sc.proxy, listen=plan.proxy))
     wrong = family_mismatch(plan.arrivals, sc.proxy.listen[0])
     if wrong:
         raise ScenarioError(f"{args.pcap}: {wrong}; replay it without a SCENARIO (the proxy then listens where "

@@ -26,6 +26,23 @@ FILE#N, N counting the datagrams replayed. For a FILE both are null.
 skipped. Each datagram is headed with its frame number and time of day (local time, as
 Wireshark's time column), e.g. "== lo.pcapng frame 67 (00:22:39.123456)".
 
+Which datagrams: those sent to the capture's proxy, guessed or named by --pcap-proxy IP:PORT.
+A proxy with several addresses (a public and a private side, or one listening on 0.0.0.0) takes
+--pcap-proxy once per address: the first is where the traced proxy listens, the others are its
+aliases ("myself"), and what reached any of them is traced. The guess adds an address only when
+the capture shows the proxy forwarding from it what reached another one; otherwise stderr names
+the addresses that may be the proxy's and the options to give.
+
+One call out of many: --call-id TEXT shows only the datagrams whose Call-ID (or compact i:) is
+TEXT, --frames N-M only those of capture frames N to M (as Wireshark numbers them; also N, N- and
+lists: 1-20,67); both: both must hold. The datagrams replayed before the last one shown still
+run, unshown, so each one shown meets the proxy in the state the full replay left it (an INVITE
+finds the binding a REGISTER left out of the display made); stderr says how many ran so. With
+--json the objects of the others are left out; "file" keeps its number in the full replay:
+
+    sipsim trace --pcap lo.pcapng --call-id 3-4609@127.0.0.1
+    sipsim trace --pcap lo.pcapng --frames 60-80 --json
+
 Relaying: as the RFC 3261 §24 examples (a proxy that forwards for other domains), trace relays
 requests for a domain that is not the proxy's; `sipsim serve` does not unless --relay, and
 answers 403 — give --no-relay to see that. Host names are never resolved: a request forwarded to
@@ -75,9 +92,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pcap", metavar="FILE",
                    help="read the datagrams (and their sources) from a pcap/pcapng capture; SIP over UDP only "
                         "(TCP, TLS, SCTP are skipped and counted)")
-    p.add_argument("--pcap-proxy", metavar="IP:PORT|any",
+    p.add_argument("--pcap-proxy", action="append", metavar="IP:PORT|any",
                    help="with --pcap: the capture's proxy, whose received datagrams are traced (default: "
-                        "guessed; 'any' traces every datagram)")
+                        "guessed; 'any' traces every datagram). Repeat it for each address of a proxy with "
+                        "several (public and private side, or a listen on 0.0.0.0): the first is where the "
+                        "traced proxy listens, the others are its aliases")
+    p.add_argument("--call-id", metavar="TEXT",
+                   help="with --pcap: show only the datagrams whose Call-ID is TEXT (compared exactly); the "
+                        "others still run, unshown, so the proxy's state is as in the full replay")
+    p.add_argument("--frames", metavar="N-M",
+                   help="with --pcap: show only the datagrams of these capture frames, numbered as Wireshark "
+                        "does (N-M, N, N- to the end, or several: 1-20,67); the earlier ones still run, unshown")
     add_server_options(p, listen_default=None,
                        listen_help=f"default {DEFAULT_LISTEN}; with --pcap, the capture's proxy")
     p.add_argument("--no-relay", action="store_true",
@@ -128,6 +153,7 @@ class Input:
     dst: tuple[str, int] | None = None
     frame: int | None = None
     capture_ns: int | None = None
+    shown: bool = True  # False: run (the proxy's state needs it) but not printed (--call-id, --frames)
 
     def heading(self) -> str:
         """``lo.pcapng frame 67 (00:22:39.123456)`` for a capture's datagram; else the name."""
@@ -149,6 +175,9 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
         return inputs
     if args.pcap_proxy:
         raise UsageError("--pcap-proxy goes with --pcap (which capture's proxy?)")
+    for option, value in (("--call-id", args.call_id), ("--frames", args.frames)):
+        if value is not None:
+            raise UsageError(f"{option} goes with --pcap: it picks datagrams of a capture")
     check_addresses(args)
     src = parse_hostport(args.src)
     if not args.path:
@@ -192,17 +221,22 @@ def _file_kind(path: Path) -> str:
 
 def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     """The datagrams the capture's proxy received (see sipsim.packets.replay); what was left out
-    and why goes to stderr. Without --listen the traced proxy listens where the captured one did;
-    with it, the captured proxy's address becomes an alias, so a Request-URI or Route naming it
-    still means "myself"."""
+    and why goes to stderr. Without --listen the traced proxy listens where the captured one did
+    (its first address); with it, the captured proxy's addresses become aliases, so a Request-URI
+    or Route naming one still means "myself" — as the proxy's other addresses always do.
+
+    --call-id and --frames mark the datagrams to show; every replayed datagram before the last one
+    shown still runs, unshown, so that a shown INVITE finds the binding an earlier REGISTER made."""
     from sipsim.engine.events import format_addr
     from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
-    from sipsim.packets.replay import family_mismatch, parse_proxy_option, plan_replay
+    from sipsim.packets.replay import Selection, family_mismatch, parse_frames, parse_proxy_options, plan_replay
 
     try:
-        proxy = parse_proxy_option(args.pcap_proxy)
+        proxy = parse_proxy_options(args.pcap_proxy)
+        selection = Selection(args.call_id, parse_frames(args.frames) if args.frames is not None else (),
+                              args.frames or "")
     except PcapError as exc:
         raise UsageError(str(exc)) from None
     listen_given = args.listen is not None
@@ -216,17 +250,54 @@ def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     if not plan.arrivals:
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise UsageError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
-    if plan.proxy is not None:
-        where = format_addr(plan.proxy)  # [2001:db8::1]:5060 for IPv6, as --listen and alias= read it
-        if args.listen is None:  # the traced proxy stands where the captured one stood
+    for n, address in enumerate(plan.addresses):
+        where = format_addr(address)  # [2001:db8::1]:5060 for IPv6, as --listen and alias= read it
+        if n == 0 and args.listen is None:  # the traced proxy stands where the captured one stood
             args.listen = where
-        else:  # told where to listen: the captured proxy's address still means "myself"
-            args.alias = [*args.alias, uri_host(plan.proxy[0]), where]
+        else:  # another address of the proxy, or told where to listen: still "myself"
+            args.alias = [*args.alias, *(a for a in (uri_host(address[0]), where) if a not in args.alias)]
     wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
         raise UsageError(f"{args.pcap}: {wrong}; {_family_fix(plan.arrivals, plan.proxy, listen_given)}")
-    return [Input(f"{args.pcap}#{i + 1}", d.data, d.src, d.time, d.dst, d.frame, d.capture_ns)
-            for i, d in enumerate(plan.arrivals)]
+    inputs = [Input(f"{args.pcap}#{i + 1}", d.data, d.src, d.time, d.dst, d.frame, d.capture_ns,
+                    shown=selection.matches(d))
+              for i, d in enumerate(plan.arrivals)]
+    if selection.active:
+        _say_selection(args.pcap, selection, inputs, capture.datagrams, plan, capture.packets)
+    return inputs
+
+
+def _say_selection(pcap: str, selection, inputs: list[Input], datagrams: list, plan,  # noqa: ANN001
+                   packets: int) -> None:
+    """Stderr notes on --call-id/--frames: what is shown, what runs unshown and why, and the
+    matching frames that are no arrivals (the proxy's own datagrams); nothing shown: UsageError."""
+    reason = {frame: why for why, frames in plan.left_out.items() for frame in frames}
+    replayed = {it.frame for it in inputs}
+    not_replayed = [d.frame for d in datagrams if d.frame not in replayed and selection.matches(d)]
+    shown = [it.frame for it in inputs if it.shown]
+    why: list[str] = []
+    for text in dict.fromkeys(reason.get(f, "") for f in not_replayed):
+        frames = [f for f in not_replayed if reason.get(f, "") == text]
+        why.append(f"{_frame_list(frames)}: {text or 'not replayed'}")
+    left = f"; matching but not replayed: {'; '.join(why)}" if why else ""
+    if not shown:
+        hint = " (Call-IDs are compared exactly, case included)" if selection.call_id is not None else ""
+        if selection.frames:
+            hint += f" (the capture's frames are 1 to {packets})"
+        raise UsageError(f"{pcap}: no replayed datagram matches {selection.describe()}{hint}{left}")
+    last = max(i for i, it in enumerate(inputs) if it.shown)
+    unshown = sum(1 for it in inputs[:last] if not it.shown)
+    before = "the one replayed before them still runs" if unshown == 1 else \
+        f"the {unshown} replayed before them still run"
+    runs = (f"; {before}, unshown, so the proxy's state (the location table its REGISTERs filled) is as in "
+            "the full replay") if unshown else ""
+    print(f"sipsim: {pcap}: {selection.describe()}: {len(shown)} of the {len(inputs)} replayed datagram(s) "
+          f"shown ({_frame_list(shown)}){runs}{left}", file=sys.stderr)
+
+
+def _frame_list(frames: list[int | None]) -> str:
+    head = ", ".join(str(f) for f in frames[:12])
+    return f"frame{'s' if len(frames) > 1 else ''} {head}{' …' if len(frames) > 12 else ''}"
 
 
 def _family_fix(arrivals: list, proxy: tuple[str, int] | None, listen_given: bool) -> str:  # noqa: ANN001
@@ -390,7 +461,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(header(args, driver.ctx.config) + "\n")
     proxy = driver.ctx.config.listen
-    for item in inputs:
+    last = max((i for i, item in enumerate(inputs) if item.shown), default=-1)
+    for item in inputs[:last + 1]:  # what comes after the last one shown changes nothing shown
+        if not item.shown:  # run for the state it leaves (a binding, a counter), quietly
+            driver.ctx.tracing, tracing = False, driver.ctx.tracing  # as live mode with no observer
+            driver.feed(item.data, item.src, time=item.time)
+            driver.ctx.tracing = tracing
+            continue
         result = driver.feed(item.data, item.src, time=item.time)
         if args.json:
             print(json.dumps(result_json(item.name, result, item, proxy), ensure_ascii=False))

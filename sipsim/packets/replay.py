@@ -6,60 +6,132 @@ the first are *arrivals*; the second are what the proxy computed, and the simula
 compute its own. Feeding them back in would make it receive its own forwarded INVITE (a loop)
 and the replies it had sent (which it would forward again).
 
-So a replay picks the proxy of the capture, an ``(ip, port)``:
+So a replay picks the proxy of the capture: one or more ``(ip, port)`` addresses, for a proxy
+may listen on several (a public and a private side, or ``0.0.0.0`` on a host with several
+addresses — Kamailio's ``listen=`` lines, each one a socket):
 
-- given by the user (``--pcap-proxy IP:PORT``), or
+- given by the user (``--pcap-proxy IP:PORT``, once per address; the first is the one the
+  simulated proxy listens on, the others become its aliases), or
 - guessed: the address that takes part (as source or destination) in the most datagrams; every
   datagram of a capture taken at a proxy involves it. On a tie (a phone talking to one server:
-  both take part in everything) the one the first request was sent to wins.
+  both take part in everything) the one the first request was sent to wins. Its other addresses
+  are added when the capture proves them (:func:`forwarding_evidence`): a datagram sent from
+  address B, within a second of one received at address A, that is A's datagram forwarded — the
+  same Call-ID, and a request carrying the received Via headers under one new Via (a reply: the
+  received ones less the top Via). Only the box that received a datagram forwards it, so A and B
+  are one proxy. Without that evidence an address is not added, however likely: another address
+  receiving requests on the proxy's port (sipsim's own wildcard capture answering on 127.0.0.1 and
+  10.9.9.1) is named in a note, with the ``--pcap-proxy`` options that would add it.
 
-Datagrams sent *to* it become arrivals (their times re-based so the first arrives at 0); those it
-sent, and those between two other hosts, are left out and counted with the reason. ``proxy="any"``
-keeps every datagram (each one arrives at the simulated proxy, whoever it was sent to).
+Datagrams sent *to* one of its addresses become arrivals (their times re-based so the first
+arrives at 0); those it sent, and those between two other hosts, are left out and counted with
+the reason. ``proxy="any"`` keeps every datagram (each one arrives at the simulated proxy, whoever
+it was sent to).
 
-The simulated proxy then stands in for the captured one: the CLI makes it listen on that address
-(or, when a scenario fixes the address, names it as an alias) so a Request-URI or Route that named
-the captured proxy still means "myself" (Kamailio's ``myself`` check: listen addresses and aliases).
+The simulated proxy then stands in for the captured one: the CLI makes it listen on the first
+address (or, when a scenario fixes the address, names it as an alias) and names the others as
+aliases, so a Request-URI or Route that named the captured proxy still means "myself" (Kamailio's
+``myself`` check: listen addresses and aliases). Simplified: the simulated proxy has one socket,
+so a datagram that reached the captured one on its second address arrives on that socket, as on
+a proxy listening on the wildcard, and what it sends leaves from there.
+
+:class:`Selection` picks datagrams to *show* (``trace --call-id``, ``--frames``): the header and
+frame number are read directly, without the engine. Showing is not running: the caller still runs
+the others, unshown, so the proxy's state (the location table a REGISTER filled) is as in the full
+replay.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from sipsim.packets.addr import Address, is_ipv6, parse_address
+from sipsim.packets.addr import Address, hostport, is_ipv6, parse_address
 from sipsim.packets.errors import AddressError, PcapError
-from sipsim.packets.message import split_first_line
+from sipsim.packets.message import header_key, split_first_line, via_branch
 from sipsim.packets.pcap import SipDatagram
 
 ANY = "any"
+FORWARD_WINDOW = 1.0  # seconds: a stateless proxy forwards within milliseconds; a second is generous
+SENT_BY_PROXY = "sent by the capture's proxy (the simulated proxy computes its own)"
+BETWEEN_OTHERS = "between two other hosts (not to the capture's proxy)"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One forwarding seen in the capture: frame ``frame_out``, sent from ``sender``, forwards
+    frame ``frame_in``, received at ``receiver`` — so both addresses are one box's."""
+
+    sender: Address
+    receiver: Address
+    frame_in: int
+    frame_out: int
+
+    def text(self) -> str:
+        return (f"frame {self.frame_out}, sent from {hostport(self.sender)}, forwards frame {self.frame_in}, "
+                f"received at {hostport(self.receiver)} (same Call-ID and Via headers, one Via more or less)")
 
 
 @dataclass
 class Replay:
-    """What the simulated proxy receives from a capture. ``proxy``: the captured proxy's address
-    (None with ``any``); ``how``: "given", "guessed" or "any"."""
+    """What the simulated proxy receives from a capture. ``proxy``: the captured proxy's first
+    address (None with ``any``), ``aliases`` its others; ``how``: "given", "guessed" or "any".
+    ``evidence``: how each guessed alias was found; ``unproven``: addresses the capture shows the
+    proxy forwarding from or for, not given (``how`` "given"); ``maybe``: other addresses
+    receiving requests on the guessed proxy's port, without evidence. ``left_out``: the frames
+    not replayed, by reason (``skipped`` counts them)."""
 
     proxy: Address | None
     how: str
     arrivals: list[SipDatagram]
     skipped: Counter[str] = field(default_factory=Counter)
+    aliases: tuple[Address, ...] = ()
+    evidence: tuple[tuple[Address, Evidence], ...] = ()
+    unproven: tuple[tuple[Address, Evidence], ...] = ()
+    maybe: tuple[Address, ...] = ()
+    left_out: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def addresses(self) -> tuple[Address, ...]:
+        """Every address of the captured proxy, the first one first (empty with ``any``)."""
+        return () if self.proxy is None else (self.proxy, *self.aliases)
 
     def notes(self) -> list[str]:
         """Readable lines about the choice and what was left out (for a CLI's stderr)."""
         if self.proxy is None:
             head = "every SIP datagram of the capture arrives at the simulated proxy"
         else:
-            from sipsim.packets.addr import hostport
+            head = (f"the capture's proxy is {_names(self.addresses)} ({self.how}; --pcap-proxy IP:PORT "
+                    "chooses another, once per address of a proxy with several, --pcap-proxy any replays every "
+                    f"datagram): {len(self.arrivals)} datagram(s) sent to it are replayed")
+        out = [head]
+        out += [f"{hostport(a)} is the proxy's too: {e.text()}" for a, e in self.evidence]
+        if self.unproven:
+            extra = " ".join(f"--pcap-proxy {hostport(a)}" for a, _ in self.unproven)
+            out += [f"{hostport(a)} looks like the proxy's too: {e.text()}" for a, e in self.unproven]
+            out.append(f"to replay what reached those address(es) as well, add {extra}")
+        for why, n in sorted(self.skipped.items()):
+            out.append(f"{n} datagram(s) left out: {why}" + (self._maybe_text() if why == BETWEEN_OTHERS else ""))
+        return out
 
-            head = (f"the capture's proxy is {hostport(self.proxy)} ({self.how}; --pcap-proxy IP:PORT "
-                    "chooses another, --pcap-proxy any replays every datagram): "
-                    f"{len(self.arrivals)} datagram(s) sent to it are replayed")
-        return [head] + [f"{n} datagram(s) left out: {why}" for why, n in sorted(self.skipped.items())]
+    def _maybe_text(self) -> str:
+        """Said after the count of datagrams between other hosts: some of them may be the proxy's."""
+        if not self.maybe:
+            return ""
+        every = " ".join(f"--pcap-proxy {hostport(a)}" for a in (*self.addresses, *self.maybe))
+        return (f"; among them, requests to {_names(self.maybe)}, on the proxy's port and never from it: if "
+                "that is the proxy's address too (a proxy with several, or listening on 0.0.0.0), name every "
+                f"address: {every}")
+
+
+def _names(addresses: Sequence[Address]) -> str:
+    names = [hostport(a) for a in addresses]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def parse_proxy_option(text: str | None) -> Address | str | None:
-    """``--pcap-proxy``: None (guess), ``any``, or an ``IP:PORT`` (port 5060 when left out)."""
+    """One ``--pcap-proxy``: None (guess), ``any``, or an ``IP:PORT`` (port 5060 when left out)."""
     if text is None:
         return None
     if text.strip().lower() == ANY:
@@ -70,9 +142,148 @@ def parse_proxy_option(text: str | None) -> Address | str | None:
         raise PcapError(f"--pcap-proxy {text!r}: {exc} (or 'any')") from None
 
 
+def parse_proxy_options(texts: str | Sequence[str] | None) -> list[Address] | str | None:
+    """Every ``--pcap-proxy`` given (argparse's append list; one string is taken as a list of one):
+    None (guess), ``any``, or the proxy's addresses in the order given, repeats dropped. ``any``
+    goes alone, and the addresses are of one family (the simulated proxy has one socket)."""
+    if isinstance(texts, str):
+        texts = [texts]
+    if not texts:
+        return None
+    parsed = [parse_proxy_option(t) for t in texts]
+    if ANY in parsed:
+        if len(parsed) > 1:
+            raise PcapError("--pcap-proxy any replays every datagram, whoever it was sent to: give it alone, "
+                            "without addresses")
+        return ANY
+    addresses: list[Address] = []
+    for a in parsed:
+        if a not in addresses:
+            addresses.append(a)  # type: ignore[arg-type]
+    families = {is_ipv6(a[0]) for a in addresses}
+    if len(families) > 1:
+        raise PcapError(f"--pcap-proxy {_names(addresses)}: IPv4 and IPv6 addresses, but the simulated proxy has "
+                        "one socket, and a socket receives one family's datagrams: replay each family on its own")
+    return addresses
+
+
 def _is_request(data: bytes) -> bool:
     first = data.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
     return split_first_line(first.decode("latin-1"))[0] == "request"
+
+
+def sip_headers(data: bytes) -> Iterator[tuple[str, str]]:
+    """(key, value) of each header line up to the empty line, as :func:`header_key` names them
+    (``i`` is ``call-id``, ``v`` is ``via``), folded lines joined. A light read of a datagram, for
+    choosing datagrams before any of them is parsed for real."""
+    lines = data.decode("latin-1").lstrip("\r\n").split("\n")[1:]
+    name: str | None = None
+    value = ""
+    for raw in lines:
+        line = raw.rstrip("\r")
+        if not line:
+            break
+        if line[0] in " \t" and name is not None:
+            value += " " + line.strip()
+            continue
+        if name is not None:
+            yield header_key(name), value.strip()
+        name, sep, value = line.partition(":")
+        if not sep:
+            name = None
+    if name is not None:
+        yield header_key(name), value.strip()
+
+
+def call_id(data: bytes) -> str | None:
+    """The datagram's Call-ID (the first, as a parser takes it; compact ``i:`` too), or None."""
+    return next((v for k, v in sip_headers(data) if k == "call-id"), None)
+
+
+def _via_ids(value: str) -> Iterator[str]:
+    for parm in value.split(","):
+        branch = via_branch(parm)
+        yield branch if branch else "".join(parm.split(";", 1)[0].split())
+
+
+def via_chain(data: bytes) -> tuple[str, ...]:
+    """Each via-parm of the datagram, top first, as its branch (its sent-by when it has none):
+    what stays the same when a proxy forwards it (received= and rport values may be added)."""
+    return _ids(data)[1]
+
+
+def _ids(data: bytes) -> tuple[str | None, tuple[str, ...]]:
+    """(Call-ID, Via chain) in one read of the headers."""
+    cid: str | None = None
+    chain: list[str] = []
+    for key, value in sip_headers(data):
+        if key == "via":
+            chain += _via_ids(value)
+        elif key == "call-id" and cid is None:
+            cid = value
+    return cid, tuple(chain)
+
+
+def _when(d: SipDatagram) -> float:
+    return d.capture_ns / 1e9 if d.capture_ns else d.time
+
+
+def forwarding_evidence(datagrams: Iterable[SipDatagram]) -> list[Evidence]:
+    """Every (received, forwarded) pair of the capture, as :class:`Evidence` that the receiver's
+    address and the sender's are one box's: a datagram D2 that forwards D1, received within
+    :data:`FORWARD_WINDOW` before it. A forwarded request holds D1's Via chain under one more;
+    a forwarded reply, D1's less its top one (RFC 3261 §16.6, §16.7). When several datagrams
+    match, the latest is the one forwarded (a client retrying the same branch elsewhere)."""
+    requests: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
+    replies: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
+    found: list[Evidence] = []
+    for d in datagrams:
+        cid, chain = _ids(d.data)
+        if cid is None or not chain:
+            continue
+        is_request = _is_request(d.data)
+        earlier = requests.get((cid, chain[1:])) if is_request else replies.get((cid, chain))
+        if earlier:
+            t, receiver, frame = earlier[-1]
+            if 0 <= _when(d) - t <= FORWARD_WINDOW and receiver != tuple(d.src):
+                found.append(Evidence(tuple(d.src), receiver, frame, d.frame))  # type: ignore[arg-type]
+        if is_request:
+            requests[(cid, chain)].append((_when(d), tuple(d.dst), d.frame))  # type: ignore[arg-type]
+        elif len(chain) > 1:
+            replies[(cid, chain[1:])].append((_when(d), tuple(d.dst), d.frame))  # type: ignore[arg-type]
+    return found
+
+
+def same_proxy(start: Sequence[Address], evidence: list[Evidence]) -> list[tuple[Address, Evidence]]:
+    """The addresses the evidence ties to ``start`` (both ways, step by step), each with the
+    pair that tied it, in the order found; only addresses of ``start``'s family (one socket)."""
+    v6 = is_ipv6(start[0][0])
+    known = set(start)
+    out: list[tuple[Address, Evidence]] = []
+    grew = True
+    while grew:
+        grew = False
+        for e in evidence:
+            if (e.receiver in known) == (e.sender in known):
+                continue
+            new = e.sender if e.receiver in known else e.receiver
+            if is_ipv6(new[0]) != v6:
+                continue
+            known.add(new)
+            out.append((new, e))
+            grew = True
+    return out
+
+
+def _same_port_receivers(datagrams: list[SipDatagram], proxy: set[Address], port: int, v6: bool) -> list[Address]:
+    """Addresses that received requests on ``port`` and never from the proxy: perhaps the proxy's."""
+    seen: dict[Address, bool] = {}
+    for d in datagrams:
+        dst = tuple(d.dst)
+        if dst in proxy or dst[1] != port or is_ipv6(dst[0]) != v6 or not _is_request(d.data):
+            continue
+        seen[dst] = seen.get(dst, True) and tuple(d.src) not in proxy  # type: ignore[index]
+    return [a for a, ok in seen.items() if ok]
 
 
 def guess_proxy(datagrams: list[SipDatagram]) -> Address | None:
@@ -96,26 +307,92 @@ def guess_proxy(datagrams: list[SipDatagram]) -> Address | None:
     return None
 
 
-def plan_replay(datagrams: list[SipDatagram], proxy: Address | str | None = None) -> Replay:
-    """Split a capture's datagrams into arrivals at ``proxy`` and the rest (see the module doc)."""
+def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address] | str | None = None) -> Replay:
+    """Split a capture's datagrams into arrivals at the proxy and the rest (see the module doc).
+    ``proxy``: None (guess), ``any``, one address or a list of them (the first one first)."""
     if proxy == ANY:
         return Replay(None, "any", list(datagrams))
     how = "given" if proxy is not None else "guessed"
-    chosen = tuple(proxy) if proxy is not None else guess_proxy(datagrams)  # type: ignore[arg-type]
-    if chosen is None:
+    if proxy is None:
+        first = guess_proxy(datagrams)
+        given: list[Address] = [first] if first is not None else []
+    elif isinstance(proxy[0], str):
+        given = [tuple(proxy)]  # type: ignore[list-item]
+    else:
+        given = [tuple(a) for a in proxy]  # type: ignore[misc]
+    if not given:
         return Replay(None, how, [])
+    found = same_proxy(given, forwarding_evidence(datagrams))
+    evidence: tuple[tuple[Address, Evidence], ...] = ()
+    unproven: tuple[tuple[Address, Evidence], ...] = ()
+    if how == "guessed":
+        evidence = tuple(found)
+        addresses = [*given, *(a for a, _ in found)]
+    else:
+        unproven = tuple(found)
+        addresses = given
+    mine = set(addresses)
+    maybe: tuple[Address, ...] = ()
+    if how == "guessed":
+        maybe = tuple(_same_port_receivers(datagrams, mine, given[0][1], is_ipv6(given[0][0]))[:5])
     skipped: Counter[str] = Counter()
+    left_out: dict[str, list[int]] = defaultdict(list)
     kept: list[SipDatagram] = []
     for d in datagrams:
-        if tuple(d.dst) == chosen:
+        if tuple(d.dst) in mine:
             kept.append(d)
-        elif tuple(d.src) == chosen:
-            skipped["sent by the capture's proxy (the simulated proxy computes its own)"] += 1
-        else:
-            skipped["between two other hosts (not to the capture's proxy)"] += 1
+            continue
+        why = SENT_BY_PROXY if tuple(d.src) in mine else BETWEEN_OTHERS
+        skipped[why] += 1
+        left_out[why].append(d.frame)
     t0 = kept[0].time if kept else 0.0
     arrivals = [replace(d, time=d.time - t0) for d in kept]
-    return Replay(chosen, how, arrivals, skipped)  # type: ignore[arg-type]
+    return Replay(addresses[0], how, arrivals, skipped, tuple(addresses[1:]), evidence, unproven, maybe,
+                  dict(left_out))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which replayed datagrams to show (``trace --call-id TEXT --frames N-M``): those whose
+    Call-ID equals ``call_id`` (compared as sent: RFC 3261 §20.8 Call-IDs are case-sensitive) and
+    whose frame is in one of ``frames`` (inclusive ranges; ``None`` as the end: to the last).
+    Both given: both must hold. Nothing given: every datagram."""
+
+    call_id: str | None = None
+    frames: tuple[tuple[int, int | None], ...] = ()
+    frames_text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.call_id is not None or bool(self.frames)
+
+    def matches(self, d: SipDatagram) -> bool:
+        if self.frames and not any(lo <= d.frame and (hi is None or d.frame <= hi) for lo, hi in self.frames):
+            return False
+        return self.call_id is None or call_id(d.data) == self.call_id
+
+    def describe(self) -> str:
+        parts = ([f"--call-id {self.call_id}"] if self.call_id is not None else []) + \
+            ([f"--frames {self.frames_text}"] if self.frames else [])
+        return " ".join(parts)
+
+
+def parse_frames(text: str) -> tuple[tuple[int, int | None], ...]:
+    """``--frames``: ``N-M``, ``N`` or ``N-`` (to the end), several joined by commas (``1-5,67``);
+    frame numbers as Wireshark shows them, from 1. A bad one: PcapError with the form expected."""
+    out: list[tuple[int, int | None]] = []
+    for part in text.split(","):
+        lo_text, dash, hi_text = part.strip().partition("-")
+        try:
+            lo = int(lo_text)
+            hi = (int(hi_text) if hi_text.strip() else None) if dash else lo
+        except ValueError:
+            raise PcapError(f"--frames {text!r}: expected frame numbers as Wireshark shows them: N-M, N, N- "
+                            "(to the last) or several joined by commas, e.g. 1-20,67") from None
+        if lo < 1 or (hi is not None and hi < lo):
+            raise PcapError(f"--frames {text!r}: frames are numbered from 1, and a range N-M goes up (N <= M)")
+        out.append((lo, hi))
+    return tuple(out)
 
 
 def family_mismatch(arrivals: list[SipDatagram], listen_host: str) -> str | None:
