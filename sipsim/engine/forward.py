@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+from collections.abc import Callable
+from typing import TypeVar
 
 from sipsim.engine.config import SIP_PORT, ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
@@ -37,6 +39,8 @@ from sipsim.engine.parser.lex import IPV4_RE, is_digits, strip_brackets
 from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import SipUri, parse_uri
+
+_T = TypeVar("_T")
 
 BRANCH_MAGIC = "z9hG4bK"
 # INVITE, ACK and CANCEL leave the To-tag out of the branch: their method_value bits, to test at once
@@ -162,12 +166,22 @@ def uri_dest(uri: SipUri, kamailio: bool = False) -> Addr:
     return strip_brackets(host), port
 
 
-@functools.lru_cache(maxsize=1024)
-def is_bad_destination(host: str) -> str | None:
-    """Why a destination must not be sent to (broadcast, unspecified, multicast), or None.
+def _host_cache(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Cache an answer that depends on a host's text alone (a proxy sends to the same few hosts
+    again and again) -- for host-sized text only: the text comes from messages, and 1024 cached
+    keys of 64 KiB each would hold 64 MiB in every worker."""
+    cached = functools.lru_cache(maxsize=1024)(fn)
 
-    The answer depends on the host text alone, and a proxy sends to the same few hosts again and
-    again: it is cached."""
+    @functools.wraps(fn)
+    def call(host: str) -> _T:
+        return cached(host) if len(host) <= 255 else fn(host)
+
+    return call
+
+
+@_host_cache
+def is_bad_destination(host: str) -> str | None:
+    """Why a destination must not be sent to (broadcast, unspecified, multicast), or None (cached)."""
     if ":" not in host:
         parts = host.split(".")
         if len(parts) != 4 or not all(is_digits(p) for p in parts):
@@ -204,7 +218,7 @@ def _kamailio_ipv6(host: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1024)
+@_host_cache
 def _kamailio_ipv4(host: str) -> str:
     """Kamailio 5.6's ``str2ip()`` reads each of four dotted numbers of up to three digits into a
     byte, so ``192.0.2.256`` is 192.0.2.0 and ``999.0.2.1`` is 231.0.2.1 (measured): the address a

@@ -233,15 +233,5 @@ def describe_lump(lump: tuple[Any, ...]) -> str:
     op, off, length, text = lump[0], lump[1], lump[2], lump[3]
     why = lump[4] if len(lump) > 4 else ""
     if op == "add":
-        return f"insert at {off:>4}: '{engine_quoted(text.rstrip(chr(13) + chr(10)))}'  ({why})"
+        return f"insert at {off:>4}: '{wiretext.from_engine(text.rstrip(chr(13) + chr(10)))}'  ({why})"
     return f"delete {length} at {off:>4}  ({why})"
-
-
-def engine_quoted(text: str) -> str:
-    """A lump's text (engine text: one latin-1 character per byte) as it reads on screen, with
-    CR, LF and TAB inside it escaped so a multi-line insert stays one line."""
-    try:
-        data = text.encode("latin-1")
-    except UnicodeEncodeError:  # not bytes as characters: show the characters
-        return text
-    return wiretext.shown(data, "").text

@@ -1,4 +1,4 @@
-"""Datagram bytes as text a learner can read, and where each byte landed in that text.
+"""Datagram bytes as text a learner can read.
 
 SIP text is UTF-8 (RFC 3261 §7.3.1: display names, reason phrases and bodies may carry it), so
 ``"Zoë" <sip:zoe@example.com>`` must read ``Zoë``, not the ``ZoÃ«`` a one-character-per-byte
@@ -6,9 +6,8 @@ decoding gives. The engine keeps that decoding on purpose (its offsets are byte 
 Kamailio's ``char *`` arithmetic); the screen must not. Decoding changes lengths — ``ë`` is two
 bytes and one character — so the two are kept apart: the message panel splits a datagram into
 lines on its bytes (an LF byte is never inside a UTF-8 character), and a line's span stays a
-byte span that the engine's offsets (``unparsed``, a lump's offset) are compared with; inside a
-line, :attr:`Shown.at` says which character shows a byte, and :meth:`Shown.span` turns a byte
-range into the characters to highlight (a character partly in the range is taken whole).
+byte span that the engine's offsets (``unparsed``, a lump's offset) are compared with; only the
+text inside a line is decoded.
 
 What cannot be shown as itself is shown as an escape, in the notation Python and C use:
 
@@ -36,26 +35,11 @@ _SURROGATE_LO, _SURROGATE_HI = 0xDC80, 0xDCFF  # what surrogateescape turns a ba
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """A datagram decoded once for display.
-
-    ``at[b]`` is the index in ``text`` where the character holding byte ``b`` begins (every byte
-    of a multi-byte character maps to the same index); ``at[len(data)] == len(text)``.
-    ``escapes`` are the (start, end) character spans of escapes, in order."""
+    """A line of a datagram decoded once for display; ``escapes`` are the (start, end) character
+    spans of its escapes, in order (the panel sets them apart)."""
 
     text: str
-    at: range | tuple[int, ...]
     escapes: tuple[tuple[int, int], ...]
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Character span for the byte span [start, end): a multi-byte character partly inside
-        it is taken whole (highlighting half an ``ë`` is not possible, leaving it out would hide
-        that the range touches it)."""
-        n = len(self.at) - 1
-        start, end = max(0, min(start, n)), max(0, min(end, n))
-        at = self.at
-        while 0 < end < n and at[end] == at[end - 1]:  # ``end`` inside a character: to its end
-            end += 1
-        return at[start], at[end] if end > start else at[start]
 
 
 def escape(ch: str, keep: str = "") -> str | None:
@@ -71,22 +55,17 @@ def escape(ch: str, keep: str = "") -> str | None:
 
 
 def shown(data: bytes, keep: str = "\t") -> Shown:
-    """``data`` (one line: a CR or LF in it is escaped) as display text with its byte→character
-    map. ``keep``: control characters shown as themselves (message lines keep TAB, and expand it).
-    Printable ASCII — most lines of most datagrams — maps one to one and costs one check."""
+    """``data`` (one line: a CR or LF in it is escaped) as display text. ``keep``: control
+    characters shown as themselves (message lines keep TAB, and expand it). Printable ASCII --
+    most lines of most datagrams -- is taken as it is after one check."""
     if data.isascii():
         raw = data.decode("ascii")
         if raw.isprintable() or (keep and raw.translate(_drop(keep)).isprintable()):
-            return Shown(raw, range(len(data) + 1), ())
-    text = data.decode("utf-8", errors="surrogateescape")
+            return Shown(raw, ())
     parts: list[str] = []
-    at: list[int] = []
     escapes: list[tuple[int, int]] = []
     pos = 0
-    for ch in text:
-        o = ord(ch)
-        width = 1 if o < 0x80 or _SURROGATE_LO <= o <= _SURROGATE_HI else 2 if o < 0x800 else 3 if o < 0x10000 else 4
-        at.extend([pos] * width)
+    for ch in data.decode("utf-8", errors="surrogateescape"):
         esc = escape(ch, keep)
         if esc is None:
             parts.append(ch)
@@ -95,8 +74,7 @@ def shown(data: bytes, keep: str = "\t") -> Shown:
             parts.append(esc)
             escapes.append((pos, pos + len(esc)))
             pos += len(esc)
-    at.append(pos)
-    return Shown("".join(parts), tuple(at), tuple(escapes))
+    return Shown("".join(parts), tuple(escapes))
 
 
 @lru_cache(maxsize=8)

@@ -218,7 +218,7 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
             t.append(msgtext.describe_lump(lump))
             out.append(t)
         if mv.new_uri:
-            uri = msgtext.engine_quoted(mv.new_uri)
+            uri = from_engine(mv.new_uri)
             out.append(Text(f"new R-URI ($ru): {uri} — not a lump: written in place of the old one", style="cyan"))
         return out, 0
 
