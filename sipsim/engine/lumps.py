@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sipsim.engine.events import slot_setters
+
 if TYPE_CHECKING:
     from sipsim.engine.parser.fline import FirstLine
     from sipsim.engine.parser.msg import SipMsg
@@ -51,7 +53,7 @@ class Lump:
         return f"delete {self.length} bytes at {self.offset} ({self.why})"
 
 
-_lump_set = tuple(getattr(Lump, name).__set__ for name in ("op", "offset", "length", "text", "why", "send_time"))
+_lump_set = slot_setters(Lump)
 
 
 def insert(msg: SipMsg, offset: int, text: str, why: str, *, send_time: bool = False) -> Lump:

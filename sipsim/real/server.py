@@ -47,13 +47,13 @@ from sipsim.engine.events import (
 )
 from sipsim.real.control import ControlServer, default_control_path
 from sipsim.real.location import SQLiteLocation, default_db_path
-from sipsim.real.log import INFO, Log
+from sipsim.real.log import ERROR, INFO, Log
 from sipsim.real.netinfo import advertise_needed, listen_address, loopback_aliases, wildcard_aliases
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
 from sipsim.real.stats import SharedStats
 from sipsim.real.udp_init import MAX_RCVBUF, ServeError, open_socket, socket_meminfo  # noqa: F401 - the CLI reads MAX_RCVBUF here
-from sipsim.real.worker import WorkerSetup, run_worker, set_process_name, xlog_level
+from sipsim.real.worker import XLOG_LEVELS, WorkerSetup, run_worker, set_process_name
 
 KILL_AFTER = 1.5  # seconds between SIGTERM and SIGKILL for a worker that does not leave
 READY_WAIT = 2.0  # how long to wait for a new worker to reach recvfrom before forking the next
@@ -179,8 +179,7 @@ class Server:
             self.log.warning(str(warning))
         for level, text in getattr(self.router, "load_log", ()):
             # a KEMI script's KSR.info() ... in mod_init: logged at start-up at its level, as Kamailio does
-            lvl, line = xlog_level(f"[{level}] {text.rstrip()}")
-            self.log(lvl, f"{o.route}: {line}")
+            self.log(XLOG_LEVELS.get(level, ERROR), f"{o.route}: {text.rstrip()}")
         self._wildcard_names()
         self.sock, self.sock_info = open_socket(o.listen, o.rcvbuf)
         # the engine writes the address in its canonical text (FE80:0::1 -> fe80::1, as Kamailio

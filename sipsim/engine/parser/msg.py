@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sipsim.engine.events import Addr
+from sipsim.engine.events import Addr, slot_setters
 from sipsim.engine.parser.fline import SIP_REPLY, SIP_REQUEST, FirstLine
 from sipsim.engine.parser.hf import NAME_TO_TYPE, HdrField, HdrFlag, HdrType
 from sipsim.engine.parser.mode import KAMAILIO56, RFC
@@ -52,7 +52,7 @@ class ReceiveInfo:
         _ri_set[2](self, proto)
 
 
-_ri_set = tuple(getattr(ReceiveInfo, name).__set__ for name in ("src", "dst", "proto"))
+_ri_set = slot_setters(ReceiveInfo)
 
 
 class SipMsg:
