@@ -163,7 +163,8 @@ def build_scenario(args: argparse.Namespace) -> Any:
 
         sc, records = _replay(args, sc)
         start = 0.01  # after the workers went to sleep
-        args.save_epoch = save_epoch(records, start)  # --save-pcap lines up with the capture read
+        # a saved pcap (--save-pcap, the TUI's s key) then lines up with the capture read
+        sc = replace(sc, capture_epoch=save_epoch(records, start))
         arrivals += tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
                                       label=f"pcap#{i + 1}") for i, r in enumerate(records))
     if not arrivals and (args.rate is not None or args.count is not None):
@@ -198,7 +199,6 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
 
     from sipsim.engine.peers import proxy_domain
     from sipsim.engine.scenario import ScenarioError
-    from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
     from sipsim.packets.replay import family_mismatch, parse_proxy_options, plan_replay
@@ -219,10 +219,9 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise ScenarioError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
     if plan.proxy is not None:
-        others = plan.addresses if args.scenario else plan.aliases
         # the scenario's peers take the first alias as their domain: keep the one they used
         kept = (sc.proxy.aliases or (proxy_domain(sc),)) if args.scenario else sc.proxy.aliases
-        names = [n for host, port in others for n in (uri_host(host), f"{uri_host(host)}:{port}")]
+        names = plan.alias_names(every=bool(args.scenario))  # a scenario fixes where the proxy listens
         sc = replace(sc, proxy=replace(sc.proxy, aliases=tuple(dict.fromkeys((*kept, *names)))))
         if not args.scenario:
             sc = replace(sc, proxy=replace(sc.proxy, listen=plan.proxy))
@@ -273,13 +272,6 @@ def handled_by_names(m: Any) -> list[str]:
     return [f"W{m.worker_of[k]}" for k in sorted(m.worker_of)]
 
 
-def seed_is_used(sc: Any) -> bool:
-    """Whether anything in ``sc`` draws on its seed: a seeded start order, jitter, Poisson
-    arrivals or the reuseport hash."""
-    return (sc.start_order is None or sc.jitter > 0 or sc.policy == "reuseport"
-            or any(spec.poisson for spec in sc.arrivals))
-
-
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v * 1e3:.3f} ms"
 
@@ -297,7 +289,7 @@ def print_summary(result: Any, out: Any = None) -> None:
     if sc.rcvbuf is not None and sc.rcvbuf > sc.rmem_max:
         print(f"  SO_RCVBUF {sc.rcvbuf} was capped at net.core.rmem_max {sc.rmem_max} (doubled: {result.rcvbuf}); "
               "--rmem-max raises the cap", file=out)
-    if not seed_is_used(sc):
+    if not sc.seed_is_used():
         print(f"  (seed {sc.seed} changes nothing here: fixed start order, no jitter, no Poisson arrivals, "
               "no reuseport hash)", file=out)
     if sc.proxy.route:
@@ -419,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
     if wire is not None:
         import time
 
-        epoch = getattr(args, "save_epoch", None)  # a replay: the capture's time; else now (not 1970)
+        epoch = sc.capture_epoch  # a replay: the capture's time; else now (not 1970)
         try:
             save_wire_pcap(args.save_pcap, wire, time.time() if epoch is None else epoch)
         except (OSError, ValueError) as exc:

@@ -228,7 +228,6 @@ def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     --call-id and --frames mark the datagrams to show; every replayed datagram before the last one
     shown still runs, unshown, so that a shown INVITE finds the binding an earlier REGISTER made."""
     from sipsim.engine.events import format_addr
-    from sipsim.packets.addr import uri_host
     from sipsim.packets.errors import PcapError
     from sipsim.packets.pcap import read_capture
     from sipsim.packets.replay import Selection, family_mismatch, parse_frames, parse_proxy_options, plan_replay
@@ -250,12 +249,10 @@ def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     if not plan.arrivals:
         what = "no SIP datagram over UDP" if not capture.datagrams else "no datagram sent to the capture's proxy"
         raise UsageError(f"{args.pcap}: {what} in this capture ({capture.packets} packet(s) read)")
-    for n, address in enumerate(plan.addresses):
-        where = format_addr(address)  # [2001:db8::1]:5060 for IPv6, as --listen and alias= read it
-        if n == 0 and args.listen is None:  # the traced proxy stands where the captured one stood
-            args.listen = where
-        else:  # another address of the proxy, or told where to listen: still "myself"
-            args.alias = [*args.alias, *(a for a in (uri_host(address[0]), where) if a not in args.alias)]
+    if plan.proxy is not None and args.listen is None:  # the traced proxy stands where the captured one stood
+        args.listen = format_addr(plan.proxy)  # [2001:db8::1]:5060 for IPv6, as --listen reads it
+    # the captured proxy's other addresses (and its first, when told where to listen): still "myself"
+    args.alias = [*args.alias, *(a for a in plan.alias_names(every=listen_given) if a not in args.alias)]
     wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
         raise UsageError(f"{args.pcap}: {wrong}; {_family_fix(plan.arrivals, plan.proxy, listen_given)}")

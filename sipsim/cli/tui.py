@@ -137,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
 def replay_scenario(args: argparse.Namespace) -> object:
     """The scenario ``sipsim simulate [SCENARIO] --pcap FILE ...`` would run: the same command line,
     read by simulate's own parser and built by its ``build_scenario``, so the TUI replays a capture
-    exactly as the command line does (same proxy guess, same notes on stderr, same refusals)."""
+    exactly as the command line does (same proxy guess, same notes on stderr, same refusals). The
+    scenario carries the capture's time (``capture_epoch``), so the `s` key saves a pcap that lines
+    up with the capture, as ``simulate --save-pcap`` does."""
     from sipsim.cli import build_parser
     from sipsim.cli.simulate import build_scenario
 

@@ -193,6 +193,11 @@ class Scenario:
     arrivals: tuple[ArrivalSpec, ...] = ()
     pauses: tuple[Pause, ...] = ()
     source: str = ""  # where it was loaded from (for messages)
+    # Set by a replay (``--pcap``), not a TOML key (from_dict refuses it as unknown): the Unix time
+    # that virtual time 0 stands for, so that a pcap saved from the run (``simulate --save-pcap``,
+    # the TUI's ``s``) lines up with the capture replayed. None: the writer stamps from "now".
+    # The simulation never reads it: time stays virtual, the run the same.
+    capture_epoch: float | None = None
 
     # -- derived -------------------------------------------------------------------------------
     def server_config(self) -> ServerConfig:
@@ -222,6 +227,13 @@ class Scenario:
         order = list(range(self.workers))
         random.Random(f"start-order:{self.seed}").shuffle(order)
         return tuple(order)
+
+    def seed_is_used(self) -> bool:
+        """Whether anything here draws on ``seed``: the start order when none is given (above),
+        step-cost jitter, Poisson arrivals (:meth:`_stream`) or the reuseport hash. When nothing
+        does, another seed gives the same run (``simulate`` says so)."""
+        return (self.start_order is None or self.jitter > 0 or self.policy == "reuseport"
+                or any(spec.poisson for spec in self.arrivals))
 
     def iter_arrivals(self) -> Iterator[Arrival]:
         """Every scheduled datagram in time order (file order for equal times), made lazily: a run

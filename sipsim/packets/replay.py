@@ -44,12 +44,12 @@ replay.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from sipsim.packets.addr import Address, hostport, is_ipv6, parse_address
-from sipsim.packets.errors import AddressError, PcapError
-from sipsim.packets.message import header_key, split_first_line, via_branch
+from sipsim.packets.addr import Address, hostport, is_ipv6, parse_address, uri_host
+from sipsim.packets.errors import AddressError, PacketsError, PcapError
+from sipsim.packets.message import SipMessage, get_header, get_headers, via_branch
 from sipsim.packets.pcap import SipDatagram
 
 ANY = "any"
@@ -85,7 +85,6 @@ class Replay:
     proxy: Address | None
     how: str
     arrivals: list[SipDatagram]
-    skipped: Counter[str] = field(default_factory=Counter)
     aliases: tuple[Address, ...] = ()
     evidence: tuple[tuple[Address, Evidence], ...] = ()
     unproven: tuple[tuple[Address, Evidence], ...] = ()
@@ -96,6 +95,20 @@ class Replay:
     def addresses(self) -> tuple[Address, ...]:
         """Every address of the captured proxy, the first one first (empty with ``any``)."""
         return () if self.proxy is None else (self.proxy, *self.aliases)
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """How many datagrams were left out, by reason."""
+        return Counter({why: len(frames) for why, frames in self.left_out.items()})
+
+    def alias_names(self, *, every: bool = False) -> tuple[str, ...]:
+        """The names that make the simulated or traced proxy take the captured one's addresses
+        for "myself" (Kamailio's ``alias=``): for each address, its host (read as ``alias=`` reads
+        it: any port) and its ``host:port``, IPv6 in brackets. ``every``: the first
+        address too, for a proxy that listens elsewhere; else only the others (the first is
+        where it listens). Empty with ``any``."""
+        addresses = self.addresses if every else self.aliases
+        return tuple(dict.fromkeys(n for a in addresses for n in (uri_host(a[0]), hostport(a))))
 
     def notes(self) -> list[str]:
         """Readable lines about the choice and what was left out (for a CLI's stderr)."""
@@ -167,81 +180,60 @@ def parse_proxy_options(texts: str | Sequence[str] | None) -> list[Address] | st
     return addresses
 
 
-def _is_request(data: bytes) -> bool:
-    first = data.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
-    return split_first_line(first.decode("latin-1"))[0] == "request"
+@dataclass(frozen=True)
+class Heads:
+    """What choosing datagrams reads of one, in one parse by the packet toolkit's own
+    :class:`~sipsim.packets.message.SipMessage` (folded lines, compact ``i:``/``v:`` names, any
+    octets): ``call_id``, the first Call-ID as a parser takes it (None: the datagram has none);
+    ``vias``, each via-parm top first as its branch (its sent-by when it has none) — what stays the
+    same when a proxy forwards it, received= and rport values being added; ``is_request``: no
+    status line."""
+
+    call_id: str | None
+    vias: tuple[str, ...]
+    is_request: bool
 
 
-def sip_headers(data: bytes) -> Iterator[tuple[str, str]]:
-    """(key, value) of each header line up to the empty line, as :func:`header_key` names them
-    (``i`` is ``call-id``, ``v`` is ``via``), folded lines joined. A light read of a datagram, for
-    choosing datagrams before any of them is parsed for real."""
-    lines = data.decode("latin-1").lstrip("\r\n").split("\n")[1:]
-    name: str | None = None
-    value = ""
-    for raw in lines:
-        line = raw.rstrip("\r")
-        if not line:
-            break
-        if line[0] in " \t" and name is not None:
-            value += " " + line.strip()
-            continue
-        if name is not None:
-            yield header_key(name), value.strip()
-        name, sep, value = line.partition(":")
-        if not sep:
-            name = None
-    if name is not None:
-        yield header_key(name), value.strip()
+def read_heads(data: bytes) -> Heads:
+    """The :class:`Heads` of one datagram. A capture may hold anything: a datagram that is no SIP
+    has no Call-ID and no Via, and this never raises. A line without a colon names no header."""
+    try:
+        msg = SipMessage.parse(data)
+    except PacketsError:  # parse reads any octets; were that to change, garbage has no Call-ID
+        return Heads(None, (), False)
+    headers = [h for h in msg.headers if not h.malformed]
+    vias = tuple(_via_id(parm) for value in get_headers(headers, "Via") for parm in value.split(","))
+    return Heads(get_header(headers, "Call-ID"), vias, msg.status is None)
 
 
-def call_id(data: bytes) -> str | None:
-    """The datagram's Call-ID (the first, as a parser takes it; compact ``i:`` too), or None."""
-    return next((v for k, v in sip_headers(data) if k == "call-id"), None)
+def _via_id(parm: str) -> str:
+    branch = via_branch(parm)
+    return branch if branch else "".join(parm.split(";", 1)[0].split())
 
 
-def _via_ids(value: str) -> Iterator[str]:
-    for parm in value.split(","):
-        branch = via_branch(parm)
-        yield branch if branch else "".join(parm.split(";", 1)[0].split())
-
-
-def via_chain(data: bytes) -> tuple[str, ...]:
-    """Each via-parm of the datagram, top first, as its branch (its sent-by when it has none):
-    what stays the same when a proxy forwards it (received= and rport values may be added)."""
-    return _ids(data)[1]
-
-
-def _ids(data: bytes) -> tuple[str | None, tuple[str, ...]]:
-    """(Call-ID, Via chain) in one read of the headers."""
-    cid: str | None = None
-    chain: list[str] = []
-    for key, value in sip_headers(data):
-        if key == "via":
-            chain += _via_ids(value)
-        elif key == "call-id" and cid is None:
-            cid = value
-    return cid, tuple(chain)
+def _heads(datagrams: Sequence[SipDatagram], heads: Sequence[Heads] | None) -> Sequence[Heads]:
+    """``heads`` when the caller read them already (one read per datagram), else read now."""
+    return heads if heads is not None else [read_heads(d.data) for d in datagrams]
 
 
 def _when(d: SipDatagram) -> float:
     return d.capture_ns / 1e9 if d.capture_ns else d.time
 
 
-def forwarding_evidence(datagrams: Iterable[SipDatagram]) -> list[Evidence]:
+def forwarding_evidence(datagrams: Sequence[SipDatagram], heads: Sequence[Heads] | None = None) -> list[Evidence]:
     """Every (received, forwarded) pair of the capture, as :class:`Evidence` that the receiver's
     address and the sender's are one box's: a datagram D2 that forwards D1, received within
     :data:`FORWARD_WINDOW` before it. A forwarded request holds D1's Via chain under one more;
     a forwarded reply, D1's less its top one (RFC 3261 §16.6, §16.7). When several datagrams
-    match, the latest is the one forwarded (a client retrying the same branch elsewhere)."""
+    match, the latest is the one forwarded (a client retrying the same branch elsewhere).
+    ``heads``: each datagram's :class:`Heads`, when already read."""
     requests: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
     replies: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
     found: list[Evidence] = []
-    for d in datagrams:
-        cid, chain = _ids(d.data)
+    for d, h in zip(datagrams, _heads(datagrams, heads), strict=True):
+        cid, chain, is_request = h.call_id, h.vias, h.is_request
         if cid is None or not chain:
             continue
-        is_request = _is_request(d.data)
         earlier = requests.get((cid, chain[1:])) if is_request else replies.get((cid, chain))
         if earlier:
             t, receiver, frame = earlier[-1]
@@ -275,19 +267,21 @@ def same_proxy(start: Sequence[Address], evidence: list[Evidence]) -> list[tuple
     return out
 
 
-def _same_port_receivers(datagrams: list[SipDatagram], proxy: set[Address], port: int, v6: bool) -> list[Address]:
+def _same_port_receivers(datagrams: list[SipDatagram], heads: Sequence[Heads], proxy: set[Address], port: int,
+                         v6: bool) -> list[Address]:
     """Addresses that received requests on ``port`` and never from the proxy: perhaps the proxy's."""
     seen: dict[Address, bool] = {}
-    for d in datagrams:
+    for d, h in zip(datagrams, heads, strict=True):
         dst = tuple(d.dst)
-        if dst in proxy or dst[1] != port or is_ipv6(dst[0]) != v6 or not _is_request(d.data):
+        if dst in proxy or dst[1] != port or is_ipv6(dst[0]) != v6 or not h.is_request:
             continue
         seen[dst] = seen.get(dst, True) and tuple(d.src) not in proxy  # type: ignore[index]
     return [a for a, ok in seen.items() if ok]
 
 
-def guess_proxy(datagrams: list[SipDatagram]) -> Address | None:
-    """The address taking part in the most datagrams; on a tie, the first request's destination."""
+def guess_proxy(datagrams: list[SipDatagram], heads: Sequence[Heads] | None = None) -> Address | None:
+    """The address taking part in the most datagrams; on a tie, the first request's destination.
+    ``heads``: each datagram's :class:`Heads`, when already read."""
     counts: Counter[Address] = Counter()
     for d in datagrams:
         counts.update({tuple(d.src), tuple(d.dst)})  # type: ignore[arg-type]
@@ -297,8 +291,8 @@ def guess_proxy(datagrams: list[SipDatagram]) -> Address | None:
     tied = {a for a, n in counts.items() if n == best}
     if len(tied) == 1:
         return next(iter(tied))
-    for d in datagrams:
-        if tuple(d.dst) in tied and _is_request(d.data):
+    for d, h in zip(datagrams, _heads(datagrams, heads), strict=True):
+        if tuple(d.dst) in tied and h.is_request:
             return tuple(d.dst)  # type: ignore[return-value]
     for d in datagrams:
         for a in (tuple(d.dst), tuple(d.src)):
@@ -313,8 +307,9 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
     if proxy == ANY:
         return Replay(None, "any", list(datagrams))
     how = "given" if proxy is not None else "guessed"
+    heads = [read_heads(d.data) for d in datagrams]  # each datagram read once, for every choice below
     if proxy is None:
-        first = guess_proxy(datagrams)
+        first = guess_proxy(datagrams, heads)
         given: list[Address] = [first] if first is not None else []
     elif isinstance(proxy[0], str):
         given = [tuple(proxy)]  # type: ignore[list-item]
@@ -322,7 +317,7 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
         given = [tuple(a) for a in proxy]  # type: ignore[misc]
     if not given:
         return Replay(None, how, [])
-    found = same_proxy(given, forwarding_evidence(datagrams))
+    found = same_proxy(given, forwarding_evidence(datagrams, heads))
     evidence: tuple[tuple[Address, Evidence], ...] = ()
     unproven: tuple[tuple[Address, Evidence], ...] = ()
     if how == "guessed":
@@ -334,8 +329,7 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
     mine = set(addresses)
     maybe: tuple[Address, ...] = ()
     if how == "guessed":
-        maybe = tuple(_same_port_receivers(datagrams, mine, given[0][1], is_ipv6(given[0][0]))[:5])
-    skipped: Counter[str] = Counter()
+        maybe = tuple(_same_port_receivers(datagrams, heads, mine, given[0][1], is_ipv6(given[0][0]))[:5])
     left_out: dict[str, list[int]] = defaultdict(list)
     kept: list[SipDatagram] = []
     for d in datagrams:
@@ -343,12 +337,10 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
             kept.append(d)
             continue
         why = SENT_BY_PROXY if tuple(d.src) in mine else BETWEEN_OTHERS
-        skipped[why] += 1
         left_out[why].append(d.frame)
     t0 = kept[0].time if kept else 0.0
     arrivals = [replace(d, time=d.time - t0) for d in kept]
-    return Replay(addresses[0], how, arrivals, skipped, tuple(addresses[1:]), evidence, unproven, maybe,
-                  dict(left_out))
+    return Replay(addresses[0], how, arrivals, tuple(addresses[1:]), evidence, unproven, maybe, dict(left_out))
 
 
 @dataclass(frozen=True)
@@ -369,7 +361,7 @@ class Selection:
     def matches(self, d: SipDatagram) -> bool:
         if self.frames and not any(lo <= d.frame and (hi is None or d.frame <= hi) for lo, hi in self.frames):
             return False
-        return self.call_id is None or call_id(d.data) == self.call_id
+        return self.call_id is None or read_heads(d.data).call_id == self.call_id
 
     def describe(self) -> str:
         parts = ([f"--call-id {self.call_id}"] if self.call_id is not None else []) + \
@@ -413,8 +405,9 @@ def family_mismatch(arrivals: list[SipDatagram], listen_host: str) -> str | None
 
 def save_epoch(arrivals: list[SipDatagram], start: float = 0.0) -> float:
     """The ``epoch`` for :class:`~sipsim.packets.pcapwriter.PcapWriter` when the simulator saves a
-    replay (``simulate --pcap IN --save-pcap OUT``): OUT then begins where IN did, so that mergecap
-    and Wireshark's time columns line the two captures up.
+    replay (``simulate --pcap IN --save-pcap OUT``, the TUI's ``s`` after ``tui --pcap IN``; it
+    travels as ``Scenario.capture_epoch``): OUT then begins where IN did, so that mergecap and
+    Wireshark's time columns line the two captures up.
 
     The simulator places the first arrival at virtual time ``start``; the epoch puts that instant
     at the first arrival's captured timestamp (its exact nanoseconds). Later datagrams line up

@@ -311,8 +311,10 @@ class SimSource(Source):
 
         refuse_to_overwrite(path)
         records = [r for r in self.wire_until(self.position) if r.data is not None]  # bytes known: written
-        # simulated time starts at 0: stamped from now, so Wireshark shows today, not 1970
-        with PcapWriter(path, epoch=time.time()) as w:
+        # simulated time starts at 0: a replayed capture's run is stamped from the capture's own time
+        # (the file lines up with it in Wireshark and mergecap), any other from now (today, not 1970)
+        epoch = self.scenario.capture_epoch
+        with PcapWriter(path, epoch=time.time() if epoch is None else epoch) as w:
             for r in records:
                 w.write(r.time, r.src, r.dst, r.data)
         return len(records)
