@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sipsim.routing import pv
+from sipsim.routing import pv, pv_format
 from sipsim.routing.tree import Const, Expr, PvRef
 
 if TYPE_CHECKING:
@@ -49,11 +49,11 @@ class Param:
     def __init__(self, expr: Expr, *, fmt: bool = True) -> None:
         self.expr = expr
         self.const: int | str | None = None
-        self.parts: list[pv.Part] | None = None
+        self.parts: list[pv_format.Part] | None = None
         if isinstance(expr, Const):
             if isinstance(expr.value, str) and fmt and "$" in expr.value:
                 try:
-                    self.parts = pv.parse_format(expr.value)
+                    self.parts = pv_format.parse_format(expr.value)
                 except pv.PvError as exc:
                     raise FixupError(str(exc)) from None
                 if all(isinstance(p, str) for p in self.parts):
@@ -73,7 +73,7 @@ class Param:
         if self.const is not None:
             return self.const
         if self.parts is not None:
-            return pv.expand(run, self.parts)
+            return pv_format.expand(run, self.parts)
         return run.eval_pure(self.expr)
 
     def str(self, run: Run) -> str:

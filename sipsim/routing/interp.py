@@ -49,7 +49,7 @@ from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import parse_uri
 from sipsim.routing import pv
-from sipsim.routing.operators import PENDING, EvalError, binop_value, take_warnings, to_int, to_str, unop_value
+from sipsim.routing.operators import EvalError, binop_value, to_int, to_str, unop_value
 from sipsim.routing.regex import search
 from sipsim.routing.tree import (
     Action,
@@ -112,6 +112,8 @@ class Run:
         self.prev_ser_error: int = E_UNSPEC
         self.config: ServerConfig = router.effective_config(ctx.config)
         self.end: tuple[str, Action | None] = ("the end of the block", None)
+        # conversion warnings not shown yet (see _warnings); None when nobody watches: none kept
+        self.warnings: list[str] | None = [] if self.tracing else None
 
     def event(self, step: str, text: str, **fields: Any) -> StepEvent:
         return self.ctx.event(step, self.msg, text, **fields)
@@ -180,6 +182,8 @@ def do_action(run: Run, a: Action, label: str) -> Steps:
 def _traced(run: Run, a: Action, label: str, steps: Steps) -> Steps:
     yield action_event(run, a, label)
     ret = yield from steps
+    if run.warnings:  # what the action converted and no earlier step of its own showed (parameters ...)
+        yield from _warnings(run, a)
     notes = run.extra.pop("pv_notes", None)  # variables that are $null because a header did not parse
     if notes:
         for note in dict.fromkeys(notes):
@@ -221,13 +225,16 @@ def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
 
 def _warnings(run: Run, a: Action) -> Steps:
     """Kamailio's WARNING for a text it could not turn into a number (it went on with 0), as a
-    ``route:warning`` step of the action that evaluated it (see ``operators.take_warnings``).
-    A quiet run (nobody watching) only forgets them: it narrates nothing but errors."""
-    texts = take_warnings()
-    if run.tracing:
-        for text in texts:
-            yield run.event("route:warning", f"line {a.line}: {text}",
-                            detail={"file": a.file, "line": a.line, "kline": a.kline, "warning": text})
+    ``route:warning`` step of the action that evaluated it, once each. They wait in ``run.warnings``,
+    this message's own list: another worker, run between two steps of this one, has its own, and a
+    function called in an expression gets a fresh one (:func:`call_in_expr`). ``if``/``while``/
+    ``switch`` show theirs before the block they choose, :func:`_traced` the rest as the action ends."""
+    texts: list[str] = run.warnings  # type: ignore[assignment]  # (only called when there are some)
+    shown = texts[:]
+    texts.clear()  # in place: an evaluation still under way may hold the list
+    for text in shown:
+        yield run.event("route:warning", f"line {a.line}: {text}",
+                        detail={"file": a.file, "line": a.line, "kline": a.kline, "warning": text})
 
 
 # Each evaluation below reads ``eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))``:
@@ -243,11 +250,11 @@ def _if(run: Run, a: If, label: str) -> Steps:
         else:
             v = yield from _STEPS[type(c)](run, c)
         if type(v) is not int:  # mostly it is (a test, a function call): no conversion call then
-            v = to_int(v)
+            v = to_int(v, run.warnings)
     except EvalError as exc:
         yield run.event("route:error", f"if expression evaluation failed at line {a.line}: {exc}; taken as false")
         v = 0
-    if PENDING:
+    if run.warnings:
         yield from _warnings(run, a)
     if run.flags & EXIT_R_F:
         return 0
@@ -272,10 +279,10 @@ def _while(run: Run, a: While, label: str) -> Steps:
     max_while = int(run.router.global_value("max_while_loops", MAX_WHILE_LOOPS))  # read only when needed
     while not flags & (BREAK_R_F | RETURN_R_F | EXIT_R_F):
         try:
-            v = to_int(eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c)))
+            v = to_int(eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c)), run.warnings)
         except EvalError:
             v = 0
-        if PENDING:
+        if run.warnings:
             yield from _warnings(run, a)
         if run.tracing:
             yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
@@ -310,12 +317,12 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
         flat.extend(case.actions)
     start = None
     if not err:
-        key = to_str(value) if a.strings else to_int(value)  # converted once, as Kamailio does
+        key = to_str(value) if a.strings else to_int(value, run.warnings)  # converted once, as Kamailio does
         for case, at in starts:
             if case.values is not None and key in case.values:
                 start = at
                 break
-    if PENDING:
+    if run.warnings:
         yield from _warnings(run, a)
     if start is None:
         start = next((at for case, at in starts if case.values is None), None)
@@ -338,12 +345,10 @@ def _assign(run: Run, a: Assign, label: str) -> Steps:
         value = eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))
         pv.assign(run, a.target.spec, value)  # type: ignore[union-attr]
     except (EvalError, pv.PvError, ValueError) as exc:
-        if PENDING:
+        if run.warnings:  # before the error they may explain (the rest: _traced)
             yield from _warnings(run, a)
         yield run.event("route:error", f"assignment at line {a.line} failed: {exc}", reason=str(exc))
         return -1
-    if PENDING:
-        yield from _warnings(run, a)
     return 1
 
 
@@ -352,7 +357,7 @@ def _ret(run: Run, a: Ret, label: str) -> Steps:
     if a.kind == "drop":
         value = 0
         if e is not None:
-            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)))
+            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)), run.warnings)
         run.flags |= DROP_R_F | EXIT_R_F
         run.end = ("drop", a)
         return value
@@ -362,11 +367,9 @@ def _ret(run: Run, a: Ret, label: str) -> Steps:
     value = 1
     if e is not None:
         try:
-            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)))
+            value = to_int(eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e)), run.warnings)
         except EvalError:
             value = 1
-        if PENDING:
-            yield from _warnings(run, a)
     if a.kind == "exit":
         run.flags |= EXIT_R_F
         run.end = ("exit", a)
@@ -399,23 +402,12 @@ def eval_pure(run: Run, e: Expr) -> pv.Value:
         op = e.op  # type: ignore[union-attr]
         if op == "||" or op == "&&":
             return _logic(run, e)  # type: ignore[arg-type]
-        return binop_value(op, eval_pure(run, e.left), eval_pure(run, e.right))  # type: ignore[union-attr]
+        return binop_value(op, eval_pure(run, e.left), eval_pure(run, e.right), run.warnings)  # type: ignore[union-attr]
     if kind is UnOp:
-        return unop_value(e.op, eval_pure(run, e.operand))  # type: ignore[union-attr]
+        return unop_value(e.op, eval_pure(run, e.operand), run.warnings)  # type: ignore[union-attr]
     if kind is Elem:
         return _elem(run, e)  # type: ignore[arg-type]
     raise EvalError(f"cannot evaluate {kind.__name__} here")
-
-
-def _is_const(e: Any) -> bool:
-    """Made of constants only (``1 == 0``, ``!1``): Kamailio's optimizer folds it at load time."""
-    c = e.__dict__.get("kconst")
-    if c is None:
-        t = type(e)
-        c = t is Const or (t is BinOp and _is_const(e.left) and _is_const(e.right)) or (
-            t is UnOp and _is_const(e.operand))
-        e.kconst = c
-    return c
 
 
 def _failed(x: Any, v: Any) -> bool:
@@ -431,20 +423,22 @@ def _logic(run: Run, e: BinOp) -> pv.Value:
     alone in an ``if`` it is false, ``!`` makes it false too, but next to another test it counts
     as *not 0*: ``uri == myself || $var(x) == 1`` is true. A side made of constants only is folded
     away first: ``uri == myself || 0`` is just ``uri == myself`` (false), ``X || 1`` is 1,
-    ``X && 0`` is 0, ``X && 1`` is X.
+    ``X && 0`` is 0, ``X && 1`` is X. Which side is made of constants was found when the script
+    was loaded (``kconst``, stamped by :func:`~sipsim.routing.router.fix_actions`).
     """
     op, left, right = e.op, e.left, e.right
-    lc, rc = _is_const(left), _is_const(right)
-    if lc or rc:
+    notes = run.warnings
+    rc = right.kconst
+    if rc or left.kconst:
         c_expr, x = (right, left) if rc else (left, right)
-        c = bool(to_int(eval_pure(run, c_expr)))
+        c = bool(to_int(eval_pure(run, c_expr), notes))
         if (op == "||") == c:
             return 1 if c else 0
         v = eval_pure(run, x)
-        return v if _failed(x, v) else (1 if to_int(v) else 0)  # type: ignore[return-value]
+        return v if _failed(x, v) else (1 if to_int(v, notes) else 0)  # type: ignore[return-value]
     if op == "||":
-        return 1 if to_int(eval_pure(run, left)) or to_int(eval_pure(run, right)) else 0
-    return 1 if to_int(eval_pure(run, left)) and to_int(eval_pure(run, right)) else 0
+        return 1 if to_int(eval_pure(run, left), notes) or to_int(eval_pure(run, right), notes) else 0
+    return 1 if to_int(eval_pure(run, left), notes) and to_int(eval_pure(run, right), notes) else 0
 
 
 def call_in_expr(run: Run, e: ActionExpr) -> Steps:
@@ -454,7 +448,9 @@ def call_in_expr(run: Run, e: ActionExpr) -> Steps:
     leaves it at 0, as in Kamailio. This is ``run_actions`` on a one-action list, inlined.
     """
     a: Call | RouteCall = e.action
-    depth, label = run.depth, run.label
+    depth, label, warnings = run.depth, run.label, run.warnings
+    if warnings is not None:  # the called action's warnings are its own; the outer ones wait for their action
+        run.warnings = []
     run.flags = 0
     run.last_rc = 0
     try:
@@ -473,7 +469,7 @@ def call_in_expr(run: Run, e: ActionExpr) -> Steps:
                 run.last_rc = ret
     except _Exit as exc:
         ret = exc.rc
-    run.depth, run.label = depth, label
+    run.depth, run.label, run.warnings = depth, label, warnings
     return 1 if ret > 0 else 0
 
 
@@ -482,24 +478,25 @@ def _unop(run: Run, e: UnOp) -> Steps:
     v = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
     if e.op == "!" and type(v) is int:  # if (!f()): the common case, answered here
         return 0 if v else 1
-    return unop_value(e.op, v)
+    return unop_value(e.op, v, run.warnings)
 
 
 def _binop(run: Run, e: BinOp) -> Steps:
     op = e.op
     x: Any = e.left
     left = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
-    if op == "||" and to_int(left) and not _failed(x, left):  # a failed test does not end a ||: see _logic
-        return 1
-    if op == "&&" and not to_int(left):
-        return 0
+    if op == "||" or op == "&&":
+        lv = to_int(left, run.warnings)  # converted once (and warned once), used twice for ||
+        if op == "||" and lv and not _failed(x, left):  # a failed test does not end a ||: see _logic
+            return 1
+        if op == "&&" and not lv:
+            return 0
+        x = e.right
+        right = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
+        return 1 if (op == "||" and lv) or to_int(right, run.warnings) else 0
     x = e.right
     right = eval_pure(run, x) if x.pure else (yield from _STEPS[type(x)](run, x))
-    if op == "||":
-        return 1 if to_int(left) or to_int(right) else 0
-    if op == "&&":
-        return 1 if to_int(right) else 0
-    return binop_value(op, left, right)
+    return binop_value(op, left, right, run.warnings)
 
 
 # the generator of an expression that calls a function, by its type
@@ -569,7 +566,7 @@ def _elem(run: Run, e: Elem) -> int:
         res = af == to_str(run.eval_pure(right)).upper()  # type: ignore[arg-type]
         return int(res != neg)
     value_i = {"src_port": msg.rcv.src[1], "dst_port": msg.rcv.dst[1], "msg_len": msg.len}[what]
-    other = to_int(run.eval_pure(right))  # type: ignore[arg-type]
+    other = to_int(run.eval_pure(right), run.warnings)  # type: ignore[arg-type]
     return int({"==": value_i == other, "!=": value_i != other, ">": value_i > other, "<": value_i < other,
                 ">=": value_i >= other, "<=": value_i <= other}[op])
 

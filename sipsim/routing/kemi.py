@@ -153,6 +153,7 @@ class KemiRouter:
         self.code_file = str(path)
         self.name = path.name
         self.config = config
+        self.base_config = config  # as CfgRouter's: the driver's settings (a KEMI script has no globals)
         self.script = Script(file=str(path))
         self.request_fn = request_fn
         self.reply_fn = reply_fn

@@ -11,8 +11,10 @@ instruction does) and ``>>`` keeps the sign. Division truncates toward 0.
 
 Text becomes a number as ``rval_get_int`` makes it (:func:`str2int`). When it cannot —
 ``"7 "``, ``"1_0"``, ``"2147483648"`` — Kamailio logs a WARNING and goes on with **0**; so does
-:func:`to_int`, and the warning waits in :func:`take_warnings` for the interpreter to show it as a
-``route:warning`` step.
+:func:`to_int`, and it appends the warning to the ``notes`` list its caller gives. The operators know
+neither the message nor the worker: the interpreter passes the list of the message being run
+(``Run.warnings``), so a warning can only ever be shown in the trace of the worker and the action that
+converted the text — never in another worker's, which may run between two steps of this one.
 """
 
 from __future__ import annotations
@@ -65,37 +67,23 @@ def str2int(text: str) -> int | None:
     return n if INT_MIN <= n <= INT_MAX else None
 
 
-#: conversion warnings not shown yet (see :func:`take_warnings`); bounded, in case nobody takes them
-PENDING: list[str] = []
-MAX_PENDING = 16
+def conversion_warning(text: str) -> str:
+    """Kamailio 5.6's WARNING for a text that is no number, in sipsim's words."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return (f"automatic string to int conversion for {shown!r} failed: 0 is used instead "
+            "(Kamailio 5.6 logs this WARNING and goes on with 0 too)")
 
 
-def take_warnings() -> list[str]:
-    """The conversion warnings since the last call, oldest first, and forget them.
-
-    The operators are plain functions that know neither the message nor the worker, so they cannot
-    make a step event themselves; the interpreter takes the warnings right after it evaluated an
-    expression (nothing else runs in between: a worker is one generator) and shows each as a
-    ``route:warning`` step of the action that evaluated it.
-    """
-    if not PENDING:
-        return []
-    out = PENDING[:]
-    PENDING.clear()
-    return out
-
-
-def to_int(v: pv.Value) -> int:
+def to_int(v: pv.Value, notes: list[str] | None = None) -> int:
+    """``v`` as a number; a text that is none is 0 and a warning in ``notes`` (None: nobody listens)."""
     if type(v) is int:
         return v
     if v is None:
         return 0
     n = str2int(v)  # type: ignore[arg-type]
     if n is None:
-        if len(PENDING) < MAX_PENDING:
-            shown = v if len(v) <= 40 else v[:37] + "..."  # type: ignore[arg-type]
-            PENDING.append(f"automatic string to int conversion for {shown!r} failed: 0 is used instead "
-                            "(Kamailio 5.6 logs this WARNING and goes on with 0 too)")
+        if notes is not None:
+            notes.append(conversion_warning(v))  # type: ignore[arg-type]
         return 0
     return n
 
@@ -104,22 +92,22 @@ def to_str(v: pv.Value) -> str:
     return "" if v is None else str(v)
 
 
-def unop_value(op: str, v: pv.Value) -> pv.Value:
-    """A unary operator applied to its evaluated operand."""
+def unop_value(op: str, v: pv.Value, notes: list[str] | None = None) -> pv.Value:
+    """A unary operator applied to its evaluated operand (conversion warnings go to ``notes``)."""
     if op == "!":
-        return 0 if to_int(v) else 1
+        return 0 if to_int(v, notes) else 1
     if op == "defined" or op == "undefined":
         return int((v is not None) == (op == "defined"))
     if op == "-":
-        return wrap32(-to_int(v))  # -(-2147483648) is itself, as in C
+        return wrap32(-to_int(v, notes))  # -(-2147483648) is itself, as in C
     if op == "~":
-        return ~to_int(v)
+        return ~to_int(v, notes)
     if op == "strlen":
         return len(to_str(v))
     if op == "strempty":
         return 1 if to_str(v) == "" else 0
     if op == "int":
-        return to_int(v)
+        return to_int(v, notes)
     if op == "str":
         return to_str(v)
     raise EvalError(f"unknown operator {op}")  # pragma: no cover
@@ -149,11 +137,12 @@ _INT_OPS: dict[str, Callable[[int, int], int]] = {
 }
 
 
-def binop_value(op: str, left: pv.Value, right: pv.Value) -> pv.Value:
-    """A binary operator (not ``||``/``&&``, which may skip their right side) on evaluated sides."""
+def binop_value(op: str, left: pv.Value, right: pv.Value, notes: list[str] | None = None) -> pv.Value:
+    """A binary operator (not ``||``/``&&``, which may skip their right side) on evaluated sides
+    (conversion warnings go to ``notes``)."""
     if op == "==" or op == "!=":
         if isinstance(left, int) or (left is None and isinstance(right, int)):
-            same = to_int(left) == to_int(right)
+            same = to_int(left, notes) == to_int(right, notes)
         else:
             same = to_str(left) == to_str(right)
         return int(same if op == "==" else not same)
@@ -161,15 +150,15 @@ def binop_value(op: str, left: pv.Value, right: pv.Value) -> pv.Value:
         same = to_str(left) == to_str(right)
         return int(same if op == "eq" else not same)
     if op == "ieq" or op == "ine":
-        same = to_int(left) == to_int(right)
+        same = to_int(left, notes) == to_int(right, notes)
         return int(same if op == "ieq" else not same)
     if op == "=~":
         return int(search(to_str(right), to_str(left)))
     if op == "+":
         if isinstance(left, str) or (left is None and isinstance(right, str)):
             return to_str(left) + to_str(right)
-        return wrap32(to_int(left) + to_int(right))
-    a, b = to_int(left), to_int(right)
+        return wrap32(to_int(left, notes) + to_int(right, notes))
+    a, b = to_int(left, notes), to_int(right, notes)
     fn = _INT_OPS.get(op)
     if fn is None:
         raise EvalError(f"unknown operator {op}")  # pragma: no cover

@@ -65,7 +65,8 @@ class ExprParser(TokenStream):
         if isinstance(left, Const) and isinstance(right, Const) and op not in ("=~", "||", "&&"):
             # Kamailio folds constant expressions at load time: "$var(x)" + "\n" is one format string
             try:
-                return Const(left.file, left.line, left.col, binop_value(op, left.value, right.value))
+                # (the type checks above leave no text to turn into a number: no warning to keep)
+                return Const(left.file, left.line, left.col, binop_value(op, left.value, right.value, None))
             except EvalError:
                 pass  # division by 0 ...: left for run time, where it is reported
         return BinOp(t.file, t.line, t.col, op, left, right)

@@ -17,7 +17,8 @@ for one message.
 An index may be a variable (``$(hdr(Via)[$var(i)])``): it is read per message; a negative one
 counts headers from the end (and gives no AVP), one that holds text fails the read as in Kamailio.
 More variables live in :mod:`sipsim.routing.pv_more`, format strings in
-:mod:`sipsim.routing.pv_format`.
+:mod:`sipsim.routing.pv_format`, what they all share (:class:`PvSpec`, the scanner of a variable's
+text, the header readers) in :mod:`sipsim.routing.pv_base`.
 
 Simplifications: no transformations (``{s.len}`` ...), no ``$xavp``/``$shv``/``$sel``, no ``tm``
 variables (``$T_*``) — each is refused at load time with a clear message.
@@ -27,46 +28,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrField, HdrType
+from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.nameaddr import NameAddr
 from sipsim.engine.parser.uri import KNOWN_SCHEMES, _kamailio_user_phone, parse_uri
-from sipsim.routing import uri_edit
-
-Value = int | str | None
-
-
-class Env(Protocol):
-    """What a pseudo-variable needs: the message, the worker context, its variables, $rc."""
-
-    msg: SipMsg
-    ctx: Any
-    vars: dict[str, int | str]
-    last_rc: int
-
-
-class PvError(ValueError):
-    """A pseudo-variable that cannot be used (unknown, read-only, needs a parameter ...)."""
-
-
-@dataclass(frozen=True)
-class PvSpec:
-    text: str  # as written: $ru, $var(x), $(hdr(Via)[1])
-    name: str
-    param: str | None
-    index: str | None  # "1", "-1", "*", "$var(i)" (then index_pv) or None
-    get: Callable[[Env, PvSpec], Value]
-    set: Callable[[Env, PvSpec, Value], None] | None
-    index_pv: PvSpec | None = None  # $(hdr(Via)[$var(i)]): the variable that gives the index
-
-    @property
-    def writable(self) -> bool:
-        return self.set is not None
+from sipsim.routing import pv_more, uri_edit
+from sipsim.routing.pv_base import (
+    Env,
+    PvError,
+    PvSpec,
+    Value,
+    default_port,
+    header_of,
+    note_unparsed,
+    raw_body,
+    scan_pv,
+    split_pv,
+)
 
 
 # -- getters -------------------------------------------------------------------------------------
@@ -98,7 +79,7 @@ def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
         if part == "host":
             return u.host or None
         if part == "port":
-            return u.port if u.port is not None else pv_more.default_port(u)  # Kamailio prints the default
+            return u.port if u.port is not None else default_port(u)  # Kamailio prints the default
         if part == "scheme":
             # Kamailio's parse_uri() (phone2tel) makes a sip:/sips: URI with ;user=phone a tel: URI
             if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and _kamailio_user_phone(u.params):
@@ -195,20 +176,6 @@ def display_as_written(msg: SipMsg, na: NameAddr) -> str | None:
     return written or None
 
 
-def raw_body(msg: SipMsg, h: HdrField) -> str:
-    """A header's value as Kamailio's pseudo-variables give it: from its first character to the
-    end of its line, trailing white space included (``hdr->body`` only loses the CR LF; measured
-    with ``$ci``). The ser profile gives the trimmed value."""
-    if msg.profile_ser:
-        return h.body
-    text, end = msg.text, h.end
-    if text[end - 2:end] == "\r\n":
-        end -= 2
-    elif text[end - 1:end] == "\n":
-        end -= 1
-    return text[h.body_start:end]
-
-
 def _callid(env: Env, spec: PvSpec) -> Value:
     parse_headers(env.msg, F_CALLID)
     return raw_body(env.msg, env.msg.callid) if env.msg.callid is not None else None
@@ -226,14 +193,14 @@ def _cseq_num(env: Env, spec: PvSpec) -> Value:
 def _named_body(htype: HdrType, name: str) -> Callable[[Env, PvSpec], Value]:
     """``$ua``, ``$ct``: the first header of that kind, parsing only as far as it (Kamailio asks
     ``parse_headers`` for that header's flag, not for all: a broken header after it harms nothing)."""
-    return lambda env, spec: pv_more.header_of(env, spec, htype, name)
+    return lambda env, spec: header_of(env, spec, htype, name)
 
 
 def _hdr(env: Env, spec: PvSpec) -> Value:
     """``$hdr(Name)``: the first header of that name (compact forms too), ``$(hdr(Name)[n])`` the nth."""
     msg = env.msg
     if parse_headers(msg, F_EOH) < 0:  # $hdr needs every header parsed: one broken header and it is $null
-        pv_more.note_unparsed(env, spec, spec.param or "", every=True)
+        note_unparsed(env, spec, spec.param or "", every=True)
         return None
     found = msg.headers_named(spec.param or "")
     if not found:
@@ -429,6 +396,7 @@ _TABLE: dict[str, tuple[Callable[[Env, PvSpec], Value], Callable[[Env, PvSpec, V
     "mi": (_msg_id, None, "none"),
     "mt": (_msg_type, None, "none"),
     "Ts": (_timestamp, None, "none"),
+    **pv_more.TABLE,
 }
 
 REFUSED = {
@@ -438,55 +406,20 @@ REFUSED = {
     "sel": "select expressions ($sel) are not modeled by sipsim",
 }
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.?")
 _INDEX_RE = re.compile(r"-?[0-9]+|\*")
 CORE_NAMES = frozenset({"null", "rc", "retcode"})  # the core's own; every other one comes with pv.so
 MODULE_NAMES = {"route_uri": "rr"}  # the ones another module exports
+
+
+KNOWN_NAMES = frozenset(_TABLE)
 
 
 def known_names() -> list[str]:
     return sorted(_TABLE)
 
 
-def known_names_set() -> dict[str, object]:
-    return _TABLE  # type: ignore[return-value]
-
-
-def _split(text: str) -> tuple[str, str | None, str | None]:
-    """``$(name(param)[index])`` -> (name, param, index) as written; ``$name(param)`` has no index."""
-    body = text[1:]
-    paren = body.startswith("(")
-    if paren:
-        if not body.endswith(")"):
-            raise PvError(f"{text}: missing ')'")
-        body = body[1:-1]
-    k = 0
-    while k < len(body) and body[k] in _NAME_CHARS:
-        k += 1
-    if k == 0:
-        raise PvError(f"{text}: a pseudo-variable needs a name after '$'")
-    name, rest = body[:k], body[k:]
-    param = index = None
-    if rest.startswith("("):
-        depth, j = 0, -1
-        while j + 1 < len(rest):
-            j += 1
-            depth += (rest[j] == "(") - (rest[j] == ")")
-            if depth == 0:
-                break
-        if depth:
-            raise PvError(f"{text}: the parameter's '(' is not closed")
-        param, rest = rest[1:j].strip(), rest[j + 1:]
-    if paren and rest.startswith("["):
-        end = rest.find("]")
-        if end < 0:
-            raise PvError(f"{text}: the index's '[' is not closed")
-        index, rest = rest[1:end], rest[end + 1:]
-    if paren and rest.startswith("{"):
-        raise PvError(f"{text}: transformations ({{...}}) are not modeled by sipsim")
-    if rest:
-        raise PvError(f"{text}: unexpected {rest!r} after the name")
-    return name, param, index
+def known_names_set() -> frozenset[str]:
+    return KNOWN_NAMES
 
 
 def parse_pv(text: str) -> PvSpec:
@@ -494,7 +427,7 @@ def parse_pv(text: str) -> PvSpec:
     (``-1`` counts from the end), ``*`` or a variable (``[$var(i)]``). Raises PvError."""
     if not text.startswith("$") or len(text) < 2:
         raise PvError(f"{text!r} is not a pseudo-variable")
-    name, param, index = _split(text)
+    name, param, index = split_pv(text)
     for prefix, why in REFUSED.items():
         if name.startswith(prefix) if prefix.endswith("_") else name == prefix:
             raise PvError(f"{text}: {why}")
@@ -514,7 +447,7 @@ def parse_pv(text: str) -> PvSpec:
             raise PvError(f"{text}: only $hdr and $avp take an index")
         if index.startswith("$"):
             # as Kamailio: the variable's text is read up to its end, what follows it is ignored
-            index_pv = parse_pv(index[:pv_format.scan_pv(index, 0)])
+            index_pv = parse_pv(index[:scan_pv(index, 0)])
         elif not _INDEX_RE.fullmatch(index):
             raise PvError(f"{text}: invalid index [{index}]: write a number (-1 is the last), * "
                           "or a variable such as $var(i)")
@@ -571,11 +504,3 @@ def is_uri(s: str) -> bool:
         return False
     return True
 
-
-# the other modules of the pv family: new variables, format strings (they import this one)
-from sipsim.routing import pv_format, pv_more  # noqa: E402
-
-_TABLE.update(pv_more.TABLE)
-Part = pv_format.Part
-parse_format = pv_format.parse_format
-expand = pv_format.expand

@@ -13,71 +13,17 @@ The rules are Kamailio 5.6's, measured against the binary (tests/routing/test_pv
 * ``(`` right after the name opens its parameter (``$si(x)`` is an error: ``$si`` takes none);
   ``$(...)`` holds the name, its parameter, an index ``[n]``, ``[*]`` or ``[$var(i)]`` and
   transformations ``{...}``; after ``$(...)``, ``$var(x)`` or ``$hdr(X)`` anything may follow.
+
+Where a variable ends is :func:`~sipsim.routing.pv_base.scan_pv`'s answer (``parse_pv`` uses it too,
+for a variable given as an index); this module splits the text and resolves each variable.
 """
 
 from __future__ import annotations
 
 from sipsim.routing import pv
-from sipsim.routing.pv import PvError, PvSpec
+from sipsim.routing.pv_base import PvError, PvSpec, scan_pv, spot
 
 Part = str | PvSpec
-
-NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.?")
-
-
-def _spot(s: str, i: int, j: int) -> str:
-    """The format string with the faulty part marked: ``"from >>$si.<<"``."""
-    return repr(s[:i] + ">>" + s[i:j] + "<<" + s[j:])
-
-
-def scan_pv(s: str, i: int) -> int:
-    """Where the pseudo-variable that starts at ``s[i] == "$"`` ends (Kamailio's ``pv_parse_spec2``
-    scan). Raises PvError when no pseudo-variable can start or end there."""
-    n = len(s)
-    j = i + 1
-    paren = j < n and s[j] == "("
-    if paren:
-        j += 1
-    start = j
-    while j < n and s[j] in NAME_CHARS:
-        j += 1
-    if j == start:
-        if not paren:
-            raise PvError(f"a '$' that starts no pseudo-variable in {_spot(s, i, i + 1)}: write $$ for a "
-                          "literal '$' (Kamailio refuses a lone '$' at start-up)")
-        raise PvError(f"a pseudo-variable without a name in {_spot(s, i, j + 1)}")
-    if j < n and s[j] == "(":
-        j = _close(s, j, "(", ")")
-        if j < 0:
-            raise PvError(f"the parameter's '(' is not closed in {_spot(s, i, n)}")
-    if not paren:
-        return j
-    if j < n and s[j] == "[":
-        k = s.find("]", j)
-        if k < 0:
-            raise PvError(f"the index's '[' is not closed in {_spot(s, i, n)}")
-        j = k + 1
-    while j < n and s[j] == "{":
-        j = _close(s, j, "{", "}")
-        if j < 0:
-            raise PvError(f"a transformation's '{{' is not closed in {_spot(s, i, n)}")
-    if j >= n or s[j] != ")":
-        raise PvError(f"the '$(' is not closed where it should be in {_spot(s, i, min(j + 1, n))}: "
-                      "write $(name(param)[index])")
-    return j + 1
-
-
-def _close(s: str, j: int, open_: str, close: str) -> int:
-    depth = 0
-    while j < len(s):
-        if s[j] == open_:
-            depth += 1
-        elif s[j] == close:
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return -1
 
 
 def _resolve(s: str, i: int, j: int) -> PvSpec:
@@ -88,15 +34,15 @@ def _resolve(s: str, i: int, j: int) -> PvSpec:
         return pv.parse_pv(text)
     except PvError as exc:
         if text.startswith("$(") or "(" in text:
-            raise PvError(f"{exc} (in {_spot(s, i, j)})") from None
+            raise PvError(f"{exc} (in {spot(s, i, j)})") from None
         name = text[1:]
         for k in range(len(name) - 1, 0, -1):
             if name[:k] in pv.known_names_set():
                 raise PvError(
-                    f"{text!r} in {_spot(s, i, j)} is not ${name[:k]} followed by {name[k:]!r}: Kamailio reads "
+                    f"{text!r} in {spot(s, i, j)} is not ${name[:k]} followed by {name[k:]!r}: Kamailio reads "
                     f"letters, digits, '_', '.' and '?' after '$' as part of the name, finds no "
                     f"pseudo-variable {text} and refuses to start; write $({name[:k]}){name[k:]}") from None
-        raise PvError(f"{exc} (in {_spot(s, i, j)})") from None
+        raise PvError(f"{exc} (in {spot(s, i, j)})") from None
 
 
 def parse_format(s: str) -> list[Part]:

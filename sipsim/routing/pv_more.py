@@ -1,6 +1,6 @@
 """More of the ``pv`` module's variables: the original R-URI (``$ou``, ``$oU`` ...), the transport
 of the R-URI and destination URI, the body (``$cT``, ``$cl``, ``$bs``), the source as a URI
-(``$su``), the advertised address (``$RAi``) and the flags (``$mf``, ``$sf``).
+(``$su``), the receiving socket's advertised address (``$RAi``) and the flags (``$mf``, ``$sf``).
 
 Values are those of Kamailio 5.6.3, measured (tests/routing/test_pv_kamailio56.py): ``$op`` and
 ``$dp`` give 5060 when the URI names no port, ``$rP``/``$oP`` give ``UDP`` when it names no
@@ -18,19 +18,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sipsim.engine.events import format_addr
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_EOH, HdrType
 from sipsim.engine.parser.msg_parser import parse_headers
-from sipsim.engine.parser.uri import parse_uri
-from sipsim.routing.pv import Env, PvSpec, Value, raw_body
+from sipsim.engine.parser.uri import SipUri, parse_uri
+from sipsim.routing.pv_base import Env, PvSpec, Value, default_port, first_header, header_of
 
 
-def _orig_uri(env: Env):  # type: ignore[no-untyped-def]
-    """The R-URI as received (the first line's, whatever the script did to ``$ru``)."""
-    if not env.msg.is_request or env.msg.first_line is None:
+def _orig_uri(env: Env) -> SipUri | None:
+    """The R-URI as received (the first line's, whatever the script did to ``$ru``), read as the
+    profile reads URIs. Until the script changes the R-URI it is the message's own cached parse
+    (``parsed_ruri``); after, the first line's text is parsed on its own."""
+    msg = env.msg
+    if not msg.is_request or msg.first_line is None:
         return None
     try:
-        return parse_uri(env.msg.first_line.uri, kamailio=True)
+        if msg.new_uri is None:
+            return msg.parsed_ruri()
+        return parse_uri(msg.first_line.uri, msg.first_line.uri_start, kamailio=msg.mode.uri_kamailio)
     except ParseError:
         return None
 
@@ -57,14 +63,7 @@ def _orig_part(part: str) -> Callable[[Env, PvSpec], Value]:
     return get
 
 
-def default_port(u) -> int:  # type: ignore[no-untyped-def]
-    """The port Kamailio 5.6 gives a URI without one: 5061 for ;transport=tls, else 5060 -- a
-    sips: URI included (measured)."""
-    tls = any(n.lower() == "transport" and (v or "").lower() == "tls" for n, v in u.params)
-    return 5061 if tls else 5060
-
-
-def _transport(u, upper_default: bool) -> Value:  # type: ignore[no-untyped-def]
+def _transport(u: SipUri, upper_default: bool) -> Value:
     """A URI's ``transport`` parameter as written, or ``UDP`` when it has none (Kamailio)."""
     for name, value in u.params:
         if name.lower() == "transport" and value:
@@ -88,7 +87,7 @@ def _du_part(part: str) -> Callable[[Env, PvSpec], Value]:
         if not du:
             return None
         try:
-            u = parse_uri(du, kamailio=True)
+            u = parse_uri(du, kamailio=env.msg.mode.uri_kamailio)
         except ParseError:
             return None
         if part == "host":
@@ -100,37 +99,15 @@ def _du_part(part: str) -> Callable[[Env, PvSpec], Value]:
     return get
 
 
-def header_of(env: Env, spec: PvSpec, htype: HdrType, name: str) -> Value:
-    """The first header of this kind, parsing only up to it; $null when absent or not reached."""
-    msg = env.msg
-    parse_headers(msg, 1 << int(htype))
-    for h in msg.headers:
-        if h.type == htype:
-            return raw_body(msg, h)
-    note_unparsed(env, spec, name)
-    return None
-
-
 def _header_of(htype: HdrType, name: str) -> Callable[[Env, PvSpec], Value]:
     return lambda env, spec: header_of(env, spec, htype, name)
 
 
-def note_unparsed(env: Env, spec: PvSpec, name: str, every: bool = False) -> None:
-    """When a header error stopped the parse before ``name`` was found, say so to an observer:
-    the trace then shows why the variable is $null (lesson 6: Kamailio parses lazily)."""
-    err = env.msg.hdr_error
-    if err is not None and env.msg.eoh is None and getattr(env.ctx, "tracing", False):
-        env.msg.extra.setdefault("pv_notes", []).append(
-            f"{spec.text} is $null: " + (f"${spec.name} needs every header parsed, and one is broken ({err})" if every
-                                         else f"the headers could not be parsed as far as a {name} header ({err})"))
-
-
 def _content_length(env: Env, spec: PvSpec) -> Value:
-    value = _header_of(HdrType.HDR_CONTENTLENGTH_T, "Content-Length")(env, spec)
-    if value is None:
-        return 0
-    text = str(value).strip()
-    return int(text) if text.isdigit() else 0
+    """``$cl``: the Content-Length the parser read (it parses the number when it meets the header);
+    0 without one."""
+    h = first_header(env, spec, HdrType.HDR_CONTENTLENGTH_T, "Content-Length")
+    return h.parsed if h is not None and type(h.parsed) is int else 0
 
 
 def _body_size(env: Env, spec: PvSpec) -> Value:
@@ -140,17 +117,24 @@ def _body_size(env: Env, spec: PvSpec) -> Value:
 
 
 def _su(env: Env, spec: PvSpec) -> Value:
-    ip, port = env.msg.rcv.src
-    ip = f"[{ip}]" if ":" in ip and not ip.startswith("[") else ip
     proto = env.msg.rcv.proto.lower()
-    return f"sip:{ip}:{port}" + ("" if proto == "udp" else f";transport={proto}")
+    return f"sip:{format_addr(env.msg.rcv.src)}" + ("" if proto == "udp" else f";transport={proto}")
 
 
 def _rcv_adv_ip(env: Env, spec: PvSpec) -> Value:
-    return env.msg.rcv.dst[0]  # no advertised address is modeled: the receiving socket's own
+    """``$RAi``: the address the receiving socket advertises (``listen=... advertise NAME``; in
+    sipsim ``--advertise``, the scenario's ``advertise``), else the socket's own IP, as ``$Ri``.
+
+    The script's ``advertised_address`` global does not change it: in Kamailio that one only says
+    what goes into the Via and Record-Route of a message (``set_global_address``), the socket keeps
+    its own. sipsim folds it into the server's ``advertise`` (``CfgRouter.config``), so the
+    socket's is the one the router was loaded with (``base_config``)."""
+    return env.router.base_config.advertise or env.msg.rcv.dst[0]
 
 
 def _rcv_adv_port(env: Env, spec: PvSpec) -> Value:
+    """``$RAp``: the advertised port, else the receiving one; sipsim advertises a name only (the
+    Via keeps the listening port), so it is always the receiving socket's port."""
     return int(env.msg.rcv.dst[1])
 
 

@@ -22,7 +22,20 @@ from sipsim.engine.config import ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.routing.interp import DROP_R_F, Run, run_top
-from sipsim.routing.tree import Action, ActionExpr, BinOp, Expr, If, RouteBlock, Script, Switch, UnOp, While
+from sipsim.routing.tree import (
+    Action,
+    ActionExpr,
+    BinOp,
+    Call,
+    Const,
+    Expr,
+    If,
+    RouteBlock,
+    Script,
+    Switch,
+    UnOp,
+    While,
+)
 
 
 class CfgRouter:
@@ -123,14 +136,17 @@ class CfgRouter:
 
 # -- fix_actions: load-time preparation ----------------------------------------------------------
 def fix_actions(script: Script) -> None:
-    """Stamp every expression of the script with ``pure``: True when no function call is inside.
+    """Stamp every expression of the script with ``pure`` (no function call inside) and ``kconst``.
 
     Kamailio prepares its action tree once, when it loads the script (``fix_actions``,
     ``fix_expr`` in ``route.c``), so that running it per message does as little as possible.
-    sipsim does the same for one thing: a *pure* expression (``uri == myself``, ``$rU == $null``)
+    sipsim does the same for two things. A *pure* expression (``uri == myself``, ``$rU == $null``)
     cannot yield any event or syscall, so the interpreter evaluates it with plain function calls
     (:func:`~sipsim.routing.interp.eval_pure`) instead of a stack of generators; only expressions
-    that call a function (``!sanity_check()``) go the generator way. Running it twice is harmless.
+    that call a function (``!sanity_check()``) go the generator way. And a side of ``||``/``&&``
+    made of constants only (``kconst``) is folded away, as Kamailio's optimizer does; which side is
+    known here, once. Function parameters given as expressions are stamped too. Running it twice is
+    harmless; a tree it never saw is still run right (through the generators, without folding).
     """
     blocks = [b for b in (script.request, script.onreply) if b] + list(script.routes.values()) + script.other
     for block in blocks:
@@ -142,6 +158,8 @@ def _fix_block(actions: list[Action]) -> None:
         for e in (getattr(a, "cond", None), getattr(a, "expr", None)):  # If/While, Switch/Assign/Ret
             if e is not None:
                 _fix_expr(e)
+        if isinstance(a, Call):
+            _fix_params(a)
         if isinstance(a, If):
             _fix_block(a.then)
             _fix_block(a.orelse or [])
@@ -152,15 +170,31 @@ def _fix_block(actions: list[Action]) -> None:
                 _fix_block(case.actions)
 
 
+def _fix_params(a: Call) -> None:
+    """A function's parameters given as expressions are evaluated by ``eval_pure``: stamp them too."""
+    for p in a.params:
+        e = getattr(p, "expr", None)
+        if e is not None:
+            _fix_expr(e)
+
+
 def _fix_expr(e: Expr) -> bool:
-    """Stamp ``e.pure`` on ``e`` and its sub-expressions; returns it."""
+    """Stamp ``e.pure`` and ``e.kconst`` on ``e`` and its sub-expressions; returns ``pure``.
+
+    ``kconst`` (made of constants only) is what Kamailio's optimizer folds away at load time; the
+    interpreter's ``||``/``&&`` read it instead of walking the tree for every message."""
     if isinstance(e, BinOp):
         pure = _fix_expr(e.left) & _fix_expr(e.right)
+        kconst = e.left.kconst and e.right.kconst
     elif isinstance(e, UnOp):
         pure = _fix_expr(e.operand)
+        kconst = e.operand.kconst
     elif isinstance(e, ActionExpr):
-        pure = False  # a function call (its parameters are pure: calls there are refused at load)
+        pure = kconst = False  # a function call (its parameters are pure: calls there are refused at load)
+        if isinstance(e.action, Call):
+            _fix_params(e.action)
     else:  # Const, PvRef, Myself, Net, and Elem, whose right side is a constant or a variable
-        pure = True
+        pure, kconst = True, isinstance(e, Const)
     e.pure = pure  # type: ignore[union-attr]
+    e.kconst = kconst  # type: ignore[union-attr]
     return pure

@@ -33,6 +33,9 @@ class Node:
     # ``router.fix_actions`` when the script is loaded; until then every expression is evaluated
     # the general way (through generators), which is always right, only slower.
     pure: ClassVar[bool] = False
+    # ``kconst``: made of constants only (``1 == 0``, ``!1``), which Kamailio's optimizer folds at
+    # load time; ``||``/``&&`` read it (interp._logic). Stamped by ``fix_actions`` too.
+    kconst: ClassVar[bool] = False
 
 
 # -- expressions ---------------------------------------------------------------------------------

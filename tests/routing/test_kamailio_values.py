@@ -184,13 +184,11 @@ def test_assignment_in_a_condition(tmp_path: Path, isolated_network: None) -> No
 
 
 def test_a_failed_conversion_leaves_a_warning() -> None:
-    """The operators cannot make a step event: the warning waits for the interpreter (take_warnings)."""
-    operators.take_warnings()
-    assert operators.binop_value("+", 0, "7 ") == 0
-    assert operators.unop_value("int", "0x10") == 16 and operators.unop_value("int", "-") == 0
-    (w,) = operators.take_warnings()
+    """The operators cannot make a step event: the warning goes to the caller's list (the
+    interpreter passes the message's own, so a warning never shows in another worker's trace)."""
+    notes: list[str] = []
+    assert operators.binop_value("+", 0, "7 ", notes) == 0
+    assert operators.unop_value("int", "0x10", notes) == 16 and operators.unop_value("int", "-", notes) == 0
+    (w,) = notes
     assert "'7 '" in w and "0 is used" in w
-    assert operators.take_warnings() == []
-    for _ in range(100):  # nobody takes them: they do not pile up
-        operators.to_int("x")
-    assert len(operators.take_warnings()) <= 16
+    assert operators.to_int("x") == 0  # no list: nobody listens, nothing is kept
