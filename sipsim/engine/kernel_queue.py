@@ -104,7 +104,7 @@ LIFO = "lifo"
 POLICIES = (FIFO, WAKE_ALL, REUSEPORT, LIFO)
 
 RMEM_DEFAULT = 212_992  # net.core.rmem_default: sk_rcvbuf of a socket nobody tuned
-RMEM_MAX = 212_992  # net.core.rmem_max, stock value: the largest SO_RCVBUF an unprivileged request gets
+RMEM_MAX = 212_992  # net.core.rmem_max, stock value: the largest SO_RCVBUF request honoured (root's too)
 SO_RCVBUF_CAP = (2**31 - 1) // 2  # INT_MAX / 2: the largest request __sock_set_rcvbuf doubles
 SKB_STRUCT = 256  # SKB_DATA_ALIGN(sizeof(struct sk_buff)) on x86-64
 SOCK_MIN_RCVBUF = 2048 + SKB_STRUCT  # TCP_SKB_MIN_TRUESIZE = 2,304: the smallest sk_rcvbuf
