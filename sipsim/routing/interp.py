@@ -182,12 +182,8 @@ def do_action(run: Run, a: Action, label: str) -> Steps:
 def _traced(run: Run, a: Action, label: str, steps: Steps) -> Steps:
     yield action_event(run, a, label)
     ret = yield from steps
-    if run.warnings:  # what the action converted and no earlier step of its own showed (parameters ...)
+    if run.warnings or "pv_notes" in run.extra:  # what no earlier step of the action showed (parameters ...)
         yield from _warnings(run, a)
-    notes = run.extra.pop("pv_notes", None)  # variables that are $null because a header did not parse
-    if notes:
-        for note in dict.fromkeys(notes):
-            yield run.event("route:pv-null", note, detail={"file": a.file, "line": a.line})
     return ret
 
 
@@ -228,13 +224,17 @@ def _warnings(run: Run, a: Action) -> Steps:
     ``route:warning`` step of the action that evaluated it, once each. They wait in ``run.warnings``,
     this message's own list: another worker, run between two steps of this one, has its own, and a
     function called in an expression gets a fresh one (:func:`call_in_expr`). ``if``/``while``/
-    ``switch`` show theirs before the block they choose, :func:`_traced` the rest as the action ends."""
-    texts: list[str] = run.warnings  # type: ignore[assignment]  # (only called when there are some)
+    ``switch`` show theirs before the block they choose, :func:`_traced` the rest as the action ends.
+    The notes on variables that are $null because a header did not parse go the same way."""
+    texts = run.warnings or []
     shown = texts[:]
     texts.clear()  # in place: an evaluation still under way may hold the list
     for text in shown:
         yield run.event("route:warning", f"line {a.line}: {text}",
                         detail={"file": a.file, "line": a.line, "kline": a.kline, "warning": text})
+    # and why a variable the action read is $null (a header that did not parse: lesson 6), with it
+    for note in dict.fromkeys(run.extra.pop("pv_notes", ())):
+        yield run.event("route:pv-null", note, detail={"file": a.file, "line": a.line})
 
 
 # Each evaluation below reads ``eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))``:
@@ -254,7 +254,7 @@ def _if(run: Run, a: If, label: str) -> Steps:
     except EvalError as exc:
         yield run.event("route:error", f"if expression evaluation failed at line {a.line}: {exc}; taken as false")
         v = 0
-    if run.warnings:
+    if run.warnings or "pv_notes" in run.extra:
         yield from _warnings(run, a)
     if run.flags & EXIT_R_F:
         return 0
@@ -282,7 +282,7 @@ def _while(run: Run, a: While, label: str) -> Steps:
             v = to_int(eval_pure(run, c) if c.pure else (yield from _STEPS[type(c)](run, c)), run.warnings)
         except EvalError:
             v = 0
-        if run.warnings:
+        if run.warnings or "pv_notes" in run.extra:
             yield from _warnings(run, a)
         if run.tracing:
             yield _cond(run, a, v, f"while condition at line {a.line} is {'true' if v else 'false'}")
@@ -322,7 +322,7 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
             if case.values is not None and key in case.values:
                 start = at
                 break
-    if run.warnings:
+    if run.warnings or "pv_notes" in run.extra:
         yield from _warnings(run, a)
     if start is None:
         start = next((at for case, at in starts if case.values is None), None)

@@ -142,3 +142,24 @@ def test_unmodeled_and_unknown_variables(tmp_path: Path, pv: str, words: str) ->
     path.write_text(HEAD + f'request_route {{\n\txlog("L_INFO", "{pv}\\n");\n\tsl_send_reply("200", "OK");\n}}\n')
     with pytest.raises(CfgError, match=words.replace("$", r"\$")):
         load_route(path, ServerConfig(profile=Profile.KAMAILIO))
+
+
+def test_the_null_note_of_a_condition_comes_before_the_block_it_chooses(tmp_path: Path) -> None:
+    """The note belongs to the ``if`` that read the variable: it is shown before the block's first
+    action (it used to be shown after that action, as if the xlog inside had read the header)."""
+    path = tmp_path / "cond.cfg"
+    path.write_text(HEAD + """request_route {
+	if ($hdr(X-Num) == $null) {
+		xlog("L_INFO", "no X-Num\\n");
+	}
+	sl_send_reply("200", "OK");
+}
+""")
+    router = load_route(path, ServerConfig(profile=Profile.KAMAILIO))
+    msg = _opt(1, extra=("User-Agent: ua/1", "X-Num: 10", "From: <sip:x@y>;tag=1"))
+    res = MemoryDriver(router.config, router=router).feed(msg, crafted.UA)
+    steps = [e.step for e in res.events]
+    note = steps.index("route:pv-null")
+    assert next(e for e in res.events if e.step == "route:pv-null").detail["line"] == HEAD.count("\n") + 2  # the if
+    assert note < steps.index("xlog"), steps
+    assert steps.count("route:pv-null") == 1
