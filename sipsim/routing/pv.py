@@ -41,12 +41,12 @@ from sipsim.routing.pv_base import (
     PvError,
     PvSpec,
     Value,
-    default_port,
     header_of,
     note_unparsed,
     raw_body,
     scan_pv,
     split_pv,
+    uri_part,
 )
 
 
@@ -74,18 +74,12 @@ def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
             u = env.msg.parsed_ruri()
         except ParseError:
             return None
-        if part == "user":
-            return u.user or None
-        if part == "host":
-            return u.host or None
-        if part == "port":
-            return u.port if u.port is not None else default_port(u)  # Kamailio prints the default
         if part == "scheme":
             # Kamailio's parse_uri() (phone2tel) makes a sip:/sips: URI with ;user=phone a tel: URI
             if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and _kamailio_user_phone(u.params):
                 return "tel"
             return u.scheme
-        return None
+        return uri_part(u, part)
 
     return get
 

@@ -191,6 +191,23 @@ def note_unparsed(env: Env, spec: PvSpec, name: str, every: bool = False) -> Non
                                          else f"the headers could not be parsed as far as a {name} header ({err})"))
 
 
+def uri_part(u: SipUri, part: str) -> Value:
+    """A part of a parsed URI as the pv module prints it: ``user`` and ``host`` ($null when empty),
+    ``port`` (the default when none is written: Kamailio prints it), ``proto`` (the ``transport``
+    parameter as written, ``UDP`` when there is none: ``$rP``/``$oP``) or ``transport`` (the same,
+    $null when there is none: ``$dP``)."""
+    if part == "user":
+        return u.user or None
+    if part == "host":
+        return u.host or None
+    if part == "port":
+        return u.port if u.port is not None else default_port(u)
+    for name, value in u.params:
+        if name.lower() == "transport" and value:
+            return value
+    return "UDP" if part == "proto" else None
+
+
 def default_port(u: SipUri) -> int:
     """The port Kamailio 5.6 gives a URI without one: 5061 for ;transport=tls, else 5060 -- a
     sips: URI included (measured)."""

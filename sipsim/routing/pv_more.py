@@ -23,7 +23,7 @@ from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_EOH, HdrType
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import SipUri, parse_uri
-from sipsim.routing.pv_base import Env, PvSpec, Value, default_port, first_header, header_of
+from sipsim.routing.pv_base import Env, PvSpec, Value, first_header, header_of, uri_part
 
 
 def _orig_uri(env: Env) -> SipUri | None:
@@ -50,25 +50,9 @@ def _ou(env: Env, spec: PvSpec) -> Value:
 def _orig_part(part: str) -> Callable[[Env, PvSpec], Value]:
     def get(env: Env, spec: PvSpec) -> Value:
         u = _orig_uri(env)
-        if u is None:
-            return None
-        if part == "user":
-            return u.user or None
-        if part == "host":
-            return u.host or None
-        if part == "port":
-            return u.port if u.port is not None else default_port(u)
-        return _transport(u, upper_default=True)
+        return None if u is None else uri_part(u, part)
 
     return get
-
-
-def _transport(u: SipUri, upper_default: bool) -> Value:
-    """A URI's ``transport`` parameter as written, or ``UDP`` when it has none (Kamailio)."""
-    for name, value in u.params:
-        if name.lower() == "transport" and value:
-            return value
-    return "UDP" if upper_default else None
 
 
 def _rproto(env: Env, spec: PvSpec) -> Value:
@@ -78,7 +62,7 @@ def _rproto(env: Env, spec: PvSpec) -> Value:
         u = env.msg.parsed_ruri()
     except ParseError:
         return None
-    return _transport(u, upper_default=True)
+    return uri_part(u, "proto")
 
 
 def _du_part(part: str) -> Callable[[Env, PvSpec], Value]:
@@ -87,14 +71,9 @@ def _du_part(part: str) -> Callable[[Env, PvSpec], Value]:
         if not du:
             return None
         try:
-            u = parse_uri(du, kamailio=env.msg.mode.uri_kamailio)
+            return uri_part(parse_uri(du, kamailio=env.msg.mode.uri_kamailio), part)
         except ParseError:
             return None
-        if part == "host":
-            return u.host or None
-        if part == "port":
-            return u.port if u.port is not None else default_port(u)
-        return _transport(u, upper_default=False)
 
     return get
 
@@ -161,7 +140,7 @@ TABLE: dict[str, tuple[Callable[[Env, PvSpec], Value], None, str]] = {
     "rP": (_rproto, None, "none"),
     "dd": (_du_part("host"), None, "none"),
     "dp": (_du_part("port"), None, "none"),
-    "dP": (_du_part("proto"), None, "none"),
+    "dP": (_du_part("transport"), None, "none"),
     "cT": (_header_of(HdrType.HDR_CONTENTTYPE_T, "Content-Type"), None, "none"),
     "cl": (_content_length, None, "none"),
     "bs": (_body_size, None, "none"),

@@ -12,14 +12,13 @@ methods the parser knows but kex does not count (KDMQ, GET ...), an unknown one 
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from helpers import DATA, need_tool
 from kamailio.crafted import msg
-from kamailio.harness import KamailioProcess
+from kamailio.harness import KamailioProcess, kamcmd_stats
 
 from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.driver import MemoryDriver
@@ -58,18 +57,6 @@ def datagrams() -> list[bytes]:
     return out
 
 
-def kamcmd_core(kamcmd: str, sock: str) -> dict[str, int]:
-    res = subprocess.run([kamcmd, "-s", f"unix:{sock}", "stats.get_statistics", "core:"],
-                         capture_output=True, text=True, timeout=10)
-    assert res.returncode == 0, res.stderr
-    out = {}
-    for line in res.stdout.splitlines():
-        name, _, value = line.strip().partition(" = ")
-        assert name.startswith("core:"), line
-        out[name.removeprefix("core:")] = int(value)
-    return out
-
-
 def test_core_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None) -> None:
     need_tool("unshare")
     need_tool("kamailio")
@@ -78,11 +65,11 @@ def test_core_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None)
     kam_script = SCRIPT.replace('loadmodule "kex.so"\n',
                                 f'loadmodule "kex.so"\nloadmodule "ctl.so"\nmodparam("ctl", "binrpc", "unix:{sock}")\n')
     with KamailioProcess(kam_script) as k:
-        before = kamcmd_core(kamcmd, sock)  # the harness's readiness probes are not SIP: nothing counted
+        before = kamcmd_stats(kamcmd, sock, "core")  # the harness's readiness probes are not SIP: nothing counted
         for data in datagrams():
             obs = k.send(data)
             assert obs.end != "not-received", obs.notable()
-        after = kamcmd_core(kamcmd, sock)
+        after = kamcmd_stats(kamcmd, sock, "core")
     theirs = {name: after[name] - before.get(name, 0) for name in after}
 
     (tmp_path / "stats.cfg").write_text(SCRIPT)
@@ -129,18 +116,6 @@ def sl_datagrams() -> list[bytes]:
     return out
 
 
-def kamcmd_group(kamcmd: str, sock: str, group: str) -> dict[str, int]:
-    res = subprocess.run([kamcmd, "-s", f"unix:{sock}", "stats.get_statistics", f"{group}:"],
-                         capture_output=True, text=True, timeout=10)
-    assert res.returncode == 0, res.stderr
-    out = {}
-    for line in res.stdout.splitlines():
-        name, _, value = line.strip().partition(" = ")
-        assert name.startswith(f"{group}:"), line
-        out[name.removeprefix(f"{group}:")] = int(value)
-    return out
-
-
 def test_sl_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None) -> None:
     """Every name of ``kamcmd stats.get_statistics sl:`` and every value: which one counter each
     code adds to (a 404 is not in 4xx_replies; 5.6 counts 1xx in xxx_replies), 6xx,
@@ -162,7 +137,7 @@ def test_sl_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None) -
         # sl sums its per-process counters at most once per timer tick (1/16 s) and keeps the
         # sum in between: ask again until the last reply shows
         deadline = time.monotonic() + 5
-        while (theirs := kamcmd_group(kamcmd, sock, "sl"))["sent_replies"] < sent and time.monotonic() < deadline:
+        while (theirs := kamcmd_stats(kamcmd, sock, "sl"))["sent_replies"] < sent and time.monotonic() < deadline:
             time.sleep(0.1)
 
     (tmp_path / "sl.cfg").write_text(SL_SCRIPT)

@@ -69,6 +69,19 @@ class KamailioError(RuntimeError):
     """Kamailio could not be started (bad cfg, missing module, no namespace ...): message + log tail."""
 
 
+def kamcmd_stats(kamcmd: str, sock: str, group: str) -> dict[str, int]:
+    """``kamcmd stats.get_statistics GROUP:`` of a running Kamailio: every counter of the group, by name."""
+    res = subprocess.run([kamcmd, "-s", f"unix:{sock}", "stats.get_statistics", f"{group}:"],
+                         capture_output=True, text=True, timeout=10)
+    assert res.returncode == 0, res.stderr
+    out = {}
+    for line in res.stdout.splitlines():
+        name, _, value = line.strip().partition(" = ")
+        assert name.startswith(f"{group}:"), line
+        out[name.removeprefix(f"{group}:")] = int(value)
+    return out
+
+
 def find_kamailio() -> str | None:
     return shutil.which("kamailio") or next(
         (p for p in ("/usr/sbin/kamailio", "/usr/local/sbin/kamailio") if os.access(p, os.X_OK)), None

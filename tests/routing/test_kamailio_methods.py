@@ -13,12 +13,12 @@ script's lines alike and the cfg lines they execute can be compared one by one.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from helpers import need_tool
 from kamailio.crafted import msg
+from kamailio.harness import kamcmd_stats
 
 from routing import kamdiff
 from sipsim.engine.config import Profile, ServerConfig
@@ -52,17 +52,6 @@ def request(method: str, n: int) -> bytes:
                f"Call-ID: kdmq-{n}", f"CSeq: {n} {method}")
 
 
-def kamcmd_core(kamcmd: str, sock: str) -> dict[str, int]:
-    res = subprocess.run([kamcmd, "-s", f"unix:{sock}", "stats.get_statistics", "core:"],
-                         capture_output=True, text=True, timeout=10)
-    assert res.returncode == 0, res.stderr
-    out = {}
-    for line in res.stdout.splitlines():
-        name, _, value = line.strip().partition(" = ")
-        out[name.removeprefix("core:")] = int(value)
-    return out
-
-
 def kamailio_side(tmp_path: Path, data: list[bytes]) -> tuple[list[kamdiff.Seen], dict[str, int]]:
     from kamailio.harness import KamailioProcess
 
@@ -74,7 +63,7 @@ def kamailio_side(tmp_path: Path, data: list[bytes]) -> tuple[list[kamdiff.Seen]
     assert text.count("\n") == SCRIPT.count("\n")
     seen = []
     with KamailioProcess(text, script_name="script.cfg") as k:
-        before = kamcmd_core(kamcmd, sock)
+        before = kamcmd_stats(kamcmd, sock, "core")
         for d in data:
             obs = k.send(d)
             assert obs.end != "not-received", obs.notable()
@@ -83,7 +72,7 @@ def kamailio_side(tmp_path: Path, data: list[bytes]) -> tuple[list[kamdiff.Seen]
             s.lines = [(st.line, st.func) for st in obs.steps if st.line != 0]
             s.logs = [r.text[len("<script>: "):].rstrip("\n") for r in obs.log if r.text.startswith("<script>: ")]
             seen.append(s)
-        after = kamcmd_core(kamcmd, sock)
+        after = kamcmd_stats(kamcmd, sock, "core")
     return seen, {name: after[name] - before.get(name, 0) for name in after}
 
 
