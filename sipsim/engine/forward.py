@@ -161,6 +161,8 @@ def uri_dest(uri: SipUri, kamailio: bool = False) -> Addr:
     if not uri.is_sip:
         raise ParseError(f"cannot forward to a {uri.scheme}: URI")
     host = (None if kamailio else uri.param("maddr")) or uri.host
+    if kamailio and "\0" in host:
+        host = host[: host.index("\0")]  # the resolver reads a C string (``sip:biloxi.com\0x``: measured)
     secure = uri.scheme == "sips" and not (kamailio and _phone(uri))
     port = uri.port or (5061 if secure else SIP_PORT)
     return strip_brackets(host), port
@@ -357,11 +359,18 @@ def reply_next_hop(msg: SipMsg) -> Addr:
     """Where a reply goes: Via2's received (port from rport, else Via port/5060) or its sent-by.
 
     Kamailio 5.6 takes a ``received`` that is present even when its value is empty (the reply
-    then has nowhere to go); the ser profile falls back to the sent-by."""
+    then has nowhere to go); the ser profile falls back to the sent-by.
+
+    Kamailio reads ``rport=`` with ``str2s()``: up to five digits kept in 16 bits (``70000`` is
+    port 4464); anything else (``-1``, ``5a``, six digits, empty) is port 0, and port 0 -- also
+    ``rport=0`` or ``65536`` -- means the Via's own port, else 5060 (measured on 5.6.3)."""
     v = msg.via2
     assert v is not None
     rport = v.rport
-    port = int(rport) if rport and is_digits(rport) else (v.port or SIP_PORT)
+    if msg.profile_ser:
+        port = int(rport) if rport and is_digits(rport) else (v.port or SIP_PORT)
+    else:
+        port = (int(rport) & 0xFFFF if rport and len(rport) <= 5 and is_digits(rport) else 0) or v.port or SIP_PORT
     received = v.received
     host = received if received or (received is not None and not msg.profile_ser) else v.host
     return strip_brackets(host), port

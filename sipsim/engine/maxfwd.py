@@ -19,6 +19,7 @@ from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 
 MAX_LIMIT = 70
+_TRIMMED = "\0\r\n \t"  # what the maxfwd module trims after the digits
 
 
 def str2s(body: str) -> int | None:
@@ -27,7 +28,7 @@ def str2s(body: str) -> int | None:
     Only digits (white space around them trimmed), at most five of them, kept in an unsigned
     16-bit number: ``000070`` or ``4294967296`` are errors, ``65536`` is 0, an empty value is 0.
     """
-    s = body.rstrip("\0\r\n \t").lstrip(" \t")
+    s = body.rstrip(_TRIMMED).lstrip(" \t")
     if len(s) > 5 or (s and not s.isdigit()) or not s.isascii():
         return None
     return int(s or "0") & 0xFFFF
@@ -79,11 +80,16 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
         return -1
     new = max_limit if value > max_limit else value - 1
     text = str(new)
+    start, end = h.body_start, h.body_end
     if not ctx.ser:
-        # Kamailio 5.6 rewrites the digits in their own place, right-aligned: "10" -> " 9"
-        text = text.rjust(h.body_end - h.body_start)
-    lumps.delete(msg, h.body_start, h.body_end - h.body_start, "mf_process_maxfwd_header")
-    lumps.insert(msg, h.body_start, text, "mf_process_maxfwd_header: decremented")
+        # Kamailio 5.6 rewrites the digits str2s() read in their own place, right-aligned:
+        # "10" -> " 9"; what it trimmed after them stays ("70 NUL" -> "69 NUL": measured)
+        digits = h.body.rstrip(_TRIMMED)
+        end = start + len(digits)
+        start = end - len(digits.lstrip(" \t"))
+        text = text.rjust(end - start)
+    lumps.delete(msg, start, end - start, "mf_process_maxfwd_header")
+    lumps.insert(msg, start, text, "mf_process_maxfwd_header: decremented")
     if ctx.tracing:
         yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
                         parsed=parsed, unparsed=msg.unparsed, detail={"value": value, "new": new})

@@ -110,10 +110,18 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
             end = old.end
             if not msg.profile_ser and not old.value:
                 # Kamailio 5.6: a parameter without a value reaches over the white space after it,
-                # up to the next ';' or ',' or the end of the line (";rport  ," -> ";rport=5060,")
+                # up to the next ';' or ',' or the end of the line (";rport  ," -> ";rport=5060,"),
+                # line folds included (";rport CRLF SP ," -> ";rport=5060,": measured)
                 buf = msg.text
-                while end < len(buf) and buf[end] in " \t":
-                    end += 1
+                while end < len(buf):
+                    if buf[end] in " \t":
+                        end += 1
+                    elif buf.startswith("\r\n", end) and buf[end + 2:end + 3] in (" ", "\t"):
+                        end += 3
+                    elif buf[end] == "\n" and buf[end + 1:end + 2] in (" ", "\t"):
+                        end += 2
+                    else:
+                        break
             edits.append(lumps.Lump(lumps.DEL, old.start, end - old.start, "", f"replace {name}", True))
             edits.append(lumps.Lump(lumps.ADD, old.start, 0, text, why, True))
         else:

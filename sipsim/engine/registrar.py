@@ -98,6 +98,8 @@ R_STAR_EXP = (400, "* used in contact and expires is not zero")
 R_STAR_CONT = (400, "* used in contact and more than 1 contact")
 R_INV_CSEQ = (400, "Invalid CSeq number")
 R_INV_Q = (400, "Invalid q param in contact")
+R_CALLID_LEN = (400, "Callid too long")
+CALLID_MAX_SIZE = 255  # usrloc keeps a binding's Call-ID in 255 bytes at most
 
 # qvalue (RFC 3261 §25.1), as usrloc reads it: 0..1, at most three decimals kept
 _QVALUE = re.compile(r"(0(?:\.(\d+))?|1(?:\.0+)?)")
@@ -336,6 +338,8 @@ class _Plan:
                 continue  # insert_contacts() skips it unread (even a bad q)
             if cseq is None:
                 raise RegError(R_INV_CSEQ)
+            if len(callid) > CALLID_MAX_SIZE:
+                raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
             q = parse_q(param_body(na, "q"))
             i = next((k for k, b in enumerate(order) if b.contact == na.uri), None)
             if i is not None and not new_aor:

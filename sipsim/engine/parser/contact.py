@@ -57,11 +57,16 @@ def parse_addr_list(body: str, base: int, what: str, need_brackets: bool = False
     out: list[NameAddr] = []
     i = 0
     while True:
-        i = lex.skip_ws(body, i)
+        i = j = lex.skip_ws(body, i)
+        while kamailio and i < len(body) and body[i] == "\0":
+            # Kamailio's parser skips NULs before a value too, but the value (what rr removes
+            # with its comma) starts at them (measured)
+            i = lex.skip_ws(body, i + 1)
         if i >= len(body):
             raise ParseError(f"empty value in {what}", base + i)
         na, i = parse_name_addr(body, i, base, in_list=True, need_brackets=need_brackets,
                                 empty_last_value=empty_last_value, kamailio=kamailio)
+        na.start = base + j
         out.append(na)
         i = lex.skip_ws(body, i)
         if i >= len(body):

@@ -4,7 +4,8 @@ The number is kept as text, as Kamailio does: whether it fits (< 2**31) is a san
 (``sanity_check`` bit 64), not a parse error — RFC 4475 §3.1.2.4 expects a 400 for it.
 Kamailio 5.6's core goes further (``token_number``): the number is any token up to white
 space — ``x``, ``12a``, ``-1`` — so such a request reaches the script, where ``sanity_check``
-answers 400 "CSeq number is illegal" (measured). The RFC mode wants digits.
+answers 400 "CSeq number is illegal" (measured). Its method is read the same way (``INVITE;x``
+is an unknown method). The RFC mode wants digits and a token.
 """
 
 from __future__ import annotations
@@ -55,7 +56,17 @@ def parse_cseq(body: str, base: int, folding: bool = True, token_number: bool = 
     if j >= len(body) or body[j] not in lex.WS:
         raise ParseError("CSeq number not followed by white space and a method", base + j)
     k = lex.skip_ws(body, j)
-    method, k = lex.token(body, k, "the CSeq method", base)
+    if token_number:
+        # Kamailio's method is, like its number, any run up to white space: ``INVITE;x``, a NUL
+        # inside, UTF-8 -- an unknown method, not a parse error (measured on 5.6.3)
+        m_end = k
+        while m_end < len(body) and body[m_end] not in lex.WS:
+            m_end += 1
+        if m_end == k:
+            raise ParseError("no method found after the CSeq number", base + k)
+        method, k = body[k:m_end], m_end
+    else:
+        method, k = lex.token(body, k, "the CSeq method", base)
     if lex.skip_ws(body, k) != len(body):
         raise ParseError("garbage after the CSeq method", base + k)
     return CSeqBody(number=number, method=method)

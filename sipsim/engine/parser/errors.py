@@ -10,3 +10,14 @@ class ParseError(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.offset = offset
+
+
+class EndsAtNul(Exception):  # noqa: N818 (a signal, not an error)
+    """A header whose Kamailio parser stopped at a NUL byte as at the end of the header (To, a
+    Via's sent-by): ``parsed`` is its value, ``at`` the offset of the NUL, where Kamailio then
+    starts the *next* header -- a bad header name for whoever parses further (measured on 5.6.3).
+    ``parse_headers`` catches it; it never leaves the parser."""
+
+    def __init__(self, parsed: object, at: int) -> None:
+        super().__init__(at)
+        self.parsed, self.at = parsed, at

@@ -19,7 +19,9 @@ The ``ser`` profile parses by the RFC 3261 grammar (and RFC 4475/5118's readings
 * the Request-URI (and $du, Route URIs) are read by ``parse_uri()``'s lenient rules
   (``uri.parse_sip_uri_kamailio``);
 * From is not parsed when the header is met (To is): a From that does not parse is only an error
-  for whoever needs it (``msg.from_.parsed`` is None).
+  for whoever needs it (``msg.from_.parsed`` is None);
+* a Content-Length of 2147483640 or more is "too large" (``parse_content_length()`` keeps it in
+  an int and refuses a tenth digit once the first nine reach 214748364).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class ParserMode:
     uri_kamailio: bool = False  # sip: URIs as Kamailio's lenient parse_uri() reads them (uri.parse_uri)
     reply_dups_ok: bool = False  # a reply may repeat To/From/Call-ID/CSeq/...: the first one counts
     lazy_from: bool = False  # a From that does not parse is not an error of the message (parsed None)
+    content_length_int: bool = False  # Content-Length 2147483640 and above is "too large" (parse_content.c)
 
 
 RFC = ParserMode("rfc", re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+"), True, False, False, False)
@@ -51,4 +54,5 @@ KAMAILIO56 = ParserMode(
     "kamailio-5.6", re.compile(r"[A-Za-z0-9\-._+~]+"), cseq_folding=False, via_version_strict=True,
     lenient_display_name=True, eoh_at_end=True, cseq_number_token=True, kamailio_first_line=True,
     maxfwd_unique=True, via_params_kamailio=True, uri_kamailio=True, reply_dups_ok=True, lazy_from=True,
+    content_length_int=True,
 )

@@ -20,7 +20,7 @@ from typing import Any
 from sipsim.engine.parser.contact import parse_contact
 from sipsim.engine.parser.content_length import parse_content_length
 from sipsim.engine.parser.cseq import parse_cseq
-from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.errors import EndsAtNul, ParseError
 from sipsim.engine.parser.expires import parse_expires
 from sipsim.engine.parser.fline import parse_first_line, parse_first_line_kamailio
 from sipsim.engine.parser.hf import (
@@ -86,9 +86,10 @@ def get_hdr_field(text: str, pos: int, mode: ParserMode = RFC) -> HdrField | _EO
     if m is not None:
         name, body = m.group(1, 2)
         i = m.start(2)
+        raw_nul = body[-1:] == "\0"
         if body and body[-1] in " \t":
             body = body.rstrip(" \t")
-        return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode)
+        return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), m.end()), mode, raw_nul)
     return _get_hdr_field_general(text, pos, mode)
 
 
@@ -121,31 +122,104 @@ def _get_hdr_field_general(text: str, pos: int, mode: ParserMode) -> HdrField | 
     i = colon + 1
     while text[i] in " \t\r\n" and i < lf:
         i += 1
-    body = text[i:lf].rstrip(" \t\r\n")
-    return _parse_body(HdrField(hdr_type(name), name, body, pos, i, i + len(body), lf + 1), mode)
+    raw = text[i:lf].rstrip("\r")
+    body = raw.rstrip(" \t\r\n")
+    hdr = HdrField(hdr_type(name), name, body, pos, i, i + len(body), lf + 1)
+    if raw[-1:] == "\0" and mode.lazy_from and hdr.type is T.HDR_VIA_T:
+        head = raw.rstrip("\0")
+        if head.rstrip(" \t")[-1:] == "\n":
+            # a continuation line of white space and NULs: Kamailio's Via parser ends there,
+            # and the next header starts at the NUL -- a bad header name (measured)
+            hdr.end = i + len(head)
+    return _parse_body(hdr, mode, raw[-1:] == "\0")
 
 
-def _parse_body(hdr: HdrField, mode: ParserMode) -> HdrField:
+def _parse_body(hdr: HdrField, mode: ParserMode, raw_nul: bool = False) -> HdrField:
     """Kamailio parses these bodies as soon as the header is met (``get_hdr_field``)."""
     parse = _BODY_PARSERS.get(hdr.type)
     if parse is not None:
-        hdr.parsed = parse(hdr.body, hdr.body_start, mode)
+        try:
+            hdr.parsed = parse(hdr.body, hdr.body_start, mode)
+        except EndsAtNul as cut:
+            _ends_at_nul(cut, hdr)
+    elif raw_nul and mode.lazy_from:
+        _trim_nul(hdr)
     return hdr
+
+
+def _trim_nul(hdr: HdrField) -> None:
+    """Kamailio 5.6 cuts the NUL bytes that end a line off a body its parser does not delimit
+    (Call-ID, Max-Forwards, Route, unknown headers ...); sipsim then trims white space as usual.
+    Only NULs right before the line end count (measured: a Call-ID ending in NUL loses it, the NUL
+    after ``Max-Forwards: 70`` survives the rewrite to ``69``, but a Route ending in SP NUL SP is an
+    error and a Call-ID ending in NUL TAB keeps its NUL). Via, To, CSeq and Content-Length keep
+    theirs: their parsers decide (see :class:`EndsAtNul`, ``_to_body`` and via.py)."""
+    body = hdr.body.rstrip("\0").rstrip(" \t\r\n")
+    hdr.body = body
+    hdr.body_end = hdr.body_start + len(body)
 
 
 # The kinds whose body is parsed as soon as the header is met, and how.
 # Each takes (body, offset, mode): the parser mode decides the quirks (Kamailio 5.6 vs the RFC).
 def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
+    if body[-1:] == "\0" and mode.lazy_from:
+        body = _nul_fold(body)
     return parse_via(body, i, mode.via_version_strict, mode.via_params_kamailio)
 
 
+def _nul_fold(body: str) -> str:
+    """Kamailio 5.6's Via parser takes a continuation line of white space and NULs for the end of
+    the header (measured; the next header then starts at the NUL, see
+    :func:`_get_hdr_field_general`); NULs anywhere else are its parser's business."""
+    head = body.rstrip("\0").rstrip(" \t")
+    return head.rstrip("\r\n") if head[-1:] == "\n" else body
+
+
 def _to_body(body: str, i: int, mode: ParserMode) -> ToBody:
+    if mode.lazy_from and "\0" in body:
+        k = _bare_nul(body)
+        if k >= 0:
+            # Kamailio 5.6's To parser stops at a NUL as at the end of the header: what comes
+            # before must parse (an open '<' or quote, a bare ';' are errors), and the next header
+            # starts at the NUL -- a bad header name for whoever parses further (measured)
+            raise EndsAtNul(parse_to(body[:k], i, "To", True), i + k)
     return parse_to(body, i, "To", mode.lenient_display_name)
+
+
+def _ends_at_nul(cut: EndsAtNul, hdr: HdrField) -> int:
+    """Apply what :class:`EndsAtNul` says to the header; return where the next header starts."""
+    hdr.parsed = cut.parsed
+    hdr.body = hdr.body[: cut.at - hdr.body_start].rstrip(" \t\r\n")
+    hdr.body_end = hdr.body_start + len(hdr.body)
+    hdr.end = cut.at
+    return cut.at
+
+
+def _bare_nul(body: str) -> int:
+    """Offset of a NUL Kamailio 5.6's To parser refuses -- any one but the escaped character of a
+    quoted-pair in the display name (the backslash-escaped NUL of RFC 4475's intmeth passes) -- or -1
+    (measured)."""
+    quoted = escaped = False
+    for k, ch in enumerate(body):
+        if escaped:
+            escaped = False
+        elif ch == "\0":
+            return k
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+    return -1
 
 
 def _from_body(body: str, i: int, mode: ParserMode) -> ToBody | None:
     if not mode.lazy_from:
         return parse_to(body, i, "From", mode.lenient_display_name)
+    if "\0" in body:
+        # parse_from_header() reads the From as a C string: it ends at the first NUL (measured:
+        # ``;tag=a\0b`` is the tag ``a``, a NUL before ``;tag`` leaves no tag, one inside
+        # ``<...>`` or quotes leaves them unclosed: an error)
+        body = body[: body.index("\0")]
     try:
         return parse_to(body, i, "From", mode.lenient_display_name)
     except ParseError:
@@ -160,7 +234,7 @@ _BODY_PARSERS: dict[HdrType, Callable[[str, int, ParserMode], Any]] = {
     T.HDR_CSEQ_T: lambda body, i, mode: parse_cseq(body, i, mode.cseq_folding, mode.cseq_number_token),
     T.HDR_TO_T: _to_body,
     T.HDR_FROM_T: _from_body,
-    T.HDR_CONTENTLENGTH_T: lambda body, i, mode: parse_content_length(body, i),
+    T.HDR_CONTENTLENGTH_T: lambda body, i, mode: parse_content_length(body, i, mode.content_length_int),
 }
 # What parse_headers does with each kind, found with one dict lookup per header: the parsed_flag
 # bit, the SipMsg shortcut to set (or None), whether a second one is an error in strict mode, and
@@ -203,8 +277,10 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
     line = LINE[mode.name].match
     types = TYPE_CACHE
     kinds = _KINDS_MF_UNIQUE if mode.maxfwd_unique else _KINDS
+    nul_trim = mode.lazy_from
     headers = msg.headers
     via_t = T.HDR_VIA_T
+    to_t = T.HDR_TO_T
     try:
         while True:
             m = line(text, pos)
@@ -222,7 +298,12 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 hdr = HdrField(htype, name, body, pos, i, j, end)
                 bit, attr, unique, parse = kinds[htype]
                 if parse is not None:
-                    hdr.parsed = parse(body, i, mode)
+                    try:
+                        hdr.parsed = parse(body, i, mode)
+                    except EndsAtNul as cut:  # (rare: no cost on the common path)
+                        end = _ends_at_nul(cut, hdr)
+                elif nul_trim and text[end - 3] == "\0":
+                    _trim_nul(hdr)  # (the value's last byte, before white space was trimmed)
             else:
                 found = _get_hdr_field_general(text, pos, mode)
                 if isinstance(found, _EOH):
@@ -237,9 +318,10 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
                 end = hdr.end
                 bit, attr, unique, parse = kinds[htype]
             if htype is via_t:
-                if mode.eoh_at_end and end >= len(text):
+                if mode.eoh_at_end and (end >= len(text) or (text[end] == "\0" and text[end - 1] == "\n")):
                     # Kamailio 5.6's Via parser must see what follows the line (a folded
-                    # continuation?): a Via that ends the datagram is "end of header in state 14"
+                    # continuation?): a Via that ends the datagram -- or the C string, a NUL
+                    # starting the next line (measured) -- is "end of header in state 14"
                     raise ParseError("the Via header ends the datagram (no empty line after it)", hdr.start)
                 vias = hdr.parsed
                 if msg.h_via1 is None:
@@ -256,6 +338,10 @@ def parse_headers(msg: SipMsg, flags: int, next: bool = False, *, strict: bool =
             else:
                 if attr is not None:
                     if getattr(msg, attr) is None:
+                        if htype is to_t and nul_trim and text[end:end + 1] == "\0" and text[end - 1] == "\n":
+                            # like the Via's, Kamailio's To parser looks at the next line (folded?):
+                            # a NUL starting it is "unexpected end of header" (measured)
+                            raise ParseError("the To header ends the C string (a NUL starts the next line)", hdr.start)
                         setattr(msg, attr, hdr)
                     elif unique and strict and not (mode.reply_dups_ok and msg.is_reply):
                         raise ParseError(f"a second {hdr.canonical_name} header (only one is allowed)", hdr.start)

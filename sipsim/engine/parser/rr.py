@@ -11,5 +11,7 @@ from sipsim.engine.parser.nameaddr import NameAddr
 
 def parse_rr(body: str, base: int, what: str = "Route", kamailio: bool = False) -> list[NameAddr]:
     """The values of one Route/Record-Route header; ``kamailio`` (the kamailio profile): their
-    URIs are read by Kamailio's ``parse_uri()`` (:attr:`NameAddr.kamailio`)."""
-    return parse_addr_list(body, base, what, need_brackets=True, kamailio=kamailio)
+    URIs are read by Kamailio's ``parse_uri()`` (:attr:`NameAddr.kamailio`), and a parameter may
+    have an empty value at the very end of the header (``;x=``, as its ``parse_params()`` allows in
+    a Contact; measured), nowhere else."""
+    return parse_addr_list(body, base, what, need_brackets=True, empty_last_value=kamailio, kamailio=kamailio)

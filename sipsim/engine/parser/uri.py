@@ -182,8 +182,9 @@ def _tel_urn_kamailio(s: str, base: int) -> SipUri:
 
 # -- Kamailio 5.6's reading of a sip:/sips: URI (parse_uri.c) -------------------------------------
 _KAM_HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
-# (a NUL is refused: no resolver takes a name with one; Kamailio reads the buffer as C strings)
-_KAM_BARE_HOST = re.compile(r"[^\[\]:;?\x00]+")
+# (a NUL too: the resolver then reads the host up to it, ``sip:biloxi.com\0x`` goes to biloxi.com --
+# measured; after ``user@`` a NUL is an error like any other character of no host name)
+_KAM_BARE_HOST = re.compile(r"[^\[\]:;?]+")
 # parse_uri() fails when a URI ends inside the name of its maddr parameter ("...;ma", ";maddr",
 # ";maddr=": the state machine has no end for these states)
 _KAM_MADDR_END = re.compile(r";ma(?:d(?:d(?:r=?)?)?)?$", re.I)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from sipsim.engine.parser import lex
-from sipsim.engine.parser.errors import ParseError
+from sipsim.engine.parser.errors import EndsAtNul, ParseError
 
 
 @dataclass(slots=True)
@@ -150,7 +150,7 @@ def fast_vias(body: str, base: int, kamailio: bool = False) -> list[ViaBody] | N
 _KAM_NEED_VALUE = frozenset(("branch", "ttl", "maddr", "received", "i"))
 _KAM_NO_VALUE = frozenset(("hidden", "alias"))
 _KAM_PNAME = re.compile(r"[^ \t\r\n=;,]+")
-_KAM_PVALUE = re.compile(r"[^ \t\r\n=;,\"]*")
+_KAM_PVALUE = re.compile(r"[^ \t\r\n=;,\"\x00]*")
 
 
 def parse_via(body: str, base: int, strict_version: bool = False, kamailio: bool = False) -> list[ViaBody]:
@@ -161,7 +161,10 @@ def parse_via(body: str, base: int, strict_version: bool = False, kamailio: bool
     (``;branch;x`` is refused) but their value may be empty before a ``;`` (``;received=;x``), not
     at the end of the header; ``rport`` and unknown parameters may have an empty value anywhere
     (``;rport=``); ``alias`` and ``hidden`` take no value; an empty value before ``,`` is an error;
-    names and values may hold any character but white space and ``= ; , "``; of a repeated
+    empty values *between* commas (``v1, , v2``) are skipped, but not before the first value nor
+    after the last;
+    names may hold any character but white space and ``= ; , "`` (a NUL too), values neither a
+    NUL (nor may the host, a quoted value or a comment: measured); of a repeated
     parameter (``;received=a;received=b``) the last one counts; a ``(comment)`` may end a value.
 
     Fast path: :func:`fast_vias` reads the common shape (``SIP/2.0/UDP host[:port];p=v``, single
@@ -189,6 +192,8 @@ def parse_via_general(body: str, base: int, strict_version: bool = False, kamail
         if i >= n:
             raise ParseError("empty Via value", base + i)
         via, i = _via_parm(body, i, base, kamailio)
+        if kamailio and "\0" in body:
+            _nul_after_sent_by(body, i, base, via, vias)
         if strict_version and via.version != "2.0":
             raise ParseError(f"Via protocol SIP/{via.version} is not SIP/2.0 (Kamailio's Via parser)", via.start)
         vias.append(via)
@@ -198,9 +203,31 @@ def parse_via_general(body: str, base: int, strict_version: bool = False, kamail
         if body[i] != ",":
             raise ParseError(f"unexpected {body[i]!r} after Via value", base + i)
         i = lex.skip_ws(body, i + 1)
+        while kamailio and i < n and body[i] == ",":
+            i = lex.skip_ws(body, i + 1)  # Kamailio 5.6 skips empty values between commas (measured)
         via.next_start = base + i
         if i >= n:
             raise ParseError("empty Via value after ','", base + i)
+
+
+def _nul_after_sent_by(body: str, i: int, base: int, via: ViaBody, vias: list[ViaBody]) -> None:
+    """A NUL right after the sent-by (white space between allowed) ends the Via header in Kamailio
+    5.6: the next header starts at the NUL. One inside or right after the host name leaves the
+    host empty (the forwarded copy gets ``received=`` before the name), one right after the port
+    loses the port (``received=`` comes right after the host): measured."""
+    k = i
+    while k < len(body) and body[k] in " \t":
+        k += 1
+    if k >= len(body) or body[k] != "\0" or via.params:
+        return
+    if k == i and via.port is not None:  # right after the port: the port is lost (port 0)
+        via.port = 0
+        via.sent_by_end = via.host_end
+    elif k == i and via.host[:1] != "[":  # in or right after the host name: the host is lost
+        via.host_end -= len(via.host)
+        via.host = ""
+        via.sent_by_end = via.host_end
+    raise EndsAtNul([*vias, via], base + k)
 
 
 def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBody, int]:
@@ -209,7 +236,14 @@ def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBod
     i = _slash(s, i, base)
     version, i = lex.token(s, i, "protocol version", base)
     i = _slash(s, i, base)
-    transport, i = lex.token(s, i, "transport", base)
+    if kamailio:
+        # any run up to white space (``UDP\0``, ``U\0DP``: a transport of no known name, measured)
+        m = _KAM_TRANSPORT.match(s, i)
+        if m is None:
+            raise ParseError(f"expected transport at {s[i:i + 10]!r}", base + i)
+        transport, i = m.group(), m.end()
+    else:
+        transport, i = lex.token(s, i, "transport", base)
     if i >= len(s) or s[i] not in lex.WS:
         raise ParseError("expected white space before the Via sent-by", base + i)
     i = lex.skip_ws(s, i)
@@ -227,6 +261,10 @@ def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBod
                   host_end=base + host_end + len(host))
     end = i
     via.sent_by_end = base + i
+    if kamailio and port is not None:
+        # Kamailio 5.6 counts host[:port] as host + ':' + the port's digits, whatever white space
+        # stands around the ':' ("host :<TAB>5060" puts received= two digits early: measured)
+        via.sent_by_end = via.host_end + 1 + (i - len(s[:i].rstrip("0123456789")))
     while True:
         j = lex.skip_ws(s, i)
         if j >= len(s) or s[j] != ";":
@@ -274,6 +312,8 @@ def _kamailio_comments(s: str, i: int, base: int, via: ViaBody) -> int:
         while True:
             if k >= len(s):
                 raise ParseError("a comment in the Via has no closing ')'", base + j)
+            if s[k] == "\0":
+                raise ParseError("a NUL byte in a comment of the Via", base + k)
             depth += (s[k] == "(") - (s[k] == ")")
             k += 1
             if depth == 0:
@@ -283,9 +323,11 @@ def _kamailio_comments(s: str, i: int, base: int, via: ViaBody) -> int:
     return i
 
 
-_KAM_HOST = re.compile(r"[^ \t\r\n:;,()\[\]]+")
-_KAM_HOST6 = re.compile(r"\[[^ \t\r\n;,()\[\]]+\]")
-_KAM_PORT = re.compile(r"[^ \t\r\n;,()]+")
+_KAM_TRANSPORT = re.compile(r"[^ \t\r\n;,]+")
+_KAM_HOST = re.compile(r"[^ \t\r\n:;,()\[\]\x00]+")
+# (white space inside the brackets is an error, unless it is a line fold: measured)
+_KAM_HOST6 = re.compile(r"\[(?:[^ \t\r\n;,()\[\]\x00]|\r?\n[ \t]+)+\]")
+_KAM_PORT = re.compile(r"[^ \t\r\n;,()\x00]+")
 
 
 def _kamailio_sent_by(s: str, i: int, base: int) -> tuple[str, int | None, int]:
@@ -312,7 +354,7 @@ def _kamailio_param(s: str, j: int, base: int) -> tuple[str, int, str | None, in
     """One parameter from its name at ``j`` (see :func:`parse_via`): (name, end of name, value, end)."""
     n = len(s)
     m = _KAM_PNAME.match(s, j)
-    if not m:
+    if not m or s[j] == "\0":  # a NUL may be inside a name, not start it (measured)
         raise ParseError("a Via parameter has no name", base + j)
     pname, j = m.group(), m.end()
     lname = pname.lower()
@@ -326,6 +368,8 @@ def _kamailio_param(s: str, j: int, base: int) -> tuple[str, int, str | None, in
     k = lex.skip_ws(s, k + 1)
     if k < n and s[k] == '"':
         value, pend = lex.quoted_string(s, k, base)
+        if "\0" in value:
+            raise ParseError(f"a NUL byte in the quoted value of the Via parameter {pname!r}", base + k)
         return pname, j, value, pend
     m = _KAM_PVALUE.match(s, k)
     value, pend = m.group(), m.end()  # type: ignore[union-attr]
