@@ -195,7 +195,7 @@ UNMODELED_FUNCS: dict[str, str] = {
     **dict.fromkeys(("subst", "subst_uri", "subst_user", "subst_body", "subst_hf", "replace", "replace_all",
                      "replace_body", "replace_body_all", "replace_hdrs", "remove_hf_re", "remove_hf_exp",
                      "is_present_hf_re", "search_body", "search_hf", "search_append", "search_append_body",
-                     "append_to_reply", "append_urihf", "append_body_part", "remove_body_part", "has_body",
+                     "append_urihf", "append_body_part", "remove_body_part", "has_body",
                      "is_audio_on_hold", "cmp_str", "cmp_istr", "starts_with", "ends_with", "str_find",
                      "in_list", "set_body", "set_reply_body", "filter_body", "append_time", "is_privacy",
                      "append_hf_value", "insert_hf_value", "remove_hf_value", "assign_hf_value",

@@ -90,6 +90,8 @@ class _Session:
         self.to_script: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.thread = threading.current_thread()
         self.closed = False  # the route is over: any further KSR call unwinds the script at once
+        # why a value the msg object read is $null, and the script line that read it (see KemiMsg._get)
+        self.notes: list[tuple[str, int]] = []
 
     def close(self) -> None:
         self.closed = True
@@ -118,20 +120,30 @@ class KemiMsg:
     def __init__(self, session: _Session) -> None:
         self._s = session
 
-    def _get(self, name: str) -> Any:
-        return _pv_get(self._s.run, name)  # a plain read: the route generator is waiting meanwhile
+    def _get(self, name: str, call: str) -> Any:
+        """A plain read (the route generator is waiting meanwhile), not a step. When the value is
+        $null because a header did not parse, the note saying so waits in the session with the
+        line that read it, and the route shows it before the script's next KSR step."""
+        s = self._s
+        value = _pv_get(s.run, name)
+        notes = s.run.extra.pop("pv_notes", None)
+        if notes:
+            line = s.router.caller_position()[0]
+            # no step of its own precedes it, so the note names the read and its line
+            s.notes.extend((f"{s.router.name} line {line}: msg.{call}: {note}", line) for note in dict.fromkeys(notes))
+        return value
 
     def getType(self) -> str:  # noqa: N802 - app_python3's names
         return "SIP_REQUEST" if self._s.run.msg.is_request else "SIP_REPLY"
 
     def getMethod(self) -> str:  # noqa: N802
-        return str(self._get("$rm") or "")
+        return str(self._get("$rm", "getMethod()") or "")
 
     def getStatus(self) -> int | None:  # noqa: N802
-        return self._get("$rs")
+        return self._get("$rs", "getStatus()")
 
     def getRURI(self) -> str | None:  # noqa: N802
-        return self._get("$ru")
+        return self._get("$ru", "getRURI()")
 
     def getSrcAddress(self) -> tuple[str, int]:  # noqa: N802
         return self._s.run.msg.rcv.src
@@ -140,7 +152,7 @@ class KemiMsg:
         return self._s.run.msg.rcv.dst
 
     def getHeader(self, name: str) -> str | None:  # noqa: N802
-        return self._get(f"$hdr({name})")
+        return self._get(f"$hdr({name})", f"getHeader({name!r})")
 
 
 # -- the router --------------------------------------------------------------------------------------
@@ -295,6 +307,8 @@ class KemiRouter:
                                     f"within {STALL_SECONDS:g} s: abandoned", outcome=DROPPED,
                                     reason="KEMI script stalled")
                     return -1, s.run.flags
+                if s.notes:  # what the msg object read since the last step, before what comes next
+                    yield from self._notes(s.run, s.notes)
                 if kind == "done":
                     finished = True
                     break
@@ -331,10 +345,25 @@ class KemiRouter:
                         detail={"file": str(self.path), "line": line, "column": col, "kline": line,
                                 "route": s.route, "action": f"KSR.{name}", "src": src})
         try:
-            value = yield from factory()
+            result: tuple[str, Any] = ("ok", (yield from factory()))
         except KemiCallError as exc:
-            return ("raise", exc)
-        return ("ok", value)
+            result = ("raise", exc)
+        if run.warnings or "pv_notes" in run.extra:  # shown with the KSR call that read the value
+            yield from self._notes(run, [(n, line) for n in run.extra.pop("pv_notes", ())], line)
+        return result
+
+    def _notes(self, run: Run, notes: list[tuple[str, int]], line: int = 0) -> Steps:
+        """The cfg interpreter's ``route:warning`` (a text that did not convert) and ``route:pv-null``
+        (a variable that is $null because a header did not parse: lesson 6) steps, for a KEMI
+        script: each once, with the script line that read the value."""
+        for text in run.warnings or ():
+            yield run.event("route:warning", f"line {line}: {text}",
+                            detail={"file": str(self.path), "line": line, "kline": line, "warning": text})
+        if run.warnings:
+            run.warnings.clear()
+        for note, at in dict.fromkeys(notes):
+            yield run.event("route:pv-null", note, detail={"file": str(self.path), "line": at})
+        notes.clear()
 
     def _error_event(self, ctx: WorkerContext, msg: SipMsg, route: str, exc: BaseException) -> Any:
         line = _script_line(exc, self.code_file)

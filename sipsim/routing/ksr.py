@@ -256,16 +256,33 @@ def _is_named_method(name: str) -> Callable[..., Any]:
 
 def _is_myself_of(what: str, value: Callable[[Run], Any]) -> Callable[..., Steps]:
     def body(run: Run) -> Steps:
-        from sipsim.engine.forward import check_self
         from sipsim.routing.interp import uri_is_myself
 
         v = value(run)
-        mine = v is not None and (check_self(run.config, str(v), None) if what == "source IP"
+        mine = v is not None and (srcip_is_myself(run.config, str(v)) if what == "source IP"
                                   else uri_is_myself(run.config, str(v)))
         yield run.event("is_myself", f"{what} {pv.to_text(v)} {'is' if mine else 'is not'} this server")
         return mine
 
     return body
+
+
+def srcip_is_myself(config: Any, ip: str) -> bool:
+    """``KSR.is_myself_srcip()``: Kamailio 5.6's ``sr_kemi_core_is_myself_srcip()`` prints the source
+    IP and asks ``check_self(ip, 0, 0)`` -- port 0 and proto 0 mean *any*, so the address alone
+    decides: one of ours (listen or advertised) or an alias, whatever port either names. sipsim's
+    ``check_self`` takes a port (none means 5060), so it is asked with each port that could match."""
+    from sipsim.engine.forward import check_self, split_alias
+
+    ports = {config.listen[1]}
+    for alias in config.aliases:
+        try:
+            port = split_alias(alias)[1]
+        except ValueError:
+            continue
+        if port is not None:
+            ports.add(port)
+    return any(check_self(config, ip, port) for port in sorted(ports))
 
 
 def _dst_uri(run: Run, uri: Any) -> Steps:
@@ -352,6 +369,7 @@ def _build_ksr() -> types.ModuleType:
                    insert=_fn("hdr.insert", "insert_hf", "textops", kinds=(str,)),
                    remove=_fn("hdr.remove", "remove_hf", "textops", kinds=(str,)),
                    is_present=_fn("hdr.is_present", "is_present_hf", "textops", kinds=(str,)),
+                   append_to_reply=_fn("hdr.append_to_reply", "append_to_reply", "textops", kinds=(str,)),
                    get=_custom("hdr.get", _event_only("hdr", lambda r, v, n: f"{n}: {pv.to_text(v)}",
                                                       lambda r, n: _pv_get(r, f"$hdr({n})")))),
         "registrar": _ns("registrar", save=_custom("registrar.save", lambda r, t="location", f=0: _handler(

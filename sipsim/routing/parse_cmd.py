@@ -207,13 +207,17 @@ class CmdParser(ExprParser):
         if kname in ("strip", "strip_tail"):
             if len(args) != 1 or args[0].kind != "NUM":
                 raise self.error(f"{word}() needs a number", t, f"{word}(N)")
+            if args[0].value.startswith("-"):  # the grammar wants a plain NUMBER (Kamailio: syntax error)
+                raise self.error(f"{word}() needs a number of characters, not {args[0].value}", args[0],
+                                 "bad argument, number expected")
             value: int | str = _num(args[0])
         else:
             if len(args) != 1 or args[0].kind != "STR":
                 raise self.error(f"{word}() needs a quoted string", t, f'{word}("...")')
             value = args[0].value
         params = [fn.Param(Const(t.file, t.line, t.col, value), fmt=False)]
-        return Call(**base, name=kname, kline=close.line, func=_core(kname), args=[], params=params)
+        spec = _core(kname)
+        return Call(**base, name=spec.kname, kline=close.line, func=spec, args=[], params=params)
 
     # -- expressions --------------------------------------------------------------------------
 

@@ -26,6 +26,10 @@ from sipsim.routing.tree import (
     UnOp,
 )
 
+#: words with a meaning of their own after ``method ==`` (any other identifier there is a method name)
+_WORDS = frozenset(("yes", "true", "on", "no", "false", "off", "myself", "strlen", "strempty", "defined", "not",
+                    "or", "and", "mod", "eq", "ne", "ieq", "ine", *ELEMS))
+
 
 class ExprParser(TokenStream):
     def expr(self, min_prec: int = 1) -> Expr:
@@ -202,8 +206,12 @@ class ExprParser(TokenStream):
         if what == "af" and nxt.kind == "ID":
             self.next()
             return Elem(t.file, t.line, t.col, what, op, Const(nxt.file, nxt.line, nxt.col, nxt.value.upper()))
-        right = self.expr(EQ_PREC + 1)
-        self._no_calls(right, f"the right side of '{t.value} {op}'")
+        if what == "method" and nxt.kind == "ID" and not self.peek(1).is_op("(") and nxt.value not in _WORDS:
+            self.next()  # Kamailio's `METHOD strop ID`: `method == INVITE` is `method == "INVITE"`
+            right: Expr = Const(nxt.file, nxt.line, nxt.col, nxt.value)
+        else:
+            right = self.expr(EQ_PREC + 1)
+            self._no_calls(right, f"the right side of '{t.value} {op}'")
         if op == "=~" and isinstance(right, Const):
             from sipsim.routing.regex import compile_posix
 

@@ -3,8 +3,8 @@
 A pseudo-variable is resolved once, when the script is loaded (:func:`parse_pv` gives a
 :class:`PvSpec`, an unknown name is a load error with its line and column), and read or written
 per message. Values are ``None`` (Kamailio's ``$null``: not there), an ``int`` or a ``str``; the
-numeric ones (``$rs``, ``$cs``, ``$sp``, ``$Rp``, ``$ml``, ``$rc`` ...) are ints so that
-``$rs == 200`` compares numbers, as in Kamailio.
+numeric ones (``$rs``, ``$sp``, ``$Rp``, ``$ml``, ``$rc`` ...) are ints so that
+``$rs == 200`` compares numbers, as in Kamailio; ``$cs`` is text there (``$cs + 1`` appends).
 
 What they read is the message *as received*: after ``remove_hf("X")`` ``$hdr(X)`` is still there,
 because the change is only a lump (reference §5). The R-URI pseudo-variables read the *new*
@@ -176,12 +176,17 @@ def _callid(env: Env, spec: PvSpec) -> Value:
 
 
 def _cseq_num(env: Env, spec: PvSpec) -> Value:
+    """``$cs``: the CSeq number as *text*, as Kamailio 5.6's ``pv_get_cseq`` gives it (measured:
+    ``$cs + 1`` is ``"101"`` for CSeq 10, ``$cs == 10`` is false for ``010``, and
+    ``sl_send_reply("$cs", ...)`` answers 500). The ser profile gives a number."""
     parse_headers(env.msg, F_CSEQ)
     c = env.msg.cseq
     if c is None or c.parsed is None:
         return None
     number = c.parsed.number
-    return int(number) if c.parsed.is_number else number  # "x", "12a": the kamailio profile lets them through
+    if env.msg.profile_ser and c.parsed.is_number:
+        return int(number)
+    return number  # "x", "12a": the kamailio profile lets them through
 
 
 def _named_body(htype: HdrType, name: str) -> Callable[[Env, PvSpec], Value]:

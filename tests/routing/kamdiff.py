@@ -143,7 +143,8 @@ def sipsim_run(script_path: Path, messages: list[tuple[bytes, Addr]], *, hosts: 
         s.lines = [(ev.detail["kline"], ev.detail["action"]) for ev in res.events
                    if ev.step.startswith("route:") and "action" in ev.detail and "kline" in ev.detail
                    and ev.step != "route:cond"]
-        s.logs = [ev.detail["message"].rstrip("\n") for ev in res.events if ev.step in ("xlog", "log")]
+        s.logs = [ev.detail["message"].rstrip("\n") for ev in res.events  # what a debug=3 Kamailio prints
+                  if ev.step in ("xlog", "log") and ev.detail.get("printed", True)]
         seen.append(s)
     return seen
 

@@ -172,3 +172,18 @@ def test_check_and_serve_show_what_the_script_logged_while_loading(tmp_path: Pat
     assert any(" INFO " in line and line.endswith(f"{path}: from mod_init") for line in lines), text
     assert any(" WARNING " in line and line.endswith(f"{path}: a warning while loading") for line in lines), text
 
+
+
+def test_hdr_append_to_reply(tmp_path: Path) -> None:
+    """``KSR.hdr.append_to_reply`` (Kamailio's KEMI core): the redirect idiom, as the cfg function."""
+    _, driver = _driver(tmp_path, '''import KSR
+
+
+def ksr_request_route(msg):
+    KSR.hdr.append_to_reply("Contact: <sip:" + KSR.pv.get("$rU") + "@192.0.2.9>\\r\\n")
+    KSR.sl.sl_send_reply(302, "Moved")
+''')
+    res = driver.feed(crafted.request("INVITE", "sip:bob@127.0.0.1"), crafted.UA)
+    (sent,) = res.sent
+    assert sent.data.startswith(b"SIP/2.0 302 Moved\r\n")
+    assert b"\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@192.0.2.9>\r\n" in sent.data

@@ -19,7 +19,7 @@ from sipsim.routing.functions import ANY_ROUTE, FAILURE_ROUTE, ONREPLY_ROUTE, RE
 from sipsim.routing.interp import Run, Steps
 
 LOG_LEVELS = {-5: "L_ALERT", -4: "L_BUG", -3: "L_CRIT", -2: "L_CRIT", -1: "L_ERR", 0: "L_WARN", 1: "L_NOTICE",
-              2: "L_INFO", 3: "L_DBG", 4: "L_DBG"}
+              2: "L_INFO", 3: "L_DBG"}
 
 
 @export("forward", None, (2,), route_types=REQUEST_ROUTE | FAILURE_ROUTE | ONREPLY_ROUTE)
@@ -141,9 +141,10 @@ def strip(run: Run, params: list[Param]) -> Steps:
     return (yield from _rewrite(run, "strip", ok))
 
 
-@export("strip_tail", None, (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE)
+@export("strip_tail", None, (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE, trace_name="striptail")
 def strip_tail(run: Run, params: list[Param]) -> Steps:
-    """strip_tail(n): remove the last n characters of the R-URI user."""
+    """strip_tail(n): remove the last n characters of the R-URI user (``striptail`` in Kamailio's
+    cfgtrace, the name of its action type)."""
     user = _user(run)
     n = int(params[0].int(run) or 0)
     ok = user is not None and uri_edit.rewrite_ruri(run.msg, user=(user[:-n] if n else user) or None)
@@ -168,10 +169,20 @@ def force_rport(run: Run, params: list[Param]) -> Steps:
 
 @export("log", None, (2,))
 def log(run: Run, params: list[Param]) -> Steps:
-    """log([level,] "text"): the core's plain log (no pseudo-variables)."""
-    level = LOG_LEVELS.get(int(params[0].int(run) or 0), "L_DBG")
+    """log([level,] "text"): the core's plain log (no pseudo-variables).
+
+    ``log("text")`` logs at level 4, one *above* L_DBG: Kamailio prints it only when ``debug`` is 4
+    or more, so with the usual ``debug=2`` or ``3`` it prints nothing (measured with debug=3). The
+    step still shows the call, saying so, with ``detail["printed"]`` False."""
+    number = int(params[0].int(run) or 0)
+    level = LOG_LEVELS.get(number)
     text = params[1].str(run)
-    yield run.event("log", f"<script>: {text.rstrip()}", detail={"level": level, "message": text})
+    if level is None and number > 3:
+        yield run.event("log", f"<script>: {text.rstrip()} -- not printed: level {number} is above L_DBG (3), "
+                        f"Kamailio prints it only with debug={number} or more; xlog() logs at a level you name",
+                        detail={"level": f"L_DBG+{number - 3}", "message": text, "printed": False})
+        return 1
+    yield run.event("log", f"<script>: {text.rstrip()}", detail={"level": level or "L_DBG", "message": text})
     return 1
 
 

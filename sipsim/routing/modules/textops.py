@@ -8,17 +8,21 @@ in what ``forward()`` sends.
 
 from __future__ import annotations
 
+import re
+
 from sipsim.engine import lumps
 from sipsim.engine.forward import check_self
 from sipsim.engine.parser.errors import ParseError
-from sipsim.engine.parser.fline import METHODS
+from sipsim.engine.parser.fline import KAMAILIO_METHODS, METHODS
 from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_TO
 from sipsim.engine.parser.lex import is_digits
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import parse_uri
-from sipsim.routing.functions import ANY_ROUTE, FixupError, Param, export, str_const
+from sipsim.engine.sl import add_lump_rpl
+from sipsim.routing.functions import ANY_ROUTE, FAILURE_ROUTE, REQUEST_ROUTE, FixupError, Param, export, str_const
 from sipsim.routing.interp import Run, Steps, uri_is_myself
 from sipsim.routing.regex import compile_posix
+from sipsim.routing.tree import Const
 
 
 def _method_of(run: Run) -> str:
@@ -29,17 +33,41 @@ def _method_of(run: Run) -> str:
     return msg.cseq.parsed.method if msg.cseq is not None and msg.cseq.parsed is not None else ""
 
 
+#: the characters of a SIP token (RFC 3261 §25.1): a method or header name
+_TOKEN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
+_SEPARATORS = re.compile(r"[|,]")
+
+
+def _method_names(methods: str) -> list[str]:
+    """The names of is_method's list as Kamailio's ``fixup_method``/``parse_methods`` read it: ``|``
+    or ``,`` between them, blanks around them, one separator at the very end allowed
+    (``"INVITE|"``)."""
+    names = [m.strip(" \t") for m in _SEPARATORS.split(methods)]
+    return names[:-1] if len(names) > 1 and not names[-1] else names
+
+
 def _check_methods(params: list[Param]) -> None:
+    """Measured with 5.6.3: ``"INVITE|"``, ``"INVITE |BYE"``, ``"INVITE,BYE"`` and one unknown method
+    alone (``"FOO"``) are accepted; an empty name (``""``, ``"|INVITE"``, ``"INVITE||BYE"``), a blank or
+    ``$`` inside one (``"INV ITE"``, ``"$rm"``: no pseudo-variables here) and an unknown method in a
+    list (``"FOO|INVITE"``: "must be only defined methods") are refused at start-up."""
     methods = str_const(params[0], "the method list")
-    if not methods or any(not m for m in methods.split("|")):
-        raise FixupError(f"bad method list {methods!r} (use \"INVITE\" or \"INVITE|BYE\")")
+    names = _method_names(methods)
+    bad = next((n for n in names if not n or not set(n) <= _TOKEN), None)
+    if bad is not None:
+        raise FixupError(f"bad method list {methods!r}: {bad!r} is not a method name (use \"INVITE\" or "
+                         "\"INVITE|BYE\"; no pseudo-variables)")
+    unknown = [n for n in names if n.upper() not in KAMAILIO_METHODS]
+    if len(names) > 1 and unknown:
+        raise FixupError(f"unknown method {unknown[0]!r} in the list {methods!r}: a list may only name methods "
+                         "Kamailio knows (an extension method must be tested alone)")
 
 
 @export("is_method", "textops", (1,), fixup=_check_methods, fmt=False)
 def is_method(run: Run, params: list[Param]) -> Steps:
     """is_method("INVITE|BYE"): the request's method (a reply's CSeq method) is one of these."""
     method = _method_of(run)
-    wanted = params[0].str(run).split("|")
+    wanted = _method_names(params[0].str(run))
     if method in METHODS:  # a known method: compared by its upper-case name
         hit = any(m.upper() == method for m in wanted) if len(wanted) > 1 else wanted[0].upper() == method
     else:  # an extension method: case-insensitive on the text
@@ -59,7 +87,25 @@ def _header_text(run: Run, param: Param) -> str:
     return text
 
 
-@export("append_hf", "textops", (1, 2))
+def _check_hname(params: list[Param]) -> None:
+    """The second parameter of append_hf/insert_hf is a header *name* (Kamailio's ``hname_fixup``
+    parses ``name:``): no pseudo-variables, no blanks inside, not empty (measured with 5.6.3:
+    ``"$hdr(X)"``, ``"Call ID"``, ``""`` stop the start; ``"Call-ID:"`` is ``Call-ID``)."""
+    if len(params) < 2:
+        return
+    raw = params[1].expr.value if isinstance(params[1].expr, Const) else None
+    name = _hname(str(raw)) if raw is not None else ""
+    if raw is not None and (not name or not set(name) <= _TOKEN):
+        raise FixupError(f"{raw!r} is not a header name (the header to add after or before: a name such as "
+                         "\"Call-ID\", no pseudo-variables)")
+
+
+def _hname(text: str) -> str:
+    """A header-name parameter as Kamailio parses it: the name before a ``:``, blanks after it dropped."""
+    return text.split(":", 1)[0].rstrip(" \t")
+
+
+@export("append_hf", "textops", (1, 2), fixup=_check_hname)
 def append_hf(run: Run, params: list[Param]) -> Steps:
     """append_hf("Name: value\\r\\n"[, "After"]): add a header at the end (or after header After)."""
     msg = run.msg
@@ -68,7 +114,7 @@ def append_hf(run: Run, params: list[Param]) -> Steps:
         yield run.event("append_hf", "cannot parse the headers: nothing appended", reason="parse error")
         return -1
     if len(params) == 2:
-        name = params[1].str(run)
+        name = _hname(params[1].str(run))
         found = msg.headers_named(name)
         if not found:
             yield run.event("append_hf", f"no {name} header to append after")
@@ -84,7 +130,24 @@ def append_hf(run: Run, params: list[Param]) -> Steps:
     return 1
 
 
-@export("insert_hf", "textops", (1, 2))
+@export("append_to_reply", "textops", (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE)
+def append_to_reply(run: Run, params: list[Param]) -> Steps:
+    """append_to_reply("Name: value\\r\\n"): a header for the reply this request gets next, built by
+    sl (a *reply lump*, as the registrar's Contact list): after the request's copied headers, before
+    ``Server`` -- the redirect idiom ``append_to_reply("Contact: <sip:...>\\r\\n"); sl_send_reply("302",
+    ...)``. Kamailio copies the text as it is, so a text without CRLF runs into the next header
+    (``X-A: 1Server: ...``); simplified: sipsim's reply builder ends every such line itself, and
+    the step says the CRLF is missing."""
+    text = params[0].str(run)
+    add_lump_rpl(run.msg, text)
+    note = "" if text.endswith("\r\n") else (" -- no CRLF at its end: Kamailio would run it into the next "
+                                              "header of the reply; sipsim ends the line")
+    yield run.event("append_to_reply", f"the next reply gets {text.rstrip()!r} (a reply lump){note}",
+                    detail={"text": text})
+    return 1
+
+
+@export("insert_hf", "textops", (1, 2), fixup=_check_hname)
 def insert_hf(run: Run, params: list[Param]) -> Steps:
     """insert_hf("Name: value\\r\\n"[, "Before"]): add a header before the first one (or before Before)."""
     msg = run.msg
@@ -93,9 +156,10 @@ def insert_hf(run: Run, params: list[Param]) -> Steps:
         yield run.event("insert_hf", "cannot parse the headers: nothing inserted", reason="parse error")
         return -1
     if len(params) == 2:
-        found = msg.headers_named(params[1].str(run))
+        name = _hname(params[1].str(run))
+        found = msg.headers_named(name)
         if not found:
-            yield run.event("insert_hf", f"no {params[1].str(run)} header to insert before")
+            yield run.event("insert_hf", f"no {name} header to insert before")
             return -1
         at = found[0].start
     else:
