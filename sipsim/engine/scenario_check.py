@@ -5,7 +5,8 @@ checked for its type *and* its meaning before the simulator sees it: a number mu
 number (TOML accepts ``nan`` and ``inf``, which would put a datagram at a time that never comes,
 or stop the ordering of the simulator's agenda from meaning anything), a list must be a list (a
 string would otherwise be read one character at a time), a table must be a table.
-``scenario.py`` (the scenario itself) and ``peers.py`` (the peers' options) use these.
+The scenario's modules (``scenario_load.py``, ``scenario_model.py``) and ``peers.py`` (the peers'
+options) use these.
 """
 
 from __future__ import annotations

@@ -34,6 +34,10 @@ run-queue for all CPUs (Linux has one per CPU, and gives a waking task an idle C
 one), no nice levels; ``sched_fair.py`` says what else. Events about a worker carry its
 ``vruntime`` (in ns, as last charged) for the snapshots.
 
+Arrivals come from the scenario's streams at their times — with ``wait_for_workers``, not before
+every worker has slept once (the whole stream moves later, spacing kept) — from the peers, and
+from injections.
+
 Stepping (forward, back, inject) is ``stepping.Simulation``, built on this runner. Determinism:
 same scenario + seed + injections = same event stream: the agenda is ordered by (time, insertion
 number), randomness comes only from seeded generators (jitter here, start order and Poisson
@@ -94,40 +98,13 @@ from sipsim.engine.peers import Peer, Timer, make_peers
 from sipsim.engine.scenario import Arrival, Pause, Scenario, load_router
 from sipsim.engine.sched_fair import CfsRq
 from sipsim.engine.script_cb import default_callbacks
+from sipsim.engine.sim_proc import CPU, DEAD, HELD, RUNQ, SLEEP, Proc
 from sipsim.engine.snapshot import Event
 from sipsim.engine.stats import CoreStats
-from sipsim.engine.udp_server import udp_rcv_loop
 from sipsim.engine.wire import WireRecord as WireRecord  # (stepping and the CLI import it from here)
 
 CHECKPOINT = 256
 Injection = tuple[bytes, Addr, dict[str, Any]]  # data, source, meta (shown in the arrival's detail)
-
-# where a simulated worker process is
-_NEW, _CPU, _RUNQ, _SLEEP, _HELD, _DEAD = range(6)
-
-
-class _Proc:
-    """One simulated worker process: its generator, what it yielded last, where it is, and what the
-    scheduler knows of it (a ``sched_fair.SchedEntity``)."""
-
-    __slots__ = ("id", "ctx", "gen", "item", "where", "sock", "speed", "cont", "ready", "exec_start", "vruntime",
-                 "order", "pause")
-
-    def __init__(self, wid: int, ctx: WorkerContext, sock: SimSocket, speed: float) -> None:
-        self.id = wid
-        self.ctx = ctx
-        self.gen = udp_rcv_loop(ctx)
-        self.item: Any = None
-        self.where = _NEW
-        self.sock = sock
-        self.speed = speed
-        self.cont: Callable[[_Proc], Event | None] | None = None  # what it does when it gets a CPU
-        self.ready = 0.0  # ... not before this time (a woken worker: the wake-up + try_to_wake_up)
-        self.exec_start = 0.0  # when it started running on its CPU (its slice and vruntime count from then)
-        self.vruntime = 0  # ns of CPU charged
-        self.order = 0  # when it became runnable
-        self.pause = 0  # nesting depth of pause windows
-
 
 class Runner:
     """Runs one scenario as a stream of events: ``next_event()`` returns them one by one."""
@@ -169,11 +146,11 @@ class Runner:
         location, callbacks = MemoryLocation(), default_callbacks()
         self.location = location
         order = sc.worker_start_order()
-        self.procs: list[_Proc] = [None] * sc.workers  # type: ignore[list-item]
+        self.procs: list[Proc] = [None] * sc.workers  # type: ignore[list-item]
         for k, wid in enumerate(order):
             ctx = WorkerContext(config=config, worker=wid, router=router, callbacks=callbacks, location=location,
                                 stats=CoreStats())
-            self.procs[wid] = _Proc(wid, ctx, self.kernel.bind(wid), sc.speed(wid))
+            self.procs[wid] = Proc(wid, ctx, self.kernel.bind(wid), sc.speed(wid))
             self._at(k * sc.start_gap, self._start, self.procs[wid])
         self.peers = make_peers(sc)
         names = (*config.aliases, *((config.advertise,) if config.advertise else ()))
@@ -184,8 +161,13 @@ class Runner:
             self._at(pause.start, self._pause, pause)
             self._at(pause.end, self._resume, pause)
         self._arrivals = sc.iter_arrivals()
+        self._shift = 0.0  # how much later than written the arrival streams run (wait_for_workers)
+        self._held: Arrival | None = None  # while they wait: the first arrival; and who has not slept yet
+        self._not_asleep = set(range(sc.workers)) if sc.wait_for_workers else set()
         first = next(self._arrivals, None)
-        if first is not None:
+        if first is not None and sc.wait_for_workers:
+            self._held = first
+        elif first is not None:
             self._at(first.time, self._arrive_scheduled, first)
 
     # -- the agenda ---------------------------------------------------------------------------
@@ -274,8 +256,22 @@ class Runner:
     def _arrive_scheduled(self, a: Arrival) -> Event:
         nxt = next(self._arrivals, None)
         if nxt is not None:
-            self._at(nxt.time, self._arrive_scheduled, nxt)
+            self._at(nxt.time + self._shift, self._arrive_scheduled, nxt)
         return self._arrive(a.data, a.src, dict(a.meta))
+
+    def _first_sleep(self, wid: int) -> None:
+        """``wait_for_workers``: ``wid`` sleeps (or dies) for the first time; after the last, the
+        streams start — at their time, or now if it has passed, moving every datagram as much."""
+        self._not_asleep.discard(wid)
+        if self._not_asleep or self._held is None:
+            return
+        a, self._held = self._held, None
+        if self.now > a.time:
+            self._shift = self.now - a.time
+            note = (f"the arrival streams waited for the workers: the last one went to sleep at "
+                    f"{self.now * 1e3:.3f} ms, so they start {self._shift * 1e3:.3f} ms later than written")
+            a = Arrival(self.now, a.data, a.src, (*a.meta, ("note", note)))
+        self._at(a.time, self._arrive_scheduled, a)
 
     def _arrive_net(self, arg: tuple[bytes, Addr, dict[str, Any]]) -> Event:
         return self._arrive(*arg)
@@ -326,18 +322,18 @@ class Runner:
             self._imm.append((self._herd_wakeup, self.procs[wid]))
         return self._wakeup(self.procs[ids[0]])
 
-    def _herd_wakeup(self, p: _Proc) -> Event:
+    def _herd_wakeup(self, p: Proc) -> Event:
         self._waking -= 1
         return self._wakeup(p)
 
-    def _wakeup(self, p: _Proc) -> Event:
+    def _wakeup(self, p: Proc) -> Event:
         p.cont = self._woken
         self._make_runnable(p, self.now + self._wake_cost)
         return KernelEvent(WORKER_WAKEUP, self.now, p.id, None,
                            f"the kernel wakes W{p.id}: off the wait-queue; recvfrom returns once it runs",
                            {"socket": p.sock.index, "vruntime": p.vruntime})
 
-    def _woken(self, p: _Proc) -> Event | None:
+    def _woken(self, p: Proc) -> Event | None:
         if p.pause:
             return self._hold(p, self._woken)
         skb = p.sock.dequeue()
@@ -352,9 +348,11 @@ class Runner:
                                {"socket": p.sock.index, "cpu": cost, "vruntime": p.vruntime})
         return self._got(p, skb, WORKER_WOKEN)
 
-    def _sleep(self, p: _Proc) -> Event:
+    def _sleep(self, p: Proc) -> Event:
         at = p.sock.add_waiter(p.id)
-        p.where = _SLEEP
+        p.where = SLEEP
+        if self._held is not None:  # wait_for_workers, and the streams wait still
+            self._first_sleep(p.id)
         self._free_cpu(p)
         q = p.sock.waiters
         return KernelEvent(WORKER_SLEEPS, self.now, p.id, None,
@@ -362,7 +360,7 @@ class Runner:
                            f"({' → '.join(f'W{w}' for w in q)})",
                            {"socket": p.sock.index, "at": at, "wait_queue": tuple(q), "vruntime": p.vruntime})
 
-    def _got(self, p: _Proc, skb: Skb, kind: str) -> Event:
+    def _got(self, p: Proc, skb: Skb, kind: str) -> Event:
         d = skb.dgram
         sock = p.sock
         detail = {"socket": sock.index, "src": format_addr(d.src), "len": len(d.data), "charge": skb.charge,
@@ -374,13 +372,13 @@ class Runner:
         return ev
 
     # -- the CPUs --------------------------------------------------------------------------------
-    def _make_runnable(self, p: _Proc, ready: float, *, place: bool = True, initial: bool = False,
+    def _make_runnable(self, p: Proc, ready: float, *, place: bool = True, initial: bool = False,
                        dispatch: bool = True) -> None:
         """``p`` wants a CPU, to run ``p.cont`` not before ``ready``. ``place``: it wakes up (or,
         ``initial``, was just forked), so the scheduler places it (``place_entity``)."""
         if place:
             self._rq.place_entity(p, self.now, initial=initial)
-        p.where, p.ready = _RUNQ, ready
+        p.where, p.ready = RUNQ, ready
         self._rq.enqueue_entity(p)
         if dispatch:
             self._dispatch()
@@ -392,32 +390,32 @@ class Runner:
         rq, now = self._rq, self.now
         keep = 1 if self._waking else 0
         while self._free > keep and rq.queue:
-            p: _Proc = rq.pick_next_entity(self._free - keep)  # type: ignore[assignment]
+            p: Proc = rq.pick_next_entity(self._free - keep)  # type: ignore[assignment]
             self._free -= 1
-            p.where = _CPU
+            p.where = CPU
             start = p.ready if p.ready > now else now
             rq.set_next_entity(p, start)
             self._at(start, p.cont, p)  # type: ignore[arg-type]
 
-    def _free_cpu(self, p: _Proc) -> None:
+    def _free_cpu(self, p: Proc) -> None:
         self._rq.put_prev_entity(p, self.now)
         self._free += 1
         self._dispatch()
 
-    def _hold(self, p: _Proc, cont: Callable[[_Proc], Event | None]) -> None:
+    def _hold(self, p: Proc, cont: Callable[[Proc], Event | None]) -> None:
         """A paused worker stops here; it goes on with ``cont`` when resumed."""
-        p.cont, p.where = cont, _HELD
+        p.cont, p.where = cont, HELD
         self._free_cpu(p)
 
     # -- a worker's steps -------------------------------------------------------------------------
-    def _start(self, p: _Proc) -> Event:
+    def _start(self, p: Proc) -> Event:
         p.item = next(p.gen)
         p.cont = self._process
         self._make_runnable(p, self.now, initial=True)
         return KernelEvent(WORKER_STARTED, self.now, p.id, None, f"W{p.id} starts (fork) and enters udp_rcv_loop",
                            {"socket": p.sock.index, "vruntime": p.vruntime})
 
-    def _process(self, p: _Proc) -> None:
+    def _process(self, p: Proc) -> None:
         """Schedule what the worker yielded last (it is on a CPU)."""
         now = self.now
         if self._runq and now - p.exec_start >= self.timeslice:  # time slice used up and others wait
@@ -442,22 +440,23 @@ class Runner:
         self._seq += 1
         heapq.heappush(self._heap, (now + cost, self._seq, fn, p))
 
-    def _advance(self, p: _Proc, value: Any) -> None:
+    def _advance(self, p: Proc, value: Any) -> None:
         try:
             p.item = p.gen.send(value)
         except Exception as exc:  # a broken routing script must not break the simulator
             p.item = exc
-            p.where = _DEAD
+            p.where = DEAD
             self._imm.appendleft((self._exited, p))
             return
         self._process(p)
 
-    def _exited(self, p: _Proc) -> Event:
+    def _exited(self, p: Proc) -> Event:
+        self._first_sleep(p.id)
         self._free_cpu(p)
         return KernelEvent(WORKER_EXITED, self.now, p.id, None, f"W{p.id} died: {p.item!r}",
                            {"error": repr(p.item), "vruntime": p.vruntime})
 
-    def _step_done(self, p: _Proc) -> Event | None:
+    def _step_done(self, p: Proc) -> Event | None:
         if p.pause:
             return self._hold(p, self._step_done)
         ev = p.item
@@ -465,7 +464,7 @@ class Runner:
             item = p.item = p.gen.send(None)
         except Exception as exc:
             p.item = exc
-            p.where = _DEAD
+            p.where = DEAD
             self._imm.appendleft((self._exited, p))
             return ev
         if type(item) is StepEvent and not self._runq and not self._jitter:  # the common case, inline
@@ -476,7 +475,7 @@ class Runner:
             self._process(p)
         return ev
 
-    def _sent(self, p: _Proc) -> Event | None:
+    def _sent(self, p: Proc) -> Event | None:
         if p.pause:
             return self._hold(p, self._sent)
         send: Send = p.item
@@ -502,7 +501,7 @@ class Runner:
         self._advance(p, None)
         return ev
 
-    def _recv(self, p: _Proc) -> Event | None:
+    def _recv(self, p: Proc) -> Event | None:
         if p.pause:
             return self._hold(p, self._recv)
         skb = p.sock.dequeue()
@@ -511,7 +510,7 @@ class Runner:
         return self._got(p, skb, WORKER_TAKES)
 
     # -- pause windows (SIGSTOP / SIGCONT) ------------------------------------------------------------
-    def _pause_targets(self, pause: Pause) -> list[_Proc]:
+    def _pause_targets(self, pause: Pause) -> list[Proc]:
         ids = range(len(self.procs)) if pause.workers is None else pause.workers
         return [self.procs[i] for i in ids]
 
@@ -521,12 +520,12 @@ class Runner:
             p.pause += 1
             if p.pause > 1:
                 continue
-            if p.where == _SLEEP:  # leaves recvfrom (-ERESTARTSYS); re-enters it on SIGCONT
+            if p.where == SLEEP:  # leaves recvfrom (-ERESTARTSYS); re-enters it on SIGCONT
                 p.sock.remove_waiter(p.id)
-                p.cont, p.where = self._recv, _HELD
-            elif p.where == _RUNQ:
+                p.cont, p.where = self._recv, HELD
+            elif p.where == RUNQ:
                 self._rq.dequeue_entity(p)
-                p.where = _HELD
+                p.where = HELD
         ids = [p.id for p in targets]
         return KernelEvent(WORKERS_PAUSED, self.now, None, None,
                            f"SIGSTOP to {', '.join(f'W{i}' for i in ids)} until t={pause.end:g}s",
@@ -536,7 +535,7 @@ class Runner:
         targets = self._pause_targets(pause)
         for p in targets:  # SIGCONT wakes each stopped worker; the CPUs are given out after the last
             p.pause -= 1
-            if p.pause == 0 and p.where == _HELD:
+            if p.pause == 0 and p.where == HELD:
                 self._make_runnable(p, self.now, dispatch=False)
         self._dispatch()
         said = ", ".join(f"W{p.id}" for p in targets)
@@ -548,6 +547,11 @@ class Runner:
     def exhausted(self) -> bool:
         """Nothing is left to happen (False when ``until`` cut the run short)."""
         return not self._heap and not self._imm and not self._inject
+
+    @property
+    def arrival_shift(self) -> float:
+        """How much later than written the arrival streams run (``wait_for_workers``; 0 else)."""
+        return self._shift
 
     def totals(self) -> CoreStats:
         """The workers' counters summed: ``.snapshot()`` is Kamailio's core group, ``.sl_snapshot()`` sl's."""
@@ -569,6 +573,7 @@ class RunResult:
     core_stats: dict[str, int] = field(default_factory=dict)
     finished: bool = True
     sl_stats: dict[str, int] = field(default_factory=dict)
+    arrival_shift: float = 0.0  # seconds the arrival streams waited for the workers (wait_for_workers)
 
 
 def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | None = None,
@@ -583,4 +588,5 @@ def run_scenario(scenario: Scenario, *, trace: Callable[[Event, float], None] | 
         wire.extend(runner.wire or ())
     totals = runner.totals()
     return RunResult(scenario, metrics, runner.count, runner.rcvbuf, [p.summary() for p in runner.peers],
-                     totals.snapshot(), finished=runner.exhausted, sl_stats=totals.sl_snapshot())
+                     totals.snapshot(), finished=runner.exhausted, sl_stats=totals.sl_snapshot(),
+                     arrival_shift=runner.arrival_shift)

@@ -101,3 +101,49 @@ def test_the_cost_of_one_options_the_lessons_cite() -> None:
     assert "~340 µs the winner spends on each of these OPTIONS" in flat(4)
     assert f"shows W{winner} busy {h.busy[winner] * 1e3:.2f} ms for all {h.handled_per_worker[winner]}" in flat(4)
     assert round(h.busy[winner] / h.handled_per_worker[winner] * 1e5) == 34
+
+
+def test_lesson_4_herd_of_32_wakes_every_worker_for_every_datagram() -> None:
+    """Lesson 4 quotes the wasted wake-ups of `sipsim simulate herd --workers 32`: every one of the
+    24 datagrams wakes all 32 sleepers (the stream waits until the last fork is asleep), 31 in vain."""
+    m = re.search(r"`sipsim simulate herd --workers 32` counts (\d+) wasted wake-ups, (\d+) for each of the "
+                  r"(\d+) datagrams", flat(4))
+    assert m, "lesson 4 no longer quotes the herd of 32"
+    sim = Simulation(load_scenario("herd").with_overrides(workers=32))
+    sim.run()
+    h = sim.metrics()
+    handled = sum(h.handled_per_worker.values())
+    assert (h.wasted_wakeups, handled) == (int(m.group(1)), int(m.group(3)))
+    assert h.wasted_wakeups == int(m.group(2)) * handled == 31 * 24
+    assert all(h.handled_per_worker.get(w, 0) + h.wasted.get(w, 0) == 24 for w in range(32))
+
+
+def test_lesson_4_first_two_datagrams_of_the_herd_as_the_trace_shows_them() -> None:
+    """`sipsim simulate herd --count 2 --trace` with a CPU each: who takes #1 and when, when the
+    losers are asleep again and in what order, when the winner goes back (to the head) — and that
+    it takes #2 — and, on one CPU, who wins #2."""
+    from sipsim.engine.events import WASTED_WAKEUP, WORKER_SLEEPS
+
+    m = re.search(r"With a CPU each, W(\d) takes #1 at (\d+\.\d+) ms while the three losers find the queue empty "
+                  r"at the same moment and are asleep again at (\d+\.\d+) ms \(([W\d →]+)\); W\d goes back at "
+                  r"(\d+\.\d+) ms, to the head \(([W\d →]+)\), and takes #2\.", flat(4))
+    assert m, "lesson 4 no longer walks through the first two datagrams"
+    sim = Simulation(load_scenario("herd").with_overrides(count=2))
+    sim.run()
+    first, second = kernel_events(sim, WORKER_WOKEN)
+    assert (first.worker, f"{first.time * 1e3:.3f}") == (int(m.group(1)), m.group(2))
+    losers = [ev for ev in kernel_events(sim, WASTED_WAKEUP) if ev.time < second.time]
+    assert len(losers) == 3 and all(ev.time == first.time for ev in losers)
+    sleeps = [ev for ev in kernel_events(sim, WORKER_SLEEPS) if first.time <= ev.time < second.time]
+    back = sleeps[2]  # the third loser's sleep shows the wait-queue of the three
+    assert f"{back.time * 1e3:.3f}" == m.group(3)
+    assert " → ".join(f"W{w}" for w in back.detail["wait_queue"]) == m.group(4)
+    winner_back = sleeps[3]
+    assert winner_back.worker == first.worker == second.worker
+    assert f"{winner_back.time * 1e3:.3f}" == m.group(5)
+    assert " → ".join(f"W{w}" for w in winner_back.detail["wait_queue"]) == m.group(6)
+
+    assert "at #2 W1 has had the most CPU and runs last, and W0 wins" in flat(4)
+    one = Simulation(load_scenario("herd").with_overrides(count=2, cpus=1))
+    one.run()
+    assert [ev.worker for ev in kernel_events(one, WORKER_WOKEN)] == [1, 0]

@@ -26,6 +26,8 @@ def scenarios() -> dict[str, Scenario]:
         # wake-all on 2 CPUs (the scheduler picks among the herd by vruntime), a pause in the middle
         "herd": scenario(workers=3, cpus=2, policy="wake-all", arrivals=(stream(6, spacing=0.004),),
                          pauses=(__import__("sipsim.engine.scenario", fromlist=["Pause"]).Pause(0.015, 0.02),)),
+        # a stream that waits for slowly forked workers (wait_for_workers): it starts 5 ms late
+        "wait": scenario(workers=4, start_gap=0.005, wait_for_workers=True, arrivals=(stream(5, spacing=0.002),)),
     }
 
 
@@ -37,7 +39,7 @@ def total_events(name: str) -> int:
 
 
 @PROPERTY
-@given(name=st.sampled_from(["call", "burst", "herd"]), data=st.data())
+@given(name=st.sampled_from(["call", "burst", "herd", "wait"]), data=st.data())
 def test_back_equals_stepping_forward(name: str, data: st.DataObject) -> None:
     total = total_events(name)
     n = data.draw(st.integers(1, total), label="n")
@@ -58,7 +60,7 @@ def test_back_equals_stepping_forward(name: str, data: st.DataObject) -> None:
 
 
 @PROPERTY
-@given(name=st.sampled_from(["call", "burst", "herd"]), data=st.data())
+@given(name=st.sampled_from(["call", "burst", "herd", "wait"]), data=st.data())
 def test_inject_after_back_equals_a_fresh_run_that_injects_there(name: str, data: st.DataObject) -> None:
     total = total_events(name)
     k = data.draw(st.integers(0, total), label="k")
