@@ -4,8 +4,8 @@
                     [--count N] [--rcvbuf BYTES] [--rmem-max BYTES] [--seed S] [--cpus N]
                     [--until SECONDS]
                     [--profile ser|kamailio] [--route FILE] [--no-relay] [--pcap FILE
-                    [--pcap-proxy IP:PORT|any ...] [--pcap-time-scale X]] [--save-pcap OUT [--force]] [--trace]
-                    [--json] [--list]
+                    [--pcap-proxy IP:PORT|any ...] [--pcap-time-scale X] [--call-id TEXT] [--frames N-M]]
+                    [--save-pcap OUT [--force]] [--trace] [--json] [--list]
 
 SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
 (--list; default basic-call). Options override the file. --rate/--count change every arrival
@@ -15,6 +15,21 @@ SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --p
 place the simulated proxy takes; what was left out, and why, goes to stderr. A proxy with several
 addresses takes --pcap-proxy once per address: the first is where the simulated proxy listens
 (with no SCENARIO), the others are its aliases, and what reached any of them arrives.
+A capture that records directions (sipsim's own, tcpdump -i any) holds a datagram its proxy sent
+to itself twice, sent and received: neither arrives, for the simulated proxy sends (and receives)
+its own; a datagram captured both as sent and as received (a phone on the proxy's box) arrives once.
+
+One call out of many, as `sipsim trace` picks them: --call-id TEXT selects the capture's datagrams
+whose Call-ID (or compact i:) is TEXT, --frames N-M those of capture frames N to M (as Wireshark
+numbers them; also N, N- and lists: 1-20,67); both: both must hold. The replayed datagrams before
+the last one selected still arrive, unselected, so the proxy's state is as in the full replay;
+those after it do not arrive (stderr says how many of each). The summary and --json's usual keys
+count everything that ran (the kernel, the workers and the queue saw it all); what is *shown* is
+the selection: a "selected" block after the summary (each selected datagram — and each loop it
+made the proxy send itself — with its frame, worker, outcome and what the proxy sent), --trace's
+lines and --json's "trace" only for those datagrams, --json's "selection" key (below), and
+--save-pcap keeps only those datagrams and what the proxy sent for them.
+
 The simulated proxy relays requests for other domains (a scenario's proxy.relay, default true);
 --no-relay makes it answer 403 as `sipsim serve` does without --relay. Host names are not resolved.
 --rcvbuf is SO_RCVBUF as a program asks it: the kernel caps the request at net.core.rmem_max
@@ -72,7 +87,13 @@ events' "vruntime" is in nanoseconds. The values are an example:
                  "late_provisionals" (uac); "invites", "answered", "acked", "byes", "registered" (uas)}],
       "core_stats": {"rcv_requests": n, ...},         # Kamailio 5.6's core group: its fixed 85 names, zeros too
       "sl_stats": {"200_replies": n, ...},            # its sl group: 24 names, zeros too (replies sl sent)
-      "trace": [{"time": t, "type": "kernel"|"step", ...event fields}]   # only with --trace
+      "trace": [{"time": t, "type": "kernel"|"step", ...event fields}],  # only with --trace
+      "selection": {"call_id": "..." or null, "frames": "N-M" or null,    # only with --call-id/--frames
+                    "replayed": n, "ran": n,  # datagrams of the capture replayed; of them, run (to the last selected)
+                    "datagrams": [{"msg", "frame" (null for a loop), "time" (ISO 8601 UTC or null), "src",
+                                   "first_line", "loop" (sent by the proxy to itself), "worker" ("W0" or null),
+                                   "outcome" (null: never taken, or dropped by the buffer), "status",
+                                   "sent": [{"to", "first_line"}]}, ...]}
     }
 """
 
@@ -128,10 +149,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the first is the listen address, the others aliases")
     p.add_argument("--pcap-time-scale", type=float, default=None, metavar="X",
                    help="with --pcap: multiply the captured gaps by X (2: half speed, 0.5: double, 0: a burst)")
+    p.add_argument("--call-id", metavar="TEXT",
+                   help="with --pcap: select the datagrams whose Call-ID is TEXT (compared exactly): the report's "
+                        "\"selected\" block, --trace, --json's \"selection\" and --save-pcap show only those; the "
+                        "replayed datagrams before the last one selected still run, unselected, so the proxy's state "
+                        "is as in the full replay")
+    p.add_argument("--frames", metavar="N-M",
+                   help="with --pcap: select the datagrams of these capture frames, numbered as Wireshark does (N-M, "
+                        "N, N- to the end, or several: 1-20,67); shown as with --call-id")
     p.add_argument("--save-pcap", metavar="OUT",
                    help="write every datagram in and out of the proxy to a new pcap OUT (Wireshark/tshark decode "
                         "it as SIP; this writes, --pcap reads; an existing OUT is refused unless --force). One "
-                        "frame per datagram as the socket saw it (reassembled), not wire fragments; a replay's "
+                        "frame per datagram as the socket saw it (reassembled), not wire fragments, each with its "
+                        "direction (a Linux cooked capture's packet type: Wireshark's \"Sent by us\"); a replay's "
                         "OUT starts at the first replayed datagram's captured time, others at the current time")
     p.add_argument("--force", action="store_true", help="with --save-pcap: overwrite OUT if it exists")
     p.add_argument("--trace", action="store_true", help="one line per event")
@@ -147,8 +177,9 @@ def build_scenario(args: argparse.Namespace) -> Any:
     from sipsim.engine.scenario import ArrivalSpec, Scenario, ScenarioError, load_scenario, normalise_text
 
     if not args.pcap:
-        given = [o for o, v in (("--pcap-proxy", args.pcap_proxy), ("--pcap-time-scale", args.pcap_time_scale))
-                 if v is not None]
+        given = [o for o, v in (("--pcap-proxy", args.pcap_proxy), ("--pcap-time-scale", args.pcap_time_scale),
+                                ("--call-id", getattr(args, "call_id", None)),
+                                ("--frames", getattr(args, "frames", None))) if v is not None]
         if given:
             raise ScenarioError(f"{given[0]} goes with --pcap (which capture?)")
     if args.scenario:
@@ -212,7 +243,7 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     except PcapError as exc:
         raise ScenarioError(str(exc)) from None
     capture = read_capture(args.pcap, time_scale=scale)
-    plan = plan_replay(capture.datagrams, proxy)
+    plan = plan_replay(capture.datagrams, proxy, loopback=True)  # the simulated proxy delivers its loops
     for note in capture.notes() + (plan.notes() if capture.datagrams else []):
         print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
     if not plan.arrivals:
@@ -229,7 +260,33 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     if wrong:
         raise ScenarioError(f"{args.pcap}: {wrong}; replay it without a SCENARIO (the proxy then listens where "
                             "the captured one did) or pick another proxy with --pcap-proxy")
-    return sc, plan.arrivals
+    return sc, _select(args, plan, capture.packets)
+
+
+def _select(args: argparse.Namespace, plan: Any, packets: int) -> list[Any]:
+    """The arrivals to run: all, or with --call-id/--frames those up to the last one selected (the
+    earlier ones for the proxy's state; see the module doc). The selection goes to ``args.picked``
+    for run(); what it picked goes to stderr, nothing picked is a ScenarioError."""
+    from sipsim.engine.scenario import ScenarioError
+    from sipsim.packets.errors import PcapError
+    from sipsim.packets.replay import Selection, parse_frames
+
+    call_id, frames = getattr(args, "call_id", None), getattr(args, "frames", None)
+    args.picked = None
+    try:
+        selection = Selection(call_id, parse_frames(frames) if frames is not None else (), frames or "")
+        if not selection.active:
+            return plan.arrivals
+        flags, others = plan.select(selection)  # the Call-IDs the plan read: each datagram parsed once
+        note = selection.note(plan, flags, others, packets, shown_word="selected", after=True)
+    except PcapError as exc:
+        raise ScenarioError(f"{args.pcap}: {exc}") from None
+    print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
+    last = max(i for i, flag in enumerate(flags) if flag)
+    records = plan.arrivals[:last + 1]
+    labels = {f"pcap#{i + 1}": d for i, d in enumerate(records) if flags[i]}  # the arrivals' labels (below)
+    args.picked = Picked(selection, labels, len(plan.arrivals), len(records))
+    return records
 
 
 def trace_line(ev: Any, t: float) -> str:
@@ -359,12 +416,14 @@ def _peer_text(p: dict[str, Any]) -> str:
 
 
 def save_wire_pcap(path: str, wire: list[Any], epoch: float = 0.0) -> int:
-    """Write the proxy's datagrams to a pcap with real IP/UDP headers, virtual time t at ``epoch + t``."""
+    """Write the proxy's datagrams to a pcap with real IP/UDP headers, virtual time t at ``epoch + t``,
+    each with its direction (received or sent: a Linux cooked capture's packet type, so that a
+    datagram the proxy sent to itself is there once sent and once received, told apart)."""
     from sipsim.packets import PcapWriter
 
-    with PcapWriter(path, epoch=epoch) as w:
+    with PcapWriter(path, epoch=epoch, directions=True) as w:
         for r in wire:
-            w.write(r.time, r.src, r.dst, r.data)
+            w.write(r.time, r.src, r.dst, r.data, r.direction)
     return len(wire)
 
 
@@ -394,32 +453,131 @@ def run(args: argparse.Namespace) -> int:
         router = load_router(sc, sc.server_config())
     except ScenarioError as exc:
         return fail(str(exc), 1)
+    picked: Picked | None = getattr(args, "picked", None)
     records: list[dict[str, Any]] | None = [] if args.trace and args.json else None
     trace = None
-    if args.trace:
+    events: list[tuple[Any, float]] = []
+    if picked is not None:  # the events are kept, and shown after the run for the selected datagrams only
+        def trace(ev: Any, t: float) -> None:
+            events.append((ev, t))
+    elif args.trace:
         if records is not None:
             def trace(ev: Any, t: float) -> None:
                 records.append(trace_record(ev, t))  # type: ignore[union-attr]
         else:
             def trace(ev: Any, t: float) -> None:
                 print(trace_line(ev, t))
-    wire: list[Any] | None = [] if args.save_pcap else None
+    wire: list[Any] | None = [] if args.save_pcap or picked is not None else None
     try:
         result = run_scenario(sc, trace=trace, wire=wire, router=router)
     except ScenarioError as exc:
         return fail(str(exc))
-    if wire is not None:
+    if picked is not None:
+        picked.find(events, wire or [])
+        for ev, t in events if args.trace else ():
+            if getattr(ev, "msg", None) in picked.msgs:
+                if records is not None:
+                    records.append(trace_record(ev, t))
+                else:
+                    print(trace_line(ev, t))
+    if args.save_pcap and wire is not None:
         import time
 
         epoch = sc.capture_epoch  # a replay: the capture's time; else now (not 1970)
+        kept = wire if picked is None else [r for r in wire if r.msg in picked.msgs]  # the selected, and their sends
         try:
-            save_wire_pcap(args.save_pcap, wire, time.time() if epoch is None else epoch)
+            save_wire_pcap(args.save_pcap, kept, time.time() if epoch is None else epoch)
         except (OSError, ValueError) as exc:
             return fail(f"cannot write {args.save_pcap}: {exc}", 1)
     if args.json:
-        print(json.dumps(result_json(result, records), ensure_ascii=False))
+        out = result_json(result, records)
+        if picked is not None:
+            out["selection"] = picked.to_json()
+        print(json.dumps(out, ensure_ascii=False))
     else:
         if args.trace:
             print()
         print_summary(result)
+        if picked is not None:
+            print_selected(picked)
     return 0
+
+
+class Picked:
+    """What ``--call-id``/``--frames`` selected of a replay, and after the run what became of it.
+    ``labels``: each selected arrival's stream label (``pcap#N``) -> its captured datagram;
+    ``replayed``/``ran``: the capture's datagrams replayed, and of them, run. :meth:`find` fills
+    ``msgs`` (datagram id -> its captured datagram, None for a loop: a datagram a selected one
+    made the proxy send itself, received again) and ``fate`` (id -> what the run did with it)."""
+
+    def __init__(self, selection: Any, labels: dict[str, Any], replayed: int, ran: int) -> None:
+        self.selection, self.labels, self.replayed, self.ran = selection, labels, replayed, ran
+        self.msgs: dict[int, Any] = {}
+        self.fate: dict[int, dict[str, Any]] = {}
+
+    def find(self, events: list[tuple[Any, float]], wire: list[Any]) -> None:
+        """The selected datagrams' ids (from their arrival events' stream label), their loops (a
+        datagram sent from the proxy to itself by a selected one, matched by its bytes in the wire
+        records: they come in send order), and each one's worker, outcome and sends."""
+        from collections import Counter
+
+        from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent, StepEvent, format_addr
+        from sipsim.engine.kernel_queue import first_line
+
+        for ev, _t in events:
+            if type(ev) is KernelEvent and ev.kind in (DATAGRAM_QUEUED, DATAGRAM_DROPPED):
+                d = self.labels.get(ev.detail.get("stream"))
+                if d is not None:
+                    self.msgs[ev.msg] = d
+        pending: Counter[bytes] = Counter()  # bytes a selected datagram made the proxy send itself, not yet back
+        for r in wire:
+            if r.src != r.dst:  # (a loop is sent from the proxy's address to it, and arrives so)
+                continue
+            if r.direction == "out" and r.msg in self.msgs:
+                pending[r.data] += 1
+            elif r.direction == "in" and pending[r.data] > 0:
+                pending[r.data] -= 1
+                self.msgs[r.msg] = None
+        for r in wire:
+            if r.msg in self.msgs:
+                f = self.fate.setdefault(r.msg, {"src": None, "first_line": "", "sent": []})
+                if r.direction == "in":
+                    f["src"], f["first_line"] = format_addr(r.src), first_line(r.data)
+                else:
+                    f["sent"].append({"to": format_addr(r.dst), "first_line": first_line(r.data)})
+        for ev, _t in events:
+            if type(ev) is StepEvent and ev.msg in self.msgs and ev.outcome is not None:
+                self.fate[ev.msg].update(worker=f"W{ev.worker}", outcome=ev.outcome, status=ev.status)
+
+    def to_json(self) -> dict[str, Any]:
+        from sipsim.packets.pcap import utc_time
+
+        out = []
+        for msg, d in sorted(self.msgs.items()):
+            f = self.fate.get(msg, {})
+            out.append({"msg": msg, "frame": d.frame if d is not None else None,
+                        "time": utc_time(d.capture_ns) if d is not None and d.capture_ns else None,
+                        "src": f.get("src"), "first_line": f.get("first_line", ""), "loop": d is None,
+                        "worker": f.get("worker"), "outcome": f.get("outcome"), "status": f.get("status"),
+                        "sent": f.get("sent", [])})
+        sel = self.selection
+        return {"call_id": sel.call_id, "frames": sel.frames_text or None, "replayed": self.replayed,
+                "ran": self.ran, "datagrams": out}
+
+
+def print_selected(picked: Picked, out: Any = None) -> None:
+    """The report's "selected" block: each selected datagram (and loop) and what became of it."""
+    from sipsim.packets.pcap import frame_label
+
+    out = out or sys.stdout
+    loops = sum(1 for d in picked.msgs.values() if d is None)
+    more = f" and {loops} loop(s) of theirs (sent by the proxy to itself)" if loops else ""
+    print(f"\n  selected ({picked.selection.describe()}): {len(picked.msgs) - loops} datagram(s) of the capture"
+          f"{more}", file=out)
+    for msg, d in sorted(picked.msgs.items()):
+        f = picked.fate.get(msg, {})
+        where = frame_label(d) if d is not None else "loop"
+        fate = f"{f['worker']} {f['outcome']}{' ' + str(f['status']) if f.get('status') else ''}" \
+            if f.get("outcome") else "not handled (dropped by the receive buffer, or the run ended first)"
+        sent = "".join(f"; sent {s['first_line']} to {s['to']}" for s in f.get("sent", []))
+        print(f"  {where} #{msg} {shown(f.get('first_line', ''))} from {f.get('src')}: {fate}{sent}", file=out)

@@ -26,6 +26,11 @@ FILE#N, N counting the datagrams replayed. For a FILE both are null.
 skipped. Each datagram is headed with its frame number and time of day (local time, as
 Wireshark's time column), e.g. "== lo.pcapng frame 67 (00:22:39.123456)".
 
+A capture that records each datagram's direction (sipsim's own: serve --pcap, simulate
+--save-pcap; tcpdump -i any; pcapng with epb_flags) holds a datagram its host sent to itself (a
+proxy forwarding to itself) twice, sent and received: it is traced once, as received; a capture
+without directions (tcpdump -i lo, Ethernet) is read as each frame comes.
+
 Which datagrams: those sent to the capture's proxy, guessed or named by --pcap-proxy IP:PORT.
 A proxy with several addresses (a public and a private side, or one listening on 0.0.0.0) takes
 --pcap-proxy once per address: the first is where the traced proxy listens, the others are its
@@ -256,45 +261,17 @@ def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     wrong = family_mismatch(plan.arrivals, parse_hostport(args.listen or DEFAULT_LISTEN)[0])
     if wrong:
         raise UsageError(f"{args.pcap}: {wrong}; {_family_fix(plan.arrivals, plan.proxy, listen_given)}")
-    inputs = [Input(f"{args.pcap}#{i + 1}", d.data, d.src, d.time, d.dst, d.frame, d.capture_ns,
-                    shown=selection.matches(d))
-              for i, d in enumerate(plan.arrivals)]
-    if selection.active:
-        _say_selection(args.pcap, selection, inputs, capture.datagrams, plan, capture.packets)
+    # the Call-IDs the plan read (each datagram parsed once), and the capture's frames that match unreplayed
+    flags, not_replayed = plan.select(selection) if selection.active else ([True] * len(plan.arrivals), [])
+    inputs = [Input(f"{args.pcap}#{i + 1}", d.data, d.src, d.time, d.dst, d.frame, d.capture_ns, shown=flag)
+              for i, (d, flag) in enumerate(zip(plan.arrivals, flags, strict=True))]
+    if selection.active:  # what is shown, what runs unshown; nothing shown: an error saying why
+        try:
+            note = selection.note(plan, flags, not_replayed, capture.packets)
+        except PcapError as exc:
+            raise UsageError(f"{args.pcap}: {exc}") from None
+        print(f"sipsim: {args.pcap}: {note}", file=sys.stderr)
     return inputs
-
-
-def _say_selection(pcap: str, selection, inputs: list[Input], datagrams: list, plan,  # noqa: ANN001
-                   packets: int) -> None:
-    """Stderr notes on --call-id/--frames: what is shown, what runs unshown and why, and the
-    matching frames that are no arrivals (the proxy's own datagrams); nothing shown: UsageError."""
-    reason = {frame: why for why, frames in plan.left_out.items() for frame in frames}
-    replayed = {it.frame for it in inputs}
-    not_replayed = [d.frame for d in datagrams if d.frame not in replayed and selection.matches(d)]
-    shown = [it.frame for it in inputs if it.shown]
-    why: list[str] = []
-    for text in dict.fromkeys(reason.get(f, "") for f in not_replayed):
-        frames = [f for f in not_replayed if reason.get(f, "") == text]
-        why.append(f"{_frame_list(frames)}: {text or 'not replayed'}")
-    left = f"; matching but not replayed: {'; '.join(why)}" if why else ""
-    if not shown:
-        hint = " (Call-IDs are compared exactly, case included)" if selection.call_id is not None else ""
-        if selection.frames:
-            hint += f" (the capture's frames are 1 to {packets})"
-        raise UsageError(f"{pcap}: no replayed datagram matches {selection.describe()}{hint}{left}")
-    last = max(i for i, it in enumerate(inputs) if it.shown)
-    unshown = sum(1 for it in inputs[:last] if not it.shown)
-    before = "the one replayed before them still runs" if unshown == 1 else \
-        f"the {unshown} replayed before them still run"
-    runs = (f"; {before}, unshown, so the proxy's state (the location table its REGISTERs filled) is as in "
-            "the full replay") if unshown else ""
-    print(f"sipsim: {pcap}: {selection.describe()}: {len(shown)} of the {len(inputs)} replayed datagram(s) "
-          f"shown ({_frame_list(shown)}){runs}{left}", file=sys.stderr)
-
-
-def _frame_list(frames: list[int | None]) -> str:
-    head = ", ".join(str(f) for f in frames[:12])
-    return f"frame{'s' if len(frames) > 1 else ''} {head}{' …' if len(frames) > 12 else ''}"
 
 
 def _family_fix(arrivals: list, proxy: tuple[str, int] | None, listen_given: bool) -> str:  # noqa: ANN001

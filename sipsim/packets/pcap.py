@@ -21,6 +21,14 @@ number of the fragment that completed it, where Wireshark shows the reassembled 
 a capture whose timestamps go backwards (pcapng interfaces interleaved, a clock stepped back) is
 re-sorted, and :meth:`Capture.notes` says so: the frame numbers stay the file's.
 
+Direction: a capture may say, for each packet, whether the capturing host received or sent it —
+the packet type of a Linux cooked header (SLL, SLL2: ``tcpdump -i any``, and sipsim's own captures
+of a proxy: 0-3 received, 4 PACKET_OUTGOING sent) or the direction bits of a pcapng Enhanced Packet
+Block's ``epb_flags``. :attr:`SipDatagram.direction` is then ``"in"`` or ``"out"``, else None
+(Ethernet, raw IP, ``tcpdump -i lo``: each datagram is in the file once, its direction unknown).
+It is what tells the two copies of a datagram the host sent to itself apart; see
+:mod:`sipsim.packets.replay`.
+
 Which datagrams are SIP: those from or to one of ``ports`` (5060 by default), and any other whose
 payload starts like a SIP request or status line (the way Wireshark's heuristic finds SIP).
 Packets that are not SIP/UDP are skipped and counted in :class:`Capture.skipped`.
@@ -59,13 +67,18 @@ PCAP_MAGIC_NS = 0xA1B23C4D
 PCAPNG_SHB = 0x0A0D0D0A
 PCAPNG_BOM = 0x1A2B3C4D
 
+IN, OUT = "in", "out"  # a datagram's direction, as the capturing host saw it: received, sent
+PACKET_HOST, PACKET_OUTGOING = 0, 4  # Linux packet types (if_packet.h): to us, sent by us
+EPB_FLAGS = 2  # pcapng Enhanced Packet Block option: bits 0-1 the direction (1 inbound, 2 outbound)
+
 
 @dataclass(frozen=True, slots=True)
 class SipDatagram:
     """One UDP datagram as a receiver gets it. ``time``: seconds after the first datagram of the
     capture, multiplied by ``time_scale``; ``capture_time``: absolute capture timestamp (s since
     the epoch), ``capture_ns`` the same in integer nanoseconds (exact); ``frame``: the capture's
-    frame number (1 = the file's first packet, as Wireshark counts; 0 when not from a capture)."""
+    frame number (1 = the file's first packet, as Wireshark counts; 0 when not from a capture);
+    ``direction``: ``"in"`` or ``"out"`` as the capturing host saw it, None when unknown."""
 
     time: float
     src: Address
@@ -74,6 +87,7 @@ class SipDatagram:
     capture_time: float = 0.0
     frame: int = 0
     capture_ns: int = 0
+    direction: str | None = None  # IN, OUT, or None: the capture does not say (see the module docstring)
 
 
 def _fraction(ns: int) -> str:
@@ -104,12 +118,14 @@ def frame_label(d: SipDatagram) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One captured packet: timestamp in ns since the epoch, link type, bytes, length on the wire."""
+    """One captured packet: timestamp in ns since the epoch, link type, bytes, length on the wire;
+    ``direction`` from a pcapng block's flags (the link header's packet type is read later)."""
 
     ts_ns: int
     linktype: int
     data: bytes
     orig_len: int
+    direction: str | None = None
 
 
 @dataclass
@@ -252,13 +268,29 @@ def _pcapng(f: BinaryIO, name: str, notes: Counter[str]) -> Iterator[Frame]:
             linktype, num, den, offset = interfaces[iface]
             ticks = (hi << 32) | lo
             last_ns = ticks * num // den + offset * 10**9
-            yield Frame(last_ns, linktype, payload[20:20 + caplen], orig)
+            direction = _epb_direction(payload[20 + caplen + (-caplen % 4):], endian) if btype == 6 else None
+            yield Frame(last_ns, linktype, payload[20:20 + caplen], orig, direction)
         elif btype == 3:  # Simple Packet Block: no timestamp, interface 0
             if not interfaces:
                 notes["packet on an undeclared pcapng interface"] += 1
                 continue
             orig = struct.unpack(endian + "I", payload[:4])[0]
             yield Frame(last_ns, interfaces[0][0], payload[4:4 + orig], orig)
+
+
+def _epb_direction(options: bytes, endian: str) -> str | None:
+    """The direction an Enhanced Packet Block's ``epb_flags`` option gives (bits 0-1: 1 inbound,
+    2 outbound; 0 or no option: not known)."""
+    pos = 0
+    while pos + 4 <= len(options):
+        code, olen = struct.unpack(endian + "HH", options[pos:pos + 4])
+        if code == 0:
+            break
+        if code == EPB_FLAGS and olen == 4:
+            bits = struct.unpack(endian + "I", options[pos + 4:pos + 8])[0] & 3
+            return {1: IN, 2: OUT}.get(bits)
+        pos += 4 + olen + (-olen % 4)
+    return None
 
 
 def _idb(payload: bytes, endian: str) -> tuple[int, int, int, int]:
@@ -317,6 +349,19 @@ def _network(frame: Frame) -> bytes | None:
     if lt in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, *_RAW_ALIASES):
         return data
     return None
+
+
+def _link_direction(frame: Frame) -> str | None:
+    """The direction a Linux cooked header's packet type gives (SLL: its first 2 octets, SLL2: its
+    11th octet): 4 (PACKET_OUTGOING) sent, 0-3 (to us, broadcast, multicast, to another host)
+    received; else the pcapng block's, or None."""
+    if frame.linktype == LINKTYPE_LINUX_SLL and len(frame.data) >= 2:
+        pkttype = struct.unpack("!H", frame.data[:2])[0]
+    elif frame.linktype == LINKTYPE_LINUX_SLL2 and len(frame.data) >= 11:
+        pkttype = frame.data[10]
+    else:
+        return frame.direction
+    return OUT if pkttype == PACKET_OUTGOING else IN if pkttype <= 3 else frame.direction
 
 
 SUPPORTED_LINKTYPES = frozenset({LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP,
@@ -450,7 +495,8 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
     port_set = frozenset(int(p) for p in ports) if ports is not None else frozenset({5060})
     skipped: Counter[str] = Counter()
     decoder = _Decoder(skipped)
-    found: list[tuple[int, int, Address, Address, bytes]] = []  # (ts_ns, frame number, src, dst, data)
+    # (ts_ns, frame number, src, dst, data, direction)
+    found: list[tuple[int, int, Address, Address, bytes, str | None]] = []
     packets = 0
     backwards = 0
     for frame in iter_frames(path, skipped):
@@ -469,7 +515,7 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
         elif src[1] in port_set or dst[1] in port_set or (by_content and looks_like_sip(data)):
             if found and frame.ts_ns < found[-1][0]:
                 backwards += 1
-            found.append((frame.ts_ns, packets, src, dst, data))
+            found.append((frame.ts_ns, packets, src, dst, data, _link_direction(frame)))
         else:
             skipped["UDP but not SIP"] += 1
     if decoder.frags.incomplete or decoder.frags.expired:
@@ -479,8 +525,8 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
     if backwards:  # pcapng interfaces may interleave out of order, a clock may step back; stable sort
         found.sort(key=lambda r: r[0])
     t0 = found[0][0] if found else 0
-    datagrams = [SipDatagram((ts - t0) / 1e9 * time_scale, src, dst, data, ts / 1e9, number, ts)
-                 for ts, number, src, dst, data in found]
+    datagrams = [SipDatagram((ts - t0) / 1e9 * time_scale, src, dst, data, ts / 1e9, number, ts, direction)
+                 for ts, number, src, dst, data, direction in found]
     return Capture(datagrams, packets, skipped, backwards)
 
 

@@ -1,7 +1,7 @@
 """Writing captures: SIP datagrams saved as a pcap that Wireshark, tshark, sngrep and Scapy open.
 
 Each datagram becomes a full frame, as a capture on Linux's loopback interface would show it:
-an Ethernet header with zero MAC addresses, a real IPv4 or IPv6 header (lengths, IPv4 header
+an Ethernet header with zero MAC addresses (``tcpdump -i lo``), a real IPv4 or IPv6 header (lengths, IPv4 header
 checksum, TTL/hop limit 64, an IPv4 ID counting up from 1) and a UDP header with its length and
 checksum (RFC 768 pseudo-header). Timestamps are ``epoch + time``: the simulator passes virtual
 seconds and an epoch (so the file is deterministic and does not start in 1970); live mode passes
@@ -18,6 +18,17 @@ A simulated proxy listening on IPv4 may be handed an IPv6 datagram (a scenario w
 replayed into it): such a record is written as IPv6 with the IPv4 end as an IPv4-mapped address
 (``::ffff:127.0.0.1``, RFC 4291 §2.5.5.2), the way a dual-stack socket would see it, rather than
 failing the whole save.
+
+**Direction.** A capture of what one proxy received and sent (``serve --pcap``, ``simulate
+--save-pcap``, the TUI's ``s``) is written with ``directions=True``: each frame then starts with a
+Linux cooked capture header (link type 113, "SLL", as ``tcpdump -i any`` writes) whose packet type
+says which way the datagram went — 0 (PACKET_HOST, "Unicast to us") for one the proxy received, 4
+(PACKET_OUTGOING, "Sent by us") for one it sent. Wireshark shows it as "Packet type" (field
+``sll.pkttype``), sngrep and Scapy read the link type, and our readers use it. It matters for a
+datagram the proxy sends to itself (a forwarding loop, a Request-URI naming the proxy): it is in
+the file twice, once sent and once received, as ``tcpdump -i any`` shows a loopback datagram, and
+only the packet type tells the two copies apart. Without ``directions`` (``craft --pcap``: nobody
+received those yet) the frames are Ethernet, as before.
 
 No Scapy here: the simulator and the live server save captures without paying for its import.
 Datagrams are never written as fragments (see above): one larger than fits one IP packet
@@ -39,12 +50,23 @@ from typing import BinaryIO, Protocol
 
 from sipsim.packets.addr import Address, as_address, is_ipv6
 from sipsim.packets.errors import PacketsError, PcapError
-from sipsim.packets.pcap import LINKTYPE_ETHERNET, PCAP_MAGIC_NS, PCAP_MAGIC_US
+from sipsim.packets.pcap import (
+    IN,
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    OUT,
+    PACKET_HOST,
+    PACKET_OUTGOING,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
+)
 
 SNAPLEN = 262144
 MAX_UDP4 = 65535 - 20 - 8
 MAX_UDP6 = 65535 - 8
 ETHERNET_MTU = 1500  # an IPv4 packet larger than this is sent fragmented, with DF clear
+ARPHRD_LOOPBACK = 772  # the SLL header's link-layer address type: the datagrams went through lo
+_PKTTYPE = {IN: PACKET_HOST, OUT: PACKET_OUTGOING}
 
 
 class DatagramLike(Protocol):
@@ -130,16 +152,18 @@ def existing_capture_error(path: str | os.PathLike[str], what: str) -> str | Non
 
 
 class PcapWriter:
-    """A pcap file (Ethernet link type) of UDP datagrams; see the module docstring.
+    """A pcap file of UDP datagrams (Ethernet frames; Linux cooked ones with ``directions``); see
+    the module docstring.
 
     ``target``: a path or a binary file object (left open on close). ``epoch``: seconds added to
     every ``time`` (0 = 1970: give the simulator an epoch, see :func:`sipsim.packets.replay.save_epoch`).
-    ``nanosecond``: ns timestamps (pcap magic a1b23c4d) instead of µs. A path that exists is
-    replaced: a command line checks :func:`existing_capture_error` first.
+    ``nanosecond``: ns timestamps (pcap magic a1b23c4d) instead of µs. ``directions``: Linux
+    cooked frames carrying each datagram's direction (see the module docstring). A path that
+    exists is replaced: a command line checks :func:`existing_capture_error` first.
     """
 
     def __init__(self, target: str | os.PathLike[str] | BinaryIO, *, epoch: float = 0.0,
-                 nanosecond: bool = False) -> None:
+                 nanosecond: bool = False, directions: bool = False) -> None:
         self._own = not hasattr(target, "write")
         if self._own:
             try:
@@ -150,15 +174,28 @@ class PcapWriter:
             self._f = target  # type: ignore[assignment]
         self.epoch = float(epoch)
         self.nanosecond = nanosecond
+        self.directions = directions
         self.count = 0
         self._ident = 0
         magic = PCAP_MAGIC_NS if nanosecond else PCAP_MAGIC_US
-        self._f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, LINKTYPE_ETHERNET))
+        linktype = LINKTYPE_LINUX_SLL if directions else LINKTYPE_ETHERNET
+        self._f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, linktype))
 
-    def write(self, time: float, src: Address | str, dst: Address | str, data: bytes) -> None:
-        """Append one datagram sent at ``time`` seconds (plus ``epoch``) from ``src`` to ``dst``."""
+    def write(self, time: float, src: Address | str, dst: Address | str, data: bytes,
+              direction: str | None = None) -> None:
+        """Append one datagram sent at ``time`` seconds (plus ``epoch``) from ``src`` to ``dst``.
+        ``direction``: ``"in"`` (received) or ``"out"`` (sent) — required by a writer opened with
+        ``directions=True``, refused by one without (an Ethernet frame has no field for it)."""
         if self._f.closed:
             raise PcapError("the capture is already closed")
+        if self.directions:
+            pkttype = _PKTTYPE.get(direction)  # type: ignore[arg-type]
+            if pkttype is None:
+                raise PacketsError(f"bad direction {direction!r}: this capture records each datagram's, "
+                                   f"{IN!r} (received) or {OUT!r} (sent)")
+        elif direction is not None:
+            raise PacketsError("this capture has no direction field (Ethernet frames): open the writer with "
+                               "directions=True to record one")
         t = float(time) + self.epoch
         if not math.isfinite(t) or t < 0:
             raise PacketsError(f"bad packet time {time!r}: expected seconds >= 0")
@@ -166,7 +203,10 @@ class PcapWriter:
         self._ident = self._ident % 0xFFFF + 1
         ip = udp_ip_packet(src_a, dst_a, bytes(data), self._ident)
         etype = b"\x86\xdd" if is_ipv6(src_a[0]) else b"\x08\x00"
-        frame = b"\x00" * 12 + etype + ip
+        if self.directions:  # SLL: packet type, ARPHRD, address length, address (8 octets), protocol
+            frame = struct.pack("!HHH8x", pkttype, ARPHRD_LOOPBACK, 6) + etype + ip
+        else:
+            frame = b"\x00" * 12 + etype + ip
         units = 10**9 if self.nanosecond else 10**6
         ticks = round(t * units)
         sec, frac = divmod(ticks, units)
@@ -174,8 +214,9 @@ class PcapWriter:
         self.count += 1
 
     def write_datagram(self, d: DatagramLike) -> None:
-        """Append a record with ``time``, ``src``, ``dst`` and ``data`` (e.g. a SipDatagram)."""
-        self.write(d.time, d.src, d.dst, d.data)
+        """Append a record with ``time``, ``src``, ``dst`` and ``data`` (e.g. a SipDatagram), and its
+        ``direction`` when the writer records directions."""
+        self.write(d.time, d.src, d.dst, d.data, getattr(d, "direction", None) if self.directions else None)
 
     def flush(self) -> None:
         self._f.flush()
@@ -195,9 +236,10 @@ class PcapWriter:
 
 
 def write_pcap(path: str | os.PathLike[str] | BinaryIO, records: Iterable[DatagramLike], *,
-               epoch: float = 0.0, nanosecond: bool = False) -> int:
-    """Write records (anything with time/src/dst/data) to a pcap; returns how many were written."""
-    with PcapWriter(path, epoch=epoch, nanosecond=nanosecond) as w:
+               epoch: float = 0.0, nanosecond: bool = False, directions: bool = False) -> int:
+    """Write records (anything with time/src/dst/data, and direction with ``directions``) to a
+    pcap; returns how many were written."""
+    with PcapWriter(path, epoch=epoch, nanosecond=nanosecond, directions=directions) as w:
         for r in records:
             w.write_datagram(r)
         return w.count

@@ -23,6 +23,22 @@ addresses — Kamailio's ``listen=`` lines, each one a socket):
   receiving requests on the proxy's port (sipsim's own wildcard capture answering on 127.0.0.1 and
   10.9.9.1) is named in a note, with the ``--pcap-proxy`` options that would add it.
 
+A capture that records directions (sipsim's own: ``serve --pcap``, ``simulate --save-pcap``;
+``tcpdump -i any``; pcapng with ``epb_flags``) holds a datagram the capturing host sent to itself
+twice: the copy it sent and the copy it received (a proxy forwarding to itself, a loop). Only the
+received copy is one datagram the receiver got: the sent copy (``"out"``, with an ``"in"`` copy of
+the same source, destination and bytes within :data:`FORWARD_WINDOW` after it) is left out of
+every choice below and of the arrivals (:func:`sent_copies`). A sent datagram with no received
+copy is kept: a capture taken at a phone holds what the phone sent to the proxy as ``"out"``.
+A capture without directions (``tcpdump -i lo``, Ethernet files, sipsim's older ones) is read as
+before: each datagram once, as the file has it.
+
+The received copy of what the captured proxy sent *itself* is replayed once where the replaying
+proxy only prints what it sends (``trace``: it shows how the proxy handled its own datagram). A
+simulated proxy delivers what it sends to itself (``simulate``, ``tui --pcap``: ``loopback``):
+there that copy is its own output, which it computes and receives again by itself, so it is left
+out (:data:`LOOPED`) — replaying it too would make it arrive twice.
+
 Datagrams sent *to* one of its addresses become arrivals (their times re-based so the first
 arrives at 0); those it sent, and those between two other hosts, are left out and counted with
 the reason. ``proxy="any"`` keeps every datagram (each one arrives at the simulated proxy, whoever
@@ -35,27 +51,32 @@ aliases, so a Request-URI or Route that named the captured proxy still means "my
 so a datagram that reached the captured one on its second address arrives on that socket, as on
 a proxy listening on the wildcard, and what it sends leaves from there.
 
-:class:`Selection` picks datagrams to *show* (``trace --call-id``, ``--frames``): the header and
-frame number are read directly, without the engine. Showing is not running: the caller still runs
-the others, unshown, so the proxy's state (the location table a REGISTER filled) is as in the full
-replay.
+:class:`Selection` picks datagrams to *show* (``trace``/``simulate`` ``--call-id``, ``--frames``):
+the Call-ID and frame number are read directly, without the engine, from the heads the plan read
+already (:meth:`Replay.select`: each datagram is parsed once). Showing is not running: the caller
+still runs the others, unshown, so the proxy's state (the location table a REGISTER filled) is as
+in the full replay.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sipsim.packets.addr import Address, hostport, is_ipv6, parse_address, uri_host
 from sipsim.packets.errors import AddressError, PacketsError, PcapError
 from sipsim.packets.message import SipMessage, get_header, get_headers, via_branch
-from sipsim.packets.pcap import SipDatagram
+from sipsim.packets.pcap import IN, OUT, SipDatagram
 
 ANY = "any"
 FORWARD_WINDOW = 1.0  # seconds: a stateless proxy forwards within milliseconds; a second is generous
 SENT_BY_PROXY = "sent by the capture's proxy (the simulated proxy computes its own)"
 BETWEEN_OTHERS = "between two other hosts (not to the capture's proxy)"
+LOOPED = ("sent by the capture's proxy to itself (the received copy): the simulated proxy sends, and receives, "
+          "its own")
+SENT_COPY = ("the sent copy of a datagram captured twice, sent and received (the capturing host sent it to "
+             "itself): the datagram is taken once, as received")
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,9 @@ class Replay:
     ``evidence``: how each guessed alias was found; ``unproven``: addresses the capture shows the
     proxy forwarding from or for, not given (``how`` "given"); ``maybe``: other addresses
     receiving requests on the guessed proxy's port, without evidence. ``left_out``: the frames
-    not replayed, by reason (``skipped`` counts them)."""
+    not replayed, by reason (``skipped`` counts them). ``source``: the capture's datagrams as
+    given, ``arrival_index`` each arrival's place among them, ``read`` their :class:`Heads` as
+    read so far (the plan's choice reads them; :meth:`select` reuses them)."""
 
     proxy: Address | None
     how: str
@@ -90,6 +113,32 @@ class Replay:
     unproven: tuple[tuple[Address, Evidence], ...] = ()
     maybe: tuple[Address, ...] = ()
     left_out: dict[str, list[int]] = field(default_factory=dict)
+    # the capture's datagrams as given, each arrival's index among them, and their heads (read once, on demand)
+    source: list[SipDatagram] = field(default_factory=list, repr=False)
+    arrival_index: list[int] = field(default_factory=list, repr=False)
+    read: list[Heads | None] = field(default_factory=list, repr=False)
+
+    def heads(self, i: int) -> Heads:
+        """The :class:`Heads` of ``source[i]``, read at most once (the plan read most already)."""
+        if len(self.read) < len(self.source):
+            self.read.extend([None] * (len(self.source) - len(self.read)))
+        h = self.read[i]
+        if h is None:
+            h = self.read[i] = read_heads(self.source[i].data)
+        return h
+
+    def select(self, selection: Selection) -> tuple[list[bool], list[int]]:
+        """Which arrivals ``selection`` shows (one flag per arrival), and the frames of the other
+        datagrams of the capture it matches (not replayed: the caller says why). Each datagram's
+        Call-ID is the one the plan read (never parsed twice); frames alone read no header."""
+        if not self.arrival_index and self.arrivals:  # a Replay made by hand: the arrivals are the source
+            self.source, self.arrival_index = list(self.arrivals), list(range(len(self.arrivals)))
+        shown = [selection.matches(d, lambda i=i: self.heads(i))
+                 for d, i in zip(self.arrivals, self.arrival_index, strict=True)]
+        replayed = set(self.arrival_index)
+        others = [d.frame for i, d in enumerate(self.source)
+                  if i not in replayed and selection.matches(d, lambda i=i: self.heads(i))]
+        return shown, others
 
     @property
     def addresses(self) -> tuple[Address, ...]:
@@ -211,6 +260,28 @@ def _via_id(parm: str) -> str:
     return branch if branch else "".join(parm.split(";", 1)[0].split())
 
 
+def sent_copies(datagrams: Sequence[SipDatagram]) -> dict[int, int]:
+    """The sent copies of datagrams the capture holds twice (see the module docstring): index of
+    each ``"out"`` datagram -> index of its ``"in"`` copy — the same source, destination and
+    bytes, captured at most :data:`FORWARD_WINDOW` later (the earliest such copy not yet paired).
+    Empty for a capture without directions. ``datagrams`` in time order."""
+    pending: dict[tuple[Address, Address, bytes], deque[int]] = defaultdict(deque)
+    pairs: dict[int, int] = {}
+    for i, d in enumerate(datagrams):
+        if d.direction not in (IN, OUT):
+            continue
+        key = (tuple(d.src), tuple(d.dst), d.data)
+        if d.direction == OUT:
+            pending[key].append(i)  # type: ignore[index]
+            continue
+        waiting = pending.get(key)  # type: ignore[arg-type]
+        while waiting and _when(d) - _when(datagrams[waiting[0]]) > FORWARD_WINDOW:
+            waiting.popleft()  # too old to be this one's other copy
+        if waiting:
+            pairs[waiting.popleft()] = i
+    return pairs
+
+
 def _heads(datagrams: Sequence[SipDatagram], heads: Sequence[Heads] | None) -> Sequence[Heads]:
     """``heads`` when the caller read them already (one read per datagram), else read now."""
     return heads if heads is not None else [read_heads(d.data) for d in datagrams]
@@ -301,23 +372,35 @@ def guess_proxy(datagrams: list[SipDatagram], heads: Sequence[Heads] | None = No
     return None
 
 
-def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address] | str | None = None) -> Replay:
+def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address] | str | None = None, *,
+                loopback: bool = False) -> Replay:
     """Split a capture's datagrams into arrivals at the proxy and the rest (see the module doc).
-    ``proxy``: None (guess), ``any``, one address or a list of them (the first one first)."""
+    ``proxy``: None (guess), ``any``, one address or a list of them (the first one first).
+    ``loopback``: the replaying proxy delivers what it sends to itself (the simulator): a received
+    datagram the captured proxy sent itself is left out (:data:`LOOPED`)."""
+    copies = sent_copies(datagrams)
+    index = [i for i in range(len(datagrams)) if i not in copies]  # each datagram once
+    unique = [datagrams[i] for i in index]
+    left_out: dict[str, list[int]] = defaultdict(list)
+    for i in copies:
+        left_out[SENT_COPY].append(datagrams[i].frame)
     if proxy == ANY:
-        return Replay(None, "any", list(datagrams))
+        return _replay(None, "any", datagrams, index, [], dict(left_out))
     how = "given" if proxy is not None else "guessed"
-    heads = [read_heads(d.data) for d in datagrams]  # each datagram read once, for every choice below
+    heads = [read_heads(d.data) for d in unique]  # each datagram read once, for every choice below
+    read: list[Heads | None] = [None] * len(datagrams)
+    for i, h in zip(index, heads, strict=True):
+        read[i] = h
     if proxy is None:
-        first = guess_proxy(datagrams, heads)
+        first = guess_proxy(unique, heads)
         given: list[Address] = [first] if first is not None else []
     elif isinstance(proxy[0], str):
         given = [tuple(proxy)]  # type: ignore[list-item]
     else:
         given = [tuple(a) for a in proxy]  # type: ignore[misc]
     if not given:
-        return Replay(None, how, [])
-    found = same_proxy(given, forwarding_evidence(datagrams, heads))
+        return _replay(None, how, datagrams, [], read, dict(left_out))
+    found = same_proxy(given, forwarding_evidence(unique, heads))
     evidence: tuple[tuple[Address, Evidence], ...] = ()
     unproven: tuple[tuple[Address, Evidence], ...] = ()
     if how == "guessed":
@@ -329,18 +412,28 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
     mine = set(addresses)
     maybe: tuple[Address, ...] = ()
     if how == "guessed":
-        maybe = tuple(_same_port_receivers(datagrams, heads, mine, given[0][1], is_ipv6(given[0][0]))[:5])
-    left_out: dict[str, list[int]] = defaultdict(list)
-    kept: list[SipDatagram] = []
-    for d in datagrams:
-        if tuple(d.dst) in mine:
-            kept.append(d)
-            continue
-        why = SENT_BY_PROXY if tuple(d.src) in mine else BETWEEN_OTHERS
-        left_out[why].append(d.frame)
-    t0 = kept[0].time if kept else 0.0
-    arrivals = [replace(d, time=d.time - t0) for d in kept]
-    return Replay(addresses[0], how, arrivals, tuple(addresses[1:]), evidence, unproven, maybe, dict(left_out))
+        maybe = tuple(_same_port_receivers(unique, heads, mine, given[0][1], is_ipv6(given[0][0]))[:5])
+    kept: list[int] = []
+    for i in index:
+        d = datagrams[i]
+        if loopback and d.direction == IN and tuple(d.src) in mine and tuple(d.dst) in mine:
+            left_out[LOOPED].append(d.frame)
+        elif tuple(d.dst) in mine:
+            kept.append(i)
+        else:
+            left_out[SENT_BY_PROXY if tuple(d.src) in mine else BETWEEN_OTHERS].append(d.frame)
+    plan = _replay(addresses[0], how, datagrams, kept, read, dict(left_out))
+    plan.aliases, plan.evidence, plan.unproven, plan.maybe = tuple(addresses[1:]), evidence, unproven, maybe
+    return plan
+
+
+def _replay(proxy: Address | None, how: str, datagrams: list[SipDatagram], kept: list[int],
+            read: list[Heads | None], left_out: dict[str, list[int]]) -> Replay:
+    """A :class:`Replay` whose arrivals are ``datagrams[i]`` for each ``i`` of ``kept``, re-based
+    so the first arrives at 0."""
+    t0 = datagrams[kept[0]].time if kept else 0.0
+    arrivals = [replace(datagrams[i], time=datagrams[i].time - t0) for i in kept]
+    return Replay(proxy, how, arrivals, left_out=left_out, source=list(datagrams), arrival_index=kept, read=read)
 
 
 @dataclass(frozen=True)
@@ -358,15 +451,57 @@ class Selection:
     def active(self) -> bool:
         return self.call_id is not None or bool(self.frames)
 
-    def matches(self, d: SipDatagram) -> bool:
+    def matches(self, d: SipDatagram, heads: Callable[[], Heads] | None = None) -> bool:
+        """Whether ``d`` is selected. ``heads``: gives its :class:`Heads` when they were read
+        already (:meth:`Replay.select`); called only when the Call-ID is needed."""
         if self.frames and not any(lo <= d.frame and (hi is None or d.frame <= hi) for lo, hi in self.frames):
             return False
-        return self.call_id is None or read_heads(d.data).call_id == self.call_id
+        if self.call_id is None:
+            return True
+        return (heads() if heads is not None else read_heads(d.data)).call_id == self.call_id
 
     def describe(self) -> str:
         parts = ([f"--call-id {self.call_id}"] if self.call_id is not None else []) + \
             ([f"--frames {self.frames_text}"] if self.frames else [])
         return " ".join(parts)
+
+    def note(self, plan: Replay, shown: Sequence[bool], others: Sequence[int], packets: int, *,
+             shown_word: str = "shown", after: bool = False) -> str:
+        """The line a command prints (stderr) about what this selection picked of ``plan``: how
+        many arrivals are ``shown`` (the flags :meth:`Replay.select` gave) and their frames, how
+        many before the last one run unshown and why, with ``after`` how many after it are not run
+        at all, and the matching ``others`` (frames not replayed) with the reason each was left
+        out. Nothing shown: PcapError saying why (case counts in a Call-ID; the frame range)."""
+        reason = {frame: why for why, frames in plan.left_out.items() for frame in frames}
+        why: list[str] = []
+        for text in dict.fromkeys(reason.get(f, "") for f in others):
+            frames = [f for f in others if reason.get(f, "") == text]
+            why.append(f"{frame_list(frames)}: {text or 'not replayed'}")
+        left = f"; matching but not replayed: {'; '.join(why)}" if why else ""
+        picked = [d.frame for d, flag in zip(plan.arrivals, shown, strict=True) if flag]
+        if not picked:
+            hint = " (Call-IDs are compared exactly, case included)" if self.call_id is not None else ""
+            if self.frames:
+                hint += f" (the capture's frames are 1 to {packets})"
+            raise PcapError(f"no replayed datagram matches {self.describe()}{hint}{left}")
+        last = max(i for i, flag in enumerate(shown) if flag)
+        unshown = last + 1 - len(picked)
+        before = "the one replayed before them still runs" if unshown == 1 else \
+            f"the {unshown} replayed before them still run"
+        runs = (f"; {before}, un{shown_word}, so the proxy's state (the location table its REGISTERs filled) is as "
+                "in the full replay") if unshown else ""
+        later = len(shown) - last - 1
+        if after and later:
+            runs += f"; the {later} replayed after the last one {shown_word} are not run" if later > 1 else \
+                f"; the one replayed after the last one {shown_word} is not run"
+        return (f"{self.describe()}: {len(picked)} of the {len(shown)} replayed datagram(s) {shown_word} "
+                f"({frame_list(picked)}){runs}{left}")
+
+
+def frame_list(frames: Sequence[int | None]) -> str:
+    """``frames 1, 3, 5`` (the first twelve, then …): frame numbers for a note."""
+    head = ", ".join(str(f) for f in frames[:12])
+    return f"frame{'s' if len(frames) > 1 else ''} {head}{' …' if len(frames) > 12 else ''}"
 
 
 def parse_frames(text: str) -> tuple[tuple[int, int | None], ...]:

@@ -1,6 +1,7 @@
 """``sipsim serve --pcap FILE``: save every datagram the proxy received and sent, as a capture.
 
-Each worker writes what it receives (after ``recvfrom``) and what it sends (after ``sendto``) to a
+Each worker writes what it receives (after ``recvfrom``) and what it sends (after ``sendto``), with
+that direction (a Linux cooked capture's packet type: Wireshark's "Unicast to us" / "Sent by us"), to a
 pcap of its own (``FILE.<pid>.part``: no locking between processes, no cost when off); when the
 server stops, the attendant merges its workers' parts in time order into ``FILE`` and removes them —
 a part left by a worker killed with SIGKILL is merged too (up to its last complete record). IP and
@@ -67,26 +68,51 @@ def is_running_worker(pid: int) -> bool:
 
 
 class WorkerCapture:
-    """A worker's part of the capture (opened after fork, in the worker)."""
+    """A worker's part of the capture (opened after fork, in the worker).
+
+    :meth:`received` (after ``recvfrom``) and :meth:`sent` (after ``sendto``) record each
+    datagram's direction: the part is then a Linux cooked capture whose packet type says it
+    (sipsim.packets.pcapwriter), so the two copies of a datagram the proxy sends to itself — one
+    sent, one received — stay two different records for every reader. :meth:`write` (no direction)
+    is the older call: a part written so has Ethernet frames and no direction, as before. The
+    part's link type is chosen at its first record (a pcap file has one), so the file is created
+    empty and its header written then."""
 
     def __init__(self, path: str, pid: int) -> None:
-        from sipsim.packets import PcapWriter
-
-        self._w: Any = PcapWriter(part_path(path, pid))
-
-    def write(self, t: float, src: Addr, dst: Addr, data: bytes) -> None:
+        self._path = part_path(path, pid)
         try:
-            self._w.write(t, src, dst, data)
+            self._f: Any = open(self._path, "wb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:  # the worker's "cannot run:" line says it, as PcapWriter would
+            from sipsim.packets.errors import PcapError
+
+            raise PcapError(f"cannot write capture {self._path!r}: {exc.strerror or exc}") from None
+        self._w: Any = None
+
+    def received(self, t: float, src: Addr, dst: Addr, data: bytes) -> None:
+        """A datagram ``recvfrom`` returned (Wireshark: "Unicast to us")."""
+        self.write(t, src, dst, data, "in")
+
+    def sent(self, t: float, src: Addr, dst: Addr, data: bytes) -> None:
+        """A datagram ``sendto`` took (Wireshark: "Sent by us")."""
+        self.write(t, src, dst, data, "out")
+
+    def write(self, t: float, src: Addr, dst: Addr, data: bytes, direction: str | None = None) -> None:
+        try:
+            if self._w is None:
+                from sipsim.packets import PcapWriter
+
+                self._w = PcapWriter(self._f, directions=direction is not None)
+            self._w.write(t, src, dst, data, direction if self._w.directions else None)
         except (OSError, ValueError):
             pass  # a datagram we cannot frame (too big for one IP packet) is left out
 
     def flush(self) -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            self._w.flush()
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            self._f.flush()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            self._w.close()
+            self._f.close()
 
 
 def merge_parts(path: str, port: int | None, pids: Iterable[int] | None = None, *, into: str | None = None) -> int:
@@ -107,10 +133,13 @@ def merge_parts(path: str, port: int | None, pids: Iterable[int] | None = None, 
             records.extend(read_capture(part, ports=ports, keep_empty=True).datagrams)
         except (PcapError, OSError):
             pass
-    records.sort(key=lambda r: r.capture_time)
-    with PcapWriter(into or path) as w:
+    # time order; at one timestamp a sent copy before its received one (a datagram to the proxy itself)
+    records.sort(key=lambda r: (r.capture_ns, r.direction == "in"))
+    # the parts' directions are kept when every record has one (parts written by received()/sent())
+    directions = bool(records) and all(r.direction is not None for r in records)
+    with PcapWriter(into or path, directions=directions) as w:
         for r in records:
-            w.write(r.capture_time, tuple(r.src), tuple(r.dst), r.data)
+            w.write(r.capture_time, tuple(r.src), tuple(r.dst), r.data, r.direction if directions else None)
     for part in parts:
         with contextlib.suppress(OSError):
             os.unlink(part)

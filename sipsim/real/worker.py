@@ -65,6 +65,7 @@ from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
 from sipsim.real import pktinfo
+from sipsim.real.guard import Throttle, too_many_vias
 from sipsim.real.log import DEBUG, ERROR, INFO, NOTICE, WARNING, Log, printable, printable_text
 from sipsim.real.netinfo import is_link_local
 from sipsim.real.observe import ObserverLink, ObserverStop
@@ -142,8 +143,11 @@ class LiveWorker:
             hello: dict[str, Any] = {"role": "worker", "slot": setup.slot, "server": setup.server_pid,
                                      "listen": format_addr(self.listen), "profile": setup.config.profile.value}
             self.obs = ObserverLink(setup.observe, self.pid, step_control=setup.step_control,
-                                    step_timeout=setup.step_timeout, hello=hello)
+                                    step_timeout=setup.step_timeout, hello=hello, warn=self.log.warning)
         self.counter = 0
+        # per-datagram warnings (a refused or failed send) are throttled: see sipsim.real.guard
+        self.refusals = Throttle()
+        self.bugs = Throttle()
         self.capture = None
         if setup.pcap:
             from sipsim.real.capture import WorkerCapture
@@ -168,9 +172,16 @@ class LiveWorker:
     def send(self, item: Send) -> str | None:
         ip, why = self.s.policy.check(item.to[0])
         stats = self.ctx.stats
+        if ip is not None and item.kind == "fwd_reply":
+            vias = too_many_vias(item.data)
+            if vias:  # a reply that loops through us (or a peer) once per Via: sipsim.real.guard
+                ip, why = None, (f"not-allowed: the reply carries {vias} Via values, more than a request "
+                                 "can collect under Max-Forwards (a Via loop)")
         if ip is None:
             stats["send_refused"] += 1
-            self.log.warning(f"not sending {item.kind} of #{item.msg} to {format_addr(item.to)}: {why}")
+            if self.refusals.allow(time.time()):
+                self.log.warning(f"not sending {item.kind} of #{item.msg} to {format_addr(item.to)}: {why}"
+                                 + self.refusals.note())
             return error_code(why)
         src = self.listen
         # stamped before the send: the peer may answer, and another worker capture its answer,
@@ -192,10 +203,11 @@ class LiveWorker:
                 src = (self.route_source(ip, scope), self.listen[1])
         except (OSError, OverflowError, ValueError, TypeError) as exc:
             stats["send_failed"] += 1
-            self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}")
+            if self.refusals.allow(time.time()):
+                self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}" + self.refusals.note())
             return "send-failed"
         if self.capture is not None:
-            self.capture.write(sent_at, src, (ip, item.to[1]), item.data)
+            self.capture.sent(sent_at, src, (ip, item.to[1]), item.data)
         obs = self.obs
         if obs is not None and obs.active:
             first = printable(item.data.split(b"\r\n", 1)[0])
@@ -276,7 +288,8 @@ class LiveWorker:
                 except OSError as exc:
                     interruptible[0] = False
                     if exc.errno in _RETRY_ERRNOS:
-                        log.warning(f"recvfrom: {exc.strerror}; going on")
+                        if self.refusals.allow(time.time()):
+                            log.warning(f"recvfrom: {exc.strerror}; going on" + self.refusals.note())
                         continue
                     log.error(f"recvfrom on {self.where} failed: {exc}; worker exits")
                     status = 1
@@ -298,7 +311,7 @@ class LiveWorker:
                 if obs is not None:
                     obs.poll_commands()  # "stop at the next step" may have come while we slept
                 if self.capture is not None:
-                    self.capture.write(now, (host, src[1]), dst, data)
+                    self.capture.received(now, (host, src[1]), dst, data)
                     if obs is not None and obs.stepping:
                         self.capture.flush()  # a held message's bytes must be readable at once
                 self.counter += 1
@@ -343,8 +356,9 @@ class LiveWorker:
             try:
                 item = gen.send(reply)
             except Exception as exc:  # an engine bug: log it, keep the worker alive
-                log.error(f"internal error on #{dgram.id if dgram else '?'}: {type(exc).__name__}: {exc}; "
-                          "message dropped, udp_rcv_loop restarted")
+                if self.bugs.allow(time.time()):  # a datagram that finds one may come again and again
+                    log.error(f"internal error on #{dgram.id if dgram else '?'}: {type(exc).__name__}: {exc}; "
+                              "message dropped, udp_rcv_loop restarted" + self.bugs.note())
                 stats["internal_errors"] += 1
                 gen = udp_rcv_loop(self.ctx)
                 item = next(gen)

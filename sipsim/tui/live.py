@@ -503,9 +503,10 @@ class LiveSource(Source):
         if self.capture is None:
             return 0
         records = self.capture.all_records()
-        with PcapWriter(path) as w:
+        directions = bool(records) and all(r.direction is not None for r in records)  # as the parts have them
+        with PcapWriter(path, directions=directions) as w:
             for r in records:
-                w.write(r.time, r.src, r.dst, r.data)
+                w.write(r.time, r.src, r.dst, r.data, r.direction if directions else None)
         return len(records)
 
     # -- sending ---------------------------------------------------------------------------------

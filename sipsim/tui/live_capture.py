@@ -7,6 +7,12 @@ starts its server with ``--pcap`` and reads those parts *incrementally* (only th
 the last look), so the message panel can show a live datagram's bytes once its worker has
 finished with it — and ``s`` can save a pcap of what passed through the proxy.
 
+Each record says whether the worker received or sent it: the parts are Linux cooked captures whose
+packet type is the direction (sipsim.real.capture). A datagram the proxy sends to itself is then
+one sent record and one received record, each filed where it belongs. A part without directions
+(Ethernet frames, from a worker that recorded none) is filed by address as before: what comes from
+the proxy's address was sent — which files a datagram to itself as sent only.
+
 A live datagram id is ``pid × 10⁹ + n`` (the worker's n-th ``recvfrom``), and each part lists the
 worker's datagrams in the order it received them: the n-th received record of ``FILE.<pid>.part``
 is datagram ``pid × 10⁹ + n``. The size is checked too, so a record the worker could not write
@@ -31,20 +37,27 @@ _GLOBAL = 24
 _REC = 16
 
 
+_LINKTYPE_ETHERNET, _LINKTYPE_LINUX_SLL = 1, 113
+_PACKET_OUTGOING = 4
+
+
 @dataclass(frozen=True, slots=True)
 class Captured:
     time: float
     src: Addr
     dst: Addr
     data: bytes
+    direction: str | None = None  # "in" | "out" as the part recorded it; None: the part has no direction
 
 
-def decode_frame(frame: bytes) -> tuple[Addr, Addr, bytes] | None:
-    """(src, dst, UDP payload) of an Ethernet frame carrying IPv4/IPv6 + UDP, else None."""
-    if len(frame) < 14:
+def decode_frame(frame: bytes, linktype: int = _LINKTYPE_ETHERNET) -> tuple[Addr, Addr, bytes] | None:
+    """(src, dst, UDP payload) of an Ethernet or Linux cooked (SLL) frame carrying IPv4/IPv6 + UDP,
+    else None."""
+    head = 16 if linktype == _LINKTYPE_LINUX_SLL else 14
+    if len(frame) < head:
         return None
-    etype = frame[12:14]
-    ip = frame[14:]
+    etype = frame[head - 2:head]
+    ip = frame[head:]
     if etype == b"\x08\x00" and len(ip) >= 20:
         ihl = (ip[0] & 0x0F) * 4
         if ip[9] != 17:
@@ -106,6 +119,7 @@ class _Part:
         self.offset = 0
         self.received: list[Captured] = []
         self.sent: list[Captured] = []
+        self.linktype = _LINKTYPE_ETHERNET  # from the file header
 
     def read_more(self, listen: Addr) -> int:
         try:
@@ -118,19 +132,26 @@ class _Part:
         if self.offset == 0:
             if len(chunk) < _GLOBAL:
                 return 0
+            self.linktype = struct.unpack_from("<I", chunk, 20)[0] & 0x0FFFFFFF
             pos = _GLOBAL
         while pos + _REC <= len(chunk):
             sec, usec, incl, _orig = struct.unpack_from("<IIII", chunk, pos)
             end = pos + _REC + incl
             if end > len(chunk):
                 break  # the worker has not written (flushed) the whole record yet
-            decoded = decode_frame(chunk[pos + _REC:end])
+            frame = chunk[pos + _REC:end]
+            decoded = decode_frame(frame, self.linktype)
             pos = end
             if decoded is None:
                 continue
             src, dst, data = decoded
-            rec = Captured(sec + usec / 1e6, src, dst, data)
-            (self.sent if sent_by_proxy(src, listen) else self.received).append(rec)
+            if self.linktype == _LINKTYPE_LINUX_SLL:  # the packet type says it, even for a datagram to itself
+                sent = struct.unpack_from("!H", frame)[0] == _PACKET_OUTGOING
+                rec = Captured(sec + usec / 1e6, src, dst, data, "out" if sent else "in")
+            else:
+                sent = sent_by_proxy(src, listen)
+                rec = Captured(sec + usec / 1e6, src, dst, data)
+            (self.sent if sent else self.received).append(rec)
             new += 1
         self.offset += pos
         return new
@@ -178,7 +199,7 @@ class LiveCapture:
     def all_records(self) -> list[Captured]:
         self.refresh()
         out = [r for part in self._parts.values() for r in (*part.received, *part.sent)]
-        out.sort(key=lambda r: r.time)
+        out.sort(key=lambda r: (r.time, r.direction == "in"))  # at one time, a sent copy before its received one
         return out
 
     def remove_parts(self) -> None:

@@ -314,9 +314,10 @@ class SimSource(Source):
         # simulated time starts at 0: a replayed capture's run is stamped from the capture's own time
         # (the file lines up with it in Wireshark and mergecap), any other from now (today, not 1970)
         epoch = self.scenario.capture_epoch
-        with PcapWriter(path, epoch=time.time() if epoch is None else epoch) as w:
+        # each datagram with its direction: one the proxy sent to itself is there sent and received
+        with PcapWriter(path, epoch=time.time() if epoch is None else epoch, directions=True) as w:
             for r in records:
-                w.write(r.time, r.src, r.dst, r.data)
+                w.write(r.time, r.src, r.dst, r.data, r.direction)
         return len(records)
 
 
