@@ -38,6 +38,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative (0 means no limit)")
+    return value
+
+
 def _rcvbuf(text: str) -> int:
     """SO_RCVBUF is a C int that Linux doubles: past 1 GiB the kernel cannot take it (no traceback)."""
     from sipsim.real.server import MAX_RCVBUF
@@ -58,6 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="PATH",
                    help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite, its folder "
                         "created; a PATH given must be in a folder that exists)")
+    p.add_argument("--max-bindings", type=_count, default=100_000, metavar="N",
+                   help="refuse a REGISTER that would grow the location table beyond N rows, as Kamailio "
+                        "does when usrloc's memory is full: 500 (100000; 0: no limit)")
     p.add_argument("--rcvbuf", type=_rcvbuf, metavar="BYTES",
                    help="the socket's receive buffer (SO_RCVBUF; Linux doubles it; the effective value is logged)")
     p.add_argument("--relay", action="store_true",
@@ -125,7 +138,8 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         raise UsageError(str(exc)) from None
     return ServeOptions(
         listen=listen, workers=args.workers, profile=Profile(args.profile), route=args.route,
-        db=Path(args.db) if args.db else None, rcvbuf=args.rcvbuf, relay=args.relay, allow_dest=allow,
+        db=Path(args.db) if args.db else None, max_bindings=args.max_bindings, rcvbuf=args.rcvbuf,
+        relay=args.relay, allow_dest=allow,
         dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
         on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],
         advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap, pcap_force=args.force,

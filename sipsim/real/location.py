@@ -33,6 +33,15 @@ workers are separate processes, so the shared table is an SQLite file:
   record is ignored; the kernel drops a dead process's locks); the attendant's last close folds
   what it committed back in as well.
 
+* **a size limit** (``max_bindings``, ``serve --max-bindings``, 100,000 by default). Kamailio's
+  usrloc lives in shared memory, so a flood of REGISTERs for new AORs ends when its ``shm`` pool
+  is full: the registrar answers ``500``, ``Error while inserting contact``, and the server goes
+  on. A file has no such end — 20,000 REGISTERs made 3 MB of table and 15 MB of WAL, and the
+  ser profile keeps each for a day — so the table gets the same kind of bound: a REGISTER that
+  would grow it beyond ``max_bindings`` rows (expired rows not yet purged count, as expired
+  contacts fill shm until usrloc's timer) is refused with that very answer; one that refreshes
+  or removes bindings is never refused. ``0`` means no limit.
+
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
 
@@ -43,6 +52,10 @@ import sqlite3
 from pathlib import Path
 
 from sipsim.engine.location import Binding, Change
+from sipsim.engine.registrar import RegError
+
+MAX_BINDINGS = 100_000  # rows; some 150 bytes each in the table (see "a size limit" above)
+TABLE_FULL = (500, "Error while inserting contact")  # the registrar's answer when usrloc cannot insert
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS location (
@@ -80,9 +93,11 @@ def wal_files(path: str | os.PathLike[str]) -> list[Path]:
 class SQLiteLocation:
     """A :class:`sipsim.engine.location.LocationStore` on an SQLite file, safe across ``fork()``."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 2000) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 2000,
+                 max_bindings: int = MAX_BINDINGS) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
+        self.max_bindings = max_bindings
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._cache: dict[str, list[tuple]] = {}  # aor -> its rows, expired ones included, in lookup order
@@ -164,6 +179,10 @@ class SQLiteLocation:
             if new is None:
                 db.execute("COMMIT")
                 return current
+            if self.max_bindings and len(new) > len(current):
+                rows = db.execute("SELECT COUNT(*) FROM location").fetchone()[0]
+                if rows + len(new) - len(current) > self.max_bindings:
+                    raise RegError(TABLE_FULL)  # rolled back below; answered 500 as usrloc out of shm
             db.execute("DELETE FROM location WHERE aor = ?", (aor,))
             db.executemany(
                 f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

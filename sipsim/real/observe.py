@@ -28,7 +28,7 @@ import select
 import socket
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sipsim.engine.events import KernelEvent, StepEvent
@@ -55,8 +55,11 @@ class ObserverLink:
     """A worker's non-blocking line to the observer (and its step-control socket)."""
 
     def __init__(self, path: str, pid: int, *, step_control: bool = False, step_timeout: float = 120.0,
-                 hello: dict[str, Any] | None = None) -> None:
+                 hello: dict[str, Any] | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self._real_path = os.path.realpath(path)
+        self._warn = warn
+        self._refused_ino: int | None = None  # the untrusted socket file already warned about
         self.pid = pid
         self.step_control = step_control
         self.stepping = step_control  # with --step-control, workers start in step mode
@@ -76,7 +79,13 @@ class ObserverLink:
         if step_control:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.ctl_path)
-            self._sock.bind(self.ctl_path)
+            # only the server's own user may pause it: the socket is made 0600 (a umask, not a
+            # chmod after bind, so it is never writable by others, not even for an instant)
+            mask = os.umask(0o177)
+            try:
+                self._sock.bind(self.ctl_path)
+            finally:
+                os.umask(mask)
         self._hello = dict(hello or {})
         self._hello.update({"type": "hello", "v": WIRE_VERSION, "worker": pid, "ctl": self.ctl_path,
                             "stepping": self.stepping})
@@ -136,7 +145,29 @@ class ObserverLink:
         if self._send(batch, now):
             self._unreported = 0
 
+    def _owner_ok(self) -> bool:
+        """Is the socket at ``path`` bound by this server's user (or root)? A socket of another
+        user there — another student who bound the path first, in a folder all may write to — must
+        get no events (they quote every message) and must not hold the workers paused on its
+        ``ready``: it is treated as no observer at all, and said once in the log."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return True  # nothing there: sendto says so
+        if st.st_uid in (os.geteuid(), 0):
+            return True
+        if self._warn is not None and self._refused_ino != st.st_ino:
+            self._warn(f"observer socket {self.path} belongs to uid {st.st_uid}, not to this server's user: "
+                       "no events are sent to it, no step waits for it")
+        self._refused_ino = st.st_ino
+        return False
+
     def _send(self, chunk: bytes, now: float) -> bool:
+        if not self._owner_ok():
+            self.present = False
+            self._pending = b""
+            self._next_check = now + RECHECK
+            return False
         try:
             self._sock.sendto(chunk, self.path)
         except OSError as exc:
@@ -195,11 +226,13 @@ class ObserverLink:
     def _read_commands(self) -> Iterator[tuple[str, int | None]]:
         while True:
             try:
-                data = self._sock.recv(512)
+                data, sender = self._sock.recvfrom(512)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
+            if sender != self.path and (not sender or os.path.realpath(sender) != self._real_path):
+                continue  # only the observer bound at PATH steers the workers
             for line in data.decode("ascii", "replace").splitlines():
                 parts = line.split()
                 if not parts:
@@ -297,7 +330,11 @@ class Observer:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        self.sock.bind(self.path)
+        mask = os.umask(0o177)  # 0600: only this user (and root) may send events to the observer
+        try:
+            self.sock.bind(self.path)
+        finally:
+            os.umask(mask)
         self.workers: dict[int, dict[str, Any]] = {}
         self.waiting: dict[int, dict[str, Any]] = {}
         self._lost_by_worker: dict[int, int] = {}

@@ -6,7 +6,9 @@ pipeline yields passes through :class:`DestPolicy` first:
 
 * by default only loopback is allowed (127.0.0.0/8 and ::1);
 * ``--allow-dest CIDR`` (repeatable) widens that, e.g. ``--allow-dest 192.168.1.0/24`` or
-  ``--allow-dest 0.0.0.0/0`` for a real proxy on a lab network;
+  ``--allow-dest 0.0.0.0/0`` for a real proxy on a lab network; a multicast group (224.0.0.0/4,
+  ff00::/8: one datagram for every host that joined it) only when a multicast network is given
+  by name, never through a wider one such as 0.0.0.0/0;
 * names are never resolved unless ``--dns`` is given; then ``getaddrinfo`` is asked once per name
   (the answer is cached for the worker's life, as Kamailio's DNS cache would keep it for a while)
   and the resolved address must still be allowed. A name with white space or a control byte
@@ -106,6 +108,11 @@ class DestPolicy:
         if not any(ip.version == net.version and ip in net for net in self.allow):
             nets = ", ".join(str(n) for n in self.allow)
             return "err", f"{NOT_ALLOWED}: {ip} is outside {nets}"
+        if ip.is_multicast and not any(ip.version == net.version and ip in net and net.is_multicast
+                                       for net in self.allow):
+            # one datagram to a group reaches every member host: --allow-dest 0.0.0.0/0 means "any
+            # host", not "every host at once"; a group is allowed only when named (224.0.0.0/4)
+            return "err", f"{NOT_ALLOWED}: {ip} is a multicast group (allow it by name: --allow-dest {ip})"
         want = 4 if self.family == socket.AF_INET else 6
         if ip.version != want:
             return "err", f"{SEND_FAILED}: no IPv{ip.version} socket to send from (listening on IPv{want})"

@@ -69,6 +69,7 @@ class ServeOptions:
     profile: Profile = Profile.SER
     route: str | None = None
     db: Path | None = None
+    max_bindings: int = 100_000  # the location table's bound (sipsim.real.location, "a size limit")
     rcvbuf: int | None = None
     relay: bool = False
     allow_dest: tuple[IPNetwork, ...] = ()
@@ -201,7 +202,7 @@ class Server:
                 raise ServeError(f"cannot load the shipped default.cfg: {exc}") from None
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
         db = o.db or default_db_path()
-        self.location = SQLiteLocation(db)
+        self.location = SQLiteLocation(db, max_bindings=o.max_bindings)
         try:
             self.location.create()
             self.location.purge(time.time())
@@ -336,8 +337,8 @@ class Server:
         self._install_signals()
         set_process_name("sipsim-attendant")
         if o.observe:
-            self.obs = ObserverLink(o.observe, os.getpid(), hello={"role": "attendant",
-                                                                    "listen": format_addr(self.config.listen)})
+            self.obs = ObserverLink(o.observe, os.getpid(), warn=self.log.warning,
+                                    hello={"role": "attendant", "listen": format_addr(self.config.listen)})
         try:
             for slot in self.slots:
                 if self.stopping:
