@@ -5,17 +5,23 @@
     sipsim lesson N --check [--answer ID=VALUE ...]  # judge your answers against the simulation
     sipsim lesson N --check --reference              # judge the lesson's own answers (teachers;
                                                      # lesson 13: add --route lessons/13-route-solution.cfg)
+    sipsim lesson N --validate                       # teachers: is the lesson ready? (every anchor,
+                                                     # reference answer and check, against the run)
     sipsim lesson N --reset                          # forget your progress in lesson N
 
-N is the lesson's number or file name (sipsim lessons lists them). --answer gives an answer (a
-choice's text or its number on screen, #N when the choices are numbers themselves) and implies
---check; an answer that cannot be read is refused, with what to type, and nothing is saved; answers
-are saved with your progress ($XDG_STATE_HOME/sipsim/progress.json, by default
-~/.local/state/sipsim/progress.json) and count again the next time. --route FILE runs the lesson's
-scenario with your routing script (lesson 13); --policy, --profile and --workers change the
-scenario too, to see what a check says under another kernel or era. --live (lesson 12) also runs a
-real `sipsim serve` on 127.0.0.1 and compares the real kernel's wake order with the simulator's.
-The exit status is 0 when every check passes, 1 when one fails, 2 on an error.
+N is the lesson's number or file name (sipsim lessons lists them), or the path of a lesson file
+(path/to/15-mine.md) anywhere. --answer gives an answer (a choice's text or its number on screen,
+#N when the choices are numbers themselves) and implies --check; an answer that cannot be read is
+refused, with what to type, and nothing is saved; answers are saved with your progress
+($XDG_STATE_HOME/sipsim/progress.json, by default ~/.local/state/sipsim/progress.json) and count
+again the next time. --route FILE runs the lesson's scenario with your routing script (lesson 13);
+--policy, --profile and --workers change the scenario too, to see what a check says under another
+kernel or era. --live (lesson 12) also runs a real `sipsim serve` on 127.0.0.1 and compares the
+real kernel's wake order with the simulator's. --validate runs the lesson as a teacher's last look
+before class (an exercise lesson with its solution file): each anchor is found (or it says why
+not), every reference answer must agree with the simulation, a question must have a right choice
+and a wrong one, every check must pass. The exit status is 0 when every check passes (--validate:
+no problem), 1 when one fails, 2 on an error.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="check with the lesson's reference answers (nothing is saved)")
     p.add_argument("--text", action="store_true", help="print the lesson stop by stop, with the simulation's events")
     p.add_argument("--reset", action="store_true", help="forget your progress in this lesson")
+    p.add_argument("--validate", action="store_true",
+                   help="teachers: check the lesson itself against its simulation (nothing is saved)")
     p.add_argument("--route", metavar="FILE", help="run the lesson's scenario with this routing script (.cfg or .py)")
     p.add_argument("--policy", choices=POLICY_CHOICES, help="the simulated kernel's wake-up policy")
     p.add_argument("--profile", choices=("ser", "kamailio"), help="which era of the receive path to model")
@@ -59,7 +67,8 @@ def _answers(items: list[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sipsim.lessons import LessonError, find_lesson
+    from sipsim.lessons import LessonError, find_lesson, lessons_dir
+    from sipsim.lessons.loader import in_course
     from sipsim.lessons.progress import ProgressStore
     from sipsim.lessons.session import Session
 
@@ -72,7 +81,19 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"route": args.route, "policy": args.policy, "profile": args.profile, "workers": args.workers}
     try:
         lesson = find_lesson(args.lesson)
+        if args.validate:
+            from sipsim.lessons.validate import report, validate
+
+            text, ready = report(lesson, validate(lesson, {k: v for k, v in overrides.items() if v is not None}))
+            print(text)
+            return 0 if ready else 1
         store = None if args.reference else ProgressStore()
+        if store is not None and not in_course(lesson):  # a draft must not write over course lesson N's progress
+            if not args.text or args.check or answers:
+                print(f"sipsim: {lesson.path.name} is not lesson {lesson.number} of the course in {lessons_dir()}: "
+                      f"answers are judged but not saved (SIPSIM_LESSONS=folder makes your folder the course)",
+                      file=sys.stderr)
+            store = None
         if store is not None and store.warning:
             print(f"sipsim: {store.warning}", file=sys.stderr)
         if args.reset and store is not None:

@@ -7,6 +7,11 @@ source tree, else from where pip installed them (<prefix>/share/sipsim/lessons);
 from $XDG_STATE_HOME/sipsim/progress.json (~/.local/state/sipsim/progress.json). Open one with
 `sipsim lesson N`; read it without a screen with `sipsim lesson N --text` and check your answers
 with `sipsim lesson N --check --answer ID=VALUE`.
+
+Teachers: lessons/README.md describes the lesson format; `sipsim lesson path/to/15-mine.md
+--validate` checks a new lesson against its simulation before class, and SIPSIM_LESSONS=folder
+makes a folder of your own the course. Two lessons with the same number are refused (progress is
+kept by number), and a lesson that does not load is listed with the reason.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sipsim.engine.events import KernelEvent, StepEvent
-from sipsim.lessons.model import AnchorSpec, LessonError
+from sipsim.lessons.model import AnchorSpec, LessonError, did_you_mean
 from sipsim.lessons.view import MessageIndex
 
 if TYPE_CHECKING:
@@ -85,6 +85,76 @@ def resolve(sim: Simulation, specs: tuple[AnchorSpec, ...], where: str = "") -> 
             if pos is None:
                 break
         if pos is None:
-            raise LessonError(f"{where}anchor {spec.id!r} ({spec.describe()}) never happens in this simulation")
+            raise LessonError(f"{where}anchor {spec.id!r} ({spec.describe()}) never happens in this simulation: "
+                              f"{why_missing(sim, spec, start)}")
         out[spec.id] = pos
     return out
+
+
+def datagrams_summary(index: MessageIndex) -> str:
+    """What arrived, the way an anchor or a selector names it: "2 REGISTER, 1 INVITE, 1 100; labels:
+    query; peers: alice, bob" — what a teacher needs to see to fix a filter that matches nothing."""
+    counts: dict[str, int] = {}
+    for m in index.msgs.values():
+        counts[m.short] = counts.get(m.short, 0) + 1
+    said = ", ".join(f"{n} {what}" for what, n in counts.items()) or "none"
+    labels = sorted({m.label for m in index.msgs.values() if m.label})
+    peers = sorted({m.peer for m in index.msgs.values() if m.peer})
+    return (f"the datagrams that arrived: {said}" + (f"; labels: {', '.join(labels)}" if labels else "")
+            + (f"; peers: {', '.join(peers)}" if peers else ""))
+
+
+def why_missing(sim: Simulation, spec: AnchorSpec, start: int) -> str:
+    """Why no event matches ``spec`` — the step never runs at all (a typo?), no datagram is what the
+    filters say, the step never runs for those datagrams, the event filters exclude it, or it
+    happens fewer than ``nth`` times — so that a teacher can fix the anchor without guessing."""
+    events = sim.events
+    index = MessageIndex()
+    index.update(events)
+    if spec.step is not None:
+        what, named = f"step {spec.step!r}", {ev.step for ev in events if type(ev) is StepEvent}
+        base: Callable[[Event], bool] = lambda ev: type(ev) is StepEvent and ev.step == spec.step  # noqa: E731
+        name = spec.step
+    else:
+        what, named = f"kernel event {spec.kernel!r}", {ev.kind for ev in events if type(ev) is KernelEvent}
+        base = lambda ev: type(ev) is KernelEvent and ev.kind == spec.kernel  # noqa: E731
+        name = str(spec.kernel)
+    if name not in named:
+        close = did_you_mean(name, named)
+        return (f"no {what} happens in the whole run{' — ' + close if close else ''} (`sipsim simulate "
+                f"SCENARIO --trace` prints every event, its step or kind in the fourth column)")
+    chosen: set[int] | None = None
+    if spec.msg:
+        try:
+            chosen = {m.id for m in index.msgs.values() if index.matches(m, spec.msg)}
+        except LessonError as exc:
+            return str(exc)
+        if not chosen:
+            filters = ", ".join(f"{k}={v!r}" for k, v in spec.msg.items())
+            return f"no datagram has {filters} ({datagrams_summary(index)})"
+    found = [k for k, ev in enumerate(events) if base(ev) and (chosen is None or ev.msg in chosen)]
+    if not found:
+        return f"the {what} never runs for the datagrams it names (a request step for a reply, say)"
+    kept = [k for k in found if all(_field_ok(events[k], key, want) for key, want in spec.fields.items())]
+    if not kept:
+        seen = {key: sorted({str(_field_value(events[k], key)) for k in found}) for key in spec.fields}
+        said = "; ".join(f"{key} is {', '.join(v)}" for key, v in seen.items())
+        return f"the {what} happens {len(found)} time(s) for them, never with the event filters given ({said} there)"
+    later = [k for k in kept if k >= start]
+    since = f" after anchor {spec.after!r}" if spec.after else ""
+    return f"it happens {len(later)} time(s){since}, and the anchor asks for occurrence {spec.nth} (nth)"
+
+
+def _field_value(ev: Event, key: str) -> Any:
+    """The value an event filter reads (for saying what was there instead)."""
+    if key == "worker":
+        return ev.worker
+    if key == "text":
+        return "…"
+    if type(ev) is not StepEvent:
+        return None
+    if key == "outcome":
+        return ev.outcome
+    if key == "reply":
+        return ev.status
+    return (ev.detail or {}).get(key)

@@ -32,14 +32,14 @@ def _how(m: MsgInfo) -> str:
     return f"was taken by {worker_name(m.taker)}, {how}"
 
 
-@predicate("taker")
+@predicate("taker", kind="worker")
 def taker(view: RunView, msg: Any) -> Observation:
     """The worker whose recvfrom returned datagram ``msg``."""
     m = view.msg(msg)
     return Observation(worker_name(m.taker), "worker", f"{m.describe()} {_how(m)}.")
 
 
-@predicate("takers")
+@predicate("takers", kind="workers")
 def takers(view: RunView, msgs: Any = "all") -> Observation:
     """The workers that took the datagrams ``msgs``, in arrival order."""
     got = view.handled(msgs)
@@ -50,7 +50,7 @@ def takers(view: RunView, msgs: Any = "all") -> Observation:
     return Observation(seq, "workers", f"datagrams {ids} were taken by {' '.join(worker_name(w) for w in seq)}.")
 
 
-@predicate("sleep_order")
+@predicate("sleep_order", kind="workers")
 def sleep_order(view: RunView) -> Observation:
     """The order in which the workers first went to sleep in recvfrom."""
     order = view.sleep_order
@@ -58,7 +58,7 @@ def sleep_order(view: RunView) -> Observation:
                        f"the workers first slept in the order {' → '.join(worker_name(w) for w in order)}.")
 
 
-@predicate("round_robin")
+@predicate("round_robin", kind="bool")
 def round_robin(view: RunView, msgs: Any = "all") -> Observation:
     """Whether the datagrams ``msgs`` were taken in strict rotation of the workers' first sleep order."""
     got = view.handled(msgs)
@@ -79,7 +79,7 @@ def round_robin(view: RunView, msgs: Any = "all") -> Observation:
                                       f"{worker_name(expected[k])}.")
 
 
-@predicate("took_without_sleeping")
+@predicate("took_without_sleeping", kind="number")
 def took_without_sleeping(view: RunView, msgs: Any = "all") -> Observation:
     """How many of ``msgs`` a worker took at once, finding them queued when it called recvfrom."""
     got = view.handled(msgs)
@@ -88,7 +88,7 @@ def took_without_sleeping(view: RunView, msgs: Any = "all") -> Observation:
                                     f"{len(got) - n} woke a sleeping worker.")
 
 
-@predicate("workers_used")
+@predicate("workers_used", kind="number")
 def workers_used(view: RunView, msgs: Any = "all") -> Observation:
     """How many different workers took the datagrams ``msgs``."""
     got = view.handled(msgs)
@@ -97,7 +97,7 @@ def workers_used(view: RunView, msgs: Any = "all") -> Observation:
                                             f"{', '.join(map(worker_name, used)) or 'none'}.")
 
 
-@predicate("wasted_wakeups")
+@predicate("wasted_wakeups", kind="number")
 def wasted_wakeups(view: RunView, per_datagram: bool = False) -> Observation:
     """Wake-ups that found the queue empty (in total, or per datagram handled)."""
     wasted = len(view.kernel_events(WASTED_WAKEUP))
@@ -108,7 +108,7 @@ def wasted_wakeups(view: RunView, per_datagram: bool = False) -> Observation:
     return Observation(wasted, "number", f"{wasted} wake-ups found nothing to read ({handled} datagrams handled).")
 
 
-@predicate("max_queued")
+@predicate("max_queued", kind="number")
 def max_queued(view: RunView) -> Observation:
     """The most datagrams the socket's receive queue held at once."""
     most = max((int(ev.detail.get("queued", 0)) for ev in view.kernel_events(DATAGRAM_QUEUED)), default=0)
@@ -117,7 +117,7 @@ def max_queued(view: RunView) -> Observation:
                                        f"(sk_rcvbuf {rcvbuf} bytes).")
 
 
-@predicate("kernel_drops")
+@predicate("kernel_drops", kind="number")
 def kernel_drops(view: RunView, msgs: Any = "all") -> Observation:
     """How many of ``msgs`` the kernel dropped because the receive buffer was full."""
     got = view.msgs(msgs)
@@ -126,7 +126,7 @@ def kernel_drops(view: RunView, msgs: Any = "all") -> Observation:
                                     f"{len(got) - n} were queued.")
 
 
-@predicate("dropped_reached_worker")
+@predicate("dropped_reached_worker", kind="bool")
 def dropped_reached_worker(view: RunView) -> Observation:
     """Whether any datagram the kernel dropped was ever seen by a worker."""
     dropped = [m for m in view.msgs("all") if m.dropped_by_kernel]
@@ -153,7 +153,7 @@ def _outcome(m: MsgInfo) -> tuple[str, str]:
     return value, where
 
 
-@predicate("all_handled")
+@predicate("all_handled", kind="bool")
 def all_handled(view: RunView, msgs: Any = "all") -> Observation:
     """Whether every datagram of ``msgs`` that a worker took was forwarded or answered."""
     got = view.handled(msgs)
@@ -165,7 +165,7 @@ def all_handled(view: RunView, msgs: Any = "all") -> Observation:
     return Observation(True, "bool", f"all {len(got)} datagrams the workers took were forwarded or answered.")
 
 
-@predicate("outcome")
+@predicate("outcome", kind="text")
 def outcome(view: RunView, msg: Any) -> Observation:
     """What became of datagram ``msg``: "forwarded", "replied NNN" or "dropped"."""
     m = view.msg(msg)
@@ -173,7 +173,7 @@ def outcome(view: RunView, msg: Any) -> Observation:
     return Observation(value, "text", f"{m.describe()}: {value} {where}.")
 
 
-@predicate("status")
+@predicate("status", kind="number")
 def status(view: RunView, msg: Any) -> Observation:
     """The status code the proxy answered datagram ``msg`` with (0: no answer)."""
     m = view.msg(msg)
@@ -183,7 +183,7 @@ def status(view: RunView, msg: Any) -> Observation:
     return Observation(code, "number", f"{m.describe()}: {value} {where}.")
 
 
-@predicate("decided_by")
+@predicate("decided_by", kind="text")
 def decided_by(view: RunView, msg: Any) -> Observation:
     """The step that decided datagram ``msg``'s fate (udp_rcv_loop, parse_msg, receive_msg.sanity, ...)."""
     m = view.msg(msg)
@@ -193,7 +193,7 @@ def decided_by(view: RunView, msg: Any) -> Observation:
     return Observation(step, "text", f"{m.describe()}: {value} {where}.")
 
 
-@predicate("dropped_by_callback")
+@predicate("dropped_by_callback", kind="text")
 def dropped_by_callback(view: RunView, msg: Any) -> Observation:
     """The pre-script callback that dropped datagram ``msg`` ("none" when no callback did)."""
     m = view.msg(msg)
@@ -206,7 +206,7 @@ def dropped_by_callback(view: RunView, msg: Any) -> Observation:
     return Observation("none", "text", f"{m.describe()}: no callback dropped it; {value} {where}.")
 
 
-@predicate("callback_order")
+@predicate("callback_order", kind="seq")
 def callback_order(view: RunView, msg: Any) -> Observation:
     """The pre-script callbacks run for datagram ``msg``, in the order they ran."""
     m = view.msg(msg)
@@ -216,7 +216,7 @@ def callback_order(view: RunView, msg: Any) -> Observation:
                                      f"{' → '.join(names) or '(none)'}.")
 
 
-@predicate("first_of")
+@predicate("first_of", kind="text")
 def first_of(view: RunView, msg: Any, steps: list[str]) -> Observation:
     """Which of ``steps`` datagram ``msg`` reached first ("none": none of them)."""
     m = view.msg(msg)
@@ -226,7 +226,7 @@ def first_of(view: RunView, msg: Any, steps: list[str]) -> Observation:
     return Observation("none", "text", f"{m.describe()} reached none of {', '.join(steps)}.")
 
 
-@predicate("reached")
+@predicate("reached", kind="bool")
 def reached(view: RunView, msg: Any, step: str) -> Observation:
     """Whether datagram ``msg`` reached pipeline step ``step``."""
     m = view.msg(msg)
@@ -246,7 +246,7 @@ def _nth_step(m: MsgInfo, step: str, nth: int = 1) -> int:
     raise LessonError(f"{m.describe()} has no step {step!r}" + (f" (occurrence {nth})" if nth > 1 else ""))
 
 
-@predicate("parsed_at")
+@predicate("parsed_at", kind="flags")
 def parsed_at(view: RunView, msg: Any, step: str = "parse_msg", nth: int = 1) -> Observation:
     """The header flags the ``nth`` ``step`` of datagram ``msg`` parsed, and where parsing stopped."""
     m = view.msg(msg)
@@ -256,7 +256,7 @@ def parsed_at(view: RunView, msg: Any, step: str = "parse_msg", nth: int = 1) ->
     return Observation(flags, "flags", f"{m.describe()}: {step} parsed {', '.join(flags) or 'no header'}{stop}.")
 
 
-@predicate("parsed_before")
+@predicate("parsed_before", kind="flags")
 def parsed_before(view: RunView, msg: Any, step: str = "request_route") -> Observation:
     """Every header flag parsed for datagram ``msg`` before its first ``step``."""
     m = view.msg(msg)
@@ -268,7 +268,7 @@ def parsed_before(view: RunView, msg: Any, step: str = "request_route") -> Obser
                                        f"{', '.join(flags) or 'no flag'}.")
 
 
-@predicate("next_parser")
+@predicate("next_parser", kind="text")
 def next_parser(view: RunView, msg: Any, after: str = "parse_msg") -> Observation:
     """The first step after ``after`` that made the parser read further in datagram ``msg``."""
     m = view.msg(msg)
@@ -297,7 +297,7 @@ def _header_names(data: bytes, start: int, end: int) -> list[str]:
     return names
 
 
-@predicate("headers_parsed")
+@predicate("headers_parsed", kind="flags")
 def headers_parsed(view: RunView, msg: Any, step: str = "parse_msg", nth: int = 1) -> Observation:
     """The header lines the parser walked over during the ``nth`` ``step`` of datagram ``msg``
     (from where the previous step left ``msg->unparsed`` to where this one left it)."""
@@ -319,7 +319,7 @@ def headers_parsed(view: RunView, msg: Any, step: str = "parse_msg", nth: int = 
                                        f"over {', '.join(names) or 'no header line'}.")
 
 
-@predicate("change_model")
+@predicate("change_model", kind="text")
 def change_model(view: RunView, msg: Any, step: str) -> Observation:
     """Where the changes made up to ``step`` live: "lumps" (Kamailio: buf untouched, edits recorded
     beside it) or "buf" (SER: edits made in buf, the received copy kept in orig); "none" if no change."""
@@ -335,7 +335,7 @@ def change_model(view: RunView, msg: Any, step: str) -> Observation:
                                       f"(profile ser).")
 
 
-@predicate("all_slept")
+@predicate("all_slept", kind="bool")
 def all_slept(view: RunView, msgs: Any = "all") -> Observation:
     """Whether every datagram of ``msgs`` woke a sleeping worker (none was taken without sleeping)."""
     got = view.handled(msgs)
@@ -357,7 +357,7 @@ def _changes_until(m: MsgInfo, step: str) -> list[tuple[Any, ...]]:
     return lumps
 
 
-@predicate("lumps")
+@predicate("lumps", kind="number")
 def lumps(view: RunView, msg: Any, step: str = "forward_request") -> Observation:
     """How many lumps (recorded changes) datagram ``msg`` carries when its ``step`` has run."""
     m = view.msg(msg)
@@ -366,7 +366,7 @@ def lumps(view: RunView, msg: Any, step: str = "forward_request") -> Observation
     return Observation(len(found), "number", f"{m.describe()}: {len(found)} lumps after {step}: {said or 'none'}.")
 
 
-@predicate("lump_added")
+@predicate("lump_added", kind="bool")
 def lump_added(view: RunView, msg: Any, contains: str) -> Observation:
     """Whether some step of datagram ``msg`` recorded a lump inserting text that contains ``contains``."""
     m = view.msg(msg)
@@ -380,7 +380,7 @@ def lump_added(view: RunView, msg: Any, contains: str) -> Observation:
     return Observation(False, "bool", f"{m.describe()}: no lump inserts {contains!r}; {value} {where}.")
 
 
-@predicate("route_action")
+@predicate("route_action", kind="text")
 def route_action(view: RunView, msg: Any) -> Observation:
     """The routing-script action that ran last before datagram ``msg``'s fate was decided."""
     m = view.msg(msg)
@@ -403,7 +403,7 @@ def route_action(view: RunView, msg: Any) -> Observation:
 # -- what left the proxy -----------------------------------------------------------------------------
 
 
-@predicate("sent_to")
+@predicate("sent_to", kind="text")
 def sent_to(view: RunView, msg: Any, nth: int = 1) -> Observation:
     """Where the proxy sent what datagram ``msg`` made it send ("nothing" when it sent nothing)."""
     m = view.msg(msg)
@@ -431,7 +431,7 @@ def _header_values(data: bytes, name: str) -> list[str]:
     return [v.strip() for n, sep, v in (x.partition(":") for x in lines) if sep and n.strip().casefold() == want]
 
 
-@predicate("sent_header")
+@predicate("sent_header", kind="text")
 def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation:
     """The value of header ``name`` in what the proxy sent because of datagram ``msg`` ("none": no
     such header; "nothing sent": it sent nothing) — read from the bytes that left, not from lumps."""
@@ -448,7 +448,7 @@ def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation
     return Observation(found[0], "text", f"{m.describe()}: the {what!r} sent to {dst} carries {name}: {found[0]}.")
 
 
-@predicate("send_order")
+@predicate("send_order", kind="seq")
 def send_order(view: RunView, msgs: Any) -> Observation:
     """The order in which the proxy sent on what the datagrams ``msgs`` made it send (method or status)."""
     wanted = {m.id: m for m in view.msgs(msgs)}
@@ -464,7 +464,7 @@ def send_order(view: RunView, msgs: Any) -> Observation:
                                       f"order {' '.join(labels) or '(none)'}.")
 
 
-@predicate("via_params_added")
+@predicate("via_params_added", kind="seq")
 def via_params_added(view: RunView, msg: Any) -> Observation:
     """The parameters forward_request wrote into the received top Via of datagram ``msg`` (received=, rport=)."""
     m = view.msg(msg)
@@ -478,7 +478,7 @@ def via_params_added(view: RunView, msg: Any) -> Observation:
 # -- the world around: peers and statistics ----------------------------------------------------------
 
 
-@predicate("responses")
+@predicate("responses", kind="seq")
 def responses(view: RunView, peer: str, method: str = "INVITE") -> Observation:
     """The status codes a calling peer received for its ``method``, in the order they arrived."""
     p = view.peer(peer)
@@ -489,7 +489,7 @@ def responses(view: RunView, peer: str, method: str = "INVITE") -> Observation:
     return Observation(codes, "seq", f"{peer} received, for its {method.upper()}: {' '.join(codes) or 'nothing'}.")
 
 
-@predicate("late_provisional_fate")
+@predicate("late_provisional_fate", kind="text")
 def late_provisional_fate(view: RunView, peer: str) -> Observation:
     """What a calling peer did with provisional answers that came after its call's final answer:
     "ignored" (the call went on), "call failed", or "none" (no provisional came late)."""
@@ -517,9 +517,15 @@ def peer_stat(view: RunView, peer: str, stat: str) -> Observation:
     return Observation(value, kind, f"{peer}'s {stat} is {value}.")
 
 
-@predicate("core_stat")
+@predicate("core_stat", kind="number")
 def core_stat(view: RunView, name: str) -> Observation:
     """One of Kamailio's core statistics (``rcv_requests``, ``err_requests`` ...), summed over the workers."""
     stats = view.core_stats()
+    if name not in stats:  # a typo would read 0 and pass an "expect = 0" check
+        from sipsim.lessons.model import did_you_mean
+
+        close = did_you_mean(name, stats)
+        raise LessonError(f"no core statistic {name!r}{' — ' + close if close else ''} (they are: "
+                          f"{', '.join(k for k in sorted(stats) if k.count('_') <= 1)}, and per-method/code ones)")
     value = int(stats.get(name, 0))
     return Observation(value, "number", f"core statistic {name} = {value} (all workers).")

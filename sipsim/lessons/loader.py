@@ -21,7 +21,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from sipsim.lessons.judge import unreadable
 from sipsim.lessons.model import (
+    PLACEHOLDERS,
     AnchorSpec,
     CheckSpec,
     Choice,
@@ -30,11 +32,13 @@ from sipsim.lessons.model import (
     LessonError,
     QuestionSpec,
     Section,
+    did_you_mean,
 )
 
 LESSON_FILE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*\.md$")
 SECTION = re.compile(r"^##\s+(?P<title>.*?)\s*\{#(?P<id>[A-Za-z0-9_-]+)\}\s*$")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 _TOP = {"number", "title", "summary", "scenario", "overrides", "hints", "module", "files", "anchors", "questions",
         "checks", "live"}
@@ -72,14 +76,42 @@ def lesson_paths(folder: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: (int(LESSON_FILE.match(p.name).group(1)), p.name))  # type: ignore[union-attr]
 
 
+def misnamed(folder: Path | None = None) -> list[str]:
+    """Why each Markdown file of the folder that looks meant as a lesson is not read as one
+    (``14-Register.md``, ``14_register.md``, ``lesson14.md``): a silent skip would leave a
+    teacher looking for their lesson in the list."""
+    folder = folder or lessons_dir()
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.suffix.lower() != ".md" or LESSON_FILE.match(p.name) or p.stem.upper() == "README":
+            continue
+        digits = re.search(r"\d+", p.stem)
+        if digits is None:
+            continue
+        rest = re.sub(r"[^a-z0-9]+", "-", p.stem[digits.end():].lower()).strip("-") or "name"
+        out.append(f"{p.name}: not read as a lesson — a lesson file is named NN-short-name.md (its number, a "
+                   f"dash, then lower-case letters, digits and dashes): {digits.group()}-{rest}.md, say")
+    return out
+
+
 def list_lessons(folder: Path | None = None) -> tuple[list[Lesson], list[str]]:
     """Every lesson that loads, and one message per file that does not (a list never crashes)."""
-    lessons, errors = [], []
+    lessons: list[Lesson] = []
+    errors = misnamed(folder)
     for path in lesson_paths(folder):
         try:
-            lessons.append(load_lesson_file(path))
+            lesson = load_lesson_file(path)
         except LessonError as exc:
             errors.append(str(exc))
+            continue
+        twin = next((x for x in lessons if x.number == lesson.number), None)
+        if twin is not None:  # progress is kept by number: two lessons 14 would share it
+            errors.append(f"{path.name}: lesson {lesson.number} is already {twin.path.name}; give one of them "
+                          f"another number (its file name and its front matter's number)")
+            continue
+        lessons.append(lesson)
     return lessons, errors
 
 
@@ -90,15 +122,37 @@ def find_lesson(ref: str | int, folder: Path | None = None) -> Lesson:
     if text.endswith(".md") and p.is_file():
         return load_lesson_file(p)
     paths = lesson_paths(folder)
-    for path in paths:
-        num = int(LESSON_FILE.match(path.name).group(1))  # type: ignore[union-attr]
-        if (text.isdigit() and int(text) == num) or text in (path.name, path.stem):
-            return load_lesson_file(path)
+    found = [path for path in paths
+             if (text.isdigit() and int(text) == int(LESSON_FILE.match(path.name).group(1)))  # type: ignore[union-attr]
+             or text in (path.name, path.stem)]
+    if len(found) > 1:
+        raise LessonError(f"two lessons are numbered {text}: {', '.join(p.name for p in found)}; give one of them "
+                          f"another number (progress is kept by number), or open one by its file name")
+    if found:
+        return load_lesson_file(found[0])
     where = folder or lessons_dir()
+    skipped = "".join(f"; {m}" for m in misnamed(where))
     if not paths:
-        raise LessonError(f"no lessons found in {where} (set SIPSIM_LESSONS to the lessons folder)")
+        raise LessonError(f"no lessons found in {where} (set SIPSIM_LESSONS to the lessons folder){skipped}")
     numbers = ", ".join(str(int(LESSON_FILE.match(p.name).group(1))) for p in paths)  # type: ignore[union-attr]
-    raise LessonError(f"no lesson {text!r} in {where} (lessons: {numbers})")
+    raise LessonError(f"no lesson {text!r} in {where} (lessons: {numbers}){skipped}")
+
+
+def in_course(lesson: Lesson) -> bool:
+    """Whether ``lesson`` is the course's lesson of its number (``sipsim lesson N`` opens this very
+    file). A teacher's draft opened by its path is not: its progress must not be saved under the
+    number of a course lesson, and commands that name it must give its path."""
+    try:
+        return find_lesson(lesson.number).path.resolve() == lesson.path.resolve()
+    except LessonError:
+        return False
+
+
+def command_ref(lesson: Lesson) -> str:
+    """How a command names ``lesson``: its number in the course, else its file's path."""
+    import shlex
+
+    return str(lesson.number) if in_course(lesson) else shlex.quote(str(lesson.path))
 
 
 # -- one file -------------------------------------------------------------------------------------
@@ -113,6 +167,15 @@ def split_front_matter(text: str, name: str) -> tuple[str, str]:
     raise LessonError(f"{name}: the front matter has no closing '+++' line")
 
 
+def toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message with the line counted in the lesson file (the front matter starts on its
+    second line), and the usual cause of the commonest one: an inline table cut over two lines."""
+    text = re.sub(r"at line (\d+)", lambda m: f"at line {int(m.group(1)) + 1} of the file", str(exc))
+    if "key part" in text or "Unclosed inline table" in text or "inline table" in text:
+        text += " — an inline table { ... } must stay on one line in TOML; a list [ ... ] may span lines"
+    return text
+
+
 def load_lesson_file(path: Path) -> Lesson:
     path = Path(path)
     name = path.name
@@ -124,7 +187,7 @@ def load_lesson_file(path: Path) -> Lesson:
     try:
         doc = tomllib.loads(front)
     except tomllib.TOMLDecodeError as exc:
-        raise LessonError(f"{name}: front matter TOML error: {exc}") from None
+        raise LessonError(f"{name}: front matter TOML error: {toml_error(exc)}") from None
     return build_lesson(doc, body, path)
 
 
@@ -133,8 +196,12 @@ def _keys(table: Any, allowed: set[str], where: str) -> dict[str, Any]:
         raise LessonError(f"{where}: expected a table")
     unknown = sorted(set(table) - allowed)
     if unknown:
+        close = "; ".join(f"{k!r}: {m}" for k in unknown if (m := did_you_mean(k, allowed)))
+        top = sorted(set(unknown) & _TOP) if allowed is not _TOP else []
+        moved = (f". In TOML every key after a [table] or [[table]] line belongs to that table: move "
+                 f"{', '.join(top)} above the first one") if top else ""
         raise LessonError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                          f"(allowed: {', '.join(sorted(allowed))})")
+                          f"({close + '; ' if close else ''}allowed: {', '.join(sorted(allowed))}){moved}")
     return table
 
 
@@ -185,12 +252,24 @@ def _judged(t: dict[str, Any], where: str) -> Judged:
     if not known_predicate(name):
         from sipsim.lessons.predicates import predicate_names
 
-        raise LessonError(f"{where}.check: no predicate named {name!r} (known: {', '.join(predicate_names())})")
+        close = did_you_mean(name, predicate_names())
+        raise LessonError(f"{where}.check: no predicate named {name!r} ({close + ' ' if close else ''}"
+                          f"known: {', '.join(predicate_names())}; lessons/README.md lists what each reads)")
     try:
         check_arguments(name, args)
     except LessonError as exc:
         raise LessonError(f"{where}: {exc}") from None
     return Judged(name, dict(args), dict(variant))
+
+
+_KIND_WORDS = {"worker": "a worker (W0, W1 …)", "workers": "a list of workers (W1 W0 …)", "number": "a number",
+               "bool": "yes or no", "text": "a text", "flags": "header names", "seq": "a sequence (200, 180 …)"}
+
+
+def _kind(check: str) -> str | None:
+    from sipsim.lessons.predicates import predicate_kind
+
+    return predicate_kind(check)
 
 
 def _anchor(t: Any, where: str) -> AnchorSpec:
@@ -252,10 +331,24 @@ def _question(t: Any, where: str) -> QuestionSpec:
         answer = str(answer).lower() if isinstance(answer, bool) else str(answer)
     answer = _str(answer, f"{where}.answer")
     if choices and not any(answer.casefold() in (c.text.casefold(), c.value.casefold()) for c in choices):
-        raise LessonError(f"{where}.answer: {answer!r} is none of the choices")
+        place = (f" (the reference answer is a choice's text or value, not its place: "
+                 f"answer = {choices[int(answer) - 1].text!r})") if answer.isdigit() and 0 < int(answer) <= len(
+            choices) and not any(c.value == answer for c in choices) else ""
+        raise LessonError(f"{where}.answer: {answer!r} is none of the choices{place}")
+    judged = _judged(t, where)
+    kind = _kind(judged.check)
+    if kind is not None:  # a reference answer the predicate can never report: the question can never pass
+        right = next((c for c in choices if answer.casefold() in (c.text.casefold(), c.value.casefold())), None)
+        said = right.value if right is not None else answer
+        why = unreadable(said, kind)
+        if why is not None:
+            how = (f"the answer is the choice whose value is {said!r}: {why} (a choice {{ text = \"...\", "
+                   f"value = \"...\" }} shows its text and is judged by its value)") if right is not None else why
+            raise LessonError(f"{where}.answer: {judged.check} reports {_KIND_WORDS[kind]}, and {how}: "
+                              f"this question could never be answered right")
     return QuestionSpec(
         id=qid, at=_id(t.get("at"), f"{where}.at"), prompt=_str(t.get("prompt"), f"{where}.prompt"),
-        judged=_judged(t, where), answer=answer, choices=choices,
+        judged=judged, answer=answer, choices=choices,
         reveal=_id(t["reveal"], f"{where}.reveal") if "reveal" in t else None,
         hints=_strings(t.get("hints"), f"{where}.hints"), explain=_str(t.get("explain"), f"{where}.explain",
                                                                      required=False),
@@ -270,7 +363,24 @@ def _check(t: Any, where: str) -> CheckSpec:
     bounds = {k: _number(t[k], f"{where}.{k}") for k in ("at_least", "at_most") if k in t}
     if bounds and "expect" in t:
         raise LessonError(f"{where}: give expect, or at_least/at_most, not both")
-    return CheckSpec(id=cid, says=_str(t.get("says"), f"{where}.says"), judged=_judged(t, where),
+    judged = _judged(t, where)
+    kind = _kind(judged.check)
+    if kind is not None and bounds and kind != "number":
+        raise LessonError(f"{where}: at_least/at_most compare numbers, and {judged.check} reports "
+                          f"{_KIND_WORDS[kind]}: write expect = ... instead")
+    if kind is not None and not bounds and "expect" not in t and kind != "bool":
+        raise LessonError(f"{where}: no expect — a check without one expects yes, and {judged.check} reports "
+                          f"{_KIND_WORDS[kind]}: write expect = ... (what the simulation must show)"
+                          + (" or at_least/at_most" if kind == "number" else ""))
+    if kind is not None and "expect" in t:
+        expect = t["expect"]
+        why = None if isinstance(expect, str | int | float | bool | list) else f"{expect!r} is no value"
+        if why is None and not (isinstance(expect, bool) and kind == "number"):
+            why = unreadable(" ".join(map(str, expect)) if isinstance(expect, list) else str(expect), kind)
+        if why is not None:
+            raise LessonError(f"{where}.expect: {judged.check} reports {_KIND_WORDS[kind]}, and {why}: "
+                              f"this check could never pass")
+    return CheckSpec(id=cid, says=_str(t.get("says"), f"{where}.says"), judged=judged,
                      expect=t.get("expect", True), tolerance=_number(t.get("tolerance"), f"{where}.tolerance"),
                      **bounds)
 
@@ -294,6 +404,16 @@ def parse_sections(body: str, name: str) -> tuple[str, tuple[Section, ...]]:
             sections[-1][2].append(line)
         elif not (line.startswith("# ") and not any(x.strip() for x in intro)):  # the title: front matter has it
             intro.append(line)
+    for where, text in [("the introduction", "\n".join(intro))] + [(f"section {sid!r}", "\n".join(lines))
+                                                                    for sid, _, lines in sections]:
+        for m in PLACEHOLDER.finditer(text):
+            if where == "the introduction":
+                raise LessonError(f"{name}: {m.group(0)} in the introduction: it is shown before any event, so "
+                                  f"there is nothing to fill it with (placeholders work in a section)")
+            if m.group(1) not in PLACEHOLDERS:
+                close = did_you_mean(m.group(1), PLACEHOLDERS)
+                raise LessonError(f"{name}: {where}: {m.group(0)} is no placeholder ({close + ' ' if close else ''}"
+                                  f"known: {', '.join('{{' + p + '}}' for p in PLACEHOLDERS)})")
     seen = set()
     out = []
     for sid, title, lines in sections:
@@ -307,6 +427,11 @@ def parse_sections(body: str, name: str) -> tuple[str, tuple[Section, ...]]:
 def _relative(base: Path, ref: str) -> Path:
     p = Path(ref).expanduser()
     return p if p.is_absolute() else base / p
+
+
+def _close(word: str, known: set[str]) -> str:
+    close = did_you_mean(word, known)
+    return f" ({close})" if close else f" (anchors: {', '.join(sorted(known)) or 'none'})"
 
 
 def build_lesson(doc: dict[str, Any], body: str, path: Path) -> Lesson:
@@ -360,16 +485,19 @@ def build_lesson(doc: dict[str, Any], body: str, path: Path) -> Lesson:
     known = set(anchor_ids)
     for a in anchors:
         if a.after is not None and a.after not in known:
-            raise LessonError(f"{name}: anchor {a.id!r} is after {a.after!r}, which is no anchor")
+            raise LessonError(f"{name}: anchor {a.id!r} is after {a.after!r}, which is no anchor"
+                              f"{_close(a.after, known)}")
         if a.after is not None and anchor_ids.index(a.after) >= anchor_ids.index(a.id):
             raise LessonError(f"{name}: anchor {a.id!r} must come after the anchor it follows ({a.after!r})")
     for q in questions:
         for ref in (q.at, q.reveal):
             if ref is not None and ref not in known:
-                raise LessonError(f"{name}: question {q.id!r} refers to {ref!r}, which is no anchor")
+                raise LessonError(f"{name}: question {q.id!r} refers to {ref!r}, which is no anchor"
+                                  f"{_close(ref, known)}")
     for s in sections:
         if s.anchor not in known:
-            raise LessonError(f"{name}: section '{s.title}' is for {s.anchor!r}, which is no anchor")
+            raise LessonError(f"{name}: section '{s.title}' is for {s.anchor!r}, which is no anchor"
+                              f"{_close(s.anchor, known)}")
     ids = [q.id for q in questions] + [c.id for c in checks]
     dup = {x for x in ids if ids.count(x) > 1}
     if dup:

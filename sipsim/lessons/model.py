@@ -9,13 +9,27 @@ numbers, no positions, only what happens.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: what ``{{name}}`` in a section's narration is replaced with (from the anchored event; session.py)
+PLACEHOLDERS = ("worker", "msg", "step", "first_line", "time_ms", "event")
+
 
 class LessonError(ValueError):
     """A lesson that cannot be used (bad file, unknown predicate, anchor not found …), said for people."""
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """"did you mean 'taker'?" when ``word`` looks like a typo of one of ``options``; else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 @dataclass(frozen=True)

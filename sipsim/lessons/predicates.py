@@ -14,12 +14,19 @@ own puts a small Python module beside itself (``module = "13-checks.py"`` in the
     from sipsim.lessons.predicates import predicate
     from sipsim.lessons.judge import Observation
 
-    @predicate("lesson13_header_value")
+    @predicate("lesson13_header_value", kind="text")
     def header_value(view, msg, name):
         ...
         return Observation(value, "text", f"... says {value}")
 
 Names are global: prefix a lesson module's predicates with the lesson (``lesson13_``).
+
+``kind`` is the kind of value the predicate always reports (``worker``, ``workers``, ``number``,
+``bool``, ``text``, ``flags``, ``seq``: see ``judge.py``). When it is given, the loader checks every
+``expect``, choice and reference answer against it as the lesson loads — ``expect = "two"`` for a
+number, or a check with no ``expect`` (which means yes) on a predicate that reads a worker, is
+refused then, instead of being a check that can never pass. Leave it out when the kind depends on
+the arguments (``peer_stat``).
 """
 
 from __future__ import annotations
@@ -32,17 +39,22 @@ from pathlib import Path
 from typing import Any
 
 from sipsim.lessons.judge import Observation
-from sipsim.lessons.model import LessonError
+from sipsim.lessons.model import LessonError, did_you_mean
 
 Predicate = Callable[..., Observation]
 
 _REGISTRY: dict[str, Predicate] = {}
 _ORIGIN: dict[str, str] = {}
+_KIND: dict[str, str] = {}
 _LOADED: dict[str, Any] = {}
 
 
-def predicate(name: str) -> Callable[[Predicate], Predicate]:
-    """Register ``fn(view, **args) -> Observation`` under ``name``."""
+def predicate(name: str, kind: str | None = None) -> Callable[[Predicate], Predicate]:
+    """Register ``fn(view, **args) -> Observation`` under ``name``; ``kind``: what it always reports."""
+    from sipsim.lessons.judge import KINDS
+
+    if kind is not None and kind not in KINDS:
+        raise LessonError(f"predicate {name!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
 
     def deco(fn: Predicate) -> Predicate:
         origin = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
@@ -50,6 +62,8 @@ def predicate(name: str) -> Callable[[Predicate], Predicate]:
             raise LessonError(f"predicate {name!r} is defined twice ({_ORIGIN[name]} and {origin})")
         _REGISTRY[name] = fn
         _ORIGIN[name] = origin
+        if kind is not None:
+            _KIND[name] = kind
         return fn
 
     return deco
@@ -63,6 +77,12 @@ def _ensure_builtins() -> None:
 def known_predicate(name: str) -> bool:
     _ensure_builtins()
     return name in _REGISTRY
+
+
+def predicate_kind(name: str) -> str | None:
+    """The kind of value predicate ``name`` always reports (None: it depends, or it was not said)."""
+    _ensure_builtins()
+    return _KIND.get(name)
 
 
 def predicate_names() -> list[str]:
@@ -92,7 +112,11 @@ def check_arguments(name: str, args: dict[str, Any]) -> None:
         inspect.signature(fn).bind(None, **args)
     except TypeError as exc:
         params = list(inspect.signature(fn).parameters)[1:]
-        raise LessonError(f"predicate {name!r}: {exc} (its arguments: {', '.join(params) or 'none'})") from None
+        hint = ""
+        for key in sorted(set(args) - set(params)):
+            close = did_you_mean(key, params)
+            hint += f"; {key!r}: {close}" if close else ""
+        raise LessonError(f"predicate {name!r}: {exc} (its arguments: {', '.join(params) or 'none'}{hint})") from None
 
 
 def evaluate(name: str, view: Any, args: dict[str, Any]) -> Observation:
@@ -102,6 +126,8 @@ def evaluate(name: str, view: Any, args: dict[str, Any]) -> Observation:
     if fn is None:
         raise LessonError(f"no predicate named {name!r}")
     result = fn(view, **args)
+    if isinstance(result, Observation) and _KIND.get(name) not in (None, result.kind):
+        raise LessonError(f"predicate {name!r} says it reports a {_KIND[name]} but reported a {result.kind}")
     if not isinstance(result, Observation):
         raise LessonError(f"predicate {name!r} returned {type(result).__name__}, not an Observation")
     return result

@@ -120,6 +120,13 @@ class Session:
                 raise
             raise LessonError(f"{exc} — the lesson's stops are written for its own scenario, and {changed} "
                               f"changes the run too much (without it the lesson runs)") from None
+        for q in self.lesson.questions:  # a question revealed before it is asked is never open in the TUI
+            asked, shown = self._positions[q.at], self._positions.get(q.reveal or "", 1 << 62)
+            if shown <= asked:
+                when = "at the same event" if shown == asked else "before it"
+                raise LessonError(f"lesson {self.number}: question {q.id!r} is asked at {q.at!r}, but its answer "
+                                  f"shows at {q.reveal!r}, which happens {when}: the TUI would never ask it "
+                                  f"(reveal must name an anchor later in the run)")
         self._sim = sim
         self._injections = list(sim.injections)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from sipsim.lessons.api import CheckResult
 from sipsim.lessons.judge import list_choices, numbered_choices
+from sipsim.lessons.loader import command_ref
 from sipsim.lessons.session import Session
 
 WIDTH = 100
@@ -71,6 +72,7 @@ def walkthrough(session: Session) -> str:
         lines += [_wrap(intro.text, "  "), ""]
     asked: set[str] = set()
     questions = session.questions()
+    ref = command_ref(session.lesson)
     for pos in session.stops():
         ev = sim.events[pos - 1]
         t = sim.times[pos - 1]
@@ -87,6 +89,6 @@ def walkthrough(session: Session) -> str:
                 mark = "#" if spec is not None and numbered_choices(spec.choices) else ""
                 for i, c in enumerate(q.choices, 1):
                     lines.append(f"      {mark}{i}. {c}")
-                lines.append(f"      (sipsim lesson {session.number} --check --answer {q.id}=VALUE)")
+                lines.append(f"      (sipsim lesson {ref} --check --answer {q.id}=VALUE)")
         lines.append("")
     return "\n".join(lines)

@@ -202,7 +202,9 @@ class MessageIndex:
         """The first datagram a selector names (LessonError when none)."""
         found = self.select(sel)
         if not found:
-            raise LessonError(f"no datagram matches {sel!r} in this simulation")
+            from sipsim.lessons.anchors import datagrams_summary
+
+            raise LessonError(f"no datagram matches {sel!r} in this simulation ({datagrams_summary(self)})")
         return found[0]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sipsim.cli import main
-from sipsim.lessons import find_lesson
+from sipsim.lessons import find_lesson, list_lessons
 from sipsim.lessons.progress import ProgressStore
 
 
@@ -27,7 +27,7 @@ def sipsim(tmp_path: Path, *args: str, timeout: float = 30) -> subprocess.Comple
 def test_list_check_answer_and_resume(tmp_path: Path) -> None:
     r = sipsim(tmp_path, "lessons")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("not started") == 13
+    assert r.stdout.count("not started") == len(list_lessons()[0]) >= 14
     assert "Sleeping in recvfrom: the wait-queue" in r.stdout and "Write your own route" in r.stdout
     assert "Next: sipsim lesson 1" in r.stdout
 

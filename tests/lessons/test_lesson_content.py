@@ -101,6 +101,33 @@ def test_lesson_runs_and_its_checks_read_the_simulation(number: int) -> None:
     assert session.progress().completed
 
 
+def test_lesson_14_answers_come_from_the_shared_table() -> None:
+    """Lesson 14's answers are read from the location table every worker shares: the REGISTER, the
+    query and the INVITE go to three workers, and without bob's REGISTER the query lists nothing and
+    the INVITE is answered 404 — the reference answers then fail, the 404 choice is right."""
+    from dataclasses import replace
+
+    from sipsim.engine.stepping import Simulation
+    from sipsim.lessons.view import RunView
+
+    lesson = find_lesson(14)
+    session = Session(lesson)
+    view = session._view(lesson.checks[0].judged)
+    takers = [view.msg(sel).taker for sel in ({"method": "REGISTER", "peer": "bob"}, "query", {"method": "INVITE"})]
+    assert len(set(takers)) == 3, takers
+    sc = session.scenario
+    bob = next(p for p in sc.peers if p.name == "bob")
+    silent = replace(bob, options=tuple((k, v) for k, v in bob.options if k != "register") + (("register", False),))
+    view = RunView(Simulation(replace(sc, peers=tuple(silent if p is bob else p for p in sc.peers))))
+    for qid, right in (("query-contact", "none"), ("invite-goes", "127.0.0.2:5060")):
+        q = lesson.question_spec(qid)
+        assert q is not None
+        obs = evaluate(q.judged.check, view, q.judged.args)
+        assert not same(next(c.value for c in q.choices if c.text == q.answer), obs), (qid, obs.says)
+        assert choice_for(obs, q.choices) == next(c for c in q.choices if c.value == right), (qid, obs.says)
+    assert evaluate("status", view, {"msg": {"method": "INVITE"}}).value == 404
+
+
 def test_lesson_13_starting_script_fails_the_exercise() -> None:
     lesson = find_lesson(13)
     session = Session(lesson)  # the scenario's own route: the starting script
