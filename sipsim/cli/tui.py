@@ -4,10 +4,10 @@ Opens a simulation of SCENARIO (a shipped name, see `sipsim simulate --list`, or
 default: basic-call — 4 workers, a REGISTER and a call). With --pcap it replays the SIP datagrams
 of a capture (pcap or pcapng, as `sipsim simulate --pcap` does: those sent to the capture's proxy
 arrive at the simulated one, at their captured times), so a real trace can be stepped through
-message by message. With --live it starts a real
-`sipsim serve` on HOST:PORT (the port must be free) and shows its real workers, held step by step;
-the server stops when you leave live mode (L) or quit. Keys: n step, b back, p run/pause,
-F1 help on the focused panel and every key, ctrl+p the command palette, ctrl+q quit.
+message by message. With --live it starts a real `sipsim serve` on HOST:PORT (the port must be
+free) and shows its real workers, held step by step; the server stops when you leave live mode (L)
+or quit. Keys: n step, b back, p run/pause, 1-8 or tab a panel, f maximise/restore it, ? or F1 help
+on the focused panel and every key, ctrl+p the command palette, ctrl+q quit.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from sipsim.engine.events import Addr
 from sipsim.engine.scenario import Scenario, load_scenario
@@ -108,6 +110,20 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
     def on_unmount(self) -> None:  # Textual runs Controls.on_unmount too (each class's handler, MRO)
         self._exit_on_signals(False)  # the loop may outlive the app (tests): give the signals back
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, with "Keys" and "Maximize" doing what ``?`` and ``f`` do:
+        Textual's keys panel docked itself beside the panels (on 80 columns it squeezed them to
+        a few letters, and no key closed it), and its maximize took the focused widget — the
+        lesson's list of choices, not the lesson pane."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                yield SystemCommand("Keys", "help for the focused panel and every key (as ? or F1)", self.action_help)
+            elif command.title in ("Maximize", "Minimize"):
+                yield SystemCommand(command.title, "the focused panel fills the screen, or back (as f)",
+                                    self.action_maximize)
+            else:
+                yield command
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:

@@ -197,6 +197,28 @@ def wrap_parts(parts: list[Text], width: int, *, sep: str = " · ", indent: str 
     return out
 
 
+def wrap_line(line: Text, width: int, *, indent: str = "  ") -> list[Text]:
+    """``line`` broken between words into lines of at most ``width`` cells, the later ones indented:
+    for a sentence that says what happened (a note, a live caveat), cut with ``…`` it no longer
+    says it. A word longer than a line is cut there (the panel's ellipsis then shows it)."""
+    plain = line.plain
+    if len(plain) <= width or width <= len(indent) + 8:
+        return [line]
+    out: list[Text] = []
+    start, room = 0, width
+    while len(plain) - start > room:
+        cut = plain.rfind(" ", start, start + room + 1)
+        if cut <= start:
+            cut = start + room
+        piece = line[start:cut]
+        out.append(piece if not out else Text(indent, style=line.style) + piece)
+        start = cut + 1 if cut < len(plain) and plain[cut] == " " else cut
+        room = width - len(indent)
+    rest = line[start:]
+    out.append(rest if not out else Text(indent, style=line.style) + rest)
+    return out
+
+
 def mark_style(mark: str) -> str:
     """Colour for a mark; the mark itself always carries the meaning."""
     return {"✓": "green", "▶": "bold yellow", "·": "dim", "✗": "bold red", "–": "dim", "▸": "bold cyan",

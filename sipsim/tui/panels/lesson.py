@@ -8,7 +8,8 @@ The lesson content itself lives with the lessons (``sipsim lesson N`` opens the 
 Layout, top to bottom: the narration (the only part that scrolls), then what must never scroll
 out of sight — the verdict on the answer given at this stop, the hint, the score so far
 ("answered 2 of 5 · 1 right", and "end of the lesson: n/m right" at the end) — then the open
-question and its choices. A long narration on a short pane (80×24) can push none of these away.
+question and its choices; the keys to answer are in the pane's bottom border (a row saved: on
+80×24 it was the last choice's). A long narration on a short pane can push none of these away.
 The verdict stays with its question: it shows from the question's stop until the next question
 is asked, so stepping on to the reveal (or coming back later) still shows it.
 """
@@ -16,12 +17,13 @@ is asked, so stepping on to the reveal (or coming back later) still shows it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, OptionList, Static
 
@@ -128,7 +130,8 @@ class LessonPanel(PanelInfo, Vertical, can_focus=True):
 
 What the lesson says about the step on screen (its narration is tied to *what happens* — "the first
 `parse_msg` of the INVITE" — not to step numbers), then a **question**: predict what comes next
-*before* you step on. Choose an answer (`up`/`down`, `enter`) or type it and press `enter`; the
+*before* you step on. Choose an answer (`up`/`down`, `enter`) or type it and press `enter`
+(`escape` leaves the answer box: while you type, `n`, `p`, `h` … are letters of the answer); the
 check compares it with what the simulation really does and says why, right above the question's
 place, and keeps saying it until the next question (come back to the stop and it is still there).
 Below it: how many questions you answered and got right; at the end of the run, your score.
@@ -137,6 +140,8 @@ has the focus. `h` shows a hint. `p` (run) stops where the lesson has something 
 
 Each claim about Kamailio names its source (file and function) so you can read the real thing.
 """
+
+    BINDINGS: ClassVar = [Binding("escape", "leave_answer", "leave answer")]
 
     def __init__(self, ui: dict[str, Any] | None = None) -> None:
         super().__init__(id=self.panel_id())
@@ -180,6 +185,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
         answer = self.query_one("#lesson-answer", Input)
         question = self.query_one("#lesson-question", Static)
         if state is None:
+            self.border_subtitle = ""
             self.plain = "no lesson is open — `sipsim lesson N` or the palette (ctrl+p, lesson) starts one"
             self.border_title = f"{self.NUMBER} {self.TITLE}"
             self._shown = self._question = None
@@ -209,12 +215,16 @@ Each claim about Kamailio names its source (file and function) so you can read t
             if nar.source:
                 parts.append(Text(f"read: {nar.source}", style="italic dim"))
         asked: list[Text] = []
+        how = ""
         if q is not None:
             asked.append(Text(f"? {q.prompt}", style="bold yellow"))
-            how = "↑/↓ choose, enter answers" if q.choices else "type your answer below, enter answers"
-            asked.append(Text(f"8 focuses this pane · {how} · h hint", style="dim"))
+            how = ("8 focuses this pane · ↑/↓ choose, enter answers · h hint" if q.choices
+                   else "8 focuses this pane · type your answer, enter answers · esc leaves it")
+        # the keys to answer go in the bottom border: on 80×24 the row they took was the last
+        # choice's, cut off below the pane (a learner saw a) b) c) of four)
+        self.border_subtitle = how
         self.plain = "\n".join([head] + [x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
-                                         for x in parts] + [x.plain for x in said + asked])
+                                         for x in parts] + [x.plain for x in said + asked] + ([how] if how else []))
         text.update(Group(*parts))
         status.update(Group(*said))
         status.display = bool(said)
@@ -232,6 +242,17 @@ Each claim about Kamailio names its source (file and function) so you can read t
         answer.display = q is not None and not q.choices
         if had_focus and not (choices.display or answer.display):
             self.query_one("#lesson-scroll").focus()  # answered: the keys scroll the narration again
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_answer":  # only in the answer box, where the keys type instead of stepping
+            return self.app.focused is self.query_one("#lesson-answer")
+        return True
+
+    def action_leave_answer(self) -> None:
+        """``escape`` in the answer box: back to the narration, where ``n``, ``p``,
+        ``h`` … work again — in the box they are letters of the answer (the footer then shows only
+        this key and quit; without it the learner had no visible way out)."""
+        self.query_one("#lesson-scroll").focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

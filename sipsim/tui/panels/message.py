@@ -107,8 +107,9 @@ Kamailio: `struct sip_msg` (`src/core/parser/msg_parser.h`: `buf`, `unparsed`, `
 `src/core/msg_translator.c`.
 """
     BINDINGS: ClassVar = [
-        Binding("left", "tab(-1)", "tab", key_display="←"),
-        Binding("right", "tab(1)", "tab", key_display="→"),
+        # one footer entry for the pair (two took the room of a global key on 80 columns)
+        Binding("left", "tab(-1)", "tab", key_display="←/→"),
+        Binding("right", "tab(1)", "tab", key_display="→", show=False),
     ]
 
     @property

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from sipsim.engine.events import StepEvent
-from sipsim.tui.panels.base import Panel, mark_style
+from sipsim.tui.panels.base import Panel, mark_style, wrap_line
 from sipsim.tui.steps import CURRENT, PENDING, SKIPPED, Row, build_rows, script_lines
 from sipsim.tui.wiretext import narration
 
@@ -51,7 +51,10 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
 (`src/core/action.c`).
 """
 
-    BINDINGS: ClassVar = [Binding("enter", "jump", "go there")]
+    # x is the app's key, repeated here so that the footer offers it first while this panel has
+    # the focus (on 80 columns the app's own x is one of the keys left out, and breakpoints are
+    # what a learner comes to this panel for)
+    BINDINGS: ClassVar = [Binding("enter", "jump", "go there"), Binding("x", "app.breakpoint", "break")]
 
     def __init__(self, ui: dict[str, Any] | None = None) -> None:
         super().__init__(ui)
@@ -110,6 +113,13 @@ and `forward_request()` in `src/core/forward.c`; the script runs in `run_top_rou
             if r.mark == CURRENT or r.mark == "✗":
                 anchor = len(out)
             line_of_row.append(len(out))
+            if (r.mark == CURRENT or r.mark == "✗") and len(line) > width:
+                # what the step on screen does (or why it dropped) is the sentence a learner reads
+                # here: wrapped under its name, not cut to "…" (80 columns cut most of them)
+                # (under the note when that leaves it a readable column, else under the name)
+                under = 6 + 2 * r.depth + len(r.name)
+                out.extend(wrap_line(line, width, indent=" " * (under if width - under >= 30 else 6 + 2 * r.depth)))
+                continue
             out.append(line)
         if script:
             if place >= len(rows):

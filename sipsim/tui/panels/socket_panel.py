@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
-from sipsim.tui.panels.base import Panel, wrap_parts
+from sipsim.tui.panels.base import Panel, wrap_line, wrap_parts
 from sipsim.tui.panels.workers import CPU_REFRESH
 from sipsim.tui.wiretext import from_engine
 
@@ -23,7 +23,10 @@ def fill_bar(rmem: int, rcvbuf: int | None, width: int) -> Text:
     out = Text("[")
     out.append("█" * full, style=style)
     out.append("·" * (n - full), style="dim")
-    out.append(f"] {rmem}/{rcvbuf} B ({frac * 100:.1f} %)")
+    figures = f"] {rmem}/{rcvbuf} B ({frac * 100:.1f} %)"
+    if len(out) + len(figures) > width:  # 80 columns, a full buffer: the unit gives way to the per cent
+        figures = f"] {rmem}/{rcvbuf} ({frac * 100:.1f}%)"
+    out.append(figures)
     return out
 
 
@@ -82,6 +85,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         if len(head) > width:
             head = f"{src.listen} · policy {snap.policy or '?'}"
         out.append(Text(head, style="bold"))
+        whole = {id(out[0])}  # lines kept whole (a fill bar broken at a space would read as two)
         listings: list[Text] = []
         for s in snap.sockets:
             label = None
@@ -93,6 +97,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
                 stats = getattr(src, "stats", {}).get("socket", {})
                 if stats:
                     out.append(fill_bar(int(stats.get("rcv_queue", 0)), int(stats.get("rcvbuf", 0)) or None, width))
+                    whole.add(id(out[-1]))
                     out.append(Text(f"kernel drops {stats.get('drops', 0)} · SO_MEMINFO, read twice a second",
                                     style="dim"))
                 out.append(Text("the datagrams queued are not reported live, only their bytes", style="dim"))
@@ -101,6 +106,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
                     out.append(Text(f"{rate:,.0f} datagrams/s received by the workers", style="dim"))
                 continue
             out.append(fill_bar(s.rmem, s.rcvbuf, width))
+            whole.add(id(out[-1]))
             if s.drops:
                 out.append(Text(f"✗ {s.drops} dropped: receive buffer full", style="bold red"))
             if not s.queue:
@@ -138,4 +144,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         out.extend(wrap_parts(counts, width, style="dim"))
         if v.live and src.history.lost:
             out.append(Text(f"observer lost {src.history.lost} events (the TUI lagged)", style="yellow"))
+        # sentences are wrapped, not cut: on 80 columns this panel is 30 cells wide, and "the
+        # datagrams queued are not …" or "✗ #812 dropped: 212800 + 1…" told a learner nothing
+        out = [piece for line in out for piece in (wrap_line(line, width) if id(line) not in whole else [line])]
         return out + listings, 0

@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from sipsim.engine.events import WASTED_WAKEUP, WORKER_SLEEPS, WORKER_TAKES, WORKER_WAKEUP, KernelEvent
 from sipsim.engine.snapshot import EXITED, PAUSED, RECEIVED, RUNNING, SLEEPING, STARTING, TOOK, WOKEN
-from sipsim.tui.panels.base import Panel, wrap_parts
+from sipsim.tui.panels.base import Panel, wrap_line, wrap_parts
 from sipsim.tui.wiretext import from_engine
 
 ICONS = {SLEEPING: "z", WOKEN: "!", RECEIVED: "↓", TOOK: "⇣", RUNNING: "▶", PAUSED: "‖", EXITED: "✗", STARTING: "…"}
@@ -142,8 +142,8 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             out.append(Text("no worker has reported yet", style="dim"))
         out.extend(self._queue_lines(v, width))
         note = self._event_note(v)
-        if note is not None:
-            out.append(note)
+        if note is not None:  # wrapped: "z 26673 sleeps in recvfrom for the first…" said nothing
+            out.extend(wrap_line(note, width))
         wasted = f"wasted wake-ups {snap.wasted_wakeups}"
         if snap.wasted_cpu:  # what the herd cost (simulated: a context switch and an empty recvfrom each)
             wasted += f" ({snap.wasted_cpu * 1e6:.1f} µs of CPU)"

@@ -26,6 +26,7 @@ GLOBAL_KEYS = """\
 | `1`–`8` | focus a panel | `f` | maximize / restore it |
 | `?` / `F1` | this help | `ctrl+p` | palette: scenario, profile, policy, workers, theme |
 | `ctrl+q` | quit | `h` | lesson hint |
+| `tab` | next panel (`shift+tab`: back) | `escape` | close a dialog, restore `f`, leave an answer box |
 """
 
 

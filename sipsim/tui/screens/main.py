@@ -11,7 +11,10 @@ UI choices in the app, so nothing is lost):
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.geometry import Size
@@ -53,6 +56,12 @@ class TopBar(Static):
 
 class MainScreen(Screen[None]):
     AUTO_FOCUS = ""  # no panel is focused at first: the footer shows the app's keys
+    # f (maximize) keeps the top bar and the keys: without them a class saw one panel, no step,
+    # no run state and no hint of how to get back (f or escape)
+    ALLOW_IN_MAXIMIZED_VIEW = "TopBar, KeyBar"
+    # ... and says how to get back, first after the panel's own keys (the app's f is one of those
+    # a narrow footer leaves out)
+    BINDINGS: ClassVar = [Binding("f", "restore", "restore")]
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -110,6 +119,17 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.app.redraw()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "restore":  # this screen's f: only while a panel is maximized (else the app's f)
+            return self.maximized is not None
+        return True
+
+    def action_restore(self) -> None:
+        self.minimize()
+
+    def watch_maximized(self) -> None:
+        self.refresh_bindings()
 
     def panel(self, cls: type) -> PanelInfo | None:
         return self.panels.get(cls)
