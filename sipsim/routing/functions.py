@@ -192,10 +192,8 @@ STATEFUL_FUNCS = {
 # functions of the modules sipsim models (and of the core) that sipsim does not model: Kamailio
 # knows them, so "unknown function" would mislead; they are refused naming their module.
 UNMODELED_FUNCS: dict[str, str] = {
-    **dict.fromkeys(("subst", "subst_uri", "subst_user", "subst_body", "subst_hf", "replace", "replace_all",
-                     "replace_body", "replace_body_all", "replace_hdrs", "remove_hf_re", "remove_hf_exp",
-                     "is_present_hf_re", "search_body", "search_hf", "search_append", "search_append_body",
-                     "append_urihf", "append_body_part", "remove_body_part", "has_body",
+    **dict.fromkeys(("subst_user", "subst_hf", "replace_hdrs", "remove_hf_exp", "search_hf",
+                     "append_urihf", "append_body_part", "remove_body_part",
                      "is_audio_on_hold", "cmp_str", "cmp_istr", "starts_with", "ends_with", "str_find",
                      "in_list", "set_body", "set_reply_body", "filter_body", "append_time", "is_privacy",
                      "append_hf_value", "insert_hf_value", "remove_hf_value", "assign_hf_value",
@@ -292,6 +290,5 @@ MODPARAM_LIMITS: dict[tuple[str, str], tuple[Any, str]] = {
     ("sanity", "noreply"): (0, "sipsim's sanity_check always answers a failed request"),
     ("usrloc", "use_domain"): (0, "sipsim's location table keys contacts by user part only"),
     ("rr", "add_username"): (0, "not modeled"),
-    ("registrar", "max_contacts"): (0, "not modeled"),
     ("registrar", "method_filtering"): (0, "not modeled"),
 }

@@ -27,14 +27,39 @@ def _translate(pattern: str) -> str:
     return re.sub(r"\[:([a-z]+):\]", repl, pattern)
 
 
+#: a negated bracket list's opening, not escaped: ``[^`` (``[^]`` keeps its ``]`` as a member)
+_NEGATED = re.compile(r"(?<!\\)\[\^(\]?)")
+
+
 @lru_cache(maxsize=256)
-def compile_posix(pattern: str) -> re.Pattern[str]:
-    """Compile a POSIX ERE, case-insensitive. Raises ValueError for a bad pattern."""
+def compile_posix(pattern: str, newline: bool = False, icase: bool = True) -> re.Pattern[str]:
+    """Compile a POSIX ERE (case-insensitive unless ``icase`` is False). Raises ValueError for a
+    bad pattern.
+
+    ``newline``: Kamailio's ``REG_NEWLINE``, which textops' ``search``, ``replace``, ``subst``...
+    compile with: ``.`` and a negated list ``[^...]`` never match a line feed, ``^`` and ``$``
+    match at every line's start and end. Without it (``=~``) they match anything and only at the
+    string's ends."""
+    flags = re.IGNORECASE if icase else 0
+    text = _translate(pattern)
+    if newline:
+        text = _NEGATED.sub(lambda m: "[^\\n" + ("\\]" if m.group(1) else ""), text)
+        flags |= re.MULTILINE
+    else:
+        flags |= re.DOTALL
     try:
-        return re.compile(_translate(pattern), re.IGNORECASE | re.DOTALL)
+        return re.compile(text, flags)
     except re.error as exc:
         raise ValueError(str(exc)) from None
 
 
+def c_string(text: str) -> str:
+    """The text as C's ``regexec`` sees it: up to its first NUL."""
+    nul = text.find("\0")
+    return text if nul < 0 else text[:nul]
+
+
 def search(pattern: str, text: str) -> bool:
-    return compile_posix(pattern).search(text) is not None
+    """``=~``: regexec reads the left side as a C string, up to its first NUL (measured with 5.6.3:
+    a Call-ID ``ca\0 `` matches ``^ca$``)."""
+    return compile_posix(pattern).search(c_string(text)) is not None

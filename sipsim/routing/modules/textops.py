@@ -21,7 +21,6 @@ from sipsim.engine.parser.uri import parse_uri
 from sipsim.engine.sl import add_lump_rpl
 from sipsim.routing.functions import ANY_ROUTE, FAILURE_ROUTE, REQUEST_ROUTE, FixupError, Param, export, str_const
 from sipsim.routing.interp import Run, Steps, uri_is_myself
-from sipsim.routing.regex import compile_posix
 from sipsim.routing.tree import Const
 
 
@@ -205,25 +204,6 @@ def is_present_hf(run: Run, params: list[Param]) -> Steps:
     return 1 if found else -1
 
 
-def _check_regex(params: list[Param]) -> None:
-    if params[0].is_const:
-        try:
-            compile_posix(str(params[0].const))
-        except ValueError as exc:
-            raise FixupError(f"bad regular expression: {exc}") from None
-
-
-@export("search", "textops", (1,), fixup=_check_regex, fmt=False, rve=True)
-def search(run: Run, params: list[Param]) -> Steps:
-    """search("regex"): the received message matches the regular expression (case-insensitive)."""
-    import re
-
-    rx = compile_posix(params[0].str(run))
-    hit = re.search(rx.pattern, run.msg.text, rx.flags | re.MULTILINE) is not None
-    yield run.event("search", f"/{params[0].str(run)}/ {'matches' if hit else 'does not match'} the message")
-    return 1 if hit else -1
-
-
 @export("has_totag", "siputils", (0,), route_types=ANY_ROUTE)
 def has_totag(run: Run, params: list[Param]) -> Steps:
     """has_totag(): the To header has a tag — an in-dialog request."""
@@ -249,3 +229,6 @@ def is_myself(run: Run, params: list[Param]) -> Steps:
         mine = check_self(run.config, host or value, int(port) if is_digits(port) else None)
     yield run.event("is_myself", f"{value} {'is' if mine else 'is not'} this server", detail={"result": mine})
     return 1 if mine else -1
+
+
+from sipsim.routing.modules import textops_re, textops_subst  # noqa: E402, F401 - register their functions

@@ -2,7 +2,9 @@
 
 The format's pseudo-variables are expanded (``$null`` prints ``<null>``) and the message becomes a
 step event (``step="xlog"``, ``detail={"level", "message"}``), which is where a learner reads it.
-In the kamailio profile a message ends at its first NUL byte, as Kamailio's log line does.
+In the kamailio profile a message ends at its first NUL byte, as Kamailio's log line does, and
+one that does not fit xlog's buffer (``buf_size``, 4096 bytes with the NUL) is not printed at all:
+xlog then fails.
 """
 
 from __future__ import annotations
@@ -36,8 +38,27 @@ def _check_level(params: list[Param]) -> None:
                              "only the letter after 'L_')")
 
 
+#: xlog's ``buf_size`` default: the expanded message and its terminating NUL must fit
+BUF_SIZE = 4096
+
+
+def _octets(text: str) -> int:
+    try:
+        return len(text.encode("latin-1"))  # received bytes are held as latin-1 characters
+    except UnicodeEncodeError:
+        return len(text.encode("utf-8"))  # text written in the script
+
+
 def _emit(run: Run, level: str, params: list[Param]) -> Steps:
     message = params[-1].str(run)
+    size = int(run.script.modparam("xlog", "buf_size", BUF_SIZE)) if not run.ctx.ser else 0
+    if size and _octets(message) >= size:
+        # measured with 5.6.3: 4095 bytes are printed, 4096 are not; xlog fails (-1), so as the last
+        # action of an onreply_route it keeps the reply from being forwarded
+        yield run.event("xlog", f"[{level}] nothing printed: the message is {_octets(message)} bytes, xlog's buffer "
+                        f"holds {size - 1} (Kamailio logs \"buffer overflow\"); xlog fails",
+                        detail={"level": level, "message": message, "printed": False, "result": -1})
+        return -1
     if "\0" in message and not run.ctx.ser:
         # Kamailio writes the line as a C string: it ends at a NUL byte (a header may carry one),
         # and the rest — the newline too — is lost (measured with Kamailio 5.6.3)
