@@ -11,6 +11,13 @@ To serve phones on a lab network, listen on the address they use and allow their
 (--listen 0.0.0.0:5060, still with --allow-dest) with --advertise naming the one the proxy puts
 in its Via; each local address then means "me". sipsim does not authenticate: any user name
 registers.
+
+An AOR takes at most --max-contacts contacts (10): the registrar's max_contacts, which Kamailio
+leaves at 0 (no limit). Without it anyone could bind thousands of contacts to one name and then
+have the 200 to a small, forged REGISTER query — it lists every binding — sent to any address.
+Ten leaves a student's desk phone, softphones and sipp's per-user scenarios room to spare; 0 gives
+Kamailio's default back. The simulator, `sipsim trace` and the differential tests keep 0, as
+Kamailio does.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from sipsim.cli.common import (
     parse_hostport,
     sip_host_error,
 )
+
+MAX_CONTACTS = 10  # serve's default max_contacts (see the module docstring)
 
 
 def _positive(text: str) -> int:
@@ -71,6 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-bindings", type=_count, default=100_000, metavar="N",
                    help="refuse a REGISTER that would grow the location table beyond N rows, as Kamailio "
                         "does when usrloc's memory is full: 500 (100000; 0: no limit)")
+    p.add_argument("--max-contacts", type=_count, default=MAX_CONTACTS, metavar="N",
+                   help="the registrar's max_contacts: refuse a REGISTER that would bind more than N contacts to "
+                        f"one AOR, 503 as Kamailio does ({MAX_CONTACTS}; 0: no limit, Kamailio's default). Bounds "
+                        "the 200 a forged REGISTER query can draw; a script's own "
+                        'modparam("registrar", "max_contacts", N) wins')
     p.add_argument("--rcvbuf", type=_rcvbuf, metavar="BYTES",
                    help="the socket's receive buffer (SO_RCVBUF; Linux doubles it; the effective value is logged)")
     p.add_argument("--relay", action="store_true",
@@ -138,7 +152,8 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         raise UsageError(str(exc)) from None
     return ServeOptions(
         listen=listen, workers=args.workers, profile=Profile(args.profile), route=args.route,
-        db=Path(args.db) if args.db else None, max_bindings=args.max_bindings, rcvbuf=args.rcvbuf,
+        db=Path(args.db) if args.db else None, max_bindings=args.max_bindings, max_contacts=args.max_contacts,
+        rcvbuf=args.rcvbuf,
         relay=args.relay, allow_dest=allow,
         dns=args.dns, observe=args.observe, step_control=args.step_control, step_timeout=args.step_timeout,
         on_child_death=args.on_child_death, control=args.control, log_level=LEVELS[args.log_level],

@@ -57,6 +57,9 @@ class ServerConfig:
     add_local_rport: bool = False  # cfg `add_local_rport`: put ;rport in our own Via
     min_udp_packet: int = MIN_UDP_PACKET
     msg_recv_max_size: int | None = None  # None: no limit but the 65535-byte buffer (as Kamailio 5.6)
+    # the registrar's max_contacts when a script does not set the modparam (0: no limit, Kamailio's
+    # default; `sipsim serve --max-contacts` sets it: see sipsim.engine.registrar)
+    max_contacts: int = 0
     server_header: str = "Server: sipsim"  # sl replies carry it, as Kamailio's server_signature
     defines: tuple[str, ...] = field(default_factory=tuple)  # cfg preprocessor defines (-A)
 

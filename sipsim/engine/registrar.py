@@ -36,7 +36,11 @@ error``.
 
 **The order of the checks** is ``save()``'s: the headers (Expires, then every Contact header),
 the star rules (a first ``Contact: *`` needs ``Expires: 0`` and no other Contact header; a later
-``*`` is ``* used in contact and more than 1 contact``), the AOR, and only then the contacts.
+``*`` is ``* used in contact and more than 1 contact``) and, header by header with them, each
+contact's length — a URI longer than 512 bytes (``contact_max_size``, fixed here) or a
+``received=...`` parameter longer than 255 (its name and quotes count) is ``400``,
+``Contact/received too long``, in both profiles: no binding can make the 200 to a query long —
+then the AOR, and only then the contacts.
 
 **New AOR or known one.** When the AOR has no binding yet (usrloc's ``insert_contacts()``),
 contacts with an expiry of 0 are skipped unread and one listed twice updates the binding made by
@@ -54,6 +58,21 @@ with the same Call-ID is updated only by a higher CSeq. A lower one fails the wh
 (400, ``Invalid CSeq number``); the same CSeq again within ``cseq_delay`` (20 s) of the last
 change is a retransmission and changes nothing (200). A REGISTER is all or nothing: one bad
 contact and none of its contacts is saved.
+
+**How many contacts an AOR may have** (``max_contacts``; 0, Kamailio's default, is no limit).
+Without a limit the 200 to a REGISTER lists every binding, however many: a 226-byte query for an
+AOR with 1,000 contacts was answered with 43 KB — sent to a source address anyone can forge. The
+registrar counts *before* it changes anything, and refuses with ``503 Service Unavailable``,
+``P-Registrar-Error: Too many registered contacts`` (``save()`` returns -2): for an AOR with
+bindings (``test_max_contacts()``) the unexpired contacts, plus each contact of the REGISTER not
+bound yet that has an expiry, less each bound one it removes with ``expires=0``; a refresh of a
+bound contact changes nothing, so a phone can always refresh or remove its own binding, and the
+503 lists the bindings as they stay. For a new AOR (``insert_contacts()``) the contacts with an
+expiry are counted as they are read — a URI listed twice counts twice — and the one beyond the
+limit fails the REGISTER before its own CSeq, Call-ID and q are read. A query is never refused
+(it lists what the limit let in). Kamailio's ``$xavp(reg=>max_contacts)`` per-call override is
+not modeled (sipsim has no ``$xavp``); ``sipsim serve --max-contacts`` sets the default of a
+script that does not set the module parameter.
 
 **Answers**: 200 lists every current binding in usrloc's order (``;q=`` when one was given, then
 ``;expires=``). An error is answered with the code and the standard reason phrase, and the
@@ -99,7 +118,12 @@ R_STAR_CONT = (400, "* used in contact and more than 1 contact")
 R_INV_CSEQ = (400, "Invalid CSeq number")
 R_INV_Q = (400, "Invalid q param in contact")
 R_CALLID_LEN = (400, "Callid too long")
+R_CONTACT_LEN = (400, "Contact/received too long")
+R_TOO_MANY = (503, "Too many registered contacts")  # max_contacts (registrar.c's codes[]: 503)
+REASONS = {400: "Bad Request", 500: "Server Internal Error", 503: "Service Unavailable"}  # reply.c's MSG_*
 CALLID_MAX_SIZE = 255  # usrloc keeps a binding's Call-ID in 255 bytes at most
+CONTACT_MAX_SIZE = 512  # the registrar's contact_max_size: a longer contact URI is refused (400)
+RECEIVED_MAX_SIZE = 255  # ... and a longer ;received=... parameter of a contact (all of it)
 
 # qvalue (RFC 3261 §25.1), as usrloc reads it: 0..1, at most three decimals kept
 _QVALUE = re.compile(r"(0(?:\.(\d+))?|1(?:\.0+)?)")
@@ -110,9 +134,10 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 class RegError(Exception):
     """A REGISTER the registrar refuses; ``listed``: answer with the current bindings too."""
 
-    def __init__(self, err: tuple[int, str], listed: bool = False) -> None:
+    def __init__(self, err: tuple[int, str], listed: bool = False, note: str = "") -> None:
         super().__init__(err[1])
         self.code, self.text, self.listed = err[0], err[1], listed
+        self.note = note  # for the trace only (Kamailio's log line), never in the answer
 
 
 def param_body(na, name: str) -> str | None:  # noqa: ANN001
@@ -209,14 +234,21 @@ def contact_list(bindings: list[Binding], now: float) -> str:
 
 def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
          default_expires: int = DEFAULT_EXPIRES, min_expires: int = MIN_EXPIRES,
-         max_expires: int | None = None) -> Steps:
-    """Returns 1 after answering 200, -1 after answering an error (see the module docstring).
+         max_expires: int | None = None, max_contacts: int | None = None) -> Steps:
+    """Returns, as Kamailio's ``save()``, after answering 200: 1 (contacts of a new AOR saved, or
+    the last contact that changed anything was inserted), 2 (... updated), 3 (... removed, or
+    ``Contact: *``), 4 (a query); after an error: -2 when ``max_contacts`` refused the REGISTER
+    (503), else -1 (see the module docstring).
 
-    ``default_expires``/``min_expires``/``max_expires`` are the registrar module's parameters of
-    the same names; ``max_expires`` 0 means no cap, None the profile's default (ser: 86400 s,
-    kamailio: 0)."""
+    ``default_expires``/``min_expires``/``max_expires``/``max_contacts`` are the registrar
+    module's parameters of the same names; ``max_expires`` 0 means no cap, None the profile's
+    default (ser: 86400 s, kamailio: 0); ``max_contacts`` 0 means no limit, None the server's
+    (``ServerConfig.max_contacts``: 0 but in ``sipsim serve``)."""
     if max_expires is None:
         max_expires = SER_MAX_EXPIRES if ctx.ser else 0
+    if max_contacts is None:
+        max_contacts = ctx.config.max_contacts
+    max_contacts = max(0, max_contacts)  # Kamailio limits only when it is above 0
     now = msg.time
     aor = ""
     try:
@@ -225,29 +257,33 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
             ctx.location.update(aor, now, lambda current: [])
             changes = ["removed all bindings"]
             current: list[Binding] = []
+            rc = 3
         else:
             changes = []
-            plan = _Plan(msg, aor, now, contacts, expires_hdr, (default_expires, min_expires, max_expires), changes)
+            plan = _Plan(msg, aor, now, contacts, expires_hdr, (default_expires, min_expires, max_expires), changes,
+                         max_contacts)
             current = ctx.location.update(aor, now, plan)
+            rc = plan.rc
     except RegError as exc:
         if ctx.tracing:
-            yield ctx.event("save", msg, f"AOR {aor or '(none)'}: {exc.text}: nothing is changed", reason=exc.text)
+            note = f" ({exc.note})" if exc.note else ""
+            yield ctx.event("save", msg, f"AOR {aor or '(none)'}: {exc.text}{note}: nothing is changed",
+                            reason=exc.text)
         if exc.listed:
             bindings = ctx.location.lookup(aor, now)
             if bindings:
                 add_lump_rpl(msg, f"Contact: {contact_list(bindings, now)}")
         add_lump_rpl(msg, f"P-Registrar-Error: {exc.text}")
-        reason = "Bad Request" if exc.code == 400 else "Server Internal Error"
         msg.extra["cause"] = exc.text  # sl_send_reply puts it in the event: the live log line says why
-        yield from sl_send_reply(ctx, msg, exc.code, reason, why="save")
-        return -1
+        yield from sl_send_reply(ctx, msg, exc.code, REASONS.get(exc.code, "Server Internal Error"), why="save")
+        return -2 if exc.code == R_TOO_MANY[0] and exc.text == R_TOO_MANY[1] else -1
     if ctx.tracing:
         yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",
                         detail={"aor": aor, "bindings": [b.contact for b in current]})
     if current:
         add_lump_rpl(msg, f"Contact: {contact_list(current, now)}")
     yield from sl_send_reply(ctx, msg, 200, "OK", why="save")
-    return 1
+    return rc
 
 
 def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
@@ -279,8 +315,14 @@ def _read_register(msg: SipMsg) -> tuple[str, bool, list, int | None]:
             raise RegError(R_STAR_EXP)
         if len(bodies) > 1:
             raise RegError(R_STAR_CONT)
-    elif any(b.star for b in bodies):
-        raise RegError(R_STAR_CONT)
+    for body in bodies if not star else ():  # header by header: a star, then each contact's length
+        if body.star:
+            raise RegError(R_STAR_CONT)
+        for na in body.contacts:
+            received = na.param("received")  # measured: the whole parameter counts, "received=" and quotes too
+            if len(na.uri) > CONTACT_MAX_SIZE or (received is not None
+                                                  and len("received=") + len(received) > RECEIVED_MAX_SIZE):
+                raise RegError(R_CONTACT_LEN)
     try:
         aor = _aor(msg.to.parsed.uri_as(kamailio).user, kamailio)
     except ParseError:
@@ -296,11 +338,12 @@ class _Plan:
     """The change one REGISTER makes to its AOR's contacts (usrloc's rules; may raise RegError)."""
 
     def __init__(self, msg: SipMsg, aor: str, now: float, contacts: list, expires_hdr: int | None,
-                 limits: tuple[int, int, int], changes: list[str]) -> None:
+                 limits: tuple[int, int, int], changes: list[str], max_contacts: int = 0) -> None:
         self.msg, self.aor, self.now, self.contacts = msg, aor, now, contacts
-        self.expires_hdr, self.changes = expires_hdr, changes
+        self.expires_hdr, self.changes, self.max_contacts = expires_hdr, changes, max_contacts
         self.default, self.min, self.max = limits  # default_expires, min_expires, max_expires (0: none)
         self.asked = 0  # the expiry the contact being read asked for (to say when it was shortened)
+        self.rc = 4  # save()'s return code: 4 a query; else what the last contact did (see __call__)
 
     def _expires(self, na) -> int:  # noqa: ANN001
         param = param_body(na, "expires")
@@ -323,19 +366,32 @@ class _Plan:
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
+        self.rc = 4
         if not self.contacts:
             return None  # a query
+        # Kamailio's save() returns 1 for a new AOR; for one with bindings, what the last contact
+        # that changed anything did: 1 inserted, 2 updated, 3 removed (1 when none changed)
+        self.rc = 1
         callid = msg.callid.body if msg.callid is not None else ""
         cseq = str2int(msg.cseq.parsed.number) if msg.cseq is not None and msg.cseq.parsed is not None else None
         new_aor = not current  # usrloc has no record: insert_contacts(), else update_contacts()
         if cseq is None and not new_aor:
             raise RegError(R_INV_CSEQ, listed=True)  # update_contacts() packs the CSeq first of all
+        if self.max_contacts and not new_aor:
+            if len(callid) > CALLID_MAX_SIZE:
+                raise RegError(R_CALLID_LEN)  # update_contacts() packs the Call-ID before it counts
+            self._test_max_contacts(current, callid, cseq)  # type: ignore[arg-type]
         order = list(current)
         self.changes.clear()
+        inserted = 0  # insert_contacts()' count: contacts with an expiry, a URI listed twice counts twice
         for na in self.contacts:
             expires = self._expires(na)
             if new_aor and expires == 0:
                 continue  # insert_contacts() skips it unread (even a bad q)
+            if new_aor and self.max_contacts:
+                if inserted >= self.max_contacts:  # counted before the contact is read
+                    raise RegError(R_TOO_MANY, note=f"more than max_contacts {self.max_contacts} for a new AOR")
+                inserted += 1
             if cseq is None:
                 raise RegError(R_INV_CSEQ)
             if len(callid) > CALLID_MAX_SIZE:
@@ -352,15 +408,41 @@ class _Plan:
                 if expires == 0:
                     del order[i]
                     self.changes.append(f"removed {na.uri}")
+                    self.rc = 3
                     continue
             elif expires == 0:
                 continue
             # a new AOR's contact listed twice: the later sighting updates the binding just made
             new = self._binding(na, expires, q, callid, cseq)
             order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
+            if not new_aor:
+                self.rc = 2 if i is not None else 1
             capped = f" (asked {self.asked} s; max_expires {self.max})" if self.asked > expires else ""
             self.changes.append(f"{na.uri} for {expires} s{capped}")
         return order
+
+
+    def _test_max_contacts(self, current: list[Binding], callid: str, cseq: int) -> None:
+        """``test_max_contacts()``, before an AOR with bindings is changed: its unexpired contacts,
+        plus each contact of the REGISTER not bound yet (with an expiry; one listed twice counts
+        twice), less each bound one it removes (``expires=0``); a refresh counts nothing, a
+        retransmission is skipped, a CSeq going back fails first (400). More than
+        ``max_contacts`` and the REGISTER is refused: 503 with the current bindings."""
+        num = len(current)
+        for na in self.contacts:
+            expires = self._expires(na)
+            old = next((b for b in current if b.contact == na.uri), None)
+            if old is not None and old.callid == callid and cseq <= old.cseq:
+                if cseq == old.cseq and self.now < old.modified + CSEQ_DELAY:
+                    continue  # a retransmission: not counted
+                raise RegError(R_INV_CSEQ, listed=True)
+            if old is None and expires:
+                num += 1
+            elif old is not None and not expires:
+                num -= 1
+        if num > self.max_contacts:
+            raise RegError(R_TOO_MANY, listed=True,
+                           note=f"{num} contacts after the change, max_contacts {self.max_contacts}")
 
 
 def lookup(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:

@@ -70,6 +70,7 @@ class ServeOptions:
     route: str | None = None
     db: Path | None = None
     max_bindings: int = 100_000  # the location table's bound (sipsim.real.location, "a size limit")
+    max_contacts: int = 10  # the registrar's max_contacts when the script sets none (= cli.serve.MAX_CONTACTS)
     rcvbuf: int | None = None
     relay: bool = False
     allow_dest: tuple[IPNetwork, ...] = ()
@@ -168,7 +169,7 @@ class Server:
         if o.observe and len(control_path(o.observe, 4194304).encode()) > UNIX_PATH_MAX:
             raise ServeError(f"--observe {o.observe}: path too long for a Unix socket")
         self.config = ServerConfig(profile=o.profile, listen=o.listen, relay=o.relay, advertise=o.advertise,
-                                   aliases=o.aliases)
+                                   aliases=o.aliases, max_contacts=o.max_contacts)
         self.router = load_router(o.route, self.config)
         if self.router is not None:
             # the script's globals (advertised_address, alias, check_via, server_signature) describe
@@ -225,6 +226,15 @@ class Server:
         except OSError as exc:
             why = f"control socket {ctl}: {exc.strerror}" if exc.strerror else str(exc)
             raise ServeError(why) from None
+
+    def _max_contacts_words(self) -> str:
+        """The registrar's max_contacts for the start-up line: a script's modparam wins over
+        --max-contacts (sipsim.routing.modules.registrar)."""
+        modparams = getattr(getattr(self.router, "script", None), "modparams", None)
+        mine = modparams.get(("registrar", "max_contacts")) if isinstance(modparams, dict) else None
+        if mine is not None:
+            return f"max_contacts {int(mine) if int(mine) > 0 else 'none'} (the script's modparam)"
+        return f"max_contacts {self.opts.max_contacts or 'none'}"
 
     def _wildcard_names(self) -> None:
         """``--listen 0.0.0.0`` / ``[::]``: every local address means "me"; --advertise names the Via.
@@ -374,6 +384,7 @@ class Server:
             f"sipsim serve: listening on udp:{self.sock_info['listen']}, profile {o.profile.value}, "
             f"{n} worker{'s' if n != 1 else ''} ({pids}), {buf}, relay {relay}, "
             f"route {o.route or 'default.cfg (shipped)'}, location {self.db}, "
+            f"{self._max_contacts_words()}, "
             f"control {self.control.path if self.control else '-'}"
             + (f", observer {o.observe}{' with step control' if o.step_control else ''}" if o.observe else "")
             + (f", alias {', '.join(self.auto_aliases)} (auto_aliases, as Kamailio names its loopback listen)"

@@ -2,9 +2,12 @@
 
 They call the engine's registrar (:mod:`sipsim.engine.registrar`), which stores bindings in the
 worker context's location table (one table, whatever its name: use_domain is off). The module
-parameters ``default_expires``, ``min_expires`` and ``max_expires`` are honoured (passed to the
-engine's ``save``; without ``max_expires`` the profile's default applies: ser 86400 s, kamailio 0 = no cap).
-``save`` replies itself (200 with the bindings, or a 4xx) as Kamailio's registrar does.
+parameters ``default_expires``, ``min_expires``, ``max_expires`` and ``max_contacts`` are
+honoured (passed to the engine's ``save``; without ``max_expires`` the profile's default applies:
+ser 86400 s, kamailio 0 = no cap; without ``max_contacts`` the server's, ``ServerConfig.max_contacts``:
+0 = no limit, but ``sipsim serve --max-contacts N`` — a script's own modparam wins over the command line).
+``save`` replies itself (200 with the bindings, or a 4xx/5xx) as Kamailio's registrar does; it
+returns -2 when ``max_contacts`` refused the REGISTER (503), -1 for the other errors.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ def save(run: Run, params: list[Param]) -> Steps:
     de = int(run.script.modparam("registrar", "default_expires", engine_registrar.DEFAULT_EXPIRES))
     me = int(run.script.modparam("registrar", "min_expires", engine_registrar.MIN_EXPIRES))
     mx = run.script.modparam("registrar", "max_expires", None)
+    mc = run.script.modparam("registrar", "max_contacts", None)
     return (yield from engine_registrar.save(run.ctx, msg, table, default_expires=de, min_expires=me,
-                                             max_expires=None if mx is None else int(mx)))
+                                             max_expires=None if mx is None else int(mx),
+                                             max_contacts=None if mc is None else int(mc)))
 
 
 @export("lookup", "registrar", (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE, fixup=_check_table, fmt=False)
