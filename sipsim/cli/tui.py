@@ -1,18 +1,28 @@
-"""`sipsim tui [SCENARIO] [--pcap FILE] [--live HOST:PORT]`: the step-through TUI (also `sipsim` alone).
+"""`sipsim tui [SCENARIO] [--pcap FILE [--call-id TEXT] [--frames N-M]] [--live HOST:PORT]`:
+the step-through TUI (also `sipsim` alone).
 
 Opens a simulation of SCENARIO (a shipped name, see `sipsim simulate --list`, or a .toml file;
 default: basic-call — 4 workers, a REGISTER and a call). With --pcap it replays the SIP datagrams
 of a capture (pcap or pcapng, as `sipsim simulate --pcap` does: those sent to the capture's proxy
 arrive at the simulated one, at their captured times), so a real trace can be stepped through
-message by message. With --live it starts a real `sipsim serve` on HOST:PORT (the port must be
-free) and shows its real workers, held step by step; the server stops when you leave live mode (L)
-or quit. Keys: n step, b back, p run/pause, 1-8 or tab a panel, f maximise/restore it, ? or F1 help
-on the focused panel and every key, ctrl+p the command palette, ctrl+q quit.
+message by message. --call-id TEXT and --frames N-M select one call, or a range of frames, as
+`sipsim trace --pcap` and `sipsim simulate --pcap` do. In a step-through that means: the TUI
+opens on the arrival of the first selected datagram, after a fast-forward over everything the
+replay does before it (run, not shown), so the proxy meets it in the state the full replay has
+then (a REGISTER outside the selection has made the binding its INVITE needs); unselected
+datagrams that come between two selected ones still arrive in their place (the capture's order
+and timing are kept), and the run ends after the last selected one (later ones are not
+replayed). The top bar names the selection; b and home still go back over what ran first.
+With --live it starts a real `sipsim serve` on HOST:PORT (the port must be free) and shows its
+real workers, held step by step; the server stops when you leave live mode (L) or quit. Keys: n
+step, b back, p run/pause, 1-8 or tab a panel, f maximise/restore it, ? or F1 help on the focused
+panel and every key, ctrl+p the command palette, ctrl+q quit.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from sipsim.cli.common import UsageError, alias_error, fail, no_terminal, parse_hostport, sip_host_error
 
@@ -40,6 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --pcap: the capture's proxy (default: guessed), as sipsim simulate --pcap-proxy")
     p.add_argument("--pcap-time-scale", type=float, metavar="X",
                    help="with --pcap: multiply the captured gaps by X (0: a burst)")
+    p.add_argument("--call-id", metavar="TEXT",
+                   help="with --pcap: start at the first datagram whose Call-ID is TEXT (compared exactly); what "
+                        "was replayed before it has run, so the proxy's state is as in the full replay")
+    p.add_argument("--frames", metavar="N-M",
+                   help="with --pcap: start at the first datagram of these capture frames, numbered as Wireshark "
+                        "does (N-M, N, N- to the end, or several: 1-20,67); with --call-id both must hold")
     p.add_argument("--live", metavar="HOST:PORT",
                    help="start sipsim serve on HOST:PORT (a free local port) and watch its real workers")
     p.add_argument("--profile", choices=("ser", "kamailio"),
@@ -103,17 +119,19 @@ def run(args: argparse.Namespace) -> int:
     if bad:  # refused here as serve refuses them, not by the server the TUI starts
         return fail(bad)
     scenario = getattr(args, "scenario", None)
+    picked = None
     if getattr(args, "pcap", None):
         if live is not None:
             return fail("--pcap replays a capture in the simulator; live mode watches a real server: give one")
         try:
-            scenario = replay_scenario(args)
+            scenario, picked = replay_selection(args)
         except ScenarioError as exc:
             return fail(str(exc))
         except (OSError, ValueError) as exc:  # an unreadable file, a PcapError
             return fail(str(exc), 1)
-    elif getattr(args, "pcap_proxy", None) or getattr(args, "pcap_time_scale", None) is not None:
-        return fail("--pcap-proxy and --pcap-time-scale go with --pcap (which capture?)")
+    elif any(v is not None for v in (getattr(args, "pcap_proxy", None) or None, getattr(args, "pcap_time_scale", None),
+                                     getattr(args, "call_id", None), getattr(args, "frames", None))):
+        return fail("--pcap-proxy, --pcap-time-scale, --call-id and --frames go with --pcap (which capture?)")
     elif scenario:  # loaded here so that a bad one is refused before the TUI starts
         try:
             scenario = load_scenario(scenario)
@@ -129,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return run_tui(scenario=scenario, live=live, profile=getattr(args, "profile", None),
                        workers=getattr(args, "workers", None), policy=getattr(args, "policy", None),
-                       route=getattr(args, "route", None), live_options=options)
+                       route=getattr(args, "route", None), live_options=options,
+                       selection=_tui_selection(picked))
     except ScenarioError as exc:
         return fail(str(exc))
 
@@ -140,6 +159,13 @@ def replay_scenario(args: argparse.Namespace) -> object:
     exactly as the command line does (same proxy guess, same notes on stderr, same refusals). The
     scenario carries the capture's time (``capture_epoch``), so the `s` key saves a pcap that lines
     up with the capture, as ``simulate --save-pcap`` does."""
+    return replay_selection(args)[0]
+
+
+def replay_selection(args: argparse.Namespace) -> tuple[Any, Any]:
+    """:func:`replay_scenario`, and with ``--call-id``/``--frames`` what they selected (simulate's
+    :class:`~sipsim.cli.simulate_report.Picked`; None without them): the scenario then replays the
+    capture up to the last selected datagram, as ``simulate`` does."""
     from sipsim.cli import build_parser
     from sipsim.cli.simulate import build_scenario
 
@@ -148,4 +174,17 @@ def replay_scenario(args: argparse.Namespace) -> object:
         argv += ["--pcap-proxy", proxy]
     if args.pcap_time_scale is not None:
         argv += ["--pcap-time-scale", repr(args.pcap_time_scale)]
-    return build_scenario(build_parser().parse_args(argv))
+    for option, value in (("--call-id", getattr(args, "call_id", None)), ("--frames", getattr(args, "frames", None))):
+        if value is not None:
+            argv += [f"{option}={value}"]  # (a Call-ID may start with "-")
+    parsed = build_parser().parse_args(argv)
+    return build_scenario(parsed), getattr(parsed, "picked", None)
+
+
+def _tui_selection(picked: Any) -> Any:
+    """simulate's :class:`~sipsim.cli.simulate_report.Picked` as the TUI's source takes it (None: no selection)."""
+    if picked is None:
+        return None
+    from sipsim.tui.sources import ReplaySelection
+
+    return ReplaySelection(frozenset(picked.labels), picked.selection.describe())

@@ -27,7 +27,7 @@ from sipsim.tui.live_controls import LiveControls
 from sipsim.tui.live_options import SERVE_DEFAULTS, ServerOptions
 from sipsim.tui.panels.lesson import LessonState
 from sipsim.tui.screens.main import MainScreen, TopBar
-from sipsim.tui.sources import SimSource, Source
+from sipsim.tui.sources import ReplaySelection, SimSource, Source
 from sipsim.tui.view import build_view
 
 DEFAULT_SCENARIO = "basic-call"
@@ -166,7 +166,8 @@ class SipsimApp(LiveControls, Controls, App[int]):
 
 def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None, live: Addr | str | None = None,
             profile: str | None = None, workers: int | None = None, policy: str | None = None,
-            route: str | None = None, live_options: ServerOptions = SERVE_DEFAULTS) -> int:
+            route: str | None = None, live_options: ServerOptions = SERVE_DEFAULTS,
+            selection: ReplaySelection | None = None) -> int:
     """Open the TUI and return its exit status.
 
     ``scenario``: a :class:`Scenario`, a shipped name or a ``.toml`` path (default: basic-call).
@@ -174,7 +175,8 @@ def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None
     ``lesson.scenario`` and calls ``lesson.attach(sim)``. ``live``: ``"127.0.0.1:5060"`` or
     ``(host, port)`` to start in live mode. ``profile``/``workers``/``policy``/``route`` override
     the scenario (and the live server); ``live_options``: what a live server gets besides (serve's
-    ``--allow-dest``, ``--advertise``, ``--alias``, ``--relay``).
+    ``--allow-dest``, ``--advertise``, ``--alias``, ``--relay``); ``selection``: a replay's
+    ``--call-id``/``--frames`` (the TUI opens at the first selected datagram, see :class:`SimSource`).
     Raises ``ScenarioError`` for a scenario that cannot be used.
     """
     sc: Scenario | None = None
@@ -189,7 +191,8 @@ def run_tui(*, scenario: Scenario | str | Path | None = None, lesson: Any = None
         addr = parse_hostport(live)
     elif live is not None:
         addr = live
-    app = SipsimApp(scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile,
+    source = SimSource(sc, selection) if selection is not None and sc is not None else None
+    app = SipsimApp(source=source, scenario=sc, lesson=lesson, live=addr, live_workers=workers, live_profile=profile,
                     live_options=live_options)
     app.run()
     return int(app.return_code or 0)

@@ -69,7 +69,7 @@ class SimChoices:
         except ScenarioError as exc:
             self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
             return
-        self._use_sim(SimSource(sc), keep_position=True)
+        self._use_sim(SimSource(sc, base.selection), keep_position=True)  # a --call-id/--frames replay keeps it
         what = ", ".join(f"{k} {v}" for k, v in changes.items())
         self.notify(f"{what}: the simulation starts again" + (" (live mode: press L to see it)"
                                                              if self.source.live else ""))  # type: ignore[attr-defined]

@@ -149,20 +149,44 @@ def is_arrival(ev: Event) -> bool:
     return type(ev) is KernelEvent and ev.kind in (DATAGRAM_QUEUED, DATAGRAM_DROPPED) and ev.msg is not None
 
 
+@dataclass(frozen=True, slots=True)
+class ReplaySelection:
+    """What ``sipsim tui --pcap FILE --call-id TEXT --frames N-M`` selected of the replay: the
+    stream labels (``pcap#N``, as ``sipsim simulate`` names a replay's arrivals) of the selected
+    datagrams, and the options as the user typed them (for the top bar)."""
+
+    labels: frozenset[str]
+    what: str
+
+
 class SimSource(Source):
     """A :class:`~sipsim.engine.simulation.Simulation` of ``scenario`` (the datagrams' bytes come from
-    the simulator's wire records)."""
+    the simulator's wire records).
+
+    With a ``selection`` (a replay's ``--call-id``/``--frames``) the source starts at the arrival
+    of the first selected datagram: every event before it is computed (the replayed datagrams
+    before it run, unshown), so the user starts stepping at the selected call with the proxy in
+    the state the full replay has then — the same choice ``sipsim simulate`` and ``sipsim trace``
+    make, where what came before runs and only the selection is shown. Nothing is hidden: b and
+    home go back over the fast-forwarded part. ``selected`` collects the selected datagrams' ids
+    as the run reaches them."""
 
     kind = "SIM"
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, selection: ReplaySelection | None = None) -> None:
         from sipsim.engine.stepping import Simulation
 
         self.scenario = scenario
+        self.selection = selection
         self.sim = Simulation(scenario)
         self.profile = scenario.profile
         self.listen = format_addr(self.sim.runner.listen)
         self._reset()
+        self.start = 0  # where the source opened: the first selected datagram's arrival (0: the beginning)
+        if selection is not None:
+            found = self.sim.find(self._is_selected_arrival, start=0, limit=1 << 62)
+            if found is not None:  # (a scenario's `until` may end the run before it)
+                self.start = self.goto(found)
 
     def _reset(self) -> None:
         self._snaps: dict[int, Snapshot] = {}  # a few recent snapshots (panels look back at a message's last step)
@@ -170,11 +194,19 @@ class SimSource(Source):
         self._wire_seen = 0
         self._in: dict[int, Wire] = {}
         self._out: dict[int, list[Wire]] = {}
+        self.selected: set[int] = set()  # the ids of the selected datagrams the run has reached
         self.history = History(self.listen, datagram=self._data_in)
+
+    def _is_selected_arrival(self, ev: Event) -> bool:
+        return self.selection is not None and is_arrival(ev) and \
+            ev.detail.get("stream") in self.selection.labels  # type: ignore[union-attr]
 
     def describe(self) -> str:
         sc = self.scenario
-        return f"{sc.name} · {sc.profile} · {sc.policy} · {sc.workers} worker{'s' if sc.workers != 1 else ''}"
+        text = f"{sc.name} · {sc.profile} · {sc.policy} · {sc.workers} worker{'s' if sc.workers != 1 else ''}"
+        if self.selection is not None:
+            text += f" · {self.selection.what} ({len(self.selection.labels)} selected)"
+        return text
 
     # -- wire records --------------------------------------------------------------------------------
     def _sync_wire(self) -> None:
@@ -217,6 +249,8 @@ class SimSource(Source):
             h = self.history
         for i in range(h.fed, len(events)):
             h.feed(events[i], i + 1)
+            if self.selection is not None and self._is_selected_arrival(events[i]):
+                self.selected.add(events[i].msg)  # type: ignore[union-attr, arg-type]
 
     # -- moving --------------------------------------------------------------------------------------
     @property

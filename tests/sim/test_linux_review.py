@@ -76,7 +76,7 @@ def test_rmem_max_caps_so_rcvbuf_and_a_scenario_or_the_cli_raises_it(capsys: pyt
 def test_summary_names_the_workers_and_says_when_the_seed_is_idle(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "fifo-spaced", "--count", "8", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["schema"] == 2 and d["handled_by"] == [0, 1, 2, 3] * 2
+    assert d["schema"] == 3 and d["handled_by"] == [0, 1, 2, 3] * 2
     assert d["handled_by_names"] == ["W1", "W0", "W2", "W3"] * 2  # fifo-spaced starts W1 W0 W2 W3
     assert main(["simulate", "fifo-spaced", "--count", "8", "--seed", "9"]) == 0
     out = capsys.readouterr().out
