@@ -111,6 +111,22 @@ class LiveServer:
             return ""
 
 
+def udp_client() -> socket.socket:
+    """A UDP socket on 127.0.0.1, any free port: the phone of a test."""
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.bind(("127.0.0.1", 0))
+    return c
+
+
+def recv_answer(c: socket.socket, timeout: float) -> bytes | None:
+    """The next datagram on ``c`` within ``timeout`` seconds, or None."""
+    c.settimeout(timeout)
+    try:
+        return c.recvfrom(65535)[0]
+    except (TimeoutError, BlockingIOError):
+        return None
+
+
 def eventually(check, timeout: float = 2.0, interval: float = 0.02) -> bool:  # noqa: ANN001
     """Poll ``check()`` until it is true or ``timeout`` passes (counters are written after the reply)."""
     deadline = time.monotonic() + timeout

@@ -66,7 +66,7 @@ def _refuse_port_lookalike(text: str) -> None:
     decimal number of 1024 or more) is refused — as ambiguous when the whole is an address too —
     with the bracketed spellings. ``2001:db8::8080`` passes (``2001:db8:`` is no address)."""
     head, _, last = text.rpartition(":")
-    if not (last.isdigit() and 4 <= len(last) <= 5 and 1024 <= int(last) < 65536):
+    if not ((last.isascii() and last.isdigit()) and 4 <= len(last) <= 5 and 1024 <= int(last) < 65536):
         return
     try:
         ipaddress.IPv6Address(head)

@@ -36,7 +36,7 @@ class PeerMsg:
     @property
     def cseq(self) -> tuple[int, str]:
         num, _, method = (self.get("cseq") or "0 ?").strip().partition(" ")
-        return (int(num) if num.isdigit() else 0), method.strip().upper()
+        return (int(num) if (num.isascii() and num.isdigit()) else 0), method.strip().upper()
 
     @property
     def call_id(self) -> str:
@@ -85,7 +85,7 @@ def via_params(via: str) -> tuple[str, int, dict[str, str]]:
     for p in params:
         k, _, v = p.strip().partition("=")
         out[k.lower()] = v
-    return host, int(port_s) if port_s.isdigit() else 5060, out
+    return host, int(port_s) if (port_s.isascii() and port_s.isdigit()) else 5060, out
 
 
 def response_dest(msg: PeerMsg, src: Addr) -> Addr:

@@ -167,7 +167,7 @@ def from_dict(d: dict[str, Any], *, base: Path | None = None, source: str = "") 
         elif isinstance(sp, dict):
             speeds = [1.0] * workers
             for k, v in sp.items():
-                if not k.isdigit() or int(k) >= workers:
+                if not (k.isascii() and k.isdigit()) or int(k) >= workers:
                     raise ScenarioError(f"speeds: {k!r} is not a worker number below {workers}")
                 speeds[int(k)] = float(number(v, f"speeds.{k}"))
         else:

@@ -123,7 +123,7 @@ def find_lesson(ref: str | int, folder: Path | None = None) -> Lesson:
         return load_lesson_file(p)
     paths = lesson_paths(folder)
     found = [path for path in paths
-             if (text.isdigit() and int(text) == int(LESSON_FILE.match(path.name).group(1)))  # type: ignore[union-attr]
+             if ((text.isascii() and text.isdigit()) and int(text) == int(LESSON_FILE.match(path.name).group(1)))  # type: ignore[union-attr]
              or text in (path.name, path.stem)]
     if len(found) > 1:
         raise LessonError(f"two lessons are numbered {text}: {', '.join(p.name for p in found)}; give one of them "
@@ -331,9 +331,10 @@ def _question(t: Any, where: str) -> QuestionSpec:
         answer = str(answer).lower() if isinstance(answer, bool) else str(answer)
     answer = _str(answer, f"{where}.answer")
     if choices and not any(answer.casefold() in (c.text.casefold(), c.value.casefold()) for c in choices):
+        by_place = answer.isascii() and answer.isdigit() and 0 < int(answer) <= len(choices)
         place = (f" (the reference answer is a choice's text or value, not its place: "
-                 f"answer = {choices[int(answer) - 1].text!r})") if answer.isdigit() and 0 < int(answer) <= len(
-            choices) and not any(c.value == answer for c in choices) else ""
+                 f"answer = {choices[int(answer) - 1].text!r})") if by_place and not any(
+            c.value == answer for c in choices) else ""
         raise LessonError(f"{where}.answer: {answer!r} is none of the choices{place}")
     judged = _judged(t, where)
     kind = _kind(judged.check)

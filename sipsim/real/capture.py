@@ -81,7 +81,7 @@ class WorkerCapture:
     def __init__(self, path: str, pid: int) -> None:
         self._path = part_path(path, pid)
         try:
-            self._f: Any = open(self._path, "wb")  # noqa: SIM115 - closed by close()
+            self._f: Any = open_private(self._path)
         except OSError as exc:  # the worker's "cannot run:" line says it, as PcapWriter would
             from sipsim.packets.errors import PcapError
 
@@ -115,6 +115,16 @@ class WorkerCapture:
             self._f.close()
 
 
+def open_private(path: str) -> Any:
+    """A capture file for the server's user alone (0600, as the observer sockets): it quotes every
+    message — registrations, calls — and a lab machine has other users. A link at the path is not
+    followed (someone could have pointed it at a file of ours)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o600)  # a file that existed (--force) keeps its old mode otherwise
+    return os.fdopen(fd, "wb")
+
+
 def merge_parts(path: str, port: int | None, pids: Iterable[int] | None = None, *, into: str | None = None) -> int:
     """Merge worker parts of ``path`` into ``into`` (default ``path``), in time order, and delete
     them. Returns the record count. ``pids``: only these workers' parts (a server merges its own
@@ -137,7 +147,7 @@ def merge_parts(path: str, port: int | None, pids: Iterable[int] | None = None, 
     records.sort(key=lambda r: (r.capture_ns, r.direction == "in"))
     # the parts' directions are kept when every record has one (parts written by received()/sent())
     directions = bool(records) and all(r.direction is not None for r in records)
-    with PcapWriter(into or path, directions=directions) as w:
+    with open_private(into or path) as f, PcapWriter(f, directions=directions) as w:
         for r in records:
             w.write(r.capture_time, tuple(r.src), tuple(r.dst), r.data, r.direction if directions else None)
     for part in parts:

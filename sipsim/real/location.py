@@ -35,12 +35,15 @@ workers are separate processes, so the shared table is an SQLite file:
 
 * **a size limit** (``max_bindings``, ``serve --max-bindings``, 100,000 by default). Kamailio's
   usrloc lives in shared memory, so a flood of REGISTERs for new AORs ends when its ``shm`` pool
-  is full: the registrar answers ``500``, ``Error while inserting contact``, and the server goes
-  on. A file has no such end — 20,000 REGISTERs made 3 MB of table and 15 MB of WAL, and the
-  ser profile keeps each for a day — so the table gets the same kind of bound: a REGISTER that
-  would grow it beyond ``max_bindings`` rows (expired rows not yet purged count, as expired
-  contacts fill shm until usrloc's timer) is refused with that very answer; one that refreshes
-  or removes bindings is never refused. ``0`` means no limit.
+  is full: the registrar answers ``500 Server Internal Error`` with ``P-Registrar-Error:
+  usrloc_record_new failed`` (a new AOR) or ``usrloc_contact_insert failed`` (one more contact of
+  a known AOR) — its error texts name the usrloc call that failed — and the server goes on. A
+  file has no such end — 20,000 REGISTERs made 3 MB of table and 15 MB of WAL, and the ser
+  profile keeps each for a day — so the table gets the same kind of bound: a REGISTER that would
+  grow it beyond ``max_bindings`` rows (expired rows not yet purged count, as expired contacts
+  fill shm until usrloc's timer — except the AOR's own, which its new set replaces) is refused
+  with that very answer; one that refreshes or removes bindings is never refused. ``0`` means
+  no limit.
 
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
@@ -55,7 +58,9 @@ from sipsim.engine.location import Binding, Change
 from sipsim.engine.registrar import RegError
 
 MAX_BINDINGS = 100_000  # rows; some 150 bytes each in the table (see "a size limit" above)
-TABLE_FULL = (500, "Error while inserting contact")  # the registrar's answer when usrloc cannot insert
+# the registrar's answers when usrloc cannot allocate (Kamailio 5.6's rerrno texts R_UL_NEW_R, R_UL_INS_C)
+TABLE_FULL_NEW_AOR = (500, "usrloc_record_new failed")
+TABLE_FULL = (500, "usrloc_contact_insert failed")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS location (
@@ -180,9 +185,12 @@ class SQLiteLocation:
                 db.execute("COMMIT")
                 return current
             if self.max_bindings and len(new) > len(current):
-                rows = db.execute("SELECT COUNT(*) FROM location").fetchone()[0]
-                if rows + len(new) - len(current) > self.max_bindings:
-                    raise RegError(TABLE_FULL)  # rolled back below; answered 500 as usrloc out of shm
+                own = db.execute("SELECT COUNT(*) FROM location WHERE aor = ?", (aor,)).fetchone()[0]
+                if len(new) > own:  # the AOR's rows, expired ones too, are replaced: only the rest grows
+                    total = db.execute("SELECT COUNT(*) FROM location").fetchone()[0]
+                    if total - own + len(new) > self.max_bindings:
+                        # rolled back below; answered 500 as usrloc out of shm
+                        raise RegError(TABLE_FULL if own else TABLE_FULL_NEW_AOR)
             db.execute("DELETE FROM location WHERE aor = ?", (aor,))
             db.executemany(
                 f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -71,7 +71,7 @@ def listen_address(host: str, port: int) -> tuple[IPAddress, int]:
         raise ValueError(f"cannot listen on {where}: a scope (%{scope}) belongs only to a link-local address "
                          "(fe80::/10); leave it out")
     try:
-        index = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+        index = int(scope) if (scope.isascii() and scope.isdigit()) else socket.if_nametoindex(scope)
         socket.if_indextoname(index)
     except (OSError, OverflowError):
         raise ValueError(f"cannot listen on {where}: this machine has no interface {scope!r} (see `ip link`)") \

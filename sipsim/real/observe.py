@@ -26,6 +26,7 @@ import json
 import os
 import select
 import socket
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -56,7 +57,7 @@ class ObserverLink:
 
     def __init__(self, path: str, pid: int, *, step_control: bool = False, step_timeout: float = 120.0,
                  hello: dict[str, Any] | None = None, warn: Callable[[str], None] | None = None) -> None:
-        self.path = path
+        self.path = os.path.abspath(path)  # a relative name would match a socket of that name anywhere
         self._real_path = os.path.realpath(path)
         self._warn = warn
         self._refused_ino: int | None = None  # the untrusted socket file already warned about
@@ -149,16 +150,23 @@ class ObserverLink:
         """Is the socket at ``path`` bound by this server's user (or root)? A socket of another
         user there — another student who bound the path first, in a folder all may write to — must
         get no events (they quote every message) and must not hold the workers paused on its
-        ``ready``: it is treated as no observer at all, and said once in the log."""
+        ``ready``: it is treated as no observer at all, and said once in the log.
+
+        ``lstat``, not ``stat``: a symbolic link at the path (owned by whoever made it) is refused
+        even when it points at a socket of ours or of root's. Nothing at the path is no observer
+        for now (not "try the send"): whoever binds it in between is looked at on the next round.
+        What stays open is a swap between this look and the ``sendto`` — only by someone who may
+        remove our socket file, which a sticky folder like /tmp forbids."""
         try:
-            st = os.stat(self.path)
+            st = os.lstat(self.path)
         except OSError:
-            return True  # nothing there: sendto says so
-        if st.st_uid in (os.geteuid(), 0):
+            return False
+        if stat.S_ISSOCK(st.st_mode) and st.st_uid in (os.geteuid(), 0):
             return True
         if self._warn is not None and self._refused_ino != st.st_ino:
-            self._warn(f"observer socket {self.path} belongs to uid {st.st_uid}, not to this server's user: "
-                       "no events are sent to it, no step waits for it")
+            what = (f"belongs to uid {st.st_uid}, not to this server's user" if stat.S_ISSOCK(st.st_mode)
+                    else "is no socket (a link or a file is not followed)")
+            self._warn(f"observer socket {self.path} {what}: no events are sent to it, no step waits for it")
         self._refused_ino = st.st_ino
         return False
 
@@ -231,13 +239,15 @@ class ObserverLink:
                 return
             except OSError:
                 return
-            if sender != self.path and (not sender or os.path.realpath(sender) != self._real_path):
-                continue  # only the observer bound at PATH steers the workers
+            if sender != self.path and not (sender.startswith("/") and os.path.realpath(sender) == self._real_path):
+                continue  # commands come from the observer bound at PATH (a guard against mistakes:
+                #           the 0600 mode is what keeps other users out; a process of our own user
+                #           can bind any name, so the name is no proof against it)
             for line in data.decode("ascii", "replace").splitlines():
                 parts = line.split()
                 if not parts:
                     continue
-                seq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+                seq = int(parts[1]) if len(parts) > 1 and (parts[1].isascii() and parts[1].isdigit()) else None
                 yield parts[0].lower(), seq
 
     def _apply_mode(self, cmd: str) -> None:
@@ -322,7 +332,7 @@ class Observer:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, rcvbuf: int = 4 << 20) -> None:
-        self.path = os.fspath(path)
+        self.path = os.path.abspath(os.fspath(path))  # its commands come from this name; workers compare it
         if len(self.path.encode()) > UNIX_PATH_MAX - 8:
             raise ValueError(f"observer path too long for a Unix socket: {self.path}")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

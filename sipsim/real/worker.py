@@ -146,7 +146,10 @@ class LiveWorker:
                                     step_timeout=setup.step_timeout, hello=hello, warn=self.log.warning)
         self.counter = 0
         # per-datagram warnings (a refused or failed send) are throttled: see sipsim.real.guard
+        # one throttle per kind, so a count of lines held back is a count of lines of that kind
         self.refusals = Throttle()
+        self.send_failures = Throttle()
+        self.recv_errors = Throttle()
         self.bugs = Throttle()
         self.capture = None
         if setup.pcap:
@@ -203,8 +206,9 @@ class LiveWorker:
                 src = (self.route_source(ip, scope), self.listen[1])
         except (OSError, OverflowError, ValueError, TypeError) as exc:
             stats["send_failed"] += 1
-            if self.refusals.allow(time.time()):
-                self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}" + self.refusals.note())
+            if self.send_failures.allow(time.time()):
+                self.log.warning(f"sendto {format_addr(item.to)} failed for #{item.msg}: {exc}"
+                                 + self.send_failures.note())
             return "send-failed"
         if self.capture is not None:
             self.capture.sent(sent_at, src, (ip, item.to[1]), item.data)
@@ -288,8 +292,8 @@ class LiveWorker:
                 except OSError as exc:
                     interruptible[0] = False
                     if exc.errno in _RETRY_ERRNOS:
-                        if self.refusals.allow(time.time()):
-                            log.warning(f"recvfrom: {exc.strerror}; going on" + self.refusals.note())
+                        if self.recv_errors.allow(time.time()):
+                            log.warning(f"recvfrom: {exc.strerror}; going on" + self.recv_errors.note())
                         continue
                     log.error(f"recvfrom on {self.where} failed: {exc}; worker exits")
                     status = 1
@@ -367,6 +371,12 @@ class LiveWorker:
                                    {"slot": slot}))
             obs.close()
         shared.write(slot, stats)
+        for what, throttle in (("refused sends", self.refusals), ("failed sends", self.send_failures),
+                               ("recvfrom errors", self.recv_errors), ("internal errors", self.bugs)):
+            held = throttle.held()
+            if held:  # the end of a flood: what the last second held back is said once, here
+                log.warning(f"{held} more warning line(s) about {what} were not logged (at most "
+                            f"{throttle.burst} a second)")
         if self.capture is not None:
             self.capture.close()
         return status

@@ -535,7 +535,7 @@ def _sockaddr(addr: Addr) -> tuple[str, int] | tuple[str, int, int, int]:
     if ":" not in host:
         return host, port
     bare, _, scope = host.partition("%")
-    index = (int(scope) if scope.isdigit() else socket.if_nametoindex(scope)) if scope else 0
+    index = (int(scope) if (scope.isascii() and scope.isdigit()) else socket.if_nametoindex(scope)) if scope else 0
     return bare, port, 0, index
 
 

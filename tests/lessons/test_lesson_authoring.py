@@ -50,6 +50,9 @@ def sub(old: str, new: str, count: int = 1) -> Callable[[str], str]:
      "refers to 'register-answerd', which is no anchor (did you mean 'register-answered'"),
     (sub('answer = "yes: forward_reply relays it by the second Via, like any reply"', 'answer = "1"'),
      "'1' is none of the choices (the reference answer is a choice's text or value, not its place: answer = 'yes"),
+    # a digit that is no ASCII digit ("²": str.isdigit() says yes, int() refuses it) is plain text
+    (sub('answer = "yes: forward_reply relays it by the second Via, like any reply"', 'answer = "²"'),
+     "'²' is none of the choices"),
     # checks and questions that could never pass
     (sub("expect = 3", 'expect = "three"'), "workers_used reports a number, and 'three' is not a number"),
     (sub("expect = 3\n", "\n"), "no expect — a check without one expects yes, and workers_used reports a number"),
@@ -244,3 +247,9 @@ def test_the_step_names_the_readme_gives_are_real_steps() -> None:
     top = lessons_dir().parent
     assert "A commented example with every key" in (top / "sipsim/engine/scenario.py").read_text()
     assert "PEER_OPTIONS: dict" in (top / "sipsim/engine/peers.py").read_text()
+
+
+def test_a_lesson_number_in_other_digits_is_no_lesson(capsys: pytest.CaptureFixture[str]) -> None:
+    """``sipsim lesson ²`` is a usage error that names the lessons, not a traceback."""
+    assert main(["lesson", "²", "--text"]) == 2
+    assert "no lesson '²'" in capsys.readouterr().err

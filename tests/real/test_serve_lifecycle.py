@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -117,6 +118,7 @@ def test_parts_of_an_attendant_killed_with_sigkill_are_merged_apart_by_the_next_
         srv.stop()
     parts = sorted(tmp_path.glob("calls.pcap.*.part"))
     assert len(parts) == 2 and not pcap.exists(), parts
+    assert {stat.S_IMODE(p.stat().st_mode) for p in parts} == {0o600}  # they quote every message
     again = LiveServer(tmp_path, workers=1, args=["--pcap", str(pcap)], port=srv.port).start()
     try:
         log = again.log_text()
@@ -131,6 +133,7 @@ def test_parts_of_an_attendant_killed_with_sigkill_are_merged_apart_by_the_next_
     new = read_capture(pcap, ports=srv.port).datagrams  # this run's capture: this run only
     assert len(new) == 2 and b"CSeq: 2 OPTIONS" in new[0].data, new
     assert not list(tmp_path.glob("calls.pcap.*.part"))
+    assert stat.S_IMODE(pcap.stat().st_mode) == stat.S_IMODE(recovered.stat().st_mode) == 0o600
 
 
 def test_the_start_up_line_says_what_relay_means_for_the_script() -> None:

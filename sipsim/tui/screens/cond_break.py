@@ -82,7 +82,7 @@ def parse_sender(text: str) -> str:
                          "looked up)") from None
     if value.startswith("[") and ip.version != 6:
         raise ValueError(f"{value!r}: brackets are for IPv6 addresses: {ADDR_HELP}")
-    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+    if port and (not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536):
         raise ValueError(f"{port!r} is not a port (1–65535): {ADDR_HELP}")
     shown = f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
     return f"{shown}:{int(port)}" if port else shown

@@ -123,6 +123,6 @@ class LiveStartScreen(PromptScreen):
             parse_hostport(parts[0])
         except UsageError as exc:
             return str(exc)
-        if len(parts) == 2 and (not parts[1].isdigit() or not 1 <= int(parts[1]) <= 64):
+        if len(parts) == 2 and (not (parts[1].isascii() and parts[1].isdigit()) or not 1 <= int(parts[1]) <= 64):
             return "workers: a number from 1 to 64"
         return ""
