@@ -51,6 +51,8 @@ def compile_posix(pattern: str, newline: bool = False, icase: bool = True) -> re
         return re.compile(text, flags)
     except re.error as exc:
         raise ValueError(str(exc)) from None
+    except (OverflowError, RecursionError) as exc:  # a{4294967296}, or thousands of nested groups
+        raise ValueError(f"the expression is too large for the matcher ({type(exc).__name__})") from None
 
 
 def c_string(text: str) -> str:

@@ -113,3 +113,14 @@ def test_a_bad_regular_expression(tmp_path: Path) -> None:
                       "    KSR.info(KSR.pv.get('$ru') + '\\n')\n")
     (seen,) = kamdiff.sipsim_run(script, [(R("MESSAGE", "sip:b@127.0.0.1"), crafted.UA)])
     assert seen.logs == ["-1 1", "sip:x@127.0.0.1"]
+    # a repeat count C's regcomp refuses and Python's cannot hold (OverflowError, not re.error)
+    cfg.write_text('loadmodule "textops.so"\nrequest_route {\n\tif (search("a{4294967296}")) { drop; }\n}\n')
+    with pytest.raises(CfgError) as info:
+        load_route(cfg, ServerConfig(profile=Profile.KAMAILIO))
+    assert "too large for the matcher" in str(info.value)
+    script.write_text("import KSR\n\ndef ksr_request_route(msg):\n"
+                      "    KSR.info('got %d\\n' % KSR.textops.search(KSR.pv.get('$hdr(X-Re)')))\n"
+                      "    KSR.sl.sl_send_reply(200, 'OK')\n")
+    (seen,) = kamdiff.sipsim_run(script, [(R("OPTIONS", "sip:b@127.0.0.1", extra=("X-Re: a{4294967296}",)),
+                                           crafted.UA)])
+    assert seen.logs == ["got -1"] and "200 OK" in seen.sent[0][1]

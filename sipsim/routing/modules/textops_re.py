@@ -165,19 +165,21 @@ def after_first_line(run: Run) -> tuple[int, str]:
     return begin, c_string(msg.text[begin:])
 
 
-def swap(run: Run, at: int, length: int, new: str, why: str) -> None:
+def swap(run: Run, at: int, length: int, new: str, why: str) -> bool:
+    """Replace ``length`` characters at ``at`` by ``new`` (lumps). True when the edit is in the
+    body: the caller then calls :func:`adjust_clen` once, after its last edit (once per edit
+    would cost the square of the matches — a crafted body can hold thousands)."""
     msg = run.msg
     lumps.delete(msg, at, length, why)
     if new:
         lumps.insert(msg, at, new, why)
-    if msg.body_start is not None and at >= msg.body_start:
-        _adjust_clen(run)
+    return msg.body_start is not None and at >= msg.body_start
 
 
 _CLEN = "Content-Length for the changed body"
 
 
-def _adjust_clen(run: Run) -> None:
+def adjust_clen(run: Run) -> None:
     """Kamailio keeps changes inside the body apart (``body_lumps``) and, when it builds the
     message to send, rewrites the Content-Length value by their total (``adjust_clen``: the
     received value plus the growth). sipsim's engine does not, so the textops functions that edit
@@ -214,7 +216,7 @@ def _replace(run: Run, name: str, params: list[Param], *, body: bool, every: boo
         yield run.event(name, "no body: nothing replaced", detail={"replaced": 0})
         return -1
     begin, text = where
-    pos, done = 0, []
+    pos, done, in_body = 0, [], False
     while pos < len(text):
         if pos and text[pos - 1] == "\r":  # regexec restarted at a line start: ^ may match here
             m0 = rx.search(text[pos:])
@@ -225,14 +227,18 @@ def _replace(run: Run, name: str, params: list[Param], *, body: bool, every: boo
         if span is None:
             break
         if span[0] == span[1] and every:
+            if in_body:
+                adjust_clen(run)
             yield run.event(name, f"/{shown}/ matched an empty string: error (Kamailio: \"matched string is "
                             "empty... invalid regexp?\")", detail={"replaced": len(done)})
             return -1
-        swap(run, begin + span[0], span[1] - span[0], new, name)
+        in_body |= swap(run, begin + span[0], span[1] - span[0], new, name)
         done.append(text[span[0]:span[1]])
         pos = span[1]
         if not every:
             break
+    if in_body:
+        adjust_clen(run)
     if not done:
         yield run.event(name, f"/{shown}/ does not match: nothing replaced", detail={"replaced": 0})
         return -1
@@ -251,7 +257,7 @@ def _search_append(run: Run, name: str, params: list[Param], *, body: bool) -> S
     at = where[0] + m.end()
     lumps.insert(run.msg, at, new, name)
     if body:
-        _adjust_clen(run)
+        adjust_clen(run)
     yield run.event(name, f"adds {new!r} after {m.group()!r} (a lump)", detail={"offset": at, "added": True})
     return 1
 

@@ -29,7 +29,7 @@ from sipsim.routing.functions import (
     export,
 )
 from sipsim.routing.interp import Run, Steps
-from sipsim.routing.modules.textops_re import swap, where_text
+from sipsim.routing.modules.textops_re import adjust_clen, swap, where_text
 from sipsim.routing.pv_base import scan_pv
 from sipsim.routing.regex import c_string, compile_posix
 from sipsim.routing.uri_edit import set_ruri
@@ -163,8 +163,8 @@ def _subst(run: Run, name: str, params: list[Param], body: bool) -> Steps:
         why = "matched an empty string: error, nothing replaced" if done is None else "does not match"
         yield run.event(name, f"{expr}: {why}", detail={"replaced": 0})
         return -1
-    for off, size, new in done:
-        swap(run, begin + off, size, new, name)
+    if any([swap(run, begin + off, size, new, name) for off, size, new in done]):
+        adjust_clen(run)
     shown = ", ".join(f"{text[o:o + n]!r} -> {r!r}" for o, n, r in done[:4])
     yield run.event(name, f"{expr}: {len(done)} replacement(s) {shown} (lumps)", detail={"replaced": len(done)})
     return 1
