@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sipsim.routing.functions import FixupError, Param, export, str_const
 from sipsim.routing.interp import Run, Steps
+from sipsim.routing.regex import c_string
 
 LEVELS = ("L_ALERT", "L_BUG", "L_CRIT", "L_ERR", "L_WARN", "L_NOTICE", "L_INFO", "L_DBG")
 SHORT = {"xdbg": "L_DBG", "xinfo": "L_INFO", "xnotice": "L_NOTICE", "xwarn": "L_WARN", "xerr": "L_ERR",
@@ -62,7 +63,7 @@ def _emit(run: Run, level: str, params: list[Param]) -> Steps:
     if "\0" in message and not run.ctx.ser:
         # Kamailio writes the line as a C string: it ends at a NUL byte (a header may carry one),
         # and the rest — the newline too — is lost (measured with Kamailio 5.6.3)
-        message = message.split("\0", 1)[0]
+        message = c_string(message)
     yield run.event("xlog", f"[{level}] {message.rstrip()}", detail={"level": level, "message": message})
     return 1
 
