@@ -15,6 +15,7 @@ from sipsim.engine.config import ServerConfig
 from sipsim.engine.events import StepEvent
 from sipsim.engine.location import LocationStore, MemoryLocation
 from sipsim.engine.script_cb import ScriptCallbacks, default_callbacks
+from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.stats import CoreStats
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class WorkerContext:
     callbacks: ScriptCallbacks = field(default_factory=default_callbacks)
     location: LocationStore = field(default_factory=MemoryLocation)
     stats: CoreStats = field(default_factory=CoreStats)
+    sl_timeout: SlTimeout = field(default_factory=SlTimeout)  # shared by a server's workers
     msg_no: int = 0
     # False: only steps that decide a message's fate are reported, with their outcome, status and
     # reason but no detail (live mode with no observer: the log line needs no more)

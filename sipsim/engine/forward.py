@@ -7,7 +7,8 @@ To-tag is left out for INVITE/ACK/CANCEL and only the CSeq *number* counts). It 
 outgoing buffer and yields a ``Send``.
 
 ``forward_reply`` sends a reply to the second Via (``received``/``rport`` first, else the sent-by,
-default port 5060), after removing the top Via — ours. It drops a reply without a second Via, or
+default port 5060 — Kamailio would first try DNS SRV for a host name without a port, see below),
+after removing the top Via — ours. It drops a reply without a second Via, or
 whose destination is broadcast/unspecified (RFC 4475 §3.3.10), and with ``check_via`` on, a reply
 whose top Via is not ours.
 
@@ -377,41 +378,40 @@ def reply_next_hop(msg: SipMsg) -> Addr:
 
 
 def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
-    """Forward a reply by its Vias. Returns 1 when sent, 0 when dropped."""
+    """Forward a reply by its Vias. Returns 1 when sent, 0 when dropped.
+
+    Counting as ``do_forward_reply`` (``src/core/forward.c``): a reply that cannot go anywhere (top
+    Via not ours, no usable second Via, no socket for it) is dropped *without* a counter — only a
+    failed send counts ``drop_replies`` (a broadcast or unspecified next hop is refused here as
+    Linux's ``sendto`` refuses it there, and counted like that failure)."""
     cfg = ctx.config
     v1 = msg.via1
     if cfg.check_via and v1 is not None and not check_self(cfg, v1.host, v1.port):
-        ctx.stats["drop_replies"] += 1
         yield ctx.event("forward_reply", msg, f"top Via {v1.sent_by()} is not ours (check_via): dropped",
                         outcome=DROPPED, reason="top Via is not ours")
         return 0
     if parse_headers(msg, F_VIA2) < 0:
-        ctx.stats["drop_replies"] += 1
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
         yield ctx.event("forward_reply", msg, f"looking for the second Via: {reason}; dropped",
                         outcome=DROPPED, reason=reason, unparsed=msg.unparsed)
         return 0
     if msg.via2 is None:
-        ctx.stats["drop_replies"] += 1
         yield ctx.event("forward_reply", msg, "no second Via: nowhere to send the reply; dropped",
                         outcome=DROPPED, reason="no 2nd via", unparsed=msg.unparsed)
         return 0
     dst = reply_next_hop(msg)
     if not dst[0]:
-        ctx.stats["drop_replies"] += 1
         yield ctx.event("forward_reply", msg, "the second Via's received= is empty: nowhere to send; "
                         "cannot forward reply", outcome=DROPPED, reason="empty received")
         return 0
     transport = msg.via2.transport.upper()
     if _family(dst[0]) != _family(cfg.listen[0]):
-        ctx.stats["drop_replies"] += 1
         fam = "IPv6" if _family(dst[0]) == 6 else "IPv4"
         yield ctx.event("forward_reply", msg, f"second Via is {fam} ({dst[0]}): no {fam} socket to send from; "
                         "cannot forward reply", outcome=DROPPED, reason=f"no {fam} socket")
         return 0
     if transport != "UDP":
         # the reply goes out over the second Via's transport; only a UDP socket listens
-        ctx.stats["drop_replies"] += 1
         yield ctx.event("forward_reply", msg, f"second Via asks for {transport}: no such socket to send from; "
                         "cannot forward reply", outcome=DROPPED, reason=f"no {transport} socket")
         return 0

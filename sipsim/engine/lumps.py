@@ -1,6 +1,8 @@
 """Lumps: changes recorded beside the received bytes, applied only when a buffer is built.
 
-Kamailio (``src/core/data_lump.c``) never edits the received buffer. A change is a *lump*: text
+Kamailio (``src/core/data_lump.c``) does not edit the received buffer — with a few exceptions that
+fit in place, such as the maxfwd module writing the new Max-Forwards over the old digits (sipsim
+records that as lumps too, see ``maxfwd.py``). A change is a *lump*: text
 inserted at an offset of ``buf``, or a range of ``buf`` deleted. ``process_lumps`` walks ``buf``
 once, copying unchanged spans and applying lumps, so the outgoing message is "original + edits"
 and the script keeps seeing the original headers. The Request-URI is not a lump: a new one is kept

@@ -169,16 +169,18 @@ def _parse_via_alone(msg: SipMsg, start: int) -> str | None:
     return "not a Via header line"
 
 
-def _core_checks(ctx: WorkerContext, msg: SipMsg) -> str | None:
-    """The inline checks of receive.c. Returns why the message must be dropped, or None."""
+def _core_checks(ctx: WorkerContext, msg: SipMsg) -> tuple[str, bool] | None:
+    """The inline checks of receive.c. Returns why the message must be dropped and whether the drop
+    counts as an error (``err_requests``/``err_replies``; receive.c leaves the drop of a non-SIP
+    request uncounted: the nonsip hooks' exit skips ``STATS_BAD_MSG``), or None."""
     if not ctx.ser and msg.is_request and msg.first_line is not None and not msg.first_line.is_sip:
-        return f"not SIP/2.0 ({msg.first_line.version}) and no module takes non-SIP messages"
+        return f"not SIP/2.0 ({msg.first_line.version}) and no module takes non-SIP messages", False
     if msg.via1 is None:
-        return "no Via found"
+        return "no Via found", True
     if not ctx.ser:
         missing = missing_quadruple(msg)
         if missing:
-            return "required headers not found: " + ", ".join(missing)
+            return "required headers not found: " + ", ".join(missing), True
     return None
 
 
@@ -188,9 +190,11 @@ def _request(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if not (yield from exec_pre_script_cb(ctx, msg, REQUEST_CB)):
             ctx.stats["drop_requests"] += 1
             return (yield from _free(ctx, msg))
-    why = _core_checks(ctx, msg)
-    if why:
-        ctx.stats["err_requests"] += 1
+    check = _core_checks(ctx, msg)
+    if check:
+        why, counted = check
+        if counted:
+            ctx.stats["err_requests"] += 1
         yield ctx.event("receive_msg.sanity", msg, f"{why}: dropped silently (no reply)", outcome=DROPPED,
                         reason=why)
         return (yield from _free(ctx, msg))
@@ -218,9 +222,11 @@ def _reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if not (yield from exec_pre_script_cb(ctx, msg, ONREPLY_CB)):
             ctx.stats["drop_replies"] += 1
             return (yield from _free(ctx, msg))
-    why = _core_checks(ctx, msg)
-    if why:
-        ctx.stats["err_replies"] += 1
+    check = _core_checks(ctx, msg)
+    if check:
+        why, counted = check
+        if counted:
+            ctx.stats["err_replies"] += 1
         yield ctx.event("receive_msg.sanity", msg, f"{why}: reply dropped", outcome=DROPPED, reason=why)
         return (yield from _free(ctx, msg))
     if ctx.tracing:

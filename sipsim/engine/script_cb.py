@@ -14,7 +14,10 @@ as a Kamailio with kex and sl loaded has them:
   ours): there is nothing to forward it to (``src/modules/sl/sl_funcs.c``). It tests the parsed
   method (``method_value``), so whatever the first-line parser calls an ACK counts: in the
   kamailio profile that includes ``ack`` in lower case (the ser profile's parser knows only
-  ``ACK``, as the RFC: methods are case-sensitive).
+  ``ACK``, as the RFC: methods are case-sensitive). As Kamailio's, the filter looks only while a
+  stateless reply of this server went out less than ``SL_RPL_WAIT_TIME`` (2 s) ago
+  (``sipsim.engine.sl_timeout``) — a later ACK goes to the script whatever its tag — and compares
+  the whole To-tag, its per-request part recomputed from the ACK (``sl.is_our_sl_tag``).
 
 Your own: ``callbacks.register_pre(fn, name="mine")`` with ``fn(msg, ctx) -> int``.
 """
@@ -114,10 +117,12 @@ def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
     if msg.is_request and msg.first_line is not None and msg.first_line.method_is("ACK"):
         from sipsim.engine.sl import is_our_sl_tag  # sl imports the context, which imports this module
 
+        if not ctx.sl_timeout.expects_ack(msg.time):  # no stateless reply in the last 2 s: "too late"
+            return 1
         parse_headers(msg, F_TO)  # the ser profile has not parsed To yet: sl asks for it itself
         to = msg.to.parsed if msg.to is not None else None
         tag = to.param("tag") if to is not None else None
-        if tag and is_our_sl_tag(ctx, tag):
+        if tag and is_our_sl_tag(ctx, msg, tag):
             ctx.stats["received_ACKs"] += 1  # sl:received_ACKs — the ACK for one of sl's own replies
             return 0
     return 1

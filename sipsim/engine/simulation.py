@@ -99,6 +99,7 @@ from sipsim.engine.scenario import Arrival, Pause, Scenario, load_router
 from sipsim.engine.sched_fair import CfsRq
 from sipsim.engine.script_cb import default_callbacks
 from sipsim.engine.sim_proc import CPU, DEAD, HELD, RUNQ, SLEEP, Proc
+from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.snapshot import Event
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.wire import WireRecord as WireRecord  # (stepping and the CLI import it from here)
@@ -143,13 +144,13 @@ class Runner:
         self._until = sc.until if sc.until is not None else float("inf")
         self._next_id = 0
         self._inject = {k: list(v) for k, v in (injections or {}).items()}
-        location, callbacks = MemoryLocation(), default_callbacks()
+        location, callbacks, sl_timeout = MemoryLocation(), default_callbacks(), SlTimeout()
         self.location = location
         order = sc.worker_start_order()
         self.procs: list[Proc] = [None] * sc.workers  # type: ignore[list-item]
         for k, wid in enumerate(order):
             ctx = WorkerContext(config=config, worker=wid, router=router, callbacks=callbacks, location=location,
-                                stats=CoreStats())
+                                stats=CoreStats(), sl_timeout=sl_timeout)
             self.procs[wid] = Proc(wid, ctx, self.kernel.bind(wid), sc.speed(wid))
             self._at(k * sc.start_gap, self._start, self.procs[wid])
         self.peers = make_peers(sc)

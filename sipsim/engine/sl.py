@@ -92,8 +92,14 @@ def raw_fields(msg: SipMsg) -> dict[str, str]:
     return {k: v for k, v in out.items() if not k.endswith("seen")}
 
 
-def is_our_sl_tag(ctx: WorkerContext, tag: str) -> bool:
-    return tag.startswith(_tag_prefix(ctx) + ".")
+def is_our_sl_tag(ctx: WorkerContext, msg: SipMsg, tag: str) -> bool:
+    """Is ``tag`` the To-tag sl gave the request this ACK acknowledges? The whole tag is compared,
+    its per-request part recomputed from the ACK (the ACK of a non-2xx answer repeats the INVITE's
+    Call-ID, From-tag and top Via branch), as Kamailio's ``sl_filter_ACK`` does.
+
+    Simplified: Kamailio's per-request part is a CRC of the top Via's host, port and branch; ours
+    covers the Call-ID, From-tag and branch (``sl_tag``)."""
+    return tag.startswith(_tag_prefix(ctx) + ".") and tag == sl_tag(ctx, msg)
 
 
 def needs_tag(ctx: WorkerContext, msg: SipMsg, code: int) -> bool:
@@ -161,6 +167,7 @@ def sl_send_reply(ctx: WorkerContext, msg: SipMsg, code: int, reason: str,
         return -1
     stats[sl_reply_stat(code)] += 1
     stats["sent_replies"] += 1
+    ctx.sl_timeout.replied(msg.time)
     msg.msg_flags |= FL_REPLIED
     return 1
 

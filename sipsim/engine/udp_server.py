@@ -7,6 +7,8 @@ and in live mode (a real ``recvfrom`` answers it).
 
 Size checks (Kamailio 5.6): a datagram shorter than ``MIN_UDP_PACKET`` (32 bytes) is a "probing
 packet", dropped silently — that is where CRLF keep-alives vanish; a source port of 0 is dropped.
+Kamailio tests the size first and the port after it, so a short datagram from port 0 is a
+"probing packet".
 5.6 has no upper limit but its 65535-byte buffer (newer versions drop at ``msg_recv_max_size``,
 32767; set ``ServerConfig.msg_recv_max_size`` to model them). The ``ser`` profile models the seed's
 "if configured so, basic sanity checks over the received message": it drops empty datagrams and a
@@ -60,13 +62,12 @@ def handle_datagram(ctx: WorkerContext, dgram: Datagram) -> Steps:
     why = None
     if cfg.msg_recv_max_size is not None and n >= cfg.msg_recv_max_size:
         why = f"{n} bytes is not below msg_recv_max_size {cfg.msg_recv_max_size}"
+    elif not ctx.ser and n < cfg.min_udp_packet:  # Kamailio tests the size before the source port
+        why = f"probing packet: {n} bytes < MIN_UDP_PACKET {cfg.min_udp_packet}"
     elif dgram.src[1] == 0:
         why = "source port 0"
-    elif ctx.ser:
-        if n == 0:
-            why = "empty datagram"
-    elif n < cfg.min_udp_packet:
-        why = f"probing packet: {n} bytes < MIN_UDP_PACKET {cfg.min_udp_packet}"
+    elif ctx.ser and n == 0:
+        why = "empty datagram"
     if why:
         yield ctx.event("udp_rcv_loop", dgram.id, f"{why}: dropped silently", outcome=DROPPED, reason=why)
         return -1

@@ -51,6 +51,7 @@ from sipsim.real.log import ERROR, INFO, Log
 from sipsim.real.netinfo import advertise_needed, listen_address, loopback_aliases, wildcard_aliases
 from sipsim.real.observe import UNIX_PATH_MAX, ObserverLink, control_path
 from sipsim.real.policy import DestPolicy, IPNetwork
+from sipsim.real.shared_clock import SharedSlTimeout
 from sipsim.real.stats import SharedStats
 from sipsim.real.udp_init import MAX_RCVBUF, ServeError, open_socket, socket_meminfo  # noqa: F401 - the CLI reads MAX_RCVBUF here
 from sipsim.real.worker import XLOG_LEVELS, WorkerSetup, run_worker, set_process_name
@@ -220,6 +221,7 @@ class Server:
             for line in recover_at_start(o.pcap):  # parts a server killed with SIGKILL left behind
                 self.log.warning(line)
         self.stats = SharedStats(o.workers)
+        self.sl_timeout = SharedSlTimeout()  # made once: a respawned worker shares it too
         ctl = o.control or default_control_path(self.config.listen)
         try:
             self.control = ControlServer(ctl, self._control)
@@ -279,7 +281,8 @@ class Server:
         ready_r, ready_w = os.pipe()
         setup = WorkerSetup(
             sock=self.sock, config=self.config, router=self.router, location=self.location, policy=self.policy,
-            stats=self.stats, slot=slot.index, log_level=self.opts.log_level, observe=self.opts.observe,
+            stats=self.stats, slot=slot.index, sl_timeout=self.sl_timeout, log_level=self.opts.log_level,
+            observe=self.opts.observe,
             step_control=self.opts.step_control, step_timeout=self.opts.step_timeout, server_pid=os.getpid(),
             ready_fd=ready_w, pcap=self.opts.pcap,
             close_fds=tuple(fd for fd in (ready_r, self._wake_r, self._wake_w, self.control.fileno()) if fd >= 0),

@@ -62,6 +62,7 @@ from sipsim.engine.events import (
 )
 from sipsim.engine.location import LocationStore
 from sipsim.engine.script_cb import default_callbacks
+from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
 from sipsim.real import pktinfo
@@ -88,6 +89,7 @@ class WorkerSetup:
     policy: DestPolicy
     stats: SharedStats
     slot: int
+    sl_timeout: SlTimeout  # sl's reply time, shared by the workers (sipsim.real.shared_clock)
     log_level: int = INFO
     observe: str | None = None
     step_control: bool = False
@@ -121,7 +123,8 @@ class LiveWorker:
         # message never falls into Counter.__missing__ (a Python call per absent name)
         stats.update(setup.stats.read(setup.slot))
         self.ctx = WorkerContext(config=setup.config, worker=self.pid, router=setup.router,
-                                 callbacks=default_callbacks(), location=setup.location, stats=stats)
+                                 callbacks=default_callbacks(), location=setup.location, stats=stats,
+                                 sl_timeout=setup.sl_timeout)
         # Without an observer (or --log-level debug) nobody reads the narration of each step: only
         # the steps that decide a message's fate are made (the log line needs them).
         self.ctx.tracing = bool(setup.observe) or self.log.enabled(DEBUG)

@@ -135,7 +135,10 @@ def _get_hdr_field_general(text: str, pos: int, mode: ParserMode) -> HdrField | 
 
 
 def _parse_body(hdr: HdrField, mode: ParserMode, raw_nul: bool = False) -> HdrField:
-    """Kamailio parses these bodies as soon as the header is met (``get_hdr_field``)."""
+    """Parse the body of the kinds in ``_BODY_PARSERS`` as soon as the header is met (``get_hdr_field``).
+
+    Kamailio 5.6 does so for Via, CSeq, To and Content-Length; From is sipsim's addition (Kamailio
+    only delimits it and parses it on demand, ``parse_from_header()``; see ``_from_body``)."""
     parse = _BODY_PARSERS.get(hdr.type)
     if parse is not None:
         try:
@@ -159,7 +162,8 @@ def _trim_nul(hdr: HdrField) -> None:
     hdr.body_end = hdr.body_start + len(body)
 
 
-# The kinds whose body is parsed as soon as the header is met, and how.
+# The kinds whose body is parsed as soon as the header is met, and how (Kamailio 5.6: Via, CSeq,
+# To, Content-Length; sipsim adds From, which Kamailio leaves to parse_from_header()).
 # Each takes (body, offset, mode): the parser mode decides the quirks (Kamailio 5.6 vs the RFC).
 def _via_body(body: str, i: int, mode: ParserMode) -> list[ViaBody]:
     if body[-1:] == "\0" and mode.lazy_from:
