@@ -4,10 +4,11 @@ Reads the SQLite location table a `sipsim serve` writes (the default path, or --
 the server runs (WAL: readers never block it) and after it stopped. Expired bindings are not
 shown (the server ignores them, and purges them every minute).
 
-``Received::`` is usrloc's ``received`` field: the address a NATed phone really sent from, stored
-only when the script asks (nathelper's ``fix_nated_register``), and then used by ``lookup()`` as
-the next hop. sipsim's registrar never sets it (no nathelper), so it reads ``[not set]``, as in
-``kamctl ul show`` for a plain registration. sipsim does keep where each REGISTER came from, for
+``Received::`` is usrloc's ``received`` field: the address a NATed phone really sends from, which
+``lookup()`` makes the next hop (``$du``). Kamailio's registrar stores it from a Contact's own
+``;received=`` parameter (a NAT-aware phone or edge proxy writes it), as sipsim's does, or from
+nathelper's ``fix_nated_register`` (not modeled); without one it reads ``[not set]``, as in
+``kamctl ul show`` for a plain registration. sipsim also keeps where each REGISTER came from, for
 people only (``lookup()`` never uses it): that is ``Source::``, a line Kamailio does not have.
 """
 
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         # newer serve, has no ord column: insertion order then)
         have = {row[1] for row in conn.execute("PRAGMA table_info(location)")}
         order = "ord" if "ord" in have else "rowid"
-        sql = ("SELECT aor, contact, expires, q, callid, cseq, received, user_agent FROM location "
+        rcv = "contact_received" if "contact_received" in have else "NULL"  # (an older table: none)
+        sql = (f"SELECT aor, contact, expires, q, callid, cseq, received, user_agent, {rcv} FROM location "
                "WHERE expires > ?" + (" AND aor = ?" if args.aor else "") +
                f" ORDER BY aor, {order}")
         rows = conn.execute(sql, (now, args.aor) if args.aor else (now,)).fetchall()
@@ -51,16 +53,16 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:
         return fail(f"{path}: {exc}", 1)
     if args.json:
-        for aor, contact, expires, q, callid, cseq, received, ua in rows:
+        for aor, contact, expires, q, callid, cseq, source, ua, received in rows:
             print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)),
                               "q": -1 if q is None else q,  # as the text and usrloc: -1 = no ;q= given
-                              "callid": callid, "cseq": cseq, "received": None, "source": received,
+                              "callid": callid, "cseq": cseq, "received": received, "source": source,
                               "user_agent": ua}))
         return 0
     aors = sorted({r[0] for r in rows})
     print(f"Domain:: location table={path} records={len(aors)}")
     current = None
-    for aor, contact, expires, q, callid, cseq, received, ua in rows:
+    for aor, contact, expires, q, callid, cseq, source, ua, received in rows:
         if aor != current:
             current = aor
             print(f"\tAOR:: {aor}")
@@ -69,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\t\t\tCallid:: {callid}")
         print(f"\t\t\tCseq:: {cseq}")
         print(f"\t\t\tUser-agent:: {ua}")
-        print("\t\t\tReceived:: [not set]")  # no nathelper: lookup() sends to the Contact itself
-        print(f"\t\t\tSource:: {received or '[unknown]'} (where the REGISTER came from; sipsim only, not used)")
+        print(f"\t\t\tReceived:: {received or '[not set]'}")  # set: lookup() sends there, not to the Contact
+        print(f"\t\t\tSource:: {source or '[unknown]'} (where the REGISTER came from; sipsim only, not used)")
     if not rows:
         print("\t(no bindings)")
     return 0

@@ -37,9 +37,12 @@ class Binding:
     q: float | None = None
     callid: str = ""
     cseq: int = 0
-    received: str | None = None  # source of the REGISTER, "ip:port"
+    received: str | None = None  # source of the REGISTER, "ip:port" (for people: Kamailio keeps no such field)
     user_agent: str = ""
     modified: float = 0.0  # when it was last saved (driver clock): the CSeq rule needs it
+    # usrloc's own ``received``: the Contact's ``;received=`` parameter as the registrar stored it
+    # (see sipsim.engine.registrar, "The received parameter"); lookup() makes it $du. None: not set
+    contact_received: str | None = None
 
     def remaining(self, now: float) -> int:
         return max(0, int(round(self.expires - now)))

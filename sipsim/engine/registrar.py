@@ -70,20 +70,39 @@ bound contact changes nothing, so a phone can always refresh or remove its own b
 503 lists the bindings as they stay. For a new AOR (``insert_contacts()``) the contacts with an
 expiry are counted as they are read — a URI listed twice counts twice — and the one beyond the
 limit fails the REGISTER before its own CSeq, Call-ID and q are read. A query is never refused
-(it lists what the limit let in). Kamailio's ``$xavp(reg=>max_contacts)`` per-call override is
-not modeled (sipsim has no ``$xavp``); ``sipsim serve --max-contacts`` sets the default of a
-script that does not set the module parameter.
+(it lists what the limit let in). Kamailio's ``$xavp(reg=>max_contacts)`` per-call override
+(5.6.3 honours it when the ``xavp_cfg`` module parameter names ``reg``: measured) is not modeled
+-- sipsim has no ``$xavp``, and a script that sets ``xavp_cfg`` is refused at load; ``sipsim serve
+--max-contacts`` sets the default of a script that does not set the module parameter.
+
+**The received parameter** (a NATed phone's real address, written by a nathelper-minded UA or an
+edge proxy as ``;received="sip:198.51.100.7:4444"`` on its Contact) is what usrloc calls the
+binding's ``received``: Kamailio 5.6's ``save()`` stores it (one pair of quotes removed; of a
+repeated parameter the last), its 200 echoes it after ``;expires=`` as ``;received="..."`` (the
+name is the ``received_param`` module parameter), and ``lookup()`` makes it ``$du``, the next hop,
+while the R-URI becomes the contact. An empty one (``;received``, ``;received=""``) is not set.
+Measured on 5.6.3, and kept in the ``kamailio`` profile: the first value *sticks* for the rest of
+the REGISTER (the registrar packs every contact's info into one static structure and fills its
+received only while that is still empty): a ``Contact: <sip:a@h>;received="sip:x"`` header
+followed by ``Contact: <sip:b@h>;received="sip:y"`` and ``Contact: <sip:c@h>`` stores ``sip:x``
+for all three (but ``Contact: <sip:a@h>;received="sip:x", <sip:b@h>`` only for ``a``: a header's
+contacts are read last first); a contact with ``expires=0`` passes it on too, an empty one
+neither sets nor clears it. The ``ser`` profile keeps each contact's own parameter.
+(``received_avp``, nathelper's ``fix_nated_register()``, is not modeled: sipsim has no AVPs, so a
+binding's received comes only from the Contact.)
 
 **Answers**: 200 lists every current binding in usrloc's order (``;q=`` when one was given, then
-``;expires=``). An error is answered with the code and the standard reason phrase, and the
-registrar's own words go into a ``P-Registrar-Error`` header; the Contact list is added too when
-the error was found while the bindings were being changed. Both headers are *reply lumps*
-(``add_lump_rpl``): they stay on the message, so a later ``sl_reply_error()`` repeats them — as
-Kamailio does (default.cfg therefore calls ``save()`` alone: it answers by itself).
+``;expires=``, then ``;received="..."`` when the binding has one). An error is answered with the
+code and the standard reason phrase, and the registrar's own words go into a ``P-Registrar-Error``
+header; the Contact list is added too when the error was found while the bindings were being
+changed. Both headers are *reply lumps* (``add_lump_rpl``): they stay on the message, so a later
+``sl_reply_error()`` repeats them — as Kamailio does (default.cfg therefore calls ``save()``
+alone: it answers by itself).
 
 ``lookup`` rewrites the Request-URI to the AOR's first contact in usrloc's order (see
-:mod:`sipsim.engine.location`): 1 when found, -1 when the user is unknown (the script answers 404),
--3 when the Request-URI or its user cannot be read (the AOR rules above apply to it too).
+:mod:`sipsim.engine.location`), and ``$du`` to that contact's received value if it has one: 1 when
+found, -1 when the user is unknown (the script answers 404), -3 when the Request-URI or its user
+cannot be read (the AOR rules above apply to it too).
 """
 
 from __future__ import annotations
@@ -226,15 +245,19 @@ def q2str(q: float) -> str:
     return "0" if milli <= 0 else "0." + f"{milli:03d}".rstrip("0")
 
 
-def contact_list(bindings: list[Binding], now: float) -> str:
-    """The Contact header of the registrar's answer: every binding in one header, in order."""
+def contact_list(bindings: list[Binding], now: float, received_param: str = "received") -> str:
+    """The Contact header of the registrar's answer: every binding in one header, in order
+    (``received_param``: the name its received value is written under, always quoted)."""
     return ", ".join(f"<{b.contact}>" + (f";q={q2str(b.q)}" if b.q is not None else "")
-                     + f";expires={b.remaining(now)}" for b in bindings)
+                     + f";expires={b.remaining(now)}"
+                     + (f';{received_param}="{b.contact_received}"' if b.contact_received else "")
+                     for b in bindings)
 
 
 def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
          default_expires: int = DEFAULT_EXPIRES, min_expires: int = MIN_EXPIRES,
-         max_expires: int | None = None, max_contacts: int | None = None) -> Steps:
+         max_expires: int | None = None, max_contacts: int | None = None,
+         received_param: str = "received") -> Steps:
     """Returns, as Kamailio's ``save()``, after answering 200: 1 (contacts of a new AOR saved, or
     the last contact that changed anything was inserted), 2 (... updated), 3 (... removed, or
     ``Contact: *``), 4 (a query); after an error: -2 when ``max_contacts`` refused the REGISTER
@@ -243,7 +266,8 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
     ``default_expires``/``min_expires``/``max_expires``/``max_contacts`` are the registrar
     module's parameters of the same names; ``max_expires`` 0 means no cap, None the profile's
     default (ser: 86400 s, kamailio: 0); ``max_contacts`` 0 means no limit, None the server's
-    (``ServerConfig.max_contacts``: 0 but in ``sipsim serve``)."""
+    (``ServerConfig.max_contacts``: 0 but in ``sipsim serve``); ``received_param`` the name of the
+    received value in the answer's Contact list."""
     if max_expires is None:
         max_expires = SER_MAX_EXPIRES if ctx.ser else 0
     if max_contacts is None:
@@ -272,7 +296,7 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
         if exc.listed:
             bindings = ctx.location.lookup(aor, now)
             if bindings:
-                add_lump_rpl(msg, f"Contact: {contact_list(bindings, now)}")
+                add_lump_rpl(msg, f"Contact: {contact_list(bindings, now, received_param)}")
         add_lump_rpl(msg, f"P-Registrar-Error: {exc.text}")
         msg.extra["cause"] = exc.text  # sl_send_reply puts it in the event: the live log line says why
         yield from sl_send_reply(ctx, msg, exc.code, REASONS.get(exc.code, "Server Internal Error"), why="save")
@@ -281,7 +305,7 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
         yield ctx.event("save", msg, f"AOR {aor}: " + ("; ".join(changes) or "query") + f"; {len(current)} binding(s)",
                         detail={"aor": aor, "bindings": [b.contact for b in current]})
     if current:
-        add_lump_rpl(msg, f"Contact: {contact_list(current, now)}")
+        add_lump_rpl(msg, f"Contact: {contact_list(current, now, received_param)}")
     yield from sl_send_reply(ctx, msg, 200, "OK", why="save")
     return rc
 
@@ -344,6 +368,7 @@ class _Plan:
         self.default, self.min, self.max = limits  # default_expires, min_expires, max_expires (0: none)
         self.asked = 0  # the expiry the contact being read asked for (to say when it was shortened)
         self.rc = 4  # save()'s return code: 4 a query; else what the last contact did (see __call__)
+        self.received: str | None = None  # the received value of the contact being read (it carries over)
 
     def _expires(self, na) -> int:  # noqa: ANN001
         param = param_body(na, "expires")
@@ -362,7 +387,8 @@ class _Plan:
         msg, ua = self.msg, self.msg.header("User-Agent")
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
                        received=format_addr(msg.rcv.src),  # [v6]:port for an IPv6 source
-                       user_agent=ua.value if ua is not None else "", modified=self.now)
+                       user_agent=ua.value if ua is not None else "", modified=self.now,
+                       contact_received=self.received)
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
@@ -384,7 +410,11 @@ class _Plan:
         order = list(current)
         self.changes.clear()
         inserted = 0  # insert_contacts()' count: contacts with an expiry, a URI listed twice counts twice
+        self.received = None
         for na in self.contacts:
+            own = param_body(na, "received") or None  # empty: not set
+            if self.received is None or msg.profile_ser:  # Kamailio: the first value sticks (module docstring)
+                self.received = own
             expires = self._expires(na)
             if new_aor and expires == 0:
                 continue  # insert_contacts() skips it unread (even a bad q)
@@ -464,11 +494,14 @@ def lookup(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
         if ctx.tracing:
             yield ctx.event("lookup", msg, f"AOR {aor or '(no user)'} is not registered", detail={"aor": aor})
         return -1
-    contact = found[0].contact
+    contact, received = found[0].contact, found[0].contact_received
     old = msg.ruri
     msg.new_uri = contact
+    if received:
+        msg.dst_uri = received  # the binding's received address is the next hop (an unset one keeps $du)
     msg.changed()
     if ctx.tracing:
-        yield ctx.event("lookup", msg, f"AOR {aor} -> {contact}: R-URI rewritten (was {old})",
-                        detail={"aor": aor, "contact": contact, "bindings": len(found)})
+        via = f"; $du = {received} (its received)" if received else ""
+        yield ctx.event("lookup", msg, f"AOR {aor} -> {contact}: R-URI rewritten (was {old}){via}",
+                        detail={"aor": aor, "contact": contact, "bindings": len(found), "du": received})
     return 1

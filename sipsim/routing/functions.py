@@ -261,6 +261,7 @@ MODPARAMS: dict[tuple[str, str], str] = {
     ("registrar", "min_expires"): "int",
     ("registrar", "max_expires"): "int",
     ("registrar", "max_contacts"): "int",
+    ("registrar", "received_param"): "str",
     ("registrar", "method_filtering"): "int",
     ("usrloc", "db_mode"): "int",
     ("usrloc", "use_domain"): "int",

@@ -7,9 +7,14 @@ file*. We do the same, so line and column numbers always refer to the file as wr
 * ``#!define NAME [value]``, ``#!trydef``, ``#!redefine``, ``#!undef``; values may continue on the
   next line with a trailing ``\\``;
 * ``#!ifdef NAME`` / ``#!ifndef NAME`` / ``#!else`` / ``#!endif`` (nested);
-* ``#!subst "/regex/replacement/flags"`` and ``#!substdef "/NAME/value/"`` (a define that is also
-  replaced inside strings), applied to each following line and to a define's value where the
-  define is used; ``#!KAMAILIO``, ``#!SER``, ``#!ALL``, ``#!MAXCOMPAT`` are accepted;
+* ``#!subst "/regex/replacement/flags"``, ``#!substdef "/NAME/value/"`` (also a define) and
+  ``#!substdefs`` (a define whose value is quoted): as Kamailio (``pp_subst_run``), each rule in
+  force runs on every *string* and *pseudo-variable* token that follows (after a string's escapes,
+  adjacent strings joined) and on an ``include_file`` name -- never on identifiers, numbers or
+  operators. The expression is itself a string token (earlier rules run on it) and is read by
+  the same parser as textops' ``subst()`` (sipsim.routing.subst_expr); ``\\u`` in a replacement is
+  the R-URI of the made-up request Kamailio runs them against. ``#!KAMAILIO``, ``#!SER``,
+  ``#!ALL``, ``#!MAXCOMPAT`` are accepted;
 * numbers: decimal, ``0x`` hexadecimal and, with a leading 0, octal (``010`` is 8; see
   ``parse_base._num`` for how they become 32-bit values);
 * comments: ``#`` to the end of the line, ``//`` to the end of the line, ``/* ... */`` (nested);
@@ -23,7 +28,8 @@ holds its octets as the engine holds message text, one latin-1 character per oct
 ``append_hf("X: café")`` goes out as the UTF-8 octets written. An octet that is not UTF-8 is kept
 as it is in a string (``surrogateescape``) and named as an octet in an error.
 
-Strings: ``"..."`` with Kamailio's escapes (``\\n \\r \\t \\a \\\\ \\" \\xHH \\ooo``; any other
+Strings: ``"..."`` with Kamailio's escapes (``\\n \\r \\t \\a \\\\ \\" \\xHH``, octal ``\\oo`` and
+``\\ooo`` -- two or three digits: ``\\1`` stays as written, for subst's back-references; any other
 ``\\c`` stays as written) and ``'...'`` taken literally; adjacent strings are joined. A
 pseudo-variable (``$ru``, ``$var(x)``, ``$(hdr(Via)[1])``) is one token.
 """
@@ -31,10 +37,12 @@ pseudo-variable (``$ru``, ``$var(x)``, ``$(hdr(Via)[1])``) is one token.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sipsim.routing.errors import CfgError
+from sipsim.routing.regex import c_string
+from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, find_matches, parse_subst, static_replacement
 
 ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 ID_CHARS = ID_START | frozenset("0123456789")
@@ -44,6 +52,9 @@ OPERATORS = ("==", "!=", "=~", "<=", ">=", "&&", "||", "<<", ">>", "+=",
 COMPAT_MARKERS = ("KAMAILIO", "SER", "OPENSER", "ALL", "MAXCOMPAT")
 MAX_INCLUDE_DEPTH = 10
 MAX_DEFINE_DEPTH = 20
+#: ``\\u`` in a preprocessor replacement: the R-URI of the OPTIONS Kamailio makes up to run the
+#: rules against (core ``fmsg.c``; measured with 5.6.3)
+FAKED_RURI = "sip:you@kamailio.org"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +88,12 @@ class Token:
         return f"'{self.value}'"
 
 
-@dataclass
-class _Subst:
-    regex: re.Pattern[str]
-    repl: str
-    count: int  # 0 = all (g flag), 1 = first only
-
-
 class Lexer:
     """Tokenise one cfg file (and what it includes), applying the preprocessor on the way."""
 
     def __init__(self, defines: dict[str, str] | None = None) -> None:
         self.defines: dict[str, str] = dict(defines or {})
-        self.substs: list[_Subst] = []
+        self.substs: list[SubstExpr] = []
         self.tokens: list[Token] = []
         self._include_depth = 0
 
@@ -124,14 +128,13 @@ class Lexer:
             lineno = i + 1
             stripped = raw.lstrip(" \t")
             if comment_depth == 0 and stripped[:2] in ("#!", "!!"):
+                self._flush_string(pending, file)  # a string ends at a directive, with the rules before it
                 i = self._directive(lines, i, raw, file, skip_stack)
                 active = self._is_active(skip_stack)
                 continue
             if not active:
                 i += 1
                 continue
-            if self.substs:
-                raw = self._apply_substs(raw)
             comment_depth, comment_at = self._scan_line(raw, file, lineno, base, comment_depth, comment_at,
                                                         pending)
             i += 1
@@ -205,41 +208,94 @@ class Lexer:
             self.defines.pop(rest.strip(), None)
             return i + consumed
         if word in ("subst", "substdef", "substdefs"):
+            if self._nesting():
+                # Kamailio: a statement of the grammar's top level, not a lexer directive
+                raise CfgError(f"#!{word} must be at the top level of the script, not inside a block or a "
+                               "statement", file, lineno, col)
             self._subst_directive(word, rest, file, lineno, col)
             return i + consumed
         raise CfgError(f"unknown preprocessor directive #!{word}", file, lineno, col,
                        expected="#!define, #!ifdef, #!ifndef, #!else, #!endif, #!subst, #!substdef")
 
     def _subst_directive(self, word: str, rest: str, file: str, lineno: int, col: int) -> None:
-        if len(rest) < 2 or rest[0] != '"' or rest[-1] != '"':
-            raise CfgError(f"#!{word} needs a quoted expression", file, lineno, col,
-                           expected=f'#!{word} "/match/replacement/"')
-        expr = rest[1:-1]
-        if len(expr) < 4:
-            raise CfgError(f"#!{word}: expression too short", file, lineno, col)
-        delim = expr[0]
-        parts = expr[1:].split(delim)
-        if len(parts) < 3:
-            raise CfgError(f"#!{word}: expected three parts separated by {delim!r}", file, lineno, col,
-                           expected=f'"{delim}match{delim}replacement{delim}flags"')
-        match, repl, flags = parts[0], parts[1], delim.join(parts[2:])
+        """``pp_subst_add`` / ``pp_substdef_add``: the rule joins the list; #!substdef also defines
+        the name (the text between the first two separators) as the value (the raw text between
+        the next two: ``a\\/b`` stays so in the define, the rule writes ``a/b`` into strings)."""
+        expr = self._directive_string(word, rest, file, lineno, col)
+        try:
+            se = parse_subst(expr)
+        except ValueError as exc:
+            raise CfgError(f"#!{word}: bad subst expression {shown(expr)!r}: {exc}", file, lineno, col,
+                           expected=f'#!{word} "/match/replacement/flags"') from None
+        if se.has_pv:
+            raise CfgError(f"#!{word}: a pseudo-variable in the replacement is not modelled by sipsim (Kamailio "
+                           "reads it once, at start-up, from a made-up OPTIONS request); write the value, or "
+                           "escape the $ as \\$", file, lineno, col)
+        self.substs.append(se)
         if word == "subst":
-            try:
-                rx = re.compile(match, re.I if "i" in flags else 0)
-            except re.error as exc:
-                raise CfgError(f"#!subst: bad regular expression: {exc}", file, lineno, col) from None
-            self.substs.append(_Subst(rx, repl, 0 if "g" in flags else 1))
             return
-        if not match or not all(c in ID_CHARS for c in match):
-            raise CfgError(f"#!{word}: the name must be an identifier", file, lineno, col)
-        value = f'"{repl}"' if word == "substdefs" else repl
-        self.defines[match] = value
-        self.substs.append(_Subst(re.compile(re.escape(match)), repl, 0))
+        parts = _substdef_parts(expr)
+        if parts is None:
+            raise CfgError(f"#!{word}: separator not found after the replacement", file, lineno, col)
+        name, value = parts
+        if not name:
+            raise CfgError(f"#!{word}: the define name is empty", file, lineno, col)
+        if name in self.defines:
+            raise CfgError(f"#!{word}: {name} is already defined", file, lineno, col)
+        if name[0] in ID_START and all(c in ID_CHARS for c in name):  # another name can never be used
+            self.defines[name] = f'"{value}"' if word == "substdefs" else value
 
-    def _apply_substs(self, line: str) -> str:
-        for s in self.substs:
-            line = s.regex.sub(s.repl, line, count=s.count)
-        return line
+    def _nesting(self) -> int:
+        """How many braces and parentheses are open at this point of the token stream."""
+        depth = 0
+        for t in self.tokens:
+            if t.kind == "OP" and t.value in "{(":
+                depth += 1
+            elif t.kind == "OP" and t.value in "})":
+                depth -= 1
+        return depth
+
+    def _directive_string(self, word: str, rest: str, file: str, lineno: int, col: int) -> str:
+        """The argument of #!subst and co. is a string token: escapes read, adjacent strings joined
+        and the rules already in force run on it."""
+        parts: list[str] = []
+        j = 0
+        while j < len(rest):
+            if rest[j] in " \t":
+                j += 1
+            elif rest[j] in "\"'":
+                value, j = self._string(rest, j, file, lineno)
+                parts.append(value)
+            elif rest[j] == "#" or rest.startswith("//", j):
+                break
+            else:
+                parts = []
+                break
+        if not parts:
+            raise CfgError(f"#!{word} needs a quoted expression", file, lineno, col,
+                           expected=f'#!{word} "/match/replacement/flags"')
+        return self.apply_substs("".join(parts))
+
+    def apply_substs(self, text: str) -> str:
+        """``pp_subst_run``: each rule in turn on a token's text. A rule that does not match, or
+        that matches an empty string (an error in Kamailio), leaves the text as it was."""
+        if not text:
+            return text
+        for se in self.substs:
+            src = c_string(text)  # subst_str works on a C string
+            try:
+                found = list(find_matches(se, src))
+            except EmptyMatch:
+                continue
+            if not found:
+                continue
+            out: list[str] = []
+            pos = 0
+            for base, m in found:
+                out += [src[pos:base + m.start()], static_replacement(se, m, FAKED_RURI)]
+                pos = base + m.end()
+            text = "".join(out) + src[pos:]
+        return text
 
     # -- one line of active text -----------------------------------------------------------------
     def _scan_line(self, s: str, file: str, lineno: int, base: Path, depth: int, comment_at: tuple[int, int],
@@ -262,8 +318,10 @@ class Lexer:
                 j += 1
                 continue
             if c == "#" or s.startswith("//", j):
+                self._flush_string(pending, file)  # a comment ends a string: the next one is not joined
                 break
             if s.startswith("/*", j):
+                self._flush_string(pending, file)
                 depth, comment_at = 1, (lineno, j + 1)
                 j += 2
                 continue
@@ -313,10 +371,11 @@ class Lexer:
             if depth > MAX_DEFINE_DEPTH:
                 raise CfgError(f"define {word} expands into itself", file, line, col)
             sub = Lexer({k: v for k, v in self.defines.items() if k != word})
-            # the value goes through the #!subst/#!substdef rules in force where it is used, as the
-            # rest of the line did (Kamailio 5.6.3: "#!define G "at HOSTX"" then "#!substdef
+            # the value's strings and pseudo-variables go through the #!subst/#!substdef rules in
+            # force where it is used (Kamailio 5.6.3: "#!define G "at HOSTX"" then "#!substdef
             # "/HOSTX/10.1.1.1/"" makes G "at 10.1.1.1")
-            sub._lex(self._apply_substs(value) if self.substs else value, file, Path("."))
+            sub.substs = self.substs
+            sub._lex(value, file, Path("."))
             for t in sub.tokens:
                 # keep the value's own spacing so that "1.2.3.4" stays adjacent tokens
                 c, e = (col + t.col - 1, col + t.end_col - 1) if t.line == 1 else (col, end_col)
@@ -337,9 +396,16 @@ class Lexer:
         pending.append((value, line, col))
         self.tokens.append(Token("STR", value, file, line, col, line, end))
 
-    @staticmethod
-    def _flush_string(pending: list[tuple[str, int, int]], file: str) -> None:
+    def _flush_string(self, pending: list[tuple[str, int, int]], file: str) -> None:
+        """The string token is complete: the #!subst rules run on it (after the join)."""
+        if not pending:
+            return
         pending.clear()
+        if self.substs:
+            last = self.tokens[-1]
+            value = self.apply_substs(last.value)
+            if value != last.value:
+                self.tokens[-1] = replace(last, value=value)
 
     def _string(self, s: str, j: int, file: str, lineno: int) -> tuple[str, int]:
         quote = s[j]
@@ -362,7 +428,7 @@ class Lexer:
                     out.append(chr(int(m.group(1), 16)))
                     k += 1 + len(m.group())
                     continue
-                m = re.match(r"[0-7]{1,3}", s[k + 1:])
+                m = re.match(r"[0-7]{2,3}", s[k + 1:])  # one digit is not octal: "\\1" stays
                 if m:
                     out.append(chr(int(m.group(), 8) & 0xFF))
                     k += 1 + len(m.group())
@@ -393,7 +459,7 @@ class Lexer:
                 if k < 0:
                     raise CfgError("unbalanced parentheses in a pseudo-variable", file, lineno, j + 1,
                                    expected="')'")
-        self._emit("PVAR", octets(s[j:k]), file, lineno, j + 1, k)
+        self._emit("PVAR", self.apply_substs(octets(s[j:k])), file, lineno, j + 1, k)
         return k
 
     def _include(self, word: str, s: str, k: int, file: str, lineno: int, col: int, base: Path) -> int:
@@ -401,6 +467,11 @@ class Lexer:
         if not m:
             raise CfgError(f"{word} needs a quoted file name", file, lineno, col, expected=f'{word} "file.cfg"')
         name = m.group(1)
+        if self.substs:  # Kamailio runs the rules on the name as written, quotes included
+            quoted = self.apply_substs(f'"{name}"')
+            if len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"':
+                raise CfgError(f"{word}: the file name must stay between quotes ({quoted!r})", file, lineno, col)
+            name = quoted[1:-1]
         path = Path(name) if Path(name).is_absolute() else base / name
         if not path.exists():
             if word == "import_file":
@@ -417,6 +488,20 @@ class Lexer:
             self._include_depth -= 1
             self._last_line = saved
         return k + m.end()
+
+
+def _substdef_parts(expr: str) -> tuple[str, str] | None:
+    """``pp_substdef_add``: the raw name and value of ``/NAME/value/`` (escaped separators kept)."""
+    sep = expr[0]
+    cuts: list[int] = []
+    for i in range(1, len(expr)):
+        if expr[i] == sep and expr[i - 1] != "\\":
+            cuts.append(i)
+            if len(cuts) == 2:
+                break
+    if len(cuts) < 2:  # the replacement ends in an escaped backslash: subst took its / as the end, this scan not
+        return None
+    return expr[1:cuts[0]], expr[cuts[0] + 1:cuts[1]]
 
 
 def read_script(path: str | Path) -> str:

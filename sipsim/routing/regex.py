@@ -2,7 +2,11 @@
 ``REG_EXTENDED|REG_NOSUB|REG_ICASE``), run with Python's ``re``.
 
 Only the truth of a match matters in a script (``REG_NOSUB``), so POSIX's leftmost-longest rule
-and Python's leftmost-first rule agree. Bracket classes such as ``[[:digit:]]`` are translated.
+and Python's leftmost-first rule agree. Bracket expressions are rewritten for Python, as POSIX
+reads them (measured with 5.6.3): a backslash inside one is an ordinary character (``[\\d]`` is
+a backslash or a ``d``, ``[^\\]`` anything but a backslash), a ``]`` first in the list is a
+member, ``[[:digit:]]`` and the other classes are spelled out. Outside brackets an escape is
+copied as it is, so ``\\\\[^a]`` is an escaped backslash followed by a list.
 """
 
 from __future__ import annotations
@@ -17,18 +21,56 @@ _CLASSES = {
 }
 
 
-def _translate(pattern: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in _CLASSES:
-            raise ValueError(f"unknown character class [:{name}:]")
-        return _CLASSES[name]
+def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
+    """The POSIX bracket expression at ``pattern[i] == '['`` as a Python class, and the index past
+    it. With ``REG_NEWLINE`` a negated list never matches a line feed."""
+    j = i + 1
+    negated = j < len(pattern) and pattern[j] == "^"
+    j += negated
+    items: list[str] = []
+    first = True
+    while True:
+        if j >= len(pattern):
+            raise ValueError("unmatched [ or [^ (the bracket expression is not closed)")
+        c = pattern[j]
+        if c == "]" and not first:
+            j += 1
+            break
+        if c == "[" and j + 1 < len(pattern) and pattern[j + 1] in ":=.":
+            kind = pattern[j + 1]
+            end = pattern.find(kind + "]", j + 2)
+            if end < 0:
+                raise ValueError(f"unterminated [{kind} in a bracket expression")
+            name = pattern[j + 2:end]
+            if kind == ":":
+                if name not in _CLASSES:
+                    raise ValueError(f"unknown character class [:{name}:]")
+                items.append(_CLASSES[name])
+            else:  # [=c=] and [.c.]: one character here
+                items.append(re.escape(name))
+            j = end + 2
+        else:
+            items.append(c if c == "-" or c.isalnum() else "\\" + c)
+            j += 1
+        first = False
+    return "[" + ("^" if negated else "") + "".join(items) + ("\\n" if negated and newline else "") + "]", j
 
-    return re.sub(r"\[:([a-z]+):\]", repl, pattern)
 
-
-#: a negated bracket list's opening, not escaped: ``[^`` (``[^]`` keeps its ``]`` as a member)
-_NEGATED = re.compile(r"(?<!\\)\[\^(\]?)")
+def _translate(pattern: str, newline: bool) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif c == "[":
+            text, i = _bracket(pattern, i, newline)
+            out.append(text)
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 @lru_cache(maxsize=256)
@@ -41,14 +83,9 @@ def compile_posix(pattern: str, newline: bool = False, icase: bool = True) -> re
     match at every line's start and end. Without it (``=~``) they match anything and only at the
     string's ends."""
     flags = re.IGNORECASE if icase else 0
-    text = _translate(pattern)
-    if newline:
-        text = _NEGATED.sub(lambda m: "[^\\n" + ("\\]" if m.group(1) else ""), text)
-        flags |= re.MULTILINE
-    else:
-        flags |= re.DOTALL
+    flags |= re.MULTILINE if newline else re.DOTALL
     try:
-        return re.compile(text, flags)
+        return re.compile(_translate(pattern, newline), flags)
     except re.error as exc:
         raise ValueError(str(exc)) from None
     except (OverflowError, RecursionError) as exc:  # a{4294967296}, or thousands of nested groups

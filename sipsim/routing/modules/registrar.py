@@ -2,12 +2,21 @@
 
 They call the engine's registrar (:mod:`sipsim.engine.registrar`), which stores bindings in the
 worker context's location table (one table, whatever its name: use_domain is off). The module
-parameters ``default_expires``, ``min_expires``, ``max_expires`` and ``max_contacts`` are
+parameters ``default_expires``, ``min_expires``, ``max_expires``, ``max_contacts`` and
+``received_param`` (the name under which the 200 echoes a binding's received value) are
 honoured (passed to the engine's ``save``; without ``max_expires`` the profile's default applies:
 ser 86400 s, kamailio 0 = no cap; without ``max_contacts`` the server's, ``ServerConfig.max_contacts``:
 0 = no limit, but ``sipsim serve --max-contacts N`` — a script's own modparam wins over the command line).
 ``save`` replies itself (200 with the bindings, or a 4xx/5xx) as Kamailio's registrar does; it
 returns -2 when ``max_contacts`` refused the REGISTER (503), -1 for the other errors.
+``lookup`` sets ``$du`` to the binding's received value (a Contact's ``;received=``), if any.
+
+Kamailio 5.6.3 also reads a per-call limit from ``$xavp(<xavp_cfg>=>max_contacts)`` (measured:
+with ``xavp_cfg`` "reg", ``$xavp(reg=>max_contacts) = 1`` refuses a second contact with 503 where
+the module parameter allows five). It is not modeled: sipsim has no ``$xavp`` (and the usual way
+to fill it, ``$(hdr(X){s.int})``, needs transformations), so a script cannot set it; ``xavp_cfg``
+is not accepted as a module parameter, so such a script fails at load instead of being counted
+with the wrong limit.
 """
 
 from __future__ import annotations
@@ -36,9 +45,10 @@ def save(run: Run, params: list[Param]) -> Steps:
     me = int(run.script.modparam("registrar", "min_expires", engine_registrar.MIN_EXPIRES))
     mx = run.script.modparam("registrar", "max_expires", None)
     mc = run.script.modparam("registrar", "max_contacts", None)
+    rp = str(run.script.modparam("registrar", "received_param", "received"))
     return (yield from engine_registrar.save(run.ctx, msg, table, default_expires=de, min_expires=me,
                                              max_expires=None if mx is None else int(mx),
-                                             max_contacts=None if mc is None else int(mc)))
+                                             max_contacts=None if mc is None else int(mc), received_param=rp))
 
 
 @export("lookup", "registrar", (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE, fixup=_check_table, fmt=False)

@@ -19,10 +19,12 @@ import functools
 import re
 
 from sipsim.engine import lumps
-from sipsim.engine.parser.hf import F_CONTENTLENGTH, F_EOH
+from sipsim.engine.parser.hf import F_CONTENTLENGTH, F_EOH, HdrType
+from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.routing.functions import FixupError, Handler, Param, export
 from sipsim.routing.interp import Run, Steps
+from sipsim.routing.modules.textops_mime import MIME_SDP, content_type_code, decode_mime_type, describe
 from sipsim.routing.regex import c_string, compile_posix
 
 
@@ -61,15 +63,30 @@ def _guarded(fn: Handler) -> Handler:
 
 
 def _check_has_body(params: list[Param]) -> None:
-    if params:
-        raise FixupError("has_body(\"type/subtype\") is not modelled by sipsim (Kamailio compares its own "
-                         "numeric MIME codes); has_body() without a type is")
+    """``fixup_body_type``: the type is decoded at start-up (an empty one is has_body() without
+    a type); one that does not read, or a list of them, stops the start."""
+    if not params:
+        return
+    if not params[0].is_const:
+        raise FixupError("the type must be a constant string such as \"application/sdp\"")
+    text = str(params[0].const)
+    if not text:
+        return
+    decoded = decode_mime_type(text)
+    if decoded is None:
+        raise FixupError(f"unsupported mime <{text}> (write it as type/subtype, e.g. \"application/sdp\")")
+    if decoded[1] != len(text):
+        raise FixupError(f"multiple mimes not supported: <{text}>")
 
 
-@export("has_body", "textops", (0, 1), fixup=_check_has_body)
+@export("has_body", "textops", (0, 1), fixup=_check_has_body, fmt=False)
 def has_body(run: Run, params: list[Param]) -> Steps:
-    """has_body(): the message declares a body -- as Kamailio's ``has_body_f`` it only reads
-    Content-Length: absent or 0 is false (the bytes after the headers are not looked at)."""
+    """has_body() / has_body("type/subtype"): the message declares a body -- as Kamailio's
+    ``has_body_f`` it reads Content-Length (absent or 0 is false; the bytes after the headers are
+    not looked at). With a type, the Content-Type must have the same code (textops_mime: case and
+    parameters do not count, two unknown names are equal); no Content-Type counts as
+    application/sdp (RFC 3261's default), one that does not read is false. A multipart body is
+    ``multipart/...``: its parts are not looked at."""
     msg = run.msg
     parse_headers(msg, F_CONTENTLENGTH)
     cl = msg.content_length
@@ -77,8 +94,32 @@ def has_body(run: Run, params: list[Param]) -> Steps:
     hit = bool(length)
     why = ("no Content-Length header" if cl is None else
            "Content-Length unreadable" if length is None else f"Content-Length: {length}")
+    wanted = params[0].str(run) if params else ""
+    if hit and wanted:
+        want = decode_mime_type(wanted)  # a cfg's was checked at load; a KEMI call's is read here
+        found = _content_type(msg)
+        if want is None or want[1] != len(wanted):
+            hit, why = False, why + f", the type {wanted!r} does not read"
+        elif found is None:
+            hit, why = False, why + ", a Content-Type that does not read"
+        else:
+            code, shown = found
+            hit = code == want[0]
+            why += (f", Content-Type {shown} ({describe(code)}) {'is' if hit else 'is not'} {wanted} "
+                    f"({describe(want[0])})")
     yield run.event("has_body", f"{why}: {'a body' if hit else 'no body'}", detail={"result": hit})
     return 1 if hit else -1
+
+
+def _content_type(msg: SipMsg) -> tuple[int, str] | None:
+    """``parse_content_type_hdr``: the first Content-Type's code and text; none at all is
+    application/sdp; None when it cannot be read (or the headers break before one is found)."""
+    rc = parse_headers(msg, 1 << int(HdrType.HDR_CONTENTTYPE_T))
+    ct = next((h for h in msg.headers if h.type == HdrType.HDR_CONTENTTYPE_T), None)
+    if ct is None:
+        return None if rc < 0 else (MIME_SDP, "absent, taken as application/sdp")
+    code = content_type_code(ct.body)
+    return None if code is None else (code, repr(ct.body))
 
 
 def _body(run: Run) -> str | None:

@@ -1,13 +1,11 @@
 """textops' sed-like substitutions: ``subst('/re/repl/flags')`` on the message after its first line,
 ``subst_body`` on the body and ``subst_uri('/re/repl/flags')`` on the Request-URI.
 
-The expression is read as Kamailio's ``subst_parser`` (core ``re.c``) reads it: its first
-character is the separator; the expression ends at the next separator not preceded by a
-backslash; the replacement may hold ``\\0``..``\\9`` (the whole match, a group), ``\\u`` (the
-current R-URI), ``\\n``, ``\\r``, ``\\t``, ``\\\\``, ``\\$`` and pseudo-variables (read at each match);
-flags are ``i`` (ignore case: without it the expression is case-sensitive), ``g`` (every match)
-and ``s`` (``.`` matches a line feed too: no ``REG_NEWLINE``). A match of nothing is an error and
-nothing is replaced.
+The expression is read as Kamailio's ``subst_parser`` (core ``re.c``) reads it, by the parser
+the cfg preprocessor's ``#!subst`` uses too (sipsim.routing.subst_expr): its first character is
+the separator; the replacement may hold ``\\0``..``\\9``, ``\\u`` (the current R-URI) and
+pseudo-variables (read at each match); flags ``i``, ``g``, ``s``. A match of nothing is an error
+and nothing is replaced.
 
 Simplified: Kamailio builds one replacement in a 1024-byte buffer (a longer one is an error);
 sipsim has no such limit. POSIX's longest alternative (see textops_re) applies here too.
@@ -16,9 +14,8 @@ sipsim has no such limit. POSIX's longest alternative (see textops_re) applies h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from sipsim.routing import pv, pv_format
+from sipsim.routing import pv_format
 from sipsim.routing.functions import (
     BRANCH_ROUTE,
     FAILURE_ROUTE,
@@ -30,66 +27,11 @@ from sipsim.routing.functions import (
 )
 from sipsim.routing.interp import Run, Steps
 from sipsim.routing.modules.textops_re import adjust_clen, swap, where_text
-from sipsim.routing.pv_base import scan_pv
-from sipsim.routing.regex import c_string, compile_posix
+from sipsim.routing.regex import c_string
+from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, find_matches, parse_subst
 from sipsim.routing.uri_edit import set_ruri
 
-_CHARS = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", "$": "$"}
-
-
-@dataclass(frozen=True)
-class SubstExpr:
-    """A parsed ``/re/repl/flags``: the compiled expression and the replacement's pieces (text,
-    a group number, ``"uri"`` or the parts of a pseudo-variable)."""
-
-    regex: re.Pattern[str]
-    pieces: tuple
-    replace_all: bool
-
-
-def parse_subst(text: str) -> SubstExpr:
-    """``subst_parser``. Raises ValueError with the reason Kamailio would log."""
-    if len(text) < 3:
-        raise ValueError("expression is too short")
-    sep = text[0]
-    if sep == "\\":
-        raise ValueError("invalid separator char '\\'")
-    i = 1
-    while i < len(text) and not (text[i] == sep and text[i - 1] != "\\"):
-        i += 1
-    if i >= len(text):
-        raise ValueError("no separator found")
-    regex_text = text[1:i]
-    if len(text) < i + 2:
-        raise ValueError("string too short")
-    pieces: list = []
-    j = i + 1
-    while True:
-        if j >= len(text):
-            raise ValueError("missing separator after the replacement")
-        c = text[j]
-        if c == "\\" and j + 1 < len(text):
-            e = text[j + 1]
-            pieces.append(int(e) if e.isdigit() else "uri" if e == "u" else ("lit", _CHARS.get(e, e)))
-            j += 2
-        elif c == "$":
-            try:
-                end = scan_pv(text, j)
-                pieces.append(("pv", pv_format.parse_format(text[j:end])))
-            except pv.PvError as exc:
-                raise ValueError(f"bad specifier in the replacement: {exc}") from None
-            j = end
-        elif c == sep:
-            break
-        else:
-            pieces.append(("lit", c))
-            j += 1
-    flags = text[j + 1:]
-    bad = next((f for f in flags if f not in "igs"), None)
-    if bad is not None:
-        raise ValueError(f"unknown flag {bad!r}")
-    regex = compile_posix(regex_text, "s" not in flags, "i" in flags)
-    return SubstExpr(regex, tuple(pieces), "g" in flags)
+__all__ = ["SubstExpr", "parse_subst", "subst_run"]  # parse_subst: re-exported for older callers
 
 
 def _check_subst(params: list[Param]) -> None:
@@ -129,22 +71,10 @@ def _build(run: Run, se: SubstExpr, m: re.Match[str]) -> str:
 
 def subst_run(run: Run, se: SubstExpr, text: str) -> list[tuple[int, int, str]] | None:
     """``subst_run``: (offset, length, replacement) of each match; None for a match of nothing."""
-    found: list[tuple[int, int, str]] = []
-    pos = 0
-    while True:
-        if pos == 0 or text[pos - 1] == "\r":  # ^ may match where this search starts
-            m = se.regex.search(text[pos:])
-            base = pos
-        else:
-            m, base = se.regex.search(text, pos), 0
-        if m is None:
-            return found
-        if m.start() == m.end():
-            return None
-        found.append((base + m.start(), m.end() - m.start(), _build(run, se, m)))
-        pos = base + m.end()
-        if not se.replace_all:
-            return found
+    try:
+        return [(base + m.start(), m.end() - m.start(), _build(run, se, m)) for base, m in find_matches(se, text)]
+    except EmptyMatch:
+        return None
 
 
 def _subst(run: Run, name: str, params: list[Param], body: bool) -> Steps:
