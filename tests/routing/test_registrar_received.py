@@ -73,6 +73,10 @@ STEPS: list[tuple[str, bytes]] = [
     ("empty-then-value", _register(28, "sam", [f"<sip:s1@{H}>;received", f'<sip:s2@{H}>;received="sip:198.51.100.28"',
                                                f"<sip:s3@{H}>"])),
     ("long-value-255", _register(29, "tom", [f'<sip:t1@{H}>;received="sip:{"x" * 240}"'])),
+    # parse_params() closes a quoted value at the next quote, escaped or not: 400 Contact parse error
+    ("escaped-quote", _register(30, "uma", [f'<sip:u1@{H}>;received="sip:a\\"b"'])),
+    ("escaped-quote-other-param", _register(31, "uma", [f'<sip:u1@{H}>;x="a\\"b";expires=60'], cseq=2)),
+    ("escaped-backslash", _register(32, "uma", [f'<sip:u1@{H}>;x="a\\\\";expires=60'], cseq=3)),
 ]
 
 CASES = {"received_param-default": (), "received_param-rcv": ("RCV_NAME",)}
