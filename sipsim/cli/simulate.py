@@ -10,6 +10,9 @@
 SCENARIO is a .toml file (every key: sipsim/engine/scenario.py) or the name of a shipped scenario
 (--list; default basic-call). Options override the file. --rate/--count change every arrival
 stream of the scenario (a scenario without one gets a stream of OPTIONS pings to the proxy).
+A replayed capture is no stream: its datagrams keep their captured times and number
+(--pcap-time-scale changes their pace); with --pcap, --rate/--count change only SCENARIO's own
+streams, beside the capture, and are refused when it has none.
 --pcap adds the SIP datagrams of a capture as arrivals, at their captured times (with no
 SCENARIO: an empty one): only those sent to the capture's proxy (guessed, or --pcap-proxy), whose
 place the simulated proxy takes; what was left out, and why, goes to stderr. A proxy with several
@@ -122,7 +125,8 @@ from sipsim.cli.simulate_report import (
     trace_record,
 )
 
-__all__ = ["JSON_SCHEMA", "Picked", "build_scenario", "handled_by_names", "print_summary", "result_json", "run"]
+__all__ = ["JSON_SCHEMA", "Picked", "build_scenario", "build_selected", "handled_by_names", "print_summary",
+           "result_json", "run"]
 POLICY_CHOICES = ("fifo", "wake-all", "reuseport", "lifo")
 PING = """OPTIONS sip:{domain} SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-ping-{n};rport
@@ -143,8 +147,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a .toml file or a shipped scenario's name")
     p.add_argument("--workers", type=int, metavar="N", help="number of workers")
     p.add_argument("--policy", choices=POLICY_CHOICES, help="the kernel's wake-up policy")
-    p.add_argument("--rate", type=float, metavar="R", help="datagrams per second of every arrival stream")
-    p.add_argument("--count", type=int, metavar="N", help="datagrams in every arrival stream")
+    p.add_argument("--rate", type=float, metavar="R",
+                   help="datagrams per second of every arrival stream of the scenario (not a --pcap capture's "
+                        "datagrams: they keep their captured times)")
+    p.add_argument("--count", type=int, metavar="N",
+                   help="datagrams in every arrival stream of the scenario (not a --pcap capture's)")
     p.add_argument("--rcvbuf", type=int, metavar="BYTES",
                    help="SO_RCVBUF as asked: the kernel caps it at net.core.rmem_max (--rmem-max, stock 212992), "
                         "then doubles it")
@@ -187,6 +194,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def build_scenario(args: argparse.Namespace) -> Any:
     """The scenario the command line asks for (raises ScenarioError / PacketsError / OSError)."""
+    return build_selected(args)[0]
+
+
+def build_selected(args: argparse.Namespace) -> tuple[Any, Picked | None]:
+    """The scenario the command line asks for, and what ``--call-id``/``--frames`` selected of its
+    replay (None without them): returned together, for the selection is made while the capture is
+    read and decides which of its datagrams the scenario runs. ``run`` and the TUI take both from
+    here (raises ScenarioError / PacketsError / OSError)."""
     from dataclasses import replace
 
     from sipsim.engine.peers import proxy_domain
@@ -198,50 +213,61 @@ def build_scenario(args: argparse.Namespace) -> Any:
                                 ("--frames", getattr(args, "frames", None))) if v is not None]
         if given:
             raise ScenarioError(f"{given[0]} goes with --pcap (which capture?)")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1")
+    if args.rate is not None and not 0 < args.rate < float("inf"):  # also refuses nan
+        raise ScenarioError(f"--rate {args.rate}: give datagrams per second, a finite number above 0")
     if args.scenario:
         sc = load_scenario(args.scenario)  # (a bad proxy.aliases is refused there, as serve --alias)
     elif args.pcap:
         sc = Scenario(name="pcap", description="datagrams of a capture", source="(none)")
     else:
         sc = load_scenario("basic-call")
-    arrivals = sc.arrivals
+    resized = args.rate is not None or args.count is not None
+    if args.pcap and resized and not sc.arrivals:  # refused before the capture is read
+        raise ScenarioError(f"{'--rate' if args.rate is not None else '--count'} changes the scenario's arrival "
+                            "streams, and there is none here: a capture replayed with --pcap keeps its captured "
+                            "times and datagrams (--pcap-time-scale X changes its pace, --call-id/--frames pick "
+                            "some); give a SCENARIO with arrival streams to run them beside the capture")
+    if not sc.arrivals and resized:
+        ping = normalise_text(PING.replace("{domain}", proxy_domain(sc)))
+        sc = replace(sc, arrivals=(ArrivalSpec(messages=(ping,), time=0.01, count=100, rate=1000.0,
+                                               label="options"),))
+    replayed: tuple[Any, ...] = ()
+    picked = None
     if args.pcap:
         from sipsim.packets.replay import save_epoch
 
-        sc, records = _replay(args, sc)
+        sc, records, picked = _replay(args, sc)
         start = 0.01  # after the workers went to sleep
         # a saved pcap (--save-pcap, the TUI's s key) then lines up with the capture read
         sc = replace(sc, capture_epoch=save_epoch(records, start))
-        arrivals += tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
-                                      label=f"pcap#{i + 1}") for i, r in enumerate(records))
-    if not arrivals and (args.rate is not None or args.count is not None):
-        ping = normalise_text(PING.replace("{domain}", proxy_domain(sc)))
-        arrivals = (ArrivalSpec(messages=(ping,), time=0.01, count=100, rate=1000.0, label="options"),)
-    if arrivals is not sc.arrivals:
-        sc = replace(sc, arrivals=arrivals)
-    if args.workers is not None and args.workers < 1:
-        raise ScenarioError("--workers must be at least 1")
-    if args.rate is not None and not 0 < args.rate < float("inf"):  # also refuses nan
-        raise ScenarioError(f"--rate {args.rate}: give datagrams per second, a finite number above 0")
+        replayed = tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
+                                     label=f"pcap#{i + 1}") for i, r in enumerate(records))
+    # --rate/--count change the scenario's own streams; the capture's datagrams keep their times
     sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
                            rcvbuf=args.rcvbuf, rmem_max=getattr(args, "rmem_max", None), seed=args.seed,
                            profile=args.profile, cpus=args.cpus,
                            route=args.route)
+    if replayed:
+        sc = replace(sc, arrivals=sc.arrivals + replayed)
+        sc.validate()  # (each captured datagram's size, as for a scenario's own)
     if args.no_relay:
         sc = replace(sc, proxy=replace(sc.proxy, relay=False))
     if args.until is not None:
         if not args.until > 0:  # also refuses nan
             raise ScenarioError(f"--until {args.until}: give a virtual time in seconds above 0")
         sc = replace(sc, until=args.until)
-    return sc
+    return sc, picked
 
 
-def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
-    """The capture's datagrams that reach the simulated proxy (sipsim.packets.replay), notes on
-    stderr. The simulated proxy stands in for the captured one: with no SCENARIO it listens on the
-    captured proxy's first address (the saved pcap then reads like the original) and its other
-    addresses are aliases; with one, every address becomes an alias, so a Request-URI or Route
-    naming any still means "myself"."""
+def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any], Picked | None]:
+    """The capture's datagrams that reach the simulated proxy (sipsim.packets.replay) and what
+    --call-id/--frames selected of them (:func:`_select`), notes on stderr. The simulated proxy
+    stands in for the captured one: with no SCENARIO it listens on the captured proxy's first
+    address (the saved pcap then reads like the original) and its other addresses are aliases;
+    with one, every address becomes an alias, so a Request-URI or Route naming any still means
+    "myself"."""
     from dataclasses import replace
 
     from sipsim.engine.peers import proxy_domain
@@ -276,23 +302,22 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any]]:
     if wrong:
         raise ScenarioError(f"{args.pcap}: {wrong}; replay it without a SCENARIO (the proxy then listens where "
                             "the captured one did) or pick another proxy with --pcap-proxy")
-    return sc, _select(args, plan, capture.packets)
+    return (sc, *_select(args, plan, capture.packets))
 
 
-def _select(args: argparse.Namespace, plan: Any, packets: int) -> list[Any]:
+def _select(args: argparse.Namespace, plan: Any, packets: int) -> tuple[list[Any], Picked | None]:
     """The arrivals to run: all, or with --call-id/--frames those up to the last one selected (the
-    earlier ones for the proxy's state; see the module doc). The selection goes to ``args.picked``
-    for run(); what it picked goes to stderr, nothing picked is a ScenarioError."""
+    earlier ones for the proxy's state; see the module doc), and the selection (None without
+    those options). What it picked goes to stderr, nothing picked is a ScenarioError."""
     from sipsim.engine.scenario import ScenarioError
     from sipsim.packets.errors import PcapError
     from sipsim.packets.replay import Selection, parse_frames
 
     call_id, frames = getattr(args, "call_id", None), getattr(args, "frames", None)
-    args.picked = None
     try:
         selection = Selection(call_id, parse_frames(frames) if frames is not None else (), frames or "")
         if not selection.active:
-            return plan.arrivals
+            return plan.arrivals, None
         flags, others = plan.select(selection)  # the Call-IDs the plan read: each datagram parsed once
         note = selection.note(plan, flags, others, packets, shown_word="selected", after=True)
     except PcapError as exc:
@@ -301,8 +326,7 @@ def _select(args: argparse.Namespace, plan: Any, packets: int) -> list[Any]:
     last = max(i for i, flag in enumerate(flags) if flag)
     records = plan.arrivals[:last + 1]
     labels = {f"pcap#{i + 1}": d for i, d in enumerate(records) if flags[i]}  # the arrivals' labels (below)
-    args.picked = Picked(selection, labels, len(plan.arrivals), len(records))
-    return records
+    return records, Picked(selection, labels, len(plan.arrivals), len(records))
 
 
 def save_wire_pcap(path: str, wire: list[Any], epoch: float = 0.0) -> int:
@@ -334,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
         if exists:
             return fail(exists)
     try:
-        sc = build_scenario(args)
+        sc, picked = build_selected(args)
     except ScenarioError as exc:
         return fail(str(exc))
     except (OSError, ValueError) as exc:  # unreadable files, PcapError
@@ -343,13 +367,10 @@ def run(args: argparse.Namespace) -> int:
         router = load_router(sc, sc.server_config())
     except ScenarioError as exc:
         return fail(str(exc), 1)
-    picked: Picked | None = getattr(args, "picked", None)
     records: list[dict[str, Any]] | None = [] if args.trace and args.json else None
     trace = None
-    events: list[tuple[Any, float]] = []
-    if picked is not None:  # the events are kept, and shown after the run for the selected datagrams only
-        def trace(ev: Any, t: float) -> None:
-            events.append((ev, t))
+    if picked is not None:  # the selected datagrams' events are kept, and shown after the run
+        trace = picked.keep
     elif args.trace:
         if records is not None:
             def trace(ev: Any, t: float) -> None:
@@ -363,8 +384,8 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return fail(str(exc))
     if picked is not None:
-        picked.find(events, wire or [])
-        for ev, t in events if args.trace else ():
+        picked.find(picked.events, wire or [])
+        for ev, t in picked.events if args.trace else ():
             if getattr(ev, "msg", None) in picked.msgs:
                 if records is not None:
                     records.append(trace_record(ev, t))

@@ -16,9 +16,11 @@ import sys
 from typing import Any
 
 from sipsim.cli.common import shown
+from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED
 
 JSON_SCHEMA = 3  # --json's layout version (1: before the key was there); bumped when keys are added
 JSON_DIGITS = 9  # decimals kept in --json's floats: nanoseconds for the times in seconds
+_ARRIVALS = (DATAGRAM_QUEUED, DATAGRAM_DROPPED)  # a datagram's first event: its arrival
 
 def trace_line(ev: Any, t: float) -> str:
     from sipsim.engine.events import StepEvent
@@ -175,12 +177,35 @@ class Picked:
     ``labels``: each selected arrival's stream label (``pcap#N``) -> its captured datagram;
     ``replayed``/``ran``: the capture's datagrams replayed, and of them, run. :meth:`find` fills
     ``msgs`` (datagram id -> its captured datagram, None for a loop: a datagram a selected one
-    made the proxy send itself, received again) and ``fate`` (id -> what the run did with it)."""
+    made the proxy send itself, received again) and ``fate`` (id -> what the run did with it).
+
+    During the run :meth:`keep` (the run's trace sink) keeps only the events that can concern the
+    selection: a big capture runs tens of events per datagram, and keeping them all for the few
+    selected made a late Call-ID slower than the whole replay (memory, and the garbage collector
+    walking it)."""
 
     def __init__(self, selection: Any, labels: dict[str, Any], replayed: int, ran: int) -> None:
         self.selection, self.labels, self.replayed, self.ran = selection, labels, replayed, ran
         self.msgs: dict[int, Any] = {}
         self.fate: dict[int, dict[str, Any]] = {}
+        self.events: list[tuple[Any, float]] = []  # what :meth:`keep` kept, in run order
+        self._kept: set[int] = set()  # the datagram ids whose events it keeps
+
+    def keep(self, ev: Any, t: float) -> None:
+        """The run's trace sink: keep ``ev`` if it is about a selected datagram or a loop (one the
+        proxy sent itself: whether a selected datagram sent it, :meth:`find` tells from the wire).
+        A datagram's arrival is its first event, so its id is known before the rest come."""
+        msg = ev.msg
+        if msg is None:
+            return
+        if msg not in self._kept:
+            if getattr(ev, "kind", None) not in _ARRIVALS:
+                return
+            detail = ev.detail
+            if detail.get("stream") not in self.labels and not detail.get("loop"):
+                return
+            self._kept.add(msg)
+        self.events.append((ev, t))
 
     def find(self, events: list[tuple[Any, float]], wire: list[Any]) -> None:
         """The selected datagrams' ids (from their arrival events' stream label), their loops (a

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 def replay_scenario(args: argparse.Namespace) -> object:
     """The scenario ``sipsim simulate [SCENARIO] --pcap FILE ...`` would run: the same command line,
-    read by simulate's own parser and built by its ``build_scenario``, so the TUI replays a capture
+    read by simulate's own parser and built by its ``build_selected``, so the TUI replays a capture
     exactly as the command line does (same proxy guess, same notes on stderr, same refusals). The
     scenario carries the capture's time (``capture_epoch``), so the `s` key saves a pcap that lines
     up with the capture, as ``simulate --save-pcap`` does."""
@@ -165,9 +165,9 @@ def replay_scenario(args: argparse.Namespace) -> object:
 def replay_selection(args: argparse.Namespace) -> tuple[Any, Any]:
     """:func:`replay_scenario`, and with ``--call-id``/``--frames`` what they selected (simulate's
     :class:`~sipsim.cli.simulate_report.Picked`; None without them): the scenario then replays the
-    capture up to the last selected datagram, as ``simulate`` does."""
+    capture up to the last selected datagram, as ``simulate`` does (its ``build_selected``)."""
     from sipsim.cli import build_parser
-    from sipsim.cli.simulate import build_scenario
+    from sipsim.cli.simulate import build_selected
 
     argv = ["simulate", *([args.scenario] if args.scenario else []), "--pcap", args.pcap]
     for proxy in args.pcap_proxy:
@@ -178,7 +178,7 @@ def replay_selection(args: argparse.Namespace) -> tuple[Any, Any]:
         if value is not None:
             argv += [f"{option}={value}"]  # (a Call-ID may start with "-")
     parsed = build_parser().parse_args(argv)
-    return build_scenario(parsed), getattr(parsed, "picked", None)
+    return build_selected(parsed)
 
 
 def _tui_selection(picked: Any) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from sipsim.engine.parser.hf import CANONICAL, COMPACT
 from sipsim.packets.errors import HeaderError, PacketsError
@@ -82,8 +83,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub(esc, text)
 
 
+@lru_cache(maxsize=1024)
 def header_key(name: str) -> str:
-    """The name used to compare headers: case-insensitive, compact forms expanded (``v`` → ``via``)."""
+    """The name used to compare headers: case-insensitive, compact forms expanded (``v`` → ``via``).
+    Cached: a capture repeats a few names in every datagram, and choosing what to replay of a big
+    one compares them hundreds of thousands of times."""
     n = name.strip().lower()
     return COMPACT_FORMS.get(n, n).lower()
 
