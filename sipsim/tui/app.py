@@ -48,6 +48,11 @@ class SipsimApp(LiveControls, Controls, App[int]):
         Binding("right_square_bracket", "next_msg", "next", key_display="]"),
         Binding("left_square_bracket", "prev_msg", "prev", key_display="["),
         Binding("p", "run", "run"),
+        # the call in focus (call_keys), in the footer only while a call is chosen on purpose; then
+        # it is the move that matters, before g, x, i …: one entry for both keys, as the message
+        # panel's ←/→
+        Binding("right_curly_bracket", "next_in_call", "in call", key_display="}/{"),
+        Binding("left_curly_bracket", "prev_in_call", "in call, back", key_display="{", show=False),
         Binding("h", "hint", "hint"),
         Binding("g", "goto", "goto"),
         Binding("x", "breakpoint", "break"),
@@ -158,7 +163,7 @@ class SipsimApp(LiveControls, Controls, App[int]):
         # the footer rebuilds itself on refresh_bindings(): only when a key appears, disappears or
         # changes its words (p: run / pause)
         live_keys = (*(self.check_action(a, ()) for a in KEYED_ACTIONS), self.key_label("run"),
-                     self.key_label("live"))
+                     self.key_label("live"), self.call_selected())
         if live_keys != self._live_keys:
             self._live_keys = live_keys
             self.refresh_bindings()

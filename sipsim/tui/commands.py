@@ -1,4 +1,5 @@
-"""The command palette (``ctrl+p``): lesson, scenario, profile, policy, workers, theme, live mode.
+"""The command palette (``ctrl+p``): lesson, scenario, profile, policy, workers, theme, live mode,
+and the moves in the call in focus (``}``/``{``).
 
 Every command changes the *simulation* the screen shows (a new run of the chosen scenario with the
 overrides; the cursor keeps its step, so a change can be compared at the same point); the theme
@@ -44,6 +45,10 @@ def palette_commands(app) -> list[tuple[str, str, Callable[[], object]]]:  # noq
         out.append((f"theme: {theme}", "change the colours", partial(setattr, app, "theme", theme)))
     out.append(("live mode: on/off", "run sipsim serve on a real port and watch its workers (same as L)",
                 app.action_live))
+    out.append(("call: next datagram", "the next datagram of the call in focus: the ladder's filter or selected "
+                "arrow, the capture's selection, else the datagram shown (same as })", app.action_next_in_call))
+    out.append(("call: previous datagram", "the previous datagram of the call in focus (same as {)",
+                app.action_prev_in_call))
     out.extend(x for x in lessons if not x[0].startswith(f"lesson: {closed} "))
     return out
 

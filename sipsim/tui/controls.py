@@ -4,7 +4,7 @@ A mixin of :class:`~sipsim.tui.app.SipsimApp`. Every action moves the source's c
 a UI choice) and then asks the app to redraw; ``check_action`` hides the keys that would do
 nothing now (no ``b`` at step 0, no ``n`` at the end), so the footer shows only live bindings.
 
-* ``stepping``: n b ] [ home end g p + - (and the run's clock);
+* ``stepping``: n b ] [ home end g p + - (and the run's clock);   ``call_keys``: } { (the call in focus);
 * ``breaks``: x X;   ``inject_keys``: i s;   ``panel_keys``: 1–8 f ? and filters;
 * ``sim_choices``: lesson answers and hints, the palette's scenario/profile/policy/workers;
 * ``topline``: the top bar.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual.timer import Timer
 
 from sipsim.tui.breaks import Breaks
+from sipsim.tui.call_keys import CALL_ACTIONS, CallKeys
 from sipsim.tui.inject_keys import InjectKeys, addr_of, inject_source
 from sipsim.tui.panel_keys import APP_HELP, PanelKeys
 from sipsim.tui.sim_choices import SimChoices
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["APP_HELP", "COMPACT_BELOW", "SPEEDS", "TICK", "Controls", "addr_of", "inject_source"]
 
 
-class Controls(TopLine, Stepping, Breaks, InjectKeys, PanelKeys, SimChoices):
+class Controls(TopLine, Stepping, CallKeys, Breaks, InjectKeys, PanelKeys, SimChoices):
     """Actions and their state; mixed into the App (``self`` is the App)."""
 
     source: Source
@@ -57,7 +58,8 @@ class Controls(TopLine, Stepping, Breaks, InjectKeys, PanelKeys, SimChoices):
     # -- which keys are live ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         src = self.source
-        if self._busy and action in ("step", "back", "next_msg", "prev_msg", "home", "end", "run", "goto"):
+        if self._busy and action in ("step", "back", "next_msg", "prev_msg", "home", "end", "run", "goto",
+                                     *CALL_ACTIONS):
             return False
         pos = src.position
         base = getattr(src, "base", 0)
@@ -95,6 +97,12 @@ class Controls(TopLine, Stepping, Breaks, InjectKeys, PanelKeys, SimChoices):
         if action == "live":
             return "leave live" if src.live else "live"
         return None
+
+    def key_shown(self, action: str) -> bool:
+        """May the footer show this key now? ``}``/``{`` only while a call is chosen on purpose (the
+        ladder's filter, a capture's selection): otherwise two more keys would push others off 80
+        columns for a move most people do not need (``?`` and the palette list them always)."""
+        return self.call_selected() if action in CALL_ACTIONS else True
 
     def on_unmount(self) -> None:
         if self.source.live:

@@ -3,8 +3,9 @@
 Textual's own ``Footer`` rebuilds a widget per key each time the bindings change — on every focus
 change — which costs a few hundred milliseconds on this screen. This bar draws the same thing as
 one line of text: the bindings of the focused panel and of the app that are shown and enabled
-(``check_action`` hides the others: no ``b`` at step 0), then ``^p palette``. A key whose meaning
-depends on the state says what it does now (the app's ``key_label``: ``p pause`` while running).
+(``check_action`` hides the others: no ``b`` at step 0; the app's ``key_shown`` hides keys worth
+their room only in some states: ``}/{`` while no call is chosen), then ``^p palette``. A key whose
+meaning depends on the state says what it does now (the app's ``key_label``: ``p pause`` while running).
 On a narrow terminal the keys that do not fit are left out whole (`?` lists them all), never cut in
 the middle; ``quit`` always stays. A click on a key runs its action.
 """
@@ -39,8 +40,10 @@ class KeyBar(Widget):
         seen: set[str] = set()
         palette = self.app.COMMAND_PALETTE_BINDING
         label_of = getattr(self.app, "key_label", None)
+        wanted = getattr(self.app, "key_shown", None)  # keys worth their room only in some states
         shown = [(key, a) for key, a in screen.active_bindings.items()
-                 if a.binding.show and a.enabled and key != palette]
+                 if a.binding.show and a.enabled and key != palette
+                 and (wanted is None or wanted(a.binding.action.removeprefix("app.")))]
         shown.sort(key=lambda item: _is_quit(item[1].binding.action))  # quit last: it is not for stepping
         for _key, active in shown:
             binding = active.binding

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,13 @@ def options(port: int, local: int, callid: str, host: str = "127.0.0.1") -> byte
             f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
 
 
-async def until(pilot, check, timeout: float = 5.0, what: str = "") -> None:  # noqa: ANN001
+async def until(pilot, check, timeout: float = 5.0, what: str | Callable[[], str] = "") -> None:  # noqa: ANN001
+    """Wait for ``check()``, letting the app run meanwhile. ``what`` names it in the failure (a
+    callable: what the screen held at that moment)."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
+            raise AssertionError(f"timed out waiting for {(what() if callable(what) else what) or check}")
         await pilot.pause(0.05)
 
 
@@ -44,7 +47,13 @@ async def enter_live(app, pilot, port: int, workers: int) -> int:  # noqa: ANN00
     await pilot.pause()
     app.screen.query_one(Input).value = f"127.0.0.1:{port} {workers}"
     await pilot.press("enter")
-    await until(pilot, lambda: app.source.live and len(app.source.pids) == workers, 10.0, "live mode")
+    said: dict[str, None] = {}  # every note while waiting (a note leaves the screen after 5 s)
+
+    def up() -> bool:
+        said.update((str(n.message), None) for n in app._notifications)
+        return app.source.live and len(app.source.pids) == workers
+
+    await until(pilot, up, 10.0, lambda: f"live mode: {app.source.kind} {getattr(app.source, 'pids', '')} {list(said)}")
     return app.source.proc.pid
 
 
@@ -103,9 +112,12 @@ async def test_live_workers_on_screen_and_live_step(isolated_network: None, tmp_
             await until(pilot, lambda: len(src.waiting) == 2, what="the second worker")
             held_b = next(p for p in src.waiting if p != held_a)
             assert {held_a, held_b} == set(pids)  # the other worker took the next datagram
-            await settle(pilot)
+            # live, the screen is redrawn at most every LIVE_REDRAW seconds (a redraw owed is paid at
+            # the next tick): what the source knows now, the panels show a tick later
+            await until(pilot, lambda: panel_text(app, WorkersPanel).count("held after recvfrom") == 2,
+                        what=lambda: f"both held in the workers panel: {panel_text(app, WorkersPanel)!r}")
             workers = panel_text(app, WorkersPanel)
-            assert workers.count("held after recvfrom") == 2 and str(held_a) in workers and str(held_b) in workers
+            assert str(held_a) in workers and str(held_b) in workers
             assert f"→{held_a}" in panel_text(app, LadderPanel) and f"→{held_b}" in panel_text(app, LadderPanel)
             # a held worker's datagram is readable at once: the server flushes its capture while stepping
             assert "Max-Forwards: 70" in panel_text(app, MessagePanel)
@@ -397,6 +409,12 @@ async def test_live_says_it_starts_held_counts_held_datagrams_and_how_it_ended(i
     def notes() -> list[str]:
         return [str(n.message) for n in app._notifications]
 
+    async def noted(text: str, what: str) -> None:
+        """Wait for a note saying ``text``. ``notify`` posts a message: the note is in the app's
+        list only once the app has handled it, which may be after the state the note is about
+        (live mode left, live mode entered) can already be seen."""
+        await until(pilot, lambda: any(text in n for n in notes()), what=lambda: f"{what}: {notes()}")
+
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
         a.bind(("127.0.0.1", 0))
         async with app.run_test(size=(160, 45)) as pilot:
@@ -409,8 +427,8 @@ async def test_live_says_it_starts_held_counts_held_datagrams_and_how_it_ended(i
             await until(pilot, lambda: app.source.live and len(app.source.pids) == 2, 10.0, "live mode")
             src = app.source
             server_pid = src.proc.pid
-            assert any(n.startswith("live: ") and "workers start held (live-step): press p to let them run" in n
-                       for n in notes()), notes()
+            await noted("workers start held (live-step): press p to let them run", "the first live note")
+            assert any(n.startswith("live: ") and "workers start held (live-step)" in n for n in notes()), notes()
             for tag in ("h1", "h2"):
                 a.sendto(options(port, a.getsockname()[1], tag), ("127.0.0.1", port))
             await until(pilot, lambda: len(src.waiting) == 2, what="both workers held")
@@ -422,13 +440,17 @@ async def test_live_says_it_starts_held_counts_held_datagrams_and_how_it_ended(i
                         what=f"held datagrams counted received: {panel_text(app, SocketPanel)!r}")
             await pilot.press("L")
             await settle(pilot)
+            await noted("live mode stopped", "the note of L")
+            assert not app.source.live
             assert f"live mode stopped: the server was stopped (pid {server_pid}); back to the simulation" \
                 in notes(), notes()
             assert not any("exited by itself" in n for n in notes())
             # a server that dies: the crash wording, not "was stopped"
             server_pid = await enter_live(app, pilot, port, 1)
             os.kill(server_pid, 9)
-            await until(pilot, lambda: not app.source.live, what="live mode left after the crash")
+            await noted("live mode ended", "the note of the crash")
+            assert not app.source.live
             assert f"live mode ended: the server (pid {server_pid}) exited by itself; back to the simulation" \
                 in notes(), notes()
+            assert not any(f"was stopped (pid {server_pid})" in n for n in notes())
     assert not os.path.exists(f"/proc/{server_pid}")

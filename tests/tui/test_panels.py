@@ -32,8 +32,14 @@ async def test_workers_socket_layers_and_message_tabs_tell_the_story() -> None:
         at(app, lambda e: isinstance(e, StepEvent) and e.step == "parse_msg" and e.msg == 2)
         await settle(pilot)
         layers = panel_text(app, LayersPanel)
-        assert "▾ IP" in layers and "▾ UDP" in layers and "len             568" in layers
-        assert "src             127.0.0.2" in layers
+        # the whole tree does not fit: one line per layer first, every field below
+        assert "IP   127.0.0.2 → 127.0.0.1 · ttl 64 · len 568" in layers
+        assert "UDP  5060 → 5060 · len 548" in layers and "SIP  INVITE sip:bob@127.0.0.1 · 10 headers" in layers
+        assert "▾ IP" in layers and "len             568" in layers
+        await pilot.press("5", *["down"] * 6)
+        await settle(pilot)
+        layers = panel_text(app, LayersPanel)
+        assert "src             127.0.0.2" in layers and "▾ UDP" in layers
         assert "sport           5060 (sip)" in layers  # the port number, not only Scapy's name for it
         await pilot.press("4", "right", "right", "right")  # buf → orig → lumps → out
         pos = at(app, lambda e: isinstance(e, KernelEvent) and e.kind == "datagram_sent" and e.msg == 2)

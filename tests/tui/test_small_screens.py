@@ -17,7 +17,7 @@ from sipsim.engine.events import KernelEvent
 from sipsim.engine.scenario import load_scenario
 from sipsim.routing import DEFAULT_CFG
 from sipsim.tui.app import SipsimApp
-from sipsim.tui.panels import LessonPanel, MessagePanel, PipelinePanel, SocketPanel, WorkersPanel
+from sipsim.tui.panels import LayersPanel, LessonPanel, MessagePanel, PipelinePanel, SocketPanel, WorkersPanel
 from sipsim.tui.screens.inject import InjectScreen
 
 SMALL = (80, 24)
@@ -183,3 +183,23 @@ async def test_a_far_goto_computes_in_slices_with_progress() -> None:
         await settle(pilot)
         assert app.source.position == 50000 and not app._busy
         assert any(b.startswith("computing to step 50000") for b in busy)  # the screen said so meanwhile
+
+
+async def test_the_layers_panel_at_80x24_says_every_layer_in_one_line_each() -> None:
+    """At 80×24 the layers tab is 9 lines: the tree showed the IP header's first fields and never
+    reached UDP or SIP. Now a line per layer comes first, and the fields are a scroll away."""
+    app = SipsimApp()
+    async with app.run_test(size=SMALL) as pilot:
+        app.goto(position(invite_maxfwd))
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        lines = panel_text(app, LayersPanel).splitlines()
+        assert lines[:4] == ["IP   127.0.0.2 → 127.0.0.1 · ttl 64 · len 568",
+                             "UDP  5060 → 5060 · len 548 · chksum " + lines[1].rsplit(" ", 1)[-1],
+                             "SIP  INVITE sip:bob@127.0.0.1 · 10 headers · body 189 B",
+                             "every field below: up/down (f: bigger)"], lines
+        assert lines[4] == "▾ IP" and lines[1].rsplit(" ", 1)[-1].startswith("0x")
+        await pilot.press(*["down"] * 30)  # the last field is in reach
+        await settle(pilot)
+        assert "body" in panel_text(app, LayersPanel).splitlines()[-1]

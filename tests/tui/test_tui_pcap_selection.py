@@ -126,3 +126,32 @@ def test_bad_selections_are_refused_before_the_terminal_is_taken(
         assert cli_main(["tui", *argv]) == 2
         err = capsys.readouterr().err
         assert text in err and "Traceback" not in err, err
+
+
+async def test_braces_move_within_the_selection(
+        capture: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``}``/``{`` go to the next/previous *selected* datagram (``--frames`` may cross calls: the
+    selection is what counts), and the footer offers them while a selection is open."""
+    from tuikit import footer_actions
+
+    app = opened(monkeypatch, capsys, "--pcap", str(capture), "--frames", "5-7")
+    src: Any = app.source
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        start = src.position  # frame 5's arrival: the 100 Trying
+        assert "next_in_call" in footer_actions(app)
+        await pilot.press("left_curly_bracket")  # the INVITE before it is not selected
+        await settle(pilot)
+        assert src.position == start
+        assert any("no datagram of --frames 5-7 before this point" in str(n.message) for n in app._notifications)
+        await pilot.press("right_curly_bracket")
+        await settle(pilot)
+        ev = src.event_at(src.position)
+        assert type(ev) is KernelEvent and ev.kind == DATAGRAM_QUEUED
+        assert src.datagram(ev.msg).data.startswith(b"SIP/2.0 180 Ringing")  # frame 7
+        await pilot.press("right_curly_bracket")  # nothing selected after it
+        await settle(pilot)
+        assert src.datagram(src.event_at(src.position).msg).data.startswith(b"SIP/2.0 180 Ringing")
+        await pilot.press("left_curly_bracket")
+        await settle(pilot)
+        assert src.position == start

@@ -36,7 +36,8 @@ a stateless proxy handles every datagram in whichever worker takes it, so a slow
 200 overtake its 180 (try the `reorder` scenario). `↻` marks a retransmission.
 
 Keys: `up`/`down` select an arrow, `enter` jumps to that datagram's steps, `c` shows only the
-selected arrow's call (Call-ID; again to show all), `/` filters by Call-ID text.
+selected arrow's call (Call-ID; again to show all), `/` filters by Call-ID text. `}` / `{` go to
+the next / previous datagram of the call: the filtered one, else the selected arrow's.
 
 Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forward_reply()`
 (`src/core/forward.c`) send each datagram on as soon as its worker gets to it.
@@ -80,6 +81,7 @@ Kamailio: a stateless proxy keeps no transaction: `forward_request()` and `forwa
         if self.view is not None:
             self.after_show(self.view)
         self.redraw_panel()
+        self.app.refresh_bindings()  # a chosen call: the footer offers } and { (call_keys)
 
     def visible_rows(self) -> list[LadderRow]:
         v = self.view

@@ -41,6 +41,33 @@ def packet_tree(data: bytes, src: tuple[str, int], dst: tuple[str, int]) -> list
     return layer_tree(pkt)
 
 
+_SIP_START = frozenset({"method", "uri", "version", "status", "reason", "body", "trailing"})
+
+
+def layer_summary(name: str, fields: tuple[tuple[str, str], ...], ports: dict[str, int], data: bytes) -> Text:
+    """One line for a layer: ``IP 127.0.0.2 → 127.0.0.1 · ttl 64 · len 568``, ``UDP 5060 → 5060 ·
+    len 548 · chksum 0x47cc``, ``SIP INVITE sip:bob@… · 10 headers · body 179 B``. The body's size
+    is counted in the datagram's bytes (the tree shows it with its line ends made readable)."""
+    f = dict(fields)
+    if name == "UDP":
+        parts = [f"{ports.get('sport', f.get('sport'))} → {ports.get('dport', f.get('dport'))}",
+                 f"len {f.get('len', '?')}", f"chksum {f.get('chksum', '?')}"]
+    elif name in ("IP", "IPv6"):
+        ttl, size = ("ttl", "len") if name == "IP" else ("hlim", "plen")
+        parts = [f"{f.get('src', '?')} → {f.get('dst', '?')}", f"{ttl} {f.get(ttl, '?')}", f"{size} {f.get(size, '?')}"]
+    elif name.startswith("SIP"):
+        name, _, first = name.partition(" ")
+        headers = sum(1 for k, _v in fields if k not in _SIP_START)
+        _head, sep, body = data.partition(b"\r\n\r\n")
+        parts = [first, f"{headers} header{'s' if headers != 1 else ''}",
+                 f"body {len(body)} B" if sep and body else "no body"]
+    else:
+        parts = [f"{k} {v}" for k, v in fields[:3]]
+    line = Text(f"{name:<5}", style="bold cyan")
+    line.append(" · ".join(p for p in parts if p))
+    return line
+
+
 class LayersPanel(Panel):
     NUMBER = 5
     TITLE = "Layers"
@@ -50,7 +77,9 @@ class LayersPanel(Panel):
 The datagram in focus as an `IP / UDP / SIP` packet, built with Scapy and dissected again so the
 lengths and checksums are the real ones: the IP header (addresses, TTL, protocol 17), the UDP
 header (ports, length, checksum) and the SIP layer (first line, one row per header as sent, the
-body). It is what Wireshark would show for the datagram on the loopback wire.
+body). It is what Wireshark would show for the datagram on the loopback wire. When the panel is
+too short for the whole tree (80×24), one line per layer comes first — addresses, TTL and length;
+ports, length and checksum; first line, headers and body — and every field below it.
 
 Keys: `up`/`down` scroll.
 
@@ -101,6 +130,11 @@ headers are the kernel's business.
                 t = Text(f"    {name:<16}", style="dim")
                 t.append(value)
                 out.append(t)
+        if len(out) > self.content_size.height > 0:
+            # the tree does not fit (80×24: only the IP header showed, never the SIP layer): one line
+            # per layer first, as Wireshark's collapsed tree, and every field below it to scroll to
+            summary = [layer_summary(node.name, node.fields, ports, wire.data) for node in tree]
+            return [*summary, Text("every field below: up/down (f: bigger)", style="dim"), *out], 0
         return out, 0
 
     def _start_loading(self) -> None:

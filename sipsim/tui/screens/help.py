@@ -18,7 +18,7 @@ GLOBAL_KEYS = """\
 | key | | key | |
 |---|---|---|---|
 | `n` | one step | `b` | one step back |
-| `]` / `[` | next / previous datagram | `home` / `end` | first / last step |
+| `home` / `end` | first / last step | `]` / `[` | next / previous datagram (`}` / `{`: of the call in focus) |
 | `g` | go to a step, `t=` time or `#id` | `p` | run / pause (live: live-step) |
 | `+` / `-` | run faster / slower | `x` | breakpoint on a pipeline step |
 | `X` | conditional break | `i` | inject a datagram |
