@@ -5,8 +5,9 @@ Only the truth of a match matters in a script (``REG_NOSUB``), so POSIX's leftmo
 and Python's leftmost-first rule agree. Bracket expressions are rewritten for Python, as POSIX
 reads them (measured with 5.6.3): a backslash inside one is an ordinary character (``[\\d]`` is
 a backslash or a ``d``, ``[^\\]`` anything but a backslash), a ``]`` first in the list is a
-member, ``[[:digit:]]`` and the other classes are spelled out. Outside brackets an escape is
-copied as it is, so ``\\\\[^a]`` is an escaped backslash followed by a list.
+member, ``[[:digit:]]`` and the other classes are spelled out. Outside brackets an escape is read
+as glibc reads it (``_escape``: GNU operators such as ``\\w``, back-references, else the character
+itself), so ``\\\\[^a]`` is an escaped backslash followed by a list and ``\\d`` is no digit.
 """
 
 from __future__ import annotations
@@ -56,13 +57,40 @@ def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
     return "[" + ("^" if negated else "") + "".join(items) + ("\\n" if negated and newline else "") + "]", j
 
 
-def _translate(pattern: str, newline: bool) -> str:
+_WORD = "_a-zA-Z0-9"  # glibc's word characters in the C locale (Python's \w would take é too)
+_GNU_OPS = {
+    "w": f"[{_WORD}]", "W": f"[^{_WORD}]", "s": "[ \\t\\n\\r\\f\\v]", "S": "[^ \\t\\n\\r\\f\\v]",
+    "<": f"(?<![{_WORD}])(?=[{_WORD}])", ">": f"(?<=[{_WORD}])(?![{_WORD}])",
+    "b": f"(?:(?<![{_WORD}])(?=[{_WORD}])|(?<=[{_WORD}])(?![{_WORD}]))",
+    "B": f"(?:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))", "`": r"\A", "'": r"\Z",
+}
+
+
+def _escape(c: str, icase: bool) -> str:
+    """``\\c`` outside a bracket expression, as glibc's ``regcomp`` reads it in an extended
+    expression (measured with 5.6.3 and with regcomp itself): ``\\w \\W \\s \\S \\b \\B \\< \\>``
+    and the buffer anchors ``\\` \\'`` are GNU operators, ``\\1``-``\\9`` back-references; any other
+    character is itself (``\\d`` is a ``d``, ``\\x41`` an ``x`` then ``41``, ``\\A`` an ``A``). With
+    ``REG_ICASE`` (every ``=~``) an escaped lower-case letter never matches (``a\\d`` matches neither
+    ``ad`` nor ``aD``) and an escaped upper-case one matches both cases (glibc keeps the escaped
+    byte as written but compares it with the case-folded input) — a quirk kept here, since a script
+    copied from a Perl-style example meets it."""
+    if c in _GNU_OPS:  # (\\W matches a line feed even under REG_NEWLINE: measured with regcomp)
+        return _GNU_OPS[c]
+    if c in "123456789":
+        return "\\" + c
+    if icase and "a" <= c <= "z":
+        return "(?!)"
+    return re.escape(c)
+
+
+def _translate(pattern: str, newline: bool, icase: bool = True) -> str:
     out: list[str] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i:i + 2])
+            out.append(_escape(pattern[i + 1], icase))
             i += 2
         elif c == "[":
             text, i = _bracket(pattern, i, newline)
@@ -85,7 +113,7 @@ def compile_posix(pattern: str, newline: bool = False, icase: bool = True) -> re
     flags = re.IGNORECASE if icase else 0
     flags |= re.MULTILINE if newline else re.DOTALL
     try:
-        return re.compile(_translate(pattern, newline), flags)
+        return re.compile(_translate(pattern, newline, icase), flags)
     except re.error as exc:
         raise ValueError(str(exc)) from None
     except (OverflowError, RecursionError) as exc:  # a{4294967296}, or thousands of nested groups

@@ -52,3 +52,25 @@ def test_translation() -> None:
         compile_posix("a[b")
     with pytest.raises(ValueError):
         compile_posix("[[:nope:]]")
+
+
+def test_escapes_outside_brackets_as_in_kamailio(isolated_network: None) -> None:
+    """``cfgs/posix_escapes.cfg``: GNU operators (``\\w \\W \\s \\< \\> \\```), back-references, and
+    any other escaped character as itself -- under ``=~``'s REG_ICASE an escaped lower-case letter
+    never matches (``a\\d`` is neither a digit nor a ``d``), an upper-case one matches both cases;
+    ``\\w`` is ASCII only (``é`` is no word character in Kamailio's C locale)."""
+    need_tool("kamailio")
+    path = CFGS / "posix_escapes.cfg"
+    data = [(_message("e", "x"), crafted.UA)]
+    seen_k, seen_s = kamdiff.kamailio_run(path.read_text(), data), kamdiff.sipsim_run(path, data)
+    assert [k.logs for k in seen_k] == [["e abCDEFgHiJklmNOPq"]]
+    assert [s.logs for s in seen_s] == [k.logs for k in seen_k]
+
+
+def test_escapes_without_icase() -> None:
+    """textops' subst() without the i flag: glibc reads ``\\d`` as a plain ``d`` (checked with
+    regcomp); Python's ``\\d`` (a digit), ``\\A`` and ``\\0`` never leak through."""
+    assert compile_posix(r"a\d", icase=False).search("xad") and not compile_posix(r"a\d", icase=False).search("a5")
+    assert compile_posix(r"a\Z", icase=False).search("aZ") and not compile_posix(r"a\Z", icase=False).search("az")
+    assert compile_posix(r"\0", icase=False).search("0")
+    assert compile_posix(r"a\W", True).search("a\n") and compile_posix(r"a\S", True).search("a\n") is None
