@@ -386,6 +386,7 @@ def _build_ksr() -> types.ModuleType:
         "textops": _ns("textops", is_present_hf=_fn("textops.is_present_hf", "is_present_hf", "textops"),
                        search=_fn("textops.search", "search", "textops", kinds=(str,)),
                        has_body=_fn("textops.has_body", "has_body", "textops"),
+                       has_body_type=_fn("textops.has_body_type", "has_body", "textops", kinds=(str,)),
                        search_body=_fn("textops.search_body", "search_body", "textops", kinds=(str,)),
                        is_present_hf_re=_fn("textops.is_present_hf_re", "is_present_hf_re", "textops", kinds=(str,)),
                        remove_hf=_fn("textops.remove_hf", "remove_hf", "textops", kinds=(str,)),

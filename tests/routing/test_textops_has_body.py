@@ -110,3 +110,17 @@ def test_mime_codes() -> None:
     assert content_type_code("*/*") is None and content_type_code("text") is None
     assert decode_mime_type("application/sdp, text/plain") == (MIME_SDP, 15)  # stops at the ','
     assert decode_mime_type("*/sdp") is None
+
+
+def test_the_kemi_form_has_body_type(tmp_path: Path) -> None:
+    """``KSR.textops.has_body_type("application/sdp")`` is the same check; a type that does not
+    read is false at run time (a KEMI call has no load-time fixup)."""
+    script = tmp_path / "t.py"
+    script.write_text("import KSR\n\ndef ksr_request_route(msg):\n"
+                      "    KSR.info('%d %d %d\\n' % (KSR.textops.has_body_type('application/sdp'),\n"
+                      "        KSR.textops.has_body_type('text/plain'), KSR.textops.has_body_type('nope')))\n"
+                      "    KSR.sl.sl_send_reply(200, 'OK')\n")
+    data = [(_message("sdp", ("Content-Type: application/sdp",), SDP, True), crafted.UA),
+            (_message("nocl", ("Content-Type: application/sdp",), SDP, False), crafted.UA)]
+    first, second = kamdiff.sipsim_run(script, data)
+    assert first.logs == ["1 -1 -1"] and second.logs == ["-1 -1 -1"]
