@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from functools import lru_cache
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.errors import err2reason, ser_error_cause
@@ -29,7 +30,11 @@ from sipsim.engine.stats import sl_reply_stat
 
 
 def _tag_prefix(ctx: WorkerContext) -> str:
-    host, port = ctx.config.listen
+    return _prefix_of(*ctx.config.listen)
+
+
+@lru_cache(maxsize=16)
+def _prefix_of(host: str, port: int) -> str:
     return hashlib.md5(f"sipsim-stateless:{host}:{port}".encode()).hexdigest()
 
 

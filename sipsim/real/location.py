@@ -57,12 +57,14 @@ workers are separate processes, so the shared table is an SQLite file:
   copies the log back and empties the file -- some 10 ms once per 4 MiB of writes, for one
   REGISTER. Another worker checkpointing at that moment makes the attempt fail at once (SQLite
   lets one checkpointer in): that one empties it; a real wait that ran out is tried again by that
-  worker's first write ``WAL_CHECKPOINT_BACKOFF`` later. The attendant's purge, every minute,
+  worker's first write ``WAL_CHECKPOINT_BACKOFF`` later, twice as long after each failure in a row
+  (up to ``WAL_CHECKPOINT_BACKOFF_MAX``), so a reader that holds a snapshot for long (an
+  interactive ``sqlite3`` shell in a transaction) delays the checkpoint, and costs a REGISTER the
+  ``WAL_CHECKPOINT_WAIT_MS`` wait less than twice a second per worker. The attendant's purge, every minute,
   empties it whatever its size, so a quiet server's ``-wal`` is small too. Same run: the ``-wal``
   never passed 4.4 MB (sampled every 2 ms), and throughput did not drop. ``journal_size_limit``
   (1 MiB) cuts the file back on any other restart (a ``sipsim location`` closing last, say). Checkpoints are
-  SQLite's own locking, so any number of processes may write meanwhile; a reader that holds a
-  snapshot for long (an interactive ``sqlite3`` shell in a transaction) still delays it.
+  SQLite's own locking, so any number of processes may write meanwhile.
 
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
@@ -82,8 +84,12 @@ from sipsim.engine.registrar import RegError
 # WAL_CHECKPOINT_WAIT_MS
 WAL_SIZE_LIMIT = 1 << 20
 WAL_CHECKPOINT_AT = 4 << 20
-WAL_CHECKPOINT_WAIT_MS = 250
-WAL_CHECKPOINT_BACKOFF = 0.05  # s: a worker whose checkpoint found the database busy lets the others write
+WAL_CHECKPOINT_WAIT_MS = 100
+# s: a worker whose checkpoint found the database busy lets the others write, twice as long after
+# each failure in a row (a reader holding an old snapshot -- an sqlite3 shell in a transaction --
+# would otherwise cost that worker's REGISTERs the wait again and again)
+WAL_CHECKPOINT_BACKOFF = 0.05
+WAL_CHECKPOINT_BACKOFF_MAX = 0.8
 MAX_BINDINGS = 100_000  # rows; some 150 bytes each in the table (see "a size limit" above)
 # the registrar's answers when usrloc cannot allocate (Kamailio 5.6's rerrno texts R_UL_NEW_R, R_UL_INS_C)
 TABLE_FULL_NEW_AOR = (500, "usrloc_record_new failed")
@@ -137,6 +143,7 @@ class SQLiteLocation:
         self.wal_size_limit = wal_size_limit
         self.wal_checkpoint_at = wal_checkpoint_at
         self._ckpt_after = 0.0  # time.monotonic() before which this process does not try again
+        self._ckpt_backoff = WAL_CHECKPOINT_BACKOFF  # the next wait after a failed checkpoint
         self.max_bindings = max_bindings
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
@@ -290,7 +297,10 @@ class SQLiteLocation:
         finally:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         if busy:
-            self._ckpt_after = time.monotonic() + WAL_CHECKPOINT_BACKOFF
+            self._ckpt_after = time.monotonic() + self._ckpt_backoff
+            self._ckpt_backoff = min(2 * self._ckpt_backoff, WAL_CHECKPOINT_BACKOFF_MAX)
+        else:
+            self._ckpt_backoff = WAL_CHECKPOINT_BACKOFF
         return not busy
 
     # -- operations -------------------------------------------------------------------------

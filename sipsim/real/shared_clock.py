@@ -17,9 +17,10 @@ _D = struct.Struct("=d")
 
 
 class SharedSlTimeout(SlTimeout):
-    def __init__(self) -> None:
+    """The value lives in the mapping, not in the instance (``SlTimeout``'s own field is unused)."""
+
+    def __init__(self) -> None:  # (no super().__init__(): there is no instance field to set)
         self._map = mmap.mmap(-1, _D.size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-        super().__init__()
         self.set(float("-inf"))
 
     def get(self) -> float:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from sipsim.routing.errors import CfgError
 from sipsim.routing.regex import c_string
-from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, find_matches, parse_subst, static_replacement
+from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, build_replacement, find_matches, parse_subst
 
 ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 ID_CHARS = ID_START | frozenset("0123456789")
@@ -292,7 +292,7 @@ class Lexer:
             out: list[str] = []
             pos = 0
             for base, m in found:
-                out += [src[pos:base + m.start()], static_replacement(se, m, FAKED_RURI)]
+                out += [src[pos:base + m.start()], build_replacement(se, m, FAKED_RURI)]
                 pos = base + m.end()
             text = "".join(out) + src[pos:]
         return text

@@ -22,6 +22,10 @@ _CLASSES = {
 }
 
 
+def _literal(c: str) -> str:
+    return c if c.isalnum() else "\\" + c
+
+
 def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
     """The POSIX bracket expression at ``pattern[i] == '['`` as a Python class, and the index past
     it. With ``REG_NEWLINE`` a negated list never matches a line feed."""
@@ -30,6 +34,7 @@ def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
     j += negated
     items: list[str] = []
     first = True
+    single = False  # the last item is one character, so a "-" after it may make a range
     while True:
         if j >= len(pattern):
             raise ValueError("unmatched [ or [^ (the bracket expression is not closed)")
@@ -50,9 +55,17 @@ def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
             else:  # [=c=] and [.c.]: one character here
                 items.append(re.escape(name))
             j = end + 2
-        else:
-            items.append(c if c == "-" or c.isalnum() else "\\" + c)
+            single = False
+        elif c == "-" and single and j + 1 < len(pattern) and pattern[j + 1] != "]":
+            # a range from the last character to the next one (which may be "-" itself: [+--]);
+            # only the range's own "-" stays bare, so Python never sees "--" (a set operation to come)
+            items.append("-" + _literal(pattern[j + 1]))
+            j += 2
+            single = False
+        else:  # a "-" first or last in the list is itself
+            items.append(_literal(c))
             j += 1
+            single = True
         first = False
     return "[" + ("^" if negated else "") + "".join(items) + ("\\n" if negated and newline else "") + "]", j
 

@@ -22,7 +22,7 @@ there only when that match ended with a CR or LF; a match of nothing is an error
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sipsim.routing import pv, pv_format
@@ -101,7 +101,7 @@ def find_matches(se: SubstExpr, text: str) -> Iterator[tuple[int, re.Match[str]]
     searched); raises :class:`EmptyMatch` on a match of nothing (Kamailio then replaces nothing)."""
     pos = 0
     while True:
-        if pos == 0 or text[pos - 1] == "\r":  # ^ may match where this search starts
+        if pos == 0 or text[pos - 1] in "\r\n":  # ^ may match where this search starts
             m = se.regex.search(text[pos:])
             base = pos
         else:
@@ -116,8 +116,10 @@ def find_matches(se: SubstExpr, text: str) -> Iterator[tuple[int, re.Match[str]]
             return
 
 
-def static_replacement(se: SubstExpr, m: re.Match[str], uri: str) -> str:
-    """The replacement for one match when no pseudo-variable is in it (the preprocessor's case)."""
+def build_replacement(se: SubstExpr, m: re.Match[str], uri: str,
+                      expand: Callable[[str], str] | None = None) -> str:
+    """``replace_build``: the replacement for one match -- groups, ``uri`` for ``\\u``, and each
+    pseudo-variable piece through ``expand`` (the preprocessor, which refuses them, has none)."""
     out: list[str] = []
     for p in se.pieces:
         if isinstance(p, int):
@@ -125,6 +127,8 @@ def static_replacement(se: SubstExpr, m: re.Match[str], uri: str) -> str:
                 out.append(m.group(p))
         elif p == "uri":
             out.append(uri)
-        else:
+        elif p[0] == "lit" or expand is None:
             out.append(p[1])
+        else:
+            out.append(expand(p[1]))
     return "".join(out)

@@ -131,7 +131,10 @@ def test_forked_writers_keep_the_wal_bounded(tmp_path: Path) -> None:
     assert middle.returncode == 0 and middle.stdout.startswith("Domain:: location table="), middle.stderr
     # some 4,500 write transactions of several pages each: many times the threshold went through the WAL
     assert sampler.emptied >= 3, (sampler.emptied, sampler.peak)
-    assert sampler.peak <= 2 * CHECKPOINT_AT, sampler.peak
+    # how far past the threshold it grows depends on the scheduler (a checkpoint that finds the
+    # others busy backs off while they write): on 2 loaded CPUs up to some 6x; without the bound
+    # this run left 31.8 MB (60x)
+    assert sampler.peak <= 16 * CHECKPOINT_AT, sampler.peak
     # the usrloc timer's purge empties it whatever its size; the table is whole and readable
     store.purge(0.0)
     assert Path(f"{db}-wal").stat().st_size == 0
@@ -176,5 +179,5 @@ def test_live_serve_keeps_the_wal_bounded(tmp_path: Path, isolated_network: None
     assert middle is not None and middle.returncode == 0, middle
     assert after.returncode == 0 and after.stdout.startswith("Domain:: location table="), after.stderr
     assert sampler.emptied >= 2, (sampler.emptied, sampler.peak)
-    assert sampler.peak <= 2 * WAL_CHECKPOINT_AT, sampler.peak
+    assert sampler.peak <= 3 * WAL_CHECKPOINT_AT, sampler.peak  # (scheduler-dependent, as above)
     assert not wal_files(srv.db)  # the clean stop folded it in, as before

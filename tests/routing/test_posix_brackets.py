@@ -67,6 +67,19 @@ def test_escapes_outside_brackets_as_in_kamailio(isolated_network: None) -> None
     assert [s.logs for s in seen_s] == [k.logs for k in seen_k]
 
 
+def test_a_dash_as_a_range_end_is_no_python_set_operation() -> None:
+    """``[+--]`` is the range ``+`` to ``-`` (glibc matches ``,``); Python would read a bare ``--``
+    as a set operation to come and warn (a traceback under ``-W error``)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rx = compile_posix("[+--]", True)
+        assert rx.search(",") and rx.search("-") and not rx.search("a")
+        assert compile_posix("[a-]").search("-") and compile_posix("[-a]").search("-")
+        assert not compile_posix("[-a]").search("b") and compile_posix("x[a-c-]").search("x-")
+
+
 def test_escapes_without_icase() -> None:
     """textops' subst() without the i flag: glibc reads ``\\d`` as a plain ``d`` (checked with
     regcomp); Python's ``\\d`` (a digit), ``\\A`` and ``\\0`` never leak through."""

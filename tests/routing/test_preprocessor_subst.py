@@ -127,3 +127,18 @@ def test_preprocessor_and_subst_read_an_expression_alike() -> None:
     assert textops_subst.parse_subst is parse_subst
     lexed = _strings('#!subst "|(x)\\|(y)|\\2\\|\\1|gi"\n$var(s) = "X|Y x|y";\n')
     assert lexed == ["$var(s)", "Y|X y|x"]
+
+
+def test_caret_matches_again_after_a_match_ending_in_a_line_feed() -> None:
+    """With the ``s`` flag (no REG_NEWLINE) ``^`` still matches where the last match ended with a CR
+    or LF: Kamailio 5.6.3 turns ``a\\naz`` into ``XX`` with ``/^a.?/X/gs`` (the next search starts
+    after the LF)."""
+    from sipsim.routing.subst_expr import build_replacement, find_matches, parse_subst
+
+    se = parse_subst("/^a.?/X/gs")
+    text = "a\naz"
+    out, pos = [], 0
+    for base, m in find_matches(se, text):
+        out += [text[pos:base + m.start()], build_replacement(se, m, "")]
+        pos = base + m.end()
+    assert "".join(out) + text[pos:] == "XX"

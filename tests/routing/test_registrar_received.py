@@ -77,6 +77,10 @@ STEPS: list[tuple[str, bytes]] = [
     ("escaped-quote", _register(30, "uma", [f'<sip:u1@{H}>;received="sip:a\\"b"'])),
     ("escaped-quote-other-param", _register(31, "uma", [f'<sip:u1@{H}>;x="a\\"b";expires=60'], cseq=2)),
     ("escaped-backslash", _register(32, "uma", [f'<sip:u1@{H}>;x="a\\\\";expires=60'], cseq=3)),
+    # single quotes are quotes to parse_params() too: 200, the value echoed in double quotes
+    ("single-quoted-with-dquote", _register(33, "vic", [f"<sip:v1@{H}>;received='sip:a\"b'"])),
+    ("single-quoted-space", _register(34, "vic", [f"<sip:v1@{H}>;x='a b';expires=60"], cseq=2)),
+    ("single-quoted-received-space", _register(35, "wes", [f"<sip:w1@{H}>;received='sip:1.2.3.4 x'"])),
 ]
 
 CASES = {"received_param-default": (), "received_param-rcv": ("RCV_NAME",)}

@@ -175,12 +175,13 @@ def parse_params(s: str, i: int, base: int, na: NameAddr, empty: str = "none") -
             k = lex.skip_ws(s, k + 1)
             if (k == len(s) and empty != "none") or (empty == "any" and k < len(s) and s[k] == ";"):
                 value, j = "", k
-            elif k < len(s) and s[k] == '"' and empty == "last":
-                # Kamailio's parse_params() (parse_quoted_param): the value ends at the next quote;
-                # a backslash escapes nothing there, so ``"a\"b"`` leaves ``b"`` to fail after it
-                close = s.find('"', k + 1)
+            elif k < len(s) and s[k] in "\"'" and empty == "last":
+                # Kamailio's parse_params() (parse_quoted_param): a value in double or single quotes
+                # ends at the next such quote; a backslash escapes nothing there, so ``"a\"b"``
+                # leaves ``b"`` to fail after it
+                close = s.find(s[k], k + 1)
                 if close < 0:
-                    raise ParseError("unterminated quoted parameter value (no closing '\"')", base + k)
+                    raise ParseError(f"unterminated quoted parameter value (no closing {s[k]})", base + k)
                 value, j = s[k:close + 1], close + 1
             elif k < len(s) and s[k] == '"':
                 value, j = lex.quoted_string(s, k, base)

@@ -19,7 +19,7 @@ import functools
 import re
 
 from sipsim.engine import lumps
-from sipsim.engine.parser.hf import F_CONTENTLENGTH, F_EOH, HdrType
+from sipsim.engine.parser.hf import F_CONTENTLENGTH, F_CONTENTTYPE, F_EOH, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.routing.functions import FixupError, Handler, Param, export
@@ -114,7 +114,7 @@ def has_body(run: Run, params: list[Param]) -> Steps:
 def _content_type(msg: SipMsg) -> tuple[int, str] | None:
     """``parse_content_type_hdr``: the first Content-Type's code and text; none at all is
     application/sdp; None when it cannot be read (or the headers break before one is found)."""
-    rc = parse_headers(msg, 1 << int(HdrType.HDR_CONTENTTYPE_T))
+    rc = parse_headers(msg, F_CONTENTTYPE)
     ct = next((h for h in msg.headers if h.type == HdrType.HDR_CONTENTTYPE_T), None)
     if ct is None:
         return None if rc < 0 else (MIME_SDP, "absent, taken as application/sdp")

@@ -28,10 +28,10 @@ from sipsim.routing.functions import (
 from sipsim.routing.interp import Run, Steps
 from sipsim.routing.modules.textops_re import adjust_clen, swap, where_text
 from sipsim.routing.regex import c_string
-from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, find_matches, parse_subst
+from sipsim.routing.subst_expr import EmptyMatch, SubstExpr, build_replacement, find_matches, parse_subst
 from sipsim.routing.uri_edit import set_ruri
 
-__all__ = ["SubstExpr", "parse_subst", "subst_run"]  # parse_subst: re-exported for older callers
+__all__ = ["SubstExpr", "parse_subst", "subst_run"]  # parse_subst: the one parser, shared with #!subst
 
 
 def _check_subst(params: list[Param]) -> None:
@@ -53,20 +53,8 @@ def _parsed(expr: str) -> SubstExpr | None:
 
 
 def _build(run: Run, se: SubstExpr, m: re.Match[str]) -> str:
-    """``replace_build``: the replacement for one match."""
-    out: list[str] = []
-    for p in se.pieces:
-        if isinstance(p, int):
-            if p <= se.regex.groups and m.group(p) is not None:
-                out.append(m.group(p))
-        elif p == "uri":
-            if run.msg.is_request:
-                out.append(run.msg.ruri)
-        elif p[0] == "lit":
-            out.append(p[1])
-        else:
-            out.append(pv_format.expand(run, p[1]))
-    return "".join(out)
+    """``replace_build``: the replacement for one match (``\\u``: the R-URI of a request)."""
+    return build_replacement(se, m, run.msg.ruri if run.msg.is_request else "", lambda t: pv_format.expand(run, t))
 
 
 def subst_run(run: Run, se: SubstExpr, text: str) -> list[tuple[int, int, str]] | None:
