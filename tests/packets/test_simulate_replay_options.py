@@ -11,22 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
+from capture_flow import ALICE, BOB, request, simulate, write_capture
 
-from sipsim.cli import build_parser, main
+from sipsim.cli import build_parser
 from sipsim.cli.simulate import build_scenario, build_selected
 from sipsim.cli.tui import replay_selection
 from sipsim.engine.simulation import run_scenario
-from sipsim.packets import PcapWriter
-
-PROXY = ("127.0.0.1", 5060)
-ALICE = ("127.0.0.1", 5070)
-BOB = ("127.0.0.1", 5080)
-
-
-def request(method: str, ruri: str, call_id: str, src: tuple[str, int], extra: str = "", to: str = "") -> bytes:
-    return (f"{method} {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK-{call_id}\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\nTo: <{to or ruri}>\r\nCall-ID: {call_id}\r\n"
-            f"CSeq: 1 {method}\r\n{extra}Content-Length: 0\r\n\r\n").encode()
 
 
 def loop_reply(call_id: str) -> bytes:
@@ -48,17 +38,7 @@ FLOW = [
 
 @pytest.fixture
 def cap(tmp_path: Path) -> Path:
-    path = tmp_path / "calls.pcap"
-    with PcapWriter(path, epoch=1_790_000_000.0) as w:
-        for t, src, data in FLOW:
-            w.write(t, src, PROXY, data)
-    return path
-
-
-def simulate(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
-    code = main(["simulate", "--workers", "1", *argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return write_capture(tmp_path / "calls.pcap", FLOW)
 
 
 def test_the_selection_is_returned_not_left_on_the_namespace(cap: Path, capsys) -> None:  # noqa: ANN001

@@ -24,6 +24,7 @@ from pathlib import Path
 from sipsim.engine.config import Profile, ServerConfig
 from sipsim.engine.driver import MemoryDriver
 from sipsim.routing import load_route
+from sipsim.routing.errors import CfgError
 
 Addr = tuple[str, int]
 
@@ -126,6 +127,26 @@ def kamailio_run(script_text: str, messages: list[tuple[bytes, Addr]], *, hosts:
             s.logs = [r.text[len("<script>: "):].rstrip("\n") for r in obs.log if r.text.startswith("<script>: ")]
             seen.append(s)
     return seen
+
+
+def load_errors(script: str, tmp_path: Path) -> tuple[str, CfgError | None]:
+    """Start the real Kamailio on ``script`` and load it in sipsim (kamailio profile): Kamailio's
+    start-up error ("" when it started) and sipsim's CfgError (None when it loaded)."""
+    from kamailio.harness import KamailioError, KamailioProcess
+
+    k_error = ""
+    try:
+        with KamailioProcess(script, script_name="case.cfg"):
+            pass
+    except KamailioError as exc:
+        k_error = str(exc)
+    path = tmp_path / "case.cfg"
+    path.write_text(script)
+    try:
+        load_route(path, ServerConfig(profile=Profile.KAMAILIO))
+    except CfgError as exc:
+        return k_error, exc
+    return k_error, None
 
 
 def sipsim_run(script_path: Path, messages: list[tuple[bytes, Addr]], *, hosts: dict[str, str] | None = None,
