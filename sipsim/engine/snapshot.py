@@ -35,7 +35,7 @@ outcome, the lumps and the size of what was sent (when the step's ``detail`` say
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sipsim.engine.events import (
@@ -55,6 +55,7 @@ from sipsim.engine.events import (
     KernelEvent,
     StepEvent,
 )
+from sipsim.engine.snapshot_replace import replacer
 
 Event = StepEvent | KernelEvent
 
@@ -197,6 +198,14 @@ class Snapshot:
         return tuple(wid for _, wid in ranked)
 
 
+# ``dataclasses.replace`` for each view, made for its class: the fold makes one or more per event,
+# and the generic function was most of its cost on long captures (snapshot_replace.py).
+_replace_snapshot = replacer(Snapshot)
+_replace_worker = replacer(WorkerView)
+_replace_socket = replacer(SocketView)
+_replace_message = replacer(MessageView)
+
+
 def initial(*, policy: str | None = None, rcvbuf: int | None = None, sockets: int = 1,
             workers: tuple[int, ...] = ()) -> Snapshot:
     """The snapshot before any event: ``sockets`` empty sockets, the given workers starting."""
@@ -212,7 +221,7 @@ def fold(snap: Snapshot, ev: Event, time: float | None = None) -> Snapshot:
     assert isinstance(ev, KernelEvent)
     handler = _KERNEL.get(ev.kind)
     t = ev.time if time is None else time
-    base = replace(snap, step=snap.step + 1, time=t, event=ev)
+    base = _replace_snapshot(snap, step=snap.step + 1, time=t, event=ev)
     snap = handler(base, ev, t) if handler is not None else base
     vr = ev.detail.get("vruntime") if ev.detail else None
     return snap if vr is None else _vruntime(snap, ev.worker, vr)
@@ -227,8 +236,8 @@ def _vruntime(snap: Snapshot, wid: int | None, vr: Any) -> Snapshot:
     figures = {int(k): int(v) for k, v in figures.items()}
     if all(w.vruntime == figures[w.id] for w in snap.workers if w.id in figures):
         return snap
-    workers = tuple(replace(w, vruntime=figures[w.id]) if w.id in figures else w for w in snap.workers)
-    return replace(snap, workers=workers)
+    workers = tuple(_replace_worker(w, vruntime=figures[w.id]) if w.id in figures else w for w in snap.workers)
+    return _replace_snapshot(snap, workers=workers)
 
 
 def fold_all(snap: Snapshot, events: list[Event] | tuple[Event, ...], times: list[float] | None = None) -> Snapshot:
@@ -277,12 +286,12 @@ class Timeline:
         n -= n % self.checkpoint
         if n <= 0:
             return
-        kept = {k - n: replace(v, step=k - n) for k, v in self._checkpoints.items() if k >= n}
+        kept = {k - n: _replace_snapshot(v, step=k - n) for k, v in self._checkpoints.items() if k >= n}
         cur = self._cur
         del self.events[:n]
         del self.times[:n]
         self._checkpoints = kept
-        self._cur = replace(cur, step=cur.step - n) if cur.step >= n else kept[0]
+        self._cur = _replace_snapshot(cur, step=cur.step - n) if cur.step >= n else kept[0]
 
     def snapshot_at(self, n: int) -> Snapshot:
         n = max(0, min(n, len(self.events)))
@@ -310,7 +319,7 @@ def _find(snap: Snapshot, wid: int) -> tuple[int, WorkerView]:
 def _put(snap: Snapshot, i: int, w: WorkerView, **changes: Any) -> Snapshot:
     workers = snap.workers
     workers = workers + (w,) if i < 0 else workers[:i] + (w,) + workers[i + 1:]
-    return replace(snap, workers=workers, **changes)
+    return _replace_snapshot(snap, workers=workers, **changes)
 
 
 def _sock_index(snap: Snapshot, ev: KernelEvent) -> int:
@@ -326,7 +335,7 @@ def _remove_waiter(sockets: tuple[SocketView, ...], wid: int) -> tuple[SocketVie
     out = []
     for s in sockets:
         if wid in s.waiters:
-            s = replace(s, waiters=tuple(x for x in s.waiters if x != wid))
+            s = _replace_socket(s, waiters=tuple(x for x in s.waiters if x != wid))
         out.append(s)
     return tuple(out)
 
@@ -337,7 +346,7 @@ def _finish(snap: Snapshot, w: WorkerView, t: float) -> tuple[WorkerView, int]:
     if w.msg is not None and w.state not in (SLEEPING, WOKEN, STARTING):
         if w.msg.outcome in (None, DROPPED):
             drop = 1
-        w = replace(w, busy=w.busy + max(0.0, t - w.since))
+        w = _replace_worker(w, busy=w.busy + max(0.0, t - w.since))
     return w, drop
 
 
@@ -351,8 +360,8 @@ def _queued(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     rcvbuf = d.get("rcvbuf", s.rcvbuf)
     # the kernel's own sk_rmem_alloc when the event carries it (it counts bytes read but not yet
     # released: udp_rmem_release batches the release); live streams only have the charges
-    s = replace(s, queue=s.queue + (item,), rmem=d.get("rmem", s.rmem + item.charge), rcvbuf=rcvbuf)
-    return replace(snap, sockets=_set_sock(snap, idx, s), arrived=snap.arrived + 1)
+    s = _replace_socket(s, queue=s.queue + (item,), rmem=d.get("rmem", s.rmem + item.charge), rcvbuf=rcvbuf)
+    return _replace_snapshot(snap, sockets=_set_sock(snap, idx, s), arrived=snap.arrived + 1)
 
 
 def _first_line(d: Any) -> str:
@@ -364,8 +373,8 @@ def _dropped(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     n = int(ev.detail.get("count", 1)) if ev.detail else 1
     idx = _sock_index(snap, ev)
     s = snap.sockets[idx]
-    s = replace(s, drops=s.drops + n, rcvbuf=ev.detail.get("rcvbuf", s.rcvbuf))
-    return replace(snap, sockets=_set_sock(snap, idx, s), arrived=snap.arrived + n, drops=snap.drops + n)
+    s = _replace_socket(s, drops=s.drops + n, rcvbuf=ev.detail.get("rcvbuf", s.rcvbuf))
+    return _replace_snapshot(snap, sockets=_set_sock(snap, idx, s), arrived=snap.arrived + n, drops=snap.drops + n)
 
 
 def _started(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
@@ -375,8 +384,8 @@ def _started(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     i, w = _find(snap, wid)
     if len(snap.sockets) > 1:
         idx = _sock_index(snap, ev)
-        snap = replace(snap, sockets=_set_sock(snap, idx, replace(snap.sockets[idx], owner=wid)))
-    return _put(snap, i, replace(w, state=STARTING, since=t))
+        snap = _replace_snapshot(snap, sockets=_set_sock(snap, idx, _replace_socket(snap.sockets[idx], owner=wid)))
+    return _put(snap, i, _replace_worker(w, state=STARTING, since=t))
 
 
 def _sleeps(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
@@ -384,20 +393,20 @@ def _sleeps(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     i, w = _find(snap, wid)
     w, drop = _finish(snap, w, t)
     if w.sleep_index is None:
-        w = replace(w, sleep_index=sum(1 for x in snap.workers if x.sleep_index is not None))
+        w = _replace_worker(w, sleep_index=sum(1 for x in snap.workers if x.sleep_index is not None))
     sockets = _remove_waiter(snap.sockets, wid)
     idx = _sock_index(snap, ev)
     s = sockets[idx]
     waiters = (wid,) + s.waiters if ev.detail.get("at") == "head" else s.waiters + (wid,)
-    sockets = sockets[:idx] + (replace(s, waiters=waiters),) + sockets[idx + 1:]
-    w = replace(w, state=SLEEPING, step=None, msg=None, since=t)
+    sockets = sockets[:idx] + (_replace_socket(s, waiters=waiters),) + sockets[idx + 1:]
+    w = _replace_worker(w, state=SLEEPING, step=None, msg=None, since=t)
     return _put(snap, i, w, sockets=sockets, pipeline_drops=snap.pipeline_drops + drop)
 
 
 def _wakeup(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     wid = ev.worker if ev.worker is not None else 0
     i, w = _find(snap, wid)
-    return _put(snap, i, replace(w, state=WOKEN, since=t), sockets=_remove_waiter(snap.sockets, wid))
+    return _put(snap, i, _replace_worker(w, state=WOKEN, since=t), sockets=_remove_waiter(snap.sockets, wid))
 
 
 def _receives(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
@@ -417,14 +426,14 @@ def _receives(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
             for q in s.queue:
                 if q.id == ev.msg:
                     item = q
-                    s = replace(s, queue=tuple(x for x in s.queue if x.id != ev.msg),
+                    s = _replace_socket(s, queue=tuple(x for x in s.queue if x.id != ev.msg),
                                 rmem=d["rmem"] if "rmem" in d else s.rmem - q.charge)
                     break
         out.append(s)
     msg = MessageView(ev.msg or 0, src=d.get("src", item.src if item else ""),
                       size=d.get("len", item.size if item else 0),
                       summary=_first_line(d) or (item.summary if item else ""), slept=slept)
-    w = replace(w, state=RECEIVED if slept else TOOK, step=None, msg=msg, since=t, handled=w.handled + 1,
+    w = _replace_worker(w, state=RECEIVED if slept else TOOK, step=None, msg=msg, since=t, handled=w.handled + 1,
                 took_without_sleeping=w.took_without_sleeping + (0 if slept else 1))
     return _put(snap, i, w, sockets=tuple(out), handled=snap.handled + 1,
                 took_without_sleeping=snap.took_without_sleeping + (0 if slept else 1),
@@ -434,8 +443,8 @@ def _receives(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
 def _wasted(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     i, w = _find(snap, ev.worker if ev.worker is not None else 0)
     cpu = float(ev.detail.get("cpu", 0.0)) if ev.detail else 0.0
-    return _put(snap, i, replace(w, wasted_wakeups=w.wasted_wakeups + 1), wasted_wakeups=snap.wasted_wakeups + 1,
-                wasted_cpu=snap.wasted_cpu + cpu)
+    w = _replace_worker(w, wasted_wakeups=w.wasted_wakeups + 1)
+    return _put(snap, i, w, wasted_wakeups=snap.wasted_wakeups + 1, wasted_cpu=snap.wasted_cpu + cpu)
 
 
 def _sent(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
@@ -444,12 +453,12 @@ def _sent(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     changes: dict[str, Any] = {"sent": snap.sent + 1, "replied": snap.replied + replied,
                                "forwarded": snap.forwarded + (1 - replied if kind else 0)}
     if ev.worker is None:
-        return replace(snap, **changes)
+        return _replace_snapshot(snap, **changes)
     i, w = _find(snap, ev.worker)
     if w.msg is not None:
         to = ev.detail.get("to", "")
-        m = replace(w.msg, sent_to=w.msg.sent_to + (to,), out_bytes=ev.detail.get("len", w.msg.out_bytes))
-        w = replace(w, msg=m)
+        m = _replace_message(w.msg, sent_to=w.msg.sent_to + (to,), out_bytes=ev.detail.get("len", w.msg.out_bytes))
+        w = _replace_worker(w, msg=m)
     return _put(snap, i, w, **changes)
 
 
@@ -457,8 +466,8 @@ def _exited(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     wid = ev.worker if ev.worker is not None else 0
     i, w = _find(snap, wid)
     w, drop = _finish(snap, w, t)
-    return _put(snap, i, replace(w, state=EXITED, step=None, since=t), sockets=_remove_waiter(snap.sockets, wid),
-                pipeline_drops=snap.pipeline_drops + drop)
+    w = _replace_worker(w, state=EXITED, step=None, since=t)
+    return _put(snap, i, w, sockets=_remove_waiter(snap.sockets, wid), pipeline_drops=snap.pipeline_drops + drop)
 
 
 def _paused(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
@@ -469,16 +478,16 @@ def _paused(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
         if w.id in ids:
             if w.state == SLEEPING:  # it leaves recvfrom to stop; it will re-enter it on SIGCONT
                 sockets = _remove_waiter(sockets, w.id)
-                w = replace(w, state=PAUSED, since=t)
-            w = replace(w, paused=True)
+                w = _replace_worker(w, state=PAUSED, since=t)
+            w = _replace_worker(w, paused=True)
         workers.append(w)
-    return replace(snap, workers=tuple(workers), sockets=sockets, paused=True)
+    return _replace_snapshot(snap, workers=tuple(workers), sockets=sockets, paused=True)
 
 
 def _resumed(snap: Snapshot, ev: KernelEvent, t: float) -> Snapshot:
     ids = set(ev.detail.get("workers", ()))
-    workers = tuple(replace(w, paused=False) if w.id in ids else w for w in snap.workers)
-    return replace(snap, workers=workers, paused=any(w.paused for w in workers))
+    workers = tuple(_replace_worker(w, paused=False) if w.id in ids else w for w in snap.workers)
+    return _replace_snapshot(snap, workers=workers, paused=any(w.paused for w in workers))
 
 
 _KERNEL = {
@@ -520,5 +529,7 @@ def _step(snap: Snapshot, ev: StepEvent, t: float) -> Snapshot:
             changes["size"] = d.get("len", m.size)
         if "first_line" in d:
             changes["summary"] = d["first_line"]
-    w = replace(w, state=RUNNING, step=ev.step, msg=replace(m, **changes))
-    return _put(snap, i, w, step=snap.step + 1, time=t, event=ev)
+    w = _replace_worker(w, state=RUNNING, step=ev.step, msg=_replace_message(m, **changes))
+    workers = snap.workers  # (_put, inline: nine events in ten are steps)
+    workers = workers + (w,) if i < 0 else workers[:i] + (w,) + workers[i + 1:]
+    return _replace_snapshot(snap, workers=workers, step=snap.step + 1, time=t, event=ev)
