@@ -5,6 +5,7 @@ alice's call (``call1-alice@127.0.0.2``); an OPTIONS of a third call is injected
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 from textual.widgets import Input
@@ -39,6 +40,17 @@ async def press(pilot, key: str) -> None:  # noqa: ANN001
     await settle(pilot)
 
 
+async def walk(pilot: Any, src: Any, key: str) -> list[int]:
+    """Press ``key`` until the cursor stops moving: the positions it went through."""
+    seen: list[int] = []
+    while True:
+        before = src.position
+        await press(pilot, key)
+        if src.position == before:
+            return seen
+        seen.append(src.position)
+
+
 async def test_braces_step_through_one_call_and_skip_the_others() -> None:
     app = SipsimApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -56,22 +68,10 @@ async def test_braces_step_through_one_call_and_skip_the_others() -> None:
         ours = arrivals_of(src, CALL)
         other = next(p for p in every if call_id(src, src.event_at(p).msg) == "other-call@127.0.0.9")
         assert invite < other < ours[1]  # ] would stop at it
-        visited = []
-        while True:
-            before = src.position
-            await press(pilot, "right_curly_bracket")
-            if src.position == before:
-                break
-            visited.append(src.position)
+        visited = await walk(pilot, src, "right_curly_bracket")
         assert [invite, *visited] == ours and len(ours) == 7
         assert f"no datagram of Call-ID {CALL} after this point" in notes(app), notes(app)
-        back = []
-        while True:
-            before = src.position
-            await press(pilot, "left_curly_bracket")
-            if src.position == before:
-                break
-            back.append(src.position)
+        back = await walk(pilot, src, "left_curly_bracket")
         assert back == ours[-2::-1]  # back to the INVITE: bob's REGISTER before it is another call
         assert f"no datagram of Call-ID {CALL} before this point" in notes(app), notes(app)
         # the palette has both moves
