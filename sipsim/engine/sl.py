@@ -23,45 +23,132 @@ from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.errors import err2reason, ser_error_cause
 from sipsim.engine.events import DROPPED, REPLIED, Send, format_addr
 from sipsim.engine.msg_translator import build_res_buf_from_sip_req, raw_header_lines, reply_dest
-from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO, HdrType
+from sipsim.engine.parser.hf import F_CALLID, F_EOH, F_FROM, F_TO, HdrField, HdrType
 from sipsim.engine.parser.msg import FL_REPLIED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.via import ViaBody
 from sipsim.engine.stats import sl_reply_stat
+
+#: sl's signature, the first string of the MD5 that makes the fixed part of its To-tags: Kamailio
+#: 5.6's ``sl.so`` carries "KAMAILIO-stateless" (read from the binary, and the prefix it sends
+#: matches); SER's sl_funcs.c, the seed era, passed "SER-stateless" to the same ``init_tags()``.
+_SIGNATURE = {False: "KAMAILIO-stateless", True: "SER-stateless"}
+
+
+def _ccitt_table() -> tuple[int, ...]:
+    """The CRC-16 CCITT table, bit-reversed (polynomial 0x8408), one entry per byte value."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CCITT = _ccitt_table()
+
+
+def crcitt_hex(parts: tuple[str | None, ...], stop_at_missing: bool) -> str:
+    """Four hex digits: the CRC-16 CCITT (start 0xFFFF, complemented at the end) of ``parts`` in a
+    row, written as Kamailio's ``crcitt_string_array()`` writes it — lowest nibble first, padded
+    with '0' to four (0x0f7b is written "b7f0", 0 "0000").
+
+    A part that is None is a string the message does not have (a Via without a port). Kamailio 5.6
+    stops the CRC there, leaving out what follows (measured: with no Via port the branch and the
+    Call-ID change nothing, and the second half of the tag is the CRC of nothing, "0000"); SER's
+    loop just went on (``stop_at_missing=False``).
+    """
+    crc = 0xFFFF
+    for part in parts:
+        if part is None:
+            if stop_at_missing:
+                break
+            continue
+        for byte in part.encode("latin-1"):
+            crc = _CCITT[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFF
+    digits = []
+    while crc:
+        digits.append("0123456789abcdef"[crc & 0xF])
+        crc >>= 4
+    return "".join(digits).ljust(4, "0")
 
 
 def _tag_prefix(ctx: WorkerContext) -> str:
-    return _prefix_of(*ctx.config.listen)
+    return _prefix_of(_SIGNATURE[ctx.ser], *ctx.config.listen)
 
 
 @lru_cache(maxsize=16)
-def _prefix_of(host: str, port: int) -> str:
-    return hashlib.md5(f"sipsim-stateless:{host}:{port}".encode()).hexdigest()
+def _prefix_of(signature: str, host: str, port: int) -> str:
+    """The fixed part of our To-tags: MD5 (32 lowercase hex digits) of the signature, the listening
+    address as text and its port as text, one after the other (``init_tags()``, computed once at
+    start-up from the first listening socket)."""
+    return hashlib.md5(f"{signature}{host}{port}".encode("latin-1")).hexdigest()
+
+
+_PORT_TEXT = re.compile(r"[ \t\r\n]*:[ \t\r\n]*([0-9]+)")
+
+
+def _via_port_str(msg: SipMsg, via: ViaBody) -> str | None:
+    """The top Via's port as written ("05060" stays "05060": Kamailio's ``port_str``), None when the
+    Via names no port."""
+    if via.port is None:
+        return None
+    start = via.host_end
+    if msg.text[start - len(via.host):start] == via.host:
+        m = _PORT_TEXT.match(msg.text, start)
+        if m is not None:
+            return m.group(1)
+    return str(via.port)  # the text moved under us: the number is the best we have
+
+
+def _callid_body(msg: SipMsg, callid: HdrField) -> str:
+    """The Call-ID as Kamailio's ``msg->callid->body`` holds it: from its first character to the end
+    of the header with only the line break cut, so white space before the CRLF stays (measured:
+    ``Call-ID:  x  `` gives "x  "), and a folded value keeps its inner line breaks."""
+    raw = msg.text[callid.body_start:callid.end].rstrip("\r\n")
+    return raw if raw.startswith(callid.body) else callid.body
 
 
 def sl_tag(ctx: WorkerContext, msg: SipMsg) -> str:
-    """Our To-tag: a fixed per-server part (to recognise our own replies) and a per-request CRC.
+    """Our To-tag, as Kamailio's sl makes it (``tags.h``): a fixed per-server part, so sl recognises
+    its own replies, then '.' and a per-request part computed from the top Via, so a retransmission
+    gets the same tag and another request another one.
 
-    The CRC covers the Call-ID, the From-tag and the top Via's branch, so a retransmission gets
-    the same tag and another request another one. A field the parser could not give (the ser
-    profile answers 400 to a request that does not parse) is read from the raw header line; when
-    none of the three can be found, the CRC covers the datagram itself.
+    * Kamailio 5.6: eight hex digits, two CRCs (:func:`crcitt_hex`): one of the top Via's host, its
+      port as written and its branch (when it has one), one of the port, the host and the Call-ID.
+      A Via without a port ends both CRCs early (see :func:`crcitt_hex`). Measured on 5.6.3.
+    * ser (the seed era): four hex digits, the first CRC only, a missing port just left out.
+
+    A request whose top Via does not parse (the ser profile answers 400 to a request that does not
+    parse; Kamailio drops it before sl could answer) has no Via to compute from: sipsim then takes
+    a CRC-32 of the Call-ID, the From-tag and the branch read from the raw header lines, or of the
+    datagram when none can be found, cut to the same width. (Kamailio would keep whatever suffix
+    its buffer held from the previous reply.)
     """
-    callid = ftag = branch = None
+    via = msg.via1
+    if via is not None:
+        port = _via_port_str(msg, via)
+        first = (via.host, port) + (() if via.branch is None else (via.branch,))
+        if ctx.ser:
+            return f"{_tag_prefix(ctx)}.{crcitt_hex(first, stop_at_missing=False)}"
+        second = (port, via.host) + (() if msg.callid is None else (_callid_body(msg, msg.callid),))
+        return f"{_tag_prefix(ctx)}.{crcitt_hex(first, True)}{crcitt_hex(second, True)}"
+    callid = ftag = None
     if msg.first_line is not None:  # (with no first line, nothing was parsed: parse_headers would start at 0)
         parse_headers(msg, F_CALLID | F_FROM)
         if msg.callid is not None:
             callid = msg.callid.body
         if msg.from_ is not None and msg.from_.parsed is not None:
             ftag = msg.from_.parsed.param("tag") or ""
-    if msg.via1 is not None:
-        branch = msg.via1.branch or ""
-    if callid is None or ftag is None or branch is None:
-        raw = raw_fields(msg)
-        callid = raw.get("callid", "") if callid is None else callid
-        ftag = raw.get("ftag", "") if ftag is None else ftag
-        branch = raw.get("branch", "") if branch is None else branch
+    raw = raw_fields(msg)
+    callid = raw.get("callid", "") if callid is None else callid
+    ftag = raw.get("ftag", "") if ftag is None else ftag
+    branch = raw.get("branch", "")
     key = f"{callid}|{ftag}|{branch}".encode("latin-1") if callid or ftag or branch else msg.data
-    return f"{_tag_prefix(ctx)}.{zlib.crc32(key):08x}"
+    suffix = f"{zlib.crc32(key):08x}"
+    return f"{_tag_prefix(ctx)}.{suffix[:4] if ctx.ser else suffix}"
 
 
 def _raw_param(body: str, name: str) -> str | None:
@@ -100,10 +187,7 @@ def raw_fields(msg: SipMsg) -> dict[str, str]:
 def is_our_sl_tag(ctx: WorkerContext, msg: SipMsg, tag: str) -> bool:
     """Is ``tag`` the To-tag sl gave the request this ACK acknowledges? The whole tag is compared,
     its per-request part recomputed from the ACK (the ACK of a non-2xx answer repeats the INVITE's
-    Call-ID, From-tag and top Via branch), as Kamailio's ``sl_filter_ACK`` does.
-
-    Simplified: Kamailio's per-request part is a CRC of the top Via's host, port and branch; ours
-    covers the Call-ID, From-tag and branch (``sl_tag``)."""
+    top Via and Call-ID, RFC 3261 §17.1.1.3), as Kamailio's ``sl_filter_ACK`` does (``sl_tag``)."""
     return tag.startswith(_tag_prefix(ctx) + ".") and tag == sl_tag(ctx, msg)
 
 
