@@ -12,7 +12,8 @@ It also notices two things a learner should see said in words:
   (the client's timer fired: RFC 3261 Timer A/E). With the datagram's bytes this is exact. Live
   mode may not have the bytes yet; then a request with the same source, first line and size is a
   *likely* retransmission, confirmed when the proxy computes the same branch or To-tag for it
-  (both are hashes of Call-ID, CSeq and the Via branch: ``char_msg_val`` and ``sl_tag``);
+  (the branch hashes the Call-ID, CSeq and Via branch, ``char_msg_val``; the To-tag the top Via
+  and the Call-ID, ``sl_tag``);
 * **reordering** — a datagram that arrived at the proxy before another of the same flow (same
   source, same destination) but left after it: a stateless proxy handles each datagram in
   whichever worker takes it, so a slow worker lets a 200 overtake its 180.

@@ -1,6 +1,6 @@
 """The messages of headerfound.py through the real Kamailio 5.6 and through sipsim's ``kamailio``
 profile, both running cfgs/relay.cfg: every one must give the same datagrams (destination and
-bytes, our branch, sl's To-tag and the Server header masked), the same cfg lines and the same xlog
+bytes, our branch and the Server header masked), the same cfg lines and the same xlog
 lines (tests/routing/kamdiff.py). Kamailio starts once for all of them (~1 s).
 
 Each message is a difference the second fuzz round found and the engine fixed; the test fails if

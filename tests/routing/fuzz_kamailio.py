@@ -161,7 +161,7 @@ class Pair:
 
         res = self.driver.feed(data, src, time=now)
         s = Seen()
-        s.sent = [((self.hosts.get(x.to[0].lower(), x.to[0]), x.to[1]), normalise(x.data, data)) for x in res.sent
+        s.sent = [((self.hosts.get(x.to[0].lower(), x.to[0]), x.to[1]), normalise(x.data)) for x in res.sent
                   if self._resolvable(x.to[0]) is None]
         s.lines = [(ev.detail["kline"], ev.detail["action"]) for ev in res.events
                    if ev.step.startswith("route:") and "action" in ev.detail and "kline" in ev.detail
@@ -174,7 +174,7 @@ class Pair:
 
         obs = self.kam.send(data, src=src)
         k = Seen()
-        k.sent = [(x.dst, normalise(x.data, data)) for x in obs.sent]
+        k.sent = [(x.dst, normalise(x.data)) for x in obs.sent]
         k.lines = [(st.line, st.func) for st in obs.steps if st.line != 0]
         k.logs = [r.text[len("<script>: "):].rstrip("\n") for r in obs.log if r.text.startswith("<script>: ")]
         return k, obs

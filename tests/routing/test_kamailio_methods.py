@@ -68,7 +68,7 @@ def kamailio_side(tmp_path: Path, data: list[bytes]) -> tuple[list[kamdiff.Seen]
             obs = k.send(d)
             assert obs.end != "not-received", obs.notable()
             s = kamdiff.Seen()
-            s.sent = [(sent.dst, kamdiff.normalise(sent.data, d)) for sent in obs.sent]
+            s.sent = [(sent.dst, kamdiff.normalise(sent.data)) for sent in obs.sent]
             s.lines = [(st.line, st.func) for st in obs.steps if st.line != 0]
             s.logs = [r.text[len("<script>: "):].rstrip("\n") for r in obs.log if r.text.startswith("<script>: ")]
             seen.append(s)
