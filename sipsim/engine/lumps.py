@@ -74,9 +74,11 @@ def delete(msg: SipMsg, offset: int, length: int, why: str, *, send_time: bool =
 
 def drop_send_time_lumps(msg: SipMsg) -> None:
     """Forget lumps of a previous buffer build (a second ``forward()`` builds afresh)."""
-    if any(lump.send_time for lump in msg.add_rm):
-        msg.add_rm = [lump for lump in msg.add_rm if not lump.send_time]
-        msg.changed()
+    for lump in msg.add_rm:  # (a plain loop: usually two or three lumps, none of them send-time)
+        if lump.send_time:
+            msg.add_rm = [kept for kept in msg.add_rm if not kept.send_time]
+            msg.changed()
+            return
 
 
 def apply_lumps(data: bytes, lumps: list[Lump], new_uri: str | None = None,

@@ -38,7 +38,8 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     """Returns 2 (header added), 1 (decremented), -1 (it was 0), -2 (unparsable) — as the module."""
     before = msg._pf
     rc = parse_headers(msg, F_MAXFORWARDS)
-    parsed = flag_names(msg._pf & ~before)  # every kind the parser went over to find it
+    # every kind the parser went over to find it (named for the narration only)
+    parsed = flag_names(msg._pf & ~before) if ctx.tracing else ()
     if rc < 0 and msg.maxforwards is None:
         reason = msg.hdr_error.reason if msg.hdr_error else "parse error"
         msg.extra["cause"] = f"cannot reach Max-Forwards: {reason}"

@@ -62,6 +62,8 @@ Check = Callable[[SipMsg], "Failure | None"]
 
 def missing_quadruple(msg: SipMsg) -> list[str]:
     """Which of Call-ID, From, To, CSeq (the transaction quadruple) the message lacks."""
+    if msg.callid is not None and msg.from_ is not None and msg.to is not None and msg.cseq is not None:
+        return []  # all four there (nearly every message): nothing to name
     pairs = (("Call-ID", msg.callid), ("From", msg.from_), ("To", msg.to), ("CSeq", msg.cseq))
     return [name for name, hdr in pairs if hdr is None]
 
@@ -179,8 +181,8 @@ def _expires(msg: SipMsg) -> Failure | None:
 
 
 def _proxy_require(msg: SipMsg) -> Failure | None:
-    if parse_headers(msg, F_EOH) < 0:
-        return None
+    if parse_headers(msg, F_EOH) < 0 or msg.proxy_require is None:
+        return None  # (msg.proxy_require is the first one: none at all, nothing to check -- most requests)
     unsupported: list[str] = []
     for h in msg.headers_named("Proxy-Require"):
         for tag in h.value.split(","):
@@ -253,7 +255,9 @@ def _contact_problem(msg: SipMsg) -> str | None:
     """Every Contact header and every URI in it, as the message's profile reads them."""
     if parse_headers(msg, F_EOH) < 0:
         return msg.hdr_error.reason if msg.hdr_error else "parse error"
-    for h in msg.headers_named("Contact"):
+    for h in msg.headers:  # every Contact header, in order
+        if h.type is not _CONTACT_T:
+            continue
         try:
             body = parse_hdr_body(h, kamailio=msg.mode.uri_kamailio)
             for na in body.contacts:  # type: ignore[union-attr]
@@ -266,7 +270,10 @@ def _contact_problem(msg: SipMsg) -> str | None:
 def _digest(msg: SipMsg) -> Failure | None:
     if parse_headers(msg, F_EOH) < 0:
         return None
-    for h in msg.headers_named("Authorization") + msg.headers_named("Proxy-Authorization"):
+    # every Authorization, then every Proxy-Authorization (one walk each over the parsed headers)
+    headers = msg.headers
+    credentials = [h for h in headers if h.type is _AUTH_T] + [h for h in headers if h.type is _PROXYAUTH_T]
+    for h in credentials:
         v = h.value
         if v[:6].lower() == "digest":
             low = v.lower()
@@ -289,7 +296,25 @@ def _pass(msg: SipMsg) -> Failure | None:
     return None
 
 
-def _ordered_checks(uri_checks: int) -> list[tuple[int, str, Check]]:
+_AUTH_T = HdrType.HDR_AUTHORIZATION_T
+_CONTACT_T = HdrType.HDR_CONTACT_T
+_PROXYAUTH_T = HdrType.HDR_PROXYAUTH_T
+_CHECKS_BY_MASKS: dict[tuple[int, int], list[tuple[int, str, Check]]] = {}
+
+
+def _ordered_checks(checks: int, uri_checks: int) -> list[tuple[int, str, Check]]:
+    """The checks asked by ``checks``, in the module's order (made once per pair of masks:
+    sanity_check runs for every request)."""
+    key = (checks, uri_checks)
+    asked = _CHECKS_BY_MASKS.get(key)
+    if asked is None:
+        asked = [entry for entry in _make_checks(uri_checks) if checks & entry[0]]
+        if len(_CHECKS_BY_MASKS) < 64:  # masks computed by the script could take many values
+            _CHECKS_BY_MASKS[key] = asked
+    return asked
+
+
+def _make_checks(uri_checks: int) -> list[tuple[int, str, Check]]:
     return [
         (SANITY_RURI_SIP_VERSION, "R-URI SIP version", _ruri_version),
         (SANITY_RURI_SCHEME, "R-URI scheme", _ruri_scheme),
@@ -318,9 +343,7 @@ def sanity_check(ctx: WorkerContext, msg: SipMsg, checks: int = DEFAULT_CHECKS,
         if ctx.tracing:
             yield ctx.event("sanity_check", msg, "a reply: the request checks do not apply")
         return 1
-    for bit, name, check in _ordered_checks(uri_checks):
-        if not checks & bit:
-            continue
+    for bit, name, check in _ordered_checks(checks, uri_checks):
         failure = check(msg)
         if failure is None:
             continue

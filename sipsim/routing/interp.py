@@ -156,8 +156,8 @@ def run_actions(run: Run, actions: list[Action], label: str) -> Steps:
 
 
 def action_event(run: Run, a: Action, label: str) -> StepEvent:
-    src = a.src if len(a.src) <= 100 else a.src[:97] + "..."
-    return run.event(f"route:{a.name}", f"{label} line {a.line}: {src}",
+    src = a.src if len(a.src) <= 100 else a.src[:97] + "..."  # (ctx.event direct: one per action, one call less)
+    return run.ctx.event(f"route:{a.name}", run.msg, f"{label} line {a.line}: {src}",
                      detail={"file": a.file, "line": a.line, "column": a.col, "kline": a.kline, "route": label,
                              "action": a.name, "src": a.src})
 
@@ -215,8 +215,8 @@ def route_call(run: Run, a: RouteCall, label: str) -> Steps:
 
 
 def _cond(run: Run, a: If | While | Switch, value: int, text: str) -> StepEvent:
-    return run.event("route:cond", text, detail={"file": a.file, "line": a.line, "statement": a.name,
-                                                "value": value})
+    return run.ctx.event("route:cond", run.msg, text, detail={"file": a.file, "line": a.line, "statement": a.name,
+                                                             "value": value})
 
 
 def _warnings(run: Run, a: Action) -> Steps:

@@ -156,9 +156,11 @@ class SipMsg:
 
     def parsed_ruri(self) -> SipUri:
         """Kamailio's ``parse_sip_msg_uri``: the (current) R-URI parsed, cached. Raises ParseError."""
-        if self._parsed_ruri is None or self._parsed_ruri.raw != self.ruri:
-            base = self.first_line.uri_start if self.first_line and self.new_uri is None else 0
-            self._parsed_ruri = parse_uri(self.ruri, base, kamailio=self.mode.uri_kamailio)
+        cached, ruri = self._parsed_ruri, self.ruri
+        if cached is not None and cached.raw == ruri:
+            return cached  # (asked several times per request: sanity, uri == myself, forward ...)
+        base = self.first_line.uri_start if self.first_line and self.new_uri is None else 0
+        self._parsed_ruri = parse_uri(ruri, base, kamailio=self.mode.uri_kamailio)
         return self._parsed_ruri
 
     @property

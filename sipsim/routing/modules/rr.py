@@ -109,6 +109,8 @@ def _is_upstream(run: Run, msg: SipMsg) -> bool:
 
 def _routes(msg: SipMsg) -> list[HdrField]:
     parse_headers(msg, F_EOH)
+    if msg.route is None:
+        return []  # msg.route is the first Route header parsed: there is none (most initial requests)
     return [h for h in msg.headers if h.type is HdrType.HDR_ROUTE_T]
 
 
