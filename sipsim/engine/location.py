@@ -43,6 +43,11 @@ class Binding:
     # usrloc's own ``received``: the Contact's ``;received=`` parameter as the registrar stored it
     # (see sipsim.engine.registrar, "The received parameter"); lookup() makes it $du. None: not set
     contact_received: str | None = None
+    # RFC 5626/5627: the Contact's ``+sip.instance`` (one pair of quotes removed) and its ``reg-id``
+    # (0: none; kept only beside an instance), echoed in the 200 as Kamailio 5.6 does; a refresh
+    # without them keeps the stored ones (see sipsim.engine.registrar, "Outbound phones")
+    instance: str | None = None
+    reg_id: int = 0
 
     def remaining(self, now: float) -> int:
         return max(0, int(round(self.expires - now)))

@@ -91,8 +91,19 @@ neither sets nor clears it. The ``ser`` profile keeps each contact's own paramet
 (``received_avp``, nathelper's ``fix_nated_register()``, is not modeled: sipsim has no AVPs, so a
 binding's received comes only from the Contact.)
 
+**Outbound phones** (RFC 5626/5627): a Contact's ``+sip.instance`` (the parameter name in any
+case) is stored with the binding, and with it its ``reg-id`` (only digits count; a ``reg-id``
+without an instance is dropped); the 200 echoes both, as Kamailio 5.6.3 does (measured) — a phone
+that registers with them may look for its ``reg-id`` in the answer to know the registrar kept
+its flow. A refresh that names the contact without them keeps the stored ones. Contacts are
+still matched by URI only (usrloc's ``matching_mode`` 0, Kamailio's default), not by instance.
+Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
+``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
+instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
+
 **Answers**: 200 lists every current binding in usrloc's order (``;q=`` when one was given, then
-``;expires=``, then ``;received="..."`` when the binding has one). An error is answered with the
+``;expires=``, then ``;received="..."`` when the binding has one, then ``;+sip.instance="..."``
+and ``;reg-id=``). An error is answered with the
 code and the standard reason phrase, and the registrar's own words go into a ``P-Registrar-Error``
 header; the Contact list is added too when the error was found while the bindings were being
 changed. Both headers are *reply lumps* (``add_lump_rpl``): they stay on the message, so a later
@@ -108,6 +119,7 @@ cannot be read (the AOR rules above apply to it too).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.events import format_addr
@@ -168,6 +180,14 @@ def param_body(na, name: str) -> str | None:  # noqa: ANN001
     if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+def _outbound(na) -> dict:  # noqa: ANN001
+    """A contact's RFC 5626 ``+sip.instance`` (one pair of quotes removed; empty: none) and its
+    ``reg-id`` (digits only, else 0; only beside an instance), as Binding fields."""
+    instance = param_body(na, "+sip.instance") or None
+    reg_id = str2int(param_body(na, "reg-id") or "") if instance else None
+    return {"instance": instance, "reg_id": reg_id or 0}
 
 
 def _aor(uri_user: str | None, kamailio: bool = False) -> str:
@@ -251,6 +271,8 @@ def contact_list(bindings: list[Binding], now: float, received_param: str = "rec
     return ", ".join(f"<{b.contact}>" + (f";q={q2str(b.q)}" if b.q is not None else "")
                      + f";expires={b.remaining(now)}"
                      + (f';{received_param}="{b.contact_received}"' if b.contact_received else "")
+                     + (f';+sip.instance="{b.instance}"' if b.instance else "")
+                     + (f";reg-id={b.reg_id}" if b.instance and b.reg_id else "")
                      for b in bindings)
 
 
@@ -388,7 +410,7 @@ class _Plan:
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
                        received=format_addr(msg.rcv.src),  # [v6]:port for an IPv6 source
                        user_agent=ua.value if ua is not None else "", modified=self.now,
-                       contact_received=self.received)
+                       contact_received=self.received, **_outbound(na))
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
@@ -444,6 +466,8 @@ class _Plan:
                 continue
             # a new AOR's contact listed twice: the later sighting updates the binding just made
             new = self._binding(na, expires, q, callid, cseq)
+            if i is not None and new.instance is None:  # a refresh without +sip.instance keeps the stored one
+                new = replace(new, instance=order[i].instance, reg_id=order[i].reg_id)
             order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
             if not new_aor:
                 self.rc = 2 if i is not None else 1

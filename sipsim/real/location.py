@@ -108,6 +108,8 @@ CREATE TABLE IF NOT EXISTS location (
     modified   REAL NOT NULL DEFAULT 0,
     ord        INTEGER NOT NULL DEFAULT 0,
     contact_received TEXT,
+    instance   TEXT,
+    reg_id     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (aor, contact)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
@@ -115,10 +117,12 @@ CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
 
 # in Binding's field order (rows become Bindings positionally). ``received`` is where the REGISTER came
 # from (sipsim's own, for people); ``contact_received`` is usrloc's received: the Contact's
-# ``;received=`` value, which lookup() makes $du (see sipsim.engine.registrar)
-_COLS = "aor, contact, expires, q, callid, cseq, received, user_agent, modified, contact_received"
+# ``;received=`` value, which lookup() makes $du (see sipsim.engine.registrar); ``instance``/``reg_id``
+# the RFC 5626 ``+sip.instance``/``reg-id`` the 200 echoes
+_COLS = "aor, contact, expires, q, callid, cseq, received, user_agent, modified, contact_received, instance, reg_id"
 # columns added since the first release: a database written by an older sipsim gets them at start
-_ADDED = {"modified": "REAL NOT NULL DEFAULT 0", "ord": "INTEGER NOT NULL DEFAULT 0", "contact_received": "TEXT"}
+_ADDED = {"modified": "REAL NOT NULL DEFAULT 0", "ord": "INTEGER NOT NULL DEFAULT 0", "contact_received": "TEXT",
+          "instance": "TEXT", "reg_id": "INTEGER NOT NULL DEFAULT 0"}
 
 
 def default_db_path() -> Path:
@@ -238,9 +242,9 @@ class SQLiteLocation:
                         raise RegError(TABLE_FULL if own else TABLE_FULL_NEW_AOR)
             db.execute("DELETE FROM location WHERE aor = ?", (aor,))
             db.executemany(
-                f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent, b.modified,
-                  b.contact_received, i) for i, b in enumerate(new)])
+                  b.contact_received, b.instance, b.reg_id, i) for i, b in enumerate(new)])
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

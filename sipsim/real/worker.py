@@ -27,11 +27,11 @@ yields:
   tracing (L_ERR → error, L_WARN → warning, L_NOTICE → notice, L_INFO → info, L_DBG → debug), as
   Kamailio prints it: ``#id xlog: text``.
 
-After each message the worker logs one line (info level), stores its counters in its row of
-the shared statistics, and goes back to ``recvfrom`` (watched by an observer, it stores the row
-at ``recvfrom`` too, so ``rcv_datagrams`` counts a held message as the TUI does). SIGTERM/SIGINT: a worker asleep in
-``recvfrom`` leaves at once; a busy one finishes its message first. A bug in the engine is
-logged and the generator restarted: a worker never dies of its input.
+After each message the worker logs one line (info level; debug for a phone's CRLF keep-alive),
+stores its counters in its row of the shared statistics, and goes back to ``recvfrom`` (watched
+by an observer, it stores the row at ``recvfrom`` too, so ``rcv_datagrams`` counts a held message
+as the TUI does). SIGTERM/SIGINT: a worker asleep in ``recvfrom`` leaves at once; a busy one
+finishes its message first. A bug in the engine is logged and the generator restarted: a worker never dies of its input.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sipsim.engine.config import ServerConfig
+from sipsim.engine.config import MIN_UDP_PACKET, ServerConfig
 from sipsim.engine.context import Router, WorkerContext
 from sipsim.engine.events import (
     DATAGRAM_SENT,
@@ -76,6 +76,8 @@ from sipsim.real.stats import SharedStats
 ID_BASE = 10**9
 # recvfrom errors after which Kamailio's udp_rcv_loop just goes on (udp_server.c)
 _RETRY_ERRNOS = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR, errno.ECONNREFUSED, errno.ENOBUFS, errno.ENOMEM)
+
+KEEPALIVE_BYTES = b"\r\n \t\x00"  # what a UDP keep-alive is made of (see is_keepalive)
 
 
 @dataclass
@@ -406,7 +408,16 @@ class LiveWorker:
             why = failed.detail.get("cause") if failed.detail else None
             outcome += f"; then {printable_text(failed.reason or failed.text, 200)}" + \
                 (f" ({printable_text(why, 200)})" if why else "")
-        self.log.info(f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
+        # a phone's keep-alive (CRLF, or a few NULs) every 15-30 s is no message: Kamailio drops it
+        # as a "probing packet" at debug level, and so does this line; info keeps one line per message
+        level = DEBUG if is_keepalive(data) else INFO
+        self.log(level, f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
+
+
+def is_keepalive(data: bytes) -> bool:
+    """A datagram shorter than ``MIN_UDP_PACKET`` that holds nothing but CR, LF, blanks and NULs:
+    what phones send over UDP to keep a NAT binding open (empty datagrams included)."""
+    return len(data) < MIN_UDP_PACKET and not data.strip(KEEPALIVE_BYTES)
 
 
 # xlog's levels (Kamailio's L_* names) as the server's log levels: L_ALERT, L_BUG and L_CRIT are
