@@ -390,6 +390,11 @@ class LiveWorker:
         """The one line per message: what came in, from whom, and what became of it — with the
         reason when the server refused it (which header did not parse, what the script raised)."""
         data = dgram.data
+        # a phone's keep-alive (CRLF, or a few NULs) every 15-30 s is no message: Kamailio drops it
+        # as a "probing packet" at debug level, and so does this line; info keeps one line per message
+        level = DEBUG if is_keepalive(data) else INFO
+        if not self.log.enabled(level):
+            return
         end = data.find(b"\r\n")
         first = printable(data[:end] if end >= 0 else data, 80).strip() if data else "(empty datagram)"
         first = first or "(blank first line)"
@@ -408,9 +413,6 @@ class LiveWorker:
             why = failed.detail.get("cause") if failed.detail else None
             outcome += f"; then {printable_text(failed.reason or failed.text, 200)}" + \
                 (f" ({printable_text(why, 200)})" if why else "")
-        # a phone's keep-alive (CRLF, or a few NULs) every 15-30 s is no message: Kamailio drops it
-        # as a "probing packet" at debug level, and so does this line; info keeps one line per message
-        level = DEBUG if is_keepalive(data) else INFO
         self.log(level, f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
 
 

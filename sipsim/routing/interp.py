@@ -158,8 +158,8 @@ def run_actions(run: Run, actions: list[Action], label: str) -> Steps:
 def action_event(run: Run, a: Action, label: str) -> StepEvent:
     src = a.src if len(a.src) <= 100 else a.src[:97] + "..."  # (ctx.event direct: one per action, one call less)
     return run.ctx.event(f"route:{a.name}", run.msg, f"{label} line {a.line}: {src}",
-                     detail={"file": a.file, "line": a.line, "column": a.col, "kline": a.kline, "route": label,
-                             "action": a.name, "src": a.src})
+                         detail={"file": a.file, "line": a.line, "column": a.col, "kline": a.kline,
+                                 "route": label, "action": a.name, "src": a.src})
 
 
 def do_action(run: Run, a: Action, label: str) -> Steps:

@@ -15,14 +15,13 @@ import socket
 from pathlib import Path
 
 import pytest
-from helpers import need_tool
+from helpers import free_udp_port, need_tool
 from live_harness import LiveServer
 
 from sipsim.real.location import SQLiteLocation
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
 
-SRC_PORT = 40170
 CONTACTS = [  # (user, Contact header value, Call-ID), sent in this order
     ("a", '<sip:a@127.0.0.1:6001>;q=0.5;received="sip:127.0.0.1:7000";+sip.instance="<urn:uuid:A>";reg-id=2', "ca"),
     ("a", "<sip:a@127.0.0.1:6001>", "ca"),  # a refresh (same Call-ID, next CSeq) without them
@@ -39,9 +38,9 @@ EXPECTED = [
 ]
 
 
-def _registers(port: int) -> list[bytes]:
+def _registers(port: int, src_port: int) -> list[bytes]:
     host = f"127.0.0.1:{port}"
-    return [(f"REGISTER sip:{host} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{SRC_PORT};branch=z9hG4bK-ob{n};rport\r\n"
+    return [(f"REGISTER sip:{host} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-ob{n};rport\r\n"
              f"From: <sip:{user}@{host}>;tag=f{n}\r\nTo: <sip:{user}@{host}>\r\nCall-ID: {callid}\r\n"
              f"CSeq: {n} REGISTER\r\nContact: {contact}\r\nExpires: 600\r\nMax-Forwards: 70\r\n"
              "Content-Length: 0\r\n\r\n").encode() for n, (user, contact, callid) in enumerate(CONTACTS, 1)]
@@ -57,10 +56,10 @@ def _contact(reply: bytes) -> str:
 def test_sipsim_echoes_instance_and_reg_id(tmp_path: Path, isolated_network: None, profile: str) -> None:
     with LiveServer(tmp_path, workers=1, args=["--profile", profile]) as srv, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
-        phone.bind(("127.0.0.1", SRC_PORT))
+        phone.bind(("127.0.0.1", 0))
         phone.settimeout(3.0)
         got = []
-        for data in _registers(srv.port):
+        for data in _registers(srv.port, phone.getsockname()[1]):
             phone.sendto(data, ("127.0.0.1", srv.port))
             got.append(_contact(phone.recvfrom(65535)[0]))
         store = SQLiteLocation(srv.db)
@@ -79,7 +78,8 @@ def test_kamailio_echoes_them_the_same_way(isolated_network: None) -> None:
     script = Path(__file__).parents[2] / "sipsim" / "routing" / "scripts" / "default.cfg"
     with KamailioProcess(script.read_text(), defines=["SIPSIM_NO_RELAY"], script_name="default.cfg") as k:
         got = []
-        for data in _registers(k.port):
-            (sent,) = k.send(data, src=("127.0.0.1", SRC_PORT)).sent
+        src_port = free_udp_port()
+        for data in _registers(k.port, src_port):
+            (sent,) = k.send(data, src=("127.0.0.1", src_port)).sent
             got.append(_contact(sent.data))
     assert got == EXPECTED
