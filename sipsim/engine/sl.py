@@ -15,6 +15,7 @@ reply asked for but not sent (to an ACK, unbuildable, or sendto failed) in ``fai
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import zlib
 from functools import lru_cache
@@ -83,7 +84,14 @@ def _tag_prefix(ctx: WorkerContext) -> str:
 def _prefix_of(signature: str, host: str, port: int) -> str:
     """The fixed part of our To-tags: MD5 (32 lowercase hex digits) of the signature, the listening
     address as text and its port as text, one after the other (``init_tags()``, computed once at
-    start-up from the first listening socket)."""
+    start-up from the first listening socket).
+
+    The address is the socket's, as Kamailio prints it: an IPv6 one without brackets and in its
+    shortest form (measured on 5.6.3: ``listen=udp:[0:0:0:0:0:0:0:1]:5060`` hashes "::1")."""
+    try:
+        host = ipaddress.ip_address(host.strip("[]")).compressed
+    except ValueError:
+        pass  # a name, kept as given (Kamailio hashes the address it resolved; the engine never resolves)
     return hashlib.md5(f"{signature}{host}{port}".encode("latin-1")).hexdigest()
 
 

@@ -6,6 +6,8 @@ sipsim's in-memory driver with the same listen address. Each request varies what
 of (the top Via's host, port as written, branch, and the Call-ID): no port, no branch, neither, a
 port with a leading zero, a repeated branch, an IPv6 reference, white space around ``:`` and ``=``,
 two values on the top Via line. The tags must be identical, byte for byte, unmasked.
+And the tag's fixed part for an IPv6 listen address, written long-hand: Kamailio hashes the
+address in its shortest form, without brackets (a Kamailio of its own on [::1], outside the harness).
 
 Then an INVITE answered 404 and its ACK: Kamailio's ``sl_filter_ACK`` recognises its own tag (the
 ACK never reaches the route), and so must sipsim; an ACK carrying someone else's tag does reach it.
@@ -187,3 +189,60 @@ def test_ser_profile_tag_is_sers(tmp_path: Path) -> None:
         tags = [t for t in replies_to_tags([(s.to, s.data) for s in res.sent]) if t]
         suffix = f"{_crc_x25(crc_input):04x}"[::-1]
         assert tags == [f"{prefix}.{suffix}"], (via, [s.data[:200] for s in res.sent])
+
+
+V6_CFG = """\
+debug=2
+log_stderror=yes
+children=1
+dns=no
+rev_dns=no
+disable_tcp=yes
+auto_aliases=no
+listen=udp:[{listen}]:{port}
+loadmodule "sl.so"
+request_route {{ sl_send_reply("404", "Not here"); exit; }}
+"""
+
+
+def test_sl_tag_prefix_of_an_ipv6_listen_address(kamailio: str, tmp_path: Path) -> None:
+    """An IPv6 listen address enters the tag's MD5 without brackets and in its shortest form,
+    however the listen line writes it (measured: ``[0:0:0:0:0:0:0:1]`` hashes as "::1")."""
+    import socket
+    import subprocess
+    import time
+
+    from helpers import free_udp_port, stop_pid
+
+    port, src_port = free_udp_port("::1"), free_udp_port("::1")
+    data = request("OPTIONS", f"SIP/2.0/UDP [::1]:{src_port};branch=z9hG4bKv6", "sl-tag-v6")
+    cfg = tmp_path / "v6.cfg"
+    cfg.write_text(V6_CFG.format(listen="0:0:0:0:0:0:0:1", port=port))
+    (tmp_path / "run").mkdir()
+    proc = subprocess.Popen([kamailio, "-f", str(cfg), "-DD", "-E", "-Y", str(tmp_path / "run"),
+                             "-P", str(tmp_path / "k.pid")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", src_port))
+            sock.settimeout(0.2)
+            deadline, answer = time.monotonic() + 10, b""
+            while not answer and time.monotonic() < deadline and proc.poll() is None:
+                sock.sendto(data, ("::1", port))  # resent until the server is up (same request: same tag)
+                try:
+                    answer = sock.recv(4096)
+                except TimeoutError:
+                    pass
+    finally:
+        stop_pid(proc)
+        err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+    assert answer, f"no answer from Kamailio on [::1]:{port}: {err}"
+    k_tag = replies_to_tags([(("::1", port), answer)])[0]
+
+    listen = ("0:0:0:0:0:0:0:1", port)
+    path = tmp_path / "route.cfg"  # sipsim runs the route part only (the rest is Kamailio's core settings)
+    path.write_text('loadmodule "sl.so"\nrequest_route { sl_send_reply("404", "Not here"); exit; }\n')
+    router = load_route(path, ServerConfig(profile=Profile.KAMAILIO, listen=listen))
+    res = MemoryDriver(router.config, router=router).feed(data, ("::1", src_port))
+    s_tag = replies_to_tags([(s.to, s.data) for s in res.sent])[0]
+    assert s_tag == k_tag
+    assert k_tag.startswith(hashlib.md5(f"KAMAILIO-stateless::1{port}".encode()).hexdigest() + ".")
