@@ -57,6 +57,13 @@ def parse_hostport(text: str, default_port: int = 5060) -> Addr:
         raise UsageError(f"bad address {text!r} (no host)")
     if not 0 < port < 65536:
         raise UsageError(f"bad address {text!r}: the port must be 1 to 65535")
+    if ":" in host:
+        # an IPv6 address in its shortest, lower-case form, as Kamailio prints a socket's address
+        # (in its Via and in sl's tags): [0:0:0:0:0:0:0:1] is ::1
+        try:
+            host = ipaddress.ip_address(host).compressed
+        except ValueError:
+            pass
     return host, port
 
 

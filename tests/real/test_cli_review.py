@@ -227,6 +227,9 @@ def test_help_and_argument_checks_of_the_offline_commands(capsys):
     with pytest.raises(UsageError, match="no closing"):
         parse_hostport("[::1")
     assert parse_hostport("[::1]:5070") == ("::1", 5070)
+    # IPv6 in its shortest form, as Kamailio prints its socket (Via, sl's tag): the same address
+    assert parse_hostport("[0:0:0:0:0:0:0:1]:5070") == ("::1", 5070)
+    assert parse_hostport("2001:DB8:0:0::1") == ("2001:db8::1", 5060)
     # an unbracketed IPv6 address that ends like a port: refused with both bracketed spellings
     with pytest.raises(UsageError, match=r"ambiguous.*\[::1\]:5070 for port 5070.*\[::1:5070\]"):
         parse_hostport("::1:5070")
