@@ -10,6 +10,12 @@ shown (the server ignores them, and purges them every minute).
 nathelper's ``fix_nated_register`` (not modeled); without one it reads ``[not set]``, as in
 ``kamctl ul show`` for a plain registration. sipsim also keeps where each REGISTER came from, for
 people only (``lookup()`` never uses it): that is ``Source::``, a line Kamailio does not have.
+
+``Instance::`` and ``Reg-Id::`` are an outbound phone's (RFC 5626) ``+sip.instance`` (as stored:
+the quotes removed, the ``<urn:...>`` kept) and ``reg-id``; as in Kamailio 5.6.3's ``kamctl ul
+show`` (``kamcmd ul.dump``: ``Instance: [not set]`` and ``Reg-Id: 0`` for a binding without them,
+the two lines after ``Received`` and its other fields), they follow ``Received::``. In --json:
+``"instance"`` (null when not set) and ``"reg_id"`` (0 when none).
 """
 
 from __future__ import annotations
@@ -45,7 +51,10 @@ def run(args: argparse.Namespace) -> int:
         have = {row[1] for row in conn.execute("PRAGMA table_info(location)")}
         order = "ord" if "ord" in have else "rowid"
         rcv = "contact_received" if "contact_received" in have else "NULL"  # (an older table: none)
-        sql = (f"SELECT aor, contact, expires, q, callid, cseq, received, user_agent, {rcv} FROM location "
+        inst = "instance" if "instance" in have else "NULL"
+        reg_id = "reg_id" if "reg_id" in have else "0"
+        sql = (f"SELECT aor, contact, expires, q, callid, cseq, received, user_agent, {rcv}, {inst}, {reg_id} "
+               "FROM location "
                "WHERE expires > ?" + (" AND aor = ?" if args.aor else "") +
                f" ORDER BY aor, {order}")
         rows = conn.execute(sql, (now, args.aor) if args.aor else (now,)).fetchall()
@@ -53,16 +62,16 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:
         return fail(f"{path}: {exc}", 1)
     if args.json:
-        for aor, contact, expires, q, callid, cseq, source, ua, received in rows:
+        for aor, contact, expires, q, callid, cseq, source, ua, received, instance, reg_id in rows:
             print(json.dumps({"aor": aor, "contact": contact, "expires": max(0, round(expires - now)),
                               "q": -1 if q is None else q,  # as the text and usrloc: -1 = no ;q= given
                               "callid": callid, "cseq": cseq, "received": received, "source": source,
-                              "user_agent": ua}))
+                              "user_agent": ua, "instance": instance or None, "reg_id": int(reg_id or 0)}))
         return 0
     aors = sorted({r[0] for r in rows})
     print(f"Domain:: location table={path} records={len(aors)}")
     current = None
-    for aor, contact, expires, q, callid, cseq, source, ua, received in rows:
+    for aor, contact, expires, q, callid, cseq, source, ua, received, instance, reg_id in rows:
         if aor != current:
             current = aor
             print(f"\tAOR:: {aor}")
@@ -72,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\t\t\tCseq:: {cseq}")
         print(f"\t\t\tUser-agent:: {ua}")
         print(f"\t\t\tReceived:: {received or '[not set]'}")  # set: lookup() sends there, not to the Contact
+        print(f"\t\t\tInstance:: {instance or '[not set]'}")  # RFC 5626 +sip.instance, as ul.dump prints it
+        print(f"\t\t\tReg-Id:: {int(reg_id or 0)}")
         print(f"\t\t\tSource:: {source or '[unknown]'} (where the REGISTER came from; sipsim only, not used)")
     if not rows:
         print("\t(no bindings)")

@@ -66,6 +66,18 @@ workers are separate processes, so the shared table is an SQLite file:
   (1 MiB) cuts the file back on any other restart (a ``sipsim location`` closing last, say). Checkpoints are
   SQLite's own locking, so any number of processes may write meanwhile.
 
+* **usrloc's statistics** (``kamcmd stats.get_statistics usrloc:``; see
+  :mod:`sipsim.engine.stats`) are read from the file when ``sipsim stats`` asks
+  (:meth:`SQLiteLocation.usrloc_counts`): AORs and contacts are counted over every row, expired
+  rows not yet purged included — usrloc too keeps an expired contact (and its AOR) until its
+  timer removes it. The contacts removed *because they expired* (``location_expires``) are
+  counted in the small ``usrloc_stats`` table, in the transaction that deletes them: by
+  :meth:`~SQLiteLocation.purge` (the usrloc timer's job) and by a REGISTER that rewrites an AOR
+  whose expired contacts it does not name again (:meth:`~SQLiteLocation.update` drops them at
+  once; simplified: usrloc would keep them, and count them in ``_contacts``, until its timer
+  ran — a minute at most). :meth:`~SQLiteLocation.create` (server start) sets it back to 0, as a
+  restarted Kamailio starts from 0.
+
 The AOR is the user part only (``use_domain`` 0), as in the engine's registrar.
 """
 
@@ -113,7 +125,13 @@ CREATE TABLE IF NOT EXISTS location (
     PRIMARY KEY (aor, contact)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
+CREATE TABLE IF NOT EXISTS usrloc_stats (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL DEFAULT 0
+);
 """
+# usrloc's <table>_expires counter, kept in the file because every worker and the attendant add to it
+_EXPIRED = "expires"
 
 # in Binding's field order (rows become Bindings positionally). ``received`` is where the REGISTER came
 # from (sipsim's own, for people); ``contact_received`` is usrloc's received: the Contact's
@@ -171,6 +189,8 @@ class SQLiteLocation:
         for column, decl in _ADDED.items():
             if column not in have:
                 db.execute(f"ALTER TABLE location ADD COLUMN {column} {decl}")
+        # a new server counts expired contacts from 0, as a restarted Kamailio does
+        db.execute("INSERT OR REPLACE INTO usrloc_stats (name, value) VALUES (?, 0)", (_EXPIRED,))
         self.close()
 
     def _db(self) -> sqlite3.Connection:
@@ -226,15 +246,14 @@ class SQLiteLocation:
         self._cache.clear()
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? AND expires > ? ORDER BY ord",
-                              (aor, now)).fetchall()
-            current = [Binding(*row) for row in rows]
+            rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? ORDER BY ord", (aor,)).fetchall()
+            own = len(rows)  # the AOR's rows, expired ones too
+            current = [Binding(*row) for row in rows if row[2] > now]  # row[2]: expires
             new = change(current)
             if new is None:
                 db.execute("COMMIT")
                 return current
             if self.max_bindings and len(new) > len(current):
-                own = db.execute("SELECT COUNT(*) FROM location WHERE aor = ?", (aor,)).fetchone()[0]
                 if len(new) > own:  # the AOR's rows, expired ones too, are replaced: only the rest grows
                     total = db.execute("SELECT COUNT(*) FROM location").fetchone()[0]
                     if total - own + len(new) > self.max_bindings:
@@ -245,6 +264,11 @@ class SQLiteLocation:
                 f"INSERT INTO location ({_COLS}, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(b.aor, b.contact, b.expires, b.q, b.callid, b.cseq, b.received, b.user_agent, b.modified,
                   b.contact_received, b.instance, b.reg_id, i) for i, b in enumerate(new)])
+            if own > len(current):  # expired rows dropped by the rewrite: usrloc's timer would count them
+                named = {b.contact for b in new}
+                expired = sum(1 for row in rows if row[2] <= now and row[1] not in named)
+                if expired:
+                    self._count_expired(db, expired)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -272,11 +296,35 @@ class SQLiteLocation:
         return [Binding(*row) for row in rows]
 
     def purge(self, now: float) -> int:
+        """Delete the expired rows (the usrloc timer's job) and count them in ``location_expires``."""
         self._cache.clear()
         db = self._db()
-        gone = db.execute("DELETE FROM location WHERE expires <= ?", (now,)).rowcount
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            gone = db.execute("DELETE FROM location WHERE expires <= ?", (now,)).rowcount
+            if gone > 0:
+                self._count_expired(db, gone)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         self._bound_wal(db, always=True)  # the usrloc timer's minute: empty the WAL of a quiet server too
         return gone
+
+    @staticmethod
+    def _count_expired(db: sqlite3.Connection, n: int) -> None:
+        """Add ``n`` to usrloc's expired-contacts counter (inside the caller's transaction; a table
+        from an older sipsim that has no counter row yet gets one)."""
+        db.execute("INSERT INTO usrloc_stats (name, value) VALUES (?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", (_EXPIRED, n))
+
+    def usrloc_counts(self) -> tuple[int, int, int]:
+        """usrloc's statistics of the table, read now: (AORs, contacts, contacts removed because they
+        expired). AORs and contacts include the expired rows not purged yet (see the module docstring)."""
+        db = self._db()
+        users, contacts = db.execute("SELECT COUNT(DISTINCT aor), COUNT(*) FROM location").fetchone()
+        row = db.execute("SELECT value FROM usrloc_stats WHERE name = ?", (_EXPIRED,)).fetchone()
+        return int(users), int(contacts), int(row[0]) if row else 0
 
     def _bound_wal(self, db: sqlite3.Connection, always: bool = False) -> bool:
         """After a write: when the ``-wal`` file has grown past ``wal_checkpoint_at`` (the workers do

@@ -265,7 +265,8 @@ class Server:
             if self.sock is not None:
                 sock.update(socket_meminfo(self.sock))
             return {"server": os.getpid(), "uptime": round(time.time() - self.started, 3),
-                    **self.stats.total_grouped(), "workers": workers, "socket": sock,
+                    **self.stats.total_grouped((getattr(self.router, "script", None), self.config), self.location),
+                    "workers": workers, "socket": sock,
                     "profile": self.config.profile.value, "relay": self.config.relay, "db": str(self.db)}
         if cmd == "ps":
             where = format_addr(self.config.listen)

@@ -100,6 +100,7 @@ def test_a_table_from_before_the_column_gets_it(tmp_path: Path) -> None:
     before = _location(db)
     assert before.returncode == 0, before.stderr
     assert "\t\t\tReceived:: [not set]\n" in before.stdout, before.stdout
+    assert "\t\t\tInstance:: [not set]\n\t\t\tReg-Id:: 0\n" in before.stdout, before.stdout  # no such columns yet
     store = SQLiteLocation(db)
     store.create()
     now = time.time()
@@ -110,3 +111,28 @@ def test_a_table_from_before_the_column_gets_it(tmp_path: Path) -> None:
     after = _location(db)
     assert after.stdout.count("\t\t\tReceived:: ") == 2 and "Received:: sip:198.51.100.1:4000\n" in after.stdout, \
         after.stdout
+
+
+def test_location_lists_the_instance_and_reg_id(tmp_path: Path) -> None:
+    """An outbound phone's ``+sip.instance`` and ``reg-id`` (stored in the instance and reg_id columns)
+    are listed as Kamailio 5.6.3's ``kamctl ul show`` (``kamcmd ul.dump``) lists them: after the
+    received value, ``[not set]`` and 0 for a binding without them; in JSON, ``instance`` (null)
+    and ``reg_id`` (0)."""
+    db = tmp_path / "loc.sqlite"
+    store = SQLiteLocation(db)
+    store.create()
+    now = time.time()
+    urn = "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"
+    store.update("eve", now, lambda cur: [Binding("eve", "sip:eve@192.0.2.17", now + 300, instance=urn, reg_id=1),
+                                          Binding("eve", "sip:eve@192.0.2.18", now + 300)])
+    store.close_last()
+    text = _location(db)
+    js = _location(db, "--json")
+    assert text.returncode == 0 and js.returncode == 0, text.stderr + js.stderr
+    first, second = text.stdout.split("\t\tContact:: ")[1:]
+    assert first.startswith("sip:eve@192.0.2.17 Q=-1\n")
+    assert f"\t\t\tReceived:: [not set]\n\t\t\tInstance:: {urn}\n\t\t\tReg-Id:: 1\n" in first, first
+    assert "\t\t\tReceived:: [not set]\n\t\t\tInstance:: [not set]\n\t\t\tReg-Id:: 0\n" in second, second
+    rows = [json.loads(line) for line in js.stdout.splitlines()]
+    assert [(r["contact"], r["instance"], r["reg_id"]) for r in rows] == [
+        ("sip:eve@192.0.2.17", urn, 1), ("sip:eve@192.0.2.18", None, 0)]

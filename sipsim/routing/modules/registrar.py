@@ -10,6 +10,11 @@ ser 86400 s, kamailio 0 = no cap; without ``max_contacts`` the server's, ``Serve
 ``save`` replies itself (200 with the bindings, or a 4xx/5xx) as Kamailio's registrar does; it
 returns -2 when ``max_contacts`` refused the REGISTER (503), -1 for the other errors.
 ``lookup`` sets ``$du`` to the binding's received value (a Contact's ``;received=``), if any.
+:func:`settings` gives the module parameters as the ``registrar`` statistics group lists them.
+
+Kamailio 5.6.3's ``save()`` does not look at the method (measured: called for an OPTIONS it stores
+the Contact, answers 200 and counts in ``accepted_regs``); sipsim's refuses anything but a REGISTER
+(-1, no answer, nothing counted) — a script that calls it for another method is most likely wrong.
 
 Kamailio 5.6.3 also reads a per-call limit from ``$xavp(<xavp_cfg>=>max_contacts)`` (measured:
 with ``xavp_cfg`` "reg", ``$xavp(reg=>max_contacts) = 1`` refuses a second contact with 503 where
@@ -21,10 +26,35 @@ with the wrong limit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sipsim.engine import registrar as engine_registrar
+from sipsim.engine.config import ServerConfig
 from sipsim.engine.parser.errors import ParseError
 from sipsim.routing.functions import FAILURE_ROUTE, REQUEST_ROUTE, FixupError, Param, export, int_const, str_const
 from sipsim.routing.interp import Run, Steps
+
+
+def settings(script: Any, config: ServerConfig) -> dict[str, int]:
+    """The settings Kamailio 5.6.3 lists in its ``registrar`` statistics group, as ``save()`` applies
+    them: ``default_expire`` (the ``default_expires`` parameter), ``max_contacts`` and
+    ``max_expires`` — the script's module parameters, else what sipsim uses without them
+    (``ServerConfig.max_contacts``; ``max_expires`` 86400 in the ser profile, 0 in the kamailio one).
+
+    Kamailio prints the module parameter itself; without one that is its default (3600, 0, 0), so
+    the values differ only where sipsim's defaults do (``sipsim serve --max-contacts``, the ser
+    profile's cap): the group shows the limit the server really applies. ``script`` is the loaded
+    script (``router.script``), or None (a KEMI script, the built-in routing: no module parameters).
+    Read when the statistics are asked for, never per message.
+    """
+    modparams = getattr(script, "modparams", None)
+    params: dict = modparams if isinstance(modparams, dict) else {}
+    mx = params.get(("registrar", "max_expires"))
+    mc = params.get(("registrar", "max_contacts"))
+    ser = config.profile.value == "ser"
+    return {"default_expire": int(params.get(("registrar", "default_expires"), engine_registrar.DEFAULT_EXPIRES)),
+            "max_contacts": int(mc) if mc is not None else config.max_contacts,
+            "max_expires": int(mx) if mx is not None else (engine_registrar.SER_MAX_EXPIRES if ser else 0)}
 
 
 def _check_table(params: list[Param]) -> None:
