@@ -115,9 +115,12 @@ changed. Both headers are *reply lumps* (``add_lump_rpl``): they stay on the mes
 alone: it answers by itself).
 
 ``lookup`` rewrites the Request-URI to the AOR's first contact in usrloc's order (see
-:mod:`sipsim.engine.location`), and ``$du`` to that contact's received value if it has one: 1 when
-found, -1 when the user is unknown (the script answers 404), -3 when the Request-URI or its user
-cannot be read (the AOR rules above apply to it too).
+:mod:`sipsim.engine.location`), and ``$du`` to that contact's received value if it has one, else
+it *resets* ``$du`` (measured on 5.6.3: a ``$du`` that ``loose_route()`` took from a foreign
+preloaded Route, or that the script set, is gone, and ``forward()`` sends to the contact; a lookup
+that finds nothing leaves ``$du`` as it was): 1 when found, -1 when the user is unknown (the
+script answers 404), -3 when the Request-URI or its user cannot be read (the AOR rules above
+apply to it too).
 """
 
 from __future__ import annotations
@@ -527,11 +530,15 @@ def lookup(ctx: WorkerContext, msg: SipMsg, table: str = "location") -> Steps:
     contact, received = found[0].contact, found[0].contact_received
     old = msg.ruri
     msg.new_uri = contact
-    if received:
-        msg.dst_uri = received  # the binding's received address is the next hop (an unset one keeps $du)
+    # The next hop is the binding's received address, or none: a found contact resets $du, so a
+    # $du set earlier (by loose_route() for a foreign Route, or by the script) does not survive it
+    # (measured on 5.6.3; a lookup that finds nothing leaves $du alone)
+    had = msg.dst_uri
+    msg.dst_uri = received or None
     msg.changed()
     if ctx.tracing:
-        via = f"; $du = {received} (its received)" if received else ""
+        via = (f"; $du = {received} (its received)" if received
+               else f"; $du reset (was {had})" if had else "")
         yield ctx.event("lookup", msg, f"AOR {aor} -> {contact}: R-URI rewritten (was {old}){via}",
                         detail={"aor": aor, "contact": contact, "bindings": len(found), "du": received})
     return 1

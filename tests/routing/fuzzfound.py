@@ -74,6 +74,9 @@ def _vias() -> list[tuple[str, bytes, Addr]]:
         ("via-comment-after-rport", ";branch=z9hG4bKa{n};rport (c)", "70"),
         ("via-host-underscore-port-99999", "_x:99999;branch=z9hG4bKa{n}", "70"),
         ("via-host-double-dot", "..example;branch=z9hG4bKa{n}", "70"),
+        # alias is the one parameter Kamailio knows takes no value: a comment may follow it
+        ("via-comment-after-alias", ";branch=z9hG4bKa{n};alias (c)", "70"),
+        ("via-comment-after-upper-case-alias-tab", ";branch=z9hG4bKa{n};ALIAS\t(c)", "70"),
     ]
     out = []
     for i, (name, tail, mf) in enumerate(vias, start=320):
@@ -195,6 +198,11 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("invite-empty-from-branch-fails", request("INVITE", "sip:dora@biloxi.com", frm="", n=408), UA),
         ("sanity-to-uri-empty-headers", request("OPTIONS", "sip:127.0.0.1", to="<sip:c@biloxi.com?>", n=409), UA),
         ("sanity-to-tel-uri", request("OPTIONS", "sip:127.0.0.1", to="<tel:+12015550123;x=y>", n=410), UA),
+        # is_myself("$route_uri") reads the Route's URI with Kamailio's parse_uri() (white space
+        # before a parameter's '=' is taken), so the in-dialog branch follows the route set
+        ("bye-route-uri-param-space-is-myself", request(
+            "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", maxfwd=None, n=412,
+            extra=("Route: <sip:127.0.0.1;lr;ftag  =ft1>, <sip:192.0.2.77:5080;lr>",)), UA),
     ] + _registrar_default()
 
 
@@ -305,6 +313,14 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         invite("invite-user-phone-aor-found", 448, "sip:7042@biloxi.com"),
         invite("invite-user-phone-ruri-user-cut", 449, "sip:7042;phone-context=y@biloxi.com;user=phone"),
         invite("invite-user-phone-value-is-case-sensitive", 450, "sip:7042;x@biloxi.com;user=Phone"),
+        # a preloaded Route to another host: loose_route() sets $du to it, lookup() finding a
+        # contact resets $du, forward() sends to the contact
+        ("invite-found-foreign-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=451,
+                                                        extra=("Route: <sip:192.0.2.55;lr>",)), UA),
+        ("invite-found-ipv6-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=452,
+                                                     extra=("Route: <sip:[2001:db8::7];lr>",)), UA),
+        ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
+                                                      extra=("Route: <sip:proxy.example.net;lr>",)), UA),
     ]
 
 

@@ -300,13 +300,15 @@ def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBod
 def _kamailio_comments(s: str, i: int, base: int, via: ViaBody) -> int:
     """Comments ``( ... )`` (nested ones too, one after the other) may end a Via value in Kamailio
     5.6's parser, after the sent-by or after a parameter *value*; after a parameter without one
-    and white space (``;rport (c)``) its parser is still looking for ``=``: an error. Returns where
-    the value (and its comments) ends."""
+    and white space (``;rport (c)``) its parser is still looking for ``=``: an error — except after
+    ``alias``, the one parameter it knows never takes a value (``;alias (c)`` parses; measured).
+    Returns where the value (and its comments) ends."""
     j = lex.skip_ws(s, i)
     if j >= len(s) or s[j] != "(":
         return i
-    if via.params and via.params[-1].value is None and j > i:
-        raise ParseError(f"'(' where the Via parameter {via.params[-1].name!r} expects '='", base + j)
+    last = via.params[-1] if via.params else None
+    if last is not None and last.value is None and j > i and last.name.lower() != "alias":
+        raise ParseError(f"'(' where the Via parameter {last.name!r} expects '='", base + j)
     while j < len(s) and s[j] == "(":
         depth, k = 0, j
         while True:

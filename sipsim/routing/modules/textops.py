@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from sipsim.engine import lumps
+from sipsim.engine.config import Profile
 from sipsim.engine.forward import check_self
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.fline import KAMAILIO_METHODS, METHODS
@@ -222,8 +223,8 @@ def is_myself(run: Run, params: list[Param]) -> Steps:
     try:
         if not value.startswith(("sip:", "sips:")):  # as kex: only a lower-case scheme makes it a URI;
             raise ParseError("not a sip: URI")  # "SIP:bob@h" is taken as a host name, which is not ours
-        parse_uri(value)
-        mine = uri_is_myself(run.config, value)
+        parse_uri(value, kamailio=run.config.profile is Profile.KAMAILIO)  # the profile's parse_uri(), as
+        mine = uri_is_myself(run.config, value)  # uri_is_myself's: Kamailio's takes ";ftag  =x", say
     except ParseError:
         host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
         mine = check_self(run.config, host or value, int(port) if is_digits(port) else None)
