@@ -206,8 +206,10 @@ def _parse_uris(uri_checks: int) -> Check:
         parse_headers(msg, F_FROM | F_TO)
         for bit, hdr, what in ((2, msg.from_, "From"), (4, msg.to, "To")):
             if uri_checks & bit:
-                if hdr is None or hdr.parsed is None:
+                if hdr is None:
                     return Failure(400, f"Missing {what} Header", f"no {what}")
+                if hdr.parsed is None:  # there, but it does not parse (From: a blank value, say)
+                    return Failure(400, f"Invalid {what} Header", f"the {what} header does not parse")
                 try:
                     uri = hdr.parsed.parsed_uri
                 except ParseError as exc:

@@ -341,8 +341,9 @@ def _switch(run: Run, a: Switch, label: str) -> Steps:
 
 def _assign(run: Run, a: Assign, label: str) -> Steps:
     e: Any = a.expr
-    try:
-        value = eval_pure(run, e) if e.pure else (yield from _STEPS[type(e)](run, e))
+    try:  # a right side that is one action assigns its return code itself (-1, 2 ...: measured on 5.6.3)
+        value = (eval_pure(run, e) if e.pure else (yield from call_in_expr(run, e, raw=True)) if type(e) is ActionExpr
+                 else (yield from _STEPS[type(e)](run, e)))
         pv.assign(run, a.target.spec, value)  # type: ignore[union-attr]
     except (EvalError, pv.PvError, ValueError) as exc:
         if run.warnings:  # before the error they may explain (the rest: _traced)
@@ -441,8 +442,9 @@ def _logic(run: Run, e: BinOp) -> pv.Value:
     return 1 if to_int(eval_pure(run, left), notes) and to_int(eval_pure(run, right), notes) else 0
 
 
-def call_in_expr(run: Run, e: ActionExpr) -> Steps:
-    """``run_actions_safe``: a fresh run of one action; its flags replace ours; value = (ret > 0).
+def call_in_expr(run: Run, e: ActionExpr, raw: bool = False) -> Steps:
+    """``run_actions_safe``: a fresh run of one action; its flags replace ours; value = (ret > 0),
+    or ``ret`` itself when ``raw`` (the whole right side of an assignment).
 
     The fresh run starts with ``$rc`` at 0: a module function sets it, a core action (``forward()``)
     leaves it at 0, as in Kamailio. This is ``run_actions`` on a one-action list, inlined.
@@ -470,7 +472,7 @@ def call_in_expr(run: Run, e: ActionExpr) -> Steps:
     except _Exit as exc:
         ret = exc.rc
     run.depth, run.label, run.warnings = depth, label, warnings
-    return 1 if ret > 0 else 0
+    return ret if raw else 1 if ret > 0 else 0
 
 
 def _unop(run: Run, e: UnOp) -> Steps:

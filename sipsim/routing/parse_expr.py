@@ -31,6 +31,20 @@ _WORDS = frozenset(("yes", "true", "on", "no", "false", "off", "myself", "strlen
                     "or", "and", "mod", "eq", "ne", "ieq", "ine", *ELEMS))
 
 
+def _identity_operand(op: str, left: Expr, right: Expr) -> Expr | None:
+    """Kamailio's optimizer drops an identity operation on an action (``f() + 0``, ``0 + f()``,
+    ``f() - 0``, ``f() * 1``, ``1 * f()``, ``f() / 1``): the action alone is left, and the whole
+    right side of an assignment that is one action assigns its return code (-1 ...), not 0/1
+    (measured on 5.6.3). The action, or None when nothing is dropped."""
+    if op not in ("+", "-", "*", "/"):
+        return None
+    unit = 0 if op in ("+", "-") else 1
+    for x, c, ok in ((left, right, True), (right, left, op in ("+", "*"))):
+        if ok and isinstance(x, ActionExpr) and isinstance(c, Const) and type(c.value) is int and c.value == unit:
+            return x
+    return None
+
+
 class ExprParser(TokenStream):
     def expr(self, min_prec: int = 1) -> Expr:
         left = self.unary()
@@ -73,6 +87,9 @@ class ExprParser(TokenStream):
                 return Const(left.file, left.line, left.col, binop_value(op, left.value, right.value, None))
             except EvalError:
                 pass  # division by 0 ...: left for run time, where it is reported
+        kept = _identity_operand(op, left, right)
+        if kept is not None:
+            return kept
         return BinOp(t.file, t.line, t.col, op, left, right)
 
     def _mismatch(self, e: Expr, op: str) -> CfgError:

@@ -115,8 +115,17 @@ class LogReader:
         line = line.rstrip("\n")
         m = RECORD_RE.match(line)
         if m:
-            rec = LogRecord(t, int(m.group(1)), int(m.group(2)), m.group(3), m.group(4))
+            text = m.group(4)
+            # A message cut by a NUL (Kamailio prints "%.*s": an xlog of "$tn" holding a NUL stops
+            # there, its line break lost) runs into the next record of the same process on this
+            # line: split them, so the next record (a cfgtrace step ...) is seen as itself.
+            glued = re.search(rf" +\d+\({m.group(2)}\) [A-Z]+: ", text)
+            if glued is not None:
+                text, rest = text[:glued.start()], text[glued.start():]
+            rec = LogRecord(t, int(m.group(1)), int(m.group(2)), m.group(3), text)
             self.records.append(rec)
+            if glued is not None:
+                self.feed(t, rest)
             return rec
         if self.records:
             self.records[-1].text += "\n" + line

@@ -260,7 +260,7 @@ def _register_to_unparsable(data: bytes) -> bool:
     from sipsim.engine.parser.errors import ParseError
     from sipsim.engine.parser.uri import parse_uri
 
-    if data[:9].upper() != b"REGISTER ":
+    if data.lstrip(b"\r\n")[:9].upper() != b"REGISTER ":  # (empty lines before the first line are allowed)
         return False
     for uri in _uris(data)[1:]:
         try:

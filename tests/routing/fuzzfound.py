@@ -258,6 +258,9 @@ def names_messages() -> list[tuple[str, bytes, Addr]]:
         named("to-backslash-unquoted-drops", 610, "A\\B <sip:a@h>"),
         named("to-backslash-in-uri-drops", 611, "<sip:a\\b@h>"),
         named("from-backslash-is-null", 612, "<sip:a@h>", "A\\B <sip:f@h>;tag=f1"),
+        # a NUL in the display name: Kamailio's xlog line stops there and the next log record runs
+        # into it (the harness splits them again, tests/kamailio/kamlog.py); sipsim prints up to the NUL
+        named("name-with-nul-cuts-the-log-line", 613, '"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f" <sip:a@h>'),
     ]
 
 
@@ -341,4 +344,27 @@ def registrar_messages() -> list[tuple[str, bytes, Addr]]:
         reg("register-query-cseq-x", 466, cseq="x REGISTER"),
         reg("register-new-aor-expires-0-cseq-x", 467, "Contact: <sip:m@192.0.2.96>;expires=0", cseq="x REGISTER"),
         reg("register-new-aor-expires-0-bad-q", 468, "Contact: <sip:m@192.0.2.97>;expires=0;q=2"),
+    ]
+
+
+def headers_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/headers.cfg (append_hf, loose_route ...)."""
+    no_empty_line = request("OPTIONS", "sip:t.watson@example.org", maxfwd=None, n=480)
+    assert no_empty_line.endswith(b"\r\n\r\n")
+    strict = request("BYE", "sip:127.0.0.1", to="<sip:bob@biloxi.com>;tag=tt1", n=481,
+                     extra=("Route: <sip:192.0.2.77:5080;lr>", "Content-Length: 0"))
+    return [
+        # the headers end with the datagram (no empty line): append_hf adds after the last header's CRLF
+        ("append-hf-headers-end-without-empty-line", no_empty_line[:-2], UA),
+        # a strict router's next hop is a loose router: $du is set before the last Route is looked
+        # for, so it stays set when that fails (a second Content-Length)
+        ("loose-route-after-strict-fails-du-kept", strict, UA),
+    ]
+
+
+def sanity_uri_messages() -> list[tuple[str, bytes, Addr]]:
+    """For sipsim/routing/scripts/registrar-blocklist.cfg, whose sanity_check() parses the From and To URIs."""
+    return [
+        # a From that is there but blank does not parse: "Invalid From Header", not "Missing From Header"
+        ("invite-blank-from-is-invalid-not-missing", request("INVITE", "sip:bob@biloxi.com", frm="\t", n=413), UA),
     ]

@@ -167,6 +167,16 @@ class SipMsg:
     def body_start(self) -> int | None:
         return self.eoh
 
+    def headers_end(self) -> int | None:
+        """Where the empty line that ends the headers starts (Kamailio's ``msg->unparsed`` once
+        ``parse_headers`` reached the end): the anchor of a header appended at the end (append_hf,
+        rr's Route for a strict router). A datagram that ends right after a header's line break,
+        with no empty line (the kamailio profile takes it), ends its headers there. Needs EOH parsed."""
+        eoh = self.eoh
+        if eoh is None or self.extra.get("no_body"):
+            return eoh
+        return eoh - (2 if self.text[eoh - 2:eoh] == "\r\n" else 1)
+
     def body(self) -> bytes:
         """The body as framed by Content-Length (trailing octets ignored). Needs EOH parsed."""
         if self.eoh is None:

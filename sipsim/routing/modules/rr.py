@@ -265,7 +265,7 @@ def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: S
     False when the headers cannot be parsed to their end (rr's ``save_ruri()`` fails)."""
     if parse_headers(msg, F_EOH) < 0 or msg.eoh is None or msg.first_line is None:
         return False
-    at = msg.eoh - (2 if msg.text[msg.eoh - 2:msg.eoh] == "\r\n" else 1)
+    at = msg.headers_end()
     lumps.insert(msg, at, f"Route: <{msg.first_line.uri}>\r\n", "loose_route: R-URI saved for a strict router")
     uri_edit.set_ruri(msg, _maddr_uri(rts[ri].uri, puri))
     if ri + 1 >= len(rts):
@@ -288,12 +288,14 @@ def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str
         else:
             _del(msg, hdr.start, hdr.end, "loose_route: Route used as R-URI")
         return RR_DRIVEN
+    # $du is set first, then find_rem_target() looks for the last Route: a failure there leaves
+    # $du set (measured on 5.6.3: loose_route() returns -1 with $du the loose router)
+    msg.dst_uri = _maddr_uri(rt.uri, puri)
+    notes.append(f"next hop <{rt.uri}> is a loose router: $du = {msg.dst_uri}")
     if msg.eoh is None:
         # find_rem_target(): the last Route cannot be found when the headers do not parse
         notes.append("searching for the last Route: the headers do not parse")
         return RR_ERROR
-    msg.dst_uri = _maddr_uri(rt.uri, puri)
-    notes.append(f"next hop <{rt.uri}> is a loose router: $du = {msg.dst_uri}")
     last = routes[-1]
     values = _parse(last, not run.ctx.ser)
     target = values[-1]

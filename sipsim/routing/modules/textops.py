@@ -122,7 +122,7 @@ def append_hf(run: Run, params: list[Param]) -> Steps:
         at = found[0].end
         where = f"after the {name} header"
     else:
-        at = msg.eoh - (2 if msg.text[msg.eoh - 2:msg.eoh] == "\r\n" else 1)
+        at = msg.headers_end()
         where = "at the end of the headers"
     lumps.insert(msg, at, text, "append_hf")
     yield run.event("append_hf", f"adds {text.rstrip()!r} {where} (a lump: the script still sees the original)",
