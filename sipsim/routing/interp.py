@@ -20,8 +20,9 @@ Control flow follows ``run_actions``/``do_action`` exactly, with the same run fl
   current block with ``v`` (default 1) and ``return 0`` stops the script; ``break`` leaves a
   ``switch`` or ``while``;
 * ``route(X)`` stores the block's result in ``$rc`` and absorbs its ``return``;
-* a function called inside an expression counts as true when it returned > 0 (``run_actions_safe``);
-  a core action there (``forward()``) leaves ``$rc`` at 0, as in Kamailio;
+* a function called inside an expression counts as 1 when it returned > 0, else 0
+  (``run_actions_safe``; assigned alone, ``$var(x) = f();``, it gives its return code); a core
+  action there (``forward()``) leaves ``$rc`` at 0, as in Kamailio;
 * ``while`` stops after ``max_while_loops`` (100) turns with an error, nesting is limited to
   ``max_recursive_level`` (256);
 * every action starts with ``ser_error`` reset (so ``sl_reply_error()`` answers with the error of

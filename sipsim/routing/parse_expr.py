@@ -2,7 +2,8 @@
 
 ``uri == myself``, ``method == "INVITE"``, ``src_ip == 10.0.0.0/8``, ``msg:len > 1000`` ... are
 :class:`~sipsim.routing.tree.Elem` nodes; everything else is built from constants, pseudo-variables,
-operators and function calls (a function used as a value is true when it returned > 0).
+operators and function calls (a function used as a value is 1 when it returned > 0, else 0;
+assigned alone, its return code: see :func:`_identity_operand`).
 """
 
 from __future__ import annotations
