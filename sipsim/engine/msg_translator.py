@@ -95,6 +95,7 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
     if v is None:
         return edits, done
     src_ip, src_port = msg.rcv.src
+    replaced_received: tuple[int, int] | None = None  # (offset, index in edits) of a received= replaced in place
     for name, wanted, value, why in (
         ("received", received_test(msg), src_ip, "received= (RFC 3261 §18.2.1)"),
         ("rport", rport_test(msg), str(src_port), "rport= (RFC 3581 §4)"),
@@ -123,7 +124,14 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
                     else:
                         break
             edits.append(lumps.Lump(lumps.DEL, old.start, end - old.start, "", f"replace {name}", True))
+            if name == "received":
+                replaced_received = (old.start, len(edits))
             edits.append(lumps.Lump(lumps.ADD, old.start, 0, text, why, True))
+        elif after_sent_by and replaced_received is not None:
+            # Kamailio 5.6 anchors a forced rport= to the old received='s place, before the new
+            # received= (";branch=x;received=h" becomes ";branch=x;rport=P;received=IP": measured)
+            at, k = replaced_received
+            edits.insert(k, lumps.Lump(lumps.ADD, at, 0, text, why, True))
         else:
             # Kamailio 5.6 forwarding: just before the ';' of the first parameter (after any white
             # space that follows the sent-by), or after the sent-by when there is no parameter;

@@ -368,3 +368,28 @@ def sanity_uri_messages() -> list[tuple[str, bytes, Addr]]:
         # a From that is there but blank does not parse: "Invalid From Header", not "Missing From Header"
         ("invite-blank-from-is-invalid-not-missing", request("INVITE", "sip:bob@biloxi.com", frm="\t", n=413), UA),
     ]
+
+
+def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/rr_scheme.cfg: the scheme of record_route()'s URI."""
+    return [
+        _req("rr-sips-request-uri", "INVITE", "sips:bob@biloxi.com", 490),
+        _req("rr-sips-upper-case", "INVITE", "SIPS:bob@biloxi.com", 491),
+        _req("rr-rewritten-to-sips", "INVITE", "sip:bob@biloxi.com", 492, extra=("X-Sips: 1",)),
+        _req("rr-rewritten-to-sip", "INVITE", "sips:bob@biloxi.com", 493, extra=("X-Sip: 1",)),
+        _req("rr-tel-request-uri", "INVITE", "tel:+12015550123", 494),
+        _req("rr-sips-user-phone-is-sip", "INVITE", "sips:+1201@biloxi.com;user=phone", 498),
+    ]
+
+
+def control_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/control.cfg (its ``rewrite`` test calls force_rport(), then forwards)."""
+    def rewrite(name: str, n: int, via_params: str) -> tuple[str, bytes, Addr]:
+        return _req(name, "INVITE", "sip:bob@biloxi.com", n, via=f"SIP/2.0/UDP 192.0.2.1:5060{via_params}",
+                    extra=("X-Test: rewrite",))
+
+    return [  # a received= already there is replaced in place, and the forced rport= goes before it
+        rewrite("force-rport-old-received-last", 495, ";branch=z9hG4bKc495;received=2001:db8::3"),
+        rewrite("force-rport-old-received-first", 496, ";received=198.51.100.7;branch=z9hG4bKc496"),
+        rewrite("force-rport-old-received-and-rport", 497, ";received=198.51.100.7;branch=z9hG4bKc497;rport"),
+    ]

@@ -67,6 +67,8 @@ CASES: dict[str, Case] = {
     "sanity-contact": Case(CFGS / "sanity_contact.cfg", "", fuzzfound.sanity_contact_messages),
     "names": Case(CFGS / "names.cfg", "", fuzzfound.names_messages),
     "fuzzfound-headers": Case(CFGS / "headers.cfg", "", fuzzfound.headers_messages),
+    "fuzzfound-control": Case(CFGS / "control.cfg", "", fuzzfound.control_messages),
+    "rr-scheme": Case(CFGS / "rr_scheme.cfg", "", fuzzfound.rr_scheme_messages),
     "fuzzfound-sanity": Case(SCRIPTS / "registrar-blocklist.cfg", "", fuzzfound.sanity_uri_messages),
     "action-values": Case(CFGS / "action_values.cfg", "", lambda: [
         (f"action-values-{m.lower()}", crafted.request(m, "sip:bob@127.0.0.1", n=470 + i), fuzzfound.UA)

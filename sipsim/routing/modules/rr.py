@@ -75,13 +75,26 @@ def record_route(run: Run, params: list[Param]) -> Steps:
         return -1
     lr = ";lr=on" if int(run.script.modparam("rr", "enable_full_lr", 0)) else ";lr"
     extra = params[0].str(run) if params else ""
-    uri = f"sip:{_our_hostport(run)}{lr}" + (f";ftag={ftag}" if ftag else "") + extra
+    uri = f"{_rr_scheme(msg)}:{_our_hostport(run)}{lr}" + (f";ftag={ftag}" if ftag else "") + extra
     text = f"Record-Route: <{uri}>\r\n"
     lumps.insert(msg, msg.headers[0].start, text, "record_route")
     msg.extra["rr_added"] = True
     yield run.event("record_route", f"adds '{text.rstrip()}' before the first header (a lump)",
                     detail={"record_route": uri})
     return 1
+
+
+def _rr_scheme(msg: SipMsg) -> str:
+    """``sips`` when the Request-URI is a sips: URI (RFC 3261 §16.6; measured on 5.6.3: ``INVITE
+    sips:bob@...`` over UDP gets ``Record-Route: <sips:127.0.0.1;lr>``), else ``sip``. Kamailio
+    takes a ``sips:...;user=phone`` URI for a tel: one (``phone2tel``): ``sip`` then."""
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError:
+        return "sip"
+    if uri.scheme != "sips" or (not msg.profile_ser and uri.param("user") == "phone"):
+        return "sip"
+    return "sips"
 
 
 def _is_upstream(run: Run, msg: SipMsg) -> bool:
