@@ -95,7 +95,7 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
     if v is None:
         return edits, done
     src_ip, src_port = msg.rcv.src
-    replaced_received: tuple[int, int] | None = None  # (offset, index in edits) of a received= replaced in place
+    received_add: tuple[int, int] | None = None  # (offset, index in edits) of received= in a forwarded request
     for name, wanted, value, why in (
         ("received", received_test(msg), src_ip, "received= (RFC 3261 §18.2.1)"),
         ("rport", rport_test(msg), str(src_port), "rport= (RFC 3581 §4)"),
@@ -124,13 +124,13 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
                     else:
                         break
             edits.append(lumps.Lump(lumps.DEL, old.start, end - old.start, "", f"replace {name}", True))
-            if name == "received":
-                replaced_received = (old.start, len(edits))
+            if name == "received" and after_sent_by:
+                received_add = (old.start, len(edits))
             edits.append(lumps.Lump(lumps.ADD, old.start, 0, text, why, True))
-        elif after_sent_by and replaced_received is not None:
-            # Kamailio 5.6 anchors a forced rport= to the old received='s place, before the new
-            # received= (";branch=x;received=h" becomes ";branch=x;rport=P;received=IP": measured)
-            at, k = replaced_received
+        elif after_sent_by and received_add is not None:
+            # Kamailio 5.6 anchors a forced rport= where it put received= (in place of an old one,
+            # or before the first parameter), and before it: ";rport=P;received=IP" (measured)
+            at, k = received_add
             edits.insert(k, lumps.Lump(lumps.ADD, at, 0, text, why, True))
         else:
             # Kamailio 5.6 forwarding: just before the ';' of the first parameter (after any white
@@ -139,6 +139,8 @@ def via_param_edits(msg: SipMsg, *, forwarding: bool = False) -> tuple[list[lump
             # of the line and any trailing white space)
             if after_sent_by:  # (a port 0 counts as none: right after the host)
                 at = v.params[0].start if v.params else (v.host_end if v.port == 0 else v.sent_by_end)
+                if name == "received":
+                    received_add = (at, len(edits))
             elif name == "received" and not msg.profile_ser and msg.h_via1 is not None:
                 at = _line_end(msg.text, msg.h_via1.end)
             else:

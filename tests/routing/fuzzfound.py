@@ -393,3 +393,21 @@ def control_messages() -> list[tuple[str, bytes, Addr]]:
         rewrite("force-rport-old-received-first", 496, ";received=198.51.100.7;branch=z9hG4bKc496"),
         rewrite("force-rport-old-received-and-rport", 497, ";received=198.51.100.7;branch=z9hG4bKc497;rport"),
     ]
+
+
+def tag_quotes_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/tag_quotes.cfg: quoted To/From parameter values."""
+    def inv(name: str, n: int, ftag: str, ttag: str = "", *extra: str) -> tuple[str, bytes, Addr]:
+        return _req(name, "INVITE", "sip:bob@biloxi.com", n, frm=f"<sip:alice@atlanta.com>{ftag}",
+                    to=f"<sip:bob@biloxi.com>{ttag}", extra=extra)
+
+    return [
+        inv("from-tag-quoted", 500, ';tag="q"'),
+        inv("from-tag-quoted-space-to-tag-quoted", 501, ';tag="q r"', ';tag="x"'),
+        inv("from-tag-quoted-sl-reply", 502, ';tag="q"', "", "X-Reply: 1"),
+        inv("from-tag-empty-quotes-is-none", 503, ';tag=""'),
+        inv("from-tag-quoted-escape-unparsable", 504, ';tag="a\\"b"'),
+        inv("to-tag-quoted-backslash-dropped", 505, ";tag=ft1", ';tag="a\\\\b"'),
+        inv("from-tag-single-quotes-kept", 506, ";tag='q'"),
+        inv("from-tag-quoted-then-plain-last-wins", 507, ';tag="q";tag=z', ';tag="t";y'),
+    ]

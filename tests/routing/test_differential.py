@@ -68,6 +68,7 @@ CASES: dict[str, Case] = {
     "names": Case(CFGS / "names.cfg", "", fuzzfound.names_messages),
     "fuzzfound-headers": Case(CFGS / "headers.cfg", "", fuzzfound.headers_messages),
     "fuzzfound-control": Case(CFGS / "control.cfg", "", fuzzfound.control_messages),
+    "tag-quotes": Case(CFGS / "tag_quotes.cfg", "", fuzzfound.tag_quotes_messages),
     "rr-scheme": Case(CFGS / "rr_scheme.cfg", "", fuzzfound.rr_scheme_messages),
     "fuzzfound-sanity": Case(SCRIPTS / "registrar-blocklist.cfg", "", fuzzfound.sanity_uri_messages),
     "action-values": Case(CFGS / "action_values.cfg", "", lambda: [

@@ -183,6 +183,16 @@ def parse_params(s: str, i: int, base: int, na: NameAddr, empty: str = "none") -
                 if close < 0:
                     raise ParseError(f"unterminated quoted parameter value (no closing {s[k]})", base + k)
                 value, j = s[k:close + 1], close + 1
+            elif k < len(s) and s[k] == '"' and empty == "any":
+                # Kamailio's parse_to_param() (To/From): the value is what the quotes hold, without
+                # them (;tag="q" is the tag q, ;tag="" none), and a backslash in it is an error
+                close = s.find('"', k + 1)
+                bs = s.find("\\", k + 1, close if close >= 0 else len(s))
+                if bs >= 0:
+                    raise ParseError("a backslash inside a quoted parameter value", base + bs)
+                if close < 0:
+                    raise ParseError("unterminated quoted parameter value (no closing \")", base + k)
+                value, j = s[k + 1:close], close + 1
             elif k < len(s) and s[k] == '"':
                 value, j = lex.quoted_string(s, k, base)
                 value = f'"{value}"'
