@@ -388,10 +388,12 @@ def control_messages() -> list[tuple[str, bytes, Addr]]:
         return _req(name, "INVITE", "sip:bob@biloxi.com", n, via=f"SIP/2.0/UDP 192.0.2.1:5060{via_params}",
                     extra=("X-Test: rewrite",))
 
-    return [  # a received= already there is replaced in place, and the forced rport= goes before it
+    return [  # a received= (replaced in place, or new before the first parameter) comes after a forced rport=
         rewrite("force-rport-old-received-last", 495, ";branch=z9hG4bKc495;received=2001:db8::3"),
         rewrite("force-rport-old-received-first", 496, ";received=198.51.100.7;branch=z9hG4bKc496"),
         rewrite("force-rport-old-received-and-rport", 497, ";received=198.51.100.7;branch=z9hG4bKc497;rport"),
+        _req("force-rport-new-received-goes-after-it", "INVITE", "sip:bob@biloxi.com", 499,
+             via="SIP/2.0/UDP [2001:db8::5]:5070;branch=z9hG4bKc499", extra=("X-Test: rewrite",)),
     ]
 
 
