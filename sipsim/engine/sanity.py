@@ -208,14 +208,16 @@ def _parse_uris(uri_checks: int) -> Check:
             if uri_checks & bit:
                 if hdr is None:
                     return Failure(400, f"Missing {what} Header", f"no {what}")
+                # Kamailio 5.6.3 answers a bad To with its typo, "Ivalid To Header" (measured)
+                invalid = "Ivalid To Header" if what == "To" and msg.mode.uri_kamailio else f"Invalid {what} Header"
                 if hdr.parsed is None:  # there, but it does not parse (From: a blank value, say)
-                    return Failure(400, f"Invalid {what} Header", f"the {what} header does not parse")
+                    return Failure(400, invalid, f"the {what} header does not parse")
                 try:
                     uri = hdr.parsed.parsed_uri
                 except ParseError as exc:
-                    return Failure(400, f"Invalid {what} Header", exc.reason)
+                    return Failure(400, invalid, exc.reason)
                 if uri.scheme not in KNOWN_SCHEMES:  # Kamailio's parse_uri cannot read it
-                    return Failure(400, f"Invalid {what} Header", f"{what} URI scheme {uri.scheme}: is not parsed")
+                    return Failure(400, invalid, f"{what} URI scheme {uri.scheme}: is not parsed")
         if uri_checks & 8:
             if msg.mode.uri_kamailio:
                 return _first_contact_kamailio(msg)

@@ -98,6 +98,10 @@ def _next_hops() -> list[tuple[str, bytes, Addr]]:
         ("uri-empty-port-and-headers", "sip:c@192.0.2.30:?"), ("uri-ends-in-maddr-name", "sip:c@192.0.2.30;ma"),
         ("uri-host-underscore", "sip:c@b.c_d"), ("uri-host-double-dot", "sip:c@a..b"),
         ("uri-tels-not-parsed", "tels:+1201"),
+        # urn: through Kamailio's sip: automaton: "a:b" is host:port once ';' or '?' follows
+        ("urn-params-after-name-port-fails", "urn:service:sos;x"), ("urn-query-after-name-fails", "urn:a:b?"),
+        ("urn-numeric-port-with-params", "urn:a:1;x"), ("urn-two-colons-fails", "urn:a:b:c"),
+        ("urn-port-over-16-bits-fails", "urn:a:65536"),
     ]
     out = [_req(name, "OPTIONS", ruri, i) for i, (name, ruri) in enumerate(targets, start=350)]
     replies = [
@@ -367,6 +371,9 @@ def sanity_uri_messages() -> list[tuple[str, bytes, Addr]]:
     return [
         # a From that is there but blank does not parse: "Invalid From Header", not "Missing From Header"
         ("invite-blank-from-is-invalid-not-missing", request("INVITE", "sip:bob@biloxi.com", frm="\t", n=413), UA),
+        # a To URI parse_uri() refuses: 5.6.3's sanity answers with its typo, "Ivalid To Header"
+        ("options-bad-to-uri-ivalid", request("OPTIONS", "sip:bob@biloxi.com", to="sip:user@[2001:db8::[::1]]",
+                                              n=414), UA),
     ]
 
 

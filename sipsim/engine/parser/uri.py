@@ -174,6 +174,16 @@ def _tel_urn_kamailio(s: str, base: int) -> SipUri:
     if scheme == "tel":
         uri.user = head
     else:
+        if "@" not in head and ":" in head:
+            # the automaton reads "a:b" as host:port once something follows it (';', '?') and as
+            # user:password at the end: "urn:service:sos" parses, "urn:service:sos;x" does not
+            # (a port "sos"), "urn:a:1;x" and "urn:a:;x" do; digits are a port even at the end
+            # ("urn:a:65536" fails); a second ':' is always an error (measured on 5.6.3)
+            parts = head.split(":")
+            port = parts[1] if len(parts) == 2 else ""
+            digits = port.isascii() and port.isdigit()
+            if len(parts) > 2 or (int(port) > 65535 if digits else port and len(head) < len(rest)):
+                raise ParseError(f"bad URI {s[:40]!r}: {parts[-1]!r} is no port of {parts[0]!r}", base + 4)
         user, colon, host = head.partition(":")
         uri.user, uri.host = (user, host) if colon else (None, head)
     uri.params = [(n, v if eq else None) for n, eq, v in (c.partition("=") for c in params.split(";") if c)]
