@@ -163,8 +163,9 @@ CALLID_MAX_SIZE = 255  # usrloc keeps a binding's Call-ID in 255 bytes at most
 CONTACT_MAX_SIZE = 512  # the registrar's contact_max_size: a longer contact URI is refused (400)
 RECEIVED_MAX_SIZE = 255  # ... and a longer ;received=... parameter of a contact (all of it)
 
-# qvalue (RFC 3261 §25.1), as usrloc reads it: 0..1, at most three decimals kept
-_QVALUE = re.compile(r"(0(?:\.(\d+))?|1(?:\.0+)?)")
+# qvalue (RFC 3261 §25.1), as str2q() reads it: leading zeros and a bare "." allowed ("00.5", ".5",
+# "001.0", "00" pass; "0." and "1." do not: measured on 5.6.3), at most three decimals kept
+_QVALUE = re.compile(r"0*(?:(1)(?:\.0+)?|\.([0-9]+))|0+")
 UINT_MAX = 0xFFFFFFFF
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -259,7 +260,7 @@ def parse_q(value: str | None) -> float | None:
     m = _QVALUE.fullmatch(value)
     if m is None:
         raise RegError(R_INV_Q, listed=True)
-    if value.startswith("1"):
+    if m.group(1):
         return 1.0
     return int(((m.group(2) or "") + "000")[:3]) / 1000
 

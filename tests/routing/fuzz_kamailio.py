@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/routing/fuzz_kamailio.py                    # both scripts, seed 1, ~3 min
     .venv/bin/python tests/routing/fuzz_kamailio.py --seed 7 --count 3000 --scripts forwarder
+    .venv/bin/python tests/routing/fuzz_kamailio.py --seed 5151 --extra-mutations   # + sipmutate_more.py
     .venv/bin/python tests/routing/fuzz_kamailio.py --replay /tmp/sipsim-fuzz-1/forwarder-0001.dat
 
 The hand-picked differential tests (test_differential.py) compare a few hundred messages; this
@@ -353,8 +354,11 @@ def minimise(pair: Pair, data: bytes, src: Addr, sig: str, stateful: bool = Fals
     return msg.render()
 
 
-def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats, do_min: bool) -> None:
-    from routing import kamdiff, sipmutate
+def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats, do_min: bool,
+         extra: bool = False) -> None:
+    from routing import kamdiff, sipmutate, sipmutate_more
+
+    table = {**sipmutate.MUTATIONS, **sipmutate_more.EXTRA} if extra else sipmutate.MUTATIONS
 
     rng = random.Random(f"{seed}:{name}")
     seeds = bases()
@@ -363,7 +367,7 @@ def fuzz(name: str, count: int, seed: int, max_mut: int, out: Path, stats: Stats
         for n in range(count):
             base_id, base, src = rng.choice(seeds)
             base = unique_callid(base, n)
-            got = sipmutate.mutate(rng, base, rng.randint(1, max_mut))
+            got = sipmutate.mutate(rng, base, rng.randint(1, max_mut), table)
             if got is None:
                 stats.unparsable_base += 1
                 data, names = base, ["(as is)"]
@@ -438,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-mutations", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="where differences go (default /tmp/sipsim-fuzz-SEED)")
     ap.add_argument("--no-minimise", action="store_true")
+    ap.add_argument("--extra-mutations", action="store_true",
+                    help="add tests/routing/sipmutate_more.py's mutations (quoted parameter values, ...)")
     ap.add_argument("--replay", type=Path, help="run one message file through --scripts' first script")
     ap.add_argument("--src", default="192.0.2.1:5060", help="source address for --replay")
     args = ap.parse_args(argv)
@@ -454,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         stats = Stats()
         t0 = time.monotonic()
-        fuzz(name, args.count, args.seed, args.max_mutations, out, stats, not args.no_minimise)
+        fuzz(name, args.count, args.seed, args.max_mutations, out, stats, not args.no_minimise, args.extra_mutations)
         dt = time.monotonic() - t0
         print(f"{name}: {stats.sent} messages compared in {dt:.1f} s ({stats.sent / dt:.0f}/s), "
               f"{stats.skipped_loop} skipped (self-loop), {stats.unparsable_base} sent unmutated, "

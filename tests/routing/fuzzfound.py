@@ -77,6 +77,11 @@ def _vias() -> list[tuple[str, bytes, Addr]]:
         # alias is the one parameter Kamailio knows takes no value: a comment may follow it
         ("via-comment-after-alias", ";branch=z9hG4bKa{n};alias (c)", "70"),
         ("via-comment-after-upper-case-alias-tab", ";branch=z9hG4bKa{n};ALIAS\t(c)", "70"),
+        # a quoted value ends at the next '"' (no escapes), runs to the end without one, and a ','
+        # in it ends the Via header there: what follows is a bad header
+        ("via-quoted-value-backslash-no-escape", ';branch=z9hG4bKa{n};x="a\\"b"', "70"),
+        ("via-quoted-value-unterminated", ';branch=z9hG4bKa{n};x="a b', "70"),
+        ("via-quoted-value-comma-ends-header", ';branch=z9hG4bKa{n};x="a,b"', "70"),
     ]
     out = []
     for i, (name, tail, mf) in enumerate(vias, start=320):
@@ -326,6 +331,11 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
                                                         extra=("Route: <sip:192.0.2.55;lr>",)), UA),
         ("invite-found-ipv6-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=452,
                                                      extra=("Route: <sip:[2001:db8::7];lr>",)), UA),
+        reg("register-q-leading-dot", 454, "pat", "Contact: <sip:pat@192.0.2.91>;q=.5"),
+        reg("register-q-leading-zeros", 455, "pat", "Contact: <sip:pat@192.0.2.92>;q=00.50"),
+        reg("register-q-zeros-then-one", 456, "pat", "Contact: <sip:pat@192.0.2.93>;q=001.0"),
+        reg("register-q-two-zeros", 457, "pat", "Contact: <sip:pat@192.0.2.94>;q=00"),
+        reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
     ]

@@ -568,8 +568,9 @@ MUTATIONS: dict[str, Callable[[random.Random, Message], bool]] = {
 }
 
 
-def mutate(rng: random.Random, data: bytes, n: int) -> tuple[bytes, list[str]] | None:
-    """``data`` with ``n`` mutations applied (their names), or None if it cannot be split."""
+def mutate(rng: random.Random, data: bytes, n: int,
+           table: dict[str, Callable[[random.Random, Message], bool]] = MUTATIONS) -> tuple[bytes, list[str]] | None:
+    """``data`` with ``n`` mutations of ``table`` applied (their names), or None if it cannot be split."""
     msg = parse(data)
     if msg is None:
         return None
@@ -577,9 +578,9 @@ def mutate(rng: random.Random, data: bytes, n: int) -> tuple[bytes, list[str]] |
     tries = 0
     while len(names) < n and tries < 4 * n + 8:
         tries += 1
-        name = rng.choice(list(MUTATIONS))
+        name = rng.choice(list(table))
         trial = msg.copy()
-        if MUTATIONS[name](rng, trial):
+        if table[name](rng, trial):
             msg = trial
             names.append(name)
     return msg.render(), names

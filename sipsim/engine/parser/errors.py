@@ -14,7 +14,8 @@ class ParseError(ValueError):
 
 class EndsAtNul(Exception):  # noqa: N818 (a signal, not an error)
     """A header whose Kamailio parser stopped at a NUL byte as at the end of the header (To, a
-    Via's sent-by): ``parsed`` is its value, ``at`` the offset of the NUL, where Kamailio then
+    Via's sent-by), or at a ',' inside a quoted Via parameter value: ``parsed`` is its value,
+    ``at`` the offset of the NUL (the ','), where Kamailio then
     starts the *next* header -- a bad header name for whoever parses further (measured on 5.6.3).
     ``parse_headers`` catches it; it never leaves the parser."""
 

@@ -191,7 +191,10 @@ def parse_via_general(body: str, base: int, strict_version: bool = False, kamail
         i = lex.skip_ws(body, i)
         if i >= n:
             raise ParseError("empty Via value", base + i)
-        via, i = _via_parm(body, i, base, kamailio)
+        try:
+            via, i = _via_parm(body, i, base, kamailio)
+        except EndsAtNul as cut:  # (a ',' in a quoted parameter value: the header ends there)
+            raise EndsAtNul([*vias, cut.parsed], cut.at) from None
         if kamailio and "\0" in body:
             _nul_after_sent_by(body, i, base, via, vias)
         if strict_version and via.version != "2.0":
@@ -272,7 +275,12 @@ def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBod
         pstart = j
         j = lex.skip_ws(s, j + 1)
         if kamailio:
-            pname, j, value, pend = _kamailio_param(s, j, base)
+            try:
+                pname, j, value, pend = _kamailio_param(s, j, base)
+            except _CommaInQuotes as cut:
+                via.params.append(ViaParam(cut.name, cut.value, base + pstart, base + cut.at))
+                via.end = via.params_end = base + cut.at
+                raise EndsAtNul(via, base + cut.at) from None
         else:
             pname, j = lex.token(s, j, "a Via parameter name", base)
             value = None
@@ -352,6 +360,12 @@ def _kamailio_sent_by(s: str, i: int, base: int) -> tuple[str, int | None, int]:
     return host, int(digits) & 0xFFFF, j + len(digits)
 
 
+class _CommaInQuotes(Exception):  # noqa: N818 (a signal: _via_parm turns it into EndsAtNul)
+    def __init__(self, name: str, value: str, at: int) -> None:
+        super().__init__(at)
+        self.name, self.value, self.at = name, value, at
+
+
 def _kamailio_param(s: str, j: int, base: int) -> tuple[str, int, str | None, int]:
     """One parameter from its name at ``j`` (see :func:`parse_via`): (name, end of name, value, end)."""
     n = len(s)
@@ -369,7 +383,15 @@ def _kamailio_param(s: str, j: int, base: int) -> tuple[str, int, str | None, in
         raise ParseError(f"Via parameter {pname!r} takes no value", base + k)
     k = lex.skip_ws(s, k + 1)
     if k < n and s[k] == '"':
-        value, pend = lex.quoted_string(s, k, base)
+        # the value ends at the next '"' (a backslash escapes nothing: '"a\"b"' leaves 'b"' to fail
+        # after it), or runs to the end of the header without one; a ',' between the quotes ends
+        # the whole Via header there: the next header "starts" at the ',' and is a bad header for
+        # whoever parses further (the first Via itself is fine) -- all measured on 5.6.3
+        close = s.find('"', k + 1)
+        pend = close + 1 if close >= 0 else len(s.rstrip(" \t\r\n"))
+        value = s[k + 1:pend - 1 if close >= 0 else pend]
+        if "," in value:  # the header ends at that ',' for Kamailio: _via_parm makes it an EndsAtNul
+            raise _CommaInQuotes(pname, value[:value.index(",")], k + 1 + value.index(","))
         if "\0" in value:
             raise ParseError(f"a NUL byte in the quoted value of the Via parameter {pname!r}", base + k)
         return pname, j, value, pend
