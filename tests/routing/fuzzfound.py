@@ -269,6 +269,8 @@ def names_messages() -> list[tuple[str, bytes, Addr]]:
         named("from-backslash-is-null", 612, "<sip:a@h>", "A\\B <sip:f@h>;tag=f1"),
         # a NUL in the display name: Kamailio's xlog line stops there and the next log record runs
         # into it (the harness splits them again, tests/kamailio/kamlog.py); sipsim prints up to the NUL
+        named("to-quote-inside-brackets-drops", 614, '<sip:carol@biloxi.com;ttl="">'),
+        named("from-quote-inside-brackets-is-null", 615, "<sip:a@h>", '<sip:f@h;x="1">;tag=f1'),
         named("name-with-nul-cuts-the-log-line", 613, '"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f" <sip:a@h>'),
     ]
 

@@ -19,7 +19,9 @@ _PARAM_HDRS = ("to", "from", "contact", "route", "record-route", "via")
 
 
 def _headers(msg: Message, names: tuple[str, ...]) -> list[int]:
-    return [i for i in msg.named(*names) if not (msg.is_reply and i == msg.named("via")[0])]
+    """The headers called ``names``, but a reply's top Via (ours: the proxy would not forward it)."""
+    vias = msg.named("via")
+    return [i for i in msg.named(*names) if not (msg.is_reply and vias and i == vias[0])]
 
 
 def m_param_quote(rng: random.Random, msg: Message) -> bool:

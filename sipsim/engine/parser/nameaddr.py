@@ -111,6 +111,8 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
             raise ParseError("empty URI inside '<' '>'", base + i)
         if not in_list and any(c in lex.WS for c in uri):
             raise ParseError("white space inside '<' '>' of a To/From URI", base + i)
+        if lenient_display and '"' in uri:  # Kamailio's parse_addr_spec() (To/From): measured on 5.6.3
+            raise ParseError("a '\"' inside '<' '>' of a To/From URI", base + i + 1 + uri.index('"'))
         na = NameAddr(display, uri, base + i + 1, base + gt, True, start=base + start, kamailio=kamailio)
         i = gt + 1
     else:
