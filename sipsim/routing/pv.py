@@ -32,7 +32,7 @@ from collections.abc import Callable
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
-from sipsim.engine.parser.msg_parser import parse_headers
+from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 from sipsim.engine.parser.nameaddr import NameAddr
 from sipsim.engine.parser.uri import KNOWN_SCHEMES, _kamailio_user_phone, parse_uri
 from sipsim.routing import pv_more, uri_edit
@@ -226,6 +226,11 @@ def route_uri(msg: SipMsg) -> str | None:
     found = msg.headers_named("Route")
     if not found:
         return None
+    if not msg.profile_ser:
+        try:  # the rr module parses the header first: one it cannot read has no URI (measured on 5.6.3)
+            parse_hdr_body(found[0], kamailio=True)
+        except ParseError:
+            return None
     body = raw_body(msg, found[0]).strip()
     if body.startswith("<") or "<" in body.split(",", 1)[0]:
         start = body.index("<") + 1

@@ -82,6 +82,7 @@ def _vias() -> list[tuple[str, bytes, Addr]]:
         ("via-quoted-value-backslash-no-escape", ';branch=z9hG4bKa{n};x="a\\"b"', "70"),
         ("via-quoted-value-unterminated", ';branch=z9hG4bKa{n};x="a b', "70"),
         ("via-quoted-value-comma-ends-header", ';branch=z9hG4bKa{n};x="a,b"', "70"),
+        ("via-quoted-received-replaced-quote-left", ';received="[2001:db8::9:255] x";branch=z9hG4bKa{n}', "70"),
     ]
     out = []
     for i, (name, tail, mf) in enumerate(vias, start=320):
@@ -209,6 +210,10 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("sanity-to-tel-uri", request("OPTIONS", "sip:127.0.0.1", to="<tel:+12015550123;x=y>", n=410), UA),
         # is_myself("$route_uri") reads the Route's URI with Kamailio's parse_uri() (white space
         # before a parameter's '=' is taken), so the in-dialog branch follows the route set
+        # rr parses the Route before $route_uri gives its URI: a quoted escape there, and none
+        ("bye-route-quoted-escape-no-route-uri", request(
+            "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=415,
+            extra=('Route: <sip:127.0.0.1;lr>;x="a\\"b"',)), UA),
         ("bye-route-uri-param-space-is-myself", request(
             "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", maxfwd=None, n=412,
             extra=("Route: <sip:127.0.0.1;lr;ftag  =ft1>, <sip:192.0.2.77:5080;lr>",)), UA),

@@ -295,7 +295,10 @@ def _via_parm(s: str, i: int, base: int, kamailio: bool = False) -> tuple[ViaBod
                     if not m:
                         raise ParseError(f"Via parameter {pname!r} has no value after '='", base + k)
                     value, pend = m.group(), m.end()
-        via.params.append(ViaParam(pname, value, base + pstart, base + pend))
+        # Kamailio's size of a quoted parameter stops before its closing quote (a received= put in
+        # its place leaves the quote behind: measured on 5.6.3)
+        quoted = kamailio and value is not None and s[pend - 1] == '"'
+        via.params.append(ViaParam(pname, value, base + pstart, base + pend - quoted))
         i = end = pend
     via.end = via.params_end = base + end
     if via.name.upper() != "SIP":
