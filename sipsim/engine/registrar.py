@@ -95,8 +95,11 @@ binding's received comes only from the Contact.)
 case) is stored with the binding, and with it its ``reg-id`` (only digits count; a ``reg-id``
 without an instance is dropped); the 200 echoes both, as Kamailio 5.6.3 does (measured) — a phone
 that registers with them may look for its ``reg-id`` in the answer to know the registrar kept
-its flow. A refresh that names the contact without them keeps the stored ones. Contacts are
-still matched by URI only (usrloc's ``matching_mode`` 0, Kamailio's default), not by instance.
+its flow. A refresh that names the contact without them keeps the stored ones. In the kamailio
+profile a contact with an instance is matched by instance and ``reg-id`` (``save()`` calls
+usrloc's ``get_ucontact_by_instance()`` whatever ``matching_mode`` says: a phone that registers
+again from a new port replaces its binding; measured), one without by URI (see
+:meth:`_Plan._match` for where sipsim still keeps one binding per URI).
 Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
 ``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
 instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
@@ -196,6 +199,11 @@ def _outbound(na) -> dict:  # noqa: ANN001
     instance = param_body(na, "+sip.instance") or None
     reg_id = str2int(param_body(na, "reg-id") or "") if instance else None
     return {"instance": instance, "reg_id": reg_id or 0}
+
+
+def _bare_instance(instance: str) -> str:
+    """An instance as usrloc compares it: one pair of ``<>`` around it removed."""
+    return instance[1:-1] if len(instance) >= 2 and instance[0] == "<" and instance[-1] == ">" else instance
 
 
 def _aor(uri_user: str | None, kamailio: bool = False) -> str:
@@ -415,6 +423,23 @@ class _Plan:
         expires = max(expires, self.min)
         return min(expires, self.max) if self.max else expires
 
+    def _match(self, bindings: list[Binding], na) -> int | None:  # noqa: ANN001
+        """The binding a contact refreshes or removes, or None: usrloc's ``get_ucontact_by_instance()``
+        in the kamailio profile -- a contact with ``+sip.instance`` is the binding with the same
+        instance (one pair of ``<>`` aside) and ``reg-id``, whatever its URI (an outbound phone that
+        registers again from a new address replaces its binding; measured on 5.6.3) -- else the
+        binding with the same URI. Simplified: where Kamailio would then hold one URI twice (an
+        instance no binding has, for a URI bound without it), sipsim keeps one binding per URI
+        (the location table's key) and refreshes it."""
+        by_uri = next((k for k, b in enumerate(bindings) if b.contact == na.uri), None)
+        ob = _outbound(na)
+        if self.msg.profile_ser or ob["instance"] is None:
+            return by_uri
+        key = _bare_instance(ob["instance"])
+        by_instance = next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
+                            and _bare_instance(b.instance) == key), None)
+        return by_uri if by_instance is None or by_uri not in (None, by_instance) else by_instance
+
     def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
@@ -459,7 +484,7 @@ class _Plan:
             if len(callid) > CALLID_MAX_SIZE:
                 raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
             q = parse_q(param_body(na, "q"))
-            i = next((k for k, b in enumerate(order) if b.contact == na.uri), None)
+            i = self._match(order, na)
             if i is not None and not new_aor:
                 old = order[i]
                 if old.callid == callid and cseq <= old.cseq:
@@ -476,7 +501,9 @@ class _Plan:
                 continue
             # a new AOR's contact listed twice: the later sighting updates the binding just made
             new = self._binding(na, expires, q, callid, cseq)
-            if i is not None and new.instance is None:  # a refresh without +sip.instance keeps the stored one
+            if i is not None and (new.instance is None or order[i].instance):
+                # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
+                # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too
                 new = replace(new, instance=order[i].instance, reg_id=order[i].reg_id)
             order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
             if not new_aor:
@@ -495,7 +522,8 @@ class _Plan:
         num = len(current)
         for na in self.contacts:
             expires = self._expires(na)
-            old = next((b for b in current if b.contact == na.uri), None)
+            k = self._match(current, na)
+            old = current[k] if k is not None else None
             if old is not None and old.callid == callid and cseq <= old.cseq:
                 if cseq == old.cseq and self.now < old.modified + CSEQ_DELAY:
                     continue  # a retransmission: not counted
