@@ -291,6 +291,21 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
     def invite(name: str, n: int, ruri: str) -> tuple[str, bytes, Addr]:
         return (name, request("INVITE", ruri, n=n), UA)
 
+    def outbound(name: str, n: int, port: int, instance: str, reg_id: int, cseq: int,
+                 tail: str = "") -> tuple[str, bytes, Addr]:
+        return reg(name, n, "dan", f'Contact: <sip:dan@192.0.2.61:{port}>;+sip.instance="{instance}";reg-id={reg_id}'
+                   + tail, callid="fuzz-dan@x", cseq=f"{cseq} REGISTER")
+
+    # an outbound phone (RFC 5626) is matched by +sip.instance and reg-id, whatever its URI:
+    # registering again from a new port replaces its binding; the stored instance stays as written
+    instance_flow = [
+        outbound("register-instance-first", 459, 5070, "<urn:uuid:A>", 1, 1),
+        outbound("register-instance-new-port-replaces", 460, 5072, "<urn:uuid:A>", 1, 2),
+        invite("invite-instance-goes-to-new-port", 461, "sip:dan@biloxi.com"),
+        outbound("register-instance-other-reg-id-adds", 462, 5076, "<urn:uuid:A>", 2, 3),
+        outbound("register-instance-without-brackets-matches", 463, 5078, "urn:uuid:A", 2, 4),
+        outbound("register-instance-removed-by-instance", 464, 5099, "<urn:uuid:A>", 1, 5, ";expires=0"),
+    ]
     return [
         reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
             cseq="4294967296 REGISTER"),
@@ -343,27 +358,9 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-q-zeros-then-one", 456, "pat", "Contact: <sip:pat@192.0.2.93>;q=001.0"),
         reg("register-q-two-zeros", 457, "pat", "Contact: <sip:pat@192.0.2.94>;q=00"),
         reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
-        # an outbound phone (RFC 5626) is matched by +sip.instance and reg-id, whatever its URI:
-        # registering again from a new port replaces its binding; the stored instance stays as written
-        reg("register-instance-first", 459, "dan",
-            'Contact: <sip:dan@192.0.2.61:5070>;+sip.instance="<urn:uuid:A>";reg-id=1', callid="fuzz-dan@x",
-            cseq="1 REGISTER"),
-        reg("register-instance-new-port-replaces", 460, "dan",
-            'Contact: <sip:dan@192.0.2.61:5072>;+sip.instance="<urn:uuid:A>";reg-id=1', callid="fuzz-dan@x",
-            cseq="2 REGISTER"),
-        invite("invite-instance-goes-to-new-port", 461, "sip:dan@biloxi.com"),
-        reg("register-instance-other-reg-id-adds", 462, "dan",
-            'Contact: <sip:dan@192.0.2.61:5076>;+sip.instance="<urn:uuid:A>";reg-id=2', callid="fuzz-dan@x",
-            cseq="3 REGISTER"),
-        reg("register-instance-without-brackets-matches", 463, "dan",
-            'Contact: <sip:dan@192.0.2.61:5078>;+sip.instance="urn:uuid:A";reg-id=2', callid="fuzz-dan@x",
-            cseq="4 REGISTER"),
-        reg("register-instance-removed-by-instance", 464, "dan",
-            'Contact: <sip:dan@192.0.2.61:5099>;+sip.instance="<urn:uuid:A>";reg-id=1;expires=0', callid="fuzz-dan@x",
-            cseq="5 REGISTER"),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
-    ]
+    ] + instance_flow
 
 
 def registrar_messages() -> list[tuple[str, bytes, Addr]]:
