@@ -57,7 +57,9 @@ from sipsim.sandbox import enter_private_netns  # noqa: E402
 
 Addr = tuple[str, int]
 SELF: Addr = ("127.0.0.1", 5060)
-STATEFUL = ("default", "registrar", "blocklist")  # scripts with a location table: reset after a difference
+# scripts that keep state (a location table, a counter): both servers restart after a difference,
+# or one difference would make every later message differ
+STATEFUL = ("default", "registrar", "blocklist", "headers", "cseq", "control", "fuzzfound-default")
 
 
 @dataclass

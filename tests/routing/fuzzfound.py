@@ -395,6 +395,10 @@ def headers_messages() -> list[tuple[str, bytes, Addr]]:
         # a strict router's next hop is a loose router: $du is set before the last Route is looked
         # for, so it stays set when that fails (a second Content-Length)
         ("loose-route-after-strict-fails-du-kept", strict, UA),
+        # find_not_quoted(): inside quotes, a '"' after a backslash does not close them
+        ("route-escaped-quote-in-param-loose-routes", request(
+            "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=482,
+            extra=('Route: <sip:127.0.0.1;lr;ftag="ft1\\"">, <sip:192.0.2.77:5080;lr>',)), UA),
     ]
 
 
