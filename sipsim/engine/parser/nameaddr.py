@@ -133,7 +133,7 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
 
 
 def _closing_bracket(s: str, i: int) -> int:
-    """The ``>`` that ends a bracketed URI starting at ``i``: the first one outside a quoted part
+    r"""The ``>`` that ends a bracketed URI starting at ``i``: the first one outside a quoted part
     (``find_not_quoted()`` of Kamailio's ``parse_nameaddr()``), or -1. Inside quotes a ``"`` right
     after a backslash does not close them (``;ftag="a\"">`` ends at that ``>``: measured)."""
     quoted = False
