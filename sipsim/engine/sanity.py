@@ -208,16 +208,14 @@ def _parse_uris(uri_checks: int) -> Check:
             if uri_checks & bit:
                 if hdr is None:
                     return Failure(400, f"Missing {what} Header", f"no {what}")
-                # Kamailio 5.6.3 answers a bad To with its typo, "Ivalid To Header" (measured)
-                invalid = "Ivalid To Header" if what == "To" and msg.mode.uri_kamailio else f"Invalid {what} Header"
                 if hdr.parsed is None:  # there, but it does not parse (From: a blank value, say)
-                    return Failure(400, invalid, f"the {what} header does not parse")
+                    return _invalid(msg, what, f"the {what} header does not parse")
                 try:
                     uri = hdr.parsed.parsed_uri
                 except ParseError as exc:
-                    return Failure(400, invalid, exc.reason)
+                    return _invalid(msg, what, exc.reason)
                 if uri.scheme not in KNOWN_SCHEMES:  # Kamailio's parse_uri cannot read it
-                    return Failure(400, invalid, f"{what} URI scheme {uri.scheme}: is not parsed")
+                    return _invalid(msg, what, f"{what} URI scheme {uri.scheme}: is not parsed")
         if uri_checks & 8:
             if msg.mode.uri_kamailio:
                 return _first_contact_kamailio(msg)
@@ -229,6 +227,13 @@ def _parse_uris(uri_checks: int) -> Check:
         return None
 
     return check
+
+
+def _invalid(msg: SipMsg, what: str, why: str) -> Failure:
+    """400 for a From/To that is there but cannot be read; Kamailio 5.6.3 answers a bad To with its
+    typo, "Ivalid To Header" (measured)."""
+    reason = "Ivalid To Header" if what == "To" and msg.mode.uri_kamailio else f"Invalid {what} Header"
+    return Failure(400, reason, why)
 
 
 def _first_contact_kamailio(msg: SipMsg) -> Failure | None:
