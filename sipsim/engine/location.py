@@ -80,8 +80,27 @@ def update_contact(order: list[Binding], i: int, new: Binding) -> list[Binding]:
 
 
 # A change to one AOR's list: gets the current (unexpired) contacts in order, returns the new
-# list, or None for "no change".
+# list, or None for "no change"; or raises ChangeRefused.
 Change = Callable[[list[Binding]], "list[Binding] | None"]
+
+
+class ChangeRefused(Exception):
+    """A change that fails. ``keep``: None, nothing changes; else the list as far as the change
+    got before it failed, which the store writes before the exception goes on -- usrloc has no
+    transactions: the registrar's ``update_contacts()`` changes a known AOR contact by contact, and
+    what the contacts before a bad one did stays (measured on 5.6.3)."""
+
+    keep: list[Binding] | None = None
+
+
+def run_change(change: Change, current: list[Binding]) -> tuple[list[Binding] | None, ChangeRefused | None]:
+    """``change(current)``, and the refusal to raise once what it keeps is written (see ChangeRefused)."""
+    try:
+        return change(current), None
+    except ChangeRefused as exc:
+        if exc.keep is None:
+            raise
+        return exc.keep, exc
 
 
 class LocationStore(Protocol):
@@ -101,13 +120,15 @@ class MemoryLocation:
         """Apply ``change`` to the AOR's list at once; returns the list as it is afterwards.
         (Expired contacts are dropped from an AOR when it is rewritten.)"""
         current = self.lookup(aor, now)
-        new = change(current)
+        new, refused = run_change(change, current)
         if new is None:
             return current
         if new:
             self._table[aor] = list(new)
         else:
             self._table.pop(aor, None)
+        if refused is not None:
+            raise refused
         return list(new)
 
     def lookup(self, aor: str, now: float) -> list[Binding]:

@@ -56,8 +56,16 @@ timer runs, every 60 s, and until then the AOR takes the ``update_contacts()`` p
 **The CSeq rule** (RFC 3261 §10.3 step 7, usrloc's ``get_ucontact``): a contact already bound
 with the same Call-ID is updated only by a higher CSeq. A lower one fails the whole REGISTER
 (400, ``Invalid CSeq number``); the same CSeq again within ``cseq_delay`` (20 s) of the last
-change is a retransmission and changes nothing (200). A REGISTER is all or nothing: one bad
-contact and none of its contacts is saved.
+change is a retransmission and changes nothing (200).
+
+**One bad contact** fails the REGISTER. In the ``ser`` profile a REGISTER is all or nothing, as
+RFC 3261 §10.3 asks (binding updates are committed if and only if all of them succeed). Kamailio
+has no transaction around them: for an AOR with bindings, ``update_contacts()`` changes usrloc
+contact by contact (a header's contacts last first), so what the contacts read before the bad
+one did -- an insert, a refresh, a removal -- stays, and the error answer lists it (measured on
+5.6.3: ``Contact: <sip:a@h>;q=1., <sip:b@h>`` binds ``b``, then answers 400 ``Invalid q param in
+contact``). The ``kamailio`` profile does the same; a new AOR keeps nothing (``insert_contacts()``
+deletes the record it made).
 
 **How many contacts an AOR may have** (``max_contacts``; 0, Kamailio's default, is no limit).
 Without a limit the 200 to a REGISTER lists every binding, however many: a 226-byte query for an
@@ -98,8 +106,8 @@ that registers with them may look for its ``reg-id`` in the answer to know the r
 its flow. A refresh that names the contact without them keeps the stored ones. In the kamailio
 profile a contact with an instance is matched by instance and ``reg-id`` (``save()`` calls
 usrloc's ``get_ucontact_by_instance()`` whatever ``matching_mode`` says: a phone that registers
-again from a new port replaces its binding; measured), one without by URI (see
-:meth:`_Plan._match` for where sipsim still keeps one binding per URI).
+again from a new port replaces its binding; measured), one without by URI: one URI can be bound
+twice, without an instance and with one (see :meth:`_Plan._match`).
 Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
 ``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
 instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
@@ -133,7 +141,7 @@ from dataclasses import replace
 
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.events import format_addr
-from sipsim.engine.location import Binding, insert_contact, update_contact
+from sipsim.engine.location import Binding, ChangeRefused, insert_contact, update_contact
 from sipsim.engine.parser import lex
 from sipsim.engine.parser.contact import ContactBody, parse_contact_kamailio
 from sipsim.engine.parser.errors import ParseError
@@ -173,8 +181,9 @@ UINT_MAX = 0xFFFFFFFF
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-class RegError(Exception):
-    """A REGISTER the registrar refuses; ``listed``: answer with the current bindings too."""
+class RegError(ChangeRefused):
+    """A REGISTER the registrar refuses; ``listed``: answer with the current bindings too;
+    ``keep``: what the contacts before the failing one changed, which stays (see _Plan.__call__)."""
 
     def __init__(self, err: tuple[int, str], listed: bool = False, note: str = "") -> None:
         super().__init__(err[1])
@@ -329,8 +338,9 @@ def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
     except RegError as exc:
         if ctx.tracing:
             note = f" ({exc.note})" if exc.note else ""
-            yield ctx.event("save", msg, f"AOR {aor or '(none)'}: {exc.text}{note}: nothing is changed",
-                            reason=exc.text)
+            kept = "nothing is changed" if exc.keep is None else \
+                "what the contacts before it did stays: " + ("; ".join(changes) or "nothing")
+            yield ctx.event("save", msg, f"AOR {aor or '(none)'}: {exc.text}{note}: {kept}", reason=exc.text)
         if exc.listed:
             bindings = ctx.location.lookup(aor, now)
             if bindings:
@@ -428,17 +438,16 @@ class _Plan:
         in the kamailio profile -- a contact with ``+sip.instance`` is the binding with the same
         instance (one pair of ``<>`` aside) and ``reg-id``, whatever its URI (an outbound phone that
         registers again from a new address replaces its binding; measured on 5.6.3) -- else the
-        binding with the same URI. Simplified: where Kamailio would then hold one URI twice (an
-        instance no binding has, for a URI bound without it), sipsim keeps one binding per URI
-        (the location table's key) and refreshes it."""
-        by_uri = next((k for k, b in enumerate(bindings) if b.contact == na.uri), None)
+        the first binding with the same URI. So one URI can be bound twice: a contact whose instance
+        no binding has is a new binding even where its URI is bound already without an instance
+        (or, after a move, with another one); a contact without an instance then refreshes or
+        removes the first of the two in the list (measured on 5.6.3)."""
         ob = _outbound(na)
         if self.msg.profile_ser or ob["instance"] is None:
-            return by_uri
+            return next((k for k, b in enumerate(bindings) if b.contact == na.uri), None)
         key = _bare_instance(ob["instance"])
-        by_instance = next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
-                            and _bare_instance(b.instance) == key), None)
-        return by_uri if by_instance is None or by_uri not in (None, by_instance) else by_instance
+        return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
+                     and _bare_instance(b.instance) == key), None)
 
     def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
@@ -468,48 +477,53 @@ class _Plan:
         self.changes.clear()
         inserted = 0  # insert_contacts()' count: contacts with an expiry, a URI listed twice counts twice
         self.received = None
-        for na in self.contacts:
-            own = param_body(na, "received") or None  # empty: not set
-            if self.received is None or msg.profile_ser:  # Kamailio: the first value sticks (module docstring)
-                self.received = own
-            expires = self._expires(na)
-            if new_aor and expires == 0:
-                continue  # insert_contacts() skips it unread (even a bad q)
-            if new_aor and self.max_contacts:
-                if inserted >= self.max_contacts:  # counted before the contact is read
-                    raise RegError(R_TOO_MANY, note=f"more than max_contacts {self.max_contacts} for a new AOR")
-                inserted += 1
-            if cseq is None:
-                raise RegError(R_INV_CSEQ)
-            if len(callid) > CALLID_MAX_SIZE:
-                raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
-            q = parse_q(param_body(na, "q"))
-            i = self._match(order, na)
-            if i is not None and not new_aor:
-                old = order[i]
-                if old.callid == callid and cseq <= old.cseq:
-                    if cseq == old.cseq and now < old.modified + CSEQ_DELAY:
-                        self.changes.append(f"{na.uri}: CSeq {cseq} again (a retransmission): unchanged")
+        try:
+            for na in self.contacts:
+                own = param_body(na, "received") or None  # empty: not set
+                if self.received is None or msg.profile_ser:  # Kamailio: the first value sticks (module docstring)
+                    self.received = own
+                expires = self._expires(na)
+                if new_aor and expires == 0:
+                    continue  # insert_contacts() skips it unread (even a bad q)
+                if new_aor and self.max_contacts:
+                    if inserted >= self.max_contacts:  # counted before the contact is read
+                        raise RegError(R_TOO_MANY, note=f"more than max_contacts {self.max_contacts} for a new AOR")
+                    inserted += 1
+                if cseq is None:
+                    raise RegError(R_INV_CSEQ)
+                if len(callid) > CALLID_MAX_SIZE:
+                    raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
+                q = parse_q(param_body(na, "q"))
+                i = self._match(order, na)
+                if i is not None and not new_aor:
+                    old = order[i]
+                    if old.callid == callid and cseq <= old.cseq:
+                        if cseq == old.cseq and now < old.modified + CSEQ_DELAY:
+                            self.changes.append(f"{na.uri}: CSeq {cseq} again (a retransmission): unchanged")
+                            continue
+                        raise RegError(R_INV_CSEQ, listed=True)
+                    if expires == 0:
+                        del order[i]
+                        self.changes.append(f"removed {na.uri}")
+                        self.rc = 3
                         continue
-                    raise RegError(R_INV_CSEQ, listed=True)
-                if expires == 0:
-                    del order[i]
-                    self.changes.append(f"removed {na.uri}")
-                    self.rc = 3
+                elif expires == 0:
                     continue
-            elif expires == 0:
-                continue
-            # a new AOR's contact listed twice: the later sighting updates the binding just made
-            new = self._binding(na, expires, q, callid, cseq)
-            if i is not None and (new.instance is None or order[i].instance):
-                # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
-                # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too
-                new = replace(new, instance=order[i].instance, reg_id=order[i].reg_id)
-            order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
-            if not new_aor:
-                self.rc = 2 if i is not None else 1
-            capped = f" (asked {self.asked} s; max_expires {self.max})" if self.asked > expires else ""
-            self.changes.append(f"{na.uri} for {expires} s{capped}")
+                # a new AOR's contact listed twice: the later sighting updates the binding just made
+                new = self._binding(na, expires, q, callid, cseq)
+                if i is not None and (new.instance is None or order[i].instance):
+                    # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
+                    # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too
+                    new = replace(new, instance=order[i].instance, reg_id=order[i].reg_id)
+                order = update_contact(order, i, new) if i is not None else insert_contact(order, new)
+                if not new_aor:
+                    self.rc = 2 if i is not None else 1
+                capped = f" (asked {self.asked} s; max_expires {self.max})" if self.asked > expires else ""
+                self.changes.append(f"{na.uri} for {expires} s{capped}")
+        except RegError as exc:
+            if not new_aor and not msg.profile_ser and order != current:
+                exc.keep = order  # update_contacts(): what the contacts before this one did stays
+            raise
         return order
 
 

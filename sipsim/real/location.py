@@ -88,7 +88,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from sipsim.engine.location import Binding, Change
+from sipsim.engine.location import Binding, Change, run_change
 from sipsim.engine.registrar import RegError
 
 # the WAL's size (see the module docstring): cut back to WAL_SIZE_LIMIT bytes each time it restarts;
@@ -107,6 +107,8 @@ MAX_BINDINGS = 100_000  # rows; some 150 bytes each in the table (see "a size li
 TABLE_FULL_NEW_AOR = (500, "usrloc_record_new failed")
 TABLE_FULL = (500, "usrloc_contact_insert failed")
 
+# The key is the AOR and the contact's place in its list, not its URI: usrloc can hold one URI
+# twice, once without a +sip.instance and once with one (see sipsim.engine.registrar, _Plan._match).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS location (
     aor        TEXT NOT NULL,
@@ -122,7 +124,7 @@ CREATE TABLE IF NOT EXISTS location (
     contact_received TEXT,
     instance   TEXT,
     reg_id     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (aor, contact)
+    PRIMARY KEY (aor, ord)
 );
 CREATE INDEX IF NOT EXISTS location_expires ON location (expires);
 CREATE TABLE IF NOT EXISTS usrloc_stats (
@@ -141,6 +143,29 @@ _COLS = "aor, contact, expires, q, callid, cseq, received, user_agent, modified,
 # columns added since the first release: a database written by an older sipsim gets them at start
 _ADDED = {"modified": "REAL NOT NULL DEFAULT 0", "ord": "INTEGER NOT NULL DEFAULT 0", "contact_received": "TEXT",
           "instance": "TEXT", "reg_id": "INTEGER NOT NULL DEFAULT 0"}
+
+
+def _rekey(db: sqlite3.Connection) -> None:
+    """Give a table written by an older sipsim, keyed by (aor, contact), the key (aor, ord): copy
+    its rows into a new table in one transaction (``ord`` numbered again in each AOR's order, as
+    the first tables had no such column)."""
+    key = sorted((row[5], row[1]) for row in db.execute("PRAGMA table_info(location)") if row[5])
+    if [name for _, name in key] != ["aor", "contact"]:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE location RENAME TO location_old")
+        db.execute("DROP INDEX IF EXISTS location_expires")
+        for statement in SCHEMA.split(";"):
+            if "location (" in statement:  # the table and its index (usrloc_stats exists already)
+                db.execute(statement)
+        db.execute(f"INSERT INTO location ({_COLS}, ord) SELECT {_COLS}, "
+                   f"ROW_NUMBER() OVER (PARTITION BY aor ORDER BY ord, rowid) - 1 FROM location_old")
+        db.execute("DROP TABLE location_old")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def default_db_path() -> Path:
@@ -189,6 +214,7 @@ class SQLiteLocation:
         for column, decl in _ADDED.items():
             if column not in have:
                 db.execute(f"ALTER TABLE location ADD COLUMN {column} {decl}")
+        _rekey(db)
         # a new server counts expired contacts from 0, as a restarted Kamailio does
         db.execute("INSERT OR REPLACE INTO usrloc_stats (name, value) VALUES (?, 0)", (_EXPIRED,))
         self.close()
@@ -249,7 +275,7 @@ class SQLiteLocation:
             rows = db.execute(f"SELECT {_COLS} FROM location WHERE aor = ? ORDER BY ord", (aor,)).fetchall()
             own = len(rows)  # the AOR's rows, expired ones too
             current = [Binding(*row) for row in rows if row[2] > now]  # row[2]: expires
-            new = change(current)
+            new, refused = run_change(change, current)
             if new is None:
                 db.execute("COMMIT")
                 return current
@@ -274,6 +300,8 @@ class SQLiteLocation:
             db.execute("ROLLBACK")
             raise
         self._bound_wal(db)
+        if refused is not None:
+            raise refused  # what the change kept is written (see ChangeRefused)
         return list(new)
 
     def lookup(self, aor: str, now: float) -> list[Binding]:

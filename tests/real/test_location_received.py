@@ -85,16 +85,18 @@ def test_live_registrar_keeps_the_received_and_lookup_sends_there(tmp_path: Path
 
 
 def test_a_table_from_before_the_column_gets_it(tmp_path: Path) -> None:
-    """A database written by an older sipsim (no contact_received column) is read by `sipsim location`
-    as it is ([not set]) and gains the column when a server opens it."""
+    """A database written by an older sipsim (no contact_received column, keyed by (aor, contact)) is
+    read by `sipsim location` as it is ([not set]) and gains the column when a server opens it,
+    and the key (aor, ord): one URI can then be bound twice (without an instance and with one)."""
     db = tmp_path / "old.sqlite"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE location (aor TEXT NOT NULL, contact TEXT NOT NULL, expires REAL NOT NULL, q REAL, "
                   "callid TEXT NOT NULL DEFAULT '', cseq INTEGER NOT NULL DEFAULT 0, received TEXT, "
                   "user_agent TEXT NOT NULL DEFAULT '', modified REAL NOT NULL DEFAULT 0, "
                   "ord INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (aor, contact))")
-    conn.execute("INSERT INTO location (aor, contact, expires, received) VALUES ('bob', 'sip:bob@192.0.2.4', ?, "
-                 "'192.0.2.4:5060')", (time.time() + 300,))
+    for contact in ("sip:bob@192.0.2.4", "sip:bob@192.0.2.3"):  # ord 0 both: the first tables had none
+        conn.execute("INSERT INTO location (aor, contact, expires, received) VALUES ('bob', ?, ?, '192.0.2.4:5060')",
+                     (contact, time.time() + 300))
     conn.commit()
     conn.close()
     before = _location(db)
@@ -104,12 +106,17 @@ def test_a_table_from_before_the_column_gets_it(tmp_path: Path) -> None:
     store = SQLiteLocation(db)
     store.create()
     now = time.time()
-    store.update("bob", now, lambda cur: [*cur, Binding("bob", "sip:bob@192.0.2.5", now + 300,
-                                                        contact_received="sip:198.51.100.1:4000")])
-    assert [b.contact_received for b in store.lookup("bob", now)] == [None, "sip:198.51.100.1:4000"]
+    key = sorted((row[5], row[1]) for row in sqlite3.connect(db).execute("PRAGMA table_info(location)") if row[5])
+    assert [name for _, name in key] == ["aor", "ord"]
+    assert [b.contact for b in store.lookup("bob", now)] == ["sip:bob@192.0.2.4", "sip:bob@192.0.2.3"]  # order kept
+    store.update("bob", now, lambda cur: [*cur, Binding("bob", "sip:bob@192.0.2.4", now + 300,
+                                                        contact_received="sip:198.51.100.1:4000",
+                                                        instance="<urn:uuid:B>")])
+    assert [(b.contact, b.contact_received) for b in store.lookup("bob", now)] == [
+        ("sip:bob@192.0.2.4", None), ("sip:bob@192.0.2.3", None), ("sip:bob@192.0.2.4", "sip:198.51.100.1:4000")]
     store.close_last()
     after = _location(db)
-    assert after.stdout.count("\t\t\tReceived:: ") == 2 and "Received:: sip:198.51.100.1:4000\n" in after.stdout, \
+    assert after.stdout.count("\t\t\tReceived:: ") == 3 and "Received:: sip:198.51.100.1:4000\n" in after.stdout, \
         after.stdout
 
 

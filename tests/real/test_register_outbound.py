@@ -83,3 +83,50 @@ def test_kamailio_echoes_them_the_same_way(isolated_network: None) -> None:
             (sent,) = k.send(data, src=("127.0.0.1", src_port)).sent
             got.append(_contact(sent.data))
     assert got == EXPECTED
+
+
+SAME_URI = [  # one Call-ID, CSeq 1, 2, 3: a URI bound without an instance, then with one, then refreshed
+    "<sip:e@127.0.0.1:6005>",
+    '<sip:e@127.0.0.1:6005>;+sip.instance="<urn:uuid:E>";reg-id=1',
+    "<sip:e@127.0.0.1:6005>;q=0.5",
+]
+
+
+def _same_uri_registers(port: int, src_port: int) -> list[bytes]:
+    host = f"127.0.0.1:{port}"
+    return [(f"REGISTER sip:{host} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-su{n}\r\n"
+             f"From: <sip:e@{host}>;tag=s{n}\r\nTo: <sip:e@{host}>\r\nCall-ID: same-uri\r\n"
+             f"CSeq: {n} REGISTER\r\nContact: {contact}\r\nExpires: 600\r\nMax-Forwards: 70\r\n"
+             "Content-Length: 0\r\n\r\n").encode() for n, contact in enumerate(SAME_URI, 1)]
+
+
+def _answers(port: int, send) -> list[str]:  # noqa: ANN001
+    src_port = free_udp_port()
+    return [_contact(send(data, src_port)) for data in _same_uri_registers(port, src_port)]
+
+
+def test_one_uri_bound_twice_like_kamailio(tmp_path: Path, isolated_network: None) -> None:
+    """usrloc matches a contact that has an instance by its instance only: the same URI without an
+    instance and with one are two bindings, in Kamailio 5.6.3 and in the SQLite table of a live
+    kamailio-profile server alike (its key is the list position, not the URI); a contact without
+    an instance refreshes the first of the two."""
+    need_tool("kamailio")
+    from kamailio.harness import KamailioProcess
+
+    script = Path(__file__).parents[2] / "sipsim" / "routing" / "scripts" / "default.cfg"
+    with KamailioProcess(script.read_text(), defines=["SIPSIM_NO_RELAY"], script_name="default.cfg") as k:
+        oracle = _answers(k.port, lambda data, src: k.send(data, src=("127.0.0.1", src)).sent[0].data)
+    with LiveServer(tmp_path, workers=1, args=["--profile", "kamailio"]) as srv:
+        def send(data: bytes, src: int) -> bytes:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+                phone.bind(("127.0.0.1", src))
+                phone.settimeout(3.0)
+                phone.sendto(data, ("127.0.0.1", srv.port))
+                return phone.recvfrom(65535)[0]
+        got = _answers(srv.port, send)
+        store = SQLiteLocation(srv.db)
+        kept = [(b.contact, b.instance, b.q) for b in store.lookup("e", 0)]
+        store.close()
+    assert got == oracle
+    assert got[1].count("<sip:e@127.0.0.1:6005>") == 2, got[1]
+    assert kept == [("sip:e@127.0.0.1:6005", None, 0.5), ("sip:e@127.0.0.1:6005", "<urn:uuid:E>", None)]

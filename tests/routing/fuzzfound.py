@@ -306,6 +306,39 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         outbound("register-instance-without-brackets-matches", 463, 5078, "urn:uuid:A", 2, 4),
         outbound("register-instance-removed-by-instance", 464, 5099, "<urn:uuid:A>", 1, 5, ";expires=0"),
     ]
+
+    def eve(name: str, n: int, cseq: int, contact: str) -> tuple[str, bytes, Addr]:
+        return reg(name, n, "eve", f"Contact: {contact}", callid="fuzz-eve@x", cseq=f"{cseq} REGISTER")
+
+    # usrloc matches a contact with an instance by instance only: one URI can be bound twice,
+    # once without an instance and once with one (and a contact without one finds the first)
+    plain, flow = "<sip:eve@192.0.2.72:5070>", '<sip:eve@192.0.2.72:{}>;+sip.instance="<urn:uuid:E>";reg-id=1'
+    same_uri_flow = [
+        eve("register-uri-without-instance", 470, 1, plain),
+        eve("register-same-uri-with-instance-adds", 471, 2, flow.format(5070)),
+        eve("register-same-uri-without-instance-refreshes-first", 472, 3, plain + ";q=0.5"),
+        invite("invite-same-uri-twice-first-wins", 473, "sip:eve@biloxi.com"),
+        eve("register-instance-moves-to-other-port", 474, 4, flow.format(5072)),
+        eve("register-instance-moves-back-to-bound-uri", 475, 5, flow.format(5070) + ";q=0.9"),
+        eve("register-same-uri-removed-by-uri", 476, 6, plain + ";expires=0"),
+        eve("register-same-uri-removed-again", 477, 7, plain + ";expires=0"),
+        eve("register-same-uri-remove-absent-refresh-instance", 478, 8, plain + ";expires=0, " + flow.format(5070)),
+    ]
+
+    def ivy(name: str, n: int, cseq: int, contacts: str) -> tuple[str, bytes, Addr]:
+        return reg(name, n, "ivy", f"Contact: {contacts}", callid="fuzz-ivy@x", cseq=f"{cseq} REGISTER")
+
+    # update_contacts() changes usrloc contact by contact (last first): an error half-way keeps what
+    # the contacts before it did, and the error answer lists it (a new AOR keeps nothing)
+    partial_flow = [
+        ivy("register-partial-new-aor-bad-q-keeps-nothing", 480, 1, "<sip:ivy@192.0.2.73>;q=0., <sip:ivy@192.0.2.74>"),
+        ivy("register-partial-first", 481, 2, "<sip:ivy@192.0.2.73>"),
+        ivy("register-partial-bad-q-keeps-the-insert", 482, 3, "<sip:ivy@192.0.2.75>;q=1., <sip:ivy@192.0.2.76>"),
+        ivy("register-partial-bad-q-keeps-the-removal", 483, 4,
+            "<sip:ivy@192.0.2.77>;q=2, <sip:ivy@192.0.2.76>;expires=0"),
+        ivy("register-partial-old-cseq-keeps-the-insert", 484, 1, "<sip:ivy@192.0.2.73>, <sip:ivy@192.0.2.78>"),
+        ivy("register-partial-query", 485, 9, "<sip:ivy@192.0.2.79>;expires=0"),
+    ]
     return [
         reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
             cseq="4294967296 REGISTER"),
@@ -360,7 +393,7 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
-    ] + instance_flow
+    ] + instance_flow + same_uri_flow + partial_flow
 
 
 def registrar_messages() -> list[tuple[str, bytes, Addr]]:
@@ -422,6 +455,14 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
         _req("rr-rewritten-to-sip", "INVITE", "sips:bob@biloxi.com", 493, extra=("X-Sip: 1",)),
         _req("rr-tel-request-uri", "INVITE", "tel:+12015550123", 494),
         _req("rr-sips-user-phone-is-sip", "INVITE", "sips:+1201@biloxi.com;user=phone", 498),
+    ] + [  # the direction record_route() reads from our Route's ftag: white space around it is skipped
+        _req(f"rr-route-ftag-{name}", "BYE", "sip:bob@192.0.2.4:5070", n, frm="<sip:alice@atlanta.com>;tag=ft1",
+             to="<sip:bob@biloxi.com>;tag=tt9", extra=(f"Route: <sip:127.0.0.1;lr;{ftag}>, <sip:192.0.2.77;lr>",))
+        for name, n, ftag in (("white-space-after-equals", 511, "ftag= \tft1"),
+                              ("white-space-after-equals-upstream", 512, "ftag= zz"),
+                              ("white-space-before-equals", 513, "ftag =ft1"),
+                              ("white-space-after-value", 514, "ftag=ft1 "),
+                              ("upper-case-name", 515, "FTAG=ft1"))
     ]
 
 
@@ -455,4 +496,8 @@ def tag_quotes_messages() -> list[tuple[str, bytes, Addr]]:
         inv("to-tag-quoted-backslash-dropped", 505, ";tag=ft1", ';tag="a\\\\b"'),
         inv("from-tag-single-quotes-kept", 506, ";tag='q'"),
         inv("from-tag-quoted-then-plain-last-wins", 507, ';tag="q";tag=z', ';tag="t";y'),
+        # a line break (folding) inside a quoted parameter value: To unparsable (dropped), From $ft null
+        inv("to-param-quoted-folded-dropped", 508, ";tag=ft1", ';x="a\r\n\tb"'),
+        inv("from-param-quoted-folded-unparsable", 509, ';x="a\r\n b";tag=f5'),
+        inv("to-param-folded-outside-quotes", 510, ";tag=ft1", ';x="a"\r\n ;y=b'),
     ]
