@@ -52,6 +52,13 @@ is ``400 Invalid CSeq number`` as soon as an AOR with bindings gets any contact,
 contact to keep; a query, ``Contact: *`` or a new AOR's ``expires=0`` contacts never read it.
 (Simplified: "no binding" means no unexpired one here; usrloc keeps an expired contact until its
 timer runs, every 60 s, and until then the AOR takes the ``update_contacts()`` path.)
+In the ``kamailio`` profile the first contact stored for a new AOR takes its ``q``,
+``+sip.instance`` and ``reg-id`` (and received, see below) from the REGISTER's *first* contact --
+the first header's last one, read first -- not from itself: ``pack_ci()``, given the message,
+reads the message's first contact. That is the same contact unless the first one was skipped
+for its ``expires=0``: then ``<sip:a@h>;q=0.7, <sip:b@h>;expires=0;q=0.2`` binds ``a`` with q
+0.2, one without q binds it with none, and a bad ``q`` there fails the REGISTER after all
+(measured on 5.6.3).
 
 **The CSeq rule** (RFC 3261 §10.3 step 7, usrloc's ``get_ucontact``): a contact already bound
 with the same Call-ID is updated only by a higher CSeq. A lower one fails the whole REGISTER
@@ -449,12 +456,12 @@ class _Plan:
         return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
                      and _bare_instance(b.instance) == key), None)
 
-    def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int) -> Binding:  # noqa: ANN001
+    def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int, packed) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
                        received=format_addr(msg.rcv.src),  # [v6]:port for an IPv6 source
                        user_agent=ua.value if ua is not None else "", modified=self.now,
-                       contact_received=self.received, **_outbound(na))
+                       contact_received=self.received, **_outbound(packed))
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
@@ -485,6 +492,9 @@ class _Plan:
                 expires = self._expires(na)
                 if new_aor and expires == 0:
                     continue  # insert_contacts() skips it unread (even a bad q)
+                # pack_ci() reads the first contact stored for a new AOR (``order`` still empty) from
+                # the message's first contact: one skipped above passes on its q and instance
+                packed = self.contacts[0] if new_aor and not order and not msg.profile_ser else na
                 if new_aor and self.max_contacts:
                     if inserted >= self.max_contacts:  # counted before the contact is read
                         raise RegError(R_TOO_MANY, note=f"more than max_contacts {self.max_contacts} for a new AOR")
@@ -493,7 +503,7 @@ class _Plan:
                     raise RegError(R_INV_CSEQ)
                 if len(callid) > CALLID_MAX_SIZE:
                     raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
-                q = parse_q(param_body(na, "q"))
+                q = parse_q(param_body(packed, "q"))
                 i = self._match(order, na)
                 if i is not None and not new_aor:
                     old = order[i]
@@ -510,7 +520,7 @@ class _Plan:
                 elif expires == 0:
                     continue
                 # a new AOR's contact listed twice: the later sighting updates the binding just made
-                new = self._binding(na, expires, q, callid, cseq)
+                new = self._binding(na, expires, q, callid, cseq, packed)
                 if i is not None and (new.instance is None or order[i].instance):
                     # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
                     # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too

@@ -339,6 +339,30 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         ivy("register-partial-old-cseq-keeps-the-insert", 484, 1, "<sip:ivy@192.0.2.73>, <sip:ivy@192.0.2.78>"),
         ivy("register-partial-query", 485, 9, "<sip:ivy@192.0.2.79>;expires=0"),
     ]
+    def kit(name: str, n: int, *contacts: str) -> tuple[str, bytes, Addr]:
+        user = f"kit{n}"  # a new AOR each
+        return reg(name, n, user, *(f"Contact: {c}".replace("USER", user) for c in contacts), callid=f"fuzz-kit{n}@x")
+
+    # insert_contacts() packs the first contact it stores with what the *first* contact of the list
+    # says (pack_ci() reads the message's first contact; a header's contacts are read last first):
+    # when that one was skipped (expires=0), its q, received and instance go to the contact stored
+    head_flow = [
+        kit("register-new-aor-skipped-head-no-q", 486, "<sip:USER@192.0.2.80>;q=0.7, <sip:USER@192.0.2.81>;expires=0"),
+        kit("register-new-aor-skipped-head-q", 487,
+            "<sip:USER@192.0.2.80>;q=0.7, <sip:USER@192.0.2.81>;expires=0;q=0.2"),
+        kit("register-new-aor-skipped-head-bad-q", 488, "<sip:USER@192.0.2.80>, <sip:USER@192.0.2.81>;expires=0;q=x"),
+        kit("register-new-aor-only-skipped-bad-q", 489, "<sip:USER@192.0.2.81>;expires=0;q=x"),
+        kit("register-new-aor-skipped-head-instance", 490,
+            '<sip:USER@192.0.2.80>, <sip:USER@192.0.2.81>;expires=0;+sip.instance="<urn:uuid:K>";reg-id=1'),
+        kit("register-new-aor-skipped-head-received", 491,
+            '<sip:USER@192.0.2.80>, <sip:USER@192.0.2.81>;expires=0;received="sip:192.0.2.99:5999"'),
+        kit("register-new-aor-skipped-head-two-headers", 492, "<sip:USER@192.0.2.81>;expires=0;q=0.9",
+            "<sip:USER@192.0.2.80>;q=0.3, <sip:USER@192.0.2.82>;q=0.4"),
+        kit("register-new-aor-head-first-header-stored", 493, "<sip:USER@192.0.2.80>;q=0.3",
+            "<sip:USER@192.0.2.81>;expires=0;q=0.9, <sip:USER@192.0.2.82>"),
+        kit("register-new-aor-two-skipped", 494,
+            "<sip:USER@192.0.2.80>;q=0.6, <sip:USER@192.0.2.81>;expires=0, <sip:USER@192.0.2.82>;expires=0;q=0.1"),
+    ]
     return [
         reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
             cseq="4294967296 REGISTER"),
@@ -393,7 +417,7 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
-    ] + instance_flow + same_uri_flow + partial_flow
+    ] + instance_flow + same_uri_flow + partial_flow + head_flow
 
 
 def registrar_messages() -> list[tuple[str, bytes, Addr]]:
