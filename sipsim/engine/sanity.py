@@ -181,18 +181,20 @@ def _expires(msg: SipMsg) -> Failure | None:
 
 
 def _proxy_require(msg: SipMsg) -> Failure | None:
+    """sanity's Proxy-Require check, as 5.6.3 does it (measured): the first Proxy-Require header
+    only, read by ``parse_str_list()`` -- trimmed, an empty one does not parse (400), else split at
+    every comma, each item trimmed (an empty item is an item: ``Proxy-Require: ,`` is 420 with
+    an empty ``Unsupported:``); the first item not in the module's list is answered, alone."""
     if parse_headers(msg, F_EOH) < 0 or msg.proxy_require is None:
         return None  # (msg.proxy_require is the first one: none at all, nothing to check -- most requests)
-    unsupported: list[str] = []
-    for h in msg.headers_named("Proxy-Require"):
-        for tag in h.value.split(","):
-            tag = tag.strip()
-            if tag and tag not in SUPPORTED_EXTENSIONS:
-                unsupported.append(tag)
-    if unsupported:
-        # the module stops at the first unsupported extension and names only that one (5.6, measured)
-        return Failure(420, "Bad Proxy Require Extension", "Proxy-Require: " + ", ".join(unsupported),
-                       headers=("Unsupported: " + unsupported[0],))
+    items = msg.proxy_require.body.strip(" \t\r\n")
+    if not items:
+        return Failure(400, "Bad Proxy Require Header", "empty Proxy-Require header")
+    for tag in items.split(","):
+        tag = tag.strip(" \t\r\n")
+        if tag not in SUPPORTED_EXTENSIONS:
+            return Failure(420, "Bad Proxy Require Extension", f"Proxy-Require: {tag}",
+                           headers=("Unsupported: " + tag,))
     return None
 
 
@@ -439,12 +441,16 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
 
 
 def _rfc_proxy_require(msg: SipMsg) -> Failure | None:
-    failure = _proxy_require(msg)
-    if failure is None:
+    """RFC 3261 §8.2.2.3/§21.4.15: 420, and Unsupported lists every option tag not understood
+    (of every Proxy-Require header; an empty item is no option tag)."""
+    if parse_headers(msg, F_EOH) < 0 or msg.proxy_require is None:
         return None
-    # RFC 3261 §8.2.2.3/§21.4.15: 420, and Unsupported lists every option tag not understood
-    tags = failure.detail.split(": ", 1)[1]
-    return Failure(420, "Bad Extension", failure.detail, (f"Unsupported: {tags}",))
+    unsupported = [tag for h in msg.headers_named("Proxy-Require") for tag in (t.strip() for t in h.value.split(","))
+                   if tag and tag not in SUPPORTED_EXTENSIONS]
+    if not unsupported:
+        return None
+    tags = ", ".join(unsupported)
+    return Failure(420, "Bad Extension", f"Proxy-Require: {tags}", (f"Unsupported: {tags}",))
 
 
 _DATE_T = HdrType.HDR_DATE_T

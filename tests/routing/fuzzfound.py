@@ -208,6 +208,14 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("invite-empty-from-branch-fails", request("INVITE", "sip:dora@biloxi.com", frm="", n=408), UA),
         ("sanity-to-uri-empty-headers", request("OPTIONS", "sip:127.0.0.1", to="<sip:c@biloxi.com?>", n=409), UA),
         ("sanity-to-tel-uri", request("OPTIONS", "sip:127.0.0.1", to="<tel:+12015550123;x=y>", n=410), UA),
+        # sanity's Proxy-Require list (parse_str_list()): an empty one does not parse, an empty item is one
+        ("sanity-proxy-require-empty", options(516, "Proxy-Require: "), UA),
+        ("sanity-proxy-require-blank", options(517, "Proxy-Require:  \t "), UA),
+        ("sanity-proxy-require-comma-only", options(518, "Proxy-Require: ,"), UA),
+        ("sanity-proxy-require-trailing-comma", options(519, "Proxy-Require: foo,"), UA),
+        ("sanity-proxy-require-leading-comma", options(520, "Proxy-Require: , foo"), UA),
+        ("sanity-proxy-require-second-empty", options(521, "Proxy-Require: foo", "Proxy-Require: "), UA),
+        ("sanity-proxy-require-first-empty", options(522, "Proxy-Require: ", "Proxy-Require: foo"), UA),
         # is_myself("$route_uri") reads the Route's URI with Kamailio's parse_uri() (white space
         # before a parameter's '=' is taken), so the in-dialog branch follows the route set
         # rr parses the Route before $route_uri gives its URI: a quoted escape there, and none
