@@ -15,23 +15,39 @@ KEEP = object()
 
 
 def build_uri(u: SipUri, *, user: object = KEEP, host: object = KEEP, port: object = KEEP) -> str:
-    """The URI text with some parts replaced (``None`` removes the user or the port)."""
+    """The URI text with some parts replaced (``None`` removes the user or the port), as Kamailio's
+    ``do_action()`` writes it back (measured on 5.6.3). What its parser cut off a ``;user=phone``
+    user at the first ``;`` (``sip:+1201;ext=12@h;user=phone``) stays after the user, even a new
+    or empty one; the ``@`` comes only with a user and a host. A ``tel:`` URI (kamailio profile)
+    is rewritten the same way: its parameters are that part after the number (``tel:+1201;ext=12``
+    with user ``carol`` is ``tel:carol;ext=12``); it has no host, so a port alone changes nothing,
+    and once it gets a host it becomes ``sip:NUMBER;PARAMS@HOST;user=phone``."""
+    scheme, user_param, params, headers = u.scheme, u.phone_params, u.params, u.headers
+    if scheme == "tel":
+        body, q, rest = (u.opaque or "").partition("?")
+        user_param, headers = body.partition(";")[2] or None, rest if q else None
+        params = []
     new_user = u.user if user is KEEP else user
     new_host = u.host if host is KEEP else host
     new_port = u.port if port is KEEP else port
-    out = [u.scheme, ":"]
+    if scheme == "tel" and new_host:
+        scheme, params = "sip", [("user", "phone")]
+    out = [scheme, ":"]
     if new_user:
         out.append(str(new_user))
+    if user_param:
+        out.append(";" + user_param)
+    if new_user and new_host:
         if u.password is not None:
             out.append(":" + u.password)
         out.append("@")
-    out.append(str(new_host))
-    if new_port not in (None, ""):
+    out.append(str(new_host or ""))
+    if new_port not in (None, "") and new_host:
         out.append(f":{new_port}")
-    for k, v in u.params:
+    for k, v in params:
         out.append(f";{k}" if v is None else f";{k}={v}")
-    if u.headers is not None:
-        out.append("?" + u.headers)
+    if headers is not None:
+        out.append("?" + headers)
     return "".join(out)
 
 
@@ -47,7 +63,7 @@ def rewrite_ruri(msg: SipMsg, **parts: object) -> bool:
         u = msg.parsed_ruri()
     except ParseError:
         return False
-    if not u.is_sip:
+    if not (u.is_sip or (u.scheme == "tel" and not msg.profile_ser)):
         return False
     set_ruri(msg, build_uri(u, **parts))
     return True

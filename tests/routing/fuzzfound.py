@@ -498,6 +498,17 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
     ]
 
 
+def uri_rewrite_messages() -> list[tuple[str, bytes, Addr]]:
+    """For tests/routing/cfgs/uri_rewrite.cfg: each rewrite on sip:, ;user=phone and tel: R-URIs."""
+    uris = ("sip:bob@biloxi.com", "sip:+1201;ext=12@biloxi.com;user=phone", "sip:+1201;ext=12@biloxi.com",
+            "tel:+12015550123;ext=12", "tel:+1(201)555-0123", "tel:+1201;ext=12?x=y", "tels:+1201;ext=12")
+    actions = ("strip", "prefix", "ru", "rd", "rp", "rhp", "rh", "su", "rUnull", "rdru", "stripall", "striptail")
+    # not modelled: an empty user before the parameters of a ;user=phone user (KAMAILIO_DIFFERENCES.md)
+    skip = {(1, "rUnull"), (1, "stripall")}
+    return [_req(f"rewrite-{k}-{a}", "INVITE", uri, 600 + 20 * k + j, extra=(f"X-A: {a}",))
+            for k, uri in enumerate(uris) for j, a in enumerate(actions) if (k, a) not in skip]
+
+
 def control_messages() -> list[tuple[str, bytes, Addr]]:
     """For tests/routing/cfgs/control.cfg (its ``rewrite`` test calls force_rport(), then forwards)."""
     def rewrite(name: str, n: int, via_params: str) -> tuple[str, bytes, Addr]:

@@ -70,6 +70,7 @@ CASES: dict[str, Case] = {
     "fuzzfound-control": Case(CFGS / "control.cfg", "", fuzzfound.control_messages),
     "tag-quotes": Case(CFGS / "tag_quotes.cfg", "", fuzzfound.tag_quotes_messages),
     "rr-scheme": Case(CFGS / "rr_scheme.cfg", "", fuzzfound.rr_scheme_messages),
+    "uri-rewrite": Case(CFGS / "uri_rewrite.cfg", "", fuzzfound.uri_rewrite_messages),
     "fuzzfound-sanity": Case(SCRIPTS / "registrar-blocklist.cfg", "", fuzzfound.sanity_uri_messages),
     "action-values": Case(CFGS / "action_values.cfg", "", lambda: [
         (f"action-values-{m.lower()}", crafted.request(m, "sip:bob@127.0.0.1", n=470 + i), fuzzfound.UA)

@@ -172,7 +172,8 @@ def _tel_urn_kamailio(s: str, base: int) -> SipUri:
     head, _, params = rest.partition(";")
     head = head.split("?", 1)[0]
     if scheme == "tel":
-        uri.user = head
+        # no number: the automaton reads what follows as the number (``tel:;ext=12`` has $rU ``;ext=12``)
+        uri.user = head or rest.split("?", 1)[0]
     else:
         if "@" not in head and ":" in head:
             # the automaton reads "a:b" as host:port once something follows it (';', '?') and as

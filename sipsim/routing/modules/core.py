@@ -121,7 +121,7 @@ def _user(run: Run) -> str | None:
         u = run.msg.parsed_ruri()
     except ParseError:
         return None
-    return (u.user or "") if u.is_sip else None
+    return (u.user or "") if u.is_sip or (u.scheme == "tel" and not run.msg.profile_ser) else None
 
 
 @export("prefix", None, (1,), route_types=REQUEST_ROUTE | FAILURE_ROUTE)
