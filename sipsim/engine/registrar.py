@@ -445,7 +445,7 @@ class _Plan:
         in the kamailio profile -- a contact with ``+sip.instance`` is the binding with the same
         instance (one pair of ``<>`` aside) and ``reg-id``, whatever its URI (an outbound phone that
         registers again from a new address replaces its binding; measured on 5.6.3) -- else the
-        the first binding with the same URI. So one URI can be bound twice: a contact whose instance
+        first binding with the same URI. So one URI can be bound twice: a contact whose instance
         no binding has is a new binding even where its URI is bound already without an instance
         (or, after a move, with another one); a contact without an instance then refreshes or
         removes the first of the two in the list (measured on 5.6.3)."""
