@@ -494,7 +494,8 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
                               ("white-space-after-equals-upstream", 512, "ftag= zz"),
                               ("white-space-before-equals", 513, "ftag =ft1"),
                               ("white-space-after-value", 514, "ftag=ft1 "),
-                              ("upper-case-name", 515, "FTAG=ft1"))
+                              ("upper-case-name", 515, "FTAG=ft1"),
+                              ("upper-case-name-is-no-ftag", 523, "Ftag=zz"))
     ]
 
 

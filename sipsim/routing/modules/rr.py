@@ -122,9 +122,10 @@ def _is_upstream(run: Run, msg: SipMsg) -> bool:
 
 def _ftag(puri: SipUri) -> str | None:
     """The Route URI's ``ftag`` as rr reads it with ``parse_params()``: white space around the
-    name and the value is skipped (``;ftag= <TAB>ft1`` is ``ft1``: measured on 5.6.3)."""
+    name and the value is skipped (``;ftag= <TAB>ft1`` is ``ft1``), and the name is matched in
+    lower case only (``;Ftag=x`` is no ftag: the request goes downstream; measured on 5.6.3)."""
     for name, value in puri.params:
-        if name.strip(" \t\r\n").lower() == "ftag":
+        if name.strip(" \t\r\n") == "ftag":
             return (value or "").strip(" \t\r\n")
     return None
 
