@@ -34,7 +34,7 @@ from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_EOH, F_FROM, F_TO, HdrTy
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 from sipsim.engine.parser.nameaddr import NameAddr
-from sipsim.engine.parser.uri import KNOWN_SCHEMES, _kamailio_user_phone, parse_uri
+from sipsim.engine.parser.uri import KNOWN_SCHEMES, kamailio_user_phone, parse_uri
 from sipsim.routing import pv_more, uri_edit
 from sipsim.routing.pv_base import (
     Env,
@@ -76,7 +76,7 @@ def _ruri_part(part: str) -> Callable[[Env, PvSpec], Value]:
             return None
         if part == "scheme":
             # Kamailio's parse_uri() (phone2tel) makes a sip:/sips: URI with ;user=phone a tel: URI
-            if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and _kamailio_user_phone(u.params):
+            if env.msg.mode.uri_kamailio and u.scheme in ("sip", "sips") and kamailio_user_phone(u.params):
                 return "tel"
             return u.scheme
         return uri_part(u, part)

@@ -502,11 +502,14 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
 def uri_rewrite_messages() -> list[tuple[str, bytes, Addr]]:
     """For tests/routing/cfgs/uri_rewrite.cfg: each rewrite on sip:, ;user=phone and tel: R-URIs."""
     uris = ("sip:bob@biloxi.com", "sip:+1201;ext=12@biloxi.com;user=phone", "sip:+1201;ext=12@biloxi.com",
-            "tel:+12015550123;ext=12", "tel:+1(201)555-0123", "tel:+1201;ext=12?x=y", "tels:+1201;ext=12")
+            "tel:+12015550123;ext=12", "tel:+1(201)555-0123", "tel:+1201;ext=12?x=y", "tels:+1201;ext=12",
+            "sips:+1201@biloxi.com;user=phone", "sip:bob@biloxi.com;transport=TLS;transport=tcp",
+            "TEL:+1201;a=1;b=2", "sip:+1201;rn=+1:pw@biloxi.com;user=phone", "sip:bob@biloxi.com:05060")
     actions = ("strip", "prefix", "ru", "rd", "rp", "rhp", "rh", "su", "rUnull", "rdru", "stripall", "striptail")
     # not modelled: an empty user before the parameters of a ;user=phone user (KAMAILIO_DIFFERENCES.md)
-    skip = {(1, "rUnull"), (1, "stripall")}
-    return [_req(f"rewrite-{k}-{a}", "INVITE", uri, 600 + 20 * k + j, extra=(f"X-A: {a}",))
+    skip = {(1, "rUnull"), (1, "stripall"), (10, "rUnull"), (10, "stripall")}
+    return [_req(f"rewrite-{k}-{a}", "INVITE", uri, 600 + 20 * k + j,
+                 extra=(f"X-A: {a}",) + (("X-No-Rp: 1",) if ":0" in uri else ()))
             for k, uri in enumerate(uris) for j, a in enumerate(actions) if (k, a) not in skip]
 
 

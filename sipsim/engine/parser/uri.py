@@ -172,8 +172,9 @@ def _tel_urn_kamailio(s: str, base: int) -> SipUri:
     head, _, params = rest.partition(";")
     head = head.split("?", 1)[0]
     if scheme == "tel":
-        # no number: the automaton reads what follows as the number (``tel:;ext=12`` has $rU ``;ext=12``)
-        uri.user = head or rest.split("?", 1)[0]
+        # no number: the automaton takes the next ';' or '?' and what follows it, up to the one after,
+        # as the number (``tel:;a=1;b=2`` has $rU ``;a=1``, ``tel:?x=y`` has ``?x=y``: measured)
+        uri.user = head or rest[0] + re.split("[;?]", rest[1:], maxsplit=1)[0]
     else:
         if "@" not in head and ":" in head:
             # the automaton reads "a:b" as host:port once something follows it (';', '?') and as
@@ -309,12 +310,12 @@ def _kamailio_uri_tail(s: str, i: int, base: int, uri: SipUri) -> SipUri:
             uri.params.append((name, value if eq else None))
     if q >= 0:
         uri.headers = s[q + 1:]
-    if uri.user is not None and ";" in uri.user and _kamailio_user_phone(uri.params):
+    if uri.user is not None and ";" in uri.user and kamailio_user_phone(uri.params):
         uri.user, _, uri.phone_params = uri.user.partition(";")
     return uri
 
 
-def _kamailio_user_phone(params: list[tuple[str, str | None]]) -> bool:
+def kamailio_user_phone(params: list[tuple[str, str | None]]) -> bool:
     """The last ``user`` parameter (any case) has the value ``phone`` exactly."""
     for name, value in reversed(params):
         if name.lower() == "user":
