@@ -183,6 +183,12 @@ def forwarder_messages() -> list[tuple[str, bytes, Addr]]:
     out = _first_line_and_parser() + _vias() + _next_hops() + _routing() + _name_addrs()
     name, data, src = out[-1]
     out[-1] = (name, _edit(data, b"@atlanta.com\r\nCSeq", b"@atlanta.com \t\r\nCSeq"), src)
+    # parse_nameaddr(): whatever stands before a Route's '<' is its display name, a ',' or ';' too
+    for n, route in ((524, " ,<sip:192.0.2.88:5090>"), (525, "<sip:127.0.0.1;lr>, junk;x,<sip:192.0.2.89;lr>"),
+                     (526, '"a<b" <sip:192.0.2.90;lr>'), (527, "x, <sip:127.0.0.1;lr>,<sip:192.0.2.91>")):
+        bye = request("BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=n,
+                      extra=(f"Route: {route}",))
+        out.append((f"bye-route-display-{n}", bye, UA))
     return out
 
 

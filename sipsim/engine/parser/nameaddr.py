@@ -85,7 +85,15 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
     """
     start = i
     display: str | None = None
-    if i < len(s) and s[i] == '"':
+    if need_brackets and kamailio:
+        # Kamailio's parse_nameaddr() (Route, Record-Route): whatever stands before the first '<'
+        # outside quotes is the display name -- a ',' too (``Route: ,<sip:h>`` is one route: measured)
+        lt = _closing_bracket(s, i, "<")
+        if lt < 0:
+            raise ParseError("expected '<' (this header needs name-addr form)", base + i)
+        display = " ".join(s[i:lt].split()) or None
+        i = lt
+    elif i < len(s) and s[i] == '"':
         display, i = lex.quoted_string(s, i, base)
         i = lex.skip_ws(s, i)
         if i >= len(s) or s[i] != "<":
@@ -132,10 +140,11 @@ def parse_name_addr(s: str, i: int, base: int, *, in_list: bool, need_brackets: 
     return na, i
 
 
-def _closing_bracket(s: str, i: int) -> int:
-    r"""The ``>`` that ends a bracketed URI starting at ``i``: the first one outside a quoted part
-    (``find_not_quoted()`` of Kamailio's ``parse_nameaddr()``), or -1. Inside quotes a ``"`` right
-    after a backslash does not close them (``;ftag="a\"">`` ends at that ``>``: measured)."""
+def _closing_bracket(s: str, i: int, ch: str = ">") -> int:
+    r"""The ``>`` that ends a bracketed URI starting at ``i`` (or the first ``ch``): the first one
+    outside a quoted part (``find_not_quoted()`` of Kamailio's ``parse_nameaddr()``), or -1. Inside
+    quotes a ``"`` right after a backslash does not close them (``;ftag="a\"">`` ends at that
+    ``>``: measured)."""
     quoted = False
     for k in range(i, len(s)):
         c = s[k]
@@ -144,7 +153,7 @@ def _closing_bracket(s: str, i: int) -> int:
                 quoted = False
         elif c == '"':
             quoted = True
-        elif c == ">":
+        elif c == ch:
             return k
     return -1
 
