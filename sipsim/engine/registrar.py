@@ -114,7 +114,12 @@ its flow. A refresh that names the contact without them keeps the stored ones. I
 profile a contact with an instance is matched by instance and ``reg-id`` (``save()`` calls
 usrloc's ``get_ucontact_by_instance()`` whatever ``matching_mode`` says: a phone that registers
 again from a new port replaces its binding; measured), one without by URI: one URI can be bound
-twice, without an instance and with one (see :meth:`_Plan._match`).
+twice, without an instance and with one (see :meth:`_Plan._match`). A contact found by its
+instance is updated whatever its Call-ID and CSeq (usrloc checks them only for a match by URI).
+``reg-id`` is read into one structure that lives for the whole REGISTER (``pack_ci()``'s static
+contact info): a contact without an instance and ``reg-id`` keeps the one read last, and is
+stored, matched and echoed (``;reg-id=2`` on a plain contact) with it; a bound contact's own never
+changes. Measured on 5.6.3.
 Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
 ``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
 instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
@@ -146,6 +151,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from sipsim.engine.contact_params import (
+    UINT_MAX,
+    bare_instance,
+    contact_list,
+    outbound,
+    param_body,
+    str2int,
+)
 from sipsim.engine.context import Steps, WorkerContext
 from sipsim.engine.events import format_addr
 from sipsim.engine.location import Binding, ChangeRefused, insert_contact, update_contact
@@ -184,7 +197,6 @@ RECEIVED_MAX_SIZE = 255  # ... and a longer ;received=... parameter of a contact
 # qvalue (RFC 3261 §25.1), as str2q() reads it: leading zeros and a bare "." allowed ("00.5", ".5",
 # "001.0", "00" pass; "0." and "1." do not: measured on 5.6.3), at most three decimals kept
 _QVALUE = re.compile(r"0*(?:(1)(?:\.0+)?|\.([0-9]+))|0+")
-UINT_MAX = 0xFFFFFFFF
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -196,30 +208,6 @@ class RegError(ChangeRefused):
         super().__init__(err[1])
         self.code, self.text, self.listed = err[0], err[1], listed
         self.note = note  # for the trace only (Kamailio's log line), never in the answer
-
-
-def param_body(na, name: str) -> str | None:  # noqa: ANN001
-    """A contact parameter as Kamailio's ``parse_params()`` gives it to the registrar: None when
-    absent, else its body — empty for ``;q``, ``;q=`` (last in the header), ``;q=""`` — with one
-    pair of quotes (``"`` or ``'``) removed. An empty ``q`` is no q, an empty ``expires`` no
-    ``expires`` parameter (registrar's ``calc_contact_q``/``calc_contact_expires``)."""
-    value = na.param(name)
-    if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
-def _outbound(na) -> dict:  # noqa: ANN001
-    """A contact's RFC 5626 ``+sip.instance`` (one pair of quotes removed; empty: none) and its
-    ``reg-id`` (digits only, else 0; only beside an instance), as Binding fields."""
-    instance = param_body(na, "+sip.instance") or None
-    reg_id = str2int(param_body(na, "reg-id") or "") if instance else None
-    return {"instance": instance, "reg_id": reg_id or 0}
-
-
-def _bare_instance(instance: str) -> str:
-    """An instance as usrloc compares it: one pair of ``<>`` around it removed."""
-    return instance[1:-1] if len(instance) >= 2 and instance[0] == "<" and instance[-1] == ">" else instance
 
 
 def _aor(uri_user: str | None, kamailio: bool = False) -> str:
@@ -247,14 +235,6 @@ def un_escape(s: str) -> str:
         out.append(chr(int(pair, 16)))
         i += 3
     return "".join(out)
-
-
-def str2int(number: str) -> int | None:
-    """Kamailio's ``str2int()`` into an unsigned int: digits only, at most 4294967295, else None."""
-    if not lex.is_digits(number):
-        return None
-    value = int(number)
-    return value if value <= UINT_MAX else None
 
 
 def expires_hf_kamailio(body: str) -> int | None:
@@ -287,25 +267,6 @@ def parse_q(value: str | None) -> float | None:
     if m.group(1):
         return 1.0
     return int(((m.group(2) or "") + "000")[:3]) / 1000
-
-
-def q2str(q: float) -> str:
-    """As usrloc prints a q: ``1``, ``0``, ``0.5``, ``0.125``."""
-    milli = round(q * 1000)
-    if milli >= 1000:
-        return "1"
-    return "0" if milli <= 0 else "0." + f"{milli:03d}".rstrip("0")
-
-
-def contact_list(bindings: list[Binding], now: float, received_param: str = "received") -> str:
-    """The Contact header of the registrar's answer: every binding in one header, in order
-    (``received_param``: the name its received value is written under, always quoted)."""
-    return ", ".join(f"<{b.contact}>" + (f";q={q2str(b.q)}" if b.q is not None else "")
-                     + f";expires={b.remaining(now)}"
-                     + (f';{received_param}="{b.contact_received}"' if b.contact_received else "")
-                     + (f';+sip.instance="{b.instance}"' if b.instance else "")
-                     + (f";reg-id={b.reg_id}" if b.instance and b.reg_id else "")
-                     for b in bindings)
 
 
 def save(ctx: WorkerContext, msg: SipMsg, table: str = "location", *,
@@ -440,7 +401,7 @@ class _Plan:
         expires = max(expires, self.min)
         return min(expires, self.max) if self.max else expires
 
-    def _match(self, bindings: list[Binding], na) -> int | None:  # noqa: ANN001
+    def _match(self, bindings: list[Binding], na, reg_id: int | None = None) -> int | None:  # noqa: ANN001
         """The binding a contact refreshes or removes, or None: usrloc's ``get_ucontact_by_instance()``
         in the kamailio profile -- a contact with ``+sip.instance`` is the binding with the same
         instance (one pair of ``<>`` aside) and ``reg-id``, whatever its URI (an outbound phone that
@@ -449,19 +410,19 @@ class _Plan:
         no binding has is a new binding even where its URI is bound already without an instance
         (or, after a move, with another one); a contact without an instance then refreshes or
         removes the first of the two in the list (measured on 5.6.3)."""
-        ob = _outbound(na)
+        ob = outbound(na)
         if self.msg.profile_ser or ob["instance"] is None:
             return next((k for k, b in enumerate(bindings) if b.contact == na.uri), None)
-        key = _bare_instance(ob["instance"])
-        return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
-                     and _bare_instance(b.instance) == key), None)
+        key, reg_id = bare_instance(ob["instance"]), ob["reg_id"] if reg_id is None else reg_id
+        return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == reg_id
+                     and bare_instance(b.instance) == key), None)
 
-    def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int, packed) -> Binding:  # noqa: ANN001
+    def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int, ob: dict) -> Binding:  # noqa: ANN001
         msg, ua = self.msg, self.msg.header("User-Agent")
         return Binding(aor=self.aor, contact=na.uri, expires=self.now + expires, q=q, callid=callid, cseq=cseq,
                        received=format_addr(msg.rcv.src),  # [v6]:port for an IPv6 source
                        user_agent=ua.value if ua is not None else "", modified=self.now,
-                       contact_received=self.received, **_outbound(packed))
+                       contact_received=self.received, **ob)
 
     def __call__(self, current: list[Binding]) -> list[Binding] | None:
         msg, now = self.msg, self.now
@@ -484,6 +445,7 @@ class _Plan:
         self.changes.clear()
         inserted = 0  # insert_contacts()' count: contacts with an expiry, a URI listed twice counts twice
         self.received = None
+        reg_id = 0  # pack_ci()'s static ci.reg_id: the last reg-id read beside an instance (see below)
         try:
             for na in self.contacts:
                 own = param_body(na, "received") or None  # empty: not set
@@ -495,6 +457,13 @@ class _Plan:
                 # pack_ci() reads the first contact stored for a new AOR (``order`` still empty) from
                 # the message's first contact: one skipped above passes on its q and instance
                 packed = self.contacts[0] if new_aor and not order and not msg.profile_ser else na
+                ob = outbound(packed)
+                if not msg.profile_ser:
+                    # a contact without a reg-id beside an instance keeps the one read last: it is
+                    # stored, echoed and matched with it (usrloc never changes a bound one's)
+                    if ob["instance"] is not None and param_body(packed, "reg-id"):
+                        reg_id = ob["reg_id"]
+                    ob["reg_id"] = reg_id
                 if new_aor and self.max_contacts:
                     if inserted >= self.max_contacts:  # counted before the contact is read
                         raise RegError(R_TOO_MANY, note=f"more than max_contacts {self.max_contacts} for a new AOR")
@@ -504,10 +473,11 @@ class _Plan:
                 if len(callid) > CALLID_MAX_SIZE:
                     raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
                 q = parse_q(param_body(packed, "q"))
-                i = self._match(order, na)
+                i = self._match(order, na, ob["reg_id"])
+                by_instance = not msg.profile_ser and ob["instance"] is not None  # no CSeq rule then
                 if i is not None and not new_aor:
                     old = order[i]
-                    if old.callid == callid and cseq <= old.cseq:
+                    if old.callid == callid and cseq <= old.cseq and not by_instance:
                         if cseq == old.cseq and now < old.modified + CSEQ_DELAY:
                             self.changes.append(f"{na.uri}: CSeq {cseq} again (a retransmission): unchanged")
                             continue
@@ -520,7 +490,7 @@ class _Plan:
                 elif expires == 0:
                     continue
                 # a new AOR's contact listed twice: the later sighting updates the binding just made
-                new = self._binding(na, expires, q, callid, cseq, packed)
+                new = self._binding(na, expires, q, callid, cseq, ob)
                 if i is not None and (new.instance is None or order[i].instance):
                     # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
                     # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too

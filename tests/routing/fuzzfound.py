@@ -377,6 +377,21 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         kit("register-new-aor-two-skipped", 494,
             "<sip:USER@192.0.2.80>;q=0.6, <sip:USER@192.0.2.81>;expires=0, <sip:USER@192.0.2.82>;expires=0;q=0.1"),
     ]
+    def lou(name: str, n: int, cseq: int, contacts: str) -> tuple[str, bytes, Addr]:
+        return reg(name, n, "lou", f"Contact: {contacts}", callid="fuzz-lou@x", cseq=f"{cseq} REGISTER")
+
+    # a contact with an instance is found by it without the CSeq rule (get_ucontact_by_instance());
+    # pack_ci()'s reg-id stays from the last contact that had one beside an instance
+    b, d = '+sip.instance="<urn:uuid:B>";reg-id=1', '+sip.instance="<urn:uuid:D>"'
+    regid_flow = [
+        lou("register-instance-cseq-5", 528, 5, f"<sip:lou@192.0.2.72>;{b}"),
+        lou("register-instance-lower-cseq-still-updates", 529, 3, f"<sip:lou@192.0.2.73>;{b}"),
+        lou("register-instance-same-cseq-still-updates", 530, 3, f"<sip:lou@192.0.2.74>;{b};q=0.5"),
+        lou("register-reg-id-passes-to-the-next-contact", 531, 6,
+            f"<sip:lou@192.0.2.31>, <sip:lou@192.0.2.32>;{d};reg-id=2"),
+        lou("register-reg-id-starts-from-0-each-register", 532, 7,
+            f"<sip:lou@192.0.2.31>;expires=0, <sip:lou@192.0.2.33>;{d}"),
+    ]
     return [
         reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
             cseq="4294967296 REGISTER"),
@@ -431,7 +446,7 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
-    ] + instance_flow + same_uri_flow + partial_flow + head_flow
+    ] + instance_flow + same_uri_flow + partial_flow + head_flow + regid_flow
 
 
 def registrar_messages() -> list[tuple[str, bytes, Addr]]:
