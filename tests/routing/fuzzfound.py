@@ -516,7 +516,8 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
                               ("white-space-before-equals", 513, "ftag =ft1"),
                               ("white-space-after-value", 514, "ftag=ft1 "),
                               ("upper-case-name", 515, "FTAG=ft1"),
-                              ("upper-case-name-is-no-ftag", 523, "Ftag=zz"))
+                              ("upper-case-name-is-no-ftag", 523, "Ftag=zz"),
+                              ("single-quotes", 533, "ftag='ft1'"), ("double-quotes", 534, 'ftag="zz"'))
     ]
 
 

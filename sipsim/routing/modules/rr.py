@@ -122,11 +122,13 @@ def _is_upstream(run: Run, msg: SipMsg) -> bool:
 
 def _ftag(puri: SipUri) -> str | None:
     """The Route URI's ``ftag`` as rr reads it with ``parse_params()``: white space around the
-    name and the value is skipped (``;ftag= <TAB>ft1`` is ``ft1``), and the name is matched in
-    lower case only (``;Ftag=x`` is no ftag: the request goes downstream; measured on 5.6.3)."""
+    name and the value is skipped (``;ftag= <TAB>ft1`` is ``ft1``), one pair of quotes, ``"`` or
+    ``'``, is removed (``;ftag='ft1'`` is ``ft1``), and the name is matched in lower case only
+    (``;Ftag=x`` is no ftag: the request goes downstream; measured on 5.6.3)."""
     for name, value in puri.params:
         if name.strip(" \t\r\n") == "ftag":
-            return (value or "").strip(" \t\r\n")
+            value = (value or "").strip(" \t\r\n")
+            return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
     return None
 
 
