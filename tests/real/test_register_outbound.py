@@ -38,12 +38,13 @@ EXPECTED = [
 ]
 
 
-def _registers(port: int, src_port: int) -> list[bytes]:
+def _registers(port: int, src_port: int, contacts: list[tuple[str, str, str]] = CONTACTS) -> list[bytes]:
+    """One REGISTER per (user, Contact value, Call-ID), CSeq 1, 2, 3 ... in order."""
     host = f"127.0.0.1:{port}"
     return [(f"REGISTER sip:{host} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-ob{n};rport\r\n"
              f"From: <sip:{user}@{host}>;tag=f{n}\r\nTo: <sip:{user}@{host}>\r\nCall-ID: {callid}\r\n"
              f"CSeq: {n} REGISTER\r\nContact: {contact}\r\nExpires: 600\r\nMax-Forwards: 70\r\n"
-             "Content-Length: 0\r\n\r\n").encode() for n, (user, contact, callid) in enumerate(CONTACTS, 1)]
+             "Content-Length: 0\r\n\r\n").encode() for n, (user, contact, callid) in enumerate(contacts, 1)]
 
 
 def _contact(reply: bytes) -> str:
@@ -92,17 +93,10 @@ SAME_URI = [  # one Call-ID, CSeq 1, 2, 3: a URI bound without an instance, then
 ]
 
 
-def _same_uri_registers(port: int, src_port: int) -> list[bytes]:
-    host = f"127.0.0.1:{port}"
-    return [(f"REGISTER sip:{host} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{src_port};branch=z9hG4bK-su{n}\r\n"
-             f"From: <sip:e@{host}>;tag=s{n}\r\nTo: <sip:e@{host}>\r\nCall-ID: same-uri\r\n"
-             f"CSeq: {n} REGISTER\r\nContact: {contact}\r\nExpires: 600\r\nMax-Forwards: 70\r\n"
-             "Content-Length: 0\r\n\r\n").encode() for n, contact in enumerate(SAME_URI, 1)]
-
-
 def _answers(port: int, send) -> list[str]:  # noqa: ANN001
     src_port = free_udp_port()
-    return [_contact(send(data, src_port)) for data in _same_uri_registers(port, src_port)]
+    registers = _registers(port, src_port, [("e", contact, "same-uri") for contact in SAME_URI])
+    return [_contact(send(data, src_port)) for data in registers]
 
 
 def test_one_uri_bound_twice_like_kamailio(tmp_path: Path, isolated_network: None) -> None:
