@@ -119,7 +119,8 @@ instance is updated whatever its Call-ID and CSeq (usrloc checks them only for a
 ``reg-id`` is read into one structure that lives for the whole REGISTER (``pack_ci()``'s static
 contact info): a contact without an instance and ``reg-id`` keeps the one read last, and is
 stored, matched and echoed (``;reg-id=2`` on a plain contact) with it; a bound contact's own never
-changes. Measured on 5.6.3.
+changes. A contact that refreshes an instance bound under another Call-ID is the last one read:
+the contacts after it change nothing. Measured on 5.6.3.
 Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
 ``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
 instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
@@ -448,15 +449,14 @@ class _Plan:
         reg_id = 0  # pack_ci()'s static ci.reg_id: the last reg-id read beside an instance (see below)
         try:
             for na in self.contacts:
-                own = param_body(na, "received") or None  # empty: not set
-                if self.received is None or msg.profile_ser:  # Kamailio: the first value sticks (module docstring)
-                    self.received = own
                 expires = self._expires(na)
                 if new_aor and expires == 0:
                     continue  # insert_contacts() skips it unread (even a bad q)
                 # pack_ci() reads the first contact stored for a new AOR (``order`` still empty) from
-                # the message's first contact: one skipped above passes on its q and instance
+                # the message's first contact: one skipped above passes on its q, received and instance
                 packed = self.contacts[0] if new_aor and not order and not msg.profile_ser else na
+                if self.received is None or msg.profile_ser:  # Kamailio: the first value sticks (module docstring)
+                    self.received = param_body(packed, "received") or None  # empty: not set
                 ob = outbound(packed)
                 if not msg.profile_ser:
                     # a contact without a reg-id beside an instance keeps the one read last: it is
@@ -491,6 +491,8 @@ class _Plan:
                     continue
                 # a new AOR's contact listed twice: the later sighting updates the binding just made
                 new = self._binding(na, expires, q, callid, cseq, ob)
+                # an instance bound under another Call-ID: 5.6.3 reads no contact after this one
+                last = by_instance and i is not None and not new_aor and order[i].callid != callid
                 if i is not None and (new.instance is None or order[i].instance):
                     # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
                     # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too
@@ -500,6 +502,9 @@ class _Plan:
                     self.rc = 2 if i is not None else 1
                 capped = f" (asked {self.asked} s; max_expires {self.max})" if self.asked > expires else ""
                 self.changes.append(f"{na.uri} for {expires} s{capped}")
+                if last:
+                    self.changes.append("its instance was bound under another Call-ID: no further contact is read")
+                    break
         except RegError as exc:
             if not new_aor and not msg.profile_ser and order != current:
                 exc.keep = order  # update_contacts(): what the contacts before this one did stays

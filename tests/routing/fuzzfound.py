@@ -392,6 +392,21 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         lou("register-reg-id-starts-from-0-each-register", 532, 7,
             f"<sip:lou@192.0.2.31>;expires=0, <sip:lou@192.0.2.33>;{d}"),
     ]
+    def mia(name: str, n: int, callid: str, cseq: int, contacts: str) -> tuple[str, bytes, Addr]:
+        return reg(name, n, "mia", f"Contact: {contacts}", callid=callid, cseq=f"{cseq} REGISTER")
+
+    # a contact that refreshes an instance bound under another Call-ID is the last one read; a new
+    # AOR's first stored contact takes received from the first contact too
+    stop_flow = [
+        mia("register-mia-plain", 535, "fuzz-mia-1@x", 1, "<sip:mia@192.0.2.9>"),
+        mia("register-mia-instance", 536, "fuzz-mia-1@x", 2, f"<sip:mia@192.0.2.72>;{b}"),
+        mia("register-instance-other-call-id-reads-no-further", 537, "fuzz-mia-2@x", 1,
+            f"<sip:mia@192.0.2.33>;q=0.5, <sip:mia@192.0.2.34>, <sip:mia@192.0.2.72>;{b}"),
+        mia("register-instance-same-call-id-reads-on", 538, "fuzz-mia-2@x", 2,
+            f"<sip:mia@192.0.2.35>;q=0.5, <sip:mia@192.0.2.72>;{b}"),
+        kit("register-new-aor-skipped-head-no-received", 539, '<sip:USER@192.0.2.80>;received="sip:192.0.2.99:6000", '
+            "<sip:USER@192.0.2.81>;expires=0"),
+    ]
     return [
         reg("register-cseq-2-pow-32-new-aor", 420, "erin", "Contact: <sip:erin@192.0.2.70>",
             cseq="4294967296 REGISTER"),
@@ -446,7 +461,7 @@ def _registrar_default() -> list[tuple[str, bytes, Addr]]:
         reg("register-q-one-point-fails", 458, "pat", "Contact: <sip:pat@192.0.2.95>;q=1."),
         ("invite-found-named-route-du-reset", request("INVITE", "sip:kim@biloxi.com", n=453,
                                                       extra=("Route: <sip:proxy.example.net;lr>",)), UA),
-    ] + instance_flow + same_uri_flow + partial_flow + head_flow + regid_flow
+    ] + instance_flow + same_uri_flow + partial_flow + head_flow + regid_flow + stop_flow
 
 
 def registrar_messages() -> list[tuple[str, bytes, Addr]]:
