@@ -254,20 +254,20 @@ _URI_PROTOS = ("tcp", "tls", "sctp", "ws")
 
 def uri_proto(uri: SipUri, kamailio: bool = False) -> str:
     """The transport a URI asks for: ``sips:`` is TLS whatever ``;transport`` says (unless
-    ``;user=phone``), else the ``transport`` parameter (tcp, tls, sctp, ws), else UDP (an unknown
-    value, ``wss`` or an empty one included — measured with Kamailio 5.6)."""
+    ``;user=phone``), else the ``transport`` parameter (tcp, tls, sctp, ws; Kamailio reads the last
+    one), else UDP (an unknown value, ``wss`` or an empty one included — measured with Kamailio 5.6)."""
     if uri.scheme == "sips" and not (kamailio and _phone(uri)):
         return "tls"
     if not uri.params:
         return "udp"  # (the common case: no parameter asks for anything)
-    transport = (uri.param("transport") or "").lower()
+    transport = ((uri.last_param if kamailio else uri.param)("transport") or "").lower()
     return transport if transport in _URI_PROTOS else "udp"
 
 
 def _phone(uri: SipUri) -> bool:
-    """``;user=phone``: Kamailio (``phone2tel``, on by default) then takes a sip:/sips: URI for a tel:
-    URI -- a ``sips:`` one is no longer secure (measured: forwarded over UDP)."""
-    return uri.param("user") == "phone"
+    """``;user=phone`` (the last ``user``): Kamailio (``phone2tel``, on by default) then takes a
+    sip:/sips: URI for a tel: URI -- a ``sips:`` one is no longer secure (measured: forwarded over UDP)."""
+    return uri.last_param("user") == "phone"
 
 
 def _refuse(ctx: WorkerContext, msg: SipMsg, error: int, cause: str, text: str, reason: str) -> Steps:
@@ -297,7 +297,8 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             return (yield from _refuse(ctx, msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}",
                                        f"cannot forward: {exc.reason}", exc.reason))
         proto = uri_proto(uri, kamailio=kamailio)
-        if kamailio and proto == "tls" and uri.scheme == "sips" and (uri.param("transport") or "").lower() == "udp":
+        transport = (uri.last_param("transport") or "").lower()
+        if kamailio and proto == "tls" and uri.scheme == "sips" and transport == "udp":
             return (yield from _refuse(ctx, msg, E_UNSPEC, "a sips: URI cannot go over UDP",
                                        "cannot forward: a sips: URI with ;transport=udp "
                                        "(a secure URI over an insecure transport)", "sips over UDP"))

@@ -189,6 +189,23 @@ def forwarder_messages() -> list[tuple[str, bytes, Addr]]:
         bye = request("BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=n,
                       extra=(f"Route: {route}",))
         out.append((f"bye-route-display-{n}", bye, UA))
+    # parse_uri() keeps the last transport (and user) parameter of a URI that repeats it
+    for n, route in ((540, "<sip:192.0.2.79;transport=tcp;transport=udp;lr>"),
+                     (541, "<sip:192.0.2.79;transport=udp;transport=tcp;lr>"),
+                     (542, "<sips:192.0.2.79;user=phone;user=ip;lr>")):
+        bye = request("BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=n,
+                      extra=(f"Route: {route}",))
+        out.append((f"bye-route-last-param-{n}", bye, UA))
+    # rr's double Record-Route: after our Route with ;r2 the next one is ours too, removed unread
+    phone, ours, r2 = "sip:bob@192.0.2.4:5070", "sip:127.0.0.1;lr", "<sip:127.0.0.1;r2=on>"
+    double_rr = ((545, phone, ("<sip:127.0.0.1;r2=on;lr>, <sip:127.0.0.1:5080;lr>, <sip:192.0.2.77;lr>",)),
+                 (546, phone, ("<sip:127.0.0.1;r2=on;lr>", "<sip:192.0.2.80;lr>, <sip:192.0.2.77;lr>")),
+                 (547, ours, (f"{r2}, <sip:192.0.2.78;lr>, <sip:bob@192.0.2.4:5070>",)),
+                 (548, ours, (f"{r2}, <sip:192.0.2.79>",)),
+                 (549, ours, (r2, "<sip:192.0.2.78;lr>, <sip:bob@192.0.2.5>")))
+    for n, ruri, routes in double_rr:
+        bye = request("BYE", ruri, to="<sip:bob@biloxi.com>;tag=tt1", n=n, extra=tuple(f"Route: {r}" for r in routes))
+        out.append((f"bye-route-double-rr-{n}", bye, UA))
     return out
 
 
@@ -523,6 +540,8 @@ def rr_scheme_messages() -> list[tuple[str, bytes, Addr]]:
         _req("rr-rewritten-to-sip", "INVITE", "sips:bob@biloxi.com", 493, extra=("X-Sip: 1",)),
         _req("rr-tel-request-uri", "INVITE", "tel:+12015550123", 494),
         _req("rr-sips-user-phone-is-sip", "INVITE", "sips:+1201@biloxi.com;user=phone", 498),
+        _req("rr-sips-last-user-param-counts", "INVITE", "sips:+1201@biloxi.com;user=phone;user=ip", 543),
+        _req("rr-sips-last-user-param-phone", "INVITE", "sips:+1201@biloxi.com;user=ip;user=phone", 544),
     ] + [  # the direction record_route() reads from our Route's ftag: white space around it is skipped
         _req(f"rr-route-ftag-{name}", "BYE", "sip:bob@192.0.2.4:5070", n, frm="<sip:alice@atlanta.com>;tag=ft1",
              to="<sip:bob@biloxi.com>;tag=tt9", extra=(f"Route: <sip:127.0.0.1;lr;{ftag}>, <sip:192.0.2.77;lr>",))

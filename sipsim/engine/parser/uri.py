@@ -60,6 +60,15 @@ class SipUri:
                 return v if v is not None else ""
         return None
 
+    def last_param(self, name: str) -> str | None:
+        """As :meth:`param`, but the last one: Kamailio's ``parse_uri()`` keeps the last
+        ``transport``, ``maddr``, ``user``, ... of a URI that repeats them (measured on 5.6.3)."""
+        name = name.lower()
+        for k, v in reversed(self.params):
+            if k.lower() == name:
+                return v if v is not None else ""
+        return None
+
     @property
     def hostport(self) -> str:
         return self.host if self.port is None else f"{self.host}:{self.port}"

@@ -17,7 +17,8 @@ call for the same message fails ("double attempt to record-route").
 * returns 1 when the route set decided the next hop, -3 when the only Route was ours and the
   request has no To-tag (a pre-loaded route: the script routes it as an initial request).
 
-Simplifications: no outbound flow tokens, no double Record-Route (one socket), no ``add_username``.
+Simplifications: no outbound flow tokens, no ``add_username``; ``record_route()`` writes one Record-Route
+(one socket), though ``loose_route()`` removes the second of a double one (``;r2``) as Kamailio does.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sipsim.engine.parser.hf import F_EOH, F_FROM, F_TO, HdrField, HdrType
 from sipsim.engine.parser.msg import SipMsg
 from sipsim.engine.parser.msg_parser import parse_hdr_body, parse_headers
 from sipsim.engine.parser.nameaddr import NameAddr
-from sipsim.engine.parser.uri import SipUri, parse_uri
+from sipsim.engine.parser.uri import SipUri, kamailio_user_phone, parse_uri
 from sipsim.routing import uri_edit
 from sipsim.routing.functions import BRANCH_ROUTE, FAILURE_ROUTE, REQUEST_ROUTE, Param, export
 from sipsim.routing.interp import Run, Steps, uri_is_myself
@@ -92,7 +93,7 @@ def _rr_scheme(msg: SipMsg) -> str:
         uri = msg.parsed_ruri()
     except ParseError:
         return "sip"
-    if uri.scheme != "sips" or (not msg.profile_ser and uri.param("user") == "phone"):
+    if uri.scheme != "sips" or (not msg.profile_ser and kamailio_user_phone(uri.params)):
         return "sip"
     return "sips"
 
@@ -153,9 +154,14 @@ def _is_strict(puri: SipUri, kamailio: bool = False) -> bool:
     those of its user part (the part its parse_uri() cut off, :attr:`SipUri.phone_params`):
     ``<sip:host;lr;user=phone>`` is then a strict router (measured)."""
     params = puri.params
-    if kamailio and puri.param("user") == "phone":
+    if kamailio and kamailio_user_phone(puri.params):  # (the last user parameter counts)
         params = [(chunk.partition("=")[0], None) for chunk in (puri.phone_params or "").split(";") if chunk]
     return not any(name.strip(" \t\r\n").lower() == "lr" for name, _ in params)
+
+
+def _is_2rr(puri: SipUri) -> bool:
+    """rr's ``is_2rr()``: an ``r2`` parameter (any value, any case, white space around the name)."""
+    return any(name.strip(" \t\r\n").lower() == "r2" for name, _ in puri.params)
 
 
 def _del(msg: SipMsg, start: int, end: int, why: str) -> None:
@@ -251,23 +257,28 @@ def _after_loose(run: Run, msg: SipMsg, routes: list[HdrField], preloaded: bool,
     if uri_is_myself(run.config, rts[ri].uri):
         _record_direction(msg, puri)
         notes.append(f"top Route <{rts[ri].uri}> is us: removed")
-        if ri + 1 >= len(rts):
-            _del(msg, hdr.start, hdr.end, "loose_route: our Route")
-            hi += 1
-            if hi >= len(routes):
-                if msg.eoh is None:
-                    # find_next_route(): the headers after ours do not parse, so whether another
-                    # Route follows cannot be known -- an error, not "no more Route"
-                    notes.append("looking for the next Route: the headers do not parse")
-                    return RR_ERROR
-                notes.append("no more Route")
-                return RR_PRELOADED if preloaded else RR_DRIVEN
-            hdr = routes[hi]
-            rts = _parse(hdr, not run.ctx.ser)
-            ri = 0
-        else:
-            ri += 1
-        puri = _puri(rts[ri], not run.ctx.ser)
+        # with ;r2 (a double Record-Route: one entry per socket) the next Route is our other one,
+        # removed too whatever it names (rr's enable_double_rr, on by default)
+        for double in (False, True) if _is_2rr(puri) else (False,):
+            if double:
+                notes.append(f"our Route has r2: the next one <{rts[ri].uri}> is our second: removed too")
+            if ri + 1 >= len(rts):
+                _del(msg, hdr.start, hdr.end, "loose_route: our Route")
+                hi += 1
+                if hi >= len(routes):
+                    if msg.eoh is None:
+                        # find_next_route(): the headers after ours do not parse, so whether another
+                        # Route follows cannot be known -- an error, not "no more Route"
+                        notes.append("looking for the next Route: the headers do not parse")
+                        return RR_ERROR
+                    notes.append("no more Route")
+                    return RR_PRELOADED if preloaded else RR_DRIVEN
+                hdr = routes[hi]
+                rts = _parse(hdr, not run.ctx.ser)
+                ri = 0
+            else:
+                ri += 1
+            puri = _puri(rts[ri], not run.ctx.ser)
     else:
         notes.append(f"top Route <{rts[ri].uri}> is not us")
     uri = rts[ri].uri
@@ -303,13 +314,28 @@ def _handle_sr(msg: SipMsg, hdr: HdrField, rts: list[NameAddr], ri: int, puri: S
 def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str]) -> int:
     hdr = routes[0]
     rts = _parse(hdr, not run.ctx.ser)
-    rt = rts[0]
-    puri = _puri(rt, not run.ctx.ser)
+    ri = 0
+    puri = _puri(rts[0], not run.ctx.ser)
+    if _is_2rr(puri) and uri_is_myself(run.config, rts[0].uri):
+        # the first Route is the second of our double Record-Route (see _after_loose): skipped
+        notes.append(f"top Route <{rts[0].uri}> is our second (r2): removed")
+        if len(rts) > 1:
+            ri = 1
+        else:
+            _del(msg, hdr.start, hdr.end, "loose_route: our second Route")
+            if len(routes) == 1:
+                notes.append("no more Route" if msg.eoh is not None else "the headers do not parse")
+                return RR_NOT_DRIVEN if msg.eoh is not None else RR_ERROR
+            routes = routes[1:]
+            hdr = routes[0]
+            rts = _parse(hdr, not run.ctx.ser)
+        puri = _puri(rts[ri], not run.ctx.ser)
+    rt = rts[ri]
     if _is_strict(puri, not run.ctx.ser):
         uri_edit.set_ruri(msg, _maddr_uri(rt.uri, puri))
         notes.append(f"next hop <{rt.uri}> is strict too: it becomes the R-URI")
-        if len(rts) > 1:
-            _del(msg, hdr.body_start, rts[1].start, "loose_route: Route used as R-URI")
+        if ri + 1 < len(rts):
+            _del(msg, hdr.body_start, rts[ri + 1].start, "loose_route: Route used as R-URI")
         else:
             _del(msg, hdr.start, hdr.end, "loose_route: Route used as R-URI")
         return RR_DRIVEN
@@ -331,6 +357,8 @@ def _after_strict(run: Run, msg: SipMsg, routes: list[HdrField], notes: list[str
         _del(msg, values[-2].end, target.end, "loose_route: last Route moved to the R-URI")
     else:
         _del(msg, last.start, last.end, "loose_route: last Route moved to the R-URI")
+    if ri:
+        _del(msg, hdr.body_start, rt.start, "loose_route: our second Route")
     return RR_DRIVEN
 
 
