@@ -1,9 +1,9 @@
 """Messages found by the differential fuzz (tests/routing/fuzz_kamailio.py), minimised: each one
 made sipsim's ``kamailio`` profile answer, forward or log differently from Kamailio 5.6.3 until the
 engine was fixed. test_differential.py runs them through the script that showed the difference
-(cases ``fuzzfound``: forwarder.cfg, ``fuzzfound-default``: default.cfg, with the registrar's share in
-fuzzfound_registrar.py); ``fuzzfound-registrar``
-runs tests/routing/cfgs/cseq.cfg, whose ``save()`` has no ``sanity_check()`` in front of it.
+(cases ``fuzzfound``: forwarder.cfg, ``fuzzfound-default``: default.cfg, with the registrar's
+share in fuzzfound_registrar.py); ``fuzzfound-registrar`` runs tests/routing/cfgs/cseq.cfg, whose
+``save()`` has no ``sanity_check()`` in front of it.
 
 Names say what each one exercises; sipsim/routing/KAMAILIO_DIFFERENCES.md ("found by the fuzz")
 explains the behaviour behind them.
