@@ -119,8 +119,9 @@ instance is updated whatever its Call-ID and CSeq (usrloc checks them only for a
 ``reg-id`` is read into one structure that lives for the whole REGISTER (``pack_ci()``'s static
 contact info): a contact without an instance and ``reg-id`` keeps the one read last, and is
 stored, matched and echoed (``;reg-id=2`` on a plain contact) with it; a bound contact's own never
-changes. A contact that refreshes an instance bound under another Call-ID is the last one read:
-the contacts after it change nothing. Measured on 5.6.3.
+changes. A contact that refreshes an instance bound under another Call-ID (a phone that
+restarted, RFC 5626 §6) removes every other binding of that instance, whatever its ``reg-id``,
+and is the last one read: the contacts after it change nothing. Measured on 5.6.3.
 Not modelled: GRUUs (Kamailio adds ``pub-gruu``/``temp-gruu`` when the REGISTER says
 ``Supported: gruu``), and Kamailio's answer to a ``reg-id`` that is not a number or an empty
 instance (a 200 that lists nothing, the contact not saved): sipsim saves the contact without them.
@@ -491,8 +492,16 @@ class _Plan:
                     continue
                 # a new AOR's contact listed twice: the later sighting updates the binding just made
                 new = self._binding(na, expires, q, callid, cseq, ob)
-                # an instance bound under another Call-ID: 5.6.3 reads no contact after this one
+                # an instance bound under another Call-ID (a phone that restarted, RFC 5626 §6): its
+                # other bindings go, whatever their reg-id, and 5.6.3 reads no contact after this one
                 last = by_instance and i is not None and not new_aor and order[i].callid != callid
+                if last:
+                    keep, key = order[i], bare_instance(order[i].instance or "")
+                    gone = [b for b in order if b is not keep and b.instance and bare_instance(b.instance) == key]
+                    if gone:
+                        order = [b for b in order if not any(b is g for g in gone)]
+                        i = order.index(keep)
+                        self.changes.append(f"removed {', '.join(b.contact for b in gone)} (the same instance)")
                 if i is not None and (new.instance is None or order[i].instance):
                     # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
                     # "urn:.." stays "<urn:..>": measured), and one without an instance keeps it too

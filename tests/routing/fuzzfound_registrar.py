@@ -123,6 +123,12 @@ def registrar_default_messages() -> list[tuple[str, bytes, Addr]]:
             f"<sip:mia@192.0.2.33>;q=0.5, <sip:mia@192.0.2.34>, <sip:mia@192.0.2.72>;{b}"),
         mia("register-instance-same-call-id-reads-on", 538, "fuzz-mia-2@x", 2,
             f"<sip:mia@192.0.2.35>;q=0.5, <sip:mia@192.0.2.72>;{b}"),
+        # a restarted phone (a new Call-ID for its instance) loses its other bindings of that instance
+        mia("register-mia-second-flow", 550, "fuzz-mia-1@x", 3, '<sip:mia@192.0.2.62>;+sip.instance="<urn:uuid:B>"'),
+        mia("register-mia-third-flow", 551, "fuzz-mia-3@x", 1,
+            '<sip:mia@192.0.2.67>;+sip.instance="<urn:uuid:B>";reg-id=3'),
+        mia("register-instance-new-call-id-removes-its-other-flows", 552, "fuzz-mia-4@x", 1,
+            '<sip:mia@192.0.2.65>;+sip.instance="<urn:uuid:B>"'),
         kit("register-new-aor-skipped-head-no-received", 539, '<sip:USER@192.0.2.80>;received="sip:192.0.2.99:6000", '
             "<sip:USER@192.0.2.81>;expires=0"),
     ]
