@@ -500,7 +500,7 @@ class _Plan:
                     gone = [b for b in order if b is not keep and b.instance and bare_instance(b.instance) == key]
                     if gone:
                         order = [b for b in order if not any(b is g for g in gone)]
-                        i = order.index(keep)
+                        i = next(k for k, b in enumerate(order) if b is keep)
                         self.changes.append(f"removed {', '.join(b.contact for b in gone)} (the same instance)")
                 if i is not None and (new.instance is None or order[i].instance):
                     # a refresh keeps the stored +sip.instance, as written then ("<urn:..>" matched by
