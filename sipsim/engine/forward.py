@@ -119,17 +119,19 @@ def split_alias(alias: str) -> tuple[str, int | None]:
     return host.rstrip("."), int(port) if port else None
 
 
-def check_self(cfg: ServerConfig, host: str, port: int | None) -> bool:
+def check_self(cfg: ServerConfig, host: str, port: int | None, udp: bool = True) -> bool:
     """Is host[:port] this server? Our listen address, advertised name or an alias (``check_self``).
 
     An alias is compared as text, without case (as Kamailio's ``grep_aliases``): ``[2001:DB8::1]``
     matches the alias ``[2001:db8::1]``, ``[2001:db8:0::1]`` does not. An alias that cannot be
-    read (only possible from code: the CLI refuses one) names nothing.
+    read (only possible from code: the CLI refuses one) names nothing. ``udp`` False (a URI whose
+    ``transport`` names another protocol, as kex's ``is_myself()`` passes it on): our one UDP
+    socket is not it, an alias (any protocol) still is.
     """
     host = strip_brackets(host).lower().rstrip(".")
     port = port or SIP_PORT
     listen_host, listen_port = cfg.listen
-    if host in _own_names(listen_host, cfg.advertise) or same_ip(host, listen_host):
+    if udp and (host in _own_names(listen_host, cfg.advertise) or same_ip(host, listen_host)):
         return port == listen_port
     for alias in cfg.aliases:
         try:

@@ -247,6 +247,13 @@ def default_messages() -> list[tuple[str, bytes, Addr]]:
         ("bye-route-quoted-escape-no-route-uri", request(
             "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=415,
             extra=('Route: <sip:127.0.0.1;lr>;x="a\\"b"',)), UA),
+        # kex's is_myself() passes the URI's transport on: our (UDP) socket is not a TCP one; an alias is
+        ("bye-route-tcp-to-us-is-not-myself", request(
+            "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=553,
+            extra=("Route: <sip:127.0.0.1;lr;TRANSPORT=tcp>", "Route: <sip:192.0.2.88:5090>")), UA),
+        ("bye-route-tcp-to-alias-is-myself", request(
+            "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", n=554,
+            extra=("Route: <sip:biloxi.com;lr;transport=tcp>", "Route: <sip:192.0.2.88:5090>")), UA),
         ("bye-route-uri-param-space-is-myself", request(
             "BYE", "sip:bob@192.0.2.4:5070", to="<sip:bob@biloxi.com>;tag=tt1", maxfwd=None, n=412,
             extra=("Route: <sip:127.0.0.1;lr;ftag  =ft1>, <sip:192.0.2.77:5080;lr>",)), UA),

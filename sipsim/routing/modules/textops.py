@@ -223,8 +223,12 @@ def is_myself(run: Run, params: list[Param]) -> Steps:
     try:
         if not value.startswith(("sip:", "sips:")):  # as kex: only a lower-case scheme makes it a URI;
             raise ParseError("not a sip: URI")  # "SIP:bob@h" is taken as a host name, which is not ours
-        parse_uri(value, kamailio=run.config.profile is Profile.KAMAILIO)  # the profile's parse_uri(), as
-        mine = uri_is_myself(run.config, value)  # uri_is_myself's: Kamailio's takes ";ftag  =x", say
+        kamailio = run.config.profile is Profile.KAMAILIO
+        u = parse_uri(value, kamailio=kamailio)  # the profile's parse_uri(), as uri_is_myself's: Kamailio's
+        mine = uri_is_myself(run.config, value)  # takes ";ftag  =x", say
+        transport = (u.last_param("transport") or "udp").lower() if kamailio else "udp"
+        if mine and transport != "udp":  # kex passes the URI's protocol on: not our UDP socket (measured)
+            mine = u.is_sip and check_self(run.config, u.host, u.port, udp=False)
     except ParseError:
         host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
         mine = check_self(run.config, host or value, int(port) if is_digits(port) else None)
