@@ -14,16 +14,18 @@ from sipsim.engine.parser.uri import SipUri, kamailio_user_phone
 KEEP = object()
 
 
-def build_uri(u: SipUri, *, user: object = KEEP, host: object = KEEP, port: object = KEEP) -> str:
+def build_uri(u: SipUri, *, user: object = KEEP, host: object = KEEP, port: object = KEEP,
+              kamailio: bool = True) -> str:
     """The URI text with some parts replaced (``None`` removes the user or the port), as Kamailio's
     ``do_action()`` writes it back (measured on 5.6.3). What its parser cut off a ``;user=phone``
     user at the first ``;`` (``sip:+1201;ext=12@h;user=phone``) stays after the user, even a new
     or empty one; the ``@`` comes only with a user and a host. A ``tel:`` URI (kamailio profile)
     is rewritten the same way: its parameters are that part after the number (``tel:+1201;ext=12``
     with user ``carol`` is ``tel:carol;ext=12``); it has no host, so a port alone changes nothing,
-    and once it gets a host it becomes ``sip:NUMBER;PARAMS@HOST;user=phone``."""
+    and once it gets a host it becomes ``sip:NUMBER;PARAMS@HOST;user=phone``. ``kamailio`` False
+    (the ``ser`` profile): a ``sips:`` URI stays ``sips:`` whatever its ``user`` parameter."""
     scheme, user_param, params, headers = u.scheme, u.phone_params, u.params, u.headers
-    if scheme == "sips" and kamailio_user_phone(params):
+    if kamailio and scheme == "sips" and kamailio_user_phone(params):
         scheme = "sip"  # Kamailio's parser made it a tels: URI (phone2tel); it is written back as sip:
     if scheme == "tel":
         body, q, rest = (u.opaque or "").partition("?")
@@ -84,5 +86,5 @@ def rewrite_ruri(msg: SipMsg, **parts: object) -> bool:
         return False
     if u.scheme == "tel" and set(parts) == {"port"}:
         return True  # a tel: URI has no host to put a port after: Kamailio leaves it as it is
-    set_ruri(msg, build_uri(u, **parts))
+    set_ruri(msg, build_uri(u, **parts, kamailio=not msg.profile_ser))  # type: ignore[arg-type]
     return True
