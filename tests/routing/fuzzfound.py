@@ -92,6 +92,11 @@ def _vias() -> list[tuple[str, bytes, Addr]]:
     lf = request("OPTIONS", "sip:carol@192.0.2.30", maxfwd="0", n=340, to="<sip:carol@biloxi.com>  ",
                  extra=("Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bKa",))
     out.append(("sl-reply-lf-only-and-to-trailing-space", lf.replace(b"\r\n", b"\n"), UA))
+    # a Via that a quoted ',' cuts short is still refused for a version other than SIP/2.0
+    out.append(("via-version-2-1-with-quoted-comma", (
+        b"OPTIONS sip:carol@192.0.2.30 SIP/2.0\r\nTo: <sip:carol@192.0.2.30>\r\nFrom: <sip:a@192.0.2.1>;tag=384\r\n"
+        b"Call-ID: fuzz-555@x\r\nCSeq: 555 OPTIONS\r\n"
+        b'Via:  SIP/2.1/TCP 192.0.2.9;branch=z9hG4bKa555;x="a,b" \r\n\r\n'), UA))
     return out
 
 

@@ -194,6 +194,9 @@ def parse_via_general(body: str, base: int, strict_version: bool = False, kamail
         try:
             via, i = _via_parm(body, i, base, kamailio)
         except EndsAtNul as cut:  # (a ',' in a quoted parameter value: the header ends there)
+            if strict_version and cut.parsed.version != "2.0":  # (checked first, as for any value)
+                raise ParseError(f"Via protocol SIP/{cut.parsed.version} is not SIP/2.0 (Kamailio's Via parser)",
+                                 cut.parsed.start) from None
             raise EndsAtNul([*vias, cut.parsed], cut.at) from None
         if kamailio and "\0" in body:
             _nul_after_sent_by(body, i, base, via, vias)
