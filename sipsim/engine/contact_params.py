@@ -1,6 +1,6 @@
 """A contact's parameters as Kamailio's registrar reads them (``q``, ``expires``, ``+sip.instance``,
-``reg-id``), and the Contact list its answers carry: the small readers and writers that
-:mod:`sipsim.engine.registrar` shares with the location table's tools."""
+``reg-id``), and the Contact list its answers carry: the small readers and writers of
+:mod:`sipsim.engine.registrar`, kept apart so that module stays about the registrar's rules."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ def param_body(na, name: str) -> str | None:  # noqa: ANN001
     pair of quotes (``"`` or ``'``) removed. An empty ``q`` is no q, an empty ``expires`` no
     ``expires`` parameter (registrar's ``calc_contact_q``/``calc_contact_expires``)."""
     value = na.param(name)
-    if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+    return None if value is None else lex.unquote(value)
 
 
 def outbound(na) -> dict:  # noqa: ANN001

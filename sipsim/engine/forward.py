@@ -39,7 +39,7 @@ from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, F_VIA2
 from sipsim.engine.parser.lex import IPV4_RE, is_digits, strip_brackets
 from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
-from sipsim.engine.parser.uri import SipUri, parse_uri
+from sipsim.engine.parser.uri import SipUri, kamailio_user_phone, parse_uri
 
 _T = TypeVar("_T")
 
@@ -269,7 +269,7 @@ def uri_proto(uri: SipUri, kamailio: bool = False) -> str:
 def _phone(uri: SipUri) -> bool:
     """``;user=phone`` (the last ``user``): Kamailio (``phone2tel``, on by default) then takes a
     sip:/sips: URI for a tel: URI -- a ``sips:`` one is no longer secure (measured: forwarded over UDP)."""
-    return uri.last_param("user") == "phone"
+    return kamailio_user_phone(uri.params)
 
 
 def _refuse(ctx: WorkerContext, msg: SipMsg, error: int, cause: str, text: str, reason: str) -> Steps:
@@ -299,8 +299,8 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
             return (yield from _refuse(ctx, msg, E_BAD_URI, f"bad next-hop URI: {exc.reason}",
                                        f"cannot forward: {exc.reason}", exc.reason))
         proto = uri_proto(uri, kamailio=kamailio)
-        transport = (uri.last_param("transport") or "").lower()
-        if kamailio and proto == "tls" and uri.scheme == "sips" and transport == "udp":
+        if (kamailio and proto == "tls" and uri.scheme == "sips"
+                and (uri.last_param("transport") or "").lower() == "udp"):
             return (yield from _refuse(ctx, msg, E_UNSPEC, "a sips: URI cannot go over UDP",
                                        "cannot forward: a sips: URI with ;transport=udp "
                                        "(a secure URI over an insecure transport)", "sips over UDP"))

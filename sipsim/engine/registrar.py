@@ -403,7 +403,7 @@ class _Plan:
         expires = max(expires, self.min)
         return min(expires, self.max) if self.max else expires
 
-    def _match(self, bindings: list[Binding], na, reg_id: int | None = None) -> int | None:  # noqa: ANN001
+    def _match(self, bindings: list[Binding], na, ob: dict | None = None) -> int | None:  # noqa: ANN001
         """The binding a contact refreshes or removes, or None: usrloc's ``get_ucontact_by_instance()``
         in the kamailio profile -- a contact with ``+sip.instance`` is the binding with the same
         instance (one pair of ``<>`` aside) and ``reg-id``, whatever its URI (an outbound phone that
@@ -412,11 +412,11 @@ class _Plan:
         no binding has is a new binding even where its URI is bound already without an instance
         (or, after a move, with another one); a contact without an instance then refreshes or
         removes the first of the two in the list (measured on 5.6.3)."""
-        ob = outbound(na)
+        ob = ob or outbound(na)  # (the loop passes its own: reg-id sticks within a REGISTER)
         if self.msg.profile_ser or ob["instance"] is None:
             return next((k for k, b in enumerate(bindings) if b.contact == na.uri), None)
-        key, reg_id = bare_instance(ob["instance"]), ob["reg_id"] if reg_id is None else reg_id
-        return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == reg_id
+        key = bare_instance(ob["instance"])
+        return next((k for k, b in enumerate(bindings) if b.instance and b.reg_id == ob["reg_id"]
                      and bare_instance(b.instance) == key), None)
 
     def _binding(self, na, expires: int, q: float | None, callid: str, cseq: int, ob: dict) -> Binding:  # noqa: ANN001
@@ -474,7 +474,7 @@ class _Plan:
                 if len(callid) > CALLID_MAX_SIZE:
                     raise RegError(R_CALLID_LEN)  # before q (measured: a bad q with it is "Callid too long")
                 q = parse_q(param_body(packed, "q"))
-                i = self._match(order, na, ob["reg_id"])
+                i = self._match(order, na, ob)
                 by_instance = not msg.profile_ser and ob["instance"] is not None  # no CSeq rule then
                 if i is not None and not new_aor:
                     old = order[i]

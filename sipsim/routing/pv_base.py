@@ -215,5 +215,4 @@ def uri_part(u: SipUri, part: str) -> Value:
 def default_port(u: SipUri) -> int:
     """The port Kamailio 5.6 gives a URI without one: 5061 for ;transport=tls (the last transport
     parameter counts), else 5060 -- a sips: URI included (measured)."""
-    transports = [(v or "").lower() for n, v in u.params if n.lower() == "transport"]
-    return 5061 if transports and transports[-1] == "tls" else 5060
+    return 5061 if (u.last_param("transport") or "").lower() == "tls" else 5060

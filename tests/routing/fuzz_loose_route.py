@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -67,11 +66,7 @@ def main() -> int:
         cases.append((method, ruri, routes))
         msgs.append((request(method, ruri, to="<sip:bob@biloxi.com>;tag=tt1", n=20000 + i,
                              extra=tuple("Route: " + r for r in routes)), ("192.0.2.1", 5060)))
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / case.script.name
-        script.write_text(text)
-        seen_k = kamdiff.kamailio_run(text, msgs, hosts=HOSTS)
-        seen_s = kamdiff.sipsim_run(script, msgs, hosts=HOSTS)
+    seen_k, seen_s = kamdiff.run_both(text, msgs, hosts=HOSTS, name=case.script.name)
     differ = apart = 0
     for (method, ruri, routes), k, s in zip(cases, seen_k, seen_s, strict=True):
         if kamdiff.agree(k, s):

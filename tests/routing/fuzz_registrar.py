@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -94,11 +93,7 @@ def main() -> int:
             cseqs[callid] = max(1, cseqs.get(callid, 1) + rng.choice((1, 1, 1, 2, 0, -1)))
             n += 1
             msgs.append((_register(rng, n, user, callid, cseqs[callid]), PHONE))
-        with tempfile.TemporaryDirectory() as tmp:
-            script = Path(tmp) / case.script.name
-            script.write_text(text)
-            seen_k = kamdiff.kamailio_run(text, msgs, hosts=HOSTS)
-            seen_s = kamdiff.sipsim_run(script, msgs, hosts=HOSTS)
+        seen_k, seen_s = kamdiff.run_both(text, msgs, hosts=HOSTS, name=case.script.name)
         for i, (k, s) in enumerate(zip(seen_k, seen_s, strict=True)):
             if kamdiff.agree(k, s):
                 continue

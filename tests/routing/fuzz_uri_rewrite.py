@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -72,12 +71,7 @@ def main() -> int:
     cases = [(make_uri(rng, args.zero_ports), rng.choice(ACTIONS)) for _ in range(args.count)]
     msgs = [(request("INVITE", uri, extra=(f"X-A: {action}",), n=5000 + i), ("192.0.2.1", 5060))
             for i, (uri, action) in enumerate(cases)]
-    text = CFG.read_text()
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / CFG.name
-        script.write_text(text)
-        seen_k = kamdiff.kamailio_run(text, msgs)
-        seen_s = kamdiff.sipsim_run(script, msgs)
+    seen_k, seen_s = kamdiff.run_both(CFG.read_text(), msgs, name=CFG.name)
     bad: Counter[tuple[str, str]] = Counter()
     for (uri, action), k, s in zip(cases, seen_k, seen_s, strict=True):
         if kamdiff.agree(k, s):

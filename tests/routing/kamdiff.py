@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +160,18 @@ def sipsim_run(script_path: Path, messages: list[tuple[bytes, Addr]], *, hosts: 
                   if ev.step in ("xlog", "log") and ev.detail.get("printed", True)]
         seen.append(s)
     return seen
+
+
+def run_both(script_text: str, messages: list[tuple[bytes, Addr]], *, hosts: dict[str, str] | None = None,
+             name: str = "script.cfg") -> tuple[list[Seen], list[Seen]]:
+    """The same messages through Kamailio and through sipsim, both given ``script_text`` (sipsim
+    reads it from a temporary file called ``name``, as its error messages name the file)."""
+    seen_k = kamailio_run(script_text, messages, hosts=hosts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(script_text)
+        seen_s = sipsim_run(path, messages, hosts=hosts)
+    return seen_k, seen_s
 
 
 def _resolvable(host: str, hosts: dict[str, str]) -> str | None:

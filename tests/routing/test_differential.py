@@ -11,7 +11,6 @@ disappears fails the test so that the list stays true.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,11 +99,7 @@ def _run(name: str) -> tuple[list[str], list[kamdiff.Seen], list[kamdiff.Seen]]:
         text = case.prefix + case.script.read_text()
         msgs = case.messages()
         data = [(m[1], m[2]) for m in msgs]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / case.script.name
-            path.write_text(text)
-            seen_k = kamdiff.kamailio_run(text, data, hosts=HOSTS)
-            seen_s = kamdiff.sipsim_run(path, data, hosts=HOSTS)
+        seen_k, seen_s = kamdiff.run_both(text, data, hosts=HOSTS, name=case.script.name)
         _RESULTS[name] = ([m[0] for m in msgs], seen_k, seen_s)
     return _RESULTS[name]
 

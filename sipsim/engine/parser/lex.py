@@ -100,6 +100,12 @@ def port(s: str, i: int, base: int = 0) -> tuple[int, int]:
     return int(s[i:j]), j
 
 
+def unquote(value: str) -> str:
+    """One pair of matching quotes, ``"`` or ``'``, removed: a parameter's body as Kamailio's
+    ``parse_params()`` gives it (``;q="0.5"``, ``;ftag='x'``)."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+
+
 def strip_brackets(h: str) -> str:
     return h[1:-1] if h.startswith("[") and h.endswith("]") else h
 

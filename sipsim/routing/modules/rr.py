@@ -24,6 +24,7 @@ Simplifications: no outbound flow tokens, no ``add_username``; ``record_route()`
 from __future__ import annotations
 
 from sipsim.engine import lumps
+from sipsim.engine.parser import lex
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_EOH, F_FROM, F_TO, HdrField, HdrType
 from sipsim.engine.parser.msg import SipMsg
@@ -128,8 +129,7 @@ def _ftag(puri: SipUri) -> str | None:
     (``;Ftag=x`` is no ftag: the request goes downstream; measured on 5.6.3)."""
     for name, value in puri.params:
         if name.strip(" \t\r\n") == "ftag":
-            value = (value or "").strip(" \t\r\n")
-            return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+            return lex.unquote((value or "").strip(" \t\r\n"))
     return None
 
 

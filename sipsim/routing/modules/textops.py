@@ -21,7 +21,7 @@ from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import parse_uri
 from sipsim.engine.sl import add_lump_rpl
 from sipsim.routing.functions import ANY_ROUTE, FAILURE_ROUTE, REQUEST_ROUTE, FixupError, Param, export, str_const
-from sipsim.routing.interp import Run, Steps, uri_is_myself
+from sipsim.routing.interp import Run, Steps
 from sipsim.routing.tree import Const
 
 
@@ -224,11 +224,10 @@ def is_myself(run: Run, params: list[Param]) -> Steps:
         if not value.startswith(("sip:", "sips:")):  # as kex: only a lower-case scheme makes it a URI;
             raise ParseError("not a sip: URI")  # "SIP:bob@h" is taken as a host name, which is not ours
         kamailio = run.config.profile is Profile.KAMAILIO
-        u = parse_uri(value, kamailio=kamailio)  # the profile's parse_uri(), as uri_is_myself's: Kamailio's
-        mine = uri_is_myself(run.config, value)  # takes ";ftag  =x", say
-        transport = (u.last_param("transport") or "udp").lower() if kamailio else "udp"
-        if mine and transport != "udp":  # kex passes the URI's protocol on: not our UDP socket (measured)
-            mine = u.is_sip and check_self(run.config, u.host, u.port, udp=False)
+        u = parse_uri(value, kamailio=kamailio)  # the profile's parse_uri(): Kamailio's takes ";ftag  =x", say
+        # kex passes the URI's protocol on: one that is not UDP is not our socket (measured)
+        udp = not kamailio or (u.last_param("transport") or "udp").lower() == "udp"
+        mine = u.is_sip and check_self(run.config, u.host, u.port, udp=udp)
     except ParseError:
         host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
         mine = check_self(run.config, host or value, int(port) if is_digits(port) else None)
