@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sipsim.engine.config import ServerConfig
 from sipsim.engine.events import StepEvent
 from sipsim.engine.location import LocationStore, MemoryLocation
-from sipsim.engine.script_cb import ScriptCallbacks, default_callbacks
+from sipsim.engine.script_cb import ScriptCallbacks, callbacks_for
 from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.stats import CoreStats
 
@@ -42,7 +42,7 @@ class WorkerContext:
     config: ServerConfig = field(default_factory=ServerConfig)
     worker: int = 0
     router: Router | None = None
-    callbacks: ScriptCallbacks = field(default_factory=default_callbacks)
+    callbacks: ScriptCallbacks = None  # type: ignore[assignment]  # None: the router's (callbacks_for)
     location: LocationStore = field(default_factory=MemoryLocation)
     stats: CoreStats = field(default_factory=CoreStats)
     sl_timeout: SlTimeout = field(default_factory=SlTimeout)  # shared by a server's workers
@@ -60,6 +60,8 @@ class WorkerContext:
             from sipsim.routing import default_router
 
             self.router = default_router(self.config)
+        if self.callbacks is None:
+            self.callbacks = callbacks_for(self.router)
 
     def event(self, step: str, msg: SipMsg | int, text: str, **fields: Any) -> StepEvent:
         """A StepEvent of this worker. When the message's changes (lumps, new R-URI) moved since

@@ -77,6 +77,8 @@ class DefaultRoute:
     """Stateless proxy + registrar (see the module docstring for its cfg form)."""
 
     name = "built-in default route"
+    # default.cfg's loadmodule lines, in their order (it decides the pre-script callbacks' order)
+    modules = ("kex", "sl", "maxfwd", "sanity", "textops", "pv", "usrloc", "registrar", "rr", "siputils")
 
     def has_onreply_route(self) -> bool:
         return False

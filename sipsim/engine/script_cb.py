@@ -3,7 +3,8 @@
 Modules register callbacks that run just before the routing script (pre) and after it (post), for
 requests and/or replies. Kamailio runs them newest-registered first; the first pre-script callback
 that returns 0 stops the chain and the message is dropped. Two real ones are installed by default,
-as a Kamailio with kex and sl loaded has them:
+as a Kamailio with kex and sl loaded has them (in the order the script loads the two modules, see
+:func:`callbacks_for`):
 
 * ``kex:core_stats`` counts ``rcv_requests``/``rcv_replies`` and Kamailio 5.6's fixed per-method,
   per-class and per-code counters (``sipsim.engine.stats``). Kamailio registers three functions
@@ -24,7 +25,7 @@ Your own: ``callbacks.register_pre(fn, name="mine")`` with ``fn(msg, ctx) -> int
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -128,9 +129,39 @@ def sl_filter_ack(msg: SipMsg, ctx: WorkerContext) -> int:
     return 1
 
 
-def default_callbacks() -> ScriptCallbacks:
-    cbs = ScriptCallbacks()
+def _register_kex(cbs: ScriptCallbacks) -> None:
     cbs.register_pre(km_cb_req_stats, types=REQUEST_CB, name="kex:core_stats")
     cbs.register_pre(km_cb_rpl_stats, types=ONREPLY_CB, name="kex:core_stats")
+
+
+def _register_sl(cbs: ScriptCallbacks) -> None:
     cbs.register_pre(sl_filter_ack, types=REQUEST_CB, name="sl:filter_ACK")
+
+
+#: Kamailio's stock kamailio.cfg loads kex.so before sl.so, and so does sipsim's default.cfg
+STOCK_ORDER = ("kex", "sl")
+
+
+def default_callbacks(modules: Sequence[str] = STOCK_ORDER) -> ScriptCallbacks:
+    """kex's and sl's callbacks, registered in the order ``modules`` loads the two.
+
+    Each module registers its callbacks when it initialises, and Kamailio 5.6 initialises the
+    modules in the order the script loads them; registering puts a callback at the head of the
+    list. So the module loaded *last* runs first (measured on 5.6.3: with ``sl.so`` loaded before
+    ``kex.so`` the ACK that sl swallows is counted in ``rcv_requests_ack``; the other way round
+    it is not). Simplification: sipsim always counts and always filters, as if both modules were
+    loaded; one the script does not load counts as loaded before all the others.
+    """
+    register = {"kex": _register_kex, "sl": _register_sl}
+    loaded = list(modules)
+    cbs = ScriptCallbacks()
+    for name in sorted(register, key=lambda m: loaded.index(m) if m in loaded else -1):  # (stable: kex, sl)
+        register[name](cbs)
     return cbs
+
+
+def callbacks_for(router: object) -> ScriptCallbacks:
+    """The callbacks of a server running ``router``: its script's ``loadmodule`` order when it has
+    one (a cfg script, the built-in default route), else the stock order (a KEMI script)."""
+    modules = getattr(router, "modules", None)
+    return default_callbacks(STOCK_ORDER if modules is None else modules)

@@ -97,7 +97,7 @@ from sipsim.engine.network import VirtualNetwork
 from sipsim.engine.peers import Peer, Timer, make_peers
 from sipsim.engine.scenario import Arrival, Pause, Scenario, load_router
 from sipsim.engine.sched_fair import CfsRq
-from sipsim.engine.script_cb import default_callbacks
+from sipsim.engine.script_cb import callbacks_for
 from sipsim.engine.sim_proc import CPU, DEAD, HELD, RUNQ, SLEEP, Proc
 from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.snapshot import Event
@@ -144,7 +144,7 @@ class Runner:
         self._until = sc.until if sc.until is not None else float("inf")
         self._next_id = 0
         self._inject = {k: list(v) for k, v in (injections or {}).items()}
-        location, callbacks, sl_timeout = MemoryLocation(), default_callbacks(), SlTimeout()
+        location, callbacks, sl_timeout = MemoryLocation(), callbacks_for(router), SlTimeout()
         self.location = location
         order = sc.worker_start_order()
         self.procs: list[Proc] = [None] * sc.workers  # type: ignore[list-item]

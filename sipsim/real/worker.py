@@ -61,7 +61,7 @@ from sipsim.engine.events import (
     format_addr,
 )
 from sipsim.engine.location import LocationStore
-from sipsim.engine.script_cb import default_callbacks
+from sipsim.engine.script_cb import callbacks_for
 from sipsim.engine.sl_timeout import SlTimeout
 from sipsim.engine.stats import CoreStats
 from sipsim.engine.udp_server import udp_rcv_loop
@@ -125,7 +125,7 @@ class LiveWorker:
         # message never falls into Counter.__missing__ (a Python call per absent name)
         stats.update(setup.stats.read(setup.slot))
         self.ctx = WorkerContext(config=setup.config, worker=self.pid, router=setup.router,
-                                 callbacks=default_callbacks(), location=setup.location, stats=stats,
+                                 callbacks=callbacks_for(setup.router), location=setup.location, stats=stats,
                                  sl_timeout=setup.sl_timeout)
         # Without an observer (or --log-level debug) nobody reads the narration of each step: only
         # the steps that decide a message's fate are made (the log line needs them).

@@ -45,6 +45,7 @@ class CfgRouter:
         self.script = script
         fix_actions(script)
         self.name = script.file.rsplit("/", 1)[-1]
+        self.modules = tuple(script.modules)  # in load order, which orders kex's and sl's callbacks
         self.defines = defines
         self.base_config = config
         self.config = self._fold_globals(config)

@@ -155,3 +155,61 @@ def test_sl_counters_equal_kamailio_56(tmp_path: Path, isolated_network: None) -
     assert theirs["sent_replies"] == sent and theirs["failures"] == 1
     assert theirs["404_replies"] == 2 and theirs["4xx_replies"] == 1 and theirs["6xx_replies"] == 3
     assert theirs["500_replies"] == 2 and theirs["xxx_replies"] == 3 and theirs["1xx_replies"] == 0
+
+
+# -- the order of kex's and sl's callbacks ------------------------------------------------------------
+
+ORDER_SCRIPT = ('loadmodule "{first}.so"\nloadmodule "{second}.so"\n\nrequest_route {{\n'
+                '\tif (method == "ACK") {{\n\t\texit;\n\t}}\n\tsl_send_reply("404", "Not Found");\n\texit;\n}}\n')
+
+
+def _ack_for(invite: bytes, reply: bytes) -> bytes:
+    """The ACK a UAC sends for a non-2xx final reply (RFC 3261 §17.1.1.3): the INVITE's Via (its
+    branch), Call-ID and From, the reply's To (the proxy's own tag), CSeq method ACK."""
+    lines = invite.decode("latin-1").split("\r\n")
+    to = next(h for h in reply.decode("latin-1").split("\r\n") if h.startswith("To:"))
+    keep = [h for h in lines[1:] if h.startswith(("Via:", "From:", "Call-ID:"))]
+    return msg("ACK sip:nobody@example.org SIP/2.0", *keep, "Max-Forwards: 70", to, "CSeq: 1 ACK")
+
+
+@pytest.mark.parametrize("first,second", [("sl", "kex"), ("kex", "sl")])
+def test_callback_order_follows_loadmodule(tmp_path: Path, isolated_network: None, first: str, second: str) -> None:
+    """The ACK to the proxy's own 404 is swallowed by sl's filter; whether kex counted it first
+    depends on which module the script loads last (its callback is the newest, it runs first).
+    Measured on Kamailio 5.6.3 for both orders; sipsim must count as it does."""
+    need_tool("unshare")
+    need_tool("kamailio")
+    kamcmd = need_tool("kamcmd")
+    script = ORDER_SCRIPT.format(first=first, second=second)
+    sock = str(tmp_path / "ctl.sock")
+    kam_script = script.replace("\nrequest_route", f'loadmodule "ctl.so"\nmodparam("ctl", "binrpc", "unix:{sock}")\n'
+                                "\nrequest_route", 1)
+    invites = [sl_request("INVITE", "nobody", 200 + n) for n in range(3)]
+    with KamailioProcess(kam_script) as k:
+        before = kamcmd_stats(kamcmd, sock, "core")
+        for inv in invites:
+            obs = k.send(inv)
+            assert [x.data[:12] for x in obs.sent] == [b"SIP/2.0 404 "], obs.notable()
+            assert k.send(_ack_for(inv, obs.sent[0].data)).sent == []
+        after = kamcmd_stats(kamcmd, sock, "core")
+        deadline = time.monotonic() + 5
+        while (sl := kamcmd_stats(kamcmd, sock, "sl"))["received_ACKs"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)  # (sl sums its per-process counters once per timer tick)
+    theirs = {n: after[n] - before.get(n, 0) for n in ("rcv_requests", "rcv_requests_ack", "rcv_requests_invite")}
+    theirs["received_ACKs"] = sl["received_ACKs"]
+
+    (tmp_path / "order.cfg").write_text(script)
+    config = ServerConfig(profile=Profile.KAMAILIO, listen=("127.0.0.1", 5060))
+    driver = MemoryDriver(config, router=load_route(tmp_path / "order.cfg", config))
+    for inv in invites:
+        replies = driver.feed(inv, ("192.0.2.1", 5060)).sent
+        assert len(replies) == 1 and replies[0].data.startswith(b"SIP/2.0 404 ")
+        assert driver.feed(_ack_for(inv, replies[0].data), ("192.0.2.1", 5060)).sent == []
+    stats = driver.ctx.stats
+    ours = {n: stats.snapshot()[n] for n in ("rcv_requests", "rcv_requests_ack", "rcv_requests_invite")}
+    ours["received_ACKs"] = stats.sl_snapshot()["received_ACKs"]
+
+    assert ours == theirs
+    counted = first == "sl"  # kex loaded last: its counter runs before sl's filter
+    assert theirs == {"rcv_requests": 6 if counted else 3, "rcv_requests_ack": 3 if counted else 0,
+                      "rcv_requests_invite": 3, "received_ACKs": 3}
