@@ -23,7 +23,8 @@ from typing import Any
 from helpers import DATA, free_udp_port, stop_pid
 
 from sipsim.real import procinfo
-from sipsim.real.control import query
+from sipsim.real.control import default_control_path, query
+from sipsim.real.location import default_db_path
 from sipsim.real.procinfo import asleep_in_recvfrom, sipp_counters  # noqa: F401
 
 HERE = Path(__file__).parent
@@ -36,15 +37,23 @@ class LiveServer:
     """A ``python -m sipsim serve`` child process on a free port, with its own db/control/log."""
 
     def __init__(self, tmp: Path, *, workers: int = 4, args: Iterable[str] = (), observe: str | None = None,
-                 port: int | None = None, log_level: str = "info") -> None:
+                 port: int | None = None, log_level: str = "info", default_paths: bool = False) -> None:
+        """``default_paths``: no --db and --control, the server picks its own from $XDG_STATE_HOME
+        and $XDG_RUNTIME_DIR (the test points them at its tmp folder first)."""
         self.tmp = tmp
         self.port = port or free_udp_port()
-        self.db = tmp / f"loc-{self.port}.sqlite"
-        self.control = str(tmp / f"ctl-{self.port}.sock")
+        if default_paths:
+            self.db = default_db_path(("127.0.0.1", self.port))
+            self.control = default_control_path(("127.0.0.1", self.port))
+            paths: list[str] = []
+        else:
+            self.db = tmp / f"loc-{self.port}.sqlite"
+            self.control = str(tmp / f"ctl-{self.port}.sock")
+            paths = ["--db", str(self.db), "--control", self.control]
         self.log_path = tmp / f"serve-{self.port}.log"
         self.workers = workers
         cmd = [sys.executable, "-m", "sipsim", "serve", "--listen", f"127.0.0.1:{self.port}", "--workers",
-               str(workers), "--db", str(self.db), "--control", self.control, "--log-level", log_level, *args]
+               str(workers), *paths, "--log-level", log_level, *args]
         if observe:
             cmd += ["--observe", observe]
         self.cmd = cmd

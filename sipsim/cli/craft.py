@@ -32,7 +32,10 @@ def add_message_options(p: argparse.ArgumentParser, *, sending: bool) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="Header=value",
                    help="set a header (replaces its first occurrence or adds it); repeatable")
     p.add_argument("--seed", type=int, default=None,
-                   help="derive tags/branches/Call-ID from this seed (default: from the addresses)")
+                   help="derive tags/branches/Call-ID from this seed (default: "
+                        + ("a new one each run, as a phone makes a new Call-ID and branch: sending the same "
+                           "REGISTER twice would otherwise be a retransmission to the registrar)" if sending else
+                           "from the addresses)"))
     p.add_argument("--list", action="store_true", help="list the templates and exit")
 
 

@@ -1,8 +1,8 @@
 """`sipsim location`: the bindings of the live registrar, as `kamctl ul show` lists them.
 
-Reads the SQLite location table a `sipsim serve` writes (the default path, or --db); works while
-the server runs (WAL: readers never block it) and after it stopped. Expired bindings are not
-shown (the server ignores them, and purges them every minute).
+Reads the SQLite location table a `sipsim serve` writes (the default one of its --listen, or
+--db); works while the server runs (WAL: readers never block it) and after it stopped. Expired
+bindings are not shown (the server ignores them, and purges them every minute).
 
 ``Received::`` is usrloc's ``received`` field: the address a NATed phone really sends from, which
 ``lookup()`` makes the next hop (``$du``). Kamailio's registrar stores it from a Contact's own
@@ -26,8 +26,15 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("location", help="list the registered bindings (like kamctl ul show)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", metavar="PATH", help="location database (default $XDG_STATE_HOME/sipsim/location.sqlite)")
-    p.add_argument("--aor", metavar="USER", help="only this address of record")
+    p.add_argument("--db", metavar="PATH",
+                   help="location database (default: the one `sipsim serve --listen` uses by default: "
+                        "$XDG_STATE_HOME/sipsim/location.sqlite for 127.0.0.1:5060, "
+                        "location-HOST-PORT.sqlite beside it for another address)")
+    p.add_argument("--listen", default="127.0.0.1:5060", metavar="IP:PORT",
+                   help="the server's listen address, to find its default database (127.0.0.1:5060)")
+    p.add_argument("--aor", metavar="USER",
+                   help="only this address of record; user@domain and sip:user@domain are read as USER, "
+                        "as Kamailio's usrloc does without use_domain")
     p.add_argument("--json", action="store_true", help="one JSON object per binding")
 
 
@@ -37,12 +44,21 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from sipsim.cli.common import fail
+    from sipsim.cli.common import UsageError, fail, parse_hostport
     from sipsim.real.location import default_db_path, open_existing
 
-    path = Path(args.db) if args.db else default_db_path()
+    if args.db:
+        path = Path(args.db)
+    else:
+        try:
+            path = default_db_path(parse_hostport(args.listen))
+        except UsageError as exc:
+            return fail(f"--listen: {exc}")
     if not path.is_file():
-        return fail(f"no location database at {path} (has `sipsim serve` run with this --db?)", 1)
+        said = "--db" if args.db else f"--listen {args.listen}"
+        return fail(f"no location database at {path} (has `sipsim serve` run with this {said}?)", 1)
+    if args.aor:
+        args.aor = aor_user(args.aor)
     now = time.time()
     try:
         conn = open_existing(path)
@@ -87,3 +103,13 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print("\t(no bindings)")
     return 0
+
+
+def aor_user(text: str) -> str:
+    """The AOR as the table keys it (the user part): ``sip:alice@example.com`` and ``alice@h`` are
+    ``alice``, as ``kamcmd ul.lookup`` reads them when usrloc's ``use_domain`` is off."""
+    text = text.strip()
+    scheme, colon, rest = text.partition(":")
+    if colon and scheme.lower() in ("sip", "sips"):
+        text = rest
+    return text.split("@", 1)[0]

@@ -16,6 +16,7 @@ at --to); 2 for a usage error. For example:
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from typing import Any
 
@@ -121,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     with sock:
         local = sock.getsockname()[:2]
         try:
-            composed = compose(args.template, src=local, dst=dst, sets=sets, seed=args.seed)
+            # a new seed each run unless given: the same --from would otherwise give the same
+            # Call-ID, CSeq and branch every time (a retransmission to a registrar, which changes nothing)
+            seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+            composed = compose(args.template, src=local, dst=dst, sets=sets, seed=seed)
         except PacketsError as exc:
             return fail(str(exc))
         msg = composed.msg

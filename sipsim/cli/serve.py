@@ -75,8 +75,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=_positive, default=4, metavar="N",
                    help="worker processes blocking in recvfrom on the one socket (4)")
     p.add_argument("--db", metavar="PATH",
-                   help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite, its folder "
-                        "created; a PATH given must be in a folder that exists)")
+                   help="location database (SQLite; default $XDG_STATE_HOME/sipsim/location.sqlite for "
+                        "127.0.0.1:5060, location-HOST-PORT.sqlite beside it for another --listen, its folder "
+                        "created; a PATH given must be in a folder that exists; two servers share a table only "
+                        "when given the same PATH)")
     p.add_argument("--max-bindings", type=_count, default=100_000, metavar="N",
                    help="refuse a REGISTER that would grow the location table beyond N rows, as Kamailio "
                         "does when usrloc's memory is full: 500 (100000; 0: no limit)")

@@ -168,10 +168,25 @@ def _rekey(db: sqlite3.Connection) -> None:
         raise
 
 
-def default_db_path() -> Path:
-    """``$XDG_STATE_HOME/sipsim/location.sqlite`` (``~/.local/state/sipsim/location.sqlite``)."""
+DEFAULT_LISTEN = ("127.0.0.1", 5060)
+
+
+def default_db_path(listen: tuple[str, int] = DEFAULT_LISTEN) -> Path:
+    """``$XDG_STATE_HOME/sipsim/location.sqlite`` (``~/.local/state/sipsim/location.sqlite``) for a
+    server on 127.0.0.1:5060, ``location-HOST-PORT.sqlite`` beside it for one listening elsewhere.
+
+    One table per listen address, as each Kamailio has its own usrloc: two servers started with
+    their defaults (a lab chaining two proxies) would otherwise share their bindings, and an INVITE
+    to the second one reach a phone that registered with the first. Sharing stays possible, on
+    purpose, with the same ``--db``.
+    """
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "sipsim" / "location.sqlite"
+    host, port = listen[0].strip("[]"), listen[1]
+    if (host, port) == DEFAULT_LISTEN:
+        name = "location.sqlite"
+    else:
+        name = f"location-{host.replace(':', '_')}-{port}.sqlite"
+    return Path(base) / "sipsim" / name
 
 
 def wal_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -205,7 +220,7 @@ class SQLiteLocation:
         nobody looks for (OSError, "no such folder")."""
         folder = self.path.parent
         if not folder.is_dir():
-            if self.path != default_db_path():
+            if folder != default_db_path().parent:
                 raise OSError(f"no such folder {folder}")
             folder.mkdir(parents=True, exist_ok=True)
         db = self._db()

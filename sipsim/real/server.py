@@ -203,7 +203,7 @@ class Server:
             except Exception as exc:  # a broken install: one line, as for --route
                 raise ServeError(f"cannot load the shipped default.cfg: {exc}") from None
         self.policy = DestPolicy(o.allow_dest, dns=o.dns, family=self.sock.family)
-        db = o.db or default_db_path()
+        db = o.db or default_db_path(self.config.listen)
         self.location = SQLiteLocation(db, max_bindings=o.max_bindings)
         try:
             self.location.create()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import free_udp_port, stop_pid
+from live_harness import LiveServer
 
 from sipsim.real.control import ControlServer
 from sipsim.real.location import SQLiteLocation, default_db_path
@@ -73,3 +74,38 @@ def test_tui_live_refuses_a_bad_advertise_as_serve_before_textual_starts(capsys:
 
     assert main(["tui", "--live", "127.0.0.1:5999", "--advertise", "bad name!"]) == 2
     assert "--advertise 'bad name!': not a SIP host" in capsys.readouterr().err
+
+
+def test_two_servers_keep_their_own_default_location_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            isolated_network: None) -> None:
+    """Two servers started with their defaults (a lab chaining two proxies) do not share bindings:
+    each listen address has its own table, which ``sipsim location --listen`` finds; ``--aor``
+    takes ``sip:user@domain`` as usrloc does without use_domain. And ``sipsim send`` makes a new
+    Call-ID each run, so a second REGISTER from the same --from with Expires 0 is no
+    retransmission: it removes the binding."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sipsim", *args], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+
+    with LiveServer(tmp_path, workers=1, default_paths=True) as a, LiveServer(tmp_path, workers=1,
+                                                                              default_paths=True) as b:
+        phone = f"127.0.0.1:{free_udp_port()}"
+        res = cli("send", "register", "--to", f"127.0.0.1:{a.port}", "--from", phone)
+        assert res.returncode == 0 and "SIP/2.0 200 OK" in res.stdout, res.stdout + res.stderr
+        assert a.db != b.db and a.db.is_file() and b.db.is_file()
+        assert a.db == tmp_path / "state" / "sipsim" / f"location-127.0.0.1-{a.port}.sqlite"
+        shown = cli("location", "--listen", f"127.0.0.1:{a.port}", "--aor", f"sip:alice@127.0.0.1:{a.port}")
+        assert shown.returncode == 0 and "AOR:: alice" in shown.stdout, shown.stdout
+        assert f"Contact:: sip:alice@{phone} " in shown.stdout, shown.stdout
+        other = cli("location", "--listen", f"127.0.0.1:{b.port}")
+        assert other.returncode == 0 and "(no bindings)" in other.stdout, other.stdout
+
+        res = cli("send", "register", "--to", f"127.0.0.1:{a.port}", "--from", phone, "--set", "Expires=0")
+        assert res.returncode == 0 and "SIP/2.0 200 OK" in res.stdout, res.stdout + res.stderr
+        gone = cli("location", "--listen", f"127.0.0.1:{a.port}")
+        assert "(no bindings)" in gone.stdout, gone.stdout
+    missing = cli("location", "--listen", "127.0.0.1:9")
+    assert missing.returncode == 1 and "--listen 127.0.0.1:9" in missing.stderr
