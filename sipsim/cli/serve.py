@@ -188,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         opts = options_from_args(args)
     except UsageError as exc:
         return fail(str(exc))
-    for path, option in ((args.db, "--db"), (args.control, "--control")):
+    # (--observe names the observer's socket, made by the observer, maybe later: its folder must exist)
+    for path, option in ((args.db, "--db"), (args.control, "--control"), (args.observe, "--observe")):
         missing = missing_folder(path, option)
         if missing:  # the machine's state, not the command line: 1, as --pcap's check
             return fail(missing, 1)

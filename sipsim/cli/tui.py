@@ -94,6 +94,20 @@ def live_address(text: str, advertised: bool = False) -> tuple[str, int]:
     return addr
 
 
+def _port_refused(addr: tuple[str, int]) -> int | None:
+    """Exit as ``sipsim serve`` would when --live's address cannot be bound (the port in use, an
+    address this machine does not have), before the TUI starts: once it runs, the server's error
+    is only a notification, and the TUI would be left on the simulation."""
+    from sipsim.real.udp_init import ServeError, open_socket
+
+    try:
+        sock, _info = open_socket(addr, None)
+    except ServeError as exc:
+        return fail(f"--live: {exc}", exc.status)
+    sock.close()  # free again for the server the TUI starts
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from sipsim.engine.scenario import ScenarioError, load_scenario
     from sipsim.tui.live_options import ServerOptions
@@ -108,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
             live = live_address(args.live, bool(options.advertise or getattr(args, "route", None)))
         except UsageError as exc:
             return fail(f"--live: {exc}")
+        refused = _port_refused(live)
+        if refused is not None:
+            return refused
     if options.allow_dest:
         from sipsim.real.policy import PolicyError, parse_networks
 

@@ -395,8 +395,8 @@ class LiveWorker:
         level = DEBUG if is_keepalive(data) else INFO
         if not self.log.enabled(level):
             return
-        end = data.find(b"\r\n")
-        first = printable(data[:end] if end >= 0 else data, 80).strip() if data else "(empty datagram)"
+        end = data.find(b"\n")  # (a bare LF ends a line too: the parser takes it, so must the log)
+        first = printable(data[:end].rstrip(b"\r") if end >= 0 else data, 80).strip() if data else "(empty datagram)"
         first = first or "(blank first line)"
         cause = final.detail.get("cause") if final is not None and final.detail else None
         if final is None:

@@ -49,7 +49,9 @@ class LiveControls:
             try:
                 live.start()
             except (LiveError, OSError) as exc:
-                self.call_from_thread(self.notify, f"live mode: {exc}", severity="error")  # type: ignore[attr-defined]
+                # (a long notice: the TUI stays on the simulation, and this is the only word of why)
+                self.call_from_thread(self.notify, f"live mode: {exc}", severity="error",  # type: ignore[attr-defined]
+                                      timeout=30)
                 return
             self.call_from_thread(self._use_live, live)  # type: ignore[attr-defined]
 

@@ -275,3 +275,20 @@ def test_the_log_line_of_an_error_reply_says_what_failed(tmp_path, isolated_netw
             answer = c.recv(65535)
         assert answer.startswith(b"SIP/2.0 500 I'm terribly sorry, server error occurred"), answer
         assert eventually(lambda: "(no IPv6 listening socket to send to ::1 from)" in srv.log_text()), srv.log_text()
+
+
+def test_the_log_line_of_a_message_with_bare_lf_lines_shows_its_first_line(tmp_path, isolated_network):
+    """A message whose lines end with a bare LF parses (Kamailio takes it too) and is answered;
+    its log line shows the request line alone, not the first 80 bytes run together."""
+    port = free_udp_port()
+    with LiveServer(tmp_path, workers=1, port=port) as srv:
+        options = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5998;branch=z9hG4bKlf\n"
+                   "Max-Forwards: 70\nTo: <sip:127.0.0.1>\nFrom: <sip:a@127.0.0.1>;tag=1\nCall-ID: lf@x\n"
+                   "CSeq: 1 OPTIONS\nContent-Length: 0\n\n").encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(5)
+            c.bind(("127.0.0.1", 5998))
+            c.sendto(options, ("127.0.0.1", port))
+            assert c.recv(65535).startswith(b"SIP/2.0 200 OK")
+        line = f"OPTIONS sip:127.0.0.1:{port} SIP/2.0 from 127.0.0.1:5998: replied 200"
+        assert eventually(lambda: line in srv.log_text()), srv.log_text()

@@ -30,14 +30,15 @@ def _serve_exit(*args: str, timeout: float = 15) -> tuple[int | None, str]:
         return None, proc.communicate()[1]
 
 
-@pytest.mark.parametrize("option", ["--db", "--control"])
+@pytest.mark.parametrize("option", ["--db", "--control", "--observe"])
 def test_a_file_in_a_missing_folder_is_refused_and_nothing_is_created(tmp_path: Path, option: str,
                                                                      isolated_network: None) -> None:
     missing = tmp_path / "no" / "such"
     name = "x.sqlite" if option == "--db" else "x.sock"
+    others = {"--db": str(tmp_path / "loc.sqlite"), "--control": str(tmp_path / "ctl.sock")}
+    others.pop(option, None)
     rc, err = _serve_exit("--listen", f"127.0.0.1:{free_udp_port()}", option, str(missing / name),
-                          "--db" if option == "--control" else "--control",
-                          str(tmp_path / ("ctl.sock" if option == "--db" else "loc.sqlite")))
+                          *[x for pair in others.items() for x in pair])
     assert rc == 1, err
     assert f"{option} {missing / name}: no such folder {missing}" in err and "Traceback" not in err
     assert not (tmp_path / "no").exists()
@@ -109,3 +110,19 @@ def test_two_servers_keep_their_own_default_location_tables(tmp_path: Path, monk
         assert "(no bindings)" in gone.stdout, gone.stdout
     missing = cli("location", "--listen", "127.0.0.1:9")
     assert missing.returncode == 1 and "--listen 127.0.0.1:9" in missing.stderr
+
+
+def test_tui_live_on_a_port_in_use_exits_as_serve_before_textual_starts(capsys: pytest.CaptureFixture[str],
+                                                                       isolated_network: None) -> None:
+    import socket
+
+    from sipsim.cli import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        assert main(["tui", "--live", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert f"--live: cannot listen on udp:127.0.0.1:{port}: the port is already in use" in err, err
+    assert main(["tui", "--live", "192.0.2.7:5060"]) == 1  # no address of this machine
+    assert "192.0.2.7 is not an address of this machine" in capsys.readouterr().err
