@@ -39,6 +39,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import signal
 import socket
 import time
@@ -413,7 +414,20 @@ class LiveWorker:
             why = failed.detail.get("cause") if failed.detail else None
             outcome += f"; then {printable_text(failed.reason or failed.text, 200)}" + \
                 (f" ({printable_text(why, 200)})" if why else "")
-        self.log(level, f"#{dgram.id} {first} from {format_addr(dgram.src)}: {outcome}")
+        cid = call_id_of(data)  # to follow one call through the lines of several workers (grep)
+        tail = f" [Call-ID {printable(cid, 60).strip()}]" if cid else ""
+        self.log(level, f"#{dgram.id} {first} from {format_addr(dgram.src)}{tail}: {outcome}")
+
+
+_CALL_ID = re.compile(rb"\n(?:call-id|i)[ \t]*:[ \t]*([^\r\n]+)", re.IGNORECASE)
+
+
+def call_id_of(data: bytes) -> bytes | None:
+    """The first Call-ID header's value as written (long or compact name), searched in the header
+    part only, or None. For the log line: read from the bytes, since the message is freed by then."""
+    ends = [k for k in (data.find(b"\n\r\n"), data.find(b"\n\n")) if k >= 0]
+    m = _CALL_ID.search(data, 0, min(ends) + 1 if ends else len(data))
+    return m.group(1).strip() if m else None
 
 
 def is_keepalive(data: bytes) -> bool:

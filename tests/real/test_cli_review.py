@@ -290,5 +290,5 @@ def test_the_log_line_of_a_message_with_bare_lf_lines_shows_its_first_line(tmp_p
             c.bind(("127.0.0.1", 5998))
             c.sendto(options, ("127.0.0.1", port))
             assert c.recv(65535).startswith(b"SIP/2.0 200 OK")
-        line = f"OPTIONS sip:127.0.0.1:{port} SIP/2.0 from 127.0.0.1:5998: replied 200"
+        line = f"OPTIONS sip:127.0.0.1:{port} SIP/2.0 from 127.0.0.1:5998 [Call-ID lf@x]: replied 200 OK"
         assert eventually(lambda: line in srv.log_text()), srv.log_text()
