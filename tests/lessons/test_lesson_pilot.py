@@ -85,8 +85,36 @@ async def test_walk_a_lesson_with_the_keys_on_screen(number: int) -> None:
             assert nar is not None and nar.title in app.main.panel(LessonPanel).plain
         assert app.source.position >= final
         assert sorted(asked) == sorted(q.id for q in session.lesson.questions), "every question was asked"
+        # p once more: the run goes on to the end of the simulation, where the pane judges the
+        # lesson's checks as `sipsim lesson N --check` does: the TUI alone completes a lesson
+        await run_to_end(pilot, app)
+        pane = app.main.panel(LessonPanel).plain
+        assert "lesson complete: every answer right, every check passed" in pane, pane[-400:]
+        assert session.progress().completed
         results = session.checks()
         assert results and all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+async def run_to_end(pilot, app) -> None:  # noqa: ANN001
+    for _ in range(30):
+        if app.source.at_end:
+            break
+        await run_to_next_stop(pilot, app)
+    assert app.source.at_end, "p must reach the end of the simulation"
+
+
+async def test_at_the_end_the_pane_says_which_checks_passed_and_that_answers_are_missing() -> None:
+    """Nothing answered: the checks that judge the simulation are shown, and the lesson is not
+    complete (the unanswered questions say so)."""
+    session = open_lesson(1, attach=False)
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await run_to_end(pilot, app)
+        pane = app.main.panel(LessonPanel).plain
+        n = len(session.lesson.checks)
+        assert f"checks: {n}/{n} passed" in pane and "lesson complete" not in pane, pane[-400:]
+        assert "not answered yet" in pane and not session.progress().completed
 
 
 async def test_a_palette_change_that_loses_the_lessons_anchors_closes_it_without_a_crash() -> None:

@@ -40,6 +40,8 @@ class LessonState:
     hint: str = ""
     hint_pos: int = -1
     results: dict[str, Any] = field(default_factory=dict)  # question id → its CheckResult, once answered
+    checked: list[Any] = field(default_factory=list)  # the lesson's checks, judged at the end of the run
+    checked_for: tuple[Any, ...] | None = None  # ... for these answers (judged again when they change)
 
 
 def _questions(session: Any) -> list[Any] | None:
@@ -122,6 +124,34 @@ def score_line(session: Any, at_end: bool, open_now: bool = False) -> Text | Non
     return Text(f"answered {answered} of {len(ids)} · {right} right", style="dim")
 
 
+def check_lines(state: LessonState) -> list[Text]:
+    """At the end of the run, the lesson's checks judged as ``sipsim lesson N --check`` judges
+    them (and saved with the progress, as there): without this a learner who uses only the TUI
+    never saw a check, nor "lesson complete". Judged once per set of answers."""
+    session = state.session
+    fn, progress = getattr(session, "checks", None), _progress(session)
+    if fn is None or progress is None:
+        return []
+    key = tuple(sorted(progress.answered.items()))
+    if state.checked_for != key:
+        try:
+            state.checked = list(fn())
+        except Exception as exc:  # a lesson bug must not take the pane down
+            state.checked, state.checked_for = [], key
+            return [Text(f"the lesson's checks could not run: {exc}", style="red")]
+        state.checked_for = key
+    results = state.checked
+    if not results:
+        return []
+    if all(r.passed for r in results):
+        return [Text(f"lesson complete: every answer right, every check passed ({len(results)})", style="bold green")]
+    questions = {q.id for q in _questions(session) or ()}
+    checks = [r for r in results if r.id not in questions]
+    lines = [Text(f"checks: {sum(r.passed for r in checks)}/{len(checks)} passed", style="bold")] if checks else []
+    lines += [Text(f"✗ {r.message}", style="red") for r in checks if not r.passed]
+    return lines
+
+
 class LessonPanel(PanelInfo, Vertical, can_focus=True):
     NUMBER = 8
     TITLE = "Lesson"
@@ -198,9 +228,12 @@ Each claim about Kamailio names its source (file and function) so you can read t
         said = verdicts(state, pos)
         if state.hint and state.hint_pos == pos:
             said.append(Text(f"hint: {state.hint}", style="italic magenta"))
-        score = score_line(s, bool(getattr(self.app.source, "at_end", False)), q is not None)  # type: ignore[attr-defined]
+        at_end = bool(getattr(self.app.source, "at_end", False))  # type: ignore[attr-defined]
+        score = score_line(s, at_end, q is not None)
         if score is not None:
             said.append(score)
+        if at_end:
+            said.extend(check_lines(state))
         key = (id(state), nar, q, tuple(x.plain for x in said))
         if key == self._shown:
             return  # nothing new to say at this step (stepping stays cheap with a lesson open)
