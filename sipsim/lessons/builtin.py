@@ -445,7 +445,28 @@ def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation
     found = _header_values(data, name)
     if not found:
         return Observation("none", "text", f"{m.describe()}: the {what!r} sent to {dst} has no {name} header.")
+    broken = _not_well_formed(data)
+    if broken:  # a header added without its CRLF (append_hf("X: 1")) ran into the empty line
+        return Observation("not well-formed", "text",
+                           f"{m.describe()}: the {what!r} sent to {dst} carries {name}: {found[0]}, but it is no "
+                           f"well-formed SIP message any more: {broken} (RFC 3261 §7) — does the text a script "
+                           "adds end with \\r\\n?")
     return Observation(found[0], "text", f"{m.describe()}: the {what!r} sent to {dst} carries {name}: {found[0]}.")
+
+
+def _not_well_formed(data: bytes) -> str | None:
+    """Why a datagram the proxy sent is no RFC 3261 message (read by the RFC parser, every
+    header), or None."""
+    from sipsim.engine.parser.hf import F_EOH
+    from sipsim.engine.parser.msg import ReceiveInfo, SipMsg
+    from sipsim.engine.parser.msg_parser import parse_headers, parse_msg
+
+    msg = SipMsg(data, ReceiveInfo(("127.0.0.1", 5060), ("127.0.0.1", 5060)), ser=True)
+    if parse_msg(msg) < 0:
+        return msg.parse_error.reason if msg.parse_error else "it does not parse"
+    if parse_headers(msg, F_EOH) < 0:
+        return msg.hdr_error.reason if msg.hdr_error else "a header does not parse"
+    return None
 
 
 @predicate("send_order", kind="seq")

@@ -253,6 +253,21 @@ def test_lesson_13_header_added_after_forward_does_not_count(tmp_path: Path) -> 
     assert evaluate("lump_added", view, {"msg": "alice", "contains": "X-Lesson: 13"}).value is True
 
 
+def test_lesson_13_header_without_its_crlf_breaks_the_invite_and_does_not_count(tmp_path: Path) -> None:
+    """append_hf("X-Lesson: 13") without \\r\\n: the header runs into the empty line (as in
+    Kamailio), the INVITE that leaves has no end of headers — the check says so instead of
+    passing on the header's value."""
+    lesson = find_lesson(13)
+    src = lesson.files["solution"].read_text()
+    line = '\tappend_hf("X-Lesson: 13\\r\\n");\n'
+    assert line in src
+    (tmp_path / "nocrlf.cfg").write_text(src.replace(line, '\tappend_hf("X-Lesson: 13");\n'))
+    session = Session(lesson, overrides={"route": str(tmp_path / "nocrlf.cfg")})
+    results = {r.id: r for r in session.checks()}
+    assert results["alice-relayed"].passed and not results["alice-header"].passed
+    assert "the headers end without an empty line" in results["alice-header"].message
+
+
 def test_lesson_10_late_180_answer_needs_a_late_180() -> None:
     """Without the slow worker no 180 comes late: no answer about what alice did with it passes."""
     from dataclasses import replace
