@@ -148,7 +148,7 @@ def choice_refusal(answer: str, choices: tuple[Choice, ...], write: Callable[[st
         return (f"{head}: write the choice itself, e.g. {write(choices[0].text)}, or its place with #, "
                 f"e.g. {write('#1')}")
     return (f"{head}: write a choice's text, e.g. {write(choices[0].text)}, or its place in the list "
-            f"(1-{len(choices)}), e.g. {write('1')}")
+            f"(1-{len(choices)}, or the TUI's letter a-{chr(96 + len(choices))}), e.g. {write('1')}")
 
 
 def same(answer: Any, observed: Observation, tolerance: float = 0.0) -> bool:
@@ -161,8 +161,8 @@ def same(answer: Any, observed: Observation, tolerance: float = 0.0) -> bool:
 
 
 def resolve_choice(answer: str, choices: tuple[Choice, ...]) -> Choice | None:
-    """The choice an answer names: its text, its value, or its 1-based number on screen ("2" or "#2";
-    only "#2" when the choices are themselves numbers)."""
+    """The choice an answer names: its text, its value, its 1-based number on screen ("2" or "#2";
+    only "#2" when the choices are themselves numbers), or the letter the TUI shows ("b" or "b)")."""
     a = " ".join(str(answer).split()).casefold()
     for c in choices:
         if a in (" ".join(c.text.split()).casefold(), " ".join(c.value.split()).casefold()):
@@ -175,6 +175,9 @@ def resolve_choice(answer: str, choices: tuple[Choice, ...]) -> Choice | None:
     m = re.fullmatch(r"#\s*(\d+)" if numbered_choices(choices) else r"#?\s*(\d+)", a)  # "#2": the 2nd
     if m and 1 <= int(m.group(1)) <= len(choices):
         return choices[int(m.group(1)) - 1]
+    letter = re.fullmatch(r"([a-z])\)?", a)  # "b" or "b)": the TUI's letter for the 2nd
+    if letter and ord(letter.group(1)) - 97 < len(choices):
+        return choices[ord(letter.group(1)) - 97]
     return None
 
 

@@ -152,6 +152,9 @@ def test_answers_are_read_the_way_learners_write_them() -> None:
     assert resolve_choice("2", choices) == choices[1] and resolve_choice("#1", choices) == choices[0]
     assert resolve_choice("THE second ONE", choices) == choices[1] and resolve_choice("w1", choices) == choices[1]
     assert resolve_choice("3", choices) is None
+    # the TUI shows a) b): its letter names the choice too, one past the end does not
+    assert resolve_choice("b", choices) == choices[1] and resolve_choice("A)", choices) == choices[0]
+    assert resolve_choice("c", choices) is None and resolve_choice("ab", choices) is None
     workers = tuple(Choice(f"W{i}", f"W{i}") for i in range(4))  # a bare number is the place on screen ...
     assert resolve_choice("2", workers) == workers[1]
     for spelled in ("W2", "w 2", "worker 2", "Worker  2"):  # ... a worker's name is the worker
