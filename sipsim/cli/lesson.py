@@ -143,6 +143,8 @@ def _check(session: object, answers: list[tuple[str, str]], *, reference: bool, 
 
         results += live_results(session)
     text, ok = check_report(session, results)
+    if reference:  # (no store: nothing the lesson's own reference answers did counts as the learner's)
+        text += "\n(judged with the lesson's reference answers: nothing is saved to your progress)"
     print(text)
     return 0 if ok else 1
 
