@@ -224,8 +224,9 @@ class Stepping:
         else:
             src.goto(pos + k)
             if i < len(stops) and src.position == stops[i]:
+                # no toast: the lesson pane's new narration says it, and a toast sat over the
+                # pane's last lines -- the question's choices and its verdict
                 self.stop_running()
-                self.notify("the lesson stops here")  # type: ignore[attr-defined]
             elif src.position == pos or src.at_end:
                 self.stop_running()
         self._moved()
