@@ -444,7 +444,11 @@ def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation
     what = data.split(b"\r\n", 1)[0].decode("utf-8", errors="replace")
     found = _header_values(data, name)
     if not found:
-        return Observation("none", "text", f"{m.describe()}: the {what!r} sent to {dst} has no {name} header.")
+        late = _late_lump(m, name)
+        return Observation("none", "text", f"{m.describe()}: the {what!r} sent to {dst} has no {name} header"
+                           + (f"; {late} recorded a lump adding it, after the message had left — lumps are "
+                              "applied when the outgoing buffer is built, so add it before forward()."
+                              if late else "."))
     broken = _not_well_formed(data)
     if broken:  # a header added without its CRLF (append_hf("X: 1")) ran into the empty line
         return Observation("not well-formed", "text",
@@ -452,6 +456,20 @@ def sent_header(view: RunView, msg: Any, name: str, nth: int = 1) -> Observation
                            f"well-formed SIP message any more: {broken} (RFC 3261 §7) — does the text a script "
                            "adds end with \\r\\n?")
     return Observation(found[0], "text", f"{m.describe()}: the {what!r} sent to {dst} carries {name}: {found[0]}.")
+
+
+def _late_lump(m: Any, name: str) -> str | None:
+    """The step that recorded a lump adding header ``name`` after datagram ``m``'s first send, or None."""
+    sent = False
+    for ev in m.steps:
+        if ev.step in ("forward_request", "forward_reply"):
+            sent = True
+            continue
+        ch = ev.detail.get("changes") if sent and ev.detail else None
+        for lp in (ch or {}).get("lumps", ()):
+            if lp[0] == "add" and str(lp[3]).lstrip().casefold().startswith(name.casefold() + ":"):
+                return ev.step
+    return None
 
 
 def _not_well_formed(data: bytes) -> str | None:

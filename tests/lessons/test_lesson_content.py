@@ -249,6 +249,8 @@ def test_lesson_13_header_added_after_forward_does_not_count(tmp_path: Path) -> 
     results = {r.id: r.passed for r in session.checks()}
     assert results["options-200"] and results["mallory-403"] and results["alice-relayed"]
     assert not results["alice-header"]
+    said = next(r.message for r in session.checks() if r.id == "alice-header")
+    assert "recorded a lump adding it, after the message had left" in said, said
     view = session._view(lesson.checks[0].judged)
     assert evaluate("lump_added", view, {"msg": "alice", "contains": "X-Lesson: 13"}).value is True
 
