@@ -36,8 +36,8 @@ def str2int(number: str) -> int | None:
     """Kamailio's ``str2int()`` into an unsigned int: digits only, at most 4294967295, else None."""
     if not lex.is_digits(number):
         return None
-    value = int(number)
-    return value if value <= UINT_MAX else None
+    value = lex.digits_value(number)  # (None for thousands of digits: int() would refuse them)
+    return value if value is not None and value <= UINT_MAX else None
 
 
 def q2str(q: float) -> str:

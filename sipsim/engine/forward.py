@@ -36,7 +36,7 @@ from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_b
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.fline import METHODS, SIP_REQUEST
 from sipsim.engine.parser.hf import F_CALLID, F_CSEQ, F_FROM, F_TO, F_VIA2
-from sipsim.engine.parser.lex import IPV4_RE, is_digits, strip_brackets
+from sipsim.engine.parser.lex import IPV4_RE, digits_value, is_digits, strip_brackets
 from sipsim.engine.parser.msg import FL_FORWARDED, SipMsg
 from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.parser.uri import SipUri, kamailio_user_phone, parse_uri
@@ -372,7 +372,8 @@ def reply_next_hop(msg: SipMsg) -> Addr:
     assert v is not None
     rport = v.rport
     if msg.profile_ser:
-        port = int(rport) if rport and is_digits(rport) else (v.port or SIP_PORT)
+        value = digits_value(rport) if rport and is_digits(rport) else None  # (None: thousands of digits)
+        port = value if value is not None else (v.port or SIP_PORT)
     else:
         port = (int(rport) & 0xFFFF if rport and len(rport) <= 5 and is_digits(rport) else 0) or v.port or SIP_PORT
     received = v.received

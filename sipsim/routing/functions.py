@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sipsim.engine.parser.lex import digits_value
 from sipsim.routing import pv, pv_format
 from sipsim.routing.tree import Const, Expr, PvRef
 
@@ -100,7 +101,10 @@ def parse_int(text: str) -> int | None:
     digits = text[1:] if text[:1] in ("+", "-") else text
     if not digits or not digits.isascii() or not digits.isdigit():
         return None
-    return -int(digits) if text[:1] == "-" else int(digits)
+    value = digits_value(digits)  # (None for thousands of digits: int() refuses them)
+    if value is None:
+        return None
+    return -value if text[:1] == "-" else value
 
 
 def int_const(param: Param, what: str) -> int:

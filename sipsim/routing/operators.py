@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sipsim.engine.parser.lex import digits_value
 from sipsim.routing import pv
 from sipsim.routing.regex import search
 
@@ -61,7 +62,10 @@ def str2int(text: str) -> int | None:
         return 0
     if not _DIGITS.issuperset(digits):
         return None
-    n = int(digits, 10)
+    value = digits_value(digits)  # (None for thousands of digits: far past INT_MAX, and int() refuses them)
+    if value is None:
+        return None
+    n = value
     if sign == "-":
         n = -n
     return n if INT_MIN <= n <= INT_MAX else None

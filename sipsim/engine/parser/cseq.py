@@ -28,8 +28,10 @@ class CSeqBody:
 
     @property
     def value(self) -> int:
-        """The number; -1 when it is not one (only the kamailio profile's parser lets that through)."""
-        return int(self.number) if lex.is_digits(self.number) else -1
+        """The number; -1 when it is not one (only the kamailio profile's parser lets that through),
+        or has thousands of digits."""
+        value = lex.digits_value(self.number) if lex.is_digits(self.number) else None
+        return -1 if value is None else value
 
 
 _FAST = re.compile(r"(\d+) ([A-Za-z0-9\-.!%*_+`'~]+)")

@@ -22,6 +22,20 @@ def is_digits(s: str) -> bool:
     """Only ASCII digits, at least one (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
     return s.isascii() and s.isdigit()
 
+
+# More significant digits than any number in SIP needs by far: Python's int() refuses a string of
+# more than 4300 digits (ValueError), and the time it takes grows with the square of the length
+MAX_DIGITS = 4000
+
+
+def digits_value(s: str) -> int | None:
+    """The value of a string of ASCII digits, or None when it has more than :data:`MAX_DIGITS`
+    significant ones (leading zeros do not count: 5,000 zeros are 0, as a C digit loop reads them)."""
+    s = s.lstrip("0")
+    if len(s) > MAX_DIGITS:
+        return None
+    return int(s) if s else 0
+
 TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
 TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 WS_RE = re.compile(r"[ \t\r\n]*")

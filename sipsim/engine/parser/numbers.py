@@ -12,7 +12,7 @@ from sipsim.engine.parser.errors import ParseError
 
 
 def parse_number(body: str, base: int, what: str) -> int:
-    if lex.is_digits(body):  # the common case: nothing but digits
+    if lex.is_digits(body) and len(body) <= lex.MAX_DIGITS:  # the common case: nothing but digits
         return int(body)
     i = lex.skip_ws(body, 0)
     j = i
@@ -22,4 +22,7 @@ def parse_number(body: str, base: int, what: str) -> int:
         raise ParseError(f"{what} is not a number: {body.strip()[:20]!r}", base + i)
     if lex.skip_ws(body, j) != len(body):
         raise ParseError(f"garbage after the {what} number", base + j)
-    return int(body[i:j])
+    value = lex.digits_value(body[i:j])
+    if value is None:
+        raise ParseError(f"{what} is a number of {j - i:,} digits, too long for any counter", base + i)
+    return value
