@@ -76,14 +76,19 @@ def parse_address(text: str, default_port: int | None = SIP_PORT) -> Address:
     return parse_ip(host), port
 
 
-def as_address(value: Address | str) -> Address:
-    """Accept ``(ip, port)`` or ``"ip:port"`` and return a checked, normalised ``(ip, port)``."""
+def as_address(value: Address | str, *, wire: bool = False) -> Address:
+    """Accept ``(ip, port)`` or ``"ip:port"`` and return a checked, normalised ``(ip, port)``.
+
+    ``wire``: an address read off the wire (a capture, a simulated datagram), where port 0 is a
+    legal value -- a sender's port 0 is how a forged datagram shows, and the server drops it."""
     if isinstance(value, str):
         return parse_address(value)
     try:
         host, port = value
     except (TypeError, ValueError):
         raise AddressError(f"bad address {value!r}: expected (ip, port)") from None
+    if wire and port == 0:
+        return parse_ip(str(host)), 0
     return parse_ip(str(host)), parse_port(port)
 
 

@@ -199,7 +199,7 @@ class PcapWriter:
         t = float(time) + self.epoch
         if not math.isfinite(t) or t < 0:
             raise PacketsError(f"bad packet time {time!r}: expected seconds >= 0")
-        src_a, dst_a = same_family(as_address(src), as_address(dst))
+        src_a, dst_a = same_family(as_address(src, wire=True), as_address(dst, wire=True))
         self._ident = self._ident % 0xFFFF + 1
         ip = udp_ip_packet(src_a, dst_a, bytes(data), self._ident)
         etype = b"\x86\xdd" if is_ipv6(src_a[0]) else b"\x08\x00"

@@ -199,3 +199,29 @@ def test_the_tuis_save_of_a_replay_records_directions(tmp_path: Path) -> None:
     assert [(d.direction, d.src, d.dst) for d in got] == [("in", PHONE, PROXY), ("out", PROXY, PROXY),
                                                           ("in", PROXY, PROXY)]
     assert got[0].capture_time == pytest.approx(EPOCH, abs=1e-6)  # the capture's own time, as simulate --save-pcap
+
+
+def test_a_forged_source_port_0_is_saved_and_a_refused_record_leaves_no_half_capture(tmp_path: Path,
+                                                                                    capsys) -> None:  # noqa: ANN001
+    """Port 0 is a value the wire can carry (the bad-input scenario forges one; the server drops
+    it): simulate --save-pcap writes it, and our reader gives it back. A record the writer cannot
+    write leaves nothing behind, not even over a file --force was to replace."""
+    from types import SimpleNamespace
+
+    from sipsim.cli.simulate import save_wire_pcap
+
+    out = tmp_path / "bad-input.pcap"
+    assert main(["simulate", "bad-input", "--save-pcap", str(out), "--json"]) == 0
+    got = read_capture(out).datagrams
+    assert any(d.src[1] == 0 for d in got), [d.src for d in got]
+    capsys.readouterr()
+    assert main(["trace", "--pcap", str(out)]) in (0, 1)
+    assert "source port 0: dropped silently" in capsys.readouterr().out
+
+    out.write_bytes(b"the old capture")
+    ok = SimpleNamespace(time=0.0, src=("127.0.0.1", 5060), dst=("127.0.0.1", 5070), data=b"x", direction="in")
+    huge = SimpleNamespace(time=0.1, src=("127.0.0.1", 5060), dst=("127.0.0.1", 5070), data=b"x" * 70000,
+                           direction="out")
+    with pytest.raises(PacketsError, match="does not fit one IPv4 packet"):
+        save_wire_pcap(str(out), [ok, huge])
+    assert out.read_bytes() == b"the old capture" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
