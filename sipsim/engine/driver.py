@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sipsim.engine.config import ServerConfig
 from sipsim.engine.context import Router, WorkerContext
-from sipsim.engine.events import DROPPED, Addr, Datagram, Recv, Send, StepEvent
+from sipsim.engine.events import DROPPED, Addr, Datagram, Recv, Send, StepEvent, oversize_error
 
 SendPolicy = Callable[[Send], "str | None"]
 
@@ -76,7 +76,9 @@ class MemoryDriver:
             if isinstance(item, StepEvent):
                 result.events.append(item)
             elif isinstance(item, Send):
-                result.sent.append(item)
-                reply = self.send_policy(item) if self.send_policy else None
+                reply = oversize_error(item)  # the kernel's refusal: then nothing was sent
+                if reply is None:
+                    result.sent.append(item)
+                    reply = self.send_policy(item) if self.send_policy else None
             item = self._gen.send(reply)
         return result

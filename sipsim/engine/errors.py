@@ -29,12 +29,20 @@ REASONS = {
     E_BAD_TUPEL: (400, "Missing Call-ID, From, To or CSeq"),
 }
 
-# What a driver answers to a Send it could not perform -> the internal error
+# What a driver answers to a Send it could not perform (the word before any ":") -> the internal
+# error. "send-failed" is sendto() failing: Kamailio 5.6's udp_send() returns -1 and ser_error
+# stays E_UNSPEC (measured with EMSGSIZE: sl_reply_error() answers "500 ... (1/SL)");
+# "not-allowed" is sipsim's own destination policy (live mode), answered 477.
 SEND_ERRORS = {
     "unresolvable": E_BAD_ADDRESS,
     "not-allowed": E_SEND,
-    "send-failed": E_SEND,
+    "send-failed": E_UNSPEC,
 }
+
+
+def send_error_code(err: object) -> int:
+    """The internal error for a driver's answer to a Send (an unknown word: a failed sendto)."""
+    return SEND_ERRORS.get(str(err).split(":", 1)[0].strip(), E_UNSPEC)
 
 
 def set_ser_error(msg: Any, code: int, why: str) -> None:

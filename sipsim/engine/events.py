@@ -99,6 +99,20 @@ _dg_set = slot_setters(Datagram)
 _send_set = slot_setters(Send)
 
 
+def oversize_error(send: Send) -> str | None:
+    """What ``sendto()`` answers for a datagram no UDP packet carries (EMSGSIZE), or None: a
+    proxy's Via can make a received datagram that fit too long to forward. The simulated kernel
+    and the in-memory driver answer with it, as the real one does in live mode (an engine
+    error string: ``send-failed``, then why)."""
+    from sipsim.engine.config import max_udp_payload
+
+    limit = max_udp_payload(send.src[0])  # the sending socket's family
+    if len(send.data) <= limit:
+        return None
+    return (f"send-failed: Message too long (EMSGSIZE): {len(send.data):,} bytes, and one UDP datagram over "
+            f"IPv{6 if ':' in send.src[0] else 4} carries at most {limit:,}")
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class StepEvent:
     """One step of the pipeline, as a fact.

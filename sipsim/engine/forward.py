@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from sipsim.engine.config import SIP_PORT, ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, E_UNSPEC, SEND_ERRORS, set_ser_error
+from sipsim.engine.errors import E_BAD_ADDRESS, E_BAD_URI, E_NO_SOCKET, E_UNSPEC, send_error_code, set_ser_error
 from sipsim.engine.events import DROPPED, FORWARDED, Addr, Send, format_addr
 from sipsim.engine.msg_translator import build_req_buf_from_sip_req, build_res_buf_from_sip_res, same_ip
 from sipsim.engine.parser.errors import ParseError
@@ -348,8 +348,7 @@ def forward_request(ctx: WorkerContext, msg: SipMsg, dst: Addr | None = None) ->
     )
     err = yield Send(dst, data, ctx.config.listen, "request", msg.id)
     if err:
-        set_ser_error(msg, SEND_ERRORS.get(str(err), SEND_ERRORS["send-failed"]),
-                      f"sending to {format_addr(dst)} failed: {err}")
+        set_ser_error(msg, send_error_code(err), f"sending to {format_addr(dst)} failed: {err}")
         ctx.stats["drop_requests"] += 1
         yield ctx.event("forward_request", msg, f"sending to {format_addr(dst)} failed: {err}",
                         outcome=DROPPED, reason=f"send failed: {err}")

@@ -82,6 +82,7 @@ from sipsim.engine.events import (
     Send,
     StepEvent,
     format_addr,
+    oversize_error,
 )
 from sipsim.engine.kernel_queue import (
     Kernel,
@@ -480,6 +481,10 @@ class Runner:
         if p.pause:
             return self._hold(p, self._sent)
         send: Send = p.item
+        too_long = oversize_error(send)
+        if too_long:  # sendto() fails: nothing leaves
+            self._advance(p, too_long)
+            return None
         host, port = send.to
         ip = self.net.resolve(host)
         if ip is None:
