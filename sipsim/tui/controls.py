@@ -48,6 +48,7 @@ class Controls(TopLine, Stepping, CallKeys, Breaks, InjectKeys, PanelKeys, SimCh
         # happens, and between two stops there can be hundreds of kernel steps (+/- still adjust)
         self.speed = SPEEDS.index(50) if self.lesson is not None else SPEEDS.index(10)
         self._run_timer: Timer | None = None
+        self._run_credit = 0.0  # steps a run owes (stepping._run_tick)
         self._live_timer: Timer | None = None
         self._last_live_draw = 0.0
         self._live_owed = False  # live: events or held workers the panels have not shown yet

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.timer import Timer
 
 from sipsim.engine.events import StepEvent
+from sipsim.tui.screens.main import MainScreen
 from sipsim.tui.screens.prompts import GotoScreen, parse_goto
 from sipsim.tui.sources import SimSource, Source
 
@@ -178,6 +179,7 @@ class Stepping:
             self.stop_running()
         else:
             self.running = True
+            self._run_credit = 1.0  # the first step at once, then at the chosen speed
             self._run_timer = self.set_interval(TICK, self._run_tick)  # type: ignore[attr-defined]
         self._moved()
 
@@ -199,8 +201,18 @@ class Stepping:
         src = self.source
         if src.live or not self.running:
             return
+        if not isinstance(self.screen, MainScreen):  # type: ignore[attr-defined]
+            # a dialog (inject, goto, help, the palette) is open over the panels: the run waits for
+            # it -- "arrives right after the current step" must mean the step on screen when it opened
+            return
         pos = src.position
-        k = max(1, round(SPEEDS[self.speed] * TICK))
+        # steps owed so far: below 20/s a tick owes less than one (1/s is one step every 20 ticks)
+        credit = getattr(self, "_run_credit", 1.0) + SPEEDS[self.speed] * TICK
+        k = int(credit)
+        if k < 1:
+            self._run_credit = credit
+            return
+        self._run_credit = credit - k
         stops = self._stop_positions()
         i = bisect_right(stops, pos)
         if i < len(stops):

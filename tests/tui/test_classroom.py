@@ -189,3 +189,46 @@ async def test_plus_and_minus_say_the_speed_where_the_top_bar_does_not() -> None
         assert app.speed == before + 1
         assert any(f"{SPEEDS[app.speed]} steps/s" in n.message for n in app._notifications)
         assert "steps/s" not in app.top_line().plain  # (the reason: the short bar leaves it out)
+
+
+async def test_the_slow_speeds_really_run_slowly() -> None:
+    """A teacher slows the run to narrate: at 1 and 5 steps/s a run must not go at the timer's
+    20 ticks a second (it did: every tick took at least one step)."""
+    import time
+
+    app = SipsimApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for speed, seconds, most in ((1, 1.2, 3), (5, 1.0, 8)):
+            app.speed = SPEEDS.index(speed)
+            before = app.source.position
+            await pilot.press("p")
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < seconds:
+                await pilot.pause(0.05)
+            await pilot.press("p")
+            await pilot.pause()
+            moved = app.source.position - before
+            assert 1 <= moved <= most, (speed, moved)
+
+
+async def test_a_run_waits_while_a_dialog_is_open() -> None:
+    """p, then ? (help) or i (inject): the run waits behind the dialog, so an injected datagram
+    arrives after the step that was on screen when the dialog opened."""
+    app = SipsimApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.speed = SPEEDS.index(100)
+        await pilot.press("p")
+        await pilot.pause(0.2)
+        for key in ("question_mark", "i"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, type(app.main)), key
+            at = app.source.position
+            await pilot.pause(0.4)
+            assert app.source.position == at, key
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            assert app.source.position > at, f"the run goes on after {key}'s dialog closes"
+        await pilot.press("p")
