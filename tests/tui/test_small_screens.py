@@ -203,3 +203,17 @@ async def test_the_layers_panel_at_80x24_says_every_layer_in_one_line_each() -> 
         await pilot.press(*["down"] * 30)  # the last field is in reach
         await settle(pilot)
         assert "body" in panel_text(app, LayersPanel).splitlines()[-1]
+
+
+async def test_the_socket_panel_says_why_its_fill_exceeds_its_queue() -> None:
+    """In a flood the fill bar counts bytes of datagrams already read that Linux gives back only in
+    batches: the panel says how many, or its numbers look wrong (154 queued, 166 datagrams' bytes)."""
+    app = SipsimApp(scenario="overload")
+    async with app.run_test(size=(160, 48)) as pilot:
+        first_drop = position(lambda e: isinstance(e, KernelEvent) and e.kind == "datagram_dropped", "overload")
+        app.goto(first_drop)
+        await settle(pilot)
+        sock = app.source.snapshot.sockets[0]
+        held = sock.rmem - sum(q.charge for q in sock.queue)
+        assert held > 0, "the flood's first drop comes with bytes read but not released"
+        assert f"{held} B of the fill: read, not given back yet" in panel_text(app, SocketPanel).replace("\n", " ")

@@ -42,7 +42,10 @@ class SocketPanel(Panel):
   payload);
 * the **fill bar**: bytes charged against the receive buffer (`SO_RCVBUF`, doubled by Linux;
   `rmem_default` when unset). When a datagram does not fit, the kernel **drops** it
-  (`RcvbufErrors`): no worker ever sees it, no log line, only a counter;
+  (`RcvbufErrors`): no worker ever sees it, no log line, only a counter. The fill can be more
+  than the queued datagrams' charges: Linux gives the bytes of datagrams already read back in
+  batches (`udp_rmem_release`, a quarter of the buffer at a time, or when the reader's queue is
+  empty), and the line under the bar says how many bytes wait for that;
 * **drops**, datagrams arrived, and with the `reuseport` policy one socket per worker.
 
 Live mode: the real kernel does not report its queue to the workers, so queued datagrams are not
@@ -87,6 +90,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         out.append(Text(head, style="bold"))
         whole = {id(out[0])}  # lines kept whole (a fill bar broken at a space would read as two)
         listings: list[Text] = []
+        notes: list[Text] = []
         for s in snap.sockets:
             label = None
             if multi:
@@ -107,6 +111,11 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
                 continue
             out.append(fill_bar(s.rmem, s.rcvbuf, width))
             whole.add(id(out[-1]))
+            held = s.rmem - sum(q.charge for q in s.queue)
+            if held > 0:  # the fill is more than the queue's charges: read, not given back yet (last:
+                # on a short panel the drops and the queue come first)
+                notes.append(Text(f"{held} B of the fill: read, not given back yet (udp_rmem_release)",
+                                  style="dim"))
             if s.drops:
                 out.append(Text(f"✗ {s.drops} dropped: receive buffer full", style="bold red"))
             if not s.queue:
@@ -147,4 +156,5 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         # sentences are wrapped, not cut: on 80 columns this panel is 30 cells wide, and "the
         # datagrams queued are not …" or "✗ #812 dropped: 212800 + 1…" told a learner nothing
         out = [piece for line in out for piece in (wrap_line(line, width) if id(line) not in whole else [line])]
-        return out + listings, 0
+        notes = [piece for line in notes for piece in wrap_line(line, width)]
+        return out + listings + notes, 0
