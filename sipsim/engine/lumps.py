@@ -58,6 +58,13 @@ class Lump:
 _lump_set = slot_setters(Lump)
 
 
+def how(ser: bool) -> str:
+    """How a step's narration says where its edit went: a lump (kamailio), or -- the seed's model,
+    the ser profile -- into ``buf`` at once, ``orig`` keeping the received bytes (the Message panel's
+    "changed in place"). sipsim records a lump in both; only what the learner is told differs."""
+    return "(written into buf; orig keeps the received bytes)" if ser else "(a lump)"
+
+
 def insert(msg: SipMsg, offset: int, text: str, why: str, *, send_time: bool = False) -> Lump:
     lump = Lump(ADD, offset, 0, text, why, send_time)
     msg.add_rm.append(lump)

@@ -92,6 +92,6 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
     lumps.delete(msg, start, end - start, "mf_process_maxfwd_header")
     lumps.insert(msg, start, text, "mf_process_maxfwd_header: decremented")
     if ctx.tracing:
-        yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} (a lump)",
+        yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards {h.body} -> {new} {lumps.how(ctx.ser)}",
                         parsed=parsed, unparsed=msg.unparsed, detail={"value": value, "new": new})
     return 1

@@ -81,7 +81,7 @@ def record_route(run: Run, params: list[Param]) -> Steps:
     text = f"Record-Route: <{uri}>\r\n"
     lumps.insert(msg, msg.headers[0].start, text, "record_route")
     msg.extra["rr_added"] = True
-    yield run.event("record_route", f"adds '{text.rstrip()}' before the first header (a lump)",
+    yield run.event("record_route", f"adds '{text.rstrip()}' before the first header {lumps.how(run.ctx.ser)}",
                     detail={"record_route": uri})
     return 1
 

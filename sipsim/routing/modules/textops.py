@@ -165,7 +165,8 @@ def insert_hf(run: Run, params: list[Param]) -> Steps:
     else:
         at = msg.headers[0].start
     lumps.insert(msg, at, text, "insert_hf")
-    yield run.event("insert_hf", f"inserts {text.rstrip()!r} (a lump)", detail={"offset": at, "text": text})
+    yield run.event("insert_hf", f"inserts {text.rstrip()!r} {lumps.how(run.ctx.ser)}",
+                    detail={"offset": at, "text": text})
     return 1
 
 

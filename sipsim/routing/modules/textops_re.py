@@ -299,7 +299,8 @@ def _search_append(run: Run, name: str, params: list[Param], *, body: bool) -> S
     lumps.insert(run.msg, at, new, name)
     if body:
         adjust_clen(run)
-    yield run.event(name, f"adds {new!r} after {m.group()!r} (a lump)", detail={"offset": at, "added": True})
+    yield run.event(name, f"adds {new!r} after {m.group()!r} {lumps.how(run.ctx.ser)}",
+                    detail={"offset": at, "added": True})
     return 1
 
 
