@@ -136,6 +136,10 @@ def check_addresses(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     args.wildcard = ip.is_unspecified
+    if args.listen is not None and "%" in args.listen:
+        # a link-local address's interface (fe80::1%lo) is for bind(), not for SIP: the proxy's own
+        # Via says [fe80::1] (RFC 3261 §25.1's IPv6reference has no zone), as serve's does
+        args.listen = format_addr((str(ip), listen[1]))
     if ip.is_unspecified and not args.advertise and not args.route:  # a script may set advertised_address
         raise UsageError(advertise_needed(f"--listen {format_addr((str(ip), listen[1]))}"))
     if args.src is None:

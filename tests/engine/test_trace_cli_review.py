@@ -171,3 +171,16 @@ def test_an_unknown_option_without_a_command_gets_the_top_usage(capsys):
         main(["--no-such-option"])
     assert exc.value.code == 2
     assert "usage: sipsim [-h] COMMAND" in capsys.readouterr().err
+
+
+def test_a_link_local_listen_keeps_its_zone_out_of_the_via(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--listen '[fe80::1%lo]:5060': the interface is for bind(); the proxy's Via says [fe80::1]
+    (RFC 3261 §25.1: an IPv6reference has no zone), as serve's does."""
+    dat = tmp_path / "ll.dat"
+    dat.write_bytes(b"OPTIONS sip:[fe80::2]:5080 SIP/2.0\r\nVia: SIP/2.0/UDP [fe80::9]:5070;branch=z9hG4bKll\r\n"
+                    b"Max-Forwards: 70\r\nTo: <sip:b@[fe80::2]>\r\nFrom: <sip:a@[fe80::9]>;tag=1\r\nCall-ID: ll@x\r\n"
+                    b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+    rc, out, err = trace(capsys, str(dat), "--listen", "[fe80::1%lo]:5060", "--from", "[fe80::9]:5070", "--json")
+    sent = json.loads(out)["sent"]
+    assert [s["to"] for s in sent] == ["[fe80::2]:5080"], err
+    assert sent[0]["data"].split("\r\n")[1].startswith("Via: SIP/2.0/UDP [fe80::1];branch=z9hG4bK")
