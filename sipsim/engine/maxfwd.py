@@ -60,9 +60,9 @@ def mf_process_maxfwd_header(ctx: WorkerContext, msg: SipMsg, limit: int = 10, m
             value = parse_hdr_body(h)
         except ParseError as exc:
             msg.hdr_errors += 1  # the ser profile parses the value with the header: a header error
-            msg.extra["cause"] = f"Max-Forwards is not a number: {exc.reason}"
+            msg.extra["cause"] = exc.reason  # ("Max-Forwards is not a number: '-1'", "... of 5,000 digits")
             if ctx.tracing:
-                yield ctx.event("mf_process_maxfwd_header", msg, f"Max-Forwards is not a number: {exc.reason}")
+                yield ctx.event("mf_process_maxfwd_header", msg, exc.reason)
             return -2
         assert isinstance(value, int)
     else:

@@ -436,7 +436,8 @@ def _rfc_addrs(msg: SipMsg) -> Failure | None:
             try:
                 parse_hdr_body(h, kamailio=msg.mode.uri_kamailio)
             except ParseError as exc:
-                return Failure(400, "Bad Request", f"bad {h.canonical_name}: {exc.reason}")
+                name = h.canonical_name  # (a reason that names the header already is said as it is)
+                return Failure(400, "Bad Request", exc.reason if name in exc.reason else f"bad {name}: {exc.reason}")
     return None
 
 
@@ -479,7 +480,8 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
         if failure is None:
             continue
         if ctx.tracing:
-            yield ctx.event("rfc_checks", msg, f"{name}: {failure.detail}", unparsed=msg.unparsed,
+            said = failure.detail if failure.detail.startswith(name) else f"{name}: {failure.detail}"
+            yield ctx.event("rfc_checks", msg, said, unparsed=msg.unparsed,
                             reason=failure.detail, detail={"check": name})
         msg.extra["cause"] = failure.detail
         headers = failure.headers
