@@ -340,7 +340,11 @@ def save_wire_pcap(path: str, wire: list[Any], epoch: float = 0.0) -> int:
 
     # written beside ``path`` and renamed into place once complete: a record the writer refuses
     # must leave no half capture behind (nor replace the one --force would have overwritten)
-    fd, tmp = tempfile.mkstemp(prefix=".sipsim-", suffix=".pcap", dir=os.path.dirname(os.path.abspath(path)))
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".sipsim-", suffix=".pcap", dir=folder)
+    except OSError as exc:
+        raise OSError(f"cannot create a file in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f, PcapWriter(f, epoch=epoch, directions=True) as w:
             for r in wire:
@@ -377,6 +381,12 @@ def run(args: argparse.Namespace) -> int:
         exists = existing_capture_error(args.save_pcap, "simulate --save-pcap")
         if exists:
             return fail(exists)
+    if args.save_pcap:
+        from sipsim.cli.serve import missing_folder
+
+        missing = missing_folder(args.save_pcap, "--save-pcap")  # refused before the run, not after it
+        if missing:
+            return fail(missing, 1)
     try:
         sc, picked = build_selected(args)
     except ScenarioError as exc:

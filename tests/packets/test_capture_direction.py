@@ -225,3 +225,6 @@ def test_a_forged_source_port_0_is_saved_and_a_refused_record_leaves_no_half_cap
     with pytest.raises(PacketsError, match="does not fit one IPv4 packet"):
         save_wire_pcap(str(out), [ok, huge])
     assert out.read_bytes() == b"the old capture" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    capsys.readouterr()
+    assert main(["simulate", "basic-call", "--save-pcap", str(tmp_path / "no" / "x.pcap")]) == 1  # before the run
+    assert f"--save-pcap {tmp_path / 'no' / 'x.pcap'}: no such folder" in capsys.readouterr().err
