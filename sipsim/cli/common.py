@@ -8,6 +8,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Iterable
+from pathlib import Path
 
 from sipsim.engine.events import Addr
 
@@ -194,3 +195,31 @@ def no_terminal(instead: str) -> str | None:
     if all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
         return None
     return f"the TUI needs a terminal (stdin and stdout); {instead}"
+
+
+def file_kind(path: Path) -> str:
+    """What a path that is no regular file (nor a folder) is, in words."""
+    if path.is_char_device():
+        return "a character device"
+    if path.is_fifo():
+        return "a named pipe; for a pipe give - and redirect stdin"
+    if path.is_socket():
+        return "a socket"
+    if path.is_block_device():
+        return "a block device"
+    return "not a file nor a folder"
+
+
+def input_file_error(path: str, option: str) -> str | None:
+    """Why an input file named on the command line cannot be read, or None -- a usage error (2),
+    as the exit status of every command says: missing, no regular file, or empty."""
+    p = Path(path)
+    if not p.exists():
+        return f"{option} {path}: no such file"
+    if p.is_dir():
+        return f"{option} {path}: is a folder; give a capture file"
+    if not p.is_file():
+        return f"{option} {path}: not a regular file ({file_kind(p)})"
+    if p.stat().st_size == 0:
+        return f"{option} {path}: empty file"
+    return None

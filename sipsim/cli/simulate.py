@@ -112,7 +112,7 @@ import argparse
 import sys
 from typing import Any
 
-from sipsim.cli.common import EXIT_STATUS, fail
+from sipsim.cli.common import EXIT_STATUS, fail, input_file_error
 from sipsim.cli.simulate_report import (
     JSON_SCHEMA,
     Picked,
@@ -284,6 +284,9 @@ def _replay(args: argparse.Namespace, sc: Any) -> tuple[Any, list[Any], Picked |
         proxy = parse_proxy_options(getattr(args, "pcap_proxy", None))
     except PcapError as exc:
         raise ScenarioError(str(exc)) from None
+    bad = input_file_error(args.pcap, "--pcap")
+    if bad:
+        raise ScenarioError(bad)  # a usage error (2), as a missing SCENARIO
     capture = read_capture(args.pcap, time_scale=scale)
     plan = plan_replay(capture.datagrams, proxy, loopback=True)  # the simulated proxy delivers its loops
     for note in capture.notes() + (plan.notes() if capture.datagrams else []):

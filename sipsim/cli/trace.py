@@ -72,6 +72,8 @@ from sipsim.cli.common import (
     add_server_options,
     alias_error,
     fail,
+    file_kind,
+    input_file_error,
     ip_literal,
     parse_hostport,
     shown,
@@ -204,7 +206,7 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
     elif path.is_file():
         files = [path]
     elif path.exists():
-        raise UsageError(f"{path}: not a regular file ({_file_kind(path)}); give a FILE.dat, a folder or - for stdin")
+        raise UsageError(f"{path}: not a regular file ({file_kind(path)}); give a FILE.dat, a folder or - for stdin")
     else:
         raise UsageError(f"no such file or folder: {path}")
     out = []
@@ -214,18 +216,6 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
             raise UsageError(f"{f}: empty file: no datagram to trace")
         out.append(Input(str(f), data, src))
     return out
-
-
-def _file_kind(path: Path) -> str:
-    if path.is_char_device():
-        return "a character device"
-    if path.is_fifo():
-        return "a named pipe; for a pipe give - and redirect stdin"
-    if path.is_socket():
-        return "a socket"
-    if path.is_block_device():
-        return "a block device"
-    return "not a file nor a folder"
 
 
 def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
@@ -248,6 +238,9 @@ def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
     except PcapError as exc:
         raise UsageError(str(exc)) from None
     listen_given = args.listen is not None
+    bad = input_file_error(args.pcap, "--pcap")
+    if bad:
+        raise UsageError(bad)
     capture = read_capture(args.pcap)
     plan = plan_replay(capture.datagrams, proxy)
     for note in capture.notes():

@@ -184,3 +184,16 @@ def test_a_link_local_listen_keeps_its_zone_out_of_the_via(tmp_path: Path, capsy
     sent = json.loads(out)["sent"]
     assert [s["to"] for s in sent] == ["[fe80::2]:5080"], err
     assert sent[0]["data"].split("\r\n")[1].startswith("Via: SIP/2.0/UDP [fe80::1];branch=z9hG4bK")
+
+
+@pytest.mark.parametrize("command", ["trace", "simulate"])
+def test_a_pcap_that_is_missing_a_folder_a_device_or_empty_is_a_usage_error(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--pcap names an input on the command line: missing, no regular file or empty is exit 2, as
+    --help's exit status says (it was 1, as if the machine had refused)."""
+    (tmp_path / "empty.pcap").write_bytes(b"")
+    for path, said in ((tmp_path / "missing.pcap", "no such file"), (tmp_path, "is a folder"),
+                       (Path("/dev/null"), "not a regular file (a character device)"),
+                       (tmp_path / "empty.pcap", "empty file")):
+        assert main([command, "--pcap", str(path)]) == 2, path
+        assert f"--pcap {path}: {said}" in capsys.readouterr().err

@@ -67,7 +67,7 @@ def test_pcap_options_are_checked_before_the_terminal_is_taken(tmp_path: Path, c
     assert "give one" in capsys.readouterr().err
     assert cli_main(["tui", "--pcap-proxy", "any"]) == 2
     assert "go with --pcap" in capsys.readouterr().err
-    assert cli_main(["tui", "--pcap", str(tmp_path / "missing.pcap")]) == 1
+    assert cli_main(["tui", "--pcap", str(tmp_path / "missing.pcap")]) == 2  # an input that is missing: usage (2)
     assert "missing.pcap" in capsys.readouterr().err
     # a good capture gets as far as the terminal check (pytest has none)
     assert cli_main(["tui", "--pcap", str(pcap)]) == 2
