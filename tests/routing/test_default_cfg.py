@@ -109,6 +109,13 @@ def test_default_router_follows_the_profile_and_relay() -> None:
     msg = crafted.request("INVITE", "sip:carol@192.0.2.30")
     assert MemoryDriver(ser.config, router=ser).feed(msg, crafted.UA).status == 403
     assert MemoryDriver(kam.config, router=kam).feed(msg, crafted.UA).outcome == "forwarded"
+    # the Python twin loads the same modules in the same order (it orders kex's and sl's callbacks)
+    from sipsim.engine.default_route import DefaultRoute
+    from sipsim.engine.script_cb import STOCK_ORDER, callbacks_for
+
+    assert DefaultRoute.modules == kam.modules == ser.modules
+    assert [m for m in kam.modules if m in STOCK_ORDER] == list(STOCK_ORDER)
+    assert [cb.name for cb in callbacks_for(kam).pre] == ["sl:filter_ACK", "kex:core_stats", "kex:core_stats"]
 
 
 def _walk(actions):  # noqa: ANN001, ANN202 - every action, including the calls inside conditions
