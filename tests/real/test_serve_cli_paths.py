@@ -84,9 +84,19 @@ def test_two_servers_keep_their_own_default_location_tables(tmp_path: Path, monk
     takes ``sip:user@domain`` as usrloc does without use_domain. And ``sipsim send`` makes a new
     Call-ID each run, so a second REGISTER from the same --from with Expires 0 is no
     retransmission: it removes the binding."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    import shutil
+    import tempfile
 
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    run_dir = tempfile.mkdtemp(prefix="sipsim-rt-")  # short: a Unix socket path has at most 107 bytes
+    monkeypatch.setenv("XDG_RUNTIME_DIR", run_dir)
+    try:
+        _two_servers(tmp_path)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _two_servers(tmp_path: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "sipsim", *args], capture_output=True, text=True, timeout=30,
                               stdin=subprocess.DEVNULL)
