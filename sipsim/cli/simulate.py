@@ -337,35 +337,25 @@ def save_wire_pcap(path: str, wire: list[Any], epoch: float = 0.0) -> int:
     each with its direction (received or sent: a Linux cooked capture's packet type, so that a
     datagram the proxy sent to itself is there once sent and once received, told apart)."""
     import os
-    import tempfile
 
     from sipsim.packets import PcapWriter
 
     # written beside ``path`` and renamed into place once complete: a record the writer refuses
     # must leave no half capture behind (nor replace the one --force would have overwritten)
-    folder = os.path.dirname(os.path.abspath(path))
+    tmp = f"{path}.part-{os.getpid()}"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".sipsim-", suffix=".pcap", dir=folder)
+        f = open(tmp, "xb")  # noqa: SIM115 - closed below, before the rename
     except OSError as exc:
-        raise OSError(f"cannot create a file in {folder}: {exc.strerror or exc}") from None
+        raise OSError(f"cannot create {tmp}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "wb") as f, PcapWriter(f, epoch=epoch, directions=True) as w:
+        with f, PcapWriter(f, epoch=epoch, directions=True) as w:
             for r in wire:
                 w.write(r.time, r.src, r.dst, r.data, r.direction)
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return len(wire)
-
-
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def run(args: argparse.Namespace) -> int:
