@@ -72,3 +72,13 @@ def test_what_long_numbers_get() -> None:
     assert [s.to for s in res.sent] == [("192.0.2.1", 5070)]
     # the script's conversions: too long for an int, as 2147483648 is
     assert str2int(ONES) is None and str2int("-" + ZEROS) == -5 and parse_int(ONES) is None
+
+
+def test_a_reason_that_names_its_header_is_said_once() -> None:
+    """"Max-Forwards is not a number: Max-Forwards is not a number: '-1'" read twice the same words."""
+    ser = MemoryDriver(ServerConfig(profile=Profile.SER, listen=("127.0.0.1", 5060)))
+    res = ser.feed(_invite(mf="-1"), ("192.0.2.1", 5060))
+    texts = [e.text for e in res.events] + [s.data.decode() for s in res.sent]
+    assert any("Max-Forwards is not a number: '-1'" in t for t in texts)
+    assert not any("Max-Forwards is not a number: Max-Forwards" in t or "bad Max-Forwards: Max-Forwards" in t
+                   for t in texts), texts
