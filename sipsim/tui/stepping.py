@@ -208,7 +208,7 @@ class Stepping:
         pos = src.position
         # steps owed so far: below 20/s a tick owes less than one (1/s is one step every 20 ticks)
         credit = getattr(self, "_run_credit", 1.0) + SPEEDS[self.speed] * TICK
-        k = int(credit)
+        k = int(credit + 1e-9)  # (twenty 0.05s make 0.99999...: one step, not none)
         if k < 1:
             self._run_credit = credit
             return
