@@ -189,7 +189,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="with --save-pcap: overwrite OUT if it exists")
     p.add_argument("--trace", action="store_true", help="one line per event")
     p.add_argument("--json", action="store_true", help="one JSON object (stable interface, see above)")
-    p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    p.add_argument("--list", action="store_true",
+                   help="list the shipped scenarios and exit (with --json: one {name, description} object a line)")
 
 
 def build_scenario(args: argparse.Namespace) -> Any:
@@ -364,7 +365,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         for name, desc in list_scenarios():
-            print(f"{name:<14} {desc}")
+            # --json: one object a line, as every other --json output of simulate and trace
+            print(dumps_json({"name": name, "description": desc}) if args.json else f"{name:<14} {desc}")
         return 0
     if args.force and not args.save_pcap:
         return fail("--force goes with --save-pcap OUT (it allows overwriting OUT)")

@@ -338,7 +338,9 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
     from sipsim.packets.pcap import utc_time
 
     out = {
-        "file": name,
+        # a file name that is no UTF-8 (Python keeps its bytes as surrogates) would make the line
+        # no JSON text: its undecodable bytes become U+FFFD, the rest of the name stays readable
+        "file": name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
         "outcome": result.outcome,
         "status": result.status if result.outcome == "replied" or result.status else None,
         "reason": result.reason,

@@ -197,3 +197,21 @@ def test_a_pcap_that_is_missing_a_folder_a_device_or_empty_is_a_usage_error(
                        (tmp_path / "empty.pcap", "empty file")):
         assert main([command, "--pcap", str(path)]) == 2, path
         assert f"--pcap {path}: {said}" in capsys.readouterr().err
+
+
+def test_json_lines_stay_json_for_a_file_name_that_is_no_utf8_and_for_simulate_list(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    folder = tmp_path / "names"
+    folder.mkdir()
+    name = os.fsdecode(b"a\xffb.dat")  # a byte no UTF-8 decoder takes: Python keeps it as a surrogate
+    (folder / name).write_bytes((DATA / "rfc3261" / "s24_2_F1_INVITE.dat").read_bytes())
+    rc, out, _err = trace(capsys, str(folder), "--json")
+    line = out.splitlines()[0]
+    line.encode("utf-8")  # no lone surrogate: valid UTF-8 text
+    assert json.loads(line)["file"].endswith("a\ufffdb.dat")
+    assert main(["simulate", "--list", "--json"]) == 0
+    listed = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {"name": "basic-call"}.items() <= listed[1].items() and all(set(x) == {"name", "description"}
+                                                                       for x in listed)
