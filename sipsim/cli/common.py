@@ -223,3 +223,21 @@ def input_file_error(path: str, option: str) -> str | None:
     if p.stat().st_size == 0:
         return f"{option} {path}: empty file"
     return None
+
+
+def missing_folder(path: str | None, option: str) -> str | None:
+    """A file a command creates (serve's --db, --control, --observe; simulate's --save-pcap) in a
+    folder that does not exist: said before anything starts, as for --pcap, rather than the
+    folders made in silence (a typo in the path would otherwise leave a tree of folders and a
+    database nobody looks for). The default paths (under $XDG_STATE_HOME, $XDG_RUNTIME_DIR) are
+    still created."""
+    import os
+
+    if not path:
+        return None
+    if os.path.isdir(path):
+        return f"{option} {path}: is a folder; give a file name"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{option} {path}: no such folder {folder}"
+    return None

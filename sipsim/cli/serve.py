@@ -30,6 +30,7 @@ from sipsim.cli.common import (
     add_server_options,
     alias_error,
     fail,
+    missing_folder,
     parse_hostport,
     sip_host_error,
 )
@@ -162,23 +163,6 @@ def options_from_args(args: argparse.Namespace):  # noqa: ANN201 - returns Serve
         advertise=args.advertise, aliases=tuple(args.alias), pcap=args.pcap, pcap_force=args.force,
         exit_with_parent=args.exit_with_parent,
     )
-
-
-def missing_folder(path: str | None, option: str) -> str | None:
-    """A file serve creates (--db, --control) in a folder that does not exist: said before
-    anything starts, as for --pcap, rather than the folders made in silence (a typo in the path
-    would otherwise leave a tree of folders and a database nobody looks for). The default paths
-    (under $XDG_STATE_HOME, $XDG_RUNTIME_DIR) are still created."""
-    import os
-
-    if not path:
-        return None
-    if os.path.isdir(path):
-        return f"{option} {path}: is a folder; give a file name"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        return f"{option} {path}: no such folder {folder}"
-    return None
 
 
 def run(args: argparse.Namespace) -> int:

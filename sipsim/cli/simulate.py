@@ -112,7 +112,7 @@ import argparse
 import sys
 from typing import Any
 
-from sipsim.cli.common import EXIT_STATUS, fail, input_file_error
+from sipsim.cli.common import EXIT_STATUS, fail, input_file_error, missing_folder
 from sipsim.cli.simulate_report import (
     JSON_SCHEMA,
     Picked,
@@ -377,8 +377,6 @@ def run(args: argparse.Namespace) -> int:
         if exists:
             return fail(exists)
     if args.save_pcap:
-        from sipsim.cli.serve import missing_folder
-
         missing = missing_folder(args.save_pcap, "--save-pcap")  # refused before the run, not after it
         if missing:
             return fail(missing, 1)

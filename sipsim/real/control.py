@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sipsim.engine.events import Addr
+from sipsim.real.netinfo import listen_slug
 
 Handler = Callable[[str], dict[str, Any]]
 
@@ -38,8 +39,7 @@ def runtime_dir() -> Path:
 
 
 def default_control_path(listen: Addr) -> str:
-    host = listen[0].strip("[]").replace(":", "_")
-    return str(runtime_dir() / f"ctl-{host}-{listen[1]}.sock")
+    return str(runtime_dir() / f"ctl-{listen_slug(listen)}.sock")
 
 
 class ControlServer:

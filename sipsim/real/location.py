@@ -90,6 +90,7 @@ from pathlib import Path
 
 from sipsim.engine.location import Binding, Change, run_change
 from sipsim.engine.registrar import RegError
+from sipsim.real.netinfo import listen_slug
 
 # the WAL's size (see the module docstring): cut back to WAL_SIZE_LIMIT bytes each time it restarts;
 # past WAL_CHECKPOINT_AT a writer folds it in and empties it, waiting for the others at most
@@ -181,11 +182,8 @@ def default_db_path(listen: tuple[str, int] = DEFAULT_LISTEN) -> Path:
     purpose, with the same ``--db``.
     """
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    host, port = listen[0].strip("[]"), listen[1]
-    if (host, port) == DEFAULT_LISTEN:
-        name = "location.sqlite"
-    else:
-        name = f"location-{host.replace(':', '_')}-{port}.sqlite"
+    name = "location.sqlite" if (listen[0].strip("[]"), listen[1]) == DEFAULT_LISTEN else \
+        f"location-{listen_slug(listen)}.sqlite"
     return Path(base) / "sipsim" / name
 
 

@@ -153,3 +153,9 @@ def advertise_needed(where: str) -> str:
     cannot start without ``--advertise``: one line, said alike by ``serve`` and ``tui --live``."""
     return (f"{where} receives on every address of this machine, but the server must name one in its own Via: "
             "add --advertise ADDRESS (the address the phones use), or listen on that address")
+
+
+def listen_slug(listen: tuple[str, int]) -> str:
+    """``127.0.0.1-5060``, ``__1-5060``: a listen address as part of a file name (the default
+    control socket's and location table's, so that each server has its own)."""
+    return f"{listen[0].strip('[]').replace(':', '_')}-{listen[1]}"
