@@ -8,7 +8,8 @@ returns 0 — which ends the script (``autodrop``); from KEMI it returns -1 inst
 ``rfc_checks`` is sipsim's ``ser``-profile default route check: what RFC 3261 and RFC 4475 ask a
 proxy to answer — 505 for another version, 416 for an unknown R-URI scheme, 400 for anything it
 cannot parse, a missing Call-ID/From/To/CSeq, duplicate single headers, a Content-Length beyond
-the datagram, an R-URI with headers, a bad CSeq, and 420 (with Unsupported) for Proxy-Require.
+the datagram, an R-URI with headers, a bad CSeq, and 420 (with Unsupported) for Proxy-Require —
+and, for a REGISTER or an OPTIONS the server answers itself (it is the UAS there), for Require.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sipsim.engine.config import ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
+from sipsim.engine.forward import check_self
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_EXPIRES, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
@@ -446,12 +449,17 @@ def _rfc_proxy_require(msg: SipMsg) -> Failure | None:
     (of every Proxy-Require header; an empty item is no option tag)."""
     if parse_headers(msg, F_EOH) < 0 or msg.proxy_require is None:
         return None
-    unsupported = [tag for h in msg.headers_named("Proxy-Require") for tag in (t.strip() for t in h.value.split(","))
-                   if tag and tag not in SUPPORTED_EXTENSIONS]
+    unsupported = _unsupported_tags(msg, "Proxy-Require")
     if not unsupported:
         return None
     tags = ", ".join(unsupported)
     return Failure(420, "Bad Extension", f"Proxy-Require: {tags}", (f"Unsupported: {tags}",))
+
+
+def _unsupported_tags(msg: SipMsg, name: str) -> list[str]:
+    """The option tags of every ``name`` header (Require, Proxy-Require) this server does not support."""
+    return [tag for h in msg.headers_named(name) for tag in (t.strip() for t in h.value.split(","))
+            if tag and tag not in SUPPORTED_EXTENSIONS]
 
 
 _DATE_T = HdrType.HDR_DATE_T
@@ -473,12 +481,43 @@ RFC_CHECKS: list[tuple[str, Check]] = [
 ]
 
 
-def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
-    """The ser profile's default-route checks. 1 if the request may go on, 0 if answered/dropped."""
+def _uas_require(cfg: ServerConfig, msg: SipMsg) -> Failure | None:
+    """RFC 3261 §8.2.2.3: where this server answers the request itself, it is the UAS, and a UAS answers
+    420, Unsupported listing them, to Require option tags it does not support. The default route answers
+    a REGISTER and an OPTIONS addressed to the server itself (uri == myself, no user); anything else it
+    relays, and a proxy passes Require on untouched (§16.6). Kamailio has no such check: its registrar
+    answers a REGISTER whatever Require says (the ``kamailio`` profile, measured on 5.6.3)."""
+    fl = msg.first_line
+    if fl is None or fl.method not in ("REGISTER", "OPTIONS") or not msg.headers_named("Require"):
+        return None
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError:
+        return None
+    if not uri.is_sip or (fl.method == "OPTIONS" and uri.user) or not check_self(cfg, uri.host, uri.port):
+        return None
+    unsupported = _unsupported_tags(msg, "Require")
+    if not unsupported:
+        return None
+    tags = ", ".join(unsupported)
+    return Failure(420, "Bad Extension", f"Require: {tags} (this server is the UAS here: RFC 3261 §8.2.2.3)",
+                   (f"Unsupported: {tags}",))
+
+
+def _rfc_failure(ctx: WorkerContext, msg: SipMsg) -> tuple[str, Failure] | None:
     for name, check in RFC_CHECKS:
         failure = check(msg)
-        if failure is None:
-            continue
+        if failure is not None:
+            return name, failure
+    failure = _uas_require(ctx.config, msg)  # (all headers parsed by now)
+    return ("Require", failure) if failure is not None else None
+
+
+def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
+    """The ser profile's default-route checks. 1 if the request may go on, 0 if answered/dropped."""
+    found = _rfc_failure(ctx, msg)
+    if found is not None:
+        name, failure = found
         if ctx.tracing:
             said = failure.detail if failure.detail.startswith(name) else f"{name}: {failure.detail}"
             yield ctx.event("rfc_checks", msg, said, unparsed=msg.unparsed,
@@ -497,3 +536,4 @@ def rfc_checks(ctx: WorkerContext, msg: SipMsg) -> Steps:
 
 def _quote(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')[:120]
+

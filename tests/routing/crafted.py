@@ -207,6 +207,9 @@ def registrar_messages() -> list[tuple[str, bytes, Addr]]:
         # equal q, 20 is older than 19 in usrloc's list
         ("reg-two-in-one-header", reg(99, 1, c.format(19, ", <sip:carol@192.0.2.20:5070>;q="), "Expires: 170",
                                       callid="reg-p@x"), phone),
+        # Kamailio's registrar does not read Require: this binds (the ser profile answers 420 here,
+        # as a UAS must: tests/routing/test_uas_require.py)
+        ("reg-require-path", reg(100, 1, c.format(21, ""), "Expires: 180", "Require: path", callid="reg-q@x"), phone),
         ("query", reg(90, 11), phone),
         ("star-unregister-all", reg(91, 12, "Contact: *", "Expires: 0"), phone),
         ("invite-nobody-left", invite(92), UA),
