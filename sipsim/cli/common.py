@@ -169,6 +169,31 @@ def _as_utf8(m: re.Match[str]) -> str:
         return m.group()
 
 
+# What a terminal would act on rather than show: C0 controls but TAB (CR and LF break the line, ESC
+# starts a control sequence), DEL, C1 controls (U+009B is CSI on its own), the Unicode line and
+# paragraph separators and the bidirectional overrides and isolates (text shown in another order
+# than it is), and the surrogates that stand for undecodable bytes of a file name.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                              "\udc80-\udcff]")
+
+
+def terminal(text: str) -> str:
+    """``text`` safe to print on a terminal, one line: every character a terminal would act on
+    (see ``_TERMINAL_UNSAFE``) written as an escape — ``\\x0d`` for CR, ``\\x0a`` for LF,
+    ``\\x1b`` for ESC, ``\\u202e`` for a bidi override, ``\\xNN`` for an undecodable byte of a
+    file name. A routing script's reason text, a captured datagram or a file name may hold any of
+    them: printed raw they would break the line or drive the terminal. (--json needs none of
+    this: JSON escapes control characters itself.)"""
+    return _TERMINAL_UNSAFE.sub(_terminal_escape, text)
+
+
+def _terminal_escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was no UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def alias_error(aliases: Iterable[str], what: str = "--alias") -> str | None:
     """The first alias that Kamailio's ``alias=`` grammar would refuse, as one line, or None.
 

@@ -32,6 +32,9 @@ proxy forwarding to itself) twice, sent and received: it is traced once, as rece
 without directions (tcpdump -i lo, Ethernet) is read as each frame comes.
 
 Which datagrams: those sent to the capture's proxy, guessed or named by --pcap-proxy IP:PORT.
+The guess takes, of the addresses that act most like a server (forwarding what they received,
+then receiving requests — a phone sending to two servers receives none), the busiest; when
+another fits as well, stderr says which was taken and the --pcap-proxy to give instead.
 A proxy with several addresses (a public and a private side, or one listening on 0.0.0.0) takes
 --pcap-proxy once per address: the first is where the traced proxy listens, the others are its
 aliases ("myself"), and what reached any of them is traced. The guess adds an address only when
@@ -53,7 +56,9 @@ requests for a domain that is not the proxy's; `sipsim serve` does not unless --
 answers 403 — give --no-relay to see that. Host names are never resolved: a request forwarded to
 a name is shown sent to name:port; serve, without --dns, answers 478 instead.
 
-FILE - reads one datagram from stdin. --full prints each datagram sent in full; a forwarded one
+A FOLDER's .dat files (the extension in any case; a symbolic link to a file is one too) are
+traced in name order; stderr names whatever else the folder holds, skipped. FILE - reads one
+datagram from stdin. --full prints each datagram sent in full; a forwarded one
 as a diff against the datagram received ('-' a line the proxy changed or left out, '+' its new
 text: its own Via, received=/rport, Max-Forwards one less).
 """
@@ -79,6 +84,7 @@ from sipsim.cli.common import (
     shown,
     shown_bytes,
     sip_host_error,
+    terminal,
 )
 
 DEFAULT_LISTEN = "127.0.0.1:5060"  # --listen when neither given nor taken from a capture
@@ -200,9 +206,12 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
         return [Input("<stdin>", data, src)]
     path = Path(args.path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".dat")
+        files, skipped = folder_files(path)
+        for note in skipped:
+            print(f"sipsim: {terminal(str(path))}: {note}", file=sys.stderr)
         if not files:
-            raise UsageError(f"no .dat files in {path}")
+            raise UsageError(f"no .dat files in {terminal(str(path))}"
+                             + ("" if not skipped else " that can be traced (see above)"))
     elif path.is_file():
         files = [path]
     elif path.exists():
@@ -211,11 +220,76 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
         raise UsageError(f"no such file or folder: {path}")
     out = []
     for f in files:
-        data = f.read_bytes()
+        data = f.read_bytes()  # a file that cannot be read: OSError, exit 1 (as for a FILE named alone)
         if not data and len(files) == 1:
             raise UsageError(f"{f}: empty file: no datagram to trace")
         out.append(Input(str(f), data, src))
     return out
+
+
+MAX_NAMES = 10  # names listed in one note about skipped folder entries; then "…"
+
+
+def folder_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The datagrams of ``trace FOLDER``, in name order, and a note for whatever is skipped.
+
+    A file is taken when its name ends in ``.dat``, in any case (``INVITE.DAT``, as an old DOS or
+    Windows tool names it, is one too), and it is a regular file or a symbolic link to one
+    (a corpus linked in from elsewhere is what the user sees with ``ls``). Nothing is skipped in
+    silence: a ``.dat`` name that is no regular file (a broken link, a link loop, a folder, a
+    pipe) gets a note each, the other names one note (``not named *.dat``), the subfolders
+    another (trace does not descend into them)."""
+    taken: list[Path] = []
+    other: list[str] = []
+    folders: list[str] = []
+    notes: list[str] = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        if entry.suffix.lower() != ".dat":
+            (folders if entry.is_dir() else other).append(name)
+            continue
+        if entry.is_file():  # follows a symbolic link
+            taken.append(entry)
+            continue
+        notes.append(f"skipped {terminal(name)}: {_not_a_datagram(entry)}")
+    if other:
+        notes.append(f"skipped {len(other)} file(s) not named *.dat: {_name_list(other)}")
+    if folders:
+        notes.append(f"skipped {len(folders)} folder(s): {_name_list(folders)} (trace reads the .dat files of the "
+                     "folder given, not of its subfolders)")
+    return taken, notes
+
+
+def _not_a_datagram(entry: Path) -> str:
+    """Why a ``.dat`` entry of a folder is no datagram to trace, in words."""
+    import errno
+    import os
+
+    if entry.is_symlink():
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            target = "?"
+        if not entry.exists():  # dangling, or a loop (stat fails either way)
+            try:
+                entry.stat()
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return f"a symbolic link to {terminal(target)}, a loop of symbolic links"
+                if exc.errno == errno.ENOENT:
+                    return f"a symbolic link to {terminal(target)}, which does not exist"
+                return f"a symbolic link to {terminal(target)}, which cannot be followed ({exc.strerror or exc})"
+            return f"a symbolic link to {terminal(target)}, which cannot be followed"
+        kind = "a folder" if entry.is_dir() else file_kind(entry)
+        return f"a symbolic link to {terminal(target)}, {kind}: not a regular file"
+    if entry.is_dir():
+        return "a folder: not a regular file (trace does not descend into subfolders)"
+    return f"not a regular file ({file_kind(entry)})"
+
+
+def _name_list(names: list[str]) -> str:
+    shown_names = ", ".join(terminal(n) for n in names[:MAX_NAMES])
+    return shown_names + (f", … ({len(names) - MAX_NAMES} more)" if len(names) > MAX_NAMES else "")
 
 
 def _pcap_inputs(args: argparse.Namespace) -> list[Input]:
@@ -326,9 +400,9 @@ def header(args: argparse.Namespace, config) -> str:  # noqa: ANN001 - ServerCon
     else:
         relay = "relay on — serve's default is off; --no-relay to see its 403"
     via = f", Via {config.advertise}" if config.advertise else ""
-    return (f"sipsim trace: proxy udp:{format_addr(config.listen)}{via}, profile {config.profile.value}, "
-            f"route {args.route or 'default.cfg (shipped)'}; {relay}. Names are not resolved: a forward to a "
-            "name shows name:port (serve resolves only with --dns, else answers 478).")
+    return terminal(f"sipsim trace: proxy udp:{format_addr(config.listen)}{via}, profile {config.profile.value}, "
+                    f"route {args.route or 'default.cfg (shipped)'}; {relay}. Names are not resolved: a forward "
+                    "to a name shows name:port (serve resolves only with --dns, else answers 478).")
 
 
 def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, int] | None = None) -> dict:  # noqa: ANN001
@@ -360,30 +434,33 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
 
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001
                full: bool = False, dst: tuple[str, int] | None = None) -> None:
+    """One datagram's trace for a terminal. Every text that comes from outside sipsim — the file
+    name, the datagram's octets, a routing script's texts (an ``sl_send_reply`` reason with CR LF
+    in it), a name in a Via — goes through :func:`terminal`: one line each, nothing a terminal
+    would act on."""
     from sipsim.engine.events import format_addr
     from sipsim.engine.network import is_ip
-    from sipsim.packets.message import printable
 
     out = out if out is not None else sys.stdout  # looked up now: sys.stdout may have been replaced
 
-    first = printable(shown_bytes(data.split(b"\n", 1)[0]).strip())  # a capture may hold any octets
+    first = terminal(shown_bytes(data.split(b"\n", 1)[0]).strip())  # a capture may hold any octets
     to = f" to {format_addr(dst)}" if dst else ""  # a capture's datagram: where it was sent
-    print(f"== {name}: {len(data)} bytes from {format_addr(src)}{to}: {first[:70]}", file=out)
+    print(terminal(f"== {name}: {len(data)} bytes from {format_addr(src)}{to}: ") + first[:70], file=out)
     width = max((len(ev.step) for ev in result.events), default=10)
     for ev in result.events:
         mark = {"forwarded": "→", "replied": "↩", "dropped": "✗"}.get(ev.outcome or "", " ")
-        print(f"  {mark} {ev.step:<{width}}  {printable(shown(ev.text))}", file=out)
+        print(f"  {mark} {terminal(ev.step):<{width}}  {terminal(shown(ev.text))}", file=out)
     for s in result.sent:
-        first_line = printable(shown_bytes(s.data.split(b"\r\n", 1)[0]))
-        print(f"    sent to {format_addr(s.to)} ({s.kind}): {first_line}", file=out)
+        first_line = terminal(shown_bytes(s.data.split(b"\r\n", 1)[0]))
+        print(f"    sent to {terminal(shown(format_addr(s.to)))} ({s.kind}): {first_line}", file=out)
         if not is_ip(s.to[0]):
-            print(f"      ({s.to[0]} is a name: sipsim does not resolve it; serve without --dns answers 478)",
-                  file=out)
+            print(f"      ({terminal(shown(s.to[0]))} is a name: sipsim does not resolve it; serve without --dns "
+                  "answers 478)", file=out)
         if full:
             for line in full_lines(data, s.data, s.kind):
                 print(f"      {line}".rstrip(), file=out)
     status = f" {result.status}" if result.status else ""
-    print(f"  = {result.outcome}{status}: {shown(result.reason)}", file=out)
+    print(f"  = {result.outcome}{status}: {terminal(shown(result.reason))}", file=out)
     print(file=out)
 
 
@@ -395,14 +472,12 @@ def full_lines(received: bytes, sent: bytes, kind: str) -> list[str]:
     is a new message: shown as it is."""
     import difflib
 
-    from sipsim.packets.message import printable
-
     def lines(data: bytes) -> list[str]:
         head, sep, body = data.partition(b"\r\n\r\n")
-        out = [printable(shown_bytes(line)) for line in head.split(b"\r\n")]
+        out = [terminal(shown_bytes(line)) for line in head.split(b"\r\n")]
         if sep:
             out.append("")
-            out += [printable(shown_bytes(line)) for line in body.split(b"\r\n")] if body else []
+            out += [terminal(shown_bytes(line)) for line in body.split(b"\r\n")] if body else []
         return out
 
     new = lines(sent)

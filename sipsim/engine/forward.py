@@ -421,8 +421,9 @@ def forward_reply(ctx: WorkerContext, msg: SipMsg) -> Steps:
     bad = is_bad_destination(dst[0])
     if bad:
         ctx.stats["drop_replies"] += 1
-        yield ctx.event("forward_reply", msg, f"second Via points to {bad} {dst[0]}: dropped",
-                        outcome=DROPPED, reason=f"refusing to send to {dst[0]}")
+        host = f"[{dst[0]}]" if ":" in dst[0] else dst[0]  # "::" alone, before a colon, reads as nothing
+        yield ctx.event("forward_reply", msg, f"second Via points to {bad} {host}: dropped",
+                        outcome=DROPPED, reason=f"refusing to send to {bad} {host} (the second Via)")
         return 0
     data = build_res_buf_from_sip_res(msg)
     to = format_addr(dst)

@@ -13,6 +13,7 @@ Modules, one job each:
 - :mod:`~sipsim.packets.pcap`     read pcap/pcapng → ``SipDatagram`` list
 - :mod:`~sipsim.packets.fragments` IP fragment reassembly
 - :mod:`~sipsim.packets.replay`   which datagrams of a capture the simulated proxy receives
+- :mod:`~sipsim.packets.guess`    which address of a capture is its proxy (when not named)
 - :mod:`~sipsim.packets.pcapwriter` write datagrams as a pcap with real IP/UDP headers
 - :mod:`~sipsim.packets.compose`  what ``sipsim craft``/``send`` share (--set, files, Via rewrite)
 """

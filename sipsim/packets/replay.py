@@ -12,9 +12,11 @@ addresses — Kamailio's ``listen=`` lines, each one a socket):
 
 - given by the user (``--pcap-proxy IP:PORT``, once per address; the first is the one the
   simulated proxy listens on, the others become its aliases), or
-- guessed: the address that takes part (as source or destination) in the most datagrams; every
-  datagram of a capture taken at a proxy involves it. On a tie (a phone talking to one server:
-  both take part in everything) the one the first request was sent to wins. Its other addresses
+- guessed (:mod:`sipsim.packets.guess`): the busiest of the addresses that act most like a
+  server — forwarding what they received, then messages only a server gets or sends, then
+  receiving requests (a phone that sends to two servers takes part in every datagram, yet
+  receives none). A tie is broken by the first request's destination and said in the notes,
+  with the ``--pcap-proxy`` options that pick another. Its other addresses
   are added when the capture proves them (:func:`forwarding_evidence`): a datagram sent from
   address B, within a second of one received at address A, that is A's datagram forwarded — the
   same Call-ID, and a request carrying the received Via headers under one new Via (a reply: the
@@ -65,12 +67,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sipsim.packets.addr import Address, hostport, is_ipv6, parse_address, uri_host
-from sipsim.packets.errors import AddressError, PacketsError, PcapError
-from sipsim.packets.message import SipMessage, via_branch
+from sipsim.packets.errors import AddressError, PcapError
+from sipsim.packets.guess import (  # re-exported: the names replays and their tests have always used
+    FORWARD_WINDOW,
+    Evidence,
+    Heads,
+    forwarding_evidence,
+    guess,
+    guess_proxy,
+    read_heads,
+    same_port_receivers,
+    same_proxy,
+    when,
+)
 from sipsim.packets.pcap import IN, OUT, SipDatagram
 
+__all__ = ["FORWARD_WINDOW", "Evidence", "Heads", "forwarding_evidence", "guess_proxy", "read_heads", "same_proxy"]
+
 ANY = "any"
-FORWARD_WINDOW = 1.0  # seconds: a stateless proxy forwards within milliseconds; a second is generous
 SENT_BY_PROXY = "sent by the capture's proxy (the simulated proxy computes its own)"
 BETWEEN_OTHERS = "between two other hosts (not to the capture's proxy)"
 LOOPED = ("sent by the capture's proxy to itself (the received copy): the simulated proxy sends, and receives, "
@@ -79,28 +93,15 @@ SENT_COPY = ("the sent copy of a datagram captured twice, sent and received (the
              "itself): the datagram is taken once, as received")
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One forwarding seen in the capture: frame ``frame_out``, sent from ``sender``, forwards
-    frame ``frame_in``, received at ``receiver`` — so both addresses are one box's."""
-
-    sender: Address
-    receiver: Address
-    frame_in: int
-    frame_out: int
-
-    def text(self) -> str:
-        return (f"frame {self.frame_out}, sent from {hostport(self.sender)}, forwards frame {self.frame_in}, "
-                f"received at {hostport(self.receiver)} (same Call-ID and Via headers, one Via more or less)")
-
-
 @dataclass
 class Replay:
     """What the simulated proxy receives from a capture. ``proxy``: the captured proxy's first
     address (None with ``any``), ``aliases`` its others; ``how``: "given", "guessed" or "any".
     ``evidence``: how each guessed alias was found; ``unproven``: addresses the capture shows the
     proxy forwarding from or for, not given (``how`` "given"); ``maybe``: other addresses
-    receiving requests on the guessed proxy's port, without evidence. ``left_out``: the frames
+    receiving requests on the guessed proxy's port, without evidence; ``grounds`` why the guess
+    took the proxy, ``rivals`` the addresses that fitted as well (the guess may be wrong: the
+    notes say so). ``left_out``: the frames
     not replayed, by reason (``skipped`` counts them). ``source``: the capture's datagrams as
     given, ``arrival_index`` each arrival's place among them, ``read`` their :class:`Heads` as
     read so far (the plan's choice reads them; :meth:`select` reuses them)."""
@@ -113,6 +114,9 @@ class Replay:
     unproven: tuple[tuple[Address, Evidence], ...] = ()
     maybe: tuple[Address, ...] = ()
     left_out: dict[str, list[int]] = field(default_factory=dict)
+    grounds: str = ""  # guessed: on what ground (sipsim.packets.guess.RANKS)
+    rivals: tuple[Address, ...] = ()  # guessed: addresses that fit as well; a tie broken by ``tie_break``
+    tie_break: str = ""
     # the capture's datagrams as given, each arrival's index among them, and their heads (read once, on demand)
     source: list[SipDatagram] = field(default_factory=list, repr=False)
     arrival_index: list[int] = field(default_factory=list, repr=False)
@@ -164,10 +168,11 @@ class Replay:
         if self.proxy is None:
             head = "every SIP datagram of the capture arrives at the simulated proxy"
         else:
-            head = (f"the capture's proxy is {_names(self.addresses)} ({self.how}; --pcap-proxy IP:PORT "
+            how = f"{self.how}: {self.grounds}" if self.grounds else self.how
+            head = (f"the capture's proxy is {_names(self.addresses)} ({how}; --pcap-proxy IP:PORT "
                     "chooses another, once per address of a proxy with several, --pcap-proxy any replays every "
                     f"datagram): {len(self.arrivals)} datagram(s) sent to it are replayed")
-        out = [head]
+        out = [head, *self._rivals_text()]
         out += [f"{hostport(a)} is the proxy's too: {e.text()}" for a, e in self.evidence]
         if self.unproven:
             extra = " ".join(f"--pcap-proxy {hostport(a)}" for a, _ in self.unproven)
@@ -176,6 +181,18 @@ class Replay:
         for why, n in sorted(self.skipped.items()):
             out.append(f"{n} datagram(s) left out: {why}" + (self._maybe_text() if why == BETWEEN_OTHERS else ""))
         return out
+
+    def _rivals_text(self) -> list[str]:
+        """The note of an uncertain guess: who fitted as well, why this one was taken, what to give."""
+        if not self.rivals or self.proxy is None:
+            return []
+        them, one = _names(self.rivals), len(self.rivals) == 1
+        instead = " ".join(f"--pcap-proxy {hostport(a)}" for a in self.rivals[:1])
+        every = " ".join(f"--pcap-proxy {hostport(a)}" for a in (*self.addresses, *self.rivals))
+        return [f"the guess is uncertain: {them} {'fits' if one else 'fit'} as well ({self.grounds}, in as many "
+                f"datagrams) and {hostport(self.proxy)} was taken, being {self.tie_break}; if the proxy is "
+                f"{'that one' if one else 'another'}, give {instead}{'' if one else ' (or the one it is)'}, and "
+                f"if {'both are' if one else 'all are'} the proxy's addresses, {every}"]
 
     def _maybe_text(self) -> str:
         """Said after the count of datagrams between other hosts: some of them may be the proxy's."""
@@ -229,45 +246,6 @@ def parse_proxy_options(texts: str | Sequence[str] | None) -> list[Address] | st
     return addresses
 
 
-@dataclass(frozen=True)
-class Heads:
-    """What choosing datagrams reads of one, in one parse by the packet toolkit's own
-    :class:`~sipsim.packets.message.SipMessage` (folded lines, compact ``i:``/``v:`` names, any
-    octets): ``call_id``, the first Call-ID as a parser takes it (None: the datagram has none);
-    ``vias``, each via-parm top first as its branch (its sent-by when it has none) — what stays the
-    same when a proxy forwards it, received= and rport values being added; ``is_request``: no
-    status line."""
-
-    call_id: str | None
-    vias: tuple[str, ...]
-    is_request: bool
-
-
-def read_heads(data: bytes) -> Heads:
-    """The :class:`Heads` of one datagram. A capture may hold anything: a datagram that is no SIP
-    has no Call-ID and no Via, and this never raises. A line without a colon names no header."""
-    try:
-        msg = SipMessage.parse(data)
-    except PacketsError:  # parse reads any octets; were that to change, garbage has no Call-ID
-        return Heads(None, (), False)
-    call_id: str | None = None
-    vias: list[str] = []
-    for h in msg.headers:  # one pass, each name compared once (a big capture reads tens of thousands)
-        if h.malformed:
-            continue
-        key = h.key
-        if key == "via":
-            vias.extend(_via_id(parm) for parm in h.text.split(","))
-        elif key == "call-id" and call_id is None:
-            call_id = h.text
-    return Heads(call_id, tuple(vias), msg.status is None)
-
-
-def _via_id(parm: str) -> str:
-    branch = via_branch(parm)
-    return branch if branch else "".join(parm.split(";", 1)[0].split())
-
-
 def sent_copies(datagrams: Sequence[SipDatagram]) -> dict[int, int]:
     """The sent copies of datagrams the capture holds twice (see the module docstring): index of
     each ``"out"`` datagram -> index of its ``"in"`` copy — the same source, destination and
@@ -283,101 +261,11 @@ def sent_copies(datagrams: Sequence[SipDatagram]) -> dict[int, int]:
             pending[key].append(i)  # type: ignore[index]
             continue
         waiting = pending.get(key)  # type: ignore[arg-type]
-        while waiting and _when(d) - _when(datagrams[waiting[0]]) > FORWARD_WINDOW:
+        while waiting and when(d) - when(datagrams[waiting[0]]) > FORWARD_WINDOW:
             waiting.popleft()  # too old to be this one's other copy
         if waiting:
             pairs[waiting.popleft()] = i
     return pairs
-
-
-def _heads(datagrams: Sequence[SipDatagram], heads: Sequence[Heads] | None) -> Sequence[Heads]:
-    """``heads`` when the caller read them already (one read per datagram), else read now."""
-    return heads if heads is not None else [read_heads(d.data) for d in datagrams]
-
-
-def _when(d: SipDatagram) -> float:
-    return d.capture_ns / 1e9 if d.capture_ns else d.time
-
-
-def forwarding_evidence(datagrams: Sequence[SipDatagram], heads: Sequence[Heads] | None = None) -> list[Evidence]:
-    """Every (received, forwarded) pair of the capture, as :class:`Evidence` that the receiver's
-    address and the sender's are one box's: a datagram D2 that forwards D1, received within
-    :data:`FORWARD_WINDOW` before it. A forwarded request holds D1's Via chain under one more;
-    a forwarded reply, D1's less its top one (RFC 3261 §16.6, §16.7). When several datagrams
-    match, the latest is the one forwarded (a client retrying the same branch elsewhere).
-    ``heads``: each datagram's :class:`Heads`, when already read."""
-    requests: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
-    replies: dict[tuple[str, tuple[str, ...]], list[tuple[float, Address, int]]] = defaultdict(list)
-    found: list[Evidence] = []
-    for d, h in zip(datagrams, _heads(datagrams, heads), strict=True):
-        cid, chain, is_request = h.call_id, h.vias, h.is_request
-        if cid is None or not chain:
-            continue
-        earlier = requests.get((cid, chain[1:])) if is_request else replies.get((cid, chain))
-        if earlier:
-            t, receiver, frame = earlier[-1]
-            if 0 <= _when(d) - t <= FORWARD_WINDOW and receiver != tuple(d.src):
-                found.append(Evidence(tuple(d.src), receiver, frame, d.frame))  # type: ignore[arg-type]
-        if is_request:
-            requests[(cid, chain)].append((_when(d), tuple(d.dst), d.frame))  # type: ignore[arg-type]
-        elif len(chain) > 1:
-            replies[(cid, chain[1:])].append((_when(d), tuple(d.dst), d.frame))  # type: ignore[arg-type]
-    return found
-
-
-def same_proxy(start: Sequence[Address], evidence: list[Evidence]) -> list[tuple[Address, Evidence]]:
-    """The addresses the evidence ties to ``start`` (both ways, step by step), each with the
-    pair that tied it, in the order found; only addresses of ``start``'s family (one socket)."""
-    v6 = is_ipv6(start[0][0])
-    known = set(start)
-    out: list[tuple[Address, Evidence]] = []
-    grew = True
-    while grew:
-        grew = False
-        for e in evidence:
-            if (e.receiver in known) == (e.sender in known):
-                continue
-            new = e.sender if e.receiver in known else e.receiver
-            if is_ipv6(new[0]) != v6:
-                continue
-            known.add(new)
-            out.append((new, e))
-            grew = True
-    return out
-
-
-def _same_port_receivers(datagrams: list[SipDatagram], heads: Sequence[Heads], proxy: set[Address], port: int,
-                         v6: bool) -> list[Address]:
-    """Addresses that received requests on ``port`` and never from the proxy: perhaps the proxy's."""
-    seen: dict[Address, bool] = {}
-    for d, h in zip(datagrams, heads, strict=True):
-        dst = tuple(d.dst)
-        if dst in proxy or dst[1] != port or is_ipv6(dst[0]) != v6 or not h.is_request:
-            continue
-        seen[dst] = seen.get(dst, True) and tuple(d.src) not in proxy  # type: ignore[index]
-    return [a for a, ok in seen.items() if ok]
-
-
-def guess_proxy(datagrams: list[SipDatagram], heads: Sequence[Heads] | None = None) -> Address | None:
-    """The address taking part in the most datagrams; on a tie, the first request's destination.
-    ``heads``: each datagram's :class:`Heads`, when already read."""
-    counts: Counter[Address] = Counter()
-    for d in datagrams:
-        counts.update({tuple(d.src), tuple(d.dst)})  # type: ignore[arg-type]
-    if not counts:
-        return None
-    best = max(counts.values())
-    tied = {a for a, n in counts.items() if n == best}
-    if len(tied) == 1:
-        return next(iter(tied))
-    for d, h in zip(datagrams, _heads(datagrams, heads), strict=True):
-        if tuple(d.dst) in tied and h.is_request:
-            return tuple(d.dst)  # type: ignore[return-value]
-    for d in datagrams:
-        for a in (tuple(d.dst), tuple(d.src)):
-            if a in tied:
-                return a  # type: ignore[return-value]
-    return None
 
 
 def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address] | str | None = None, *,
@@ -399,16 +287,17 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
     read: list[Heads | None] = [None] * len(datagrams)
     for i, h in zip(index, heads, strict=True):
         read[i] = h
-    if proxy is None:
-        first = guess_proxy(unique, heads)
-        given: list[Address] = [first] if first is not None else []
-    elif isinstance(proxy[0], str):
-        given = [tuple(proxy)]  # type: ignore[list-item]
+    forwarded = forwarding_evidence(unique, heads)
+    picked = guess(unique, heads, forwarded) if proxy is None else None
+    if picked is not None:
+        given: list[Address] = [picked.address] if picked.address is not None else []
+    elif isinstance(proxy[0], str):  # type: ignore[index]
+        given = [tuple(proxy)]  # type: ignore[arg-type, list-item]
     else:
-        given = [tuple(a) for a in proxy]  # type: ignore[misc]
+        given = [tuple(a) for a in proxy]  # type: ignore[misc, union-attr]
     if not given:
         return _replay(None, how, datagrams, [], read, dict(left_out))
-    found = same_proxy(given, forwarding_evidence(unique, heads))
+    found = same_proxy(given, forwarded)
     evidence: tuple[tuple[Address, Evidence], ...] = ()
     unproven: tuple[tuple[Address, Evidence], ...] = ()
     if how == "guessed":
@@ -419,8 +308,11 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
         addresses = given
     mine = set(addresses)
     maybe: tuple[Address, ...] = ()
-    if how == "guessed":
-        maybe = tuple(_same_port_receivers(unique, heads, mine, given[0][1], is_ipv6(given[0][0]))[:5])
+    rivals: tuple[Address, ...] = ()
+    if picked is not None:  # rivals the evidence tied to the proxy are its own addresses, no rivals
+        rivals = tuple(a for a in picked.rivals if a not in mine)
+        maybe = tuple(a for a in same_port_receivers(unique, heads, mine, given[0][1], is_ipv6(given[0][0]))
+                      if a not in rivals)[:5]
     kept: list[int] = []
     for i in index:
         d = datagrams[i]
@@ -432,6 +324,8 @@ def plan_replay(datagrams: list[SipDatagram], proxy: Address | Sequence[Address]
             left_out[SENT_BY_PROXY if tuple(d.src) in mine else BETWEEN_OTHERS].append(d.frame)
     plan = _replay(addresses[0], how, datagrams, kept, read, dict(left_out))
     plan.aliases, plan.evidence, plan.unproven, plan.maybe = tuple(addresses[1:]), evidence, unproven, maybe
+    if picked is not None:
+        plan.grounds, plan.rivals, plan.tie_break = picked.grounds, rivals, picked.tie_break
     return plan
 
 
