@@ -28,6 +28,13 @@ from sipsim.lessons.api import Progress
 VERSION = 1
 
 
+class _Keep:
+    """The type of :data:`KEEP`: ``put`` without a place keeps the one saved."""
+
+
+KEEP = _Keep()
+
+
 def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME", "").strip()
     root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
@@ -83,12 +90,14 @@ class ProgressStore:
         value = self._data["lessons"].get(str(lesson), {}).get("at")
         return str(value) if value else None
 
-    def put(self, progress: Progress, *, at: str | None = None) -> None:
+    def put(self, progress: Progress, *, at: str | None | _Keep = KEEP) -> None:
+        """Write ``progress``; ``at`` is the learner's place (None forgets it: back at the lesson's
+        start), left as it was when not given."""
         entry: dict[str, Any] = {"answered": dict(progress.answered), "passed": list(progress.passed),
                                  "completed": progress.completed}
-        old_at = self.at(progress.lesson)
-        if at or old_at:
-            entry["at"] = at or old_at
+        place = self.at(progress.lesson) if isinstance(at, _Keep) else at
+        if place:
+            entry["at"] = place
         self._data["lessons"][str(progress.lesson)] = entry
         self.save()
 

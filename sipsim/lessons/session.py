@@ -17,7 +17,10 @@ Beyond the protocol: ``refusal(id, text)`` (why an answer cannot be judged at al
 number — and what to type instead; ``answer`` refuses such an answer without recording it),
 ``questions()`` (all of them, with positions), ``position_of(anchor)``,
 ``resume_position()`` (where the learner last was), ``progress()``, ``reference_answers()``,
-``save()`` (writes the last anchor read; answers and checks are saved as they happen).
+``save()`` (writes the last anchor read; answers and checks are saved as they happen),
+``changeable(p)`` / ``reopen(id)`` (an answered question asked again: a learner who mistyped or
+changed their mind answers once more, and the latest answer is the one judged — as a second
+``--answer`` in ``sipsim lesson N --check`` replaces the first), ``reset()`` (as ``--reset``).
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ class Session:
         self._hints_shown: dict[str, int] = {}
         self._variants: dict[tuple[tuple[str, Any], ...], RunView] = {}
         self._at: str | None = store.at(lesson.number) if store is not None else None
+        self._saved_at = self._at  # the place the store has: save() writes only a change
+        self._reopened: str | None = None  # an answered question asked again (see reopen)
 
     # -- binding ---------------------------------------------------------------------------------------
     def attach(self, sim: Simulation) -> None:
@@ -176,6 +181,7 @@ class Session:
         self._simulation()
         anchor_id = self._latest(position, "section")
         if anchor_id is None:
+            self._at = None  # back before the first stop: a lesson reopened later starts at its start
             if not self.lesson.intro:
                 return None
             return Narration(0, self.title, self.lesson.intro)
@@ -224,7 +230,7 @@ class Session:
     def question(self, position: int) -> Question | None:
         open_q = None
         for q in self.questions():
-            if q.id in self._progress.answered or q.position > position:
+            if (q.id in self._progress.answered and q.id != self._reopened) or q.position > position:
                 continue
             if q.reveal is not None and position >= q.reveal:
                 continue
@@ -246,9 +252,46 @@ class Session:
             assert choice is not None
             given = choice.text
         result = self._judge_question(q, given)
-        self._progress = with_answer(self._progress, q.id, given)
+        self._progress = with_answer(self._progress, q.id, given)  # the latest answer replaces an earlier one
+        if self._reopened == q.id:
+            self._reopened = None
         self._record(result)
         return result
+
+    def changeable(self, position: int) -> Question | None:
+        """The answered question a learner may answer again at ``position`` (None while another is
+        open): the latest one asked at or before it whose answer the simulation has not shown yet —
+        after the reveal an answer is no longer a prediction (step back to its stop to change it)."""
+        if self.question(position) is not None:
+            return None
+        found = None
+        for q in self.questions():
+            if (q.id in self._progress.answered and q.position <= position
+                    and (q.reveal is None or position < q.reveal)):
+                found = q
+        return found
+
+    def reopen(self, question_id: str | None) -> None:
+        """Ask the answered question ``question_id`` again: ``question()`` offers it where it was
+        asked until a new answer is given (which replaces the old one) or ``reopen(None)`` keeps
+        the old answer."""
+        if question_id is not None and question_id not in self._progress.answered:
+            raise LessonError(f"lesson {self.number}: question {question_id!r} has no answer to change")
+        self._reopened = question_id
+
+    @property
+    def reopened(self) -> str | None:
+        """The answered question asked again, if any (see :meth:`reopen`)."""
+        return self._reopened
+
+    def reset(self) -> None:
+        """Forget the learner's answers, checks and place in this lesson, saved ones too — what
+        ``sipsim lesson N --reset`` does: every question is asked again."""
+        self._progress = Progress(self.number)
+        self._at = self._saved_at = self._reopened = None
+        self._hints_shown.clear()
+        if self.store is not None:
+            self.store.reset(self.number)
 
     def refusal(self, question_id: str, answer: str, write: Callable[[str], str] = repr) -> str | None:
         """Why ``answer`` cannot be an answer to the question at all — it names none of the choices,
@@ -313,7 +356,10 @@ class Session:
         return {q.id: q.answer for q in self.lesson.questions}
 
     def save(self) -> None:
-        self._save()
+        """Write the learner's place (the anchor last narrated) when it changed since the last
+        write: the TUI calls this as the learner moves, and most moves stay at the same stop."""
+        if self._at != self._saved_at:
+            self._save()
 
     # -- judging -----------------------------------------------------------------------------------------
     def _view(self, judged: Judged) -> RunView:
@@ -386,3 +432,4 @@ class Session:
     def _save(self) -> None:
         if self.store is not None:
             self.store.put(self._progress, at=self._at)
+            self._saved_at = self._at

@@ -63,10 +63,11 @@ def lesson_titles() -> tuple[tuple[int, str], ...]:
 
 
 async def open_lesson_here(app: Any, number: int) -> None:
-    """Open lesson ``number`` in this app as ``sipsim lesson N`` would: its own scenario from step 0,
-    the lesson pane in front. The session of a lesson closed by a scenario switch (or the open one)
-    is reused, so its answers and score are kept; another gets the progress store of the one
-    before, or the learner's own (XDG state) when there was none."""
+    """Open lesson ``number`` in this app as ``sipsim lesson N`` would: its own scenario, at the stop
+    the learner last read (the pane resumes there; ``r`` starts over), the lesson pane in front.
+    The session of a lesson closed by a scenario switch (or the open one) is reused, so its answers
+    and score are kept; another gets the progress store of the one before, or the learner's own
+    (XDG state) when there was none."""
     from sipsim.lessons import LessonError, ProgressStore, Session, find_lesson
     from sipsim.tui.controls import SPEEDS
     from sipsim.tui.panels import LessonPanel

@@ -101,7 +101,10 @@ async def test_a_lesson_closed_by_a_scenario_switch_comes_back_from_the_palette(
         assert names[0].startswith("lesson: 5 "), names[:3]  # the closed lesson comes first
         await _palette(app, pilot, "lesson: 5 ")
         assert app.lesson is not None and app.lesson.session is session
-        assert app.source.scenario.name == "buf-orig-lumps" and app.source.position == 0
+        # reopened: at the stop the learner last read, not at step 0
+        assert app.source.scenario.name == "buf-orig-lumps"
+        assert app.source.position == session.position_of("mf-done")
+        assert "resumed where you left off · r starts over" in screen_text(app)
         app.goto(session.position_of("allocated"))
         await settle(pilot)
         assert "✓ right" in screen_text(app) and "answered 1 of 3" in screen_text(app)
@@ -117,3 +120,60 @@ async def test_the_palette_opens_a_lesson_in_a_plain_tui(tmp_path, monkeypatch) 
         assert app.lesson is not None and app.lesson.session.number == 1
         assert app.main.query_one("#tabs").active == "tab-lesson"
         assert "Lesson 1:" in _pane(app).plain and "lesson 1" in app.top_line().plain
+
+
+async def test_each_stop_shows_its_explanation_from_the_top_and_pgup_pgdn_scroll_it_while_answering() -> None:
+    """80×24, lesson 5: the learner read the long "Lumps" stop to its end, then steps on to the
+    question at forward(): its explanation starts at its title (it used to open where the last one
+    was scrolled to, its first lines out of view above the question), and while the choices have
+    the focus pgdn/pgup scroll it, the choice under the cursor staying put."""
+    session = open_lesson(5, attach=False)
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.goto(session.position_of("mf-done"))
+        await settle(pilot)
+        await pilot.press("8", "end")
+        await settle(pilot)
+        scroll = _pane(app).query_one("#lesson-scroll", VerticalScroll)
+        assert scroll.scroll_y == scroll.max_scroll_y > 0, "read to the end of a long explanation"
+        for _ in range(session.position_of("forward-call") - app.source.position):
+            await pilot.press("n")
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        top = next(i for i, line in enumerate(lines) if "─ 8 Lesson 5" in line)
+        assert lines[top + 1].strip("│ ▁▂▃▄▅▆▇█") == "forward()", lines[top:top + 3]  # its title, first
+        assert "How many lumps" in screen_text(app) and scroll.scroll_y == 0
+        assert scroll.max_scroll_y > 0, "the explanation is longer than its room (the case under test)"
+
+        await pilot.press("8")
+        await pilot.pause()
+        choices = _pane(app).query_one("#lesson-choices")
+        assert app.focused is choices
+        await pilot.press("down", "pagedown")
+        await settle(pilot)
+        assert scroll.scroll_y > 0 and app.focused is choices and choices.highlighted == 1
+        assert "pgup/pgdn text" in screen_text(app)  # said in the pane's border
+        await pilot.press("pageup", "enter")  # b) 4: wrong, but answered from where the cursor was
+        await settle(pilot)
+        assert scroll.scroll_y == 0 and session.progress().answered == {"how-many-lumps": "4"}
+
+
+async def test_on_the_wide_screen_an_open_question_gets_the_pane_more_room() -> None:
+    """160×45: the lesson pane shares its column with the ladder and the log; a question and its
+    choices took all but two lines of it. While one is open the pane grows (the ladder and the log
+    give room), and the explanation keeps several lines; answered, the column is shared again."""
+    session = open_lesson(5, attach=False)
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(160, 45)) as pilot:
+        from sipsim.tui.panels import LadderPanel
+
+        app.goto(session.position_of("allocated"))
+        await settle(pilot)
+        pane, ladder = _pane(app), app.main.panel(LadderPanel)
+        scroll = pane.query_one("#lesson-scroll", VerticalScroll)
+        assert pane.region.height > 1.5 * ladder.region.height
+        assert scroll.region.height >= 6, scroll.region  # was 2: the title and one line
+        assert "are such changes kept?" in screen_text(app) and "c) in a second copy" in screen_text(app)
+        app.answer_lesson("where-is-the-change", "lumps")
+        await settle(pilot)
+        assert abs(pane.region.height - ladder.region.height) <= 1

@@ -1,0 +1,174 @@
+"""Coming back to a lesson in the TUI: answering a question again, and resuming where one left off.
+
+A learner who mistyped or changed their mind answers again (``a``) and the latest answer is the one
+saved and judged — the same one ``sipsim lesson N --check`` then judges, as a second ``--answer``
+would have replaced the first. A lesson opened again resumes at the stop last read, saved with the
+progress; ``r`` starts over (the first step, then, pressed there, the answers forgotten).
+The progress file lives in a private XDG state directory, as in tests/lessons/test_lesson_cli.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from moments import screen_text
+from textual.widgets import Input, OptionList
+from tuikit import footer_actions, settle
+
+from sipsim.cli import main
+from sipsim.lessons import ProgressStore, Session, find_lesson, open_lesson
+from sipsim.tui.app import SipsimApp
+from sipsim.tui.panels import LessonPanel
+
+LUMPS = "as lumps beside msg->buf, which keeps the received bytes"
+IN_BUF = "in msg->buf, rewritten in place"
+
+
+@pytest.fixture
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The learner's progress file in tmp_path, as ``sipsim lesson`` finds it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.delenv("SIPSIM_LESSONS", raising=False)
+    return tmp_path / "sipsim" / "progress.json"
+
+
+def _pane(app) -> LessonPanel:  # noqa: ANN001
+    pane = app.main.panel(LessonPanel)
+    assert pane is not None
+    return pane
+
+
+def _as_the_cli_opens_it(number: int) -> Session:
+    """The session `sipsim lesson N` hands the TUI: the lesson with the learner's progress store."""
+    return Session(find_lesson(number), store=ProgressStore())
+
+
+async def test_an_answer_is_changed_in_the_tui_and_lesson_check_judges_the_new_one(
+        state_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # answered wrong on the command line first: the TUI shows it, and lets the learner change it
+    assert main(["lesson", "5", "--answer", "where-is-the-change=1"]) == 1
+    assert "FAIL  where-is-the-change" in capsys.readouterr().out
+
+    session = _as_the_cli_opens_it(5)
+    [q] = [q for q in session.questions() if q.id == "where-is-the-change"]
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.goto(q.position)
+        await settle(pilot)
+        pane, choices = _pane(app), _pane(app).query_one(OptionList)
+        screen = screen_text(app)
+        assert "✗ not quite (answered earlier)" in screen and not choices.display
+        assert "a answers again" in screen  # the pane's border says how
+        await pilot.press("8", "a")
+        await settle(pilot)
+        assert app.focused is choices and choices.display
+        assert q.choices[choices.highlighted] == IN_BUF, "the old answer is the one chosen"
+        screen = screen_text(app)
+        assert "kept?" in screen and "c) in a second copy" in screen, "the question and every choice, at 80×24"
+        assert "asked again · esc keeps 'in msg->buf, rewritten in place' (not quite)" in screen
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        screen = screen_text(app)
+        assert "✓ right" in screen and "answered 1 of 3 · 1 right" in screen and "✗" not in screen
+        assert session.progress().answered["where-is-the-change"] == LUMPS
+        assert app.focused is pane.query_one("#lesson-scroll"), "answered: the keys scroll the narration again"
+
+        # asked again, then escape: the answer stays as it was
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.focused is choices and q.choices[choices.highlighted] == LUMPS
+        await pilot.press("up", "escape")
+        await settle(pilot)
+        assert not choices.display and session.progress().answered["where-is-the-change"] == LUMPS
+        assert "✓ right" in screen_text(app)
+
+        # once the simulation showed what happens, an answer is no prediction any more: no `a`
+        app.goto(q.reveal)
+        await settle(pilot)
+        assert "✓ right" in screen_text(app) and "a answers again" not in screen_text(app)
+        assert not pane.check_action("answer_again", ())
+        app.goto(q.reveal - 1)  # back before it: `a` again
+        await settle(pilot)
+        assert "a answers again" in screen_text(app)
+
+    saved = ProgressStore(state_home).get(5)
+    assert saved.answered["where-is-the-change"] == LUMPS and "where-is-the-change" in saved.passed
+    assert main(["lesson", "5", "--check"]) == 1  # two questions are still to answer
+    out = capsys.readouterr().out
+    assert "PASS  where-is-the-change" in out and "TODO  how-many-lumps" in out
+
+
+async def test_a_typed_answer_is_typed_again_and_an_unreadable_one_changes_nothing() -> None:
+    session = open_lesson(13, attach=False)  # "which status code will the start route answer?"
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.goto(session.position_of("options"))
+        await settle(pilot)
+        await pilot.press("8")
+        await pilot.pause()
+        box = _pane(app).query_one(Input)
+        assert app.focused is box
+        await pilot.press(*"200", "enter")
+        await settle(pilot)
+        assert "✗ not quite" in screen_text(app) and not box.display
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.focused is box and box.value == "200", "the old answer, to change"
+        await pilot.press("ctrl+u", *"abc", "enter")
+        await settle(pilot)
+        assert "'abc' is not a number" in screen_text(app) and box.display  # not an attempt: still open
+        assert session.progress().answered == {"options-answer": "200"}
+        await pilot.press("ctrl+u", *"404", "enter")
+        await settle(pilot)
+        assert "✓ right" in screen_text(app) and not box.display
+        assert session.progress().answered == {"options-answer": "404"}
+        assert [r.passed for r in session.checks() if r.id == "options-answer"] == [True]
+
+
+async def test_a_reopened_lesson_resumes_where_the_learner_left_off_and_r_starts_over(state_home: Path) -> None:
+    session = _as_the_cli_opens_it(5)
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.goto(session.position_of("allocated"))
+        await settle(pilot)
+        app.answer_lesson("where-is-the-change", LUMPS)
+        app.goto(session.position_of("forward-call"))  # read on, then quit
+        await settle(pilot)
+    assert ProgressStore(state_home).at(5) == "forward-call", "the place is saved as the learner moves"
+
+    session = _as_the_cli_opens_it(5)  # `sipsim lesson 5` again
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert app.source.position == session.position_of("forward-call")
+        pane = _pane(app)
+        said = [n.message for n in app._notifications]
+        assert any("resumed where you left off — r (in the lesson pane) starts over" in m for m in said), said
+        assert "How many lumps" in pane.plain  # the question asked there is open (its choices need the rows)
+        await pilot.press("8")  # the pane's keys: r starts over (in the footer too, while it has the focus)
+        await pilot.pause()
+        assert "start_over" in footer_actions(app)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.source.position == 0
+        assert session.progress().answered == {"where-is-the-change": LUMPS}, "the first r keeps the answers"
+        assert "r forgets your answers: every question is asked again" in pane.plain
+        await pilot.press("r")
+        await settle(pilot)
+        assert session.progress().answered == {} and "answered" not in pane.plain
+        assert "start_over" not in footer_actions(app), "nothing left to start over"
+        app.goto(session.position_of("allocated"))
+        await settle(pilot)
+        assert "where are such changes kept?" in pane.plain and "✓" not in pane.plain  # asked again
+        app.goto(0)  # back at the start, then quit: next time the lesson opens there
+        await settle(pilot)
+    saved = ProgressStore(state_home)
+    assert saved.get(5).answered == {} and saved.at(5) is None
+
+    app = SipsimApp(lesson=_as_the_cli_opens_it(5))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert app.source.position == 0 and "resumed" not in _pane(app).plain
