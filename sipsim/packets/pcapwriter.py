@@ -126,6 +126,20 @@ def same_family(src: Address, dst: Address) -> tuple[Address, Address]:
     return src, (f"::ffff:{dst[0]}", dst[1])
 
 
+def frame_ident(frame: int) -> int:
+    """The IPv4 ID of a capture's ``frame``-th frame (1-based): counting up from 1, wrapping after
+    65535 (never 0)."""
+    return (frame - 1) % 0xFFFF + 1
+
+
+def frame_packet(src: Address | str, dst: Address | str, data: bytes, frame: int) -> bytes:
+    """The IP packet (UDP datagram inside) that :class:`PcapWriter` records as its ``frame``-th
+    frame: the TUI's layers panel dissects these very bytes, so it shows the IP header (ID, DF,
+    checksum) that the pcap ``s`` saves has for the same datagram."""
+    src_a, dst_a = same_family(as_address(src, wire=True), as_address(dst, wire=True))
+    return udp_ip_packet(src_a, dst_a, bytes(data), frame_ident(frame))
+
+
 READERS = "sipsim trace --pcap FILE and sipsim simulate --pcap FILE read one"
 
 
@@ -176,7 +190,6 @@ class PcapWriter:
         self.nanosecond = nanosecond
         self.directions = directions
         self.count = 0
-        self._ident = 0
         magic = PCAP_MAGIC_NS if nanosecond else PCAP_MAGIC_US
         linktype = LINKTYPE_LINUX_SLL if directions else LINKTYPE_ETHERNET
         self._f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, linktype))
@@ -199,10 +212,8 @@ class PcapWriter:
         t = float(time) + self.epoch
         if not math.isfinite(t) or t < 0:
             raise PacketsError(f"bad packet time {time!r}: expected seconds >= 0")
-        src_a, dst_a = same_family(as_address(src, wire=True), as_address(dst, wire=True))
-        self._ident = self._ident % 0xFFFF + 1
-        ip = udp_ip_packet(src_a, dst_a, bytes(data), self._ident)
-        etype = b"\x86\xdd" if is_ipv6(src_a[0]) else b"\x08\x00"
+        ip = frame_packet(src, dst, data, self.count + 1)
+        etype = b"\x86\xdd" if ip[0] >> 4 == 6 else b"\x08\x00"
         if self.directions:  # SLL: packet type, ARPHRD, address length, address (8 octets), protocol
             frame = struct.pack("!HHH8x", pkttype, ARPHRD_LOOPBACK, 6) + etype + ip
         else:

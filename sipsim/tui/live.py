@@ -62,7 +62,7 @@ from sipsim.engine.snapshot import Event, Snapshot
 from sipsim.real.capture import capture_addr
 from sipsim.real.procinfo import schedstat_ns
 from sipsim.tui.history import History
-from sipsim.tui.live_capture import LiveCapture
+from sipsim.tui.live_capture import Captured, LiveCapture
 from sipsim.tui.live_options import SERVE_DEFAULTS, ServerOptions
 from sipsim.tui.sources import Source, Wire
 from sipsim.tui.wiretext import line_text
@@ -495,6 +495,12 @@ class LiveSource(Source):
                             "out", msg, pid, length, str(d.get("first_line", ""))))
         return out
 
+    def pcap_records(self, upto: int | None = None) -> list[Captured]:
+        """The datagrams ``s`` saves, in the file's order: the whole capture so far (``upto`` is
+        the simulator's; live, what the workers flushed is saved). The layers panel numbers a
+        datagram's frame from it."""
+        return self.capture.all_records() if self.capture is not None else []
+
     def save_pcap(self, path: str) -> int:
         from sipsim.packets import PcapWriter
         from sipsim.tui.sources import refuse_to_overwrite
@@ -502,7 +508,7 @@ class LiveSource(Source):
         refuse_to_overwrite(path)
         if self.capture is None:
             return 0
-        records = self.capture.all_records()
+        records = self.pcap_records()
         directions = bool(records) and all(r.direction is not None for r in records)  # as the parts have them
         with PcapWriter(path, directions=directions) as w:
             for r in records:

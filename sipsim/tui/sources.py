@@ -338,13 +338,18 @@ class SimSource(Source):
                     out.append(sends[k])
         return out
 
+    def pcap_records(self, upto: int | None = None) -> list[Wire]:
+        """The datagrams ``s`` saves, in the file's order: those up to ``upto`` (default: the
+        cursor) whose bytes are known. The layers panel numbers a datagram's frame from it."""
+        return [r for r in self.wire_until(self.position if upto is None else upto) if r.data is not None]
+
     def save_pcap(self, path: str) -> int:
         import time
 
         from sipsim.packets import PcapWriter
 
         refuse_to_overwrite(path)
-        records = [r for r in self.wire_until(self.position) if r.data is not None]  # bytes known: written
+        records = self.pcap_records()
         # simulated time starts at 0: a replayed capture's run is stamped from the capture's own time
         # (the file lines up with it in Wireshark and mergecap), any other from now (today, not 1970)
         epoch = self.scenario.capture_epoch

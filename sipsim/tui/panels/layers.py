@@ -28,17 +28,50 @@ def load_scapy() -> None:
     _READY = True
 
 
-def packet_tree(data: bytes, src: tuple[str, int], dst: tuple[str, int]) -> list[Any]:
-    """``layer_tree`` of ``IP/UDP/SIP`` built and dissected again, so lengths and checksums show."""
+def packet_tree(data: bytes, src: tuple[str, int], dst: tuple[str, int], frame: int | None = None) -> list[Any]:
+    """``layer_tree`` of ``IP/UDP/SIP``, dissected from bytes so lengths and checksums show.
+
+    ``frame``: the datagram's number in the pcap ``s`` saves. The packet is then the very one the
+    pcap writer records for that frame (:func:`~sipsim.packets.pcapwriter.frame_packet`): its IP
+    ID, DF bit and checksum are the file's, so the panel and Wireshark agree. Without it (a
+    datagram the capture does not hold yet) Scapy builds the headers, with its default ID."""
     from sipsim.packets import layer_tree, sip_packet
     from sipsim.packets.layer import bind_sip_port
 
-    pkt = sip_packet(data, src, dst)
-    with contextlib.suppress(Exception):  # a value Scapy cannot build: show the packet as given
+    with contextlib.suppress(Exception):  # a port Scapy refuses: the payload stays Raw
         bind_sip_port(dst[1])
         bind_sip_port(src[1])
+    if frame is not None:
+        from scapy.layers.inet import IP
+        from scapy.layers.inet6 import IPv6
+
+        from sipsim.packets.pcapwriter import frame_packet
+
+        with contextlib.suppress(Exception):  # the writer refuses it (too big): Scapy builds it below
+            raw = frame_packet(src, dst, data, frame)
+            return layer_tree((IPv6 if raw[0] >> 4 == 6 else IP)(raw))
+    pkt = sip_packet(data, src, dst)
+    with contextlib.suppress(Exception):  # a value Scapy cannot build: show the packet as given
         pkt = pkt.__class__(bytes(pkt))
     return layer_tree(pkt)
+
+
+def saved_frame(source: Any, wire: Any) -> int | None:
+    """The frame number (1-based) the received datagram ``wire`` has in the pcap ``s`` would save
+    now — found in the very list the save writes (the source's ``pcap_records``) — or None when
+    that file would not hold it. Simulated, the records up to its arrival are enough: what
+    follows cannot come before it."""
+    records_of = getattr(source, "pcap_records", None)
+    if records_of is None:
+        return None
+    m = source.msg(wire.msg)
+    records = records_of(None if source.live or m is None else m.arrive)
+    for i in range(len(records) - 1, -1, -1):  # (simulated: the last one)
+        r = records[i]
+        if (r.direction in ("in", None) and r.time == wire.time and r.data == wire.data and r.src == wire.src
+                and r.dst == wire.dst):
+            return i + 1
+    return None
 
 
 _SIP_START = frozenset({"method", "uri", "version", "status", "reason", "body", "trailing"})
@@ -77,7 +110,10 @@ class LayersPanel(Panel):
 The datagram in focus as an `IP / UDP / SIP` packet, built with Scapy and dissected again so the
 lengths and checksums are the real ones: the IP header (addresses, TTL, protocol 17), the UDP
 header (ports, length, checksum) and the SIP layer (first line, one row per header as sent, the
-body). It is what Wireshark would show for the datagram on the loopback wire. When the panel is
+body). It is what Wireshark shows for this datagram in the pcap `s` saves: the IP header is the one
+that file has for it, its **ID** the datagram's frame number there (the pcap numbers its IPv4 IDs
+1, 2, 3 … in file order; a real kernel picks them its own way), DF set unless the datagram is
+larger than a 1500-byte MTU. When the panel is
 too short for the whole tree (80×24), one line per layer comes first — addresses, TTL and length;
 ports, length and checksum; first line, headers and body — and every field below it.
 
@@ -91,6 +127,7 @@ headers are the kernel's business.
     def __init__(self, ui: dict[str, Any] | None = None) -> None:
         super().__init__(ui)
         self._cache: dict[tuple[Any, ...], list[Any] | str] = {}
+        self._frames: dict[tuple[Any, ...], int | None] = {}
         self._loading = False
 
     def lines(self, width: int) -> tuple[list[Text], int]:
@@ -107,11 +144,12 @@ headers are the kernel's business.
         if not _READY:
             self._start_loading()
             return [Text("loading Scapy …", style="dim")], 0
-        key = (hash(wire.data), wire.src, wire.dst)
+        frame = self._frame(v, wire)
+        key = (hash(wire.data), wire.src, wire.dst, frame)
         tree = self._cache.get(key)
         if tree is None:
             try:
-                tree = packet_tree(wire.data, wire.src, wire.dst)
+                tree = packet_tree(wire.data, wire.src, wire.dst, frame)
             except Exception as exc:  # Scapy refused the addresses or the bytes: say so, never crash
                 tree = f"Scapy could not build this packet: {exc}"
             if len(self._cache) > 256:
@@ -136,6 +174,17 @@ headers are the kernel's business.
             summary = [layer_summary(node.name, node.fields, ports, wire.data) for node in tree]
             return [*summary, Text("every field below: up/down (f: bigger)", style="dim"), *out], 0
         return out, 0
+
+    def _frame(self, v: Any, wire: Any) -> int | None:
+        """``saved_frame``, remembered: simulated, a datagram's frame never changes (for one history:
+        an injected datagram starts a new one); live, it is looked up again as the capture grows."""
+        src = v.source
+        key = (id(src.history), wire.msg, wire.time, src.length if v.live else 0)
+        if key not in self._frames:
+            if len(self._frames) > 4096:
+                self._frames.clear()
+            self._frames[key] = saved_frame(src, wire)
+        return self._frames[key]
 
     def _start_loading(self) -> None:
         if self._loading:

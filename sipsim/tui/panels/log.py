@@ -1,4 +1,8 @@
-"""Panel 7 — the event log: one line per event up to the cursor, filterable, each a place to jump to."""
+"""Panel 7 — the event log: one line per event up to the cursor, filterable, each a place to jump to.
+
+A line longer than the panel is cut with ``…``; ``v`` shows the highlighted one in full (a dialog),
+and maximized (``f``) the log wraps its lines instead of cutting them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from textual.binding import Binding
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, WORKER_WOKEN, KernelEvent, StepEvent
 from sipsim.tui.history import History
-from sipsim.tui.panels.base import Panel
+from sipsim.tui.panels.base import Panel, wrap_line
 from sipsim.tui.sources import Source
 from sipsim.tui.view import mname
 from sipsim.tui.wiretext import narration
@@ -75,13 +79,16 @@ dropped, a worker sleeping, woken, taking queued data, sending) and every pipeli
 unanswered). In live-step, while you hold a worker, clients keep retransmitting: you will see it
 here. `⇅` marks a datagram sent out of order.
 
-Keys: `up`/`down` select a line, `enter` jumps there, `/` filters (text; `escape` clears).
+Keys: `up`/`down` select a line, `enter` jumps there, `v` shows the selected line in full (the
+panel cuts a long one with `…`; `enter` in that dialog jumps there too), `/` filters (text;
+`escape` clears). Maximized (`f`), the log wraps its lines instead of cutting them.
 
 Kamailio logs much less (one line per message at `info`, `xlog` in the script); these events are
 sipsim's narration of `udp_rcv_loop()` and `receive_msg()`.
 """
     BINDINGS: ClassVar = [
         Binding("enter", "jump", "go there"),
+        Binding("v", "show_line", "full line"),  # before / : a narrow footer keeps it longer
         Binding("slash", "filter", "filter", key_display="/"),
         Binding("escape", "clear_filter", "clear filter", show=False),
     ]
@@ -144,27 +151,60 @@ sipsim's narration of `udp_rcv_loop()` and `receive_msg()`.
     def lines(self, width: int) -> tuple[list[Text], int]:
         v = self.view
         assert v is not None
-        src = v.source
         vis = self._visible = self.positions()
         if not vis:
             return [Text("no event matches" if self.filter else "no event yet", style="dim")], 0
         height = max(1, self.size.height)
-        cur = vis[-1] if self.cursor is None else self.cursor
+        cur = self._highlighted()
         ci = bisect_right(vis, cur) - 1
+        if self.has_class("-maximized"):  # the whole screen: every line whole, wrapped
+            return self._wrapped(vis, ci, height, width), 0
         start = max(0, ci - height + 1) if self.cursor is None else max(0, min(ci - height // 2, len(vis) - height))
-        out: list[Text] = []
-        for p in vis[start:start + height]:
-            t = Text(f"{p:>6} ", style="bold" if p == v.pos else "dim")
-            t.append(f"{src.time_at(p):>10.6f} ", style="dim")
-            ann = annotation(src, p)
-            t.append(f"{ann.strip()[:1] if ann else ' '} ", style="bold yellow")
-            t.append(self._line(src, p), style="bold" if p == v.pos else "")
-            if ann:
-                t.append(ann, style="yellow")
-            if p == cur and (self.cursor is not None or self.has_focus):
-                t.stylize("reverse")
-            out.append(t)
-        return out, 0
+        return [self._row(p, cur) for p in vis[start:start + height]], 0
+
+    def _highlighted(self) -> int:
+        """The line the keys act on: the one chosen with up/down, else the last one shown."""
+        return self._visible[-1] if self.cursor is None else self.cursor
+
+    def _row(self, p: int, cur: int) -> Text:
+        """The line of position ``p``: position, time, mark, who and what, the mark's meaning."""
+        v = self.view
+        assert v is not None
+        src = v.source
+        t = Text(f"{p:>6} ", style="bold" if p == v.pos else "dim")
+        t.append(f"{src.time_at(p):>10.6f} ", style="dim")
+        ann = annotation(src, p)
+        t.append(f"{ann.strip()[:1] if ann else ' '} ", style="bold yellow")
+        t.append(self._line(src, p), style="bold" if p == v.pos else "")
+        if ann:
+            t.append(ann, style="yellow")
+        if p == cur and (self.cursor is not None or self.has_focus):
+            t.stylize("reverse")
+        return t
+
+    def _wrapped(self, vis: list[int], ci: int, height: int, width: int) -> list[Text]:
+        """The window of wrapped lines around the highlighted one (at the bottom while following,
+        in the middle once chosen): only the events that can reach the window are wrapped."""
+        v = self.view
+        assert v is not None
+        # continuation rows start under the text (under "who" when that leaves too little room)
+        text_col = 20 + (9 if v.live else 7)
+        indent = " " * (text_col if width - text_col >= 30 else 20)
+        cur = vis[ci]
+        lo, hi = max(0, ci - height), min(len(vis), ci + height + 1)
+        rows: list[Text] = []
+        first = last = 0
+        for i in range(lo, hi):
+            if i == ci:
+                first = len(rows)
+            rows.extend(wrap_line(self._row(vis[i], cur), width, indent=indent))
+            if i == ci:
+                last = len(rows) - 1
+        if self.cursor is None:
+            start = max(0, last + 1 - height)
+        else:
+            start = max(0, min(first - (height - (last - first + 1)) // 2, len(rows) - height))
+        return rows[start:start + height]
 
     def action_scroll_lines(self, n: int) -> None:
         vis = self._visible
@@ -180,6 +220,28 @@ sipsim's narration of `udp_rcv_loop()` and `receive_msg()`.
             self.app.jump_to(self.cursor)  # type: ignore[attr-defined]
         else:  # the highlighted line is the step shown now: say how to pick another one
             self.app.notify("this is the step shown now: move with ↑/↓ to another event, then ⏎ goes there")
+
+    def action_show_line(self) -> None:
+        """The highlighted line in full, in a dialog; its ``enter`` jumps there."""
+        v = self.view
+        if v is None or not self._visible:
+            self.app.notify("no event to show yet")
+            return
+        pos = self._highlighted()
+        src = v.source
+        body = Text(self._line(src, pos))
+        ann = annotation(src, pos).strip()
+        if ann:
+            body.append(f"\n\n{ann}", style="yellow")
+
+        def done(go: bool | None) -> None:
+            if go:
+                self.app.jump_to(pos)  # type: ignore[attr-defined]
+
+        from sipsim.tui.screens.logline import LogLineScreen
+
+        title = f"Event {pos} · t={src.time_at(pos):.6f}" + ("  (the step shown now)" if pos == v.pos else "")
+        self.app.push_screen(LogLineScreen(title, body, here=pos == v.pos), done)
 
     def action_filter(self) -> None:
         self.app.ask_filter(self)  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED, KernelEvent
@@ -54,7 +56,8 @@ shown; drops come from the attendant, which reads the socket's drop counter (`SO
 a watched worker counts a datagram as it returns from `recvfrom`, so a message held in live-step is
 received already) and **watched** the datagrams whose steps reached the TUI.
 
-Keys: `up`/`down` scroll.
+Keys: `up`/`down` scroll; `f` maximizes the panel, and then every queued datagram the screen
+holds is listed (six otherwise, the rest counted).
 
 Kamailio: the socket is opened once by the main process before forking (`udp_init()` in
 `src/core/udp_server.c`, `SO_RCVBUF` grown up to `maxbuffer`); the queue and the drops are the
@@ -89,7 +92,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
             head = f"{src.listen} · policy {snap.policy or '?'}"
         out.append(Text(head, style="bold"))
         whole = {id(out[0])}  # lines kept whole (a fill bar broken at a space would read as two)
-        listings: list[Text] = []
+        queued: list[tuple[Text | None, tuple[Any, ...]]] = []  # each socket's queue: listed last
         notes: list[Text] = []
         for s in snap.sockets:
             label = None
@@ -121,18 +124,7 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
             if not s.queue:
                 out.append(Text("queue empty", style="dim"))
                 continue
-            if multi:
-                listings.append(label.copy() if label is not None else Text())
-            listings.append(Text(f"{len(s.queue)} queued (oldest first):"))
-            for q in s.queue[:MAX_LISTED]:
-                line = Text(f"  {v.mname(q.id)} ", style="bold")
-                line.append(f"{from_engine(q.summary)[:40]} ", style="cyan")
-                line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
-                if q.note:
-                    line.append(f" — {q.note}", style="yellow")
-                listings.append(line)
-            if len(s.queue) > MAX_LISTED:
-                listings.append(Text(f"  … and {len(s.queue) - MAX_LISTED} more", style="dim"))
+            queued.append((label.copy() if multi and label is not None else None, s.queue))
         ev = v.event
         if type(ev) is KernelEvent and ev.kind == DATAGRAM_DROPPED:
             d = ev.detail
@@ -157,4 +149,28 @@ kernel's (`__udp_enqueue_schedule_skb`, `sk_rmem_alloc` against `sk_rcvbuf`).
         # datagrams queued are not …" or "✗ #812 dropped: 212800 + 1…" told a learner nothing
         out = [piece for line in out for piece in (wrap_line(line, width) if id(line) not in whole else [line])]
         notes = [piece for line in notes for piece in wrap_line(line, width)]
-        return out + listings + notes, 0
+        return out + self._listings(v, queued, len(out) + len(notes)) + notes, 0
+
+    def _listings(self, v: Any, queued: list[tuple[Text | None, tuple[Any, ...]]], other: int) -> list[Text]:
+        """The queued datagrams, oldest first: MAX_LISTED per socket, the rest counted. Maximized
+        (``f``), as many as the screen holds: a flood's queue is what one maximizes this panel for."""
+        limit = MAX_LISTED
+        if self.has_class("-maximized") and queued:
+            heads = sum(2 if label is not None else 1 for label, _q in queued)  # (a label, "N queued")
+            limit = max(MAX_LISTED, (self.content_size.height - other - heads) // len(queued) - 1)  # (- "… more")
+        out: list[Text] = []
+        for label, queue in queued:
+            if label is not None:
+                out.append(label)
+            out.append(Text(f"{len(queue)} queued (oldest first):"))
+            shown = queue if len(queue) <= limit else queue[:limit]
+            for q in shown:
+                line = Text(f"  {v.mname(q.id)} ", style="bold")
+                line.append(f"{from_engine(q.summary)[:40]} ", style="cyan")
+                line.append(f"from {q.src}, {q.size} B, charged {q.charge}", style="dim")
+                if q.note:
+                    line.append(f" — {q.note}", style="yellow")
+                out.append(line)
+            if len(queue) > len(shown):
+                out.append(Text(f"  … and {len(queue) - len(shown)} more", style="dim"))
+        return out

@@ -55,6 +55,10 @@ The **wait-queue** line lists the sleepers in the order the kernel will wake the
 (`W2 → W3 → W4`): the first one gets the next datagram. A worker that finishes goes back to
 `recvfrom` and **rejoins at the tail** — that is the seed's round-robin.
 
+Maximized (`f`), the panel adds the figures worker by worker: datagrams handled, taken without
+sleeping, wasted wake-ups, and the time each spent busy (from `recvfrom` returning to the next
+`recvfrom`).
+
 Keys: `up`/`down` choose a worker, `enter` pins it (the pipeline and message panels follow the
 datagram it holds), `escape` unpins.
 
@@ -149,6 +153,8 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
             wasted += f" ({snap.wasted_cpu * 1e6:.1f} µs of CPU)"
         figures = (f"handled {snap.handled}", f"took without sleeping {snap.took_without_sleeping}", wasted)
         out.extend(wrap_parts([Text(f, style="dim") for f in figures], width, style="dim"))
+        if self.has_class("-maximized") and snap.workers:  # the room f gives: the figures, worker by worker
+            out.extend(per_worker(v, width))
         # the wait-queue and the figures are what this panel is about: when the workers are more
         # than the panel's rows, the list scrolls (to the selected worker when it has the focus)
         anchor = min(self.cursor, max(0, len(snap.workers) - 1)) if self.has_focus else len(out) - 1
@@ -212,6 +218,27 @@ forked in `main_loop()` (`src/main.c`); the wait-queue is the kernel's (`linux-w
 
     def action_unpin(self) -> None:
         self.app.pin_worker(None)  # type: ignore[attr-defined]
+
+
+def per_worker(v, width: int) -> list[Text]:  # noqa: ANN001
+    """The totals above, one row per worker (maximized): who handled how many datagrams — the
+    round-robin of the wait-queue, or one worker doing all the work — and whom a herd woke for
+    nothing. ``busy`` is the time from ``recvfrom`` returning to the next ``recvfrom`` (virtual
+    seconds simulated, real ones live), summed."""
+    namew = len("per worker") + (2 if v.live else 0)  # (a pid: up to 7 digits)
+    cols = (("handled", 8), ("took without sleeping", 22), ("wasted wake-ups", 16), ("busy", 9))
+    head = Text(f"{'per worker':<{namew}}", style="bold")
+    for title, w in cols:
+        head.append(f"{title:>{w}}", style="bold")
+    rows = [Text(""), head]
+    for w in v.snap.workers:
+        row = Text(f"{v.wname(w.id):<{namew}}")
+        figures = (w.handled, w.took_without_sleeping, w.wasted_wakeups, w.busy)
+        for n, (_title, cw) in zip(figures, cols, strict=True):
+            figure = short_ns(round(n * 1e9)) if isinstance(n, float) else str(n)
+            row.append(f"{figure:>{cw}}", style="dim" if not n else "")
+        rows.append(row)
+    return rows
 
 
 def short_ns(ns: int) -> str:
