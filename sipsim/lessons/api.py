@@ -60,6 +60,9 @@ class Progress:
     answered: dict[str, str] = field(default_factory=dict)
     passed: tuple[str, ...] = ()
     completed: bool = False
+    # questions whose answer was changed after it had been judged (its verdict says what the
+    # simulation does): a right second answer passes, but it is no prediction made first time
+    retried: tuple[str, ...] = ()
 
 
 class LessonSession(Protocol):

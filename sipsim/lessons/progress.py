@@ -78,11 +78,13 @@ class ProgressStore:
         entry = self._data["lessons"].get(str(lesson), {})
         answered = entry.get("answered", {})
         passed = entry.get("passed", [])
+        retried = entry.get("retried", [])
         return Progress(
             lesson=lesson,
             answered={str(k): str(v) for k, v in answered.items()} if isinstance(answered, dict) else {},
             passed=tuple(str(x) for x in passed) if isinstance(passed, list) else (),
             completed=bool(entry.get("completed", False)),
+            retried=tuple(str(x) for x in retried) if isinstance(retried, list) else (),
         )
 
     def at(self, lesson: int) -> str | None:
@@ -95,6 +97,8 @@ class ProgressStore:
         start), left as it was when not given."""
         entry: dict[str, Any] = {"answered": dict(progress.answered), "passed": list(progress.passed),
                                  "completed": progress.completed}
+        if progress.retried:
+            entry["retried"] = list(progress.retried)
         place = self.at(progress.lesson) if isinstance(at, _Keep) else at
         if place:
             entry["at"] = place
@@ -130,6 +134,11 @@ class ProgressStore:
 
 
 def with_answer(progress: Progress, question_id: str, answer: str) -> Progress:
+    """The latest answer replaces an earlier one; a *different* answer to a question already judged
+    is a second try (``retried``): the first answer was the prediction."""
     answered = dict(progress.answered)
+    retried = progress.retried
+    if answered.get(question_id, answer) != answer and question_id not in retried:
+        retried = (*retried, question_id)
     answered[question_id] = answer
-    return replace(progress, answered=answered)
+    return replace(progress, answered=answered, retried=retried)

@@ -253,6 +253,8 @@ class Session:
             given = choice.text
         result = self._judge_question(q, given)
         self._progress = with_answer(self._progress, q.id, given)  # the latest answer replaces an earlier one
+        if q.id in self._progress.retried:  # said, so that a verdict seen first cannot pass for a prediction
+            result = replace(result, message=f"{result.message} (a second try: your first answer was the prediction)")
         if self._reopened == q.id:
             self._reopened = None
         self._record(result)

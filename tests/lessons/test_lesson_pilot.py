@@ -1,7 +1,7 @@
 """Lessons 1 and 6 walked end to end in the TUI, pressing only the keys the screen shows.
 
 The learner's path: the key bar offers ``p`` (run) — a run stops at each place the lesson speaks; when
-a question opens, the lesson pane says "8 focuses this pane · ↑↓ choose, enter answers · h hint";
+a question opens, the lesson pane says "↑/↓ choose, enter answers · or a–d · …" in its border;
 the learner answers with the reference answer and reads ✓. At the end every check of the lesson
 passes — judged against the simulation the TUI ran — and the lesson is complete.
 """

@@ -68,10 +68,16 @@ async def test_an_answer_is_changed_in_the_tui_and_lesson_check_judges_the_new_o
         screen = screen_text(app)
         assert "kept?" in screen and "c) in a second copy" in screen, "the question and every choice, at 80×24"
         assert "asked again · esc keeps 'in msg->buf, rewritten in place' (not quite)" in screen
-        await pilot.press("down", "enter")
+        letter = chr(ord("a") + q.choices.index(LUMPS))
+        assert letter == "b", "b) — which is step back outside the choices"
+        step = app.source.position
+        await pilot.press(letter)  # a choice's letter picks it
         await settle(pilot)
+        assert app.source.position == step, "b picked the choice: it did not step back"
         screen = screen_text(app)
-        assert "✓ right" in screen and "answered 1 of 3 · 1 right" in screen and "✗" not in screen
+        # right now, but the first verdict had said what the simulation does: a second try, not a prediction
+        assert "✓ right" in screen and "a second try" in screen and "✗" not in screen
+        assert "answered 1 of 3 · 0 right · 1 more on a second try" in screen
         assert session.progress().answered["where-is-the-change"] == LUMPS
         assert app.focused is pane.query_one("#lesson-scroll"), "answered: the keys scroll the narration again"
 
@@ -95,9 +101,15 @@ async def test_an_answer_is_changed_in_the_tui_and_lesson_check_judges_the_new_o
 
     saved = ProgressStore(state_home).get(5)
     assert saved.answered["where-is-the-change"] == LUMPS and "where-is-the-change" in saved.passed
+    assert saved.retried == ("where-is-the-change",)
     assert main(["lesson", "5", "--check"]) == 1  # two questions are still to answer
     out = capsys.readouterr().out
-    assert "PASS  where-is-the-change" in out and "TODO  how-many-lumps" in out
+    assert "PASS  where-is-the-change" in out and "(a second try)" in out and "TODO  how-many-lumps" in out
+    # the same answer again is no new try; a fresh start forgets the tries
+    assert main(["lesson", "5", "--answer", f"where-is-the-change={LUMPS}"]) == 1
+    assert ProgressStore(state_home).get(5).retried == ("where-is-the-change",)
+    assert main(["lesson", "5", "--reset"]) == 0
+    assert ProgressStore(state_home).get(5).retried == ()
 
 
 async def test_a_typed_answer_is_typed_again_and_an_unreadable_one_changes_nothing() -> None:
@@ -172,3 +184,33 @@ async def test_a_reopened_lesson_resumes_where_the_learner_left_off_and_r_starts
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert app.source.position == 0 and "resumed" not in _pane(app).plain
+
+
+async def test_the_choices_take_the_focus_again_after_stepping_back_and_on() -> None:
+    """Escape leaves the choices (their letters pick them: b would not step back there); stepping
+    back and on to the question with the pane focused puts the focus on the choices again — it
+    stayed on the narration, where ↑/↓/enter did nothing to the question."""
+    session = open_lesson(1, attach=False)
+    [q] = [q for q in session.questions() if q.id == "first-wake"]
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.goto(q.position)
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        choices = _pane(app).query_one(OptionList)
+        assert app.focused is choices
+        assert _pane(app).check_action("leave_answer", ()) is True  # escape leaves the choices
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is _pane(app).query_one("#lesson-scroll")
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.source.position == q.position - 1 and not choices.display
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.source.position == q.position and choices.display
+        assert app.focused is choices, "back at the question: its choices have the focus"
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert session.progress().answered["first-wake"] == q.choices[1]

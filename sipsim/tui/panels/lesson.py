@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -149,15 +150,18 @@ def score_line(session: Any, at_end: bool, open_now: bool = False) -> Text | Non
         return None
     ids = {q.id for q in qs}
     answered = len(ids & set(progress.answered))
-    right = len(ids & set(progress.passed))
+    retried = ids & set(getattr(progress, "retried", ()))
+    right = len(ids & set(progress.passed) - retried)  # right first time: the predictions
+    second = len(ids & set(progress.passed) & retried)
+    also = f" · {second} more on a second try" if second else ""
     if at_end:
         left = len(ids) - answered
         more = "" if not left else (" · answer the question below" if open_now and left == 1
                                     else f" · {left} not answered yet (b steps back to them)")
-        return Text(f"end of the lesson: {right}/{len(ids)} right{more}", style="bold")
+        return Text(f"end of the lesson: {right}/{len(ids)} right{also}{more}", style="bold")
     if not answered:
         return None
-    return Text(f"answered {answered} of {len(ids)} · {right} right", style="dim")
+    return Text(f"answered {answered} of {len(ids)} · {right} right{also}", style="dim")
 
 
 def check_lines(state: LessonState) -> list[Text]:
@@ -201,7 +205,17 @@ def _resume(app: Any, state: LessonState, source: Any, target: int) -> None:
 
 class Choices(OptionList):
     """The question's choices. ``pgup``/``pgdn`` scroll the stop's explanation: among a handful of
-    choices they only jumped to the first or last, and the explanation had no key while answering."""
+    choices they only jumped to the first or last, and the explanation had no key while answering.
+    A choice's letter picks it: the choices are labelled ``a)`` ``b)`` … (the letters the CLI's
+    ``--answer`` takes too), and a learner types the one they mean — where ``b`` was step back."""
+
+    def on_key(self, event: events.Key) -> None:
+        ch = event.character or ""
+        if len(ch) == 1 and "a" <= ch <= "z" and ord(ch) - 97 < self.option_count:
+            event.stop()
+            event.prevent_default()  # (before the app's and the pane's keys: b steps back, a asks again)
+            self.highlighted = ord(ch) - 97
+            self.action_select()
 
     def _scroll_text(self, pages: int) -> None:
         for node in self.ancestors:
@@ -224,13 +238,16 @@ class LessonPanel(PanelInfo, Vertical, can_focus=True):
 
 What the lesson says about the step on screen (its narration is tied to *what happens* — "the first
 `parse_msg` of the INVITE" — not to step numbers), then a **question**: predict what comes next
-*before* you step on. Choose an answer (`up`/`down`, `enter`) or type it and press `enter`
+*before* you step on. Choose an answer (`up`/`down`, `enter`, or its letter) or type it and press `enter`
 (`escape` leaves the answer box: while you type, `n`, `p`, `h` … are letters of the answer); the
 check compares it with what the simulation really does and says why, right above the question's
 place, and keeps saying it until the next question (come back to the stop and it is still there).
-Mistyped, or changed your mind? `a` asks the question again until the simulation shows the answer
-(step back to its stop after that): the new answer replaces the old one, as a second `--answer`
-does in `sipsim lesson N --check` (`escape` keeps the old one).
+While the choices have the focus their letters pick them (`escape` leaves them, to step with `b`
+and the other keys again). Mistyped, or changed
+your mind? `a` asks the question again until the simulation shows the answer (step back to its
+stop after that): the new answer replaces the old one, as a second `--answer` does in `sipsim
+lesson N --check` (`escape` keeps the old one) — but the verdict has already told you what the
+simulation does, so a changed answer counts as *a second try*, not as a prediction right first time.
 Below it: how many questions you answered and got right; at the end of the run, your score.
 With no question open, `up`/`down`/`pgup`/`pgdn`/`home`/`end` scroll the narration while this pane
 has the focus; while you answer, `pgup`/`pgdn` scroll it. `h` shows a hint. `p` (run) stops where
@@ -387,7 +404,8 @@ Each claim about Kamailio names its source (file and function) so you can read t
         status.display = bool(said)
         question.update(Group(*asked))
         question.display = bool(asked)
-        if q is not None and (self._question is None or q.id != self._question.id):
+        new_question = q is not None and (self._question is None or q.id != self._question.id)
+        if new_question:
             before = _progress(s).answered.get(q.id, "") if q.id == getattr(s, "reopened", None) else ""
             choices.clear_options()
             if q.choices:
@@ -395,9 +413,12 @@ Each claim about Kamailio names its source (file and function) so you can read t
                 choices.highlighted = q.choices.index(before) if before in q.choices else 0
             answer.value = before  # asked again: the old answer, to change
         self._question = q
-        had_focus = self.app.focused in (choices, answer)  # type: ignore[attr-defined]
+        focused = self.app.focused  # type: ignore[attr-defined]
+        had_focus = focused in (choices, answer)
         choices.display = q is not None and bool(q.choices)
         answer.display = q is not None and not q.choices
+        if new_question and focused in (self, self.query_one("#lesson-scroll")):
+            self._focus_answer()  # the pane had the focus (stepped back, then on to the question): answer here
         self.set_class(q is not None, "-asking")  # the wide layout gives the pane more room (sipsim.tcss)
         if had_focus and not (choices.display or answer.display):
             self.query_one("#lesson-scroll").focus()  # answered: the keys scroll the narration again
@@ -420,8 +441,10 @@ Each claim about Kamailio names its source (file and function) so you can read t
         the pane has the focus)."""
         if q is not None:
             if q.choices:
-                return "8 focuses this pane · ↑/↓ choose, enter answers · pgup/pgdn text · h hint"
-            return "8 focuses this pane · type, enter answers · esc leaves it · pgup/pgdn text"
+                last = chr(ord("a") + len(q.choices) - 1)
+                # (what answers first: on 80×24 the border cuts the end)
+                return f"↑/↓ choose, enter answers · or a–{last} · pgup/pgdn text · esc leaves · 8 focuses this pane"
+            return "type, enter answers · esc leaves it · pgup/pgdn text · 8 focuses this pane"
         keys = []
         if _call(state.session, "changeable", pos) is not None:
             keys.append("a answers again")
@@ -444,10 +467,9 @@ Each claim about Kamailio names its source (file and function) so you can read t
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         focused = self.app.focused  # type: ignore[attr-defined]
         typing = focused is self.query_one("#lesson-answer")
-        if action == "leave_answer":  # only in the answer box, where the keys type instead of stepping,
-            # and in the choices of a question asked again (escape keeps the old answer)
-            reopened = self.state is not None and getattr(self.state.session, "reopened", None) is not None
-            return typing or (reopened and focused is self.query_one("#lesson-choices"))
+        if action == "leave_answer":  # only where the keys answer instead of stepping: the answer box,
+            # and the choices, whose letters pick them (asked again, escape also keeps the old answer)
+            return typing or focused is self.query_one("#lesson-choices")
         if action == "answer_again":
             return (self.state is not None and not typing
                     and _call(self.state.session, "changeable", self.pos) is not None)
