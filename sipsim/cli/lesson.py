@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from sipsim.cli.common import fail, no_terminal
 
@@ -145,6 +146,11 @@ def _check(session: object, answers: list[tuple[str, str]], *, reference: bool, 
     text, ok = check_report(session, results)
     if reference:  # (no store: nothing the lesson's own reference answers did counts as the learner's)
         text += "\n(judged with the lesson's reference answers: nothing is saved to your progress)"
+        solution = session.lesson.files.get("solution")
+        if not ok and solution is not None and not session.overrides.get("route"):
+            # an exercise: its checks judge the route the lesson ran, the starting script here
+            text += (f"\n(lesson {session.number} is an exercise: its checks judge the route, here the starting "
+                     f"script; the lesson's solution passes them: --route {_shown_path(solution)})")
     print(text)
     return 0 if ok else 1
 
@@ -163,3 +169,11 @@ def _tui(session: object) -> int:
     if refused:
         return fail(refused)
     return int(run_tui(lesson=session) or 0)
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` as a learner can type it: relative to the working folder when it is below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

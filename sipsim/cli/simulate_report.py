@@ -125,14 +125,14 @@ def print_summary(result: Any, out: Any = None) -> None:
           f"taken without sleeping {s['took_without_sleeping']}", file=out)
     lat = s["latency"]
     print(f"  latency     arrival → first send: p50 {_ms(lat['p50'])}, p99 {_ms(lat['p99'])} "
-          f"({lat['count']} datagrams)", file=out)
+          f"({_count(lat['count'], 'datagram')})", file=out)
     socks = q.get("sockets") or []
     if len(socks) > 1:  # reuseport: one queue per socket, each against its own buffer
         worst = max(socks, key=lambda k: k["max_bytes"])
-        queued = (f"{len(socks)} sockets, the fullest at most {worst['max_datagrams']} datagrams / "
+        queued = (f"{len(socks)} sockets, the fullest at most {_count(worst['max_datagrams'], 'datagram')} / "
                   f"{worst['max_bytes']} bytes queued")
     else:
-        queued = f"at most {q['datagrams']['max']} datagrams / {q['bytes']['max']} bytes queued"
+        queued = f"at most {_count(q['datagrams']['max'], 'datagram')} / {q['bytes']['max']} bytes queued"
     print(f"  socket      {queued}; "
           f"wait-queue at most {s['wait_queue']['max']} sleepers (mean {s['wait_queue']['mean']:.2f})\n", file=out)
     print(f"  {'worker':<8}{'sleep#':>7}{'handled':>9}{'busy':>13}{'util':>8}{'took':>7}{'wasted':>8}"
@@ -273,3 +273,8 @@ def print_selected(picked: Picked, out: Any = None) -> None:
             if f.get("outcome") else "not handled (dropped by the receive buffer, or the run ended first)"
         sent = "".join(f"; sent {s['first_line']} to {s['to']}" for s in f.get("sent", []))
         print(f"  {where} #{msg} {shown(f.get('first_line', ''))} from {f.get('src')}: {fate}{sent}", file=out)
+
+
+def _count(n: int, word: str) -> str:
+    """"1 datagram", "3 datagrams": the report is read by people."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

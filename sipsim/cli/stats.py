@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         answer = query(path, "ps" if args.ps else "stats")
     except (OSError, ValueError) as exc:
         hint = ("" if args.control else
-                f" (is `sipsim serve --listen {args.listen}` running? give the --listen or --control it uses)")
+                f" (is `sipsim serve --listen {args.listen}` running? give the --listen or --control it uses;"
+                " the server of `sipsim tui --live` answers only its TUI, which shows its counters)")
         return fail(f"no sipsim server answers on {path}: {getattr(exc, 'strerror', None) or exc}{hint}", 1)
     if "error" in answer:
         return fail(str(answer["error"]), 1)

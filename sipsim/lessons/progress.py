@@ -8,6 +8,8 @@ restart but is not worth backing up. One entry per lesson number::
      "lessons": {"1": {"answered": {"fifth": "W1"}, "passed": ["fifth", "round-robin"],
                        "completed": false, "at": "fifth-taken"}}}
 
+``retried`` (when there is one) lists the questions answered again after their verdict: a right
+second answer passes, but the score counts it apart from the predictions right first time.
 ``at`` is the anchor the learner last read — an anchor id, not a position, so it still means the
 same place after an engine change. Writes are atomic (a temporary file renamed over the old
 one). An unreadable file is not fatal: the store starts empty and says why in ``warning``, and

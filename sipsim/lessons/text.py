@@ -92,5 +92,7 @@ def walkthrough(session: Session) -> str:
                 for i, c in enumerate(q.choices, 1):
                     lines.append(f"      {mark}{i}. {c}")
                 lines.append(f"      (sipsim lesson {ref} --check --answer {q.id}=VALUE)")
+                # the next stops show what happened: a reader who wants to predict stops here
+                lines.append("      ---- predict before you read on: what follows shows the answer ----")
         lines.append("")
     return "\n".join(lines)

@@ -97,8 +97,9 @@ def build_rows(profile: str, is_reply: bool | None, events: list[tuple[int, Even
             elif ev.kind == DATAGRAM_DROPPED:
                 prelude.append(Row(0, FAILED, "dropped by the kernel", "the receive buffer is full", pos))
             elif ev.kind in (WORKER_WOKEN, WORKER_TAKES):
-                how = "woken: recvfrom returns" if ev.kind == WORKER_WOKEN else "taken without sleeping"
-                prelude.append(Row(0, mark, how, f"by {worker_name(ev.worker, live)}", pos))
+                how = "woken" if ev.kind == WORKER_WOKEN else "taken without sleeping"
+                said = "its recvfrom returns" if ev.kind == WORKER_WOKEN else "recvfrom found it queued"
+                prelude.append(Row(0, mark, how, f"{worker_name(ev.worker, live)}: {said}", pos))
             elif ev.kind == DATAGRAM_SENT:
                 what = from_engine(ev.detail.get("first_line", ""))[:28]
                 nested.setdefault(anchor, []).append(Row(2, mark, "sendto", f"{what} → {ev.detail.get('to', '')}", pos))

@@ -68,6 +68,10 @@ def test_exercise_with_the_learners_route(tmp_path: Path) -> None:
     start, solution = lesson.files["start"], lesson.files["solution"]
     r = sipsim(tmp_path, "lesson", "13", "--check", "--reference", "--route", str(start))
     assert r.returncode == 1 and "FAIL  mallory-403" in r.stdout and "PASS  alice-relayed" in r.stdout
+    assert "is an exercise" not in r.stdout  # a route was given: it is the one judged
+    # without --route the starting script is judged: a teacher is told how to judge the solution
+    r = sipsim(tmp_path, "lesson", "13", "--check", "--reference")
+    assert r.returncode == 1 and "is an exercise" in r.stdout and f"/{solution.name})" in r.stdout
     r = sipsim(tmp_path, "lesson", "13", "--check", "--reference", "--route", str(solution))
     assert r.returncode == 0 and "6 of 6 passed" in r.stdout, r.stdout
     assert not (tmp_path / "state" / "sipsim" / "progress.json").exists(), "--reference saves nothing"
