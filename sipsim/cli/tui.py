@@ -15,7 +15,7 @@ and timing are kept), and the run ends after the last selected one (later ones a
 replayed). The top bar names the selection; b and home still go back over what ran first.
 With --live it starts a real `sipsim serve` on HOST:PORT (the port must be free) and shows its
 real workers, held step by step; the server stops when you leave live mode (L) or quit. Keys: n
-step, b back, p run/pause, 1-8 or tab a panel, f maximise/restore it, ? or F1 help on the focused
+step, b back, p run/pause, 1-8 or tab a panel, f maximize/restore it, ? or F1 help on the focused
 panel and every key, ctrl+p the command palette, ctrl+q quit.
 """
 
