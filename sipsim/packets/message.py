@@ -83,6 +83,12 @@ def printable(text: str) -> str:
     return _CONTROL.sub(esc, text)
 
 
+def unfold(value: str) -> str:
+    """A header value as a parser sees it: each fold (line end then white space) one space, outer
+    blanks stripped (:attr:`SIPHeader.text`; the replay's head reader uses it too)."""
+    return _FOLD.sub(" ", value).strip(" \t") if "\n" in value else value.strip(" \t")
+
+
 @lru_cache(maxsize=1024)
 def header_key(name: str) -> str:
     """The name used to compare headers: case-insensitive, compact forms expanded (``v`` → ``via``).
@@ -130,7 +136,7 @@ class SIPHeader:
 
     @property
     def text(self) -> str:
-        return _FOLD.sub(" ", self.value).strip(" \t")
+        return unfold(self.value)
 
     @property
     def folded(self) -> bool:

@@ -163,7 +163,17 @@ def _open(path: str | os.PathLike[str]) -> BinaryIO:
 
 def iter_frames(path: str | os.PathLike[str], notes: Counter[str] | None = None) -> Iterator[Frame]:
     """Every packet of a pcap or pcapng file, in file order. PcapError if it is neither."""
-    notes = notes if notes is not None else Counter()
+    for record in _records(path, notes if notes is not None else Counter()):
+        yield Frame(*record)
+
+
+# One packet as the containers give it: (ts_ns, linktype, data, orig_len, direction), the fields of
+# a Frame; a tuple, for the reader builds one per packet of captures of millions.
+_Record = tuple[int, int, bytes, int, "str | None"]
+
+
+def _records(path: str | os.PathLike[str], notes: Counter[str]) -> Iterator[_Record]:
+    """:func:`iter_frames`' packets as :data:`_Record` tuples."""
     name = os.fspath(path)
     with _open(path) as f:
         try:
@@ -193,7 +203,7 @@ def iter_frames(path: str | os.PathLike[str], notes: Counter[str] | None = None)
             raise PcapError(f"{name!r}: a block or packet header is too short; the file is damaged") from None
 
 
-def _pcap(f: BinaryIO, name: str, endian: str, ns: bool, notes: Counter[str]) -> Iterator[Frame]:
+def _pcap(f: BinaryIO, name: str, endian: str, ns: bool, notes: Counter[str]) -> Iterator[_Record]:
     rest = f.read(20)
     if len(rest) < 20:
         raise PcapError(f"{name!r}: the pcap file header is cut short")
@@ -215,10 +225,10 @@ def _pcap(f: BinaryIO, name: str, endian: str, ns: bool, notes: Counter[str]) ->
         if len(data) < incl:
             notes["the file ends in the middle of a packet"] += 1
             return
-        yield Frame(sec * 10**9 + frac * scale, linktype, data, orig)
+        yield sec * 1_000_000_000 + frac * scale, linktype, data, orig, None
 
 
-def _pcapng(f: BinaryIO, name: str, notes: Counter[str]) -> Iterator[Frame]:
+def _pcapng(f: BinaryIO, name: str, notes: Counter[str]) -> Iterator[_Record]:
     endian = "<"
     interfaces: list[tuple[int, int, int, int]] = []  # (linktype, num, den, offset_s) per interface
     last_ns = 0
@@ -269,13 +279,13 @@ def _pcapng(f: BinaryIO, name: str, notes: Counter[str]) -> Iterator[Frame]:
             ticks = (hi << 32) | lo
             last_ns = ticks * num // den + offset * 10**9
             direction = _epb_direction(payload[20 + caplen + (-caplen % 4):], endian) if btype == 6 else None
-            yield Frame(last_ns, linktype, payload[20:20 + caplen], orig, direction)
+            yield last_ns, linktype, payload[20:20 + caplen], orig, direction
         elif btype == 3:  # Simple Packet Block: no timestamp, interface 0
             if not interfaces:
                 notes["packet on an undeclared pcapng interface"] += 1
                 continue
             orig = struct.unpack(endian + "I", payload[:4])[0]
-            yield Frame(last_ns, interfaces[0][0], payload[4:4 + orig], orig)
+            yield last_ns, interfaces[0][0], payload[4:4 + orig], orig, None
 
 
 def _epb_direction(options: bytes, endian: str) -> str | None:
@@ -335,9 +345,8 @@ def _after_vlan(data: bytes, etype_at: int, payload_at: int) -> bytes | None:
     return data[payload_at:] if etype in (0x0800, 0x86DD) else None
 
 
-def _network(frame: Frame) -> bytes | None:
-    """The IP packet inside a frame, or None when the frame carries something else."""
-    lt, data = frame.linktype, frame.data
+def _network(lt: int, data: bytes) -> bytes | None:
+    """The IP packet inside a frame of link type ``lt``, or None when it carries something else."""
     if lt == LINKTYPE_ETHERNET:
         return _after_vlan(data, 12, 14)
     if lt == LINKTYPE_LINUX_SLL:  # 16 octets, the protocol (an EtherType) last
@@ -351,17 +360,17 @@ def _network(frame: Frame) -> bytes | None:
     return None
 
 
-def _link_direction(frame: Frame) -> str | None:
+def _link_direction(lt: int, data: bytes, direction: str | None) -> str | None:
     """The direction a Linux cooked header's packet type gives (SLL: its first 2 octets, SLL2: its
     11th octet): 4 (PACKET_OUTGOING) sent, 0-3 (to us, broadcast, multicast, to another host)
-    received; else the pcapng block's, or None."""
-    if frame.linktype == LINKTYPE_LINUX_SLL and len(frame.data) >= 2:
-        pkttype = struct.unpack("!H", frame.data[:2])[0]
-    elif frame.linktype == LINKTYPE_LINUX_SLL2 and len(frame.data) >= 11:
-        pkttype = frame.data[10]
+    received; else ``direction``, the pcapng block's, or None."""
+    if lt == LINKTYPE_LINUX_SLL and len(data) >= 2:
+        pkttype = (data[0] << 8) | data[1]
+    elif lt == LINKTYPE_LINUX_SLL2 and len(data) >= 11:
+        pkttype = data[10]
     else:
-        return frame.direction
-    return OUT if pkttype == PACKET_OUTGOING else IN if pkttype <= 3 else frame.direction
+        return direction
+    return OUT if pkttype == PACKET_OUTGOING else IN if pkttype <= 3 else direction
 
 
 SUPPORTED_LINKTYPES = frozenset({LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP,
@@ -388,6 +397,15 @@ class _Decoder:
     def __init__(self, skipped: Counter[str]) -> None:
         self.frags = Reassembler()
         self.skipped = skipped
+        self._names: dict[bytes, str] = {}  # packed address -> text: a capture repeats a few addresses
+
+    def _name(self, packed: bytes) -> str:
+        """An address as text, as :mod:`ipaddress` writes it (IPv6 compressed), converted once."""
+        name = self._names.get(packed)
+        if name is None:
+            address = ipaddress.IPv4Address(packed) if len(packed) == 4 else ipaddress.IPv6Address(packed)
+            name = self._names[packed] = str(address)
+        return name
 
     def udp(self, ip: bytes, ts_ns: int) -> tuple[Address, Address, bytes] | None:
         if not ip:
@@ -416,7 +434,7 @@ class _Decoder:
         if len(ip) < total:
             self.skipped["cut short by the capture's snap length"] += 1
             return None
-        src, dst = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20]))
+        src, dst = self._name(ip[12:16]), self._name(ip[16:20])
         payload = ip[ihl:total]
         more, offset = bool(frag & 0x2000), (frag & 0x1FFF) * 8
         if more or offset:
@@ -437,7 +455,7 @@ class _Decoder:
         # cut short by the snap length: the extension headers that were captured still tell
         # whether it is UDP at all (a TCP segment is "not UDP", not "cut short")
         cut = len(ip) < 40 + plen
-        src, dst = str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40]))
+        src, dst = self._name(ip[8:24]), self._name(ip[24:40])
         rest = ip[40:40 + plen]
         fragmented = False
         while True:
@@ -499,23 +517,23 @@ def read_capture(path: str | os.PathLike[str], *, ports: Iterable[int] | int | N
     found: list[tuple[int, int, Address, Address, bytes, str | None]] = []
     packets = 0
     backwards = 0
-    for frame in iter_frames(path, skipped):
+    for ts_ns, linktype, frame, _orig, direction in _records(path, skipped):
         packets += 1  # also the frame's number: Wireshark counts every packet of the file from 1
-        ip = _network(frame)
+        ip = _network(linktype, frame)
         if ip is None:
-            reason = "not IP" if frame.linktype in SUPPORTED_LINKTYPES else f"link type {frame.linktype} not supported"
+            reason = "not IP" if linktype in SUPPORTED_LINKTYPES else f"link type {linktype} not supported"
             skipped[reason] += 1
             continue
-        got = decoder.udp(ip, frame.ts_ns)
+        got = decoder.udp(ip, ts_ns)
         if got is None:
             continue
         src, dst, data = got
         if not data and not (keep_empty and (src[1] in port_set or dst[1] in port_set)):
             skipped["empty UDP datagram"] += 1
         elif src[1] in port_set or dst[1] in port_set or (by_content and looks_like_sip(data)):
-            if found and frame.ts_ns < found[-1][0]:
+            if found and ts_ns < found[-1][0]:
                 backwards += 1
-            found.append((frame.ts_ns, packets, src, dst, data, _link_direction(frame)))
+            found.append((ts_ns, packets, src, dst, data, _link_direction(linktype, frame, direction)))
         else:
             skipped["UDP but not SIP"] += 1
     if decoder.frags.incomplete or decoder.frags.expired:
