@@ -244,7 +244,7 @@ def build_selected(args: argparse.Namespace) -> tuple[Any, Picked | None]:
         # a saved pcap (--save-pcap, the TUI's s key) then lines up with the capture read
         sc = replace(sc, capture_epoch=save_epoch(records, start))
         replayed = tuple(ArrivalSpec(messages=(r.data,), src=(tuple(r.src),), time=start + r.time,
-                                     label=f"pcap#{i + 1}") for i, r in enumerate(records))
+                                     label=f"pcap#{i + 1}", template=False) for i, r in enumerate(records))
     # --rate/--count change the scenario's own streams; the capture's datagrams keep their times
     sc = sc.with_overrides(workers=args.workers, policy=args.policy, rate=args.rate, count=args.count,
                            rcvbuf=args.rcvbuf, rmem_max=getattr(args, "rmem_max", None), seed=args.seed,

@@ -54,6 +54,9 @@ class ArrivalSpec:
     rate: float | None = None
     poisson: bool = False
     label: str = ""
+    # a scenario's own messages are templates ({n}, {src_ip}, {src_port} filled in per datagram);
+    # a captured datagram is replayed byte for byte, whatever braces it holds
+    template: bool = True
 
     @property
     def total(self) -> int:
@@ -163,7 +166,7 @@ class Scenario:
         for i in range(spec.total):
             data = msgs[i % len(msgs)]
             src = srcs[i % len(srcs)]
-            if b"{" in data:
+            if spec.template and b"{" in data:
                 data = data.replace(b"{n}", str(i + 1).encode())
                 data = data.replace(b"{src_ip}", src[0].encode()).replace(b"{src_port}", str(src[1]).encode())
             yield Arrival(t, data, src, meta)

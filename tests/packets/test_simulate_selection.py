@@ -94,3 +94,16 @@ def test_each_captured_datagram_is_parsed_once_for_the_choice(cap: Path, monkeyp
     parsed.clear()
     assert simulate(capsys, "--pcap", str(cap), "--frames", "2", "--pcap-proxy", "any")[0] == 0
     assert parsed == []  # frames alone, and no proxy to guess: no header read at all
+
+
+def test_a_captured_datagram_is_replayed_byte_for_byte_braces_and_all(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """A scenario's own messages are templates ({n}, {src_ip}, {src_port}); a capture's are not: a
+    Call-ID ``odd-{n}-call`` seen on the wire reaches the proxy as it was (it became odd-1-call)."""
+    odd = request("OPTIONS", "sip:127.0.0.1", "odd-{n}-{src_port}-call", ALICE)
+    cap = write_capture(tmp_path / "braces.pcap", [(0.0, ALICE, odd)])
+    saved = tmp_path / "again.pcap"
+    code, out, err = simulate(capsys, "--pcap", str(cap), "--save-pcap", str(saved), "--json")
+    assert code == 0, err
+    [got, answer] = read_capture(saved, ports=[5060]).datagrams
+    assert got.direction == "in" and got.data == odd
+    assert b"Call-ID: odd-{n}-{src_port}-call\r\n" in answer.data  # and the 200 echoes it
