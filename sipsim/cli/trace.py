@@ -14,7 +14,8 @@ are printed, not sent. For example:
      "steps": [{"step": "...", ...}], "src": "host:port", "dst": "host:port",
      "frame": <int or null>, "time": "<ISO 8601 UTC>" or null}
 
-("data" holds the bytes one character each: encode it as latin-1 to get them back.) "src" and
+("data" holds the bytes one character each: encode it as latin-1 to get them back; "reason" and
+each step's "text" and "reason" are sentences, a UTF-8 header value quoted in them read as UTF-8.) "src" and
 "dst" are the datagram's addresses (for a FILE: --from and the proxy's --listen). With --pcap,
 "frame" is the capture's frame number as Wireshark and tshark count it (a datagram reassembled
 from IP fragments: the frame of the fragment that completed it, where Wireshark shows the
@@ -417,9 +418,9 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
         "file": name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
         "outcome": result.outcome,
         "status": result.status if result.outcome == "replied" or result.status else None,
-        "reason": result.reason,
+        "reason": shown(result.reason) if result.reason else result.reason,
         "sent": [{"to": format_addr(s.to), "data": s.data.decode("latin-1")} for s in result.sent],
-        "steps": [ev.to_dict() for ev in result.events],
+        "steps": [_readable(ev.to_dict()) for ev in result.events],
     }
     if item is not None:
         dst = item.dst or proxy
@@ -430,6 +431,17 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
             "time": utc_time(item.capture_ns) if item.capture_ns is not None else None,
         })
     return out
+
+
+def _readable(step: dict) -> dict:
+    """A step's sentences (``text``, ``reason``) as people read them: the engine keeps message bytes
+    as latin-1 text, so a UTF-8 header value quoted there read ``cafÃ©``; it reads ``café`` (as the
+    terminal output shows it). ``detail`` keeps the engine's values, and ``sent`` its latin-1 data."""
+    for key in ("text", "reason"):
+        value = step.get(key)
+        if isinstance(value, str) and not value.isascii():
+            step[key] = shown(value)
+    return step
 
 
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001

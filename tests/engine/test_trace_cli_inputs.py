@@ -97,8 +97,10 @@ def test_a_scripts_reason_with_control_characters_stays_one_escaped_line(
     rc, out, _ = trace(capsys, str(datagram), "--route", str(script), "--json")
     assert rc == 0 and "\r" not in out and "\x1b" not in out and len(out.splitlines()) == 1
     row = json.loads(out)
-    # the exact text, as the engine keeps it (its octets one character each, as "data")
-    assert row["reason"] == ("Bad" + UNSAFE + "Evil: 1").encode().decode("latin-1") and row["status"] == 403
+    # the exact text, controls and all (JSON escapes them); its UTF-8 read as UTF-8, not octet by octet
+    assert row["reason"] == "Bad" + UNSAFE + "Evil: 1" and row["status"] == 403
+    said = [s for s in row["steps"] if s["step"] == "sl_send_reply"]
+    assert said and "\u202eEvil" in said[0]["text"] and "Ã" not in json.dumps(row["steps"], ensure_ascii=False)
     assert set(row) == {"file", "outcome", "status", "reason", "sent", "steps", "src", "dst", "frame", "time"}
 
 
