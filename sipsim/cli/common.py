@@ -154,6 +154,17 @@ def shown(text: str) -> str:
     return _HIGH_RUN.sub(_as_utf8, text)
 
 
+def readable_event(event: dict) -> dict:
+    """An event's sentences (``text``, ``reason``) in --json as people read them: the engine keeps
+    message bytes as latin-1 text, so a UTF-8 header value quoted there read ``cafÃ©``; it reads
+    ``café``, as on a terminal (:func:`shown`). ``detail`` keeps the engine's values."""
+    for key in ("text", "reason"):
+        value = event.get(key)
+        if isinstance(value, str) and not value.isascii():
+            event[key] = shown(value)
+    return event
+
+
 def shown_bytes(data: bytes) -> str:
     """Octets of a datagram for a terminal: UTF-8, an undecodable octet shown as U+FFFD."""
     return data.decode("utf-8", errors="replace")

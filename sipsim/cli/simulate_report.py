@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from sipsim.cli.common import shown
+from sipsim.cli.common import readable_event, shown
 from sipsim.engine.events import DATAGRAM_DROPPED, DATAGRAM_QUEUED
 
 JSON_SCHEMA = 3  # --json's layout version (1: before the key was there); bumped when keys are added
@@ -35,7 +35,7 @@ def trace_line(ev: Any, t: float) -> str:
 def trace_record(ev: Any, t: float) -> dict[str, Any]:
     from sipsim.engine.events import StepEvent
 
-    d = ev.to_dict()
+    d = readable_event(ev.to_dict())
     d.pop("time", None)
     return {"time": t, "type": "step" if type(ev) is StepEvent else "kernel", **d}
 

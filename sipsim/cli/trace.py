@@ -82,6 +82,7 @@ from sipsim.cli.common import (
     input_file_error,
     ip_literal,
     parse_hostport,
+    readable_event,
     shown,
     shown_bytes,
     sip_host_error,
@@ -420,7 +421,7 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
         "status": result.status if result.outcome == "replied" or result.status else None,
         "reason": shown(result.reason) if result.reason else result.reason,
         "sent": [{"to": format_addr(s.to), "data": s.data.decode("latin-1")} for s in result.sent],
-        "steps": [_readable(ev.to_dict()) for ev in result.events],
+        "steps": [readable_event(ev.to_dict()) for ev in result.events],
     }
     if item is not None:
         dst = item.dst or proxy
@@ -431,17 +432,6 @@ def result_json(name: str, result, item: Input | None = None, proxy: tuple[str, 
             "time": utc_time(item.capture_ns) if item.capture_ns is not None else None,
         })
     return out
-
-
-def _readable(step: dict) -> dict:
-    """A step's sentences (``text``, ``reason``) as people read them: the engine keeps message bytes
-    as latin-1 text, so a UTF-8 header value quoted there read ``cafÃ©``; it reads ``café`` (as the
-    terminal output shows it). ``detail`` keeps the engine's values, and ``sent`` its latin-1 data."""
-    for key in ("text", "reason"):
-        value = step.get(key)
-        if isinstance(value, str) and not value.isascii():
-            step[key] = shown(value)
-    return step
 
 
 def print_text(name: str, data: bytes, src: tuple[str, int], result, out=None, *,  # noqa: ANN001

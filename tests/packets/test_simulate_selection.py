@@ -107,3 +107,15 @@ def test_a_captured_datagram_is_replayed_byte_for_byte_braces_and_all(tmp_path: 
     [got, answer] = read_capture(saved, ports=[5060]).datagrams
     assert got.direction == "in" and got.data == odd
     assert b"Call-ID: odd-{n}-{src_port}-call\r\n" in answer.data  # and the 200 echoes it
+
+
+def test_trace_json_reads_a_quoted_utf8_value_as_utf8(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """--trace --json: an event's text quoting a UTF-8 header value reads café, not cafÃ© (the engine's
+    latin-1 view of the octets), as simulate's terminal trace prints it."""
+    bad = request("OPTIONS", "sip:127.0.0.1", "utf-1", ALICE)
+    bad = bad.replace(b"Max-Forwards: 70", "Max-Forwards: café".encode())
+    cap = write_capture(tmp_path / "utf.pcap", [(0.0, ALICE, bad)])
+    code, out, err = simulate(capsys, "--pcap", str(cap), "--trace", "--json")
+    assert code == 0, err
+    texts = [r["text"] for r in json.loads(out)["trace"]]
+    assert any("'café'" in t for t in texts) and not any("Ã" in t for t in texts), texts
