@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -204,6 +205,8 @@ class SimSource(Source):
     def describe(self) -> str:
         sc = self.scenario
         text = f"{sc.name} · {sc.profile} · {sc.policy} · {sc.workers} worker{'s' if sc.workers != 1 else ''}"
+        if sc.proxy.route:  # a script of one's own (--route, a lesson's exercise): which one runs
+            text += f" · route {Path(sc.proxy.route).name}"
         if self.selection is not None:
             text += f" · {self.selection.what} ({len(self.selection.labels)} selected)"
         return text

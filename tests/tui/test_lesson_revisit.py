@@ -118,6 +118,7 @@ async def test_a_typed_answer_is_typed_again_and_an_unreadable_one_changes_nothi
     async with app.run_test(size=(120, 36)) as pilot:
         app.goto(session.position_of("options"))
         await settle(pilot)
+        assert "route 13-route-start.cfg" in app.top_line().plain  # which script runs: the exercise's
         await pilot.press("8")
         await pilot.pause()
         box = _pane(app).query_one(Input)
