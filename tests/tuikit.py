@@ -29,6 +29,17 @@ async def settle(pilot) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
+async def save_with_s(pilot, path) -> None:  # noqa: ANN001
+    """Press ``s`` (save a pcap), type ``path`` into the dialog and confirm, as a learner does."""
+    from textual.widgets import Input
+
+    await pilot.press("s")
+    await pilot.pause()
+    pilot.app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def footer_actions(app) -> set[str]:  # noqa: ANN001
     """The actions whose keys the footer offers now."""
     return set(app.main.query_one("#keybar").actions)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from moments import invite_maxfwd, position
 from textual.widgets import Input, TextArea
-from tuikit import footer_actions, panel_text, screen_svg, settle
+from tuikit import footer_actions, panel_text, save_with_s, screen_svg, settle
 
 from sipsim.engine.events import DATAGRAM_QUEUED, KernelEvent, StepEvent
 from sipsim.routing import DEFAULT_CFG
@@ -257,18 +257,10 @@ async def test_save_pcap_of_what_passed_through(tmp_path: Path) -> None:
     out = tmp_path / "call.pcap"
     async with app.run_test(size=SIZE) as pilot:
         await goto(pilot, position(lambda e: isinstance(e, KernelEvent) and e.kind == "datagram_sent" and e.msg == 3))
-        await pilot.press("s")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(pilot)
+        await save_with_s(pilot, out)
         saved = out.read_bytes()
         # the same name again (the default name repeats at one position): refused, the file kept
-        await pilot.press("s")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(pilot)
+        await save_with_s(pilot, out)
         assert out.read_bytes() == saved
         assert any("never replaces" in str(n.message) for n in app._notifications)
     records = read_sip_datagrams(str(out))

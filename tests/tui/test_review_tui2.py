@@ -11,7 +11,7 @@ from pathlib import Path
 
 from moments import invite_maxfwd, position
 from textual.widgets import Input
-from tuikit import footer_actions, panel_text, settle
+from tuikit import footer_actions, panel_text, save_with_s, settle
 
 from sipsim.engine.events import DATAGRAM_QUEUED, KernelEvent
 from sipsim.tui.app import SipsimApp
@@ -146,11 +146,7 @@ async def test_the_layers_panel_shows_the_ip_header_of_the_saved_pcap(tmp_path: 
         assert len(arrivals) >= 6
         app.goto(end)
         await settle(pilot)
-        await pilot.press("s")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(pilot)
+        await save_with_s(pilot, out)
         frames = pcap_ipv4_in(out)
         assert len(frames) == len(arrivals) and any(len(payload) == len(big) for _h, payload in frames)
         seen: dict[bytes, int] = {}

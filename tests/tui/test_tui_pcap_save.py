@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
-from tuikit import settle
+from tuikit import save_with_s, settle
 
 from sipsim.cli import build_parser
 from sipsim.cli import main as cli_main
@@ -57,11 +56,7 @@ async def test_the_tui_saves_a_replay_stamped_with_the_captures_time(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         app.source.goto(10**7)  # the end of the (short) replay: both OPTIONS in, both answers out
         await settle(pilot)
-        await pilot.press("s")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
-        await settle(pilot)
+        await save_with_s(pilot, out)
     # each OPTIONS where the capture has it (the first at the first frame's own timestamp), not today
     assert requests_at(out) == pytest.approx([EPOCH + t for t in GAPS], abs=1e-6)
     firsts = [r.data.split(b"\r\n", 1)[0] for r in read_sip_datagrams(str(out))]
