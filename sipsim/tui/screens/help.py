@@ -29,9 +29,9 @@ GLOBAL_KEYS = """\
 | `tab` | next panel (`shift+tab`: back) | `escape` | close a dialog, restore `f`, leave an answer box |
 
 The bottom line shows the keys that do something now, the focused panel's first. When they do not
-all fit, it leaves out the least needed first (`L`, `[`, a panel's second keys, then `]`) and a
-panel's `enter` says *jump* for *go there*: on 100 columns `?`, `n`, `b`, `p`, `g`, `x`, `X`,
-`i`, `s` and `f` stay. This help lists every key.
+all fit, it uses shorter words (a panel's `enter` reads *jump*, not *go there*) and leaves out the
+least needed keys first: `L`, `[`, a panel's second keys, then `]`. On 100 columns `?`, `n`, `b`,
+`p`, `g`, `x`, `X`, `i`, `s` and `f` stay. This help lists every key.
 """
 
 
