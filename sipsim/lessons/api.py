@@ -60,9 +60,9 @@ class Progress:
     answered: dict[str, str] = field(default_factory=dict)
     passed: tuple[str, ...] = ()
     completed: bool = False
-    # questions whose answer was changed after it had been judged (its verdict says what the
-    # simulation does): a right second answer passes, but it is no prediction made first time
-    retried: tuple[str, ...] = ()
+    # questions whose *first* answer was judged wrong: its verdict said what the simulation does,
+    # so a right answer after it passes, but as a second try, not as a prediction right first time
+    missed: tuple[str, ...] = ()
 
 
 class LessonSession(Protocol):

@@ -8,8 +8,8 @@ restart but is not worth backing up. One entry per lesson number::
      "lessons": {"1": {"answered": {"fifth": "W1"}, "passed": ["fifth", "round-robin"],
                        "completed": false, "at": "fifth-taken"}}}
 
-``retried`` (when there is one) lists the questions answered again after their verdict: a right
-second answer passes, but the score counts it apart from the predictions right first time.
+``missed`` (when there is one) lists the questions whose first answer was wrong: a right answer
+after it passes, but the score counts it apart from the predictions right first time.
 ``at`` is the anchor the learner last read — an anchor id, not a position, so it still means the
 same place after an engine change. Writes are atomic (a temporary file renamed over the old
 one). An unreadable file is not fatal: the store starts empty and says why in ``warning``, and
@@ -80,13 +80,13 @@ class ProgressStore:
         entry = self._data["lessons"].get(str(lesson), {})
         answered = entry.get("answered", {})
         passed = entry.get("passed", [])
-        retried = entry.get("retried", [])
+        missed = entry.get("missed", [])
         return Progress(
             lesson=lesson,
             answered={str(k): str(v) for k, v in answered.items()} if isinstance(answered, dict) else {},
             passed=tuple(str(x) for x in passed) if isinstance(passed, list) else (),
             completed=bool(entry.get("completed", False)),
-            retried=tuple(str(x) for x in retried) if isinstance(retried, list) else (),
+            missed=tuple(str(x) for x in missed) if isinstance(missed, list) else (),
         )
 
     def at(self, lesson: int) -> str | None:
@@ -99,8 +99,8 @@ class ProgressStore:
         start), left as it was when not given."""
         entry: dict[str, Any] = {"answered": dict(progress.answered), "passed": list(progress.passed),
                                  "completed": progress.completed}
-        if progress.retried:
-            entry["retried"] = list(progress.retried)
+        if progress.missed:
+            entry["missed"] = list(progress.missed)
         place = self.at(progress.lesson) if isinstance(at, _Keep) else at
         if place:
             entry["at"] = place
@@ -136,11 +136,7 @@ class ProgressStore:
 
 
 def with_answer(progress: Progress, question_id: str, answer: str) -> Progress:
-    """The latest answer replaces an earlier one; a *different* answer to a question already judged
-    is a second try (``retried``): the first answer was the prediction."""
+    """The latest answer replaces an earlier one."""
     answered = dict(progress.answered)
-    retried = progress.retried
-    if answered.get(question_id, answer) != answer and question_id not in retried:
-        retried = (*retried, question_id)
     answered[question_id] = answer
-    return replace(progress, answered=answered, retried=retried)
+    return replace(progress, answered=answered)

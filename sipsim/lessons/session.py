@@ -252,8 +252,11 @@ class Session:
             assert choice is not None
             given = choice.text
         result = self._judge_question(q, given)
+        first = q.id not in self._progress.answered
         self._progress = with_answer(self._progress, q.id, given)  # the latest answer replaces an earlier one
-        if q.id in self._progress.retried:  # said, so that a verdict seen first cannot pass for a prediction
+        if first and not result.passed:  # the prediction was wrong; its verdict then said what happens
+            self._progress = replace(self._progress, missed=(*self._progress.missed, q.id))
+        elif not first and result.passed and q.id in self._progress.missed:
             result = replace(result, message=f"{result.message} (a second try: your first answer was the prediction)")
         if self._reopened == q.id:
             self._reopened = None

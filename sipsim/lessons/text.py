@@ -52,7 +52,7 @@ def check_report(session: Session, results: Iterable[CheckResult]) -> tuple[str,
         else:
             tag = "PASS" if r.passed else "FAIL"
             msg = r.message
-            if r.id in session.progress().retried and "(a second try" not in msg:
+            if r.passed and r.id in session.progress().missed and "(a second try" not in msg:
                 msg += " (a second try)"
             if not r.passed and r.expected and r.id in questions:
                 msg += f" [the simulation says: {r.expected}]"

@@ -59,6 +59,9 @@ class Controls(TopLine, Stepping, CallKeys, Breaks, InjectKeys, PanelKeys, SimCh
     # -- which keys are live ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         src = self.source
+        letters = self._letters_answering()
+        if letters and any(b.action == action and b.key in letters for b in self.BINDINGS):  # type: ignore[attr-defined]
+            return False  # the lesson's choices have the focus: this letter picks one (b is choice b, not back)
         if self._busy and action in ("step", "back", "next_msg", "prev_msg", "home", "end", "run", "goto",
                                      *CALL_ACTIONS):
             return False
@@ -87,6 +90,15 @@ class Controls(TopLine, Stepping, CallKeys, Breaks, InjectKeys, PanelKeys, SimCh
         if action == "focus_panel":
             return True
         return True
+
+    def _letters_answering(self) -> str:
+        """The letters that pick a lesson choice now: a)… of the choices that have the focus."""
+        from sipsim.tui.panels.lesson import Choices
+
+        focused = self.focused  # type: ignore[attr-defined]
+        if isinstance(focused, Choices):
+            return "".join(chr(ord("a") + i) for i in range(focused.option_count))
+        return ""
 
     def key_label(self, action: str) -> str | None:
         """What the footer calls a key whose effect depends on the state (None: its own words)."""

@@ -1,7 +1,7 @@
 """Lessons 1 and 6 walked end to end in the TUI, pressing only the keys the screen shows.
 
 The learner's path: the key bar offers ``p`` (run) — a run stops at each place the lesson speaks; when
-a question opens, the lesson pane says "↑/↓ choose, enter answers · or a–d · …" in its border;
+a question opens, the lesson pane says "8 to answer here · ↑/↓ or a–d, enter · …" in its border;
 the learner answers with the reference answer and reads ✓. At the end every check of the lesson
 passes — judged against the simulation the TUI ran — and the lesson is complete.
 """
@@ -19,7 +19,7 @@ from sipsim.tui.panels import LessonPanel  # noqa: E402
 KEYBAR_ACTION = {"p": "run", "h": "hint", "n": "step"}
 
 
-PANE_KEYS = {"8": "8 focuses this pane", "down": "↑/↓ choose", "enter": "enter answers"}
+PANE_KEYS = {"8": "8 to answer here", "down": "↑/↓ choose", "enter": "enter answers"}
 
 
 async def press_shown(pilot, app, key: str) -> None:  # noqa: ANN001
@@ -45,7 +45,7 @@ async def run_to_next_stop(pilot, app) -> None:  # noqa: ANN001
 async def answer_open_question(pilot, app, session, qid: str) -> None:  # noqa: ANN001
     spec = session.lesson.question_spec(qid)
     pane = app.main.panel(LessonPanel)
-    assert spec.prompt in pane.plain and "8 focuses this pane" in pane.plain
+    assert spec.prompt in pane.plain and "8 to answer here" in pane.plain
     await press_shown(pilot, app, "8")
     await pilot.pause()
     if spec.choices:

@@ -42,7 +42,7 @@ async def test_every_choice_of_a_real_lesson_question_is_on_an_80x24_screen(numb
             assert f"? {q.prompt.split()[0]}" in screen
             for i, choice in enumerate(q.choices):
                 assert f"{chr(97 + i)}) {choice}" in screen, f"{q.id}: choice {chr(97 + i)} is not on screen:\n{screen}"
-            assert "↑/↓ choose, enter answers" in screen  # how to answer: still said, in the pane's border
+            assert "8 to answer here · ↑/↓ or a–" in screen  # how to answer: still said, in the pane's border
 
 
 async def test_escape_leaves_the_answer_box_and_the_keys_step_again() -> None:
@@ -54,9 +54,10 @@ async def test_escape_leaves_the_answer_box_and_the_keys_step_again() -> None:
         app.goto(lesson.queued)
         await settle(pilot)
         pane = app.main.panel(LessonPanel)
-        assert "esc leaves it" in pane.plain
+        assert "8 to answer here · type, enter" in pane.plain
         await pilot.press("8", "n")
         await settle(pilot)
+        assert "esc leaves it" in pane.plain
         assert isinstance(app.focused, Input) and app.focused.value == "n"
         assert app.source.position == lesson.queued
         assert "leave_answer" in footer_actions(app)  # the way out is on the footer

@@ -150,9 +150,9 @@ def score_line(session: Any, at_end: bool, open_now: bool = False) -> Text | Non
         return None
     ids = {q.id for q in qs}
     answered = len(ids & set(progress.answered))
-    retried = ids & set(getattr(progress, "retried", ()))
-    right = len(ids & set(progress.passed) - retried)  # right first time: the predictions
-    second = len(ids & set(progress.passed) & retried)
+    missed = ids & set(getattr(progress, "missed", ()))  # the first answer was wrong
+    right = len(ids & set(progress.passed) - missed)  # right first time: the predictions
+    second = len(ids & set(progress.passed) & missed)
     also = f" · {second} more on a second try" if second else ""
     if at_end:
         left = len(ids) - answered
@@ -198,7 +198,8 @@ def _resume(app: Any, state: LessonState, source: Any, target: int) -> None:
     if getattr(app, "lesson", None) is state and app.source is source and source.position == 0:
         state.resumed_at = target
         app.goto(target)
-        app.notify(f"lesson {state.session.number}: resumed where you left off — r (in the lesson pane) starts over")
+        app.notify(f"lesson {state.session.number}: resumed where you left off — r (in the lesson pane) starts over",
+                   timeout=4)  # (the toast covers the pane's last lines: the pane says it too)
     else:
         app.redraw()  # the place is saved again from here
 
@@ -246,8 +247,9 @@ While the choices have the focus their letters pick them (`escape` leaves them, 
 and the other keys again). Mistyped, or changed
 your mind? `a` asks the question again until the simulation shows the answer (step back to its
 stop after that): the new answer replaces the old one, as a second `--answer` does in `sipsim
-lesson N --check` (`escape` keeps the old one) — but the verdict has already told you what the
-simulation does, so a changed answer counts as *a second try*, not as a prediction right first time.
+lesson N --check` (`escape` keeps the old one) — but a wrong first answer's verdict told you what
+the simulation does, so a right answer after it counts as *a second try*, not as a prediction right
+first time.
 Below it: how many questions you answered and got right; at the end of the run, your score.
 With no question open, `up`/`down`/`pgup`/`pgdn`/`home`/`end` scroll the narration while this pane
 has the focus; while you answer, `pgup`/`pgdn` scroll it. `h` shows a hint. `p` (run) stops where
@@ -275,7 +277,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
         self.state: LessonState | None = None
         self.pos = 0
         self._question: Any = None
-        self.plain = ""  # what the pane says, as plain text
+        self.body = ""  # what the pane says inside, as plain text (``plain`` adds its border's keys)
         self._shown: Any = None
         self._narrated: Any = None  # the explanation on screen: a new one is shown from its top
         self._keys: tuple[bool, bool] = (False, False)  # a and r usable (the footer follows them)
@@ -343,10 +345,10 @@ Each claim about Kamailio names its source (file and function) so you can read t
         question = self.query_one("#lesson-question", Static)
         if state is None:
             self.border_subtitle = ""
-            self.plain = "no lesson is open — `sipsim lesson N` or the palette (ctrl+p, lesson) starts one"
+            self.body = "no lesson is open — `sipsim lesson N` or the palette (ctrl+p, lesson) starts one"
             self.border_title = f"{self.NUMBER} {self.TITLE}"
             self._shown = self._question = self._narrated = None
-            text.update(Text(self.plain, style="dim"))
+            text.update(Text(self.body, style="dim"))
             choices.display = answer.display = question.display = status.display = False
             self.remove_class("-asking")
             self._keys_changed()
@@ -394,8 +396,8 @@ Each claim about Kamailio names its source (file and function) so you can read t
         # the keys go in the bottom border: on 80×24 the row they took was the last choice's, cut
         # off below the pane (a learner saw a) b) c) of four)
         self.border_subtitle = how
-        self.plain = "\n".join([head] + [x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
-                                         for x in parts] + [x.plain for x in said + asked] + ([how] if how else []))
+        self.body = "\n".join([head] + [x.plain if isinstance(x, Text) else nar.text if nar is not None else ""
+                                        for x in parts] + [x.plain for x in said + asked])
         text.update(Group(*parts))
         if (id(state), nar) != self._narrated:  # a new stop: its explanation from the top, not where
             self._narrated = (id(state), nar)  # the last one was scrolled to (its start was out of view)
@@ -404,8 +406,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
         status.display = bool(said)
         question.update(Group(*asked))
         question.display = bool(asked)
-        new_question = q is not None and (self._question is None or q.id != self._question.id)
-        if new_question:
+        if q is not None and (self._question is None or q.id != self._question.id):
             before = _progress(s).answered.get(q.id, "") if q.id == getattr(s, "reopened", None) else ""
             choices.clear_options()
             if q.choices:
@@ -413,12 +414,9 @@ Each claim about Kamailio names its source (file and function) so you can read t
                 choices.highlighted = q.choices.index(before) if before in q.choices else 0
             answer.value = before  # asked again: the old answer, to change
         self._question = q
-        focused = self.app.focused  # type: ignore[attr-defined]
-        had_focus = focused in (choices, answer)
+        had_focus = self.app.focused in (choices, answer)  # type: ignore[attr-defined]
         choices.display = q is not None and bool(q.choices)
         answer.display = q is not None and not q.choices
-        if new_question and focused in (self, self.query_one("#lesson-scroll")):
-            self._focus_answer()  # the pane had the focus (stepped back, then on to the question): answer here
         self.set_class(q is not None, "-asking")  # the wide layout gives the pane more room (sipsim.tcss)
         if had_focus and not (choices.display or answer.display):
             self.query_one("#lesson-scroll").focus()  # answered: the keys scroll the narration again
@@ -440,17 +438,44 @@ Each claim about Kamailio names its source (file and function) so you can read t
         """The pane's keys for this moment, in its bottom border (the footer shows them only while
         the pane has the focus)."""
         if q is not None:
+            # (what to press first: on 80×24 the border cuts the end). The question does not take
+            # the focus by itself: stepping back with b onto it would answer b)
+            last = chr(ord("a") + len(q.choices) - 1) if q.choices else ""
+            if not self._answering():
+                return "8 to answer here · " + (f"↑/↓ or a–{last}, enter" if q.choices else "type, enter") + \
+                    " · pgup/pgdn text"
             if q.choices:
-                last = chr(ord("a") + len(q.choices) - 1)
-                # (what answers first: on 80×24 the border cuts the end)
-                return f"↑/↓ choose, enter answers · or a–{last} · pgup/pgdn text · esc leaves · 8 focuses this pane"
-            return "type, enter answers · esc leaves it · pgup/pgdn text · 8 focuses this pane"
+                return f"↑/↓ choose, enter answers · or a–{last} · pgup/pgdn text · esc leaves"
+            return "type, enter answers · esc leaves it · pgup/pgdn text"
         keys = []
         if _call(state.session, "changeable", pos) is not None:
             keys.append("a answers again")
         if self._can_start_over(state, pos):
             keys.append("r starts over")
         return "8 focuses this pane · " + " · ".join(keys) if keys else ""
+
+    @property
+    def plain(self) -> str:
+        """What the pane says, as plain text: its text, then the keys in its border (which follow
+        the focus: 8 to answer here, or the keys that answer)."""
+        keys = str(self.border_subtitle or "")
+        return f"{self.body}\n{keys}" if keys else self.body
+
+    def _answering(self) -> bool:
+        """The choices or the answer box have the focus (keys answer there, instead of stepping)."""
+        focused = self.app.focused  # type: ignore[attr-defined]
+        return focused is not None and focused.id in ("lesson-choices", "lesson-answer") and focused.parent is self
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._border_keys()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._border_keys)  # (the focus has moved on by then)
+
+    def _border_keys(self) -> None:
+        """The border says how to answer from where the focus is now (8 first, or the keys there)."""
+        if self.state is not None:
+            self.border_subtitle = self._keys_line(self.state, self.pos, self._question)
 
     def _can_start_over(self, state: LessonState, pos: int) -> bool:
         if getattr(self.app.source, "live", False):  # type: ignore[attr-defined]
