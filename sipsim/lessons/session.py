@@ -317,6 +317,21 @@ class Session:
         why = unreadable(given, kind)
         return None if why is None else f"{why}; it was not counted as an attempt"
 
+    def rejudge(self) -> None:
+        """Judge the saved answers again against this run and record it, as ``--check`` does: a
+        lesson opened on another run than the one it was answered on (lesson 13 with another
+        ``--route``) says what this run shows, in its verdicts and its score alike."""
+        ids = {q.id for q in self.lesson.questions}
+        passed = [x for x in self._progress.passed if x not in ids]  # the checks': judged at the end
+        for q in self.lesson.questions:
+            given = self._progress.answered.get(q.id)
+            if given is not None and self._judge_question(q, given).passed:
+                passed.append(q.id)
+        if set(passed) != set(self._progress.passed):
+            every = ids | {c.id for c in self.lesson.checks}
+            self._progress = replace(self._progress, passed=tuple(passed), completed=every <= set(passed))
+            self._save()
+
     def checks(self) -> list[CheckResult]:
         results = []
         for q in self.lesson.questions:

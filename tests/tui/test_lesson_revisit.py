@@ -223,3 +223,21 @@ async def test_a_question_is_answered_where_the_learner_says_so_and_its_letters_
         await pilot.press("8", "b")
         await settle(pilot)
         assert session.progress().answered["first-wake"] == q.choices[1] and app.source.position == q.position
+
+
+async def test_answers_saved_on_another_route_are_judged_by_the_run_on_screen(state_home: Path, capsys) -> None:  # noqa: ANN001
+    """Lesson 13 answered with the solution's route (200 is right there), then opened on the starting
+    script, which answers 404: the pane's verdict and score say what this run shows, as --check does
+    (they said "✓ right (answered earlier)" from the other run's record)."""
+    solution = find_lesson(13).files["solution"]
+    assert main(["lesson", "13", "--route", str(solution), "--answer", "options-answer=200"]) == 1
+    assert "PASS  options-answer" in capsys.readouterr().out
+    session = _as_the_cli_opens_it(13)  # the lesson's own starting script
+    [q] = [q for q in session.questions() if q.id == "options-answer"]
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.goto(q.position + 1)
+        await settle(pilot)
+        assert "✗ not quite (answered earlier): you said '200'" in _pane(app).plain
+    assert "options-answer" not in ProgressStore(state_home).get(13).passed

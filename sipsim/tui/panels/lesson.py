@@ -319,6 +319,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
         if state.source is src or getattr(src, "live", False):
             return
         state.source = src
+        _call(state.session, "rejudge")  # answered on another run (lesson 13, another --route): this run judges
         target = _call(state.session, "resume_position") or 0
         if pos == 0 and target > 0:
             state.resuming = True
