@@ -50,6 +50,7 @@ class CheckResult:
     passed: bool
     message: str  # what the simulation showed, in words a learner can follow
     expected: str = ""  # the reference answer, shown after an attempt
+    attempt: bool = True  # False: the answer could not be read ("abc" for a number): nothing was judged
 
 
 @dataclass(frozen=True)

@@ -246,7 +246,7 @@ class Session:
         given = str(answer).strip()
         refused = self.refusal(q.id, given)
         if refused is not None:  # not an attempt: nothing is judged or recorded
-            return CheckResult(q.id, False, refused)
+            return CheckResult(q.id, False, refused, attempt=False)
         if q.choices:
             choice = resolve_choice(given, q.choices)
             assert choice is not None

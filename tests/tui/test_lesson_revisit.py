@@ -135,7 +135,8 @@ async def test_a_typed_answer_is_typed_again_and_an_unreadable_one_changes_nothi
         assert app.focused is box and box.value == "200", "the old answer, to change"
         await pilot.press("ctrl+u", *"abc", "enter")
         await settle(pilot)
-        assert "'abc' is not a number" in screen_text(app) and box.display  # not an attempt: still open
+        assert "? not an answer: 'abc' is not a number" in screen_text(app) and box.display  # still open
+        assert "✗" not in screen_text(app), "no verdict: nothing was judged"
         assert session.progress().answered == {"options-answer": "200"}
         await pilot.press("ctrl+u", *"404", "enter")
         await settle(pilot)

@@ -135,6 +135,8 @@ def _again_line(session: Any, qid: str) -> Text:
 
 
 def _result_lines(r: Any) -> list[Text]:
+    if not getattr(r, "attempt", True):  # unreadable: no verdict, the question stays open
+        return [Text(f"? not an answer: {r.message}", style="bold yellow")]
     mark = "✓ right" if r.passed else "✗ not quite"
     lines = [Text(f"{mark}: {r.message}", style="bold green" if r.passed else "bold red")]
     if r.expected and not r.passed:
