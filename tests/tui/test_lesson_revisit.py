@@ -242,3 +242,24 @@ async def test_answers_saved_on_another_route_are_judged_by_the_run_on_screen(st
         await settle(pilot)
         assert "✗ not quite (answered earlier): you said '200'" in _pane(app).plain
     assert "options-answer" not in ProgressStore(state_home).get(13).passed
+
+
+async def test_a_question_asked_again_with_a_hint_keeps_every_choice_on_80x24() -> None:
+    """On 80×24 a hint (two lines), the old answer and the score above the question pushed its
+    choices below the pane (only a) of four was left): while a question is open, they follow it."""
+    session = open_lesson(1, attach=False)
+    [q] = [q for q in session.questions() if q.id == "first-wake"]
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.goto(q.position)
+        await settle(pilot)
+        await pilot.press("8", "c", "escape", "h", "a")
+        await settle(pilot)
+        screen = screen_text(app)
+        assert "asked again · esc keeps 'W2'" in screen
+        for i, choice in enumerate(q.choices):
+            assert f"{chr(ord('a') + i)}) {choice}" in screen, screen
+        await pilot.press("b")  # b) W1: right now, after a wrong first answer
+        await settle(pilot)
+        screen = screen_text(app)
+        assert "✓ right" in screen and "a second try" in screen, screen

@@ -283,6 +283,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
         self._shown: Any = None
         self._narrated: Any = None  # the explanation on screen: a new one is shown from its top
         self._keys: tuple[bool, bool] = (False, False)  # a and r usable (the footer follows them)
+        self._status_below = False  # the status lines after the choices (a question is open)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="lesson-scroll"):
@@ -407,6 +408,15 @@ Each claim about Kamailio names its source (file and function) so you can read t
             self.query_one("#lesson-scroll", VerticalScroll).scroll_home(animate=False, immediate=True)
         status.update(Group(*said))
         status.display = bool(said)
+        if (q is not None) != self._status_below:
+            # while a question is open, what the pane says (a hint, the old answer, the score) comes
+            # after its choices: a short pane cuts its last lines, and the choices must stay whole
+            # (on 80×24 a hint and a question asked again left only a) of four)
+            self._status_below = q is not None
+            if self._status_below:
+                self.move_child(status, after=self.query_one("#lesson-answer"))
+            else:
+                self.move_child(status, before=question)
         question.update(Group(*asked))
         question.display = bool(asked)
         if q is not None and (self._question is None or q.id != self._question.id):
