@@ -9,7 +9,10 @@ The progress file lives in a private XDG state directory, as in tests/lessons/te
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moments import screen_text
@@ -37,6 +40,18 @@ def _pane(app) -> LessonPanel:  # noqa: ANN001
     pane = app.main.panel(LessonPanel)
     assert pane is not None
     return pane
+
+
+@asynccontextmanager
+async def at_first_wake(size: tuple[int, int]) -> AsyncIterator[tuple[SipsimApp, Any, Session, Any]]:
+    """Lesson 1 in the TUI (nothing saved) at its first question, "which worker does the kernel wake?"."""
+    session = open_lesson(1, attach=False)
+    [q] = [q for q in session.questions() if q.id == "first-wake"]
+    app = SipsimApp(lesson=session)
+    async with app.run_test(size=size) as pilot:
+        app.goto(q.position)
+        await settle(pilot)
+        yield app, pilot, session, q
 
 
 def _as_the_cli_opens_it(number: int) -> Session:
@@ -196,12 +211,7 @@ async def test_a_question_is_answered_where_the_learner_says_so_and_its_letters_
     """A question never takes the focus by itself: stepping back with b onto it would answer b).
     The border says 8 answers; there the letters pick the choices and the footer drops the keys
     they shadow (b back); escape leaves the choices and b steps back again."""
-    session = open_lesson(1, attach=False)
-    [q] = [q for q in session.questions() if q.id == "first-wake"]
-    app = SipsimApp(lesson=session)
-    async with app.run_test(size=(120, 36)) as pilot:
-        app.goto(q.position)
-        await settle(pilot)
+    async with at_first_wake((120, 36)) as (app, pilot, session, q):
         pane = _pane(app)
         choices = pane.query_one(OptionList)
         assert choices.display and app.focused is not choices
@@ -247,12 +257,7 @@ async def test_answers_saved_on_another_route_are_judged_by_the_run_on_screen(st
 async def test_a_question_asked_again_with_a_hint_keeps_every_choice_on_80x24() -> None:
     """On 80×24 a hint (two lines), the old answer and the score above the question pushed its
     choices below the pane (only a) of four was left): while a question is open, they follow it."""
-    session = open_lesson(1, attach=False)
-    [q] = [q for q in session.questions() if q.id == "first-wake"]
-    app = SipsimApp(lesson=session)
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.goto(q.position)
-        await settle(pilot)
+    async with at_first_wake((80, 24)) as (app, pilot, _session, q):
         await pilot.press("8", "c", "escape", "h", "a")
         await settle(pilot)
         screen = screen_text(app)
