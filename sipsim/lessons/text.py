@@ -68,7 +68,9 @@ def check_report(session: Session, results: Iterable[CheckResult]) -> tuple[str,
 def walkthrough(session: Session) -> str:
     """The whole lesson as text: each stop, the simulation's event there, narration, questions."""
     sim = session.simulation
-    lines = [f"Lesson {session.number}: {session.title}", scenario_line(session), ""]
+    how = (f"(as text: where the lesson names the TUI's keys, n to step or p to run, read on; answer its "
+           f"questions with sipsim lesson {command_ref(session.lesson)} --check --answer ID=VALUE)")
+    lines = [f"Lesson {session.number}: {session.title}", scenario_line(session), textwrap.fill(how, WIDTH), ""]
     intro = session.narration(0)
     if intro is not None and intro.position == 0:
         lines += [_wrap(intro.text, "  "), ""]

@@ -113,6 +113,10 @@ def test_text_walkthrough(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "QUESTION first-parse" in r.stdout and "1. only the Via" in r.stdout
     assert "-- at event" in r.stdout and "parse_msg" in r.stdout and "{{" not in r.stdout
+    # the TUI's keys the lesson names are read on here; a question says where its answer follows
+    assert "(as text: where the lesson names the TUI's keys" in r.stdout
+    assert "sipsim lesson 6 --check --answer ID=VALUE)" in r.stdout.replace("\n", " ")
+    assert r.stdout.index("QUESTION first-parse") < r.stdout.index("predict before you read on")
 
 
 def test_the_tui_is_opened_or_its_absence_explained(monkeypatch: pytest.MonkeyPatch, capsys,  # noqa: ANN001
