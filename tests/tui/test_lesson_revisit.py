@@ -268,3 +268,14 @@ async def test_a_question_asked_again_with_a_hint_keeps_every_choice_on_80x24() 
         await settle(pilot)
         screen = screen_text(app)
         assert "✓ right" in screen and "a second try" in screen, screen
+
+
+async def test_a_question_let_pass_says_so_at_its_reveal() -> None:
+    """Run past a question without answering it: at its reveal the pane says it was not answered
+    and how to go back (the question used to vanish without a word)."""
+    async with at_first_wake((120, 36)) as (app, pilot, session, q):
+        assert q.reveal is not None
+        app.goto(q.reveal)
+        await settle(pilot)
+        assert "not answered: the simulation has just shown it — b steps back" in _pane(app).plain
+        assert "first-wake" not in session.progress().answered

@@ -121,6 +121,9 @@ def verdicts(state: LessonState, pos: int) -> list[Text]:
             right = q.id in progress.passed
             out.append(Text(f"{'✓ right' if right else '✗ not quite'} (answered earlier): "
                             f"you said {progress.answered[q.id]!r}", style="green" if right else "red"))
+        elif progress is not None and q.reveal is not None and pos >= q.reveal:  # shown before it was answered
+            out.append(Text("not answered: the simulation has just shown it — b steps back to the question",
+                            style="yellow"))
     return out
 
 
