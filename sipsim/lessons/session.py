@@ -26,7 +26,7 @@ changed their mind answers once more, and the latest answer is the one judged â€
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -328,9 +328,7 @@ class Session:
             if given is not None and self._judge_question(q, given).passed:
                 passed.append(q.id)
         if set(passed) != set(self._progress.passed):
-            every = ids | {c.id for c in self.lesson.checks}
-            self._progress = replace(self._progress, passed=tuple(passed), completed=every <= set(passed))
-            self._save()
+            self._set_passed(passed)
 
     def checks(self) -> list[CheckResult]:
         results = []
@@ -341,9 +339,7 @@ class Session:
             else:
                 results.append(self._judge_question(q, given))
         results.extend(self._judge_check(c) for c in self.lesson.checks)
-        passed = tuple(r.id for r in results if r.passed)
-        self._progress = replace(self._progress, passed=passed, completed=len(passed) == len(results))
-        self._save()
+        self._set_passed(r.id for r in results if r.passed)
         return results
 
     def hint(self, position: int) -> str:
@@ -445,8 +441,13 @@ class Session:
         passed = [x for x in self._progress.passed if x != result.id]
         if result.passed:
             passed.append(result.id)
+        self._set_passed(passed)
+
+    def _set_passed(self, passed: Iterable[str]) -> None:
+        """Record what passes now, saved; the lesson is complete when every question and check does."""
+        passed = tuple(passed)
         every = {q.id for q in self.lesson.questions} | {c.id for c in self.lesson.checks}
-        self._progress = replace(self._progress, passed=tuple(passed), completed=every <= set(passed))
+        self._progress = replace(self._progress, passed=passed, completed=every <= set(passed))
         self._save()
 
     def _save(self) -> None:
