@@ -27,7 +27,7 @@ yields its own step events, so a learner sees each decision.
 from __future__ import annotations
 
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.forward import check_self, forward_request
+from sipsim.engine.forward import forward_request, ruri_is_myself
 from sipsim.engine.maxfwd import mf_process_maxfwd_header
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_TO
@@ -36,14 +36,6 @@ from sipsim.engine.parser.msg_parser import parse_headers
 from sipsim.engine.registrar import lookup, save
 from sipsim.engine.sanity import rfc_checks, sanity_check
 from sipsim.engine.sl import sl_reply_error, sl_send_reply
-
-
-def uri_is_myself(ctx: WorkerContext, msg: SipMsg) -> bool:
-    try:
-        uri = msg.parsed_ruri()
-    except ParseError:
-        return False
-    return uri.is_sip and check_self(ctx.config, uri.host, uri.port)
 
 
 def _has_totag(msg: SipMsg) -> bool:
@@ -104,7 +96,7 @@ class DefaultRoute:
                 return 0
         elif not (yield from sanity_check(ctx, msg)):
             return 0
-        mine = uri_is_myself(ctx, msg)
+        mine = ruri_is_myself(ctx.config, msg)
         in_dialog = _has_totag(msg)
         if in_dialog and not mine and _route_names_us(ctx, msg):
             # inside a dialog whose route set names us: it decides, whatever the relay policy
@@ -114,7 +106,7 @@ class DefaultRoute:
             return 1
         if not in_dialog or not mine:  # (an ACK for a non-2xx keeps the INVITE's R-URI and Route)
             yield from _loose_route(ctx, msg)
-            mine = uri_is_myself(ctx, msg)
+            mine = ruri_is_myself(ctx.config, msg)
         if ctx.tracing:
             yield ctx.event("check_self", msg, f"uri == myself: {'yes' if mine else 'no'} ({msg.ruri})",
                             detail={"myself": mine})

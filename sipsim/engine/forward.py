@@ -119,6 +119,16 @@ def split_alias(alias: str) -> tuple[str, int | None]:
     return host.rstrip("."), int(port) if port else None
 
 
+def ruri_is_myself(cfg: ServerConfig, msg: SipMsg) -> bool:
+    """``uri == myself`` for the Request-URI: a sip: URI naming this server (a URI that does not
+    parse names nothing). The default route asks it, and the ser profile's Require check."""
+    try:
+        uri = msg.parsed_ruri()
+    except ParseError:
+        return False
+    return uri.is_sip and check_self(cfg, uri.host, uri.port)
+
+
 def check_self(cfg: ServerConfig, host: str, port: int | None, udp: bool = True) -> bool:
     """Is host[:port] this server? Our listen address, advertised name or an alias (``check_self``).
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sipsim.engine.config import ServerConfig
 from sipsim.engine.context import Steps, WorkerContext
-from sipsim.engine.forward import check_self
+from sipsim.engine.forward import ruri_is_myself
 from sipsim.engine.parser.errors import ParseError
 from sipsim.engine.parser.hf import F_CSEQ, F_EOH, F_EXPIRES, F_FROM, F_TO, HdrType
 from sipsim.engine.parser.msg import SipMsg
@@ -490,11 +490,7 @@ def _uas_require(cfg: ServerConfig, msg: SipMsg) -> Failure | None:
     fl = msg.first_line
     if fl is None or fl.method not in ("REGISTER", "OPTIONS") or not msg.headers_named("Require"):
         return None
-    try:
-        uri = msg.parsed_ruri()
-    except ParseError:
-        return None
-    if not uri.is_sip or (fl.method == "OPTIONS" and uri.user) or not check_self(cfg, uri.host, uri.port):
+    if not ruri_is_myself(cfg, msg) or (fl.method == "OPTIONS" and msg.parsed_ruri().user):
         return None
     unsupported = _unsupported_tags(msg, "Require")
     if not unsupported:
