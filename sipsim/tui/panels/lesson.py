@@ -430,7 +430,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
                 choices.highlighted = q.choices.index(before) if before in q.choices else 0
             answer.value = before  # asked again: the old answer, to change
         self._question = q
-        had_focus = self.app.focused in (choices, answer)  # type: ignore[attr-defined]
+        had_focus = self._answering()
         choices.display = q is not None and bool(q.choices)
         answer.display = q is not None and not q.choices
         self.set_class(q is not None, "-asking")  # the wide layout gives the pane more room (sipsim.tcss)
@@ -479,8 +479,7 @@ Each claim about Kamailio names its source (file and function) so you can read t
 
     def _answering(self) -> bool:
         """The choices or the answer box have the focus (keys answer there, instead of stepping)."""
-        focused = self.app.focused  # type: ignore[attr-defined]
-        return focused is not None and focused.id in ("lesson-choices", "lesson-answer") and focused.parent is self
+        return self.app.focused in (self.query_one("#lesson-choices"), self.query_one("#lesson-answer"))  # type: ignore[attr-defined]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self._border_keys()
@@ -506,11 +505,10 @@ Each claim about Kamailio names its source (file and function) so you can read t
             self.app.refresh_bindings()  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        focused = self.app.focused  # type: ignore[attr-defined]
-        typing = focused is self.query_one("#lesson-answer")
+        typing = self.app.focused is self.query_one("#lesson-answer")  # type: ignore[attr-defined]
         if action == "leave_answer":  # only where the keys answer instead of stepping: the answer box,
             # and the choices, whose letters pick them (asked again, escape also keeps the old answer)
-            return typing or focused is self.query_one("#lesson-choices")
+            return self._answering()
         if action == "answer_again":
             return (self.state is not None and not typing
                     and _call(self.state.session, "changeable", self.pos) is not None)
